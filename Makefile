@@ -1,0 +1,59 @@
+# npsnn_edu: two commands do all set-up on a fresh machine.
+#   make lab    -> create .venv if missing, install the pinned stack, open JupyterLab on notebooks/
+#   make test   -> same install, then every test (unit tests, notebooks in fast mode via nbval, browser test)
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.npsnn-installed
+PIP_QUIET := 2>&1 | { grep -v -E "is ignored: it is neither a file nor a directory" || true; }
+JOBS ?= 2
+
+.PHONY: help install lab test test-unit test-notebooks test-browser browser-deps bench notebooks-html student-notebooks clean
+
+help:
+	@echo "make lab    - install (first time) and open JupyterLab on notebooks/"
+	@echo "make test   - install (first time) and run the whole test suite (fast mode)"
+	@echo "make bench  - run the benchmarks (quick mode)"
+	@echo "make notebooks-html [FULL=1] - execute every notebook headless and export HTML to build/"
+	@echo "make student-notebooks - generate student versions of the assignments"
+
+# torch is installed first and alone: the pinned 2.13.0 resolves to the local CPU wheel; anything else
+# would pull gigabytes of CUDA packages.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip>=24" $(PIP_QUIET)
+	$(PY) -m pip install -q -c constraints.txt torch==2.13.0 $(PIP_QUIET)
+	$(PY) -m pip install -q -c constraints.txt -e ".[test]" $(PIP_QUIET)
+	$(PY) -c "import torch, snntorch, nglview, ase, plotly, anywidget, ipywidgets, tblite; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(VENV)/bin/jupyter-lab --notebook-dir=notebooks $(LAB_ARGS)
+
+# Browser dependency: Debian's chromium (installed with apt when we are root and it is missing).
+browser-deps:
+	@bash scripts/ensure_chromium.sh
+
+test: install browser-deps
+	$(MAKE) test-unit test-notebooks test-browser
+
+test-unit: install
+	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -n $(JOBS) --dist loadscope -m "not browser" tests
+
+test-notebooks: install
+	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -n $(JOBS) --dist loadscope --nbval-lax -p no:cacheprovider notebooks
+
+test-browser: install
+	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -m browser tests
+
+bench: install
+	$(PY) benchmarks/md_vs_ase.py --quick
+
+clean:
+	rm -rf build .pytest_cache

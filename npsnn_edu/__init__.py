@@ -1,0 +1,25 @@
+"""npsnn_edu: a Jupyter-first kit for Newtonian MD, integrator stability, GPR potentials and spiking PINNs.
+
+Core (no torch import): :mod:`~npsnn_edu.potentials`, :mod:`~npsnn_edu.integrators`,
+:mod:`~npsnn_edu.trajectory`, :mod:`~npsnn_edu.systems`, :mod:`~npsnn_edu.units`,
+:mod:`~npsnn_edu.ase_interop`. Chapters build on it: :mod:`~npsnn_edu.stability`, :mod:`~npsnn_edu.gpr`,
+:mod:`~npsnn_edu.spiking`. Plots, 3D playback and widgets sit on top in :mod:`~npsnn_edu.viz`.
+"""
+from .config import fast_mode, pick
+from .errors import (DataFormatError, DeviceUnavailableError, InvalidParameterError, InvalidStateError, NpsnnError,
+                     ShapeMismatchError, SimulationDivergedError, UnknownNameError)
+from .integrators import available_integrators, get_integrator, simulate
+from .potentials import DoubleWell, Harmonic, LennardJones, Morse, available_potentials, get_potential
+from .systems import System, fcc_lattice, get_system, maxwell_boltzmann_velocities
+from .trajectory import Trajectory
+from .units import ARGON, LJUnits
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ARGON", "DataFormatError", "DeviceUnavailableError", "DoubleWell", "Harmonic", "InvalidParameterError",
+    "InvalidStateError", "LJUnits", "LennardJones", "Morse", "NpsnnError", "ShapeMismatchError",
+    "SimulationDivergedError", "System", "Trajectory", "UnknownNameError", "available_integrators",
+    "available_potentials", "fast_mode", "fcc_lattice", "get_integrator", "get_potential", "get_system",
+    "maxwell_boltzmann_velocities", "pick", "simulate",
+]

@@ -1,0 +1,214 @@
+"""ASE interoperability, both ways.
+
+* :class:`PotentialCalculator`: any npsnn_edu potential as an ASE ``Calculator`` (so ASE's MD drivers,
+  optimisers and viewers work with it).
+* :class:`AseCalculatorPotential` and :func:`simulate_atoms`: run npsnn_edu's integrators on an
+  ``ase.Atoms`` with ANY ASE calculator (EMT, LennardJones, tblite's GFN2-xTB, a GPR model...).
+* :func:`trajectory_to_atoms` / :func:`atoms_to_trajectory`: convert a :class:`Trajectory` to a list of
+  ``Atoms`` (readable by ``ase.io`` and nglview) and back.
+
+ASE units are eV, Angstrom, amu and ASE's time unit (``ase.units.fs`` per femtosecond).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from ase import Atoms
+from ase import units as ase_units
+from ase.calculators.calculator import Calculator, all_changes
+from ase.calculators.singlepoint import SinglePointCalculator
+
+from .errors import DataFormatError, InvalidParameterError, ShapeMismatchError
+from .integrators import simulate
+from .potentials import Potential
+from .trajectory import Trajectory
+from .units import ARGON, KB_EV_PER_K, LJUnits
+
+
+class PotentialCalculator(Calculator):
+    """ASE Calculator around an npsnn_edu :class:`~npsnn_edu.potentials.Potential`.
+
+    If ``lj_units`` is given, the potential's parameters are in reduced units: positions are divided by
+    sigma before evaluation, energies multiplied by epsilon (eV) and forces by epsilon/sigma (eV/A).
+    Low-dimensional potentials (D = 1 or 2) see only the first D Cartesian coordinates.
+    """
+
+    implemented_properties = ["energy", "free_energy", "forces"]
+
+    def __init__(self, potential: Potential, lj_units: LJUnits | None = None, dim: int = 3, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not hasattr(potential, "energy_and_forces"):
+            raise InvalidParameterError("potential must have an energy_and_forces(positions) method")
+        if dim not in (1, 2, 3):
+            raise InvalidParameterError(f"dim must be 1, 2 or 3, got {dim}")
+        self.potential = potential
+        self.lj_units = lj_units
+        self.dim = dim
+
+    def calculate(self, atoms: Atoms | None = None, properties: Sequence[str] = ("energy",),
+                  system_changes: Sequence[str] = all_changes) -> None:
+        super().calculate(atoms, properties, system_changes)
+        pos = self.atoms.get_positions()[:, : self.dim]
+        length = 1.0 if self.lj_units is None else self.lj_units.length
+        energy_unit = 1.0 if self.lj_units is None else self.lj_units.energy
+        box = getattr(self.potential, "box", None)
+        if box is not None and self.atoms.pbc.any():
+            cell = np.diag(self.atoms.cell.array)[: self.dim] / length
+            if not np.allclose(cell, box, rtol=1e-8):
+                raise ShapeMismatchError(
+                    f"the atoms' cell {cell * length} does not match the potential's periodic box {box * length}; "
+                    "build the potential with box=atoms.cell lengths (in the potential's units)"
+                )
+        energy, forces = self.potential.energy_and_forces(pos / length)
+        f3 = np.zeros((len(self.atoms), 3))
+        f3[:, : self.dim] = np.asarray(forces) * energy_unit / length
+        self.results["energy"] = float(energy) * energy_unit
+        self.results["free_energy"] = self.results["energy"]
+        self.results["forces"] = f3
+
+
+class AseCalculatorPotential(Potential):
+    """An ASE calculator seen as an npsnn_edu potential (positions in Angstrom, energy in eV).
+
+    ``atoms`` is a template giving symbols, cell and pbc; its calculator (or ``calculator``) is used.
+    """
+
+    name = "ase-calculator"
+
+    def __init__(self, atoms: Atoms, calculator: Any = None):
+        self.atoms = atoms.copy()
+        self.atoms.calc = calculator if calculator is not None else atoms.calc
+        if self.atoms.calc is None:
+            raise InvalidParameterError("the Atoms have no calculator: set atoms.calc = ... or pass calculator=")
+        self.n_particles = len(atoms)
+        self.box = None
+
+    def _energy_and_forces(self, x: Any) -> tuple[Any, Any]:
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 2:
+            if x.shape[1] != 3:
+                raise ShapeMismatchError(f"ASE calculators need positions shaped (N, 3), got {x.shape}")
+            self.atoms.set_positions(x)
+            return float(self.atoms.get_potential_energy()), self.atoms.get_forces()
+        flat = x.reshape(-1, *x.shape[-2:])
+        out = [self._energy_and_forces(f) for f in flat]
+        return (np.array([e for e, _ in out]).reshape(x.shape[:-2]),
+                np.array([f for _, f in out]).reshape(x.shape))
+
+
+def simulate_atoms(atoms: Atoms, *, dt_fs: float, n_steps: int, integrator: str = "velocity_verlet",
+                   temperature_K: float | None = None, friction_per_fs: float = 0.01, seed: int = 0,
+                   record_every: int = 1, calculator: Any = None, **kwargs: Any) -> Trajectory:
+    """Run an npsnn_edu integrator on ``atoms`` with its ASE calculator; returns a Trajectory in ASE units.
+
+    ``dt_fs`` is the time step in femtoseconds; ``temperature_K`` and ``friction_per_fs`` (1/fs) are used by
+    ``integrator="langevin"``. Initial velocities are ``atoms.get_velocities()``. The returned trajectory's
+    times are in ASE time units (divide by ``ase.units.fs`` for fs).
+    """
+    if dt_fs is None or not np.isfinite(dt_fs) or dt_fs <= 0:
+        raise InvalidParameterError(f"dt_fs must be a positive time step in femtoseconds, got {dt_fs!r}")
+    pot = AseCalculatorPotential(atoms, calculator)
+    options: dict[str, Any] = {}
+    if str(integrator).lower() in ("langevin", "baoab"):
+        if temperature_K is None:
+            raise InvalidParameterError("integrator='langevin' needs temperature_K")
+        options = {"temperature": temperature_K, "friction": friction_per_fs / ase_units.fs, "seed": seed}
+    cell = atoms.cell.array
+    box = np.diag(cell).copy() if atoms.pbc.all() and np.allclose(cell, np.diag(np.diag(cell))) else None
+    traj = simulate(pot, atoms.get_positions(), atoms.get_velocities(), dt=dt_fs * ase_units.fs, n_steps=n_steps,
+                    integrator=integrator, masses=atoms.get_masses(), record_every=record_every, kB=KB_EV_PER_K,
+                    units="ase", symbols=atoms.get_chemical_symbols(), **options, **kwargs)
+    traj.box = box
+    return traj
+
+
+def trajectory_to_atoms(traj: Trajectory, symbols: "str | Sequence[str] | None" = None,
+                        lj_units: LJUnits | None = None, wrap: bool = False) -> list[Atoms]:
+    """Frames of ``traj`` as ASE Atoms (Angstrom, ASE velocities), with energies attached.
+
+    Reduced-unit trajectories are converted with ``lj_units`` (default: the trajectory's own, else argon).
+    Low-dimensional trajectories are padded with zeros to 3D; ``info["dim"]`` keeps the original D.
+    """
+    if traj.units == "reduced":
+        units = lj_units or traj.lj_units or ARGON
+        length, velocity, energy = units.length, units.velocity, units.energy
+        default_symbol = "Ar"
+    else:
+        length = velocity = energy = 1.0
+        default_symbol = "X"
+    if symbols is None:
+        symbols = traj.symbols or [default_symbol] * traj.n_atoms
+    elif isinstance(symbols, str):
+        symbols = [symbols] * traj.n_atoms
+    if len(symbols) != traj.n_atoms:
+        raise ShapeMismatchError(f"{len(symbols)} symbols for {traj.n_atoms} particles")
+    d = traj.dim
+    cell = None
+    if traj.box is not None:
+        cell = np.zeros(3)
+        cell[:d] = traj.box * length
+        cell[d:] = max(float(cell[:d].max()), 1.0)
+    positions = traj.wrapped_positions() if wrap else traj.positions
+    images = []
+    for k in range(traj.n_frames):
+        pos = np.zeros((traj.n_atoms, 3))
+        vel = np.zeros((traj.n_atoms, 3))
+        pos[:, :d] = positions[k] * length
+        vel[:, :d] = traj.velocities[k] * velocity
+        masses = traj.masses * (units.mass if traj.units == "reduced" else 1.0)
+        atoms = Atoms(symbols=list(symbols), positions=pos, masses=masses,
+                      cell=cell, pbc=[True] * d + [False] * (3 - d) if cell is not None else False)
+        atoms.set_velocities(vel)
+        atoms.info.update({"time": float(traj.times[k]), "dim": d, "units_converted_from": traj.units})
+        atoms.calc = SinglePointCalculator(atoms, energy=float(traj.potential_energy[k]) * energy)
+        images.append(atoms)
+    return images
+
+
+def atoms_to_trajectory(images: "Sequence[Atoms] | Atoms", *, dt: float | None = None,
+                        lj_units: LJUnits | None = None, dim: int | None = None) -> Trajectory:
+    """A Trajectory from ASE Atoms frames (e.g. ``ase.io.read(path, ":")``).
+
+    With ``lj_units`` the result is in reduced units, else in ASE units. Potential energies come from the
+    frames' calculators (NaN where a frame has none); times from ``info["time"]`` when present, else
+    ``dt`` (default 1) per frame. ``dim`` (default ``info["dim"]`` or 3) keeps only the first D coordinates.
+    """
+    if isinstance(images, Atoms):
+        images = [images]
+    images = list(images)
+    if not images or not all(isinstance(a, Atoms) for a in images):
+        raise DataFormatError("atoms_to_trajectory needs a non-empty list of ase.Atoms")
+    n = len(images[0])
+    if any(len(a) != n for a in images):
+        raise ShapeMismatchError("all frames must have the same number of atoms")
+    d = int(dim or images[0].info.get("dim", 3))
+    length = velocity = energy = mass = 1.0
+    if lj_units is not None:
+        length, velocity, energy, mass = lj_units.length, lj_units.velocity, lj_units.energy, lj_units.mass
+    pos = np.array([a.get_positions()[:, :d] for a in images]) / length
+    vel = np.array([a.get_velocities()[:, :d] for a in images]) / velocity
+    pe = []
+    for a in images:
+        try:
+            pe.append(a.get_potential_energy() / energy)
+        except Exception:
+            pe.append(np.nan)
+    masses = images[0].get_masses() / mass
+    ke = 0.5 * np.einsum("n,fnd->f", masses, vel**2)
+    if all("time" in a.info for a in images):
+        times = np.array([a.info["time"] for a in images], dtype=float)
+        step = float(times[1] - times[0]) if len(times) > 1 else (dt or 1.0)
+    else:
+        step = float(dt or 1.0)
+        times = np.arange(len(images)) * step
+    box = None
+    if images[0].pbc[:d].all():
+        cell = images[0].cell.array
+        if np.allclose(cell, np.diag(np.diag(cell))):
+            box = np.diag(cell)[:d] / length
+    return Trajectory(times=times, positions=pos, velocities=vel, potential_energy=np.array(pe), kinetic_energy=ke,
+                      masses=masses, dt=step if dt is None else float(dt), integrator="from-ase",
+                      kB=1.0 if lj_units is not None else KB_EV_PER_K, box=box,
+                      units="reduced" if lj_units is not None else "ase", lj_units=lj_units,
+                      symbols=images[0].get_chemical_symbols())

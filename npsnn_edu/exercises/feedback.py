@@ -1,0 +1,72 @@
+"""Feedback objects shared by the chapter self-checks."""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass
+class CheckResult:
+    """Outcome of a self-check: ``passed`` plus human-readable messages (shown as the cell's output)."""
+
+    exercise: str
+    passed: bool
+    messages: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        head = f"[{'PASS' if self.passed else 'NOT YET'}] {self.exercise}"
+        return "\n".join([head, *("  - " + m for m in self.messages)])
+
+    __repr__ = __str__
+
+    def _repr_markdown_(self) -> str:
+        icon = "\u2705" if self.passed else "\u274c"
+        body = "\n".join(f"- {m}" for m in self.messages)
+        return f"**{icon} {self.exercise}**\n\n{body}"
+
+
+class StudentCodeError(Exception):
+    """Wraps an exception raised inside student code (carries a friendly message)."""
+
+
+def call_student_function(exercise: str, fn: Any, *args: Any, **kwargs: Any) -> tuple[bool, Any, str]:
+    """Call ``fn(*args, **kwargs)`` defensively.
+
+    Returns ``(ok, value, message)``: ``ok`` False with a helpful message when ``fn`` is not callable,
+    still raises ``NotImplementedError`` (the untouched stub), or raises anything else.
+    """
+    if not callable(fn):
+        return False, None, f"{exercise}: expected a function, got {type(fn).__name__}. Did you run the cell that defines it?"
+    try:
+        return True, fn(*args, **kwargs), ""
+    except NotImplementedError:
+        name = getattr(fn, "__name__", "the function")
+        return False, None, (f"{name} is not written yet: replace `raise NotImplementedError()` in its cell with your "
+                             "code, run that cell, then run this check again.")
+    except Exception as exc:  # student code may raise anything; report it without a traceback
+        last = traceback.extract_tb(exc.__traceback__)[-1]
+        return False, None, (f"{getattr(fn, '__name__', 'your function')} raised {type(exc).__name__}: {exc} "
+                             f"(line {last.lineno}: `{(last.line or '').strip()}`)")
+
+
+def result(exercise: str, checks: list[tuple[bool, str]], success: str = "Well done.") -> CheckResult:
+    """Combine (condition, message-if-failed) pairs into a CheckResult."""
+    failures = [msg for ok, msg in checks if not ok]
+    return CheckResult(exercise, not failures, failures or [success])
+
+
+def checker(exercise: str) -> Callable[[Callable[..., CheckResult]], Callable[..., CheckResult]]:
+    """Decorator: a check function that can never raise (an internal error becomes a NOT YET message)."""
+    def wrap(fn: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
+        def inner(*args: Any, **kwargs: Any) -> CheckResult:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # pragma: no cover - defensive
+                return CheckResult(exercise, False, [f"could not check your answer: {type(exc).__name__}: {exc}"])
+        inner.__name__, inner.__doc__ = fn.__name__, fn.__doc__
+        return inner
+    return wrap

@@ -1,0 +1,435 @@
+"""Potential energy models with analytic forces.
+
+Every potential maps positions shaped ``(..., N, D)`` (any leading batch dimensions, N particles in D
+dimensions) to an energy shaped ``(...)`` and forces shaped like the positions.  Units are whatever the
+parameters are given in: the chapters use reduced Lennard-Jones units (sigma = epsilon = m = 1); ASE
+interop converts in :mod:`npsnn_edu.units`.
+
+The same code accepts NumPy arrays and PyTorch tensors.  With tensors the result is differentiable by
+autograd, which is how the spiking-PINN chapter builds its physics residual ``m x'' = F(x)`` from these very
+potentials (no second copy of a force field).
+
+External (one-body) potentials: :class:`Harmonic`, :class:`DoubleWell`.
+Pair potentials: :class:`LennardJones`, :class:`Morse` (cutoff, optional energy shift, periodic
+orthorhombic box with the minimum-image convention, neighbour lists for large periodic systems).
+"""
+from __future__ import annotations
+
+import abc
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import InvalidParameterError, InvalidStateError, ShapeMismatchError, unknown_name
+
+Array = Any  # numpy.ndarray or torch.Tensor
+
+
+def _is_torch(x: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
+def _positive(name: str, value: float) -> float:
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise InvalidParameterError(f"{name} must be a positive finite number, got {value!r}")
+    return value
+
+
+def _finite(name: str, value: float) -> float:
+    value = float(value)
+    if not np.isfinite(value):
+        raise InvalidParameterError(f"{name} must be a finite number, got {value!r}")
+    return value
+
+
+class Potential(abc.ABC):
+    """Base class: an energy model E(positions) with analytic forces F = -dE/dx.
+
+    Subclasses implement :meth:`_energy_and_forces` for validated input. Public methods validate at the
+    edge: positions must be shaped ``(..., N, D)`` and finite.
+    """
+
+    name: str = "potential"
+    #: Particle count the potential requires (None = any).
+    n_particles: int | None = None
+
+    # -- public API -------------------------------------------------------------------------------
+    def energy_and_forces(self, positions: Array) -> tuple[Array, Array]:
+        """Energy ``(...)`` and forces ``(..., N, D)`` for positions ``(..., N, D)``."""
+        x = self._validate(positions)
+        return self._energy_and_forces(x)
+
+    def energy(self, positions: Array) -> Array:
+        """Potential energy, shape ``(...)`` for positions ``(..., N, D)``."""
+        return self.energy_and_forces(positions)[0]
+
+    def forces(self, positions: Array) -> Array:
+        """Forces -dE/dx, shaped like the positions."""
+        return self.energy_and_forces(positions)[1]
+
+    def as_ase_calculator(self, lj_units: Any = None) -> Any:
+        """This potential as an ASE Calculator (see :class:`npsnn_edu.ase_interop.PotentialCalculator`).
+
+        ``lj_units``: an :class:`~npsnn_edu.units.LJUnits` if the potential's parameters are in reduced
+        units (ASE positions are divided by sigma, energies multiplied by epsilon); None if they are already
+        in eV and Angstrom.
+        """
+        from .ase_interop import PotentialCalculator
+
+        return PotentialCalculator(self, lj_units=lj_units)
+
+    def params(self) -> dict[str, Any]:
+        """Constructor parameters (for repr, checkpoints and widgets)."""
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _validate(self, positions: Array) -> Array:
+        if _is_torch(positions):
+            x = positions
+        else:
+            try:
+                x = np.asarray(positions, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise InvalidStateError(f"positions must be a numeric array shaped (N, D); got {type(positions).__name__}") from exc
+            if not np.all(np.isfinite(x)):
+                bad = np.argwhere(~np.isfinite(x))[0]
+                raise InvalidStateError(
+                    f"positions contain NaN or inf (first at index {tuple(int(i) for i in bad)}); "
+                    "pass finite coordinates (a previous run may have diverged: reduce dt)"
+                )
+        if x.ndim < 2:
+            raise ShapeMismatchError(
+                f"positions must be shaped (..., N, D) with N particles in D dimensions; got shape {tuple(x.shape)}. "
+                "For one particle in 1D use np.array([[x]])"
+            )
+        if self.n_particles is not None and x.shape[-2] != self.n_particles:
+            raise ShapeMismatchError(
+                f"{type(self).__name__} needs {self.n_particles} particles, got {x.shape[-2]} (positions shape {tuple(x.shape)})"
+            )
+        return x
+
+    @abc.abstractmethod
+    def _energy_and_forces(self, x: Array) -> tuple[Array, Array]:
+        ...
+
+
+# ------------------------------------------------------------------------------------------------
+# One-body (external) potentials
+# ------------------------------------------------------------------------------------------------
+class Harmonic(Potential):
+    """Harmonic trap: E = 1/2 k |x - center|^2 summed over particles and coordinates.
+
+    One particle in 1D with mass m is the harmonic oscillator with angular frequency sqrt(k/m).
+    Units: k in energy/length^2 (reduced: epsilon/sigma^2).
+    """
+
+    name = "harmonic"
+
+    def __init__(self, k: float = 1.0, center: float = 0.0):
+        self.k = _positive("k (spring constant)", k)
+        self.center = _finite("center", center)
+
+    def params(self) -> dict[str, Any]:
+        return {"k": self.k, "center": self.center}
+
+    def _energy_and_forces(self, x: Array) -> tuple[Array, Array]:
+        d = x - self.center
+        energy = 0.5 * self.k * (d * d).sum(-1).sum(-1)
+        return energy, -self.k * d
+
+
+class DoubleWell(Potential):
+    """Quartic double well on every coordinate: E = barrier * ((x / x_min)^2 - 1)^2.
+
+    Minima at x = +-x_min (E = 0), barrier of height ``barrier`` at x = 0.
+    """
+
+    name = "double-well"
+
+    def __init__(self, barrier: float = 1.0, x_min: float = 1.0):
+        self.barrier = _positive("barrier", barrier)
+        self.x_min = _positive("x_min", x_min)
+
+    def params(self) -> dict[str, Any]:
+        return {"barrier": self.barrier, "x_min": self.x_min}
+
+    def _energy_and_forces(self, x: Array) -> tuple[Array, Array]:
+        q = (x / self.x_min) ** 2 - 1.0
+        energy = self.barrier * (q * q).sum(-1).sum(-1)
+        forces = -4.0 * self.barrier * q * x / self.x_min**2
+        return energy, forces
+
+
+# ------------------------------------------------------------------------------------------------
+# Pair potentials
+# ------------------------------------------------------------------------------------------------
+class PairPotential(Potential):
+    """Sum of a pair term u(r) over all pairs i < j, with optional cutoff, shift and periodic box.
+
+    Parameters common to all pair potentials
+    ----------------------------------------
+    cutoff : float or None
+        Pairs at r >= cutoff contribute nothing. None: all pairs.
+    shift : bool
+        Subtract u(cutoff) from each pair inside the cutoff so the energy is continuous at the cutoff
+        (forces are unchanged; this is what ASE's ``LennardJones`` does).
+    box : sequence of D floats or None
+        Orthorhombic periodic box lengths; pair vectors use the minimum-image convention, which needs
+        cutoff <= box/2.
+    skin : float
+        Verlet-list skin for periodic systems with many particles (performance only, results unchanged).
+    """
+
+    #: Use a neighbour list (cKDTree + skin) above this many particles when a cutoff is set.
+    neighbour_list_min_particles = 64
+
+    def __init__(self, cutoff: float | None = None, shift: bool = False, box: Any = None, skin: float = 0.3):
+        self.cutoff = None if cutoff is None else _positive("cutoff", cutoff)
+        if shift and self.cutoff is None:
+            raise InvalidParameterError("shift=True needs a cutoff: give cutoff=... or set shift=False")
+        self.shift = bool(shift)
+        if box is None:
+            self.box = None
+        else:
+            box_arr = np.atleast_1d(np.asarray(box, dtype=float))
+            if box_arr.ndim != 1 or not np.all(np.isfinite(box_arr)) or np.any(box_arr <= 0):
+                raise InvalidParameterError(f"box must be D positive box lengths (orthorhombic), got {box!r}")
+            if self.cutoff is None:
+                raise InvalidParameterError("a periodic box needs a cutoff (at most half the shortest box length)")
+            if self.cutoff > 0.5 * box_arr.min() + 1e-12:
+                raise InvalidParameterError(
+                    f"cutoff {self.cutoff} exceeds half the shortest box length {box_arr.min()}/2: "
+                    "the minimum-image convention would miss pairs; use a larger box or a smaller cutoff"
+                )
+            self.box = box_arr
+        self.skin = _positive("skin", skin)
+        self._pair_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._nlist: tuple[np.ndarray, np.ndarray] | None = None
+        self._nlist_reference: np.ndarray | None = None
+        self._energy_shift = 0.0
+        if self.shift:
+            u_c, _ = self.pair_terms(np.array([self.cutoff**2]))
+            self._energy_shift = float(u_c[0])
+
+    def params(self) -> dict[str, Any]:
+        return {"cutoff": self.cutoff, "shift": self.shift, "box": None if self.box is None else self.box.tolist()}
+
+    @abc.abstractmethod
+    def pair_terms(self, r2: Array) -> tuple[Array, Array]:
+        """Return (u(r), f(r)/r) for squared distances r2, where f = -du/dr is the pair force magnitude."""
+
+    def pair_energy(self, r: Array) -> Array:
+        """Pair energy u(r) (unshifted, no cutoff), for plotting and teaching."""
+        return self.pair_terms(np.asarray(r, dtype=float) ** 2)[0]
+
+    def pair_force(self, r: Array) -> Array:
+        """Pair force magnitude f(r) = -du/dr (positive = repulsive)."""
+        r = np.asarray(r, dtype=float)
+        return self.pair_terms(r**2)[1] * r
+
+    # -- pair enumeration ---------------------------------------------------------------------------
+    def _all_pairs(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if n not in self._pair_cache:
+            i, j = np.triu_indices(n, k=1)
+            self._pair_cache[n] = (i.astype(np.intp), j.astype(np.intp))
+        return self._pair_cache[n]
+
+    def _neighbour_pairs(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Verlet list of pairs within cutoff + skin, rebuilt when a particle moved more than skin/2."""
+        ref = self._nlist_reference
+        if ref is not None and ref.shape == x.shape:
+            disp = x - ref
+            if float(np.max(np.einsum("ij,ij->i", disp, disp))) < (0.5 * self.skin) ** 2:
+                return self._nlist  # type: ignore[return-value]
+        from scipy.spatial import cKDTree
+
+        radius = self.cutoff + self.skin  # type: ignore[operator]
+        if self.box is not None:
+            box = self.box
+            if x.shape[-1] != box.shape[0]:
+                raise ShapeMismatchError(f"positions have D={x.shape[-1]} but the box has {box.shape[0]} lengths")
+            if radius > 0.5 * box.min():
+                # skin does not fit the minimum image convention: fall back to all pairs
+                return self._all_pairs(x.shape[0])
+            wrapped = np.mod(x, box)
+            wrapped[wrapped >= box] = 0.0
+            tree = cKDTree(wrapped, boxsize=box)
+        else:
+            tree = cKDTree(x)
+        pairs = tree.query_pairs(radius, output_type="ndarray")
+        nlist = (pairs[:, 0].astype(np.intp), pairs[:, 1].astype(np.intp))
+        self._nlist = nlist
+        self._nlist_reference = x.copy()
+        return nlist
+
+    # -- evaluation ---------------------------------------------------------------------------------
+    def _energy_and_forces(self, x: Array) -> tuple[Array, Array]:
+        if self.box is not None and x.shape[-1] != self.box.shape[0]:
+            raise ShapeMismatchError(
+                f"positions have D={x.shape[-1]} coordinates but the box has {self.box.shape[0]} lengths"
+            )
+        if _is_torch(x):
+            return self._torch_energy_and_forces(x)
+        if x.ndim == 2:
+            return self._single_energy_and_forces(x)
+        flat = x.reshape(-1, *x.shape[-2:])
+        energies = np.empty(flat.shape[0])
+        forces = np.empty_like(flat)
+        for b in range(flat.shape[0]):
+            energies[b], forces[b] = self._single_energy_and_forces(flat[b])
+        return energies.reshape(x.shape[:-2]), forces.reshape(x.shape)
+
+    def _single_energy_and_forces(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        n, dim = x.shape
+        if n < 2:
+            return 0.0, np.zeros_like(x)
+        if self.cutoff is not None and n >= self.neighbour_list_min_particles:
+            i, j = self._neighbour_pairs(x)
+        else:
+            i, j = self._all_pairs(n)
+        rij = x[i] - x[j]
+        if self.box is not None:
+            rij -= self.box * np.round(rij / self.box)
+        r2 = np.einsum("ij,ij->i", rij, rij)
+        if self.cutoff is not None:
+            inside = r2 < self.cutoff**2
+            i, j, rij, r2 = i[inside], j[inside], rij[inside], r2[inside]
+        u, f_over_r = self.pair_terms(r2)
+        energy = float(u.sum()) - self._energy_shift * len(r2)
+        fij = f_over_r[:, None] * rij
+        forces = np.empty_like(x)
+        for d in range(dim):
+            forces[:, d] = np.bincount(i, weights=fij[:, d], minlength=n) - np.bincount(j, weights=fij[:, d], minlength=n)
+        return energy, forces
+
+    def _torch_energy_and_forces(self, x: Any) -> tuple[Any, Any]:
+        import torch
+
+        n = x.shape[-2]
+        i_np, j_np = self._all_pairs(n)
+        i = torch.as_tensor(i_np, device=x.device)
+        j = torch.as_tensor(j_np, device=x.device)
+        rij = x[..., i, :] - x[..., j, :]
+        if self.box is not None:
+            box = torch.as_tensor(self.box, dtype=x.dtype, device=x.device)
+            rij = rij - box * torch.round(rij / box)
+        r2 = (rij * rij).sum(-1)
+        u, f_over_r = self.pair_terms(r2)
+        if self.cutoff is not None:
+            inside = (r2 < self.cutoff**2).to(x.dtype)
+            u = (u - self._energy_shift) * inside
+            f_over_r = f_over_r * inside
+        energy = u.sum(-1)
+        fij = f_over_r[..., None] * rij
+        forces = torch.zeros_like(x).index_add(-2, i, fij).index_add(-2, j, -fij)
+        return energy, forces
+
+
+class LennardJones(PairPotential):
+    """Lennard-Jones 12-6: u(r) = 4 epsilon [(sigma/r)^12 - (sigma/r)^6].
+
+    Minimum -epsilon at r = 2^(1/6) sigma. Reduced units: sigma = epsilon = 1. The classic liquid-argon
+    setting is cutoff 2.5 sigma with the energy shifted (``shift=True``), as in ASE's ``LennardJones``.
+    """
+
+    name = "lennard-jones"
+
+    def __init__(self, sigma: float = 1.0, epsilon: float = 1.0, cutoff: float | None = 2.5, shift: bool = True,
+                 box: Any = None, skin: float = 0.3):
+        self.sigma = _positive("sigma", sigma)
+        self.epsilon = _positive("epsilon", epsilon)
+        super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin)
+
+    def params(self) -> dict[str, Any]:
+        return {"sigma": self.sigma, "epsilon": self.epsilon, **super().params()}
+
+    def pair_terms(self, r2: Array) -> tuple[Array, Array]:
+        s6 = (self.sigma**2 / r2) ** 3
+        s12 = s6 * s6
+        u = 4.0 * self.epsilon * (s12 - s6)
+        f_over_r = 24.0 * self.epsilon * (2.0 * s12 - s6) / r2
+        return u, f_over_r
+
+    @property
+    def r_min(self) -> float:
+        """Position of the minimum, 2^(1/6) sigma."""
+        return 2.0 ** (1.0 / 6.0) * self.sigma
+
+    @property
+    def curvature_at_minimum(self) -> float:
+        """u''(r_min) = 57.146... epsilon/sigma^2 (= 72 * 2^(-1/3) epsilon / sigma^2)."""
+        return 72.0 * 2.0 ** (-1.0 / 3.0) * self.epsilon / self.sigma**2
+
+
+class Morse(PairPotential):
+    """Morse pair potential: u(r) = D_e [exp(-2a(r - r_e)) - 2 exp(-a(r - r_e))].
+
+    Zero at infinite separation, minimum -D_e at r = r_e, curvature u''(r_e) = 2 a^2 D_e.
+    (Same form as ASE's ``MorsePotential`` with epsilon = D_e, r0 = r_e, rho0 = a r_e.)
+    """
+
+    name = "morse"
+
+    def __init__(self, D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0, cutoff: float | None = None,
+                 shift: bool = False, box: Any = None, skin: float = 0.3):
+        self.D_e = _positive("D_e (well depth)", D_e)
+        self.a = _positive("a (inverse width)", a)
+        self.r_e = _positive("r_e (equilibrium distance)", r_e)
+        super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin)
+
+    def params(self) -> dict[str, Any]:
+        return {"D_e": self.D_e, "a": self.a, "r_e": self.r_e, **super().params()}
+
+    def pair_terms(self, r2: Array) -> tuple[Array, Array]:
+        r = r2**0.5
+        e = (-self.a * (r - self.r_e)).exp() if _is_torch(r) else np.exp(-self.a * (r - self.r_e))
+        u = self.D_e * (e * e - 2.0 * e)
+        f_over_r = 2.0 * self.a * self.D_e * (e * e - e) / r
+        return u, f_over_r
+
+    @property
+    def curvature_at_minimum(self) -> float:
+        """u''(r_e) = 2 a^2 D_e."""
+        return 2.0 * self.a**2 * self.D_e
+
+
+_REGISTRY: dict[str, Callable[..., Potential]] = {
+    "harmonic": Harmonic,
+    "double-well": DoubleWell,
+    "lennard-jones": LennardJones,
+    "morse": Morse,
+}
+_ALIASES = {"lj": "lennard-jones", "lennard_jones": "lennard-jones", "lennardjones": "lennard-jones",
+            "double_well": "double-well", "doublewell": "double-well"}
+
+
+def available_potentials() -> list[str]:
+    """Names accepted by :func:`get_potential`."""
+    return sorted(_REGISTRY)
+
+
+def get_potential(name: str, **params: Any) -> Potential:
+    """Build a potential by name, e.g. ``get_potential("morse", D_e=1.0, a=2.0)``.
+
+    Raises :class:`~npsnn_edu.errors.UnknownNameError` for an unknown name and
+    :class:`~npsnn_edu.errors.InvalidParameterError` for an unknown or invalid parameter.
+    """
+    key = str(name).strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in _REGISTRY:
+        raise unknown_name("potential", name, available_potentials())
+    cls = _REGISTRY[key]
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        import inspect
+
+        valid = [p for p in inspect.signature(cls).parameters]
+        raise InvalidParameterError(f"{exc}; {key} accepts: {', '.join(valid)}") from exc

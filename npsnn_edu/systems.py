@@ -1,0 +1,152 @@
+"""Ready-made systems for the chapters: initial conditions plus the potential that drives them.
+
+All in reduced LJ units (sigma = epsilon = m = k_B = 1) unless stated.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .config import rng as make_rng
+from .errors import InvalidParameterError, ShapeMismatchError, unknown_name
+from .integrators import simulate
+from .potentials import DoubleWell, Harmonic, LennardJones, Morse, Potential
+from .trajectory import Trajectory
+from .units import ARGON, LJUnits
+
+
+@dataclass
+class System:
+    """A potential with initial positions/velocities ``(N, D)`` and masses ``(N,)``."""
+
+    name: str
+    potential: Potential
+    positions: np.ndarray
+    velocities: np.ndarray
+    masses: np.ndarray
+    lj_units: LJUnits | None = None
+    symbols: list[str] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def box(self) -> np.ndarray | None:
+        return getattr(self.potential, "box", None)
+
+    def run(self, *, dt: float, n_steps: int, integrator: str = "velocity_verlet", **kwargs: Any) -> Trajectory:
+        """Simulate from the initial state (see :func:`npsnn_edu.integrators.simulate`)."""
+        return simulate(self.potential, self.positions, self.velocities, dt=dt, n_steps=n_steps,
+                        integrator=integrator, masses=self.masses, lj_units=self.lj_units, symbols=self.symbols,
+                        **kwargs)
+
+    def as_atoms(self) -> Any:
+        """Initial state as an ``ase.Atoms`` in ASE units (reduced systems use ``lj_units``, default argon)."""
+        from .ase_interop import trajectory_to_atoms
+
+        traj = Trajectory(times=[0.0], positions=self.positions[None], velocities=self.velocities[None],
+                          potential_energy=[float(self.potential.energy(self.positions))], kinetic_energy=[0.0],
+                          masses=self.masses, dt=1.0, box=self.box, lj_units=self.lj_units, symbols=self.symbols)
+        return trajectory_to_atoms(traj)[0]
+
+
+def fcc_lattice(n_cells: int | tuple[int, int, int] = 3, density: float = 0.8442) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of an FCC crystal (4 atoms per cubic cell) and the periodic box lengths.
+
+    ``density`` is the number density in 1/sigma^3 (0.8442 is the classic LJ liquid state point).
+    3 x 3 x 3 cells give 108 atoms, 6 x 6 x 6 give 864.
+    """
+    cells = (n_cells,) * 3 if np.isscalar(n_cells) else tuple(n_cells)  # type: ignore[arg-type]
+    if len(cells) != 3 or any(int(c) < 1 for c in cells):
+        raise InvalidParameterError(f"n_cells must be a positive int or three of them, got {n_cells!r}")
+    if not np.isfinite(density) or density <= 0:
+        raise InvalidParameterError(f"density must be positive, got {density!r}")
+    a = (4.0 / density) ** (1.0 / 3.0)
+    basis = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]) + 0.25
+    grid = np.stack(np.meshgrid(*[np.arange(int(c)) for c in cells], indexing="ij"), -1).reshape(-1, 3)
+    positions = (grid[:, None, :] + basis[None, :, :]).reshape(-1, 3) * a
+    return positions, np.array(cells, dtype=float) * a
+
+
+def maxwell_boltzmann_velocities(masses: Any, dim: int, temperature: float, *, kB: float = 1.0,
+                                 seed: "int | np.random.Generator | None" = 0, remove_drift: bool = True,
+                                 exact_temperature: bool = True) -> np.ndarray:
+    """Random velocities ``(N, D)`` from the Maxwell-Boltzmann distribution at ``temperature``.
+
+    ``remove_drift`` sets the total momentum to zero; ``exact_temperature`` rescales so that the kinetic
+    temperature 2 KE / (D N k_B) equals ``temperature`` exactly.
+    """
+    if not np.isfinite(temperature) or temperature < 0:
+        raise InvalidParameterError(f"temperature must be >= 0, got {temperature!r}")
+    m = np.atleast_1d(np.asarray(masses, dtype=float))
+    gen = make_rng(seed)
+    v = gen.standard_normal((m.shape[0], dim)) * np.sqrt(kB * temperature / m)[:, None]
+    if remove_drift and m.shape[0] > 1:
+        v -= (m[:, None] * v).sum(0) / m.sum()
+    if exact_temperature and temperature > 0:
+        ke = 0.5 * np.sum(m[:, None] * v * v)
+        v *= np.sqrt(0.5 * dim * m.shape[0] * kB * temperature / ke)
+    return v
+
+
+def harmonic_oscillator(k: float = 1.0, mass: float = 1.0, x0: float = 1.0, v0: float = 0.0) -> System:
+    """One particle in 1D in a harmonic trap: omega = sqrt(k/m), period 2 pi / omega."""
+    return System("harmonic", Harmonic(k=k), np.array([[float(x0)]]), np.array([[float(v0)]]), np.array([float(mass)]))
+
+
+def double_well_particle(barrier: float = 1.0, x_min: float = 1.0, x0: float = 1.0, v0: float = 0.5,
+                         mass: float = 1.0) -> System:
+    """One particle in 1D in the quartic double well."""
+    return System("double-well", DoubleWell(barrier, x_min), np.array([[float(x0)]]), np.array([[float(v0)]]),
+                  np.array([float(mass)]))
+
+
+def morse_diatomic(D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0, stretch: float = 0.3, mass: float = 1.0,
+                   dim: int = 1) -> System:
+    """Two atoms on the x axis at distance r_e + stretch, at rest (reduced mass mass/2).
+
+    ``dim`` = 1, 2 or 3 dimensions. Total energy (zero at dissociation) is u(r_e + stretch).
+    """
+    if dim not in (1, 2, 3):
+        raise InvalidParameterError(f"dim must be 1, 2 or 3, got {dim}")
+    pos = np.zeros((2, dim))
+    r0 = r_e + stretch
+    if r0 <= 0:
+        raise InvalidParameterError(f"r_e + stretch must be positive, got {r0}")
+    pos[0, 0], pos[1, 0] = -0.5 * r0, 0.5 * r0
+    return System("morse", Morse(D_e=D_e, a=a, r_e=r_e), pos, np.zeros_like(pos), np.full(2, float(mass)))
+
+
+def lj_fcc_system(n_cells: int = 3, density: float = 0.8442, temperature: float = 1.0, cutoff: float = 2.5,
+                  seed: int = 0, lj_units: LJUnits = ARGON) -> System:
+    """Lennard-Jones FCC crystal in a periodic box with Maxwell-Boltzmann velocities (reduced units).
+
+    The defaults (108 atoms, density 0.8442, T = 1.0 ~ 120 K for argon, cutoff 2.5 with shifted energy)
+    melt into the classic LJ liquid within a few tau.
+    """
+    positions, box = fcc_lattice(n_cells, density)
+    masses = np.ones(len(positions))
+    velocities = maxwell_boltzmann_velocities(masses, 3, temperature, seed=seed)
+    pot = LennardJones(cutoff=cutoff, shift=True, box=box)
+    return System("lennard-jones", pot, positions, velocities, masses, lj_units=lj_units,
+                  symbols=["Ar"] * len(positions), info={"density": density, "temperature": temperature})
+
+
+_SYSTEMS = {"harmonic": harmonic_oscillator, "morse": morse_diatomic, "lennard-jones": lj_fcc_system,
+            "double-well": double_well_particle}
+
+
+def available_systems() -> list[str]:
+    return sorted(_SYSTEMS)
+
+
+def get_system(name: str, **params: Any) -> System:
+    """Build a ready-made system by name: harmonic, morse, lennard-jones, double-well."""
+    key = str(name).strip().lower().replace("_", "-")
+    key = {"lj": "lennard-jones", "doublewell": "double-well"}.get(key, key)
+    if key not in _SYSTEMS:
+        raise unknown_name("system", name, available_systems())
+    try:
+        return _SYSTEMS[key](**params)
+    except TypeError as exc:
+        raise InvalidParameterError(f"{exc}; see help(npsnn_edu.systems.{_SYSTEMS[key].__name__})") from exc

@@ -1,0 +1,179 @@
+"""The trajectory type shared by every chapter.
+
+A :class:`Trajectory` holds recorded frames of a run: times, positions and velocities ``(F, N, D)``,
+kinetic and potential energy ``(F,)``, masses, and enough metadata (time step, integrator, units, box,
+chemical symbols) to convert to ASE and back. Units are those of the run: ``units="reduced"`` (LJ units,
+k_B = 1; ``lj_units`` tells how to convert to ASE) or ``units="ase"`` (eV, Angstrom, amu, ASE time).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import DataFormatError, InvalidParameterError, ShapeMismatchError
+
+_ARRAY_FIELDS = ("times", "positions", "velocities", "potential_energy", "kinetic_energy", "masses")
+
+
+@dataclass
+class Trajectory:
+    """Recorded frames of a simulation. See the module docstring for units."""
+
+    times: np.ndarray
+    positions: np.ndarray
+    velocities: np.ndarray
+    potential_energy: np.ndarray
+    kinetic_energy: np.ndarray
+    masses: np.ndarray
+    dt: float
+    integrator: str = "unknown"
+    kB: float = 1.0
+    box: np.ndarray | None = None
+    units: str = "reduced"
+    lj_units: Any = None
+    symbols: list[str] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in _ARRAY_FIELDS:
+            setattr(self, name, np.asarray(getattr(self, name), dtype=float))
+        if self.positions.ndim != 3:
+            raise ShapeMismatchError(f"positions must be shaped (frames, N, D), got {self.positions.shape}")
+        n_frames = self.positions.shape[0]
+        if self.velocities.shape != self.positions.shape:
+            raise ShapeMismatchError(f"velocities {self.velocities.shape} must match positions {self.positions.shape}")
+        for name in ("times", "potential_energy", "kinetic_energy"):
+            if getattr(self, name).shape != (n_frames,):
+                raise ShapeMismatchError(f"{name} must have one value per frame ({n_frames}), got {getattr(self, name).shape}")
+        if self.masses.shape != (self.positions.shape[1],):
+            raise ShapeMismatchError(f"masses must be shaped (N,) = ({self.positions.shape[1]},), got {self.masses.shape}")
+        if self.units not in ("reduced", "ase"):
+            raise InvalidParameterError(f"units must be 'reduced' or 'ase', got {self.units!r}")
+        if self.box is not None:
+            self.box = np.asarray(self.box, dtype=float)
+
+    # -- derived quantities -------------------------------------------------------------------------
+    @property
+    def n_frames(self) -> int:
+        return self.positions.shape[0]
+
+    @property
+    def n_atoms(self) -> int:
+        return self.positions.shape[1]
+
+    @property
+    def dim(self) -> int:
+        return self.positions.shape[2]
+
+    @property
+    def total_energy(self) -> np.ndarray:
+        """Kinetic + potential energy per frame."""
+        return self.kinetic_energy + self.potential_energy
+
+    @property
+    def n_dof(self) -> int:
+        """Degrees of freedom used for the temperature: D * N (as ASE's ``Atoms.get_temperature``)."""
+        return self.dim * self.n_atoms
+
+    @property
+    def temperature(self) -> np.ndarray:
+        """Instantaneous kinetic temperature 2 KE / (n_dof k_B) per frame (reduced units or Kelvin)."""
+        return 2.0 * self.kinetic_energy / (self.n_dof * self.kB)
+
+    def relative_energy_error(self) -> np.ndarray:
+        """(E(t) - E(0)) / scale with scale = max(|E(0)|, mean kinetic energy): 0 for perfect conservation."""
+        e = self.total_energy
+        scale = max(abs(e[0]), float(np.mean(self.kinetic_energy)), 1e-300)
+        return (e - e[0]) / scale
+
+    def energy_drift(self) -> float:
+        """Largest |relative energy error| over the run (see :meth:`relative_energy_error`)."""
+        return float(np.max(np.abs(self.relative_energy_error())))
+
+    def wrapped_positions(self) -> np.ndarray:
+        """Positions folded into the periodic box [0, L) (for viewing); unchanged without a box."""
+        if self.box is None:
+            return self.positions.copy()
+        return np.mod(self.positions, self.box)
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def __repr__(self) -> str:
+        return (f"Trajectory({self.n_frames} frames, {self.n_atoms} particles in {self.dim}D, "
+                f"t = {self.times[0]:g}..{self.times[-1]:g}, integrator={self.integrator!r}, units={self.units!r})")
+
+    # -- persistence --------------------------------------------------------------------------------
+    def save_npz(self, path: "str | Path") -> Path:
+        """Save every field to a compressed ``.npz`` (the lossless native format)."""
+        path = Path(path)
+        meta = {"dt": self.dt, "integrator": self.integrator, "kB": self.kB, "units": self.units,
+                "symbols": self.symbols, "info": self.info,
+                "lj_units": None if self.lj_units is None else {
+                    "sigma_angstrom": self.lj_units.sigma_angstrom, "epsilon_ev": self.lj_units.epsilon_ev,
+                    "mass_amu": self.lj_units.mass_amu, "name": self.lj_units.name}}
+        import json
+
+        arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
+        if self.box is not None:
+            arrays["box"] = self.box
+        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+        return path
+
+    @classmethod
+    def load_npz(cls, path: "str | Path") -> "Trajectory":
+        """Load a trajectory written by :meth:`save_npz`; malformed files raise DataFormatError."""
+        import json
+
+        from .units import LJUnits
+
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                missing = [k for k in (*_ARRAY_FIELDS, "meta") if k not in data.files]
+                if missing:
+                    raise DataFormatError(f"{path} is not an npsnn_edu trajectory: missing {', '.join(missing)}")
+                meta = json.loads(str(data["meta"]))
+                arrays = {k: data[k] for k in _ARRAY_FIELDS}
+                box = data["box"] if "box" in data.files else None
+        except DataFormatError:
+            raise
+        except Exception as exc:  # zip errors, bad JSON, pickled objects...
+            raise DataFormatError(f"could not read trajectory file {path}: {exc}") from exc
+        lj = meta.get("lj_units")
+        return cls(**arrays, dt=meta["dt"], integrator=meta["integrator"], kB=meta["kB"], units=meta["units"],
+                   symbols=meta.get("symbols"), info=meta.get("info", {}), box=box,
+                   lj_units=None if lj is None else LJUnits(**lj))
+
+    def write(self, path: "str | Path", **kwargs: Any) -> Path:
+        """Write to ``.npz`` (native) or any ASE format by extension (``.traj``, ``.xyz``, ``.extxyz``...)."""
+        path = Path(path)
+        if path.suffix == ".npz":
+            return self.save_npz(path)
+        from .ase_interop import trajectory_to_atoms
+
+        import ase.io
+
+        ase.io.write(str(path), trajectory_to_atoms(self, **kwargs))
+        return path
+
+    @classmethod
+    def read(cls, path: "str | Path", **kwargs: Any) -> "Trajectory":
+        """Read a trajectory from ``.npz`` or any file ASE can read (see :func:`~npsnn_edu.ase_interop.atoms_to_trajectory`)."""
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no trajectory file at {path}")
+        if path.suffix == ".npz":
+            return cls.load_npz(path)
+        import ase.io
+
+        from .ase_interop import atoms_to_trajectory
+
+        try:
+            images = ase.io.read(str(path), index=":")
+        except Exception as exc:
+            raise DataFormatError(f"ASE could not read {path} as a trajectory: {exc}") from exc
+        return atoms_to_trajectory(images, **kwargs)
