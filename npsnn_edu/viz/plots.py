@@ -1,0 +1,88 @@
+"""Plotly figures shared by every chapter (one plotting style, written once).
+
+Static figures are ``go.Figure``; pass ``widget=True`` for a ``go.FigureWidget`` that a slider or a
+training loop can update in place (needs ``anywidget``): assign ``fig.data[k].y = ...`` inside
+``with fig.batch_update():``.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..trajectory import Trajectory
+
+#: A colour-blind-safe palette (Okabe-Ito), used in this order by every figure of the kit.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+TEMPLATE = "plotly_white"
+
+
+def new_figure(title: str = "", xaxis: str = "", yaxis: str = "", *, widget: bool = False, height: int = 380,
+               log_x: bool = False, log_y: bool = False) -> go.Figure:
+    """An empty figure in the kit's style (``widget=True`` gives a live FigureWidget)."""
+    fig = go.FigureWidget() if widget else go.Figure()
+    fig.update_layout(template=TEMPLATE, title=title, height=height, margin=dict(l=60, r=20, t=50, b=50),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))
+    fig.update_xaxes(title_text=xaxis, type="log" if log_x else "linear")
+    fig.update_yaxes(title_text=yaxis, type="log" if log_y else "linear")
+    return fig
+
+
+def line_figure(x: Any, ys: Mapping[str, Any], title: str = "", xaxis: str = "", yaxis: str = "", *,
+                widget: bool = False, log_x: bool = False, log_y: bool = False, dash: Mapping[str, str] | None = None,
+                markers: bool = False, height: int = 380) -> go.Figure:
+    """Several named curves y(x) on one axis. ``ys`` maps legend names to arrays (or (x, y) pairs)."""
+    fig = new_figure(title, xaxis, yaxis, widget=widget, log_x=log_x, log_y=log_y, height=height)
+    for k, (name, y) in enumerate(ys.items()):
+        xx, yy = (y if isinstance(y, tuple) else (x, y))
+        fig.add_trace(go.Scatter(x=np.asarray(xx), y=np.asarray(yy), name=name,
+                                 mode="lines+markers" if markers else "lines",
+                                 line=dict(color=PALETTE[k % len(PALETTE)], dash=(dash or {}).get(name, "solid"))))
+    return fig
+
+
+def energy_figure(traj: Trajectory, title: str = "Energy", *, relative: bool = False, widget: bool = False) -> go.Figure:
+    """Kinetic, potential and total energy vs time (``relative=True``: relative total-energy error only)."""
+    if relative:
+        return line_figure(traj.times, {"(E - E0) / scale": traj.relative_energy_error()}, title,
+                           "time", "relative energy error", widget=widget)
+    return line_figure(traj.times, {"kinetic": traj.kinetic_energy, "potential": traj.potential_energy,
+                                    "total": traj.total_energy}, title, "time", "energy", widget=widget)
+
+
+def temperature_figure(traj: Trajectory, title: str = "Temperature", *, target: float | None = None,
+                       widget: bool = False) -> go.Figure:
+    """Instantaneous kinetic temperature vs time, with an optional target line."""
+    fig = line_figure(traj.times, {"T(t)": traj.temperature}, title, "time", "temperature", widget=widget)
+    if target is not None:
+        fig.add_hline(y=target, line_dash="dash", line_color=PALETTE[1], annotation_text=f"target {target:g}")
+    return fig
+
+
+def phase_portrait(trajs: "Trajectory | Mapping[str, Trajectory]", particle: int = 0, coord: int = 0,
+                   title: str = "Phase portrait", *, widget: bool = False) -> go.Figure:
+    """Velocity vs position of one coordinate, for one or several named trajectories."""
+    if isinstance(trajs, Trajectory):
+        trajs = {traj_label(trajs): trajs}
+    fig = new_figure(title, "position x", "velocity v", widget=widget)
+    for k, (name, t) in enumerate(trajs.items()):
+        fig.add_trace(go.Scatter(x=t.positions[:, particle, coord], y=t.velocities[:, particle, coord], name=name,
+                                 mode="lines", line=dict(color=PALETTE[k % len(PALETTE)])))
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def traj_label(traj: Trajectory) -> str:
+    return f"{traj.integrator}, dt={traj.dt:g}"
+
+
+def subplots(rows: int, cols: int, titles: Sequence[str] = (), *, widget: bool = False, height: int = 420) -> go.Figure:
+    """A grid of panels in the kit's style (plotly ``make_subplots``)."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles))
+    if widget:
+        fig = go.FigureWidget(fig)
+    fig.update_layout(template=TEMPLATE, height=height, margin=dict(l=60, r=20, t=60, b=50))
+    return fig
