@@ -25,7 +25,6 @@ help:
 # would pull gigabytes of CUDA packages.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade "pip>=24" $(PIP_QUIET)
 	$(PY) -m pip install -q -c constraints.txt torch==2.13.0 $(PIP_QUIET)
 	$(PY) -m pip install -q -c constraints.txt -e ".[test]" $(PIP_QUIET)
 	$(PY) -c "import torch, snntorch, nglview, ase, plotly, anywidget, ipywidgets, tblite; assert torch.__version__.startswith('2.13.0'), torch.__version__"
@@ -33,8 +32,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
+
 lab: install
-	$(VENV)/bin/jupyter-lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(VENV)/bin/jupyter-lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 # Browser dependency: Debian's chromium (installed with apt when we are root and it is missing).
 browser-deps:
@@ -49,8 +50,18 @@ test-unit: install
 test-notebooks: install
 	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -n $(JOBS) --dist loadscope --nbval-lax -p no:cacheprovider notebooks
 
-test-browser: install
+# Real front end: JupyterLab + Debian's headless chromium (skips with a message when chromium is missing,
+# fails under CI=true). Screenshots land in build/screenshots/.
+test-browser: install browser-deps
 	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -m browser tests
+
+# Execute every notebook headless (fast mode; FULL=1 for the teaching-size runs) and export HTML to build/html/.
+notebooks-html: install
+	$(PY) -m npsnn_edu.notebook_runner --out build $(if $(FULL),--full,)
+
+# Student versions of the instructor notebooks (solutions replaced by stubs) in build/student/.
+student-notebooks: install
+	$(PY) -m npsnn_edu.assignments --out build/student
 
 bench: install
 	$(PY) benchmarks/md_vs_ase.py --quick

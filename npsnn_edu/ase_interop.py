@@ -128,14 +128,15 @@ def trajectory_to_atoms(traj: Trajectory, symbols: "str | Sequence[str] | None" 
     """Frames of ``traj`` as ASE Atoms (Angstrom, ASE velocities), with energies attached.
 
     Reduced-unit trajectories are converted with ``lj_units`` (default: the trajectory's own, else argon).
-    Low-dimensional trajectories are padded with zeros to 3D; ``info["dim"]`` keeps the original D.
+    Low-dimensional trajectories are padded with zeros to 3D; ``info["dim"]`` keeps the original D and
+    ``info["time"]`` the frame time in ASE time units (reduced times are multiplied by tau).
     """
     if traj.units == "reduced":
         units = lj_units or traj.lj_units or ARGON
-        length, velocity, energy = units.length, units.velocity, units.energy
+        length, velocity, energy, time = units.length, units.velocity, units.energy, units.time
         default_symbol = "Ar"
     else:
-        length = velocity = energy = 1.0
+        length = velocity = energy = time = 1.0
         default_symbol = "X"
     if symbols is None:
         symbols = traj.symbols or [default_symbol] * traj.n_atoms
@@ -160,7 +161,8 @@ def trajectory_to_atoms(traj: Trajectory, symbols: "str | Sequence[str] | None" 
         atoms = Atoms(symbols=list(symbols), positions=pos, masses=masses,
                       cell=cell, pbc=[True] * d + [False] * (3 - d) if cell is not None else False)
         atoms.set_velocities(vel)
-        atoms.info.update({"time": float(traj.times[k]), "dim": d, "units_converted_from": traj.units})
+        # info["time"] is in ASE time units (as everywhere ASE frames carry a time in this kit)
+        atoms.info.update({"time": float(traj.times[k]) * time, "dim": d, "units_converted_from": traj.units})
         atoms.calc = SinglePointCalculator(atoms, energy=float(traj.potential_energy[k]) * energy)
         images.append(atoms)
     return images
@@ -171,8 +173,9 @@ def atoms_to_trajectory(images: "Sequence[Atoms] | Atoms", *, dt: float | None =
     """A Trajectory from ASE Atoms frames (e.g. ``ase.io.read(path, ":")``).
 
     With ``lj_units`` the result is in reduced units, else in ASE units. Potential energies come from the
-    frames' calculators (NaN where a frame has none); times from ``info["time"]`` when present, else
-    ``dt`` (default 1) per frame. ``dim`` (default ``info["dim"]`` or 3) keeps only the first D coordinates.
+    frames' calculators (NaN where a frame has none); times from ``info["time"]`` (ASE time units, as
+    written by :func:`trajectory_to_atoms`) when present, else ``dt`` (default 1, in the result's units)
+    per frame. ``dim`` (default ``info["dim"]`` or 3) keeps only the first D coordinates.
     """
     if isinstance(images, Atoms):
         images = [images]
@@ -183,9 +186,10 @@ def atoms_to_trajectory(images: "Sequence[Atoms] | Atoms", *, dt: float | None =
     if any(len(a) != n for a in images):
         raise ShapeMismatchError("all frames must have the same number of atoms")
     d = int(dim or images[0].info.get("dim", 3))
-    length = velocity = energy = mass = 1.0
+    length = velocity = energy = mass = time = 1.0
     if lj_units is not None:
         length, velocity, energy, mass = lj_units.length, lj_units.velocity, lj_units.energy, lj_units.mass
+        time = lj_units.time
     pos = np.array([a.get_positions()[:, :d] for a in images]) / length
     vel = np.array([a.get_velocities()[:, :d] for a in images]) / velocity
     pe = []
@@ -197,7 +201,7 @@ def atoms_to_trajectory(images: "Sequence[Atoms] | Atoms", *, dt: float | None =
     masses = images[0].get_masses() / mass
     ke = 0.5 * np.einsum("n,fnd->f", masses, vel**2)
     if all("time" in a.info for a in images):
-        times = np.array([a.info["time"] for a in images], dtype=float)
+        times = np.array([a.info["time"] for a in images], dtype=float) / time  # info["time"]: ASE time units
         step = float(times[1] - times[0]) if len(times) > 1 else (dt or 1.0)
     else:
         step = float(dt or 1.0)

@@ -21,6 +21,7 @@ explodes.
 from __future__ import annotations
 
 import abc
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -153,6 +154,8 @@ class LangevinBAOAB(Integrator):
         self.rng = make_rng(seed)
         self.c1 = float(np.exp(-friction * self.dt))
         self.c2 = float(np.sqrt(max(0.0, 1.0 - self.c1**2)))
+        self._noise_for: "np.ndarray | None" = None
+        self._noise_scale: "np.ndarray | float" = 0.0
 
     def energy_scale(self, n_dof: int, kB: float) -> float:
         return n_dof * kB * self.temperature
@@ -161,8 +164,10 @@ class LangevinBAOAB(Integrator):
         half = 0.5 * self.dt
         v = state.velocities + half * state.forces * inv_mass
         x = state.positions + half * v
-        sigma = np.sqrt(self.kB * self.temperature * inv_mass)
-        v = self.c1 * v + self.c2 * sigma * self.rng.standard_normal(v.shape)
+        if self._noise_for is not inv_mass:  # noise amplitude c2 sqrt(kB T / m), cached per mass array
+            self._noise_scale = self.c2 * np.sqrt(self.kB * self.temperature * inv_mass)
+            self._noise_for = inv_mass
+        v = self.c1 * v + self._noise_scale * self.rng.standard_normal(v.shape)
         x = x + half * v
         pe, f = force_fn(x)
         v = v + half * f * inv_mass
@@ -285,11 +290,15 @@ def simulate(
     x, v, m = _as_state_arrays(positions, velocities, masses)
     inv_mass = (1.0 / m)[:, None]
 
+    # the loop calls the unvalidated evaluation (the input was validated once, below)
+    evaluate = potential._energy_and_forces if hasattr(potential, "_energy_and_forces") else potential.energy_and_forces
+
     def force_fn(pos: np.ndarray) -> tuple[float, np.ndarray]:
-        e, f = potential._energy_and_forces(pos) if hasattr(potential, "_energy_and_forces") else potential.energy_and_forces(pos)
+        e, f = evaluate(pos)
         return float(e), f
 
-    pe0, f0 = potential.energy_and_forces(x)  # validated call: clear errors for bad shapes
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # non-finite results: typed error below
+        pe0, f0 = potential.energy_and_forces(x)  # validated call: clear errors for bad shapes
     pe0 = float(pe0)
     if not np.isfinite(pe0) or not np.all(np.isfinite(f0)):
         raise InvalidStateError(
@@ -306,10 +315,11 @@ def simulate(
     vel_rec = np.empty((n_frames, *x.shape))
     pe_rec = np.empty(n_frames)
     ke_rec = np.empty(n_frames)
-    half_m = 0.5 * m[:, None]
+    sqrt_half_m = np.sqrt(0.5 * m)[:, None]
 
     def kinetic(vel: np.ndarray) -> float:
-        return float(np.sum(half_m * vel * vel))
+        w = sqrt_half_m * vel  # KE = sum (sqrt(m/2) v)^2
+        return float(np.vdot(w, w))
 
     ke0 = kinetic(v)
     e0 = ke0 + pe0
@@ -336,8 +346,8 @@ def simulate(
             state = integ.step(state, force_fn, inv_mass)
             ke = kinetic(state.velocities)
             etot = ke + state.potential_energy
-            if not np.isfinite(etot) or abs(etot - e0) > limit:
-                reason = ("non-finite energy" if not np.isfinite(etot)
+            if not math.isfinite(etot) or abs(etot - e0) > limit:
+                reason = ("non-finite energy" if not math.isfinite(etot)
                           else f"energy change {abs(etot - e0):.3g} exceeds {blowup_factor:g} x initial scale {scale:.3g}")
                 t = step * integ.dt
                 raise SimulationDivergedError(

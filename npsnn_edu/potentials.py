@@ -236,13 +236,23 @@ class PairPotential(Potential):
 
     # -- pair enumeration ---------------------------------------------------------------------------
     def _all_pairs(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """All pairs i < j, sorted by i (cached per particle count)."""
         if n not in self._pair_cache:
             i, j = np.triu_indices(n, k=1)
             self._pair_cache[n] = (i.astype(np.intp), j.astype(np.intp))
         return self._pair_cache[n]
 
+    def _uses_neighbour_list(self, x: np.ndarray) -> bool:
+        """A Verlet list pays only with a cutoff, many particles, and (periodic) cutoff + skin <= box/2."""
+        if self.cutoff is None or x.shape[0] < self.neighbour_list_min_particles:
+            return False
+        if self.box is not None and self.cutoff + self.skin > 0.5 * float(self.box.min()):
+            return False  # the list would hold (almost) all pairs: plain all-pairs is faster
+        return True
+
     def _neighbour_pairs(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Verlet list of pairs within cutoff + skin, rebuilt when a particle moved more than skin/2."""
+        """Verlet list of pairs i < j within cutoff + skin (sorted by i), rebuilt when a particle moved more
+        than skin/2 since the last build (so no pair can have crossed into the cutoff unseen)."""
         ref = self._nlist_reference
         if ref is not None and ref.shape == x.shape:
             disp = x - ref
@@ -263,8 +273,11 @@ class PairPotential(Potential):
             tree = cKDTree(wrapped, boxsize=box)
         else:
             tree = cKDTree(x)
-        pairs = tree.query_pairs(radius, output_type="ndarray")
-        nlist = (pairs[:, 0].astype(np.intp), pairs[:, 1].astype(np.intp))
+        pairs = tree.query_pairs(radius, output_type="ndarray").astype(np.intp)
+        i, j = pairs[:, 0], pairs[:, 1]
+        i, j = np.minimum(i, j), np.maximum(i, j)  # i < j in every pair
+        order = np.argsort(i * x.shape[0] + j)  # sorted by i (for the segmented force sum), then j
+        nlist = (i[order], j[order])
         self._nlist = nlist
         self._nlist_reference = x.copy()
         return nlist
@@ -287,27 +300,49 @@ class PairPotential(Potential):
         return energies.reshape(x.shape[:-2]), forces.reshape(x.shape)
 
     def _single_energy_and_forces(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """Energy and forces of one configuration ``(N, D)`` (the MD hot path, pure NumPy).
+
+        Pair vectors are stored coordinate-major ``(D, M)`` so every gather and elementwise operation runs on
+        contiguous 1D rows; pairs outside the cutoff are dropped before the pair terms are evaluated. The force
+        on i (pairs sorted by i) is a segmented sum (``np.add.reduceat``), the reaction on j a ``np.bincount``.
+        """
         n, dim = x.shape
         if n < 2:
             return 0.0, np.zeros_like(x)
-        if self.cutoff is not None and n >= self.neighbour_list_min_particles:
+        if self._uses_neighbour_list(x):
             i, j = self._neighbour_pairs(x)
         else:
             i, j = self._all_pairs(n)
-        rij = x[i] - x[j]
+        if len(i) == 0:
+            return 0.0, np.zeros_like(x)
+        xt = np.ascontiguousarray(x.T)
+        rij = np.take(xt, i, axis=1)
+        rij -= np.take(xt, j, axis=1)  # (D, M): x_i - x_j
         if self.box is not None:
-            rij -= self.box * np.round(rij / self.box)
-        r2 = np.einsum("ij,ij->i", rij, rij)
+            box = self.box[:, None]
+            images = rij / box
+            np.rint(images, out=images)
+            images *= box
+            rij -= images  # minimum image
+        r2 = np.einsum("dm,dm->m", rij, rij)
         if self.cutoff is not None:
-            inside = r2 < self.cutoff**2
-            i, j, rij, r2 = i[inside], j[inside], rij[inside], r2[inside]
+            keep = np.flatnonzero(r2 < self.cutoff**2)
+            if len(keep) < len(r2):
+                i, j, r2 = i.take(keep), j.take(keep), r2.take(keep)
+                rij = np.take(rij, keep, axis=1)
+        n_pairs = len(r2)
+        forces = np.zeros((dim, n))
+        if n_pairs == 0:
+            return 0.0, forces.T.copy()
         u, f_over_r = self.pair_terms(r2)
-        energy = float(u.sum()) - self._energy_shift * len(r2)
-        fij = f_over_r[:, None] * rij
-        forces = np.empty_like(x)
+        energy = float(u.sum()) - self._energy_shift * n_pairs
+        rij *= f_over_r  # now the pair forces f_ij on i (and -f_ij on j), shape (D, M)
+        starts = np.searchsorted(i, np.arange(n))
+        has = np.flatnonzero(starts < np.append(starts[1:], n_pairs))
+        forces[:, has] = np.add.reduceat(rij, starts[has], axis=1)
         for d in range(dim):
-            forces[:, d] = np.bincount(i, weights=fij[:, d], minlength=n) - np.bincount(j, weights=fij[:, d], minlength=n)
-        return energy, forces
+            forces[d] -= np.bincount(j, weights=rij[d], minlength=n)
+        return energy, forces.T.copy()
 
     def _torch_energy_and_forces(self, x: Any) -> tuple[Any, Any]:
         import torch

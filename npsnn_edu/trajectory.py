@@ -120,7 +120,7 @@ class Trajectory:
         arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
         if self.box is not None:
             arrays["box"] = self.box
-        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+        np.savez_compressed(path, meta=np.array(json.dumps(meta, default=_json_default)), **arrays)
         return path
 
     @classmethod
@@ -131,6 +131,8 @@ class Trajectory:
         from .units import LJUnits
 
         path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no trajectory file at {path}")
         try:
             with np.load(path, allow_pickle=False) as data:
                 missing = [k for k in (*_ARRAY_FIELDS, "meta") if k not in data.files]
@@ -139,6 +141,9 @@ class Trajectory:
                 meta = json.loads(str(data["meta"]))
                 arrays = {k: data[k] for k in _ARRAY_FIELDS}
                 box = data["box"] if "box" in data.files else None
+            missing = [k for k in ("dt", "integrator", "kB", "units") if k not in meta]
+            if missing:
+                raise DataFormatError(f"{path} has incomplete metadata: missing {', '.join(missing)}")
         except DataFormatError:
             raise
         except Exception as exc:  # zip errors, bad JSON, pickled objects...
@@ -156,8 +161,14 @@ class Trajectory:
         from .ase_interop import trajectory_to_atoms
 
         import ase.io
+        from ase.io.formats import UnknownFileTypeError
 
-        ase.io.write(str(path), trajectory_to_atoms(self, **kwargs))
+        try:
+            ase.io.write(str(path), trajectory_to_atoms(self, **kwargs))
+        except UnknownFileTypeError as exc:
+            raise DataFormatError(
+                f"no file format for {path.name!r} ({exc}); use .npz (lossless), .traj, .extxyz or .xyz"
+            ) from exc
         return path
 
     @classmethod
@@ -177,3 +188,12 @@ class Trajectory:
         except Exception as exc:
             raise DataFormatError(f"ASE could not read {path} as a trajectory: {exc}") from exc
         return atoms_to_trajectory(images, **kwargs)
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for NumPy scalars and arrays found in ``info`` (stored as plain numbers and lists)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"info values must be JSON-serialisable (numbers, strings, lists, dicts); got {type(value).__name__}")

@@ -86,3 +86,22 @@ def subplots(rows: int, cols: int, titles: Sequence[str] = (), *, widget: bool =
         fig = go.FigureWidget(fig)
     fig.update_layout(template=TEMPLATE, height=height, margin=dict(l=60, r=20, t=60, b=50))
     return fig
+
+
+def loglog_fit_figure(fits: Mapping[str, Any], title: str = "", xaxis: str = "", yaxis: str = "", *,
+                      slope_label: str = "slope", widget: bool = False, height: int = 400) -> go.Figure:
+    """Log-log data points with their fitted power laws y = prefactor * x^slope (dashed).
+
+    ``fits`` maps legend names to objects with ``x``, ``y``, ``slope`` and ``prefactor`` attributes (e.g.
+    :class:`npsnn_edu.stability.PowerLawFit`); the fitted slope is written in the legend.
+    """
+    fig = new_figure(title, xaxis, yaxis, widget=widget, log_x=True, log_y=True, height=height)
+    for k, (name, fit) in enumerate(fits.items()):
+        color = PALETTE[k % len(PALETTE)]
+        x, y = np.asarray(fit.x, dtype=float), np.asarray(fit.y, dtype=float)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="markers", name=f"{name} ({slope_label} {fit.slope:.2f})",
+                                 legendgroup=name, marker=dict(color=color, size=9)))
+        xs = np.geomspace(x.min(), x.max(), 20)
+        fig.add_trace(go.Scatter(x=xs, y=fit.prefactor * xs**fit.slope, mode="lines", name=f"{name} fit",
+                                 legendgroup=name, showlegend=False, line=dict(color=color, dash="dash")))
+    return fig

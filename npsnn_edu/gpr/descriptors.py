@@ -1,0 +1,76 @@
+"""Rotation- and translation-invariant descriptors of a molecule, with analytic Jacobians.
+
+A descriptor maps Cartesian positions ``(N, 3)`` (Angstrom) to a feature vector ``d`` of the
+``P = N (N - 1) / 2`` atom pairs ``i < j`` (always in the same pair order):
+
+* ``"inverse"`` (default): ``d_p = 1 / r_ij`` in 1/Angstrom. Large for close pairs, smooth, and it makes
+  far-apart atoms look alike (``1/r -> 0``), the usual choice for GP/kernel potentials (sGDML, FCHL...).
+* ``"distance"``: ``d_p = r_ij`` in Angstrom.
+
+Both are invariant to rotations and translations (they depend only on interatomic distances); they are NOT
+permutation invariant (atoms are labelled), which is fine for one molecule with a fixed atom order.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidStateError, ShapeMismatchError, unknown_name
+
+DESCRIPTORS = ("inverse", "distance")
+
+
+class PairDescriptor:
+    """Pair-distance descriptor (``kind`` = "inverse" or "distance") for molecules of ``n_atoms`` atoms."""
+
+    def __init__(self, n_atoms: int, kind: str = "inverse"):
+        if kind not in DESCRIPTORS:
+            raise unknown_name("descriptor", kind, DESCRIPTORS)
+        if int(n_atoms) < 2:
+            raise ShapeMismatchError(f"a pair descriptor needs at least 2 atoms, got {n_atoms}")
+        self.kind = kind
+        self.n_atoms = int(n_atoms)
+        self.i, self.j = np.triu_indices(self.n_atoms, k=1)
+        self.n_features = len(self.i)
+
+    def _check(self, positions: np.ndarray) -> np.ndarray:
+        x = np.asarray(positions, dtype=float)
+        if x.shape[-2:] != (self.n_atoms, 3):
+            raise ShapeMismatchError(f"positions must be shaped (..., {self.n_atoms}, 3) for this model, got "
+                                     f"{x.shape}; pass the same molecule (atom count and order) it was trained on")
+        if not np.all(np.isfinite(x)):
+            raise InvalidStateError("positions contain NaN or inf; check the geometry (did the MD blow up?)")
+        return x
+
+    def transform(self, positions: np.ndarray) -> np.ndarray:
+        """Features ``(..., P)`` for positions ``(..., N, 3)``."""
+        x = self._check(positions)
+        r = np.linalg.norm(x[..., self.i, :] - x[..., self.j, :], axis=-1)
+        if np.any(r <= 0):
+            raise InvalidStateError("two atoms sit on top of each other (distance 0); the descriptor is undefined")
+        return 1.0 / r if self.kind == "inverse" else r
+
+    def transform_with_jacobian(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Features ``d`` (P,) and the per-pair derivative ``dd_p/dx_i`` (P, 3) of one geometry.
+
+        ``dd_p / dx_j = - dd_p / dx_i`` for pair ``p = (i, j)``; :meth:`pullback` uses that.
+        """
+        x = self._check(positions)
+        diff = x[self.i] - x[self.j]                      # (P, 3)
+        r = np.sqrt(np.einsum("pk,pk->p", diff, diff))
+        if np.any(r <= 0):
+            raise InvalidStateError("two atoms sit on top of each other (distance 0); the descriptor is undefined")
+        if self.kind == "inverse":
+            d = 1.0 / r
+            jac = -diff * (d**3)[:, None]                 # d(1/r)/dx_i = -(x_i - x_j) / r^3
+        else:
+            d = r
+            jac = diff / r[:, None]                       # dr/dx_i = (x_i - x_j) / r
+        return d, jac, diff
+
+    def pullback(self, grad_d: np.ndarray, jac: np.ndarray) -> np.ndarray:
+        """Cartesian gradient ``dE/dx`` (N, 3) from ``dE/dd`` (P,) by the chain rule."""
+        contrib = grad_d[:, None] * jac                   # (P, 3)
+        g = np.zeros((self.n_atoms, 3))
+        np.add.at(g, self.i, contrib)
+        np.add.at(g, self.j, -contrib)
+        return g

@@ -1,0 +1,268 @@
+"""Execute the chapter notebooks headless and export HTML reports (``make notebooks-html``).
+
+Usage (from the repository root)::
+
+    python -m npsnn_edu.notebook_runner [--full] [--out build/] [NOTEBOOK ...]
+
+Without ``--full`` the kernels run in fast mode (``NPSNN_EDU_FAST=1``: small step counts, minutes in
+total); ``--full`` runs the teaching-size versions. Each notebook is executed with nbclient in its own
+directory, then written as ``<out>/html/<name>.html`` (nbconvert's HTMLExporter, widget state included) and
+``<out>/executed/<name>.ipynb``. A summary table gives the wall time per notebook and the peak resident
+memory of its kernel (kernel process plus its children, sampled with psutil); ``<out>/html/summary.json``
+holds the same numbers. The exit status is non-zero when any notebook fails.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import copy
+import os
+import re
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from .config import FAST_ENV_VAR
+
+__all__ = ["RunResult", "RssSampler", "execute_notebook", "run_notebooks", "default_notebooks", "main"]
+
+
+@dataclass
+class RunResult:
+    """Outcome of one headless execution."""
+
+    notebook: str
+    ok: bool
+    seconds: float
+    peak_rss_mb: float
+    error: str = ""
+    html: str = ""
+    executed: str = ""
+    n_cells: int = 0
+
+
+class RssSampler:
+    """Sample the resident memory of a process and all its descendants; keep the peak (in MB).
+
+    The sum of RSS over the process tree slightly overcounts pages shared between processes: an upper
+    bound, which is what a memory limit (Binder: 1-2 GB) cares about.
+    """
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self.peak_bytes = 0
+        self._pid: int | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, pid: int) -> None:
+        self._pid = pid
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._thread.start()
+
+    def sample(self) -> int:
+        import psutil
+
+        try:
+            root = psutil.Process(self._pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return 0
+        total = 0
+        for p in procs:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+        self.peak_bytes = max(self.peak_bytes, total)
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def stop(self) -> float:
+        if self._thread is not None:
+            self.sample()
+            self._stop.set()
+            self._thread.join(timeout=5)
+        return self.peak_bytes / 2**20
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_bytes / 2**20
+
+
+def kernel_env(fast: bool = True, extra: "dict[str, str] | None" = None) -> dict[str, str]:
+    """Environment of the kernel: this process's, with fast mode switched on or off explicitly."""
+    env = dict(os.environ)
+    if fast:
+        env[FAST_ENV_VAR] = "1"
+        env.setdefault("OMP_NUM_THREADS", "1")
+    else:
+        env.pop(FAST_ENV_VAR, None)
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    env.update(extra or {})
+    return env
+
+
+def execute_notebook(nb: Any, *, cwd: "str | Path", fast: bool = True, timeout: int = 900, allow_errors: bool = False,
+                     kernel_name: str = "python3", env: "dict[str, str] | None" = None,
+                     store_widget_state: bool = True) -> tuple[Any, float, float, str]:
+    """Execute ``nb`` (an nbformat NotebookNode, modified in place) in a fresh kernel started in ``cwd``.
+
+    Returns ``(nb, seconds, peak_rss_mb, error)``; ``error`` is empty on success, otherwise the first
+    failing cell's error (with ``allow_errors=False`` execution stops there, as in Run All).
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    sampler = RssSampler()
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(cwd)}}, store_widget_state=store_widget_state,
+                            record_timing=True)
+
+    def _on_start(**_: Any) -> None:
+        try:
+            pid = client.km.provisioner.process.pid  # type: ignore[union-attr]
+        except AttributeError:  # a non-local provisioner: no memory numbers
+            return
+        sampler.start(pid)
+
+    client.on_notebook_start = _on_start
+    error = ""
+    t0 = time.perf_counter()
+    try:
+        client.execute(env=env if env is not None else kernel_env(fast))
+    except CellExecutionError as exc:
+        error = _short_cell_error(exc) or type(exc).__name__
+    except (CellTimeoutError, DeadKernelError, TimeoutError, RuntimeError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    finally:
+        seconds = time.perf_counter() - t0
+        peak = sampler.stop()
+    return nb, seconds, peak, error
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _short_cell_error(exc: Exception) -> str:
+    text = _ANSI.sub("", str(exc))
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return "\n".join(lines[:12])
+
+
+def default_notebooks(root: "Path | None" = None) -> list[Path]:
+    """The chapter notebooks ``notebooks/0*.ipynb`` of the repository (or of ``root``)."""
+    if root is None:
+        here = Path.cwd()
+        root = here if (here / "notebooks").is_dir() else Path(__file__).resolve().parents[1]
+    return sorted((root / "notebooks").glob("0*.ipynb"))
+
+
+def _with_plotly_html(nb: Any) -> Any:
+    """A copy of ``nb`` where plotly mime outputs also carry an HTML rendering (plotly.js embedded once).
+
+    nbconvert cannot represent ``application/vnd.plotly.v1+json`` by itself; the report must stay readable
+    offline, so plotly.js is inlined in the first figure only.
+    """
+    nb = copy.deepcopy(nb)
+    first = True
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "application/vnd.plotly.v1+json" in data and "text/html" not in data:
+                import plotly.io as pio
+
+                data["text/html"] = pio.to_html(dict(data["application/vnd.plotly.v1+json"]), full_html=False,
+                                                include_plotlyjs=first, validate=False)
+                first = False
+    return nb
+
+
+def export_html(nb: Any, path: Path) -> Path:
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(_with_plotly_html(nb))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def run_notebooks(notebooks: Sequence[Path], out: Path, *, fast: bool = True, timeout: int = 1800,
+                  html: bool = True, echo: bool = True) -> list[RunResult]:
+    """Execute each notebook (in its own directory), write executed copies and HTML reports under ``out``."""
+    import nbformat
+
+    results = []
+    for path in notebooks:
+        path = Path(path)
+        nb = nbformat.read(path, as_version=4)
+        if echo:
+            print(f"running {path.name} ({'fast' if fast else 'full'} mode) ...", flush=True)
+        nb, seconds, peak, error = execute_notebook(nb, cwd=path.parent, fast=fast, timeout=timeout)
+        res = RunResult(path.name, not error, round(seconds, 2), round(peak, 1), error, n_cells=len(nb.cells))
+        executed = out / "executed" / path.name
+        executed.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, executed)
+        res.executed = str(executed)
+        if html:
+            res.html = str(export_html(nb, out / "html" / f"{path.stem}.html"))
+        results.append(res)
+        if echo:
+            status = "ok" if res.ok else "FAILED"
+            print(f"  {status}: {res.seconds:.1f} s, kernel peak RSS {res.peak_rss_mb:.0f} MB", flush=True)
+            if error:
+                print("  " + error.replace("\n", "\n  "), flush=True)
+    return results
+
+
+def format_summary(results: Sequence[RunResult]) -> str:
+    rows = [f"{'notebook':<36} {'status':>7} {'seconds':>9} {'peak RSS MB':>12}"]
+    for r in results:
+        rows.append(f"{r.notebook:<36} {'ok' if r.ok else 'FAILED':>7} {r.seconds:>9.1f} {r.peak_rss_mb:>12.0f}")
+    if results:
+        rows.append(f"{'total':<36} {'':>7} {sum(r.seconds for r in results):>9.1f} "
+                    f"{max(r.peak_rss_mb for r in results):>12.0f}")
+    return "\n".join(rows)
+
+
+def main(argv: "Sequence[str] | None" = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.notebook_runner", description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: notebooks/0*.ipynb)")
+    parser.add_argument("--full", action="store_true", help="teaching-size run (default: fast mode)")
+    parser.add_argument("--out", type=Path, default=Path("build"), help="output folder (default: build/)")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)")
+    parser.add_argument("--no-html", action="store_true", help="execute only, no HTML export")
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or default_notebooks()
+    if not notebooks:
+        print("no notebooks found (expected notebooks/0*.ipynb; run from the repository root)", file=sys.stderr)
+        return 2
+    missing = [p for p in notebooks if not p.exists()]
+    if missing:
+        print(f"notebook(s) not found: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    results = run_notebooks(notebooks, args.out, fast=not args.full, timeout=args.timeout, html=not args.no_html)
+    print()
+    print(format_summary(results))
+    summary = args.out / "html" / "summary.json"
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    summary.write_text(json.dumps({"mode": "full" if args.full else "fast",
+                                   "results": [asdict(r) for r in results]}, indent=1))
+    if not args.no_html:
+        print(f"\nHTML reports in {args.out / 'html'}/")
+    failed = [r.notebook for r in results if not r.ok]
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""Networks for the spiking PINN: two spiking designs (snnTorch LIF layers) and a tanh MLP baseline.
+
+All models map times ``t`` (tau, shape ``(B,)``) to positions ``(B, N, D)`` in float64 and share the same
+input scaling: t is mapped to tau = t / t_end in [0, 1] and encoded as ``[2 tau - 1, sin(2 pi j tau),
+cos(2 pi j tau)]`` for j = 1..n_freq (Fourier features; n_freq = 0 keeps only the scaled time).
+
+:class:`PointwiseSNN` - the obvious design (used by the ``naive`` and ``fdm`` methods)
+    For each query time the encoded time is a constant input current for ``num_steps`` internal LIF steps;
+    the readout averages a linear map of the last layer's spikes and membrane over the steps.  t reaches the
+    output through spikes, so the forward output is piecewise smooth with jumps wherever a spike count
+    changes: autograd through the surrogate does NOT give the derivative of what the network outputs.
+
+:class:`ClockSNN` - the honest design (the ``continuous`` method)
+    The LIF network runs on its own clock, one step per knot t_k covering [0, t_end] (plus padding): it is
+    a spiking pattern generator whose state evolves in physical time.  At every clock step a linear readout
+    of the last layer's spikes and membrane gives a coefficient y_k.  The output neuron is a non-spiking
+    integrator with a smooth (Gaussian) postsynaptic kernel G:
+
+        x(t) = x0 + sum_k y_k G(t - t_k),     G(u) = exp(-u^2 / (2 sigma^2)).
+
+    The query time enters ONLY through G, so x(t) is infinitely differentiable in t and its derivatives
+    are exact: x'(t) = sum_k y_k G'(t - t_k), x'' likewise.  The spikes decide the y_k (and are trained with
+    the surrogate gradient, which is legitimate for parameter gradients); they never sit between t and x.
+
+:class:`MLPPINN` - tanh MLP with the same encoding and about the same parameter count.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import InvalidParameterError, unknown_name
+
+
+def make_surrogate(name: str = "atan", alpha: float = 2.0) -> Any:
+    """A twice-differentiable snnTorch surrogate: ``atan`` (default) or ``fast_sigmoid``.
+
+    (``sigmoid`` overflows to NaN for slope*|U - thr| > ~88; straight-through/triangular have no
+    second-order graph: see shared/notes/spiking-pinn-pitfall.md.)
+    """
+    from snntorch import surrogate
+
+    if name == "atan":
+        return surrogate.atan(alpha=alpha)
+    if name == "fast_sigmoid":
+        return surrogate.fast_sigmoid(slope=alpha)
+    raise unknown_name("surrogate", name, ["atan", "fast_sigmoid"])
+
+
+class TimeEncoding(nn.Module):
+    """Input scaling + Fourier features of t (no trainable parameters)."""
+
+    def __init__(self, t_end: float, n_freq: int = 4):
+        super().__init__()
+        if n_freq < 0:
+            raise InvalidParameterError(f"n_freq must be >= 0, got {n_freq}")
+        self.t_end = float(t_end)
+        self.n_freq = int(n_freq)
+
+    @property
+    def dim(self) -> int:
+        return 1 + 2 * self.n_freq
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        tau = (t / self.t_end).reshape(-1, 1)
+        feats = [2.0 * tau - 1.0]
+        if self.n_freq:
+            j = torch.arange(1, self.n_freq + 1, device=t.device, dtype=t.dtype)
+            arg = 2.0 * math.pi * tau * j
+            feats += [torch.sin(arg), torch.cos(arg)]
+        return torch.cat(feats, dim=1).float()
+
+
+class _Base(nn.Module):
+    """Shared bookkeeping: initial position offset, output shape, spike records."""
+
+    spiking = False
+
+    def __init__(self, x0: np.ndarray, t_end: float, n_freq: int):
+        super().__init__()
+        x0 = np.asarray(x0, dtype=float)
+        self.shape = tuple(int(s) for s in x0.shape)
+        self.n_out = int(np.prod(self.shape))
+        self.register_buffer("x0", torch.as_tensor(x0, dtype=torch.float64))
+        self.encoding = TimeEncoding(t_end, n_freq)
+        self.last_spikes: list[torch.Tensor] = []
+
+    @property
+    def device(self) -> torch.device:
+        return self.x0.device
+
+    def _finish(self, out: torch.Tensor) -> torch.Tensor:
+        return self.x0 + out.to(torch.float64).reshape(-1, *self.shape)
+
+
+def _lif(beta: float, spike_grad: Any) -> nn.Module:
+    import snntorch as snn
+
+    # init_hidden stays False: with init_hidden=True the hidden mem would stay on the old device after
+    # .to() (snnTorch issue #225). States are created per call on the input's device instead.
+    return snn.Leaky(beta=beta, spike_grad=spike_grad, init_hidden=False, reset_mechanism="subtract")
+
+
+def _run_lif(lif: nn.Module, cur: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Drive an snn.Leaky layer with currents ``cur`` (K, H), one clock step per row: spikes and membranes."""
+    mem = torch.zeros_like(cur[:1])
+    spk, mems = [], []
+    for k in range(cur.shape[0]):
+        s, mem = lif(cur[k:k + 1], mem)
+        spk.append(s)
+        mems.append(mem)
+    return torch.cat(spk), torch.cat(mems)
+
+
+class PointwiseSNN(_Base):
+    """t -> constant input current -> ``num_steps`` steps of 2 LIF layers -> mean readout (see module doc)."""
+
+    spiking = True
+
+    def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4, beta: float = 0.9,
+                 num_steps: int = 8, surrogate: str = "atan", surrogate_alpha: float = 2.0):
+        super().__init__(x0, t_end, n_freq)
+        grad = make_surrogate(surrogate, surrogate_alpha)
+        self.num_steps = int(num_steps)
+        self.fc1 = nn.Linear(self.encoding.dim, hidden)
+        self.lif1 = _lif(beta, grad)
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.lif2 = _lif(beta, grad)
+        self.readout = nn.Linear(2 * hidden, self.n_out)
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        cur1 = self.fc1(self.encoding(t))
+        mem1 = torch.zeros_like(cur1)
+        mem2 = torch.zeros(cur1.shape[0], self.fc2.out_features, device=cur1.device)
+        out, s1_rec, s2_rec = 0.0, [], []
+        for _ in range(self.num_steps):
+            s1, mem1 = self.lif1(cur1, mem1)
+            s2, mem2 = self.lif2(self.fc2(s1), mem2)
+            out = out + self.readout(torch.cat([s2, mem2], dim=1))
+            s1_rec.append(s1)
+            s2_rec.append(s2)
+        self.last_spikes = [torch.stack(s1_rec).detach(), torch.stack(s2_rec).detach()]  # (steps, B, H)
+        return self._finish(out / self.num_steps)
+
+
+class ClockSNN(_Base):
+    """LIF network on its own clock + smooth Gaussian-kernel readout neuron (see module doc)."""
+
+    spiking = True
+
+    def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4, beta: float = 0.9,
+                 n_knots: int = 64, kernel_width: float = 1.0, pad: int = 3, surrogate: str = "atan",
+                 surrogate_alpha: float = 2.0, recurrent: bool = False, num_steps: int = 8):
+        super().__init__(x0, t_end, n_freq)
+        self.recurrent = bool(recurrent)
+        self.num_steps = int(num_steps)
+        if n_knots < 4:
+            raise InvalidParameterError(f"n_knots must be >= 4, got {n_knots}")
+        if not kernel_width > 0:
+            raise InvalidParameterError(f"kernel_width must be positive (in knot spacings), got {kernel_width}")
+        grad = make_surrogate(surrogate, surrogate_alpha)
+        h = float(t_end) / (n_knots - 1)
+        knots = h * (np.arange(n_knots + 2 * pad) - pad)
+        self.register_buffer("knots", torch.as_tensor(knots, dtype=torch.float64))
+        self.sigma = float(kernel_width) * h
+        self.fc1 = nn.Linear(self.encoding.dim, hidden)
+        self.lif1 = _lif(beta, grad)
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.lif2 = _lif(beta, grad)
+        self.readout = nn.Linear(2 * hidden, self.n_out)
+
+    def coefficients(self) -> torch.Tensor:
+        """Run the spiking network over its clock: coefficients y_k, shape ``(K, n_out)`` (float64)."""
+        cur1 = self.fc1(self.encoding(self.knots))  # (K, H): input current at each clock step
+        if not self.recurrent:  # every knot is its own short spiking run (batched over knots)
+            mem1 = torch.zeros_like(cur1)
+            mem2 = torch.zeros(cur1.shape[0], self.fc2.out_features, device=cur1.device)
+            out, s1_rec, s2_rec = 0.0, [], []
+            for _ in range(self.num_steps):
+                s1, mem1 = self.lif1(cur1, mem1)
+                s2, mem2 = self.lif2(self.fc2(s1), mem2)
+                out = out + self.readout(torch.cat([s2, mem2], dim=1))
+                s1_rec.append(s1)
+                s2_rec.append(s2)
+            self.last_spikes = [torch.stack(s1_rec).detach(), torch.stack(s2_rec).detach()]  # (steps, K, H)
+            return (out / self.num_steps).to(torch.float64)
+        s1, _ = _run_lif(self.lif1, cur1)  # layer by layer: each layer's recurrence is sequential in k,
+        s2, mem2 = _run_lif(self.lif2, self.fc2(s1))  # but its synaptic input is one batched matmul
+        self.last_spikes = [s1.detach()[:, None], s2.detach()[:, None]]  # (K, 1, H)
+        return self.readout(torch.cat([s2, mem2], dim=1)).to(torch.float64)
+
+    def kernel(self, t: torch.Tensor, order: int = 0) -> torch.Tensor:
+        """G^(order)(t_i - t_k), shape ``(B, K)``: 0 value, 1 first and 2 second derivative in t."""
+        u = t.reshape(-1, 1).to(torch.float64) - self.knots[None, :]
+        s2 = self.sigma**2
+        g = torch.exp(-0.5 * u * u / s2)
+        if order == 0:
+            return g
+        if order == 1:
+            return -u / s2 * g
+        if order == 2:
+            return (u * u / s2**2 - 1.0 / s2) * g
+        raise InvalidParameterError(f"order must be 0, 1 or 2, got {order}")
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        return self._finish(self.kernel(t) @ self.coefficients())
+
+    def derivatives(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Exact x(t), x'(t), x''(t) of the forward output (one pass of the spiking network)."""
+        y = self.coefficients()
+        x = self._finish(self.kernel(t, 0) @ y)
+        v = (self.kernel(t, 1) @ y).reshape(-1, *self.shape)
+        a = (self.kernel(t, 2) @ y).reshape(-1, *self.shape)
+        return x, v, a
+
+
+class MLPPINN(_Base):
+    """tanh MLP PINN baseline (encoding -> hidden -> hidden -> out)."""
+
+    def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4):
+        super().__init__(x0, t_end, n_freq)
+        self.net = nn.Sequential(nn.Linear(self.encoding.dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
+                                 nn.Linear(hidden, self.n_out))
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        return self._finish(self.net(self.encoding(t)))
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return int(sum(p.numel() for p in model.parameters() if p.requires_grad))

@@ -1,0 +1,451 @@
+"""Training the spiking PINN (stepwise :class:`Trainer`, scripting :func:`fit`) and honest evaluation.
+
+Loss (all terms dimensionless)::
+
+    L = w_res * mean_i c_i |m x''(t_i) - F(x(t_i))|^2 / a_scale^2              physics residual
+      + w_ic  * (|x(0) - x0|^2 / d_scale^2 + |x'(0) - v0|^2 / v_scale^2)    initial conditions
+      + w_energy * mean_i (E(t_i) - E(0))^2 / e_scale^2                      optional energy conservation
+
+F comes from the core potential (``problem.potential.energy_and_forces`` on torch tensors).  The scales
+come from the initial condition (no reference data is used in training).
+
+PINN practices (each a :class:`TrainConfig` field, defaults in brackets):
+
+* input scaling + Fourier features of t / t_end (``n_freq`` [4]);
+* causal weighting (Wang, Sankaran, Perdikaris 2022): the collocation points are split into
+  ``causal_chunks`` time windows and window i is weighted by exp(-eps * sum_{j<i} L_j) (detached), so later
+  times only count once earlier ones are solved (``causal_eps`` [1.0]; 0 switches it off);
+* learning-rate schedule: cosine decay to ``lr * lr_min_factor`` over ``total_steps`` (``lr_schedule``);
+* loss weighting (``w_res``, ``w_ic``, ``w_energy``);
+* gradient clipping by global norm (``grad_clip`` [1.0]).
+
+Evaluation (:func:`evaluate`) always uses the FORWARD output on a dense uniform grid that is disjoint from
+the training grid: relative L2 against the reference, RMS finite-difference residual, energy drift.
+"""
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from ..device import resolve_device
+from ..errors import DataFormatError, InvalidParameterError, unknown_name
+from ..trajectory import Trajectory
+from .derivatives import forward_fd, time_derivatives
+from .energy import synaptic_energy
+from .models import ClockSNN, MLPPINN, PointwiseSNN, count_parameters
+from .problems import NewtonProblem, make_problem
+
+#: method -> (model class name, derivative mode)
+METHODS = {
+    "continuous": ("clock", "analytic"),  # honest: smooth kernel readout, exact derivatives of the forward output
+    "fdm": ("pointwise", "fdm"),  # finite differences of the forward output (FPSNN "fdm")
+    "naive": ("pointwise", "autograd"),  # autograd through the surrogate: the pitfall
+    "mlp": ("mlp", "autograd"),  # tanh MLP-PINN baseline
+}
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of one training run (reduced units; steps are optimiser steps)."""
+
+    method: str = "continuous"
+    hidden: int = 32
+    n_freq: int = 4
+    beta: float = 0.9
+    num_steps: int = 8  # internal LIF steps per query (pointwise SNN)
+    n_knots: int = 32  # knots (clock steps) over [0, t_end] (clock SNN)
+    kernel_width: float = 1.0  # Gaussian readout kernel width in knot spacings
+    recurrent: bool = False  # clock SNN: one recurrent run over the knots (True) or a short run per knot
+    surrogate: str = "atan"
+    surrogate_alpha: float = 2.0
+    derivative: str | None = None  # override the method's derivative mode
+    fd_step: float | None = None  # fdm step (tau); None: half the collocation spacing
+    lr: float = 3e-3
+    lr_schedule: str = "cosine"  # "cosine" or "none"
+    lr_min_factor: float = 0.02
+    total_steps: int = 2000  # horizon of the LR schedule
+    grad_clip: float | None = 1.0
+    n_colloc: int = 256
+    resample: bool = False  # jitter the collocation points every step
+    w_res: float = 1.0
+    w_ic: float = 10.0
+    w_energy: float = 0.0
+    causal_eps: float = 1.0
+    causal_chunks: int = 8
+    eval_every: int = 100
+    n_eval: int = 1001
+    seed: int = 0
+
+    def validate(self) -> "TrainConfig":
+        if self.method not in METHODS:
+            raise unknown_name("method", self.method, list(METHODS))
+        for name in ("hidden", "n_colloc", "total_steps", "eval_every", "n_eval", "num_steps", "causal_chunks"):
+            if int(getattr(self, name)) < 1:
+                raise InvalidParameterError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise InvalidParameterError(f"lr must be positive, got {self.lr}")
+        if self.lr_schedule not in ("cosine", "none"):
+            raise unknown_name("lr_schedule", self.lr_schedule, ["cosine", "none"])
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise InvalidParameterError(f"grad_clip must be positive or None, got {self.grad_clip}")
+        if not 0 < self.beta <= 1:
+            raise InvalidParameterError(f"beta (membrane decay) must be in (0, 1], got {self.beta}")
+        return self
+
+    @property
+    def derivative_mode(self) -> str:
+        return self.derivative or METHODS[self.method][1]
+
+
+def build_model(problem: NewtonProblem, cfg: TrainConfig) -> torch.nn.Module:
+    """The network of ``cfg.method`` for ``problem`` (seeded by ``cfg.seed``), on the CPU."""
+    torch.manual_seed(cfg.seed)
+    kind = METHODS[cfg.method][0]
+    if kind == "clock":
+        return ClockSNN(problem.x0, problem.t_end, cfg.hidden, cfg.n_freq, cfg.beta, cfg.n_knots, cfg.kernel_width,
+                        surrogate=cfg.surrogate, surrogate_alpha=cfg.surrogate_alpha, recurrent=cfg.recurrent,
+                        num_steps=cfg.num_steps)
+    if kind == "pointwise":
+        return PointwiseSNN(problem.x0, problem.t_end, cfg.hidden, cfg.n_freq, cfg.beta, cfg.num_steps,
+                            cfg.surrogate, cfg.surrogate_alpha)
+    return MLPPINN(problem.x0, problem.t_end, cfg.hidden, cfg.n_freq)
+
+
+class _Scales:
+    def __init__(self, problem: NewtonProblem):
+        f0 = problem.potential.forces(problem.x0) / problem.masses[:, None]
+        self.a = max(float(np.max(np.abs(f0))), 1e-3)
+        # displacement scale: amplitude ~ a / omega^2 with omega ~ 2 pi / period; fall back to t_end
+        period = float(problem.info.get("period", problem.t_end / 2))
+        omega = 2 * math.pi / period
+        self.d = max(self.a / omega**2, float(np.max(np.abs(problem.v0))) / omega, 1e-3)
+        self.v = self.d * omega
+        ke_max = 0.5 * float(np.sum(problem.masses)) * self.v**2
+        self.e = max(ke_max, 1e-6)
+
+
+def physics_loss(model: torch.nn.Module, problem: NewtonProblem, t: torch.Tensor, cfg: TrainConfig,
+                 scales: "_Scales | None" = None) -> dict[str, torch.Tensor]:
+    """Loss terms at collocation times ``t`` (float64 tensor on the model's device); ``total`` is the sum."""
+    scales = scales or _Scales(problem)
+    dev = t.device
+    mode = cfg.derivative_mode
+    h = cfg.fd_step or 0.5 * problem.t_end / cfg.n_colloc
+    x, v, a = time_derivatives(model, t, mode, h=h)
+    m = torch.as_tensor(problem.masses, dtype=x.dtype, device=dev)[:, None]
+    energy, forces = problem.potential.energy_and_forces(x)
+    res = ((m * a - forces) / scales.a).pow(2).reshape(x.shape[0], -1).mean(1)  # per collocation point
+    if cfg.causal_eps > 0 and cfg.causal_chunks > 1:
+        order = torch.argsort(t)
+        chunks = torch.tensor_split(res[order], cfg.causal_chunks)
+        lc = torch.stack([c.mean() for c in chunks])
+        w = torch.exp(-cfg.causal_eps * torch.cumsum(torch.cat([lc.new_zeros(1), lc[:-1]]), 0)).detach()
+        loss_res = (w * lc).mean()
+    else:
+        loss_res = res.mean()
+    t0 = torch.zeros(1, dtype=torch.float64, device=dev)
+    x_0, v_0, _ = time_derivatives(model, t0, mode if mode != "fdm" else "fdm", h=h)
+    x0 = torch.as_tensor(problem.x0, dtype=x_0.dtype, device=dev)
+    v0 = torch.as_tensor(problem.v0, dtype=x_0.dtype, device=dev)
+    loss_ic = ((x_0[0] - x0) / scales.d).pow(2).mean() + ((v_0[0] - v0) / scales.v).pow(2).mean()
+    terms = {"residual": loss_res, "ic": loss_ic}
+    total = cfg.w_res * loss_res + cfg.w_ic * loss_ic
+    if cfg.w_energy > 0:
+        e_t = 0.5 * (m * v * v).reshape(x.shape[0], -1).sum(1) + energy
+        loss_e = ((e_t - problem.initial_energy()) / scales.e).pow(2).mean()
+        terms["energy"] = loss_e
+        total = total + cfg.w_energy * loss_e
+    terms["total"] = total
+    return terms
+
+
+def training_times(problem: NewtonProblem, n: int) -> np.ndarray:
+    """The fixed training collocation grid: midpoints (i + 1/2) t_end / n."""
+    return (np.arange(n) + 0.5) * problem.t_end / n
+
+
+def eval_times(problem: NewtonProblem, n: int = 1001) -> np.ndarray:
+    """The dense evaluation grid: n uniform points on [0, t_end] (disjoint from the training midpoints)."""
+    return np.linspace(0.0, problem.t_end, n)
+
+
+def spike_rates(model: torch.nn.Module) -> list[float]:
+    """Mean spikes per neuron per time step, per LIF layer, from the model's last forward pass ([] if none)."""
+    return [float(s.float().mean()) for s in getattr(model, "last_spikes", [])]
+
+
+def evaluate(model: torch.nn.Module, problem: NewtonProblem, n_eval: int = 1001, fd_step: float | None = None
+             ) -> dict[str, Any]:
+    """Honest metrics of the FORWARD output on the dense grid (no autograd anywhere).
+
+    rel_l2: ||x - x_ref|| / ||x_ref|| over grid and coordinates; rel_l2_disp: the same relative to the
+    displacement from x0, ||x - x_ref|| / ||x_ref - x0|| (stricter when x0 is far from zero);
+    fd_residual: RMS of (m D2x - F(x)) / a_scale with D2 the central second difference of the forward
+    output at step ``fd_step`` (default t_end / 500); energy_drift: max |E(t) - E(0)| / max(|E(0)|, mean KE)
+    with v from central differences of the forward output (the core's Trajectory.energy_drift); spike rates
+    per LIF layer and a synaptic-operation energy estimate for the whole grid.
+    """
+    t_np = eval_times(problem, n_eval)
+    h = fd_step or problem.t_end / 500.0
+    dev = model.x0.device
+    model.eval()
+    t = torch.as_tensor(t_np, dtype=torch.float64, device=dev)
+    x, v, a = forward_fd(model, t, h)
+    rates = spike_rates(model) if getattr(model, "spiking", False) else []
+    with torch.no_grad():
+        model(t)  # spike record of the plain grid pass (for rates/energy)
+    rates = spike_rates(model)
+    x_ref, v_ref = problem.reference(t_np)
+    err = x - x_ref
+    pe, f = problem.potential.energy_and_forces(x)
+    scales = _Scales(problem)
+    res = (problem.masses[None, :, None] * a - f) / scales.a
+    ke = 0.5 * np.sum(problem.masses[None, :, None] * v * v, axis=(1, 2))
+    traj = Trajectory(times=t_np, positions=x, velocities=v, potential_energy=np.asarray(pe, dtype=float),
+                      kinetic_energy=ke, masses=problem.masses, dt=float(t_np[1] - t_np[0]), integrator="pinn")
+    model.train()
+    return {"rel_l2": float(np.linalg.norm(err) / np.linalg.norm(x_ref)),
+            "rel_l2_disp": float(np.linalg.norm(err) / max(np.linalg.norm(x_ref - problem.x0[None]), 1e-300)),
+            "max_abs_err": float(np.max(np.abs(err))),
+            "fd_residual": float(np.sqrt(np.mean(res**2))),
+            "energy_drift": traj.energy_drift(),
+            "spike_rates": rates,
+            "energy_pJ": synaptic_energy(model, n_eval)["total_pJ"],
+            "times": t_np, "x": x, "x_ref": x_ref}
+
+
+@dataclass
+class History:
+    """Per-step training record plus the periodic forward-output evaluations."""
+
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    residual: list[float] = field(default_factory=list)
+    ic: list[float] = field(default_factory=list)
+    energy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    eval_step: list[int] = field(default_factory=list)
+    eval_rel_l2: list[float] = field(default_factory=list)
+    eval_fd_residual: list[float] = field(default_factory=list)
+    eval_energy_drift: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, list]:
+        return asdict(self)
+
+
+class Trainer:
+    """Stepwise trainer: ``train(k)`` runs k optimiser steps and keeps model, optimiser and history.
+
+    Safe to call repeatedly (a widget trains in chunks); :meth:`request_stop` (from another thread) or a
+    KeyboardInterrupt stops after the current step with everything kept.  ``device`` is resolved with
+    :func:`npsnn_edu.device.resolve_device` (None: CUDA if available, else CPU).
+    """
+
+    def __init__(self, problem: "str | NewtonProblem" = "harmonic", config: TrainConfig | None = None,
+                 device: Any = "cpu", **overrides: Any):
+        self.problem = make_problem(problem)
+        cfg = config or TrainConfig()
+        if overrides:
+            valid = {f.name for f in fields(TrainConfig)}
+            bad = sorted(set(overrides) - valid)
+            if bad:
+                raise InvalidParameterError(f"unknown TrainConfig field(s) {bad}; valid: {sorted(valid)}")
+            cfg = TrainConfig(**{**asdict(cfg), **overrides})
+        self.config = cfg.validate()
+        self.device = resolve_device(device)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self.reset()
+
+    # -- state --------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Fresh model (same seed), optimiser and empty history."""
+        cfg = self.config
+        self.model = build_model(self.problem, cfg).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.scales = _Scales(self.problem)
+        self.t_train = torch.as_tensor(training_times(self.problem, cfg.n_colloc), dtype=torch.float64,
+                                       device=self.device)
+        self.generator = torch.Generator().manual_seed(cfg.seed)
+        self.history = History()
+        self.step = 0
+        self.train_seconds = 0.0
+        self.last_eval: dict[str, Any] | None = None
+
+    @property
+    def n_parameters(self) -> int:
+        return count_parameters(self.model)
+
+    def lr_at(self, step: int) -> float:
+        cfg = self.config
+        if cfg.lr_schedule == "none":
+            return cfg.lr
+        frac = min(step / cfg.total_steps, 1.0)
+        lo = cfg.lr * cfg.lr_min_factor
+        return lo + 0.5 * (cfg.lr - lo) * (1 + math.cos(math.pi * frac))
+
+    def request_stop(self) -> None:
+        """Ask a running :meth:`train` to stop after its current step (thread-safe)."""
+        self._stop.set()
+
+    # -- training -----------------------------------------------------------------------------------
+    def train(self, n_steps: int, *, progress: bool = False, callback: Callable[["Trainer"], None] | None = None
+              ) -> History:
+        """Run ``n_steps`` optimiser steps (fewer if stopped); evaluates every ``eval_every`` steps."""
+        n_steps = int(n_steps)
+        if n_steps < 0:
+            raise InvalidParameterError(f"n_steps must be >= 0, got {n_steps}")
+        self._stop.clear()
+        cfg = self.config
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n_steps, desc=f"{cfg.method} PINN", leave=False)
+        try:
+            with self._lock:
+                for _ in range(n_steps):
+                    if self._stop.is_set():
+                        break
+                    self._one_step()
+                    if self.step % cfg.eval_every == 0:
+                        self.evaluate()
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{self.history.loss[-1]:.2e}")
+                    if callback is not None:
+                        callback(self)
+        except KeyboardInterrupt:  # keep model and history; the user can resume with train() again
+            pass
+        finally:
+            if bar is not None:
+                bar.close()
+        return self.history
+
+    def _one_step(self) -> None:
+        cfg = self.config
+        t0 = time.perf_counter()
+        lr = self.lr_at(self.step)
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr
+        t = self.t_train
+        if cfg.resample:
+            jitter = (torch.rand(len(t), generator=self.generator, dtype=torch.float64) - 0.5) * self.problem.t_end / cfg.n_colloc
+            t = t + jitter.to(self.device)
+        self.optimizer.zero_grad(set_to_none=True)
+        terms = physics_loss(self.model, self.problem, t, cfg, self.scales)
+        terms["total"].backward()
+        if cfg.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        self.train_seconds += time.perf_counter() - t0
+        hist = self.history
+        hist.step.append(self.step)
+        hist.loss.append(float(terms["total"].detach()))
+        hist.residual.append(float(terms["residual"].detach()))
+        hist.ic.append(float(terms["ic"].detach()))
+        hist.energy.append(float(terms["energy"].detach()) if "energy" in terms else float("nan"))
+        hist.lr.append(lr)
+        hist.wall.append(self.train_seconds)
+
+    def evaluate(self, n_eval: int | None = None) -> dict[str, Any]:
+        """Forward-output metrics (see :func:`evaluate`), recorded in the history."""
+        ev = evaluate(self.model, self.problem, n_eval or self.config.n_eval)
+        self.last_eval = ev
+        h = self.history
+        if not h.eval_step or h.eval_step[-1] != self.step:
+            h.eval_step.append(self.step)
+            h.eval_rel_l2.append(ev["rel_l2"])
+            h.eval_fd_residual.append(ev["fd_residual"])
+            h.eval_energy_drift.append(ev["energy_drift"])
+        return ev
+
+    def summary(self) -> str:
+        """One line: training loss next to the forward-output metrics."""
+        ev = self.last_eval or self.evaluate()
+        loss = self.history.loss[-1] if self.history.loss else float("nan")
+        rates = ", ".join(f"{r:.3f}" for r in ev["spike_rates"]) or "-"
+        return (f"{self.config.method:>10s} step {self.step:5d} | train loss {loss:.2e} | forward output: rel L2 "
+                f"{ev['rel_l2']:.2e}, FD residual {ev['fd_residual']:.2e}, energy drift {ev['energy_drift']:.2e} | "
+                f"spike rates [{rates}] | {self.train_seconds:.1f} s")
+
+    # -- checkpoints --------------------------------------------------------------------------------
+    def save(self, path: "str | Path") -> Path:
+        """Write ``path/config.json`` (problem, config, step) and ``path/weights.pt`` (model state_dict)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        meta = {"format": "npsnn_edu.spiking/1", "problem": self.problem.config(), "config": asdict(self.config),
+                "step": self.step}
+        (path / "config.json").write_text(json.dumps(meta, indent=2))
+        torch.save(self.model.state_dict(), path / "weights.pt")
+        return path
+
+    @classmethod
+    def load(cls, path: "str | Path", device: Any = "cpu") -> "Trainer":
+        """Rebuild a trainer from :meth:`save` output (weights loaded with ``weights_only=True``)."""
+        path = Path(path)
+        try:
+            meta = json.loads((path / "config.json").read_text())
+            prob, cfg_d, step = meta["problem"], meta["config"], int(meta["step"])
+            if meta.get("format") != "npsnn_edu.spiking/1":
+                raise KeyError("format")
+            cfg = TrainConfig(**cfg_d)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DataFormatError(f"{path} is not a spiking-PINN checkpoint (config.json missing or malformed: {exc}); "
+                                  "save one with Trainer.save(path)") from exc
+        problem = make_problem(prob["name"], t_end=prob["t_end"])
+        trainer = cls(problem, cfg, device=device)
+        try:
+            state = torch.load(path / "weights.pt", map_location=trainer.device, weights_only=True)
+            trainer.model.load_state_dict(state)
+        except Exception as exc:  # torch raises several types for corrupt files
+            raise DataFormatError(f"{path / 'weights.pt'} could not be loaded as this model's weights ({exc})") from exc
+        trainer.step = step
+        return trainer
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns: the trainer (model, history) and the final forward-output metrics."""
+
+    trainer: Trainer
+    metrics: dict[str, Any]
+    seconds: float
+
+    @property
+    def model(self) -> torch.nn.Module:
+        return self.trainer.model
+
+    @property
+    def history(self) -> History:
+        return self.trainer.history
+
+    def __repr__(self) -> str:
+        return f"FitResult({self.trainer.summary()})"
+
+
+def fit(problem: "str | NewtonProblem" = "harmonic", method: str = "continuous", n_steps: int = 2000, *,
+        device: Any = "cpu", progress: bool = False, **config: Any) -> FitResult:
+    """Train one PINN and evaluate its forward output.
+
+    ``method``: ``continuous`` (honest NP-SNN), ``fdm``, ``naive`` (the pitfall) or ``mlp``; other keyword
+    arguments are :class:`TrainConfig` fields.  Example::
+
+        res = fit("harmonic", "continuous", 2000)
+        print(res.trainer.summary())
+    """
+    config.setdefault("total_steps", max(int(n_steps), 1))
+    trainer = Trainer(problem, TrainConfig(method=method, **config), device=device)
+    trainer.train(n_steps, progress=progress)
+    metrics = trainer.evaluate()
+    return FitResult(trainer, metrics, trainer.train_seconds)

@@ -1,0 +1,663 @@
+"""Chapter 2: why a time step blows up, predicted before running and then measured.
+
+Everything here is built on the core's integrators (:mod:`npsnn_edu.integrators`); no integrator is
+written a second time.  The chapter's three questions and where they are answered:
+
+1. **Linear stability** on the harmonic oscillator x'' = -omega^2 x.  Every one-step method of the kit is a
+   *linear* map of (x, v) for a linear force, so one step is a 2 x 2 *amplification matrix* M(h) with
+   h = omega * dt.  :func:`amplification_matrix` measures it by applying the core integrator's own ``step``
+   to the unit basis vectors; :func:`analytic_amplification_matrix` writes it down on paper.  The method is
+   stable when the spectral radius rho(M) <= 1 (:func:`spectral_radius`, :func:`find_stability_limit`):
+
+   ==================== =========================== ==============================================
+   integrator           analytic limit h = omega dt  why
+   ==================== =========================== ==============================================
+   ``euler``            never stable                 rho = sqrt(1 + h^2) > 1 for every h > 0
+   ``symplectic_euler`` h < 2                        det M = 1, trace 2 - h^2
+   ``velocity_verlet``  h < 2                        det M = 1, trace 2 - h^2
+   ``rk4``              h < 2 sqrt(2)                |R(ih)|^2 = 1 - h^6/72 + h^8/576
+   ``langevin``         h < 2 (any friction)         BAOAB: trace (1 + c)(1 - h^2/2), det c = e^{-gamma dt}
+   ==================== =========================== ==============================================
+
+2. **Accuracy**: phase error per step (:func:`phase_error`), Verlet's bounded energy oscillation around
+   its shadow Hamiltonian (:func:`verlet_shadow_energy`, :func:`energy_error`, amplitude ~ dt^2) versus the
+   secular drift of the non-symplectic methods (Euler grows by (1 + h^2) per step, RK4 decays slowly), and
+   global convergence orders (:func:`convergence_study`).
+
+3. **Real systems** (:func:`dt_scan`): energy drift versus dt for a Lennard-Jones liquid and a Morse
+   oscillator at high energy, the largest dt that does not blow up (the core's
+   :class:`~npsnn_edu.errors.SimulationDivergedError` gives the step), compared with the linear estimate
+   2 / omega_fastest from the curvature at the potential minimum (:func:`fastest_vibration`).
+
+Units: h is dimensionless; dt and omega in the system's time units (reduced LJ: tau, 1/tau).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .analytic import harmonic_solution, morse_period
+from .errors import InvalidParameterError, SimulationDivergedError, unknown_name
+from .integrators import NVE_INTEGRATORS, Integrator, State, available_integrators, get_integrator, simulate
+from .potentials import Harmonic, Morse, PairPotential
+from .systems import System, morse_diatomic
+
+__all__ = [
+    "ANALYTIC_STABILITY_LIMITS", "ALL_INTEGRATORS", "StabilityLimit", "PhaseError", "EnergyErrorResult", "PowerLawFit",
+    "ConvergenceResult", "DtScanResult", "amplification_matrix", "analytic_amplification_matrix", "spectral_radius",
+    "spectral_radius_curve", "find_stability_limit", "stability_table", "largest_stable_dt", "phase_error",
+    "energy_factor_per_step", "verlet_shadow_energy", "energy_error", "verlet_energy_scaling", "fit_power_law",
+    "convergence_study", "fastest_vibration", "pair_curvature", "min_pair_distance", "dt_scan", "morse_at_energy",
+    "morse_solution",
+]
+
+#: Analytic stability limits h* = omega dt on the harmonic oscillator (0.0: no stable h > 0 at all).
+ANALYTIC_STABILITY_LIMITS: dict[str, float] = {
+    "euler": 0.0,
+    "symplectic_euler": 2.0,
+    "velocity_verlet": 2.0,
+    "rk4": 2.0 * np.sqrt(2.0),
+    "langevin": 2.0,
+}
+#: Every integrator of the core, in teaching order.
+ALL_INTEGRATORS: tuple[str, ...] = (*NVE_INTEGRATORS, "langevin")
+
+
+def _canonical(integrator: "str | Integrator") -> str:
+    if isinstance(integrator, Integrator):
+        return integrator.name
+    # get_integrator resolves aliases and raises a helpful UnknownNameError
+    return get_integrator(integrator, 1.0, **({"temperature": 0.0} if _is_langevin_name(integrator) else {})).name
+
+
+def _is_langevin_name(name: Any) -> bool:
+    key = str(name).strip().lower().replace("-", "_")
+    return key in ("langevin", "baoab")
+
+
+def _make(integrator: str, dt: float, friction: float) -> Integrator:
+    """The core integrator with noise switched off (temperature 0) so that its step is a linear map."""
+    if integrator == "langevin":
+        return get_integrator("langevin", dt, temperature=0.0, friction=friction, seed=0)
+    if friction != 0.0:
+        raise InvalidParameterError(f"friction applies to 'langevin' only; {integrator!r} has none (use friction=0)")
+    return get_integrator(integrator, dt)
+
+
+def _check_h(h: float) -> float:
+    h = float(h)
+    if not np.isfinite(h) or h <= 0:
+        raise InvalidParameterError(f"h = omega * dt must be a positive finite number, got {h!r}")
+    return h
+
+
+# ------------------------------------------------------------------------------------------------
+# 1. Linear stability: amplification matrices and spectral radius
+# ------------------------------------------------------------------------------------------------
+def amplification_matrix(integrator: "str | Integrator", h: float, *, omega: float = 1.0,
+                         friction: float = 0.0) -> np.ndarray:
+    """One step of the core integrator on x'' = -omega^2 x, as the 2 x 2 matrix M with (x, v)_new = M (x, v).
+
+    Measured, not derived: the core integrator's ``step`` is applied to the unit vectors (x, v) = (1, 0) and
+    (0, 1) (unit mass, spring constant k = omega^2, dt = h / omega); the map is linear, so the two results
+    are the columns of M.  ``friction`` (1/time) is used by ``"langevin"`` only (its noise is switched off:
+    temperature 0).
+    """
+    h = _check_h(h)
+    if not np.isfinite(omega) or omega <= 0:
+        raise InvalidParameterError(f"omega must be positive, got {omega!r}")
+    name = _canonical(integrator)
+    integ = _make(name, h / omega, float(friction))
+    pot = Harmonic(k=omega**2)
+
+    def force_fn(x: np.ndarray) -> tuple[float, np.ndarray]:
+        e, f = pot.energy_and_forces(x)
+        return float(e), f
+
+    inv_mass = np.ones((1, 1))
+    cols = []
+    for x0, v0 in ((1.0, 0.0), (0.0, 1.0)):
+        x = np.array([[x0]])
+        pe, f = force_fn(x)
+        new = integ.step(State(x, np.array([[v0]]), f, pe), force_fn, inv_mass)
+        cols.append([new.positions[0, 0], new.velocities[0, 0]])
+    return np.array(cols).T
+
+
+def analytic_amplification_matrix(integrator: str, h: float, *, omega: float = 1.0, friction: float = 0.0) -> np.ndarray:
+    """The amplification matrices derived on paper (for x'' = -omega^2 x, variables (x, v)).
+
+    With omega = 1:  Euler [[1, h], [-h, 1]];  symplectic Euler (kick, drift) [[1 - h^2, h], [-h, 1]];
+    velocity Verlet [[1 - h^2/2, h], [-h (1 - h^2/4), 1 - h^2/2]];  RK4 sum_{k<=4} (hA)^k / k! with
+    A = [[0, 1], [-1, 0]];  BAOAB at temperature 0: B(h/2) A(h/2) O A(h/2) B(h/2) with O = diag(1, e^{-gamma dt}).
+    Other omega: the same matrix in the variables (x, v / omega).
+    """
+    h = _check_h(h)
+    name = _canonical(integrator)
+    if name == "euler":
+        m = np.array([[1.0, h], [-h, 1.0]])
+    elif name == "symplectic_euler":
+        m = np.array([[1.0 - h * h, h], [-h, 1.0]])
+    elif name == "velocity_verlet":
+        m = np.array([[1.0 - h * h / 2, h], [-h * (1.0 - h * h / 4), 1.0 - h * h / 2]])
+    elif name == "rk4":
+        a = np.array([[0.0, 1.0], [-1.0, 0.0]])
+        term, m = np.eye(2), np.eye(2)
+        for k in range(1, 5):
+            term = term @ (h * a) / k
+            m = m + term
+    elif name == "langevin":
+        c = float(np.exp(-float(friction) * h / omega))
+        kick = np.array([[1.0, 0.0], [-h / 2, 1.0]])
+        drift = np.array([[1.0, h / 2], [0.0, 1.0]])
+        ou = np.array([[1.0, 0.0], [0.0, c]])
+        m = kick @ drift @ ou @ drift @ kick
+    else:  # pragma: no cover - every core integrator is listed above
+        raise unknown_name("integrator", integrator, list(ANALYTIC_STABILITY_LIMITS))
+    scale = np.diag([1.0, float(omega)])
+    return scale @ m @ np.linalg.inv(scale)
+
+
+def spectral_radius(matrix: Any) -> float:
+    """Largest |eigenvalue| of a square matrix.
+
+    For 2 x 2 matrices it uses trace t and determinant d (eigenvalues t/2 +- sqrt(t^2/4 - d)): exact to
+    rounding even at the double eigenvalue -1 where symplectic methods lose stability, where a general
+    eigensolver errs by ~sqrt(machine epsilon) ~ 1e-8.
+    """
+    m = np.asarray(matrix, dtype=float)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise InvalidParameterError(f"spectral_radius needs a square matrix, got shape {m.shape}")
+    if m.shape == (2, 2):
+        t, d = m[0, 0] + m[1, 1], m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
+        disc = 0.25 * t * t - d
+        if disc < 0:
+            return float(np.sqrt(d))  # complex pair: |lambda|^2 = det
+        return float(abs(0.5 * t) + np.sqrt(disc))
+    return float(np.max(np.abs(np.linalg.eigvals(m))))
+
+
+def spectral_radius_curve(integrator: str, hs: Iterable[float], *, friction: float = 0.0) -> np.ndarray:
+    """rho(M(h)) for each h = omega dt, from the numerically measured amplification matrices."""
+    return np.array([spectral_radius(amplification_matrix(integrator, h, friction=friction)) for h in hs])
+
+
+@dataclass
+class StabilityLimit:
+    """Largest stable h = omega dt of one integrator on the harmonic oscillator.
+
+    ``h_numeric`` is 0.0 when no tested h > 0 is stable (explicit Euler); ``relative_error`` compares it
+    with ``h_analytic`` (NaN when the analytic limit is 0).  ``h_min_tested`` is the smallest h examined.
+    """
+
+    integrator: str
+    h_numeric: float
+    h_analytic: float
+    stable_anywhere: bool
+    h_min_tested: float
+    tol: float
+    friction: float = 0.0
+
+    @property
+    def relative_error(self) -> float:
+        if self.h_analytic == 0.0:
+            return 0.0 if self.h_numeric == 0.0 else float("nan")
+        return abs(self.h_numeric - self.h_analytic) / self.h_analytic
+
+    def dt_limit(self, omega: float) -> float:
+        """The time-step limit dt* = h* / omega for a vibration of angular frequency omega."""
+        return self.h_numeric / float(omega)
+
+    def __str__(self) -> str:
+        if not self.stable_anywhere:
+            return (f"{self.integrator:>16}: no stable h found (rho > 1 already at h = {self.h_min_tested:.2g}); "
+                    "analytic: never stable")
+        return (f"{self.integrator:>16}: numeric h* = {self.h_numeric:.6f}, analytic {self.h_analytic:.6f} "
+                f"(rel. error {self.relative_error:.1e})")
+
+
+def find_stability_limit(integrator: str, *, h_max: float = 4.0, n_grid: int = 400, tol: float = 1e-9,
+                         friction: float = 0.0, bisection_tol: float = 1e-12) -> StabilityLimit:
+    """Find the end of the stable interval [0, h*) numerically.
+
+    A grid h_1 < ... < h_n = ``h_max`` is scanned for the first h with rho(M(h)) > 1 + ``tol``; bisection
+    between it and its stable neighbour pins h* down to ``bisection_tol``.  ``tol`` matters for the
+    marginal case: symplectic methods have |lambda| = 1 *exactly* inside their stable range, so the
+    criterion must forgive rounding (~1e-16) but nothing more; beyond h* = 2 rho grows like
+    1 + sqrt(2 (h - 2)), so the bisection still lands within ~tol^2 of h*.
+    """
+    name = _canonical(integrator)
+    if not (np.isfinite(h_max) and h_max > 0) or int(n_grid) < 2:
+        raise InvalidParameterError("h_max must be positive and n_grid >= 2")
+    grid = np.linspace(h_max / n_grid, h_max, int(n_grid))
+
+    def stable(h: float) -> bool:
+        return spectral_radius(amplification_matrix(name, h, friction=friction)) <= 1.0 + tol
+
+    flags = [stable(h) for h in grid]
+    analytic = ANALYTIC_STABILITY_LIMITS[name]
+    if not flags[0]:
+        return StabilityLimit(name, 0.0, analytic, False, float(grid[0]), tol, friction)
+    if all(flags):
+        return StabilityLimit(name, float(h_max), analytic, True, float(grid[0]), tol, friction)
+    first_bad = flags.index(False)
+    lo, hi = float(grid[first_bad - 1]), float(grid[first_bad])
+    while hi - lo > bisection_tol:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if stable(mid) else (lo, mid)
+    return StabilityLimit(name, lo, analytic, True, float(grid[0]), tol, friction)
+
+
+def stability_table(integrators: Sequence[str] = ALL_INTEGRATORS, **kwargs: Any) -> list[StabilityLimit]:
+    """:func:`find_stability_limit` for several integrators (default: all of the core)."""
+    return [find_stability_limit(name, **kwargs) for name in integrators]
+
+
+def largest_stable_dt(k: float, m: float, integrator: str = "velocity_verlet") -> float:
+    """Analytic largest stable dt for a spring k (energy/length^2) and mass m: h* / omega with omega = sqrt(k/m).
+
+    Velocity Verlet: 2 sqrt(m / k) = T / pi (T the period).  Raises for explicit Euler (never stable).
+    """
+    if not (np.isfinite(k) and k > 0 and np.isfinite(m) and m > 0):
+        raise InvalidParameterError(f"k and m must be positive, got k={k!r}, m={m!r}")
+    name = _canonical(integrator)
+    h = ANALYTIC_STABILITY_LIMITS[name]
+    if h == 0.0:
+        raise InvalidParameterError("explicit Euler has no stable time step on an oscillator (rho = sqrt(1 + h^2) > 1)")
+    return h / float(np.sqrt(k / m))
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. Accuracy: phase, energy, convergence
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class PhaseError:
+    """Phase accuracy of one step at h = omega dt (harmonic oscillator).
+
+    ``phase_per_step`` theta is the angle of the eigenvalue (exact: h); ``relative_frequency_error`` =
+    theta/h - 1 (Verlet: ~ +h^2/24, Euler: ~ -h^2/3); ``phase_error_per_period`` = 2 pi (theta/h - 1) radians
+    gained per exact period; ``amplitude_factor_per_period`` = rho^(2 pi / h) (1 for symplectic methods).
+    """
+
+    integrator: str
+    h: float
+    phase_per_step: float
+    relative_frequency_error: float
+    phase_error_per_period: float
+    amplitude_factor_per_period: float
+
+
+def phase_error(integrator: str, h: float) -> PhaseError:
+    """Phase and amplitude error from the eigenvalues of the measured amplification matrix (h below the limit)."""
+    name = _canonical(integrator)
+    m = amplification_matrix(name, h)
+    lam = np.linalg.eigvals(m)
+    if np.all(np.abs(lam.imag) < 1e-14):
+        raise InvalidParameterError(
+            f"at h = {h} the eigenvalues of {name} are real: the numerical motion does not rotate any more "
+            "(h is beyond the stability limit); use a smaller h"
+        )
+    lam_top = lam[np.argmax(lam.imag)]
+    theta = float(np.angle(lam_top))
+    rho = spectral_radius(m)
+    rel = theta / h - 1.0
+    return PhaseError(name, float(h), theta, rel, 2 * np.pi * rel, float(rho ** (2 * np.pi / h)))
+
+
+def energy_factor_per_step(integrator: str, h: float) -> float:
+    """Exact factor E_{n+1} / E_n for explicit Euler (1 + h^2) and RK4 (1 - h^6/72 + h^8/576) on the oscillator.
+
+    Both matrices are alpha I + beta A with A antisymmetric, so they scale every (x, omega^{-1} v) circle
+    uniformly: the energy changes by rho^2 each step, whatever the phase.  Symplectic methods have no
+    such factor (their energy oscillates, see :func:`verlet_shadow_energy`).
+    """
+    name = _canonical(integrator)
+    h = _check_h(h)
+    if name == "euler":
+        return 1.0 + h * h
+    if name == "rk4":
+        return 1.0 - h**6 / 72.0 + h**8 / 576.0
+    raise InvalidParameterError(f"{name} has no constant energy factor per step (only 'euler' and 'rk4' do)")
+
+
+def verlet_shadow_energy(x: Any, v: Any, *, k: float = 1.0, m: float = 1.0, dt: float) -> np.ndarray:
+    """The quantity velocity Verlet conserves *exactly* on the harmonic oscillator (a shadow Hamiltonian).
+
+    H_shadow = m v^2 / 2 + k (1 - (omega dt)^2 / 4) x^2 / 2, omega = sqrt(k/m).  The true energy
+    E = H_shadow + (omega dt)^2 k x^2 / 8 therefore oscillates, bounded, with peak-to-peak (omega dt)^2 / 4
+    relative to the shadow energy: amplitude ~ dt^2, no drift.
+    """
+    x, v = np.asarray(x, dtype=float), np.asarray(v, dtype=float)
+    h2 = dt * dt * k / m
+    return 0.5 * m * v * v + 0.5 * k * (1.0 - h2 / 4.0) * x * x
+
+
+@dataclass
+class EnergyErrorResult:
+    """Relative energy error (E(t) - E0)/E0 of one run on the harmonic oscillator.
+
+    ``peak_to_peak``: max - min of the relative error (Verlet: (omega dt)^2/4 from x0 = 1, v0 = 0);
+    ``drift_per_period``: slope of a straight-line fit times the period 2 pi/omega (Verlet ~ 0, Euler > 0,
+    RK4 < 0); ``final``: the relative error at the end; ``diverged_step``: set when the core stopped the run.
+    """
+
+    integrator: str
+    dt: float
+    h: float
+    times: np.ndarray
+    relative_error: np.ndarray
+    peak_to_peak: float
+    drift_per_period: float
+    final: float
+    diverged_step: int | None = None
+
+
+def energy_error(integrator: str, dt: float, *, k: float = 1.0, m: float = 1.0, n_periods: float = 20.0,
+                 x0: float = 1.0, v0: float = 0.0, blowup_factor: float | None = 100.0) -> EnergyErrorResult:
+    """Run the core integrator on the oscillator for ``n_periods`` periods and summarise its energy error."""
+    omega = float(np.sqrt(k / m))
+    period = 2 * np.pi / omega
+    n_steps = max(1, int(np.ceil(n_periods * period / dt)))
+    name = _canonical(integrator)
+    opts = {"temperature": 0.0, "friction": 0.0} if name == "langevin" else {}
+    step = None
+    try:
+        traj = simulate(Harmonic(k=k), [[x0]], [[v0]], dt=dt, n_steps=n_steps, integrator=name, masses=m,
+                        blowup_factor=blowup_factor, **opts)
+    except SimulationDivergedError as exc:
+        traj, step = exc.trajectory, exc.step
+    e = traj.total_energy
+    rel = (e - e[0]) / abs(e[0])
+    slope = float(np.polyfit(traj.times, rel, 1)[0]) if len(rel) > 2 else float("nan")
+    return EnergyErrorResult(name, float(dt), omega * dt, traj.times, rel, float(rel.max() - rel.min()),
+                             slope * period, float(rel[-1]), step)
+
+
+@dataclass
+class PowerLawFit:
+    """Straight-line fit log y = slope * log x + log prefactor (y ~ prefactor * x^slope)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    slope: float
+    prefactor: float
+
+    def predict(self, x: Any) -> np.ndarray:
+        return self.prefactor * np.asarray(x, dtype=float) ** self.slope
+
+
+def fit_power_law(x: Any, y: Any) -> PowerLawFit:
+    """Least-squares fit of log y against log x (all values must be positive)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.size < 2:
+        raise InvalidParameterError("fit_power_law needs two equally long arrays with at least 2 points")
+    if np.any(x <= 0) or np.any(y <= 0) or not np.all(np.isfinite(y)):
+        raise InvalidParameterError("a log-log fit needs positive finite values (an error of exactly 0 or NaN?)")
+    slope, intercept = np.polyfit(np.log(x), np.log(y), 1)
+    return PowerLawFit(x, y, float(slope), float(np.exp(intercept)))
+
+
+def verlet_energy_scaling(dts: Sequence[float] = (0.4, 0.2, 0.1, 0.05), *, n_periods: float = 10.0,
+                          integrator: str = "velocity_verlet") -> PowerLawFit:
+    """Peak-to-peak energy oscillation of velocity Verlet on the oscillator (omega = 1) versus dt, fitted.
+
+    Theory (shadow Hamiltonian): peak-to-peak = (omega dt)^2 / 4, slope 2.
+    """
+    amps = [energy_error(integrator, dt, n_periods=n_periods).peak_to_peak for dt in dts]
+    return fit_power_law(dts, amps)
+
+
+@dataclass
+class ConvergenceResult:
+    """Global error |(x, v)(T) - exact| at a fixed final time T versus dt, with the fitted order."""
+
+    integrator: str
+    dts: np.ndarray
+    errors: np.ndarray
+    order: float
+    expected_order: int
+    t_final: float
+    fit: PowerLawFit = field(repr=False)
+
+
+def convergence_study(integrators: Sequence[str] = NVE_INTEGRATORS, dts: Sequence[float] = (0.1, 0.05, 0.025, 0.0125),
+                      *, t_final: float = 5.0, omega: float = 1.0, x0: float = 1.0, v0: float = 0.0,
+                      progress: bool = False) -> dict[str, ConvergenceResult]:
+    """Global error at ``t_final`` against :func:`~npsnn_edu.analytic.harmonic_solution` for each dt.
+
+    Each dt is adjusted to t_final / round(t_final / dt) so the run ends exactly at ``t_final``.  The
+    fitted log-log slope is the order of the method (euler 1, symplectic_euler 1, velocity_verlet 2, rk4 4).
+    Pick dts small enough to be in the asymptotic regime and large enough to stay above rounding (RK4).
+    """
+    xt, vt = harmonic_solution(np.array([t_final]), x0, v0, omega)
+    out: dict[str, ConvergenceResult] = {}
+    items = list(integrators)
+    it: Iterable[str] = items
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(items, desc="convergence", unit="integrator")
+    for name in it:
+        canon = _canonical(name)
+        used, errs = [], []
+        for dt in dts:
+            n = max(1, int(round(t_final / dt)))
+            h = t_final / n
+            traj = simulate(Harmonic(k=omega**2), [[x0]], [[v0]], dt=h, n_steps=n, integrator=canon,
+                            record_every=n, blowup_factor=None)
+            err = float(np.hypot(traj.positions[-1, 0, 0] - xt[0], (traj.velocities[-1, 0, 0] - vt[0]) / omega))
+            used.append(h)
+            errs.append(err)
+        fit = fit_power_law(used, errs)
+        inst = _make(canon, 1.0, 0.0) if canon != "langevin" else None
+        out[canon] = ConvergenceResult(canon, np.array(used), np.array(errs), fit.slope,
+                                       inst.order if inst is not None else 2, float(t_final), fit)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. Real systems: Morse at high energy, Lennard-Jones liquid
+# ------------------------------------------------------------------------------------------------
+def fastest_vibration(potential: Any, masses: Any) -> float:
+    """Angular frequency omega = sqrt(k_eff / mu) of the stiffest *harmonic* estimate (1/time).
+
+    Harmonic trap: k_eff = k, mu = the lightest mass.  Pair potentials (Lennard-Jones, Morse): k_eff =
+    curvature at the minimum, mu = m/2 for two equal masses (the lightest pair is used).  This is the
+    small-vibration frequency; anharmonic motion (the repulsive wall) can be much stiffer, see
+    :func:`pair_curvature`.
+    """
+    m = np.sort(np.atleast_1d(np.asarray(masses, dtype=float)))
+    if isinstance(potential, Harmonic):
+        return float(np.sqrt(potential.k / m[0]))
+    curvature = getattr(potential, "curvature_at_minimum", None)
+    if curvature is None:
+        raise InvalidParameterError(f"{type(potential).__name__} has no curvature_at_minimum; give omega yourself")
+    mu = m[0] * m[1] / (m[0] + m[1]) if m.size > 1 else m[0] / 2.0
+    return float(np.sqrt(float(curvature) / mu))
+
+
+def pair_curvature(potential: PairPotential, r: Any, *, eps: float = 1e-5) -> np.ndarray:
+    """u''(r) of a pair potential by central finite differences of its force: u'' = -df/dr (energy/length^2)."""
+    r = np.asarray(r, dtype=float)
+    return -(potential.pair_force(r + eps) - potential.pair_force(r - eps)) / (2 * eps)
+
+
+def min_pair_distance(positions: np.ndarray, box: Any = None) -> float:
+    """Smallest pair distance over all frames of ``positions`` (F, N, D) or one frame (N, D) (minimum image)."""
+    x = np.asarray(positions, dtype=float)
+    frames = x[None] if x.ndim == 2 else x
+    i, j = np.triu_indices(frames.shape[1], k=1)
+    best = np.inf
+    for f in frames:
+        d = f[i] - f[j]
+        if box is not None:
+            d -= np.asarray(box) * np.round(d / np.asarray(box))
+        best = min(best, float(np.sqrt(np.min(np.einsum("ij,ij->i", d, d)))))
+    return best
+
+
+@dataclass
+class DtScanResult:
+    """Energy drift and blow-up versus dt for one system and integrator.
+
+    Per dt: ``drift`` = max |relative energy error| (Trajectory.energy_drift) up to the end or up to the
+    blow-up, ``diverged_step`` / ``diverged_time`` from the core's SimulationDivergedError (None: survived).
+    ``largest_stable_dt``: the largest dt below the smallest diverging dt (NaN if even the first diverged).
+    ``omega_fastest`` and ``dt_linear_limit`` = h*/omega_fastest are the harmonic prediction from the
+    curvature at the potential minimum, ``h_linear_limit`` the integrator's h*.
+    """
+
+    system: str
+    integrator: str
+    dts: np.ndarray
+    n_steps: np.ndarray
+    drift: np.ndarray
+    diverged_step: list[int | None]
+    diverged_time: list[float | None]
+    omega_fastest: float
+    h_linear_limit: float
+    blowup_factor: float | None
+    min_distance: np.ndarray | None = None
+    curvature_at_closest_approach: float | None = None
+    reduced_mass: float | None = None
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return np.array([s is not None for s in self.diverged_step])
+
+    @property
+    def largest_stable_dt(self) -> float:
+        bad = self.dts[self.diverged]
+        ok = self.dts[~self.diverged]
+        if bad.size:
+            ok = ok[ok < bad.min()]
+        return float(ok.max()) if ok.size else float("nan")
+
+    @property
+    def smallest_diverging_dt(self) -> float:
+        bad = self.dts[self.diverged]
+        return float(bad.min()) if bad.size else float("nan")
+
+    @property
+    def dt_linear_limit(self) -> float:
+        return self.h_linear_limit / self.omega_fastest
+
+    @property
+    def omega_closest_approach(self) -> float:
+        """sqrt(u''(r_closest) / mu) at the closest pair distance of the smallest-dt run (NaN without pairs)."""
+        if self.curvature_at_closest_approach is None or self.reduced_mass is None:
+            return float("nan")
+        return float(np.sqrt(max(self.curvature_at_closest_approach, 0.0) / self.reduced_mass))
+
+    @property
+    def dt_limit_closest_approach(self) -> float:
+        """h* / omega at the closest approach: the linear limit of the stiffest motion the run actually visits."""
+        return self.h_linear_limit / self.omega_closest_approach
+
+    def summary(self) -> str:
+        lines = [f"{self.system} with {self.integrator}: omega_fastest = {self.omega_fastest:.4g} "
+                 f"(period {2 * np.pi / self.omega_fastest:.4g}); linear limit dt* = {self.dt_linear_limit:.4g}"]
+        for dt, d, s, t in zip(self.dts, self.drift, self.diverged_step, self.diverged_time):
+            state = f"DIVERGED at step {s} (t = {t:.4g})" if s is not None else "stable"
+            lines.append(f"  dt = {dt:<8.4g} max|dE/E| = {d:<10.3g} {state}")
+        if self.min_distance is not None:
+            lines.append(f"  closest approach r = {self.min_distance[0]:.4g}: u'' = {self.curvature_at_closest_approach:.4g}, "
+                         f"limit there dt* = {self.dt_limit_closest_approach:.4g}")
+        lines.append(f"  largest stable dt tested: {self.largest_stable_dt:.4g} "
+                     f"(= {self.largest_stable_dt / self.dt_linear_limit:.2f} x the linear limit at the minimum)")
+        return "\n".join(lines)
+
+
+def dt_scan(system: System, dts: Sequence[float], *, t_total: float | None = None, n_steps: int | None = None,
+            integrator: str = "velocity_verlet", blowup_factor: float | None = 1.0, progress: bool | None = True,
+            track_min_distance: bool | None = None, **run_options: Any) -> DtScanResult:
+    """Run ``system`` once per dt and record energy drift and blow-up (the core's divergence detection).
+
+    Give either ``t_total`` (same physical time for every dt: n = round(t_total/dt), the fair comparison of
+    drift) or ``n_steps``.  ``blowup_factor`` is passed to :func:`~npsnn_edu.integrators.simulate`: the default
+    1.0 calls a run diverged once its energy has changed by as much as its whole initial energy scale.  (The
+    core's production default, 100, is a safety net: a Lennard-Jones liquid can "boil" to T ~ 45 with dt =
+    0.04 and stay finite, so it is never flagged.)  For a bound Morse molecule the scale is its binding
+    energy |E0|: "diverged" then means the energy error could have dissociated it.
+
+    ``track_min_distance`` (default: on for pair potentials) records the closest pair approach of each run;
+    the smallest-dt run gives the curvature u''(r_closest) of the stiffest motion really visited and
+    :attr:`DtScanResult.dt_limit_closest_approach`, usually a far better predictor than the curvature at the
+    minimum.  A diverged run's ``drift`` is NaN (its energy error is, by definition, above the threshold).
+    """
+    if (t_total is None) == (n_steps is None):
+        raise InvalidParameterError("give exactly one of t_total (physical time) or n_steps")
+    dts = np.asarray(sorted(float(d) for d in dts))
+    if dts.size == 0 or np.any(dts <= 0):
+        raise InvalidParameterError("dts must be a non-empty list of positive time steps")
+    name = _canonical(integrator)
+    limit = ANALYTIC_STABILITY_LIMITS[name]
+    omega = fastest_vibration(system.potential, system.masses)
+    if track_min_distance is None:
+        track_min_distance = isinstance(system.potential, PairPotential)
+    steps, drifts, div_steps, div_times, dmin = [], [], [], [], []
+    iterator: Iterable[float] = dts
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(dts, desc=f"dt scan ({system.name}, {name})", unit="dt")
+    for dt in iterator:
+        n = int(n_steps) if n_steps is not None else max(1, int(round(float(t_total) / dt)))
+        steps.append(n)
+        try:
+            traj = system.run(dt=float(dt), n_steps=n, integrator=name, blowup_factor=blowup_factor, progress=False,
+                              **run_options)
+            div_steps.append(None)
+            div_times.append(None)
+        except SimulationDivergedError as exc:
+            traj = exc.trajectory
+            div_steps.append(int(exc.step))
+            div_times.append(float(exc.time))
+        drifts.append(traj.energy_drift() if div_steps[-1] is None else float("nan"))
+        if track_min_distance:
+            dmin.append(min_pair_distance(traj.positions, system.box))
+    curv = mu = None
+    if track_min_distance:
+        curv = float(pair_curvature(system.potential, dmin[0]))
+        m = np.sort(np.asarray(system.masses, dtype=float))
+        mu = float(m[0] * m[1] / (m[0] + m[1]))
+    return DtScanResult(system.name, name, dts, np.array(steps), np.array(drifts), div_steps, div_times, omega, limit,
+                        blowup_factor, np.array(dmin) if track_min_distance else None, curv, mu)
+
+
+def morse_at_energy(fraction: float = 0.9, *, D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0,
+                    mass: float = 1.0) -> System:
+    """A 1D Morse diatomic at rest at its inner turning point, with energy E = -(1 - fraction) D_e.
+
+    ``fraction`` of the well depth is vibrational energy (0.9: 90 % of the way to dissociation).  Starting
+    on the repulsive wall puts the stiffest part of the motion in the very first step.  The inner turning
+    point solves D_e (y^2 - 2y) = E with y = exp(-a (r - r_e)): y = 1 + sqrt(fraction).
+    """
+    if not (0.0 < fraction < 1.0):
+        raise InvalidParameterError(f"fraction must be between 0 and 1 (bound orbit), got {fraction!r}")
+    stretch = -np.log(1.0 + np.sqrt(fraction)) / a
+    system = morse_diatomic(D_e=D_e, a=a, r_e=r_e, stretch=stretch, mass=mass, dim=1)
+    system.info.update({"energy": -(1.0 - fraction) * D_e, "fraction": fraction, "reduced_mass": mass / 2.0,
+                        "period": morse_period(-(1.0 - fraction) * D_e, D_e, a, mass / 2.0)})
+    return system
+
+
+def morse_solution(t: Any, energy: float, *, D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0,
+                   reduced_mass: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Exact bond length r(t) and dr/dt of a Morse oscillator started at rest at its inner turning point.
+
+    With eps = -E/D_e and omega_E = a sqrt(2 (-E) / mu):  exp(a (r - r_e)) = (1 - sqrt(1 - eps) cos(omega_E t)) / eps.
+    (Period 2 pi / omega_E, as :func:`npsnn_edu.analytic.morse_period`.)
+    """
+    if not (-D_e < energy < 0):
+        raise InvalidParameterError(f"a bound Morse orbit needs -D_e < E < 0, got E = {energy}")
+    t = np.asarray(t, dtype=float)
+    eps = -energy / D_e
+    s = np.sqrt(1.0 - eps)
+    w = a * np.sqrt(2.0 * (-energy) / reduced_mass)
+    g = 1.0 - s * np.cos(w * t)
+    r = r_e + np.log(g / eps) / a
+    rdot = s * w * np.sin(w * t) / (a * g)
+    return r, rdot

@@ -1,0 +1,236 @@
+"""Chapter 3 figures and the GP-potential MD explorer (ipywidgets + plotly + nglview).
+
+* :func:`bond_stretch_figure`: energy along a stretched bond, GFN2-xTB reference vs the GP of each prior with
+  +-2 sigma uncertainty bands, and the bond's range in the training data shaded.
+* :func:`crash_table_html`: crash fraction and mean time to crash per prior and temperature.
+* :func:`bond_trace_figure`: bond length vs time of stretched-bond runs.
+* :class:`GPRMDExplorer`: choose prior, lengthscale, temperature (and duration, seed), press *Run*: the GP is
+  trained (cached), an ASE Langevin NVT run is made, and the status, the largest bonded-distance deviation and
+  the potential energy versus time are shown, plus an nglview playback. ``explorer.run()`` works without a
+  browser and returns the :class:`~npsnn_edu.gpr.experiments.MDRun`.
+
+Units: energies in eV (plots relative to the reference-geometry energy), distances in Angstrom, times in fs.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..errors import NpsnnError, unknown_name
+from ..gpr.priors import PRIOR_LABELS, PRIOR_NAMES, canonical_prior_name
+from .plots import PALETTE, line_figure, new_figure
+
+PRIOR_COLORS = {p: PALETTE[k] for k, p in enumerate(PRIOR_NAMES)}
+#: Lengthscales offered by the explorer (1/Angstrom, inverse-distance descriptor); None = chosen on validation.
+LENGTHSCALE_CHOICES = (0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0, 1.5)
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
+def bond_stretch_figure(profile: Mapping[str, Any], title: str = "", *, n_sigma: float = 2.0,
+                        y_range: Sequence[float] | None = (-1.0, 8.0), height: int = 430) -> go.Figure:
+    """Energy (eV, relative to the relaxed geometry) along a stretched bond, from
+    :func:`npsnn_edu.gpr.experiments.bond_stretch_profile`: reference, GP mean per prior, +-n_sigma bands."""
+    r = np.asarray(profile["distances"])
+    fig = new_figure(title or "Energy along a stretched bond", "bond length (A)", "E - E(relaxed) (eV)",
+                     height=height)
+    lo, hi = profile["train_range"]
+    fig.add_vrect(x0=lo, x1=hi, fillcolor="rgba(0,0,0,0.06)", line_width=0, annotation_text="training range",
+                  annotation_position="top left")
+    for name, p in profile["priors"].items():
+        c = PRIOR_COLORS.get(name, PALETTE[-1])
+        mean, std = np.asarray(p["mean"]), np.asarray(p["std"])
+        fig.add_trace(go.Scatter(x=np.r_[r, r[::-1]], y=np.r_[mean + n_sigma * std, (mean - n_sigma * std)[::-1]],
+                                 fill="toself", fillcolor=_rgba(c, 0.12), line=dict(width=0), hoverinfo="skip",
+                                 showlegend=False, legendgroup=name))
+        fig.add_trace(go.Scatter(x=r, y=mean, name=PRIOR_LABELS.get(name, name), line=dict(color=c),
+                                 legendgroup=name))
+    if "reference" in profile:
+        fig.add_trace(go.Scatter(x=r, y=profile["reference"], name="GFN2-xTB reference",
+                                 line=dict(color="#000000", dash="dash", width=3)))
+    if y_range is not None:
+        fig.update_yaxes(range=list(y_range))
+    return fig
+
+
+def crash_table_html(rows: Sequence[Mapping[str, Any]], caption: str = "") -> str:
+    """An HTML table: one row per prior, one column per temperature: 'crashes/runs (mean time to crash)'."""
+    temps = sorted({r["temperature_K"] for r in rows})
+    priors = list(dict.fromkeys(r["prior"] for r in rows))
+    cell = {(r["prior"], r["temperature_K"]): r for r in rows}
+    head = "".join(f"<th>{t:g} K</th>" for t in temps)
+    body = []
+    for p in priors:
+        tds = []
+        for t in temps:
+            r = cell.get((p, t))
+            if r is None:
+                tds.append("<td></td>")
+                continue
+            txt = f"{r['crashes']}/{r['runs']}"
+            if r["mean_time_to_crash_fs"] is not None:
+                txt += f" (t&#772; = {r['mean_time_to_crash_fs']:.0f} fs)"
+            color = "#fde0dd" if r["crashes"] else "#e5f5e0"
+            tds.append(f"<td style='background:{color}'>{txt}</td>")
+        body.append(f"<tr><td><b>{html.escape(PRIOR_LABELS.get(p, p))}</b></td>{''.join(tds)}</tr>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return (f"<table>{cap}<tr><th>prior</th>{head}</tr>{''.join(body)}</table>"
+            "<p style='font-size:smaller'>crashed runs / runs (mean time to crash)</p>")
+
+
+def bond_trace_figure(results: Sequence[Mapping[str, Any]], title: str = "Stretched bond: pulled back?") -> go.Figure:
+    """Bond length (A) vs time (fs) for results of :func:`npsnn_edu.gpr.experiments.stretched_bond_test`."""
+    fig = new_figure(title, "time (fs)", "bond length (A)")
+    for res in results:
+        c = PRIOR_COLORS.get(res["prior"], PALETTE[-1])
+        label = PRIOR_LABELS.get(res["prior"], res["prior"]) + (" (crashed)" if res["crashed"] else "")
+        fig.add_trace(go.Scatter(x=res["times_fs"], y=res["bond_A"], name=label, line=dict(color=c)))
+    if results:
+        fig.add_hline(y=results[0]["reference_A"], line_dash="dash", line_color="#000000",
+                      annotation_text="relaxed bond length")
+    return fig
+
+
+class GPRMDExplorer:
+    """Widget panel for chapter 3: prior x lengthscale x temperature -> GP-driven NVT run.
+
+    Attributes after a run: ``last_run`` (MDRun), ``model`` (the GPRPotential used), ``error`` (None after a
+    success), ``n_runs``. Figures ``deviation_fig`` and ``energy_fig`` are FigureWidgets updated in place;
+    ``view_box`` holds the nglview playback (``show_3d=True``). Display with ``display(explorer)``.
+    """
+
+    def __init__(self, data: Any = None, *, molecule: str = "malondialdehyde", n_train: int = 1000,
+                 prior: str = "MF2", lengthscale: float = 0.2, temperature_K: float = 1000.0,
+                 duration_fs: float = 1000.0, seed: int = 0, show_3d: bool = True, auto_run: bool = False):
+        import ipywidgets as w
+
+        from ..gpr.data import load
+        from ..gpr.experiments import CrashCriterion
+
+        self.data = data if data is not None else load(molecule)
+        self.reference = self.data.reference_atoms()
+        self.criterion = CrashCriterion(self.reference)
+        self.n_train = int(n_train)
+        self.show_3d = bool(show_3d)
+        self.last_run: Any = None
+        self.model: Any = None
+        self.error: Exception | None = None
+        self.n_runs = 0
+        self._models: dict[tuple[str, float], Any] = {}
+        prior = canonical_prior_name(prior)
+        if float(lengthscale) not in LENGTHSCALE_CHOICES:
+            raise unknown_name("lengthscale", lengthscale, [str(v) for v in LENGTHSCALE_CHOICES])
+
+        style = {"description_width": "120px"}
+        layout = w.Layout(width="360px")
+        self.prior_dd = w.Dropdown(options=[(PRIOR_LABELS[p], p) for p in PRIOR_NAMES], value=prior,
+                                   description="prior mean", style=style, layout=layout)
+        self.lengthscale_sl = w.SelectionSlider(options=list(LENGTHSCALE_CHOICES), value=float(lengthscale),
+                                                description="lengthscale (1/A)", style=style, layout=layout,
+                                                continuous_update=False)
+        self.temperature_sl = w.IntSlider(value=int(temperature_K), min=100, max=1500, step=50,
+                                          description="temperature (K)", style=style, layout=layout,
+                                          continuous_update=False)
+        self.duration_box = w.BoundedIntText(value=int(duration_fs), min=10, max=20_000, step=100,
+                                             description="duration (fs)", style=style, layout=layout)
+        self.seed_box = w.BoundedIntText(value=int(seed), min=0, max=10_000, description="seed", style=style,
+                                         layout=layout)
+        self.run_button = w.Button(description="Run MD", button_style="primary", icon="play")
+        self.status = w.HTML(value="<i>Choose a prior, a lengthscale and a temperature, then press Run MD.</i>")
+        self.run_button.on_click(lambda _b: self.run())
+        self.deviation_fig = line_figure([], {"largest bond deviation": []}, "Largest bonded-distance deviation",
+                                         "time (fs)", "deviation (A)", widget=True, height=300)
+        self.deviation_fig.add_hline(y=self.criterion.tolerance, line_dash="dash", line_color=PALETTE[1],
+                                     annotation_text="crash threshold")
+        self.energy_fig = line_figure([], {"GP potential energy": []}, "GP potential energy", "time (fs)",
+                                      "E - E(relaxed) (eV)", widget=True, height=300)
+        self.view_box = w.Box(layout=w.Layout(width="100%"))
+        controls = w.VBox([self.prior_dd, self.lengthscale_sl, self.temperature_sl, self.duration_box, self.seed_box,
+                           self.run_button, self.status])
+        self.panel = w.VBox([w.HBox([controls, self.view_box]), w.HBox([self.deviation_fig, self.energy_fig])])
+        if auto_run:
+            self.run()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.panel)
+
+    def get_model(self, prior: str, lengthscale: float) -> Any:
+        """The GP for (prior, lengthscale) on the first ``n_train`` training geometries (cached)."""
+        from ..gpr.experiments import train_model
+
+        key = (canonical_prior_name(prior), float(lengthscale))
+        if key not in self._models:
+            self._models[key] = train_model(self.data, key[0], n_train=self.n_train, lengthscale=key[1])
+        return self._models[key]
+
+    def run(self) -> Any:
+        """Run with the current widget values; never raises (errors go to ``status`` and ``error``)."""
+        from ..gpr.experiments import run_nvt
+
+        prior, ell = self.prior_dd.value, float(self.lengthscale_sl.value)
+        T, dur, seed = float(self.temperature_sl.value), float(self.duration_box.value), int(self.seed_box.value)
+        self.status.value = f"<i>training {html.escape(prior)} (l = {ell:g}) and running {dur:g} fs at {T:g} K...</i>"
+        try:
+            self.model = self.get_model(prior, ell)
+            run = run_nvt(self.model, self.reference, T, duration_fs=dur, seed=seed, criterion=self.criterion)
+        except (NpsnnError, ValueError, FloatingPointError) as exc:
+            self.error = exc
+            self.status.value = f"<b style='color:#D55E00'>Could not run:</b> {html.escape(str(exc))}"
+            return None
+        self.error = None
+        self.last_run = run
+        self.n_runs += 1
+        self._update(run)
+        return run
+
+    def _update(self, run: Any) -> None:
+        from ase import units
+
+        t = np.array([a.info["time"] / units.fs for a in run.images])
+        dev = np.array([self.criterion.max_deviation(a.positions) for a in run.images])
+        e = np.array([a.get_potential_energy() for a in run.images])
+        e_ref = float(self.model.predict(self.reference.positions))
+        with self.deviation_fig.batch_update():
+            self.deviation_fig.data[0].x, self.deviation_fig.data[0].y = t, dev
+        with self.energy_fig.batch_update():
+            self.energy_fig.data[0].x, self.energy_fig.data[0].y = t, e - e_ref
+        label = html.escape(PRIOR_LABELS[run.prior])
+        if run.crashed:
+            self.status.value = (f"<b style='color:#D55E00'>{label}: crashed after {run.time_to_crash_fs:.0f} fs</b> "
+                                 f"at {run.temperature_K:g} K ({html.escape(run.reason)}).")
+        else:
+            self.status.value = (f"<b style='color:#009E73'>{label}: stable for {run.duration_fs:g} fs</b> at "
+                                 f"{run.temperature_K:g} K (largest bond deviation {dev.max():.2f} A).")
+        if self.show_3d:
+            try:
+                from .playback import show_trajectory
+
+                self.view_box.children = (show_trajectory(run.images, representation="ball+stick"),)
+            except Exception as exc:  # no viewer here: keep the panel alive
+                import ipywidgets as w
+
+                self.view_box.children = (w.HTML(f"<i>3D view unavailable: {html.escape(str(exc))}</i>"),)
+
+
+def side_by_side(runs: Sequence[Any], titles: Sequence[str] | None = None) -> Any:
+    """Two (or more) nglview playbacks of MD runs next to each other, with a title above each."""
+    import ipywidgets as w
+
+    from .playback import show_trajectory
+
+    boxes = []
+    for k, run in enumerate(runs):
+        title = titles[k] if titles else (f"{PRIOR_LABELS.get(run.prior, run.prior)}: "
+                                          + (f"crashed at {run.time_to_crash_fs:.0f} fs" if run.crashed
+                                             else f"stable {run.duration_fs:g} fs"))
+        view = show_trajectory(run.images, representation="ball+stick", layout=w.Layout(width="420px", height="320px"))
+        boxes.append(w.VBox([w.HTML(f"<b>{html.escape(title)}</b>"), view]))
+    return w.HBox(boxes)

@@ -1,0 +1,341 @@
+"""An interactive MD explorer for chapter 1 (ipywidgets + plotly FigureWidgets + nglview).
+
+Pick a potential (harmonic, Morse, Lennard-Jones liquid, double well), the initial condition (a displacement
+for the one-particle/diatomic systems, a temperature for the liquid), the integrator, the time step and the
+number of steps, then press *Run*.  The figures (energy, temperature, phase portrait) are updated in place and,
+for the liquid, the 3D view shows the new trajectory.
+
+Everything is in reduced units (sigma = epsilon = m = k_B = 1; time in tau).  A run that blows up (too large a
+time step, explicit Euler...) shows a friendly message naming the step, and keeps the previous results: the
+kernel never crashes.  The logic lives in :class:`MDExplorer` and does not need a browser:
+``explorer.run()`` (or ``explorer.run_button.click()``) runs synchronously and returns the trajectory.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidParameterError, NpsnnError, SimulationDivergedError, unknown_name
+from ..integrators import simulate
+from ..systems import System, double_well_particle, harmonic_oscillator, lj_fcc_system, morse_diatomic
+from ..trajectory import Trajectory
+from .plots import PALETTE, line_figure, new_figure
+
+#: Potentials offered by the explorer: label shown in the dropdown -> key.
+POTENTIAL_CHOICES = {"Harmonic oscillator": "harmonic", "Morse diatomic": "morse",
+                     "Lennard-Jones liquid (108 atoms)": "lennard-jones", "Double well": "double-well"}
+#: Integrators offered (label -> name understood by npsnn_edu.integrators.get_integrator).
+INTEGRATOR_CHOICES = {"velocity Verlet": "velocity_verlet", "symplectic Euler": "symplectic_euler",
+                      "explicit Euler": "euler", "RK4": "rk4", "Langevin (BAOAB, NVT)": "langevin"}
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Teaching defaults for one potential (reduced units)."""
+
+    dt: float
+    n_steps: int
+    displacement: float = 0.0
+    temperature: float = 1.0
+
+
+DEFAULTS = {
+    # omega = 1, period 2 pi: dt = 0.05 is ~125 steps per period
+    "harmonic": Defaults(dt=0.05, n_steps=1000, displacement=1.0),
+    # D_e = 1, a = 1, m = 1 (reduced mass 1/2): small-amplitude period pi
+    "morse": Defaults(dt=0.02, n_steps=1000, displacement=0.5),
+    # melts from the FCC crystal at T0 = 1.5 (ends near T = 0.75)
+    "lennard-jones": Defaults(dt=0.005, n_steps=1000, temperature=1.5),
+    # barrier 1, minima at +-1; a displacement of 0.5 from the right minimum crosses the barrier
+    "double-well": Defaults(dt=0.02, n_steps=1000, displacement=0.5),
+}
+
+
+def _key(potential: str) -> str:
+    key = str(potential).strip().lower().replace("_", "-")
+    key = {"lj": "lennard-jones", "doublewell": "double-well"}.get(key, POTENTIAL_CHOICES.get(potential, key))
+    if key not in DEFAULTS:
+        raise unknown_name("potential", potential, list(DEFAULTS))
+    return key
+
+
+def build_system(potential: str, *, displacement: float | None = None, temperature: float | None = None,
+                 seed: int = 0) -> System:
+    """The explorer's system for ``potential`` with the given initial condition (reduced units).
+
+    * harmonic: one particle (k = m = 1) released at x0 = displacement;
+    * morse: a D_e = a = r_e = 1 dimer released at r = r_e + displacement;
+    * double-well: one particle released at x0 = x_min + displacement (barrier 1, x_min = 1);
+    * lennard-jones: 108 atoms, FCC at density 0.8442, Maxwell-Boltzmann velocities at ``temperature``.
+    """
+    key = _key(potential)
+    d = DEFAULTS[key]
+    disp = d.displacement if displacement is None else float(displacement)
+    temp = d.temperature if temperature is None else float(temperature)
+    if not np.isfinite(disp):
+        raise InvalidParameterError(f"displacement must be a finite number, got {displacement!r}")
+    if key == "harmonic":
+        return harmonic_oscillator(x0=disp)
+    if key == "morse":
+        if disp <= -1.0:
+            raise InvalidParameterError(f"a Morse stretch of {disp} would put the atoms on top of each other; "
+                                        "use a displacement > -1 (r = 1 + displacement)")
+        return morse_diatomic(stretch=disp)
+    if key == "double-well":
+        return double_well_particle(x0=1.0 + disp, v0=0.0)
+    if not np.isfinite(temp) or temp < 0:
+        raise InvalidParameterError(f"temperature must be >= 0 (reduced units, 1 = epsilon/k_B), got {temperature!r}")
+    return lj_fcc_system(n_cells=3, temperature=temp, seed=seed)
+
+
+def phase_coordinates(traj: Trajectory) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """What the explorer plots in its phase portrait: (q, p-like velocity, q label, v label).
+
+    A dimer uses the bond length r = |x1 - x0| and dr/dt; otherwise particle 0's x coordinate and velocity.
+    """
+    if traj.n_atoms == 2 and traj.box is None:
+        d = traj.positions[:, 1] - traj.positions[:, 0]
+        r = np.linalg.norm(d, axis=-1)
+        dv = traj.velocities[:, 1] - traj.velocities[:, 0]
+        vr = np.einsum("fd,fd->f", d, dv) / np.maximum(r, 1e-300)
+        return r, vr, "bond length r (sigma)", "dr/dt (sigma/tau)"
+    return traj.positions[:, 0, 0], traj.velocities[:, 0, 0], "x of particle 0 (sigma)", "v_x (sigma/tau)"
+
+
+class MDExplorer:
+    """Widget panel: choose a potential, initial condition, integrator, dt and steps; Run; see the results.
+
+    Attributes after a run: ``trajectory`` (the last successful :class:`Trajectory`), ``settings`` (the
+    parameters it was run with), ``error`` (the last exception, None after a success), ``n_runs``.
+    Figures: ``energy_fig``, ``temperature_fig``, ``phase_fig`` (plotly ``FigureWidget``), updated in place;
+    ``view_box`` holds the nglview view of the liquid. Display the panel with ``display(explorer)``.
+    """
+
+    #: Above this many particle-steps a tqdm progress bar is shown during a run.
+    progress_threshold = 100_000
+    #: The 3D view gets at most this many frames.
+    max_view_frames = 200
+    #: Width of each figure and of the 3D view, in pixels (two side by side).
+    figure_width = 470
+
+    def __init__(self, potential: str = "harmonic", *, integrator: str = "velocity_verlet", dt: float | None = None,
+                 n_steps: int | None = None, displacement: float | None = None, temperature: float | None = None,
+                 show_3d: bool = True, max_steps: int = 20_000, auto_run: bool = False, seed: int = 0):
+        import ipywidgets as w
+
+        key = _key(potential)
+        integ = INTEGRATOR_CHOICES.get(integrator, integrator)
+        if integ not in INTEGRATOR_CHOICES.values():
+            raise unknown_name("integrator", integrator, list(INTEGRATOR_CHOICES.values()))
+        d = DEFAULTS[key]
+        self.show_3d = bool(show_3d)
+        self.seed = int(seed)
+        self.trajectory: Trajectory | None = None
+        self.settings: dict[str, Any] | None = None
+        self.error: Exception | None = None
+        self.n_runs = 0
+        self.view: Any = None
+        self._log_used = False
+
+        style = {"description_width": "110px"}
+        layout = w.Layout(width="340px")
+        self.potential_dd = w.Dropdown(options=list(POTENTIAL_CHOICES.items()), value=key, description="potential",
+                                       style=style, layout=layout)
+        self.integrator_dd = w.Dropdown(options=list(INTEGRATOR_CHOICES.items()), value=integ,
+                                        description="integrator", style=style, layout=layout)
+        self.displacement_sl = w.FloatSlider(value=d.displacement if displacement is None else displacement,
+                                             min=-0.9, max=3.0, step=0.05, description="displacement (sigma)",
+                                             style=style, layout=layout, continuous_update=False)
+        self.temperature_sl = w.FloatSlider(value=d.temperature if temperature is None else temperature, min=0.0,
+                                            max=4.0, step=0.05, description="temperature T0", style=style,
+                                            layout=layout, continuous_update=False)
+        self.dt_box = w.BoundedFloatText(value=d.dt if dt is None else dt, min=1e-5, max=5.0, step=0.001,
+                                         description="dt (tau)", style=style, layout=layout)
+        self.steps_box = w.BoundedIntText(value=d.n_steps if n_steps is None else n_steps, min=1, max=int(max_steps),
+                                          step=100, description="steps", style=style, layout=layout)
+        self.run_button = w.Button(description="Run", button_style="primary", icon="play",
+                                   tooltip="run the simulation with these settings")
+        self.status = w.HTML(value="<i>Choose the settings and press Run.</i>")
+        self.log = w.Output()  # progress bars of long runs
+        self.potential_dd.observe(self._on_potential_change, names="value")
+        self.integrator_dd.observe(lambda change: self._sync_enabled(), names="value")
+        self.run_button.on_click(lambda _button: self.run())
+        self._sync_enabled()
+
+        self.energy_fig = line_figure([], {"kinetic": [], "potential": [], "total": []}, "Energy", "time (tau)",
+                                      "energy (epsilon)", widget=True, height=320)
+        self.temperature_fig = line_figure([], {"T(t)": [], "thermostat target": []}, "Kinetic temperature",
+                                           "time (tau)", "T (epsilon/k_B)", widget=True, height=320,
+                                           dash={"thermostat target": "dash"})
+        self.phase_fig = new_figure("Phase portrait", "position", "velocity", widget=True, height=320)
+        self.phase_fig.add_trace(dict(type="scatter", x=[], y=[], mode="lines", name="trajectory",
+                                      line=dict(color=PALETTE[0])))
+        self.phase_fig.add_trace(dict(type="scatter", x=[], y=[], mode="markers", name="start",
+                                      marker=dict(color=PALETTE[1], size=9)))
+        for fig in (self.energy_fig, self.temperature_fig, self.phase_fig):
+            fig.update_layout(width=self.figure_width)
+        self.view_box = w.Box(layout=w.Layout(width=f"{self.figure_width}px", height="320px"))
+        controls = w.VBox([self.potential_dd, self.displacement_sl, self.temperature_sl, self.integrator_dd,
+                           self.dt_box, self.steps_box, w.HBox([self.run_button]), self.status, self.log])
+        plots = w.VBox([w.HBox([self.energy_fig, self.temperature_fig]), w.HBox([self.phase_fig, self.view_box])])
+        self.panel = w.VBox([controls, plots])
+        if auto_run:
+            self.run()
+
+    # -- widget plumbing --------------------------------------------------------------------------
+    @property
+    def potential(self) -> str:
+        return str(self.potential_dd.value)
+
+    def _on_potential_change(self, change: dict[str, Any]) -> None:
+        d = DEFAULTS[change["new"]]
+        self.dt_box.value = d.dt
+        self.steps_box.value = d.n_steps
+        if change["new"] == "lennard-jones":
+            self.temperature_sl.value = d.temperature
+        else:
+            self.displacement_sl.value = d.displacement
+        self._sync_enabled()
+
+    def _sync_enabled(self) -> None:
+        liquid = self.potential == "lennard-jones"
+        self.displacement_sl.disabled = liquid
+        self.temperature_sl.disabled = not liquid and self.integrator_dd.value != "langevin"
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.panel)
+
+    # -- the run ------------------------------------------------------------------------------------
+    def current_settings(self, **overrides: Any) -> dict[str, Any]:
+        """The settings the next run would use (widget values, with ``overrides`` applied to the widgets)."""
+        widgets = {"potential": self.potential_dd, "integrator": self.integrator_dd, "dt": self.dt_box,
+                   "n_steps": self.steps_box, "displacement": self.displacement_sl, "temperature": self.temperature_sl}
+        if "potential" in overrides:  # first: changing the potential resets dt and steps to its defaults
+            overrides = {"potential": overrides.pop("potential"), **overrides}
+        for name, value in overrides.items():
+            if name not in widgets:
+                raise InvalidParameterError(f"unknown setting {name!r}; choose from {', '.join(widgets)}")
+            if name == "potential":
+                value = _key(value)
+            if name == "integrator":
+                value = INTEGRATOR_CHOICES.get(value, value)
+            widgets[name].value = value
+        return {name: wid.value for name, wid in widgets.items()}
+
+    def run(self, **overrides: Any) -> Trajectory | None:
+        """Run with the current widget values (``overrides`` set widgets first, e.g. ``run(dt=0.5)``).
+
+        Returns the trajectory, or None when the run failed: the status line then explains why (a diverged
+        run names the step and time) and the previous trajectory and figures are kept. Never raises for a
+        simulation problem.
+        """
+        self.run_button.disabled = True
+        try:
+            settings = self.current_settings(**overrides)
+            system = build_system(settings["potential"], displacement=settings["displacement"],
+                                  temperature=settings["temperature"], seed=self.seed)
+            traj = self._simulate(system, settings)
+        except SimulationDivergedError as exc:
+            self.error = exc
+            self._show_error(
+                f"The simulation blew up at step {exc.step} (t = {exc.time:.4g} tau) with "
+                f"{settings['integrator'].replace('_', ' ')} and dt = {settings['dt']:g}: {exc.reason}. "
+                + ("Explicit Euler gains energy at every step on any oscillation: try velocity Verlet. "
+                   if settings["integrator"] == "euler" else "Try a smaller time step. ")
+                + "The plots still show the previous run.")
+            return None
+        except NpsnnError as exc:
+            self.error = exc
+            self._show_error(f"{exc} (the plots still show the previous run)")
+            return None
+        except Exception as exc:  # keep the kernel and the panel alive whatever happens
+            self.error = exc
+            self._show_error(f"unexpected {type(exc).__name__}: {exc} (the plots still show the previous run)")
+            return None
+        finally:
+            self.run_button.disabled = False
+        self.error = None
+        self.trajectory, self.settings = traj, settings
+        self.n_runs += 1
+        self._update_figures(traj, settings)
+        self._update_view(traj)
+        drift = traj.energy_drift()
+        colour = PALETTE[2]
+        if settings["integrator"] == "langevin":
+            energy_note = "thermostat on: the total energy is not conserved (it exchanges heat with a bath)"
+        else:
+            energy_note = f"max relative energy error {drift:.2e}"
+            if drift > 0.05:
+                colour = PALETTE[4]
+                energy_note += " (energy NOT conserved: try a smaller dt or a symplectic integrator)"
+        self.status.value = (f"<span style='color:{colour}'>&#10003; run {self.n_runs}: {traj.n_frames} frames, "
+                             f"t = {traj.times[-1]:.4g} tau; {html.escape(energy_note)}</span>")
+        return traj
+
+    def _simulate(self, system: System, settings: dict[str, Any]) -> Trajectory:
+        n_steps = int(settings["n_steps"])
+        n_particles = len(system.positions)
+        record_every = max(1, n_steps // 2000) if n_particles < 10 else max(1, n_steps // 400)
+        options: dict[str, Any] = {}
+        if settings["integrator"] == "langevin":
+            options = {"temperature": float(settings["temperature"]), "friction": 1.0, "seed": self.seed}
+        show_progress = n_steps * n_particles >= self.progress_threshold
+        if show_progress or self._log_used:
+            self.log.clear_output()
+            self._log_used = show_progress
+        with self.log:
+            traj = simulate(system.potential, system.positions, system.velocities, dt=float(settings["dt"]),
+                            n_steps=n_steps, integrator=settings["integrator"], masses=system.masses,
+                            record_every=record_every, progress=show_progress, lj_units=system.lj_units,
+                            symbols=system.symbols, **options)
+        return traj
+
+    def _show_error(self, message: str) -> None:
+        self.status.value = f"<span style='color:{PALETTE[1]}'>&#9888; {html.escape(message)}</span>"
+
+    def _update_figures(self, traj: Trajectory, settings: dict[str, Any]) -> None:
+        t = traj.times
+        with self.energy_fig.batch_update():
+            for trace, y in zip(self.energy_fig.data, (traj.kinetic_energy, traj.potential_energy, traj.total_energy)):
+                trace.x, trace.y = t, y
+        with self.temperature_fig.batch_update():
+            self.temperature_fig.data[0].x, self.temperature_fig.data[0].y = t, traj.temperature
+            target = settings["integrator"] == "langevin"
+            self.temperature_fig.data[1].x = t[[0, -1]] if target else []
+            self.temperature_fig.data[1].y = [settings["temperature"]] * 2 if target else []
+        q, v, q_label, v_label = phase_coordinates(traj)
+        with self.phase_fig.batch_update():
+            self.phase_fig.data[0].x, self.phase_fig.data[0].y = q, v
+            self.phase_fig.data[1].x, self.phase_fig.data[1].y = q[:1], v[:1]
+            self.phase_fig.layout.xaxis.title.text = q_label
+            self.phase_fig.layout.yaxis.title.text = v_label
+
+    def _update_view(self, traj: Trajectory) -> None:
+        if not self.show_3d:
+            return
+        import ipywidgets as w
+
+        if traj.n_atoms < 3:
+            self.view = None
+            self.view_box.children = (w.HTML("<i>3D view: for the Lennard-Jones liquid.</i>"),)
+            return
+        from .playback import ViewerUnavailableError, show_trajectory
+
+        try:
+            self.view = show_trajectory(traj, max_frames=self.max_view_frames)
+            self.view.layout = w.Layout(width=f"{self.figure_width}px", height="320px")
+        except ViewerUnavailableError as exc:
+            self.view = None
+            self.view_box.children = (w.HTML(f"<i>{html.escape(str(exc))}</i>"),)
+            return
+        self.view_box.children = (self.view,)
+
+
+def md_explorer(potential: str = "harmonic", **kwargs: Any) -> MDExplorer:
+    """Build (and return) an :class:`MDExplorer`; display it with ``display(explorer)`` or as a cell's value."""
+    return MDExplorer(potential, **kwargs)

@@ -1,0 +1,221 @@
+"""3D playback of trajectories in the notebook, with nglview (and an X3D fallback).
+
+nglview 3.1.4 (with ``setuptools<81``) is the version that renders in JupyterLab 4; 4.0.1 as published does
+not (see the project's stack notes).  The view is an ``nglview.NGLWidget`` fed with ASE ``Atoms`` frames
+from :func:`npsnn_edu.ase_interop.trajectory_to_atoms`, so coordinates are in Angstrom (reduced-unit
+trajectories are converted with their ``lj_units``, argon by default).
+
+The front end asks the kernel for one frame of coordinates at a time, but the kernel keeps every frame in
+memory: :func:`show_trajectory` therefore keeps at most ``max_frames`` evenly spaced frames (always the
+first and the last).
+
+Without nglview (or without its JupyterLab extension) use :func:`show_trajectory_x3d`, a static X3D
+rendering of one frame through ``ase.visualize.view(atoms, viewer="x3d")``.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+from ase import Atoms
+
+from ..errors import InvalidParameterError, NpsnnError, ShapeMismatchError, unknown_name
+from ..trajectory import Trajectory
+
+#: Default cap on the number of frames handed to the viewer (memory: every frame is kept in the kernel).
+DEFAULT_MAX_FRAMES = 300
+#: Representations offered by :func:`show_trajectory` (NGL names).
+REPRESENTATIONS = ("spacefill", "ball+stick", "licorice", "point")
+
+
+class ViewerUnavailableError(NpsnnError, ImportError):
+    """The 3D viewer (nglview) cannot be imported here. The message says how to fix it or what to use instead."""
+
+
+_FALLBACK_HINT = (
+    "Install the pinned viewer with `pip install \"nglview==3.1.4\" \"setuptools<81\"` (the version that renders "
+    "in JupyterLab 4) and restart the kernel, or use the static fallback "
+    "`npsnn_edu.viz.playback.show_trajectory_x3d(traj)` (that is `ase.visualize.view(atoms, viewer=\"x3d\")`)."
+)
+
+
+def import_nglview() -> Any:
+    """Import nglview quietly (its ``pkg_resources`` deprecation warning is noise for students).
+
+    Raises :class:`ViewerUnavailableError` (an ``ImportError``) with a fix and a fallback when it fails.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import nglview
+    except Exception as exc:  # ModuleNotFoundError (nglview or pkg_resources), broken installs...
+        raise ViewerUnavailableError(f"the 3D viewer nglview could not be imported ({type(exc).__name__}: {exc}). "
+                                     + _FALLBACK_HINT) from exc
+    return nglview
+
+
+def select_frames(n_frames: int, stride: int = 1, max_frames: int | None = DEFAULT_MAX_FRAMES) -> np.ndarray:
+    """Indices of the frames to show: every ``stride``-th, thinned evenly to at most ``max_frames``.
+
+    The first frame is always kept; the last one too when frames have to be dropped for ``max_frames``.
+    """
+    n_frames = int(n_frames)
+    if n_frames < 1:
+        raise InvalidParameterError("the trajectory has no frames to show")
+    if int(stride) != stride or stride < 1:
+        raise InvalidParameterError(f"stride must be a positive integer (show every stride-th frame), got {stride!r}")
+    if max_frames is not None and (int(max_frames) != max_frames or max_frames < 1):
+        raise InvalidParameterError(f"max_frames must be a positive integer or None, got {max_frames!r}")
+    idx = np.arange(0, n_frames, int(stride))
+    if max_frames is not None and len(idx) > max_frames:
+        if max_frames == 1:
+            return idx[:1]
+        # evenly spaced picks from the strided frames, keeping the first and the last
+        idx = idx[np.unique(np.round(np.linspace(0, len(idx) - 1, int(max_frames))).astype(int))]
+    return idx
+
+
+def trajectory_images(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: "str | Sequence[str] | None" = None,
+                      wrap: bool = True, stride: int = 1, max_frames: int | None = DEFAULT_MAX_FRAMES) -> list[Atoms]:
+    """The frames that :func:`show_trajectory` would show, as ASE ``Atoms`` (Angstrom).
+
+    ``traj`` is a :class:`~npsnn_edu.trajectory.Trajectory` (converted with ``trajectory_to_atoms``; ``wrap``
+    folds atoms back into the periodic box), a list of ``Atoms``, or one ``Atoms``.
+    """
+    if isinstance(traj, Atoms):
+        traj = [traj]
+    if isinstance(traj, Trajectory):
+        from ..ase_interop import trajectory_to_atoms
+
+        sub = _subset(traj, select_frames(traj.n_frames, stride, max_frames))
+        return trajectory_to_atoms(sub, symbols=symbols, wrap=wrap)
+    try:
+        frames = list(traj)
+    except TypeError:
+        frames = []
+    if not frames or not all(isinstance(a, Atoms) for a in frames):
+        raise InvalidParameterError(
+            f"show a npsnn_edu Trajectory, a list of ase.Atoms or one ase.Atoms; got {type(traj).__name__}")
+    if any(len(a) != len(frames[0]) for a in frames):
+        raise ShapeMismatchError("every frame must have the same number of atoms")
+    frames = [frames[i] for i in select_frames(len(frames), stride, max_frames)]
+    if symbols is not None or wrap:
+        frames = [a.copy() for a in frames]
+        for a in frames:
+            if symbols is not None:
+                a.set_chemical_symbols([symbols] * len(a) if isinstance(symbols, str) else list(symbols))
+            if wrap and a.pbc.any():
+                a.wrap()
+    return frames
+
+
+def _subset(traj: Trajectory, idx: np.ndarray) -> Trajectory:
+    """The frames ``idx`` of ``traj`` as a new Trajectory (same metadata)."""
+    return Trajectory(times=traj.times[idx], positions=traj.positions[idx], velocities=traj.velocities[idx],
+                      potential_energy=traj.potential_energy[idx], kinetic_energy=traj.kinetic_energy[idx],
+                      masses=traj.masses, dt=traj.dt, integrator=traj.integrator, kB=traj.kB, box=traj.box,
+                      units=traj.units, lj_units=traj.lj_units, symbols=traj.symbols, info=dict(traj.info))
+
+
+def _default_radius(traj: Any) -> float | None:
+    """Sphere radius in Angstrom: half of sigma for a reduced LJ trajectory (spheres touch at contact)."""
+    if isinstance(traj, Trajectory) and traj.units == "reduced":
+        from ..units import ARGON
+
+        units = traj.lj_units or ARGON
+        return 0.5 * units.length
+    return None
+
+
+def _style(view: Any, representation: str, radius: float | None, unit_cell: bool, color: str | None,
+           component: int = 0) -> None:
+    key = str(representation).strip().lower()
+    key = {"ball_and_stick": "ball+stick", "ballstick": "ball+stick", "spheres": "spacefill"}.get(key, key)
+    if key not in REPRESENTATIONS:
+        raise unknown_name("representation", representation, REPRESENTATIONS)
+    if radius is not None and (not np.isfinite(radius) or radius <= 0):
+        raise InvalidParameterError(f"radius must be a positive length in Angstrom, got {radius!r}")
+    params: dict[str, Any] = {}
+    if radius is not None:
+        params["radius"] = float(radius)
+    if color is not None:
+        params["color"] = color
+    view.add_representation(key, selection="all", component=component, **params)
+    if unit_cell:
+        view.add_representation("unitcell", selection="all", component=component)
+
+
+def show_trajectory(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: "str | Sequence[str] | None" = None,
+                    wrap: bool = True, stride: int = 1, max_frames: int | None = DEFAULT_MAX_FRAMES,
+                    representation: str = "spacefill", radius: float | None = None, unit_cell: bool | None = None,
+                    color: str | None = None, **widget_kwargs: Any) -> Any:
+    """An nglview widget that plays ``traj`` (use the widget's player to step through the frames).
+
+    Parameters
+    ----------
+    traj : Trajectory, list of ase.Atoms, or ase.Atoms
+        Reduced-unit trajectories are converted to Angstrom (argon by default); 1D/2D ones are padded to 3D.
+    symbols : chemical symbol(s) to display (default: the trajectory's own, else "Ar").
+    wrap : fold atoms into the periodic box (otherwise atoms that crossed a face are drawn outside it).
+    stride : show every ``stride``-th recorded frame.
+    max_frames : cap on the frames handed to the viewer (memory); frames are thinned evenly beyond it.
+    representation : "spacefill" (default), "ball+stick", "licorice" or "point".
+    radius : sphere radius in Angstrom (default: sigma/2 for reduced LJ trajectories, else the element's).
+    unit_cell : draw the periodic box (default: when the frames are periodic).
+    color : one colour for every atom (e.g. "#0072B2"); default colours by element.
+
+    Returns the ``nglview.NGLWidget``; its ``frame_indices`` attribute lists the trajectory frames shown.
+    """
+    nv = import_nglview()
+    images = trajectory_images(traj, symbols=symbols, wrap=wrap, stride=stride, max_frames=max_frames)
+    if radius is None:
+        radius = _default_radius(traj)
+    if unit_cell is None:
+        unit_cell = bool(images[0].pbc.any() and images[0].cell.volume > 0)
+    view = nv.NGLWidget(**widget_kwargs)
+    view.add_trajectory(nv.ASETrajectory(images), default_representation=False)
+    _style(view, representation, radius, unit_cell, color)
+    view.frame_indices = (select_frames(traj.n_frames, stride, max_frames) if isinstance(traj, Trajectory)
+                          else np.arange(len(images)))
+    view.images = images
+    return view
+
+
+def show_atoms(atoms: Atoms, *, representation: str = "spacefill", radius: float | None = None,
+               unit_cell: bool | None = None, color: str | None = None, **widget_kwargs: Any) -> Any:
+    """An nglview widget showing one ``ase.Atoms`` structure (unit cell drawn when periodic)."""
+    if not isinstance(atoms, Atoms):
+        raise InvalidParameterError(f"show_atoms needs an ase.Atoms, got {type(atoms).__name__}; "
+                                    "for a Trajectory use show_trajectory")
+    nv = import_nglview()
+    if unit_cell is None:
+        unit_cell = bool(atoms.pbc.any() and atoms.cell.volume > 0)
+    view = nv.NGLWidget(**widget_kwargs)
+    view.add_structure(nv.ASEStructure(atoms), default_representation=False)
+    _style(view, representation, radius, unit_cell, color)
+    return view
+
+
+def show_trajectory_x3d(traj: "Trajectory | Sequence[Atoms] | Atoms", frame: int = -1, *,
+                        symbols: "str | Sequence[str] | None" = None, wrap: bool = True) -> Any:
+    """Static fallback without nglview: one frame (default the last) rendered with X3D by ASE.
+
+    Same as ``ase.visualize.view(atoms, viewer="x3d")``; returns an ``IPython.display.HTML``. The page loads
+    the x3dom script from the web, so it needs the browser to be online.
+    """
+    from ase.visualize.x3d import view_x3d
+
+    if isinstance(traj, Trajectory):
+        n = traj.n_frames
+        if not -n <= int(frame) < n:
+            raise InvalidParameterError(f"frame {frame} is out of range for a trajectory with {n} frames")
+        from ..ase_interop import trajectory_to_atoms
+
+        atoms = trajectory_to_atoms(_subset(traj, np.array([int(frame) % n])), symbols=symbols, wrap=wrap)[0]
+    else:
+        images = trajectory_images(traj, symbols=symbols, wrap=wrap, max_frames=None)
+        if not -len(images) <= int(frame) < len(images):
+            raise InvalidParameterError(f"frame {frame} is out of range for {len(images)} frames")
+        atoms = images[int(frame)]
+    return view_x3d(atoms)

@@ -1,0 +1,154 @@
+"""Interactive training of the spiking PINN: start / pause / resume / reset with live plotly panels.
+
+The widget drives a stepwise :class:`~npsnn_edu.spiking.Trainer` in chunks of ``chunk`` optimiser steps,
+on a background thread (``background=True``, the notebook default) so the kernel stays responsive, or
+synchronously (``step_chunk()``; what tests use).  Pausing stops after the current step; the model, the
+optimiser state and the history are kept, and Resume continues from there.  Every refresh shows the
+training loss NEXT TO the forward-output error (relative L2 on the dense evaluation grid).
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..spiking import Trainer
+from .plots import PALETTE, new_figure
+
+
+class SpikingTrainingWidget:
+    """Start/Pause/Resume/Reset buttons, progress bar, loss curves, trajectory vs reference, spike raster."""
+
+    def __init__(self, trainer: "Trainer | None" = None, *, problem: str = "harmonic", method: str = "continuous",
+                 total_steps: int = 1000, chunk: int = 25, background: bool = True, device: Any = "cpu",
+                 **config: Any):
+        import ipywidgets as w
+
+        if trainer is None:
+            config.setdefault("total_steps", total_steps)
+            config.setdefault("eval_every", max(chunk, 50))
+            trainer = Trainer(problem, method=method, device=device, **config)
+        self.trainer = trainer
+        self.total_steps = int(total_steps)
+        self.chunk = max(int(chunk), 1)
+        self.background = bool(background)
+        self._thread: threading.Thread | None = None
+        self._pause = threading.Event()
+        self.buttons = {name: w.Button(description=name, layout=w.Layout(width="90px"))
+                        for name in ("Start", "Pause", "Resume", "Reset")}
+        self.buttons["Start"].on_click(lambda _: self.start())
+        self.buttons["Pause"].on_click(lambda _: self.pause())
+        self.buttons["Resume"].on_click(lambda _: self.resume())
+        self.buttons["Reset"].on_click(lambda _: self.reset())
+        self.progress = w.IntProgress(value=0, min=0, max=self.total_steps, description="steps")
+        self.status = w.HTML("not started")
+        self.fig_loss = new_figure("Training loss vs forward-output error", "step", "value", widget=True, log_y=True,
+                                   height=320)
+        for k, name in enumerate(("training loss", "residual term", "forward-output rel. L2 (dense grid)")):
+            self.fig_loss.add_trace(go.Scatter(x=[], y=[], name=name, mode="lines" if k < 2 else "lines+markers",
+                                               line=dict(color=PALETTE[k])))
+        self.fig_traj = new_figure("Forward output vs reference", "time t (tau)", "position", widget=True, height=320)
+        self.n_curves = min(self.trainer.problem.n_out, 3)
+        for c in range(self.n_curves):
+            self.fig_traj.add_trace(go.Scatter(x=[], y=[], name=f"reference {c}", mode="lines",
+                                               line=dict(color=PALETTE[c], dash="dash")))
+            self.fig_traj.add_trace(go.Scatter(x=[], y=[], name=f"network {c}", mode="lines",
+                                               line=dict(color=PALETTE[c])))
+        self.fig_raster = new_figure("Spike raster, last LIF layer (spikes per query/knot)", "time t (tau)", "neuron",
+                                     widget=True, height=300)
+        self.fig_raster.add_trace(go.Heatmap(z=[[0]], colorscale="Greys", showscale=False))
+        self.widget = w.VBox([w.HBox([*self.buttons.values(), self.progress]), self.status,
+                              w.HBox([self.fig_loss, self.fig_traj]), self.fig_raster])
+        self.refresh()
+
+    # -- control --------------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def step_chunk(self) -> int:
+        """Train one chunk synchronously and refresh the panels; returns the steps done."""
+        n = min(self.chunk, self.total_steps - self.trainer.step)
+        if n <= 0:
+            return 0
+        before = self.trainer.step
+        self.trainer.train(n)
+        self.trainer.evaluate()
+        self.refresh()
+        return self.trainer.step - before
+
+    def _loop(self) -> None:
+        while not self._pause.is_set() and self.trainer.step < self.total_steps:
+            if self.step_chunk() == 0:
+                break
+        self.refresh()
+
+    def start(self) -> None:
+        """Train up to ``total_steps`` (on a thread when ``background``); a no-op while already running."""
+        if self.running:
+            return
+        self._pause.clear()
+        if self.background:
+            self._thread = threading.Thread(target=self._loop, daemon=True)
+            self._thread.start()
+        else:
+            self._loop()
+
+    resume = start
+
+    def pause(self, timeout: float | None = 30.0) -> None:
+        """Stop after the current optimiser step; model and history are kept."""
+        self._pause.set()
+        self.trainer.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.refresh()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the background training finishes (or ``timeout`` seconds)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def reset(self) -> None:
+        """Pause, then start again from a fresh model (same seed) with an empty history."""
+        self.pause()
+        self.trainer.reset()
+        self.refresh()
+
+    # -- display --------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        tr, h = self.trainer, self.trainer.history
+        ev = tr.last_eval
+        self.progress.value = min(tr.step, self.total_steps)
+        state = "running" if self.running and not self._pause.is_set() else ("paused" if tr.step else "not started")
+        if h.loss and ev is not None:
+            self.status.value = f"<b>{state}</b> &nbsp; {tr.summary()}"
+        else:
+            self.status.value = f"<b>{state}</b> &nbsp; step {tr.step}"
+        with self.fig_loss.batch_update():
+            self.fig_loss.data[0].x, self.fig_loss.data[0].y = h.step, h.loss
+            self.fig_loss.data[1].x, self.fig_loss.data[1].y = h.step, h.residual
+            self.fig_loss.data[2].x, self.fig_loss.data[2].y = h.eval_step, h.eval_rel_l2
+        if ev is None:
+            return
+        x, x_ref, t = ev["x"].reshape(len(ev["times"]), -1), ev["x_ref"].reshape(len(ev["times"]), -1), ev["times"]
+        with self.fig_traj.batch_update():
+            for c in range(self.n_curves):
+                self.fig_traj.data[2 * c].x, self.fig_traj.data[2 * c].y = t, x_ref[:, c]
+                self.fig_traj.data[2 * c + 1].x, self.fig_traj.data[2 * c + 1].y = t, x[:, c]
+        spikes = getattr(tr.model, "last_spikes", [])
+        if spikes:
+            counts = spikes[-1].float().sum(0).cpu().numpy()  # (queries or knots, neurons)
+            if counts.shape[0] > 200:
+                counts = counts[:: int(np.ceil(counts.shape[0] / 200))]
+            times = np.linspace(0, tr.problem.t_end, counts.shape[0])
+            with self.fig_raster.batch_update():
+                self.fig_raster.data[0].z = counts.T
+                self.fig_raster.data[0].x = times
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

@@ -1,0 +1,258 @@
+"""Chapter 2 widget: a time-step slider that reruns several integrators side by side.
+
+:class:`DtSliderExplorer` shows, for the harmonic oscillator or a Morse molecule at high energy,
+the trajectory, the phase portrait and the energy error of several core integrators at the slider's dt.
+Moving the slider recomputes everything server side and updates the traces of ONE plotly FigureWidget in
+place (no new figure).  A diverging integrator never raises: its partial trajectory is drawn and a message
+names the step where the core's divergence detection stopped it.
+
+Testable without a browser: call :meth:`DtSliderExplorer.update` (or set ``explorer.slider.value``) and
+inspect ``explorer.figure.data`` and ``explorer.messages``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..analytic import harmonic_solution
+from ..errors import InvalidParameterError, SimulationDivergedError, unknown_name
+from ..integrators import get_integrator, simulate
+from ..potentials import Harmonic
+from ..stability import ANALYTIC_STABILITY_LIMITS, fastest_vibration, morse_at_energy, morse_solution
+from .plots import PALETTE, subplots
+
+SYSTEMS = ("harmonic", "morse")
+#: Floor for the energy error on the log axis (an exact zero cannot be drawn).
+ENERGY_FLOOR = 1e-16
+
+
+@dataclass
+class SliderRun:
+    """One integrator's run at one dt: coordinate q(t) (position or bond length), its velocity p(t), and the
+    relative energy error |E - E0| / |E0|; ``diverged_step`` is set when the core stopped the run."""
+
+    integrator: str
+    times: np.ndarray
+    q: np.ndarray
+    p: np.ndarray
+    energy_error: np.ndarray
+    diverged_step: int | None
+    message: str
+
+
+class DtSliderExplorer:
+    """Interactive dt slider: trajectory, phase portrait and energy error for several integrators.
+
+    Parameters
+    ----------
+    system : "harmonic" (k = m = 1, x0 = 1: omega = 1, period 2 pi) or "morse" (1D diatomic, D_e = a = r_e = 1,
+        unit masses, started at rest on the inner wall with ``morse_fraction`` of the well depth as energy).
+    integrators : core integrator names drawn side by side (default Euler, velocity Verlet, RK4).
+    dt : initial time step (reduced time units); n_steps : steps per run (1000: what one slider move costs).
+    blowup_factor : passed to :func:`~npsnn_edu.integrators.simulate` (its divergence detection).
+    """
+
+    def __init__(self, system: str = "harmonic", integrators: Sequence[str] = ("euler", "velocity_verlet", "rk4"),
+                 dt: float = 0.1, n_steps: int = 1000, *, morse_fraction: float = 0.7, dt_min: float = 0.01,
+                 dt_max: float = 2.5, blowup_factor: float | None = 100.0, height: int = 420):
+        self.integrators = [get_integrator(name, 1.0, **({"temperature": 0.0} if "lang" in str(name).lower() or
+                                                         "baoab" in str(name).lower() else {})).name
+                            for name in integrators]
+        if not self.integrators:
+            raise InvalidParameterError("give at least one integrator name, e.g. integrators=('velocity_verlet',)")
+        self.system = self._check_system(system)
+        self.n_steps = int(n_steps)
+        if self.n_steps < 1:
+            raise InvalidParameterError(f"n_steps must be >= 1, got {n_steps}")
+        self.morse_fraction = float(morse_fraction)
+        self.blowup_factor = blowup_factor
+        self.dt = self._check_dt(dt)
+        self.messages: list[str] = []
+        self.runs: dict[str, SliderRun] = {}
+        self.figure = self._build_figure(height)
+        self.slider, self.system_picker, self.message_box, self.widget = self._build_controls(dt_min, dt_max)
+        self.update()
+
+    # -- validation --------------------------------------------------------------------------------
+    @staticmethod
+    def _check_system(system: str) -> str:
+        key = str(system).strip().lower()
+        if key not in SYSTEMS:
+            raise unknown_name("system", system, list(SYSTEMS))
+        return key
+
+    @staticmethod
+    def _check_dt(dt: float) -> float:
+        dt = float(dt)
+        if not np.isfinite(dt) or dt <= 0:
+            raise InvalidParameterError(f"dt must be a positive number, got {dt!r}")
+        return dt
+
+    # -- figure and controls ---------------------------------------------------------------------------
+    def _build_figure(self, height: int) -> Any:
+        import plotly.graph_objects as go
+
+        fig = subplots(1, 3, ("trajectory", "phase portrait", "energy error |E - E0| / |E0|"), widget=True,
+                       height=height)
+        for k, name in enumerate(self.integrators):
+            color = PALETTE[k % len(PALETTE)]
+            for col in (1, 2, 3):
+                fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=name, legendgroup=name,
+                                         showlegend=(col == 1), line=dict(color=color)), row=1, col=col)
+        for col in (1, 2):
+            fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name="exact", legendgroup="exact", showlegend=(col == 1),
+                                     line=dict(color="black", dash="dot", width=1)), row=1, col=col)
+        fig.update_xaxes(title_text="time", row=1, col=1)
+        fig.update_xaxes(title_text="q", row=1, col=2)
+        fig.update_yaxes(title_text="velocity dq/dt", row=1, col=2)
+        fig.update_xaxes(title_text="time", row=1, col=3)
+        fig.update_yaxes(type="log", exponentformat="power", row=1, col=3)
+        return fig
+
+    def _build_controls(self, dt_min: float, dt_max: float) -> tuple[Any, Any, Any, Any]:
+        import ipywidgets as w
+
+        slider = w.FloatSlider(value=self.dt, min=float(dt_min), max=float(dt_max), step=0.01, description="dt",
+                               continuous_update=False, readout_format=".3f", layout=w.Layout(width="420px"))
+        picker = w.Dropdown(options=list(SYSTEMS), value=self.system, description="system")
+        box = w.HTML()
+        slider.observe(lambda change: self.update(dt=change["new"]), names="value")
+        picker.observe(lambda change: self.update(system=change["new"]), names="value")
+        return slider, picker, box, w.VBox([w.HBox([slider, picker]), box, self.figure])
+
+    def _ipython_display_(self) -> None:  # pragma: no cover - needs a front end
+        from IPython.display import display
+
+        display(self.widget)
+
+    # -- computation -------------------------------------------------------------------------------
+    def _setup(self) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, float]:
+        if self.system == "harmonic":
+            pot, masses = Harmonic(k=1.0), np.array([1.0])
+            return pot, np.array([[1.0]]), np.zeros((1, 1)), masses, fastest_vibration(pot, masses)
+        sys = morse_at_energy(self.morse_fraction)
+        return sys.potential, sys.positions, sys.velocities, sys.masses, fastest_vibration(sys.potential, sys.masses)
+
+    def _observables(self, traj: Any) -> tuple[np.ndarray, np.ndarray]:
+        if self.system == "harmonic":
+            return traj.positions[:, 0, 0], traj.velocities[:, 0, 0]
+        return (traj.positions[:, 1, 0] - traj.positions[:, 0, 0]), (traj.velocities[:, 1, 0] - traj.velocities[:, 0, 0])
+
+    def compute(self, dt: float | None = None) -> dict[str, SliderRun]:
+        """Run every integrator for ``n_steps`` at ``dt`` (default: the current one); never raises on divergence."""
+        dt = self.dt if dt is None else self._check_dt(dt)
+        pot, x0, v0, masses, omega = self._setup()
+        self._omega = omega
+        runs: dict[str, SliderRun] = {}
+        for name in self.integrators:
+            opts = {"temperature": 0.0, "friction": 0.0} if name == "langevin" else {}
+            step, message = None, ""
+            try:
+                traj = simulate(pot, x0, v0, dt=dt, n_steps=self.n_steps, integrator=name, masses=masses,
+                                blowup_factor=self.blowup_factor, progress=False, **opts)
+            except SimulationDivergedError as exc:
+                traj, step = exc.trajectory, exc.step
+                h_star = ANALYTIC_STABILITY_LIMITS[name]
+                if h_star == 0.0:
+                    why = "explicit Euler is unstable at every dt on an oscillator"
+                elif self.system == "harmonic":
+                    why = f"omega*dt = {omega * dt:.3g}, beyond its stability limit {h_star:.3g}"
+                else:
+                    why = (f"omega*dt = {omega * dt:.3g} at the bottom of the well (limit {h_star:.3g}); the steep "
+                           "inner wall is stiffer and sets the real limit")
+                message = f"{name} diverged at step {exc.step} (t = {exc.time:.4g}): {exc.reason}. ({why})"
+            q, p = self._observables(traj)
+            e = traj.total_energy
+            err = np.maximum(np.abs(e - e[0]) / max(abs(e[0]), 1e-300), ENERGY_FLOOR)
+            if not message and self.system == "morse" and e[-1] > 0 > e[0]:
+                message = (f"{name}: the energy error pushed E above 0: the molecule dissociated numerically "
+                           f"(no blow-up, but wrong physics)")
+            runs[name] = SliderRun(name, traj.times, q, p, err, step, message)
+        return runs
+
+    def exact(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The exact q(t), dq/dt(t) of the current system (harmonic or Morse closed form)."""
+        if self.system == "harmonic":
+            return harmonic_solution(times, 1.0, 0.0, 1.0)
+        return morse_solution(times, -(1.0 - self.morse_fraction))
+
+    def update(self, dt: float | None = None, system: str | None = None) -> list[str]:
+        """Recompute at ``dt`` / for ``system`` and update the figure's traces in place; returns the messages."""
+        if dt is not None:
+            self.dt = self._check_dt(dt)
+        if system is not None:
+            self.system = self._check_system(system)
+        self.runs = self.compute()
+        times = np.arange(self.n_steps + 1) * self.dt
+        qx, px = self.exact(times)
+        fig = self.figure
+        n = len(self.integrators)
+        with fig.batch_update():
+            for k, name in enumerate(self.integrators):
+                run = self.runs[name]
+                fig.data[3 * k].x, fig.data[3 * k].y = run.times, run.q
+                fig.data[3 * k + 1].x, fig.data[3 * k + 1].y = run.q, run.p
+                fig.data[3 * k + 2].x, fig.data[3 * k + 2].y = run.times, run.energy_error
+            fig.data[3 * n].x, fig.data[3 * n].y = times, qx
+            fig.data[3 * n + 1].x, fig.data[3 * n + 1].y = qx, px
+            fig.layout.title.text = (f"{self.system}: dt = {self.dt:.3g}, {self.n_steps} steps "
+                                     f"(omega_min*dt = {self._omega * self.dt:.3g})")
+        self.messages = [r.message for r in self.runs.values() if r.message]
+        if self.messages:
+            items = "".join(f"<li>{m}</li>" for m in self.messages)
+            self.message_box.value = f"<b style='color:#D55E00'>Warning</b><ul>{items}</ul>"
+        else:
+            self.message_box.value = "<span style='color:#009E73'>all integrators ran to the end</span>"
+        return self.messages
+
+
+# ------------------------------------------------------------------------------------------------
+# Static chapter-2 figures (built on the shared helpers of viz.plots)
+# ------------------------------------------------------------------------------------------------
+def stability_diagram_figure(hs: Any = None, integrators: Sequence[str] = ("euler", "symplectic_euler",
+                                                                            "velocity_verlet", "rk4"),
+                             *, friction: float = 0.0) -> Any:
+    """Spectral radius of the measured amplification matrix versus h = omega dt, one curve per integrator,
+    with the line rho = 1 and the analytic limits marked (2 and 2 sqrt 2)."""
+    from ..stability import spectral_radius_curve
+    from .plots import line_figure
+
+    hs = np.linspace(0.01, 3.2, 320) if hs is None else np.asarray(hs, dtype=float)
+    curves = {name: spectral_radius_curve(name, hs, friction=friction if name == "langevin" else 0.0)
+              for name in integrators}
+    fig = line_figure(hs, curves, "Stability diagram: spectral radius of one step", "h = omega * dt",
+                      "spectral radius rho(M)", dash={"velocity_verlet": "dash"})
+    fig.add_hline(y=1.0, line_color="gray", line_dash="dot")
+    for h_star, label in ((2.0, "h = 2"), (2.0 * np.sqrt(2.0), "h = 2 sqrt 2")):
+        fig.add_vline(x=h_star, line_color="gray", line_dash="dot", annotation_text=label)
+    fig.update_yaxes(range=[0.0, 3.0])
+    return fig
+
+
+def drift_scan_figure(scans: "Any | Sequence[Any]", title: str = "Energy drift versus time step") -> Any:
+    """max |dE/E| versus dt for one or several :class:`~npsnn_edu.stability.DtScanResult` (log-log); diverged
+    runs are drawn as crosses at the top, the linear limits as vertical dotted lines."""
+    from .plots import new_figure
+    import plotly.graph_objects as go
+
+    scans = [scans] if not isinstance(scans, (list, tuple)) else list(scans)
+    fig = new_figure(title, "time step dt", "max |E(t) - E0| / |E0|", log_x=True, log_y=True)
+    finite = [d for s in scans for d in s.drift[np.isfinite(s.drift)]]
+    top = 10 * max(finite) if finite else 1.0
+    for k, scan in enumerate(scans):
+        color = PALETTE[k % len(PALETTE)]
+        ok = ~scan.diverged
+        label = f"{scan.system} ({scan.integrator})"
+        fig.add_trace(go.Scatter(x=scan.dts[ok], y=scan.drift[ok], mode="lines+markers", name=label,
+                                 line=dict(color=color)))
+        if scan.diverged.any():
+            steps = [s for s in scan.diverged_step if s is not None]
+            fig.add_trace(go.Scatter(x=scan.dts[~ok], y=np.full(int((~ok).sum()), top), mode="markers",
+                                     name=f"{label}: diverged", marker=dict(symbol="x", size=11, color=color),
+                                     text=[f"diverged at step {s}" for s in steps], hoverinfo="x+text"))
+        fig.add_vline(x=scan.dt_linear_limit, line_color=color, line_dash="dot")
+        if np.isfinite(scan.omega_closest_approach):
+            fig.add_vline(x=scan.dt_limit_closest_approach, line_color=color, line_dash="dash")
+    return fig

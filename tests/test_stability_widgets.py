@@ -1,0 +1,76 @@
+"""The dt-slider widget, driven without a browser: a slider move must recompute and update the SAME
+FigureWidget's traces in place, and divergence must show a message instead of raising."""
+import numpy as np
+import pytest
+
+from npsnn_edu.analytic import harmonic_solution
+from npsnn_edu.errors import InvalidParameterError, UnknownNameError
+from npsnn_edu.stability import analytic_amplification_matrix
+from npsnn_edu.viz.stability_widgets import DtSliderExplorer
+
+
+def test_slider_move_updates_same_figure_in_place():
+    ex = DtSliderExplorer(dt=0.05, n_steps=300)
+    fig, traces = ex.figure, list(ex.figure.data)
+    n_traces = len(traces)
+    assert n_traces == 3 * 3 + 2
+    before = np.array(fig.data[3].y)  # velocity Verlet x(t)
+    ex.slider.value = 0.5  # what a user's slider move does (observer -> update)
+    assert ex.figure is fig and len(fig.data) == n_traces
+    assert all(a is b for a, b in zip(fig.data, traces))  # same trace objects, new data
+    assert ex.dt == 0.5
+    after_t, after_x = np.array(fig.data[3].x), np.array(fig.data[3].y)
+    assert not np.array_equal(before, after_x)
+    assert after_t[-1] == pytest.approx(0.5 * 300)
+    # the plotted velocity-Verlet trajectory is the real one: x_n = (M^n (1, 0))[0] with the analytic matrix
+    m = analytic_amplification_matrix("velocity_verlet", 0.5)
+    z, ref = np.array([1.0, 0.0]), []
+    for _ in range(301):
+        ref.append(z[0])
+        z = m @ z
+    np.testing.assert_allclose(after_x, ref, rtol=1e-9, atol=1e-12)
+    # and its phase portrait trace carries (x, v) of the same run
+    np.testing.assert_allclose(np.array(fig.data[4].x), after_x)
+    # the exact reference trace follows the new dt
+    np.testing.assert_allclose(np.array(fig.data[9].y), harmonic_solution(np.arange(301) * 0.5)[0])
+    assert "dt = 0.5" in fig.layout.title.text
+
+
+def test_divergence_shows_message_not_exception():
+    ex = DtSliderExplorer(dt=0.1, n_steps=1000)
+    # explicit Euler: E grows by (1 + h^2) per step -> 100x threshold at step ln(101)/ln(1.01) = 463.8
+    assert len(ex.messages) == 1 and "euler diverged at step 464" in ex.messages[0]
+    assert "Warning" in ex.message_box.value
+    assert len(ex.figure.data[0].x) < 1001  # partial trajectory drawn
+    msgs = ex.update(dt=2.1)  # beyond Verlet's h* = 2 as well
+    assert any(m.startswith("velocity_verlet diverged at step") for m in msgs)
+    assert any("beyond its stability limit 2" in m for m in msgs)
+    assert not any(m.startswith("rk4") for m in msgs)  # RK4 is still stable at h = 2.1 < 2 sqrt(2)
+    msgs = ex.update(dt=0.15)
+    # only Euler, which is never stable: threshold at step ln(101)/ln(1 + 0.15^2) = 207.4
+    assert len(msgs) == 1 and "euler diverged at step 208" in msgs[0]
+    ex2 = DtSliderExplorer(integrators=("velocity_verlet", "rk4"), dt=0.05, n_steps=200)
+    assert ex2.messages == [] and "ran to the end" in ex2.message_box.value
+
+
+def test_morse_system_and_picker():
+    ex = DtSliderExplorer(dt=0.02, n_steps=500, morse_fraction=0.7, integrators=("velocity_verlet",))
+    ex.system_picker.value = "morse"
+    assert ex.system == "morse"
+    t = np.array(ex.figure.data[0].x)
+    r = np.array(ex.figure.data[0].y)
+    from npsnn_edu.stability import morse_solution
+
+    r_exact, _ = morse_solution(t, -0.3)
+    assert np.max(np.abs(r - r_exact)) < 0.01
+    msgs = ex.update(dt=1.2)  # far beyond every limit: the first step from the inner wall explodes
+    assert msgs and ("diverged at step" in msgs[0] or "dissociated" in msgs[0])
+
+
+def test_bad_input():
+    with pytest.raises(UnknownNameError):
+        DtSliderExplorer(system="pendulum")
+    with pytest.raises(InvalidParameterError):
+        DtSliderExplorer(dt=-1)
+    with pytest.raises(UnknownNameError):
+        DtSliderExplorer(integrators=("leapfrogg",))
