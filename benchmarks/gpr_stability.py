@@ -5,7 +5,8 @@ distance deviating > 0.5 A from the relaxed reference or any pair closer than 0.
 * headline: isotropic lengthscale l = 0.2 1/A (inverse-distance descriptor), i.e. SHORTER than the validated
   one. This is the regime of the FFLUX finding: the GP's correlation dies off quickly away from the data, so
   the MD meets regions where the model has reverted to its prior mean. A data-centred prior (MF2/MF3/MF4)
-  makes those regions as low as the bound molecule (or lower), MF5 makes them ~10 eV higher.
+  makes those regions as low as the bound molecule (or lower), MF5 makes them ~54 eV higher
+  (the GFN2-xTB free-atom sum of malondialdehyde).
 * control: the validation-tuned lengthscale (1.5 1/A), where all priors are expected to behave alike.
 
 Usage: .venv/bin/python benchmarks/gpr_stability.py [--quick]   (quick: 4 seeds x 1 ps; full: 8 seeds x 10 ps)

@@ -40,12 +40,13 @@ import numpy as np
 
 from .analytic import harmonic_solution, morse_period
 from .errors import InvalidParameterError, SimulationDivergedError, unknown_name
-from .integrators import NVE_INTEGRATORS, Integrator, State, available_integrators, get_integrator, simulate
-from .potentials import Harmonic, Morse, PairPotential
+from .integrators import NVE_INTEGRATORS, Integrator, State, get_integrator, simulate
+from .potentials import Harmonic, PairPotential
 from .systems import System, morse_diatomic
 
 __all__ = [
-    "ANALYTIC_STABILITY_LIMITS", "ALL_INTEGRATORS", "StabilityLimit", "PhaseError", "EnergyErrorResult", "PowerLawFit",
+    "ANALYTIC_STABILITY_LIMITS", "ALL_INTEGRATORS", "canonical_integrator", "StabilityLimit", "PhaseError",
+    "EnergyErrorResult", "PowerLawFit",
     "ConvergenceResult", "DtScanResult", "amplification_matrix", "analytic_amplification_matrix", "spectral_radius",
     "spectral_radius_curve", "find_stability_limit", "stability_table", "largest_stable_dt", "phase_error",
     "energy_factor_per_step", "verlet_shadow_energy", "energy_error", "verlet_energy_scaling", "fit_power_law",
@@ -65,7 +66,8 @@ ANALYTIC_STABILITY_LIMITS: dict[str, float] = {
 ALL_INTEGRATORS: tuple[str, ...] = (*NVE_INTEGRATORS, "langevin")
 
 
-def _canonical(integrator: "str | Integrator") -> str:
+def canonical_integrator(integrator: "str | Integrator") -> str:
+    """The core's name of an integrator given by name, alias (``"verlet"``, ``"baoab"``) or instance."""
     if isinstance(integrator, Integrator):
         return integrator.name
     # get_integrator resolves aliases and raises a helpful UnknownNameError
@@ -108,7 +110,7 @@ def amplification_matrix(integrator: "str | Integrator", h: float, *, omega: flo
     h = _check_h(h)
     if not np.isfinite(omega) or omega <= 0:
         raise InvalidParameterError(f"omega must be positive, got {omega!r}")
-    name = _canonical(integrator)
+    name = canonical_integrator(integrator)
     integ = _make(name, h / omega, float(friction))
     pot = Harmonic(k=omega**2)
 
@@ -126,7 +128,8 @@ def amplification_matrix(integrator: "str | Integrator", h: float, *, omega: flo
     return np.array(cols).T
 
 
-def analytic_amplification_matrix(integrator: str, h: float, *, omega: float = 1.0, friction: float = 0.0) -> np.ndarray:
+def analytic_amplification_matrix(integrator: str, h: float, *, omega: float = 1.0,
+                                  friction: float = 0.0) -> np.ndarray:
     """The amplification matrices derived on paper (for x'' = -omega^2 x, variables (x, v)).
 
     With omega = 1:  Euler [[1, h], [-h, 1]];  symplectic Euler (kick, drift) [[1 - h^2, h], [-h, 1]];
@@ -135,7 +138,7 @@ def analytic_amplification_matrix(integrator: str, h: float, *, omega: float = 1
     Other omega: the same matrix in the variables (x, v / omega).
     """
     h = _check_h(h)
-    name = _canonical(integrator)
+    name = canonical_integrator(integrator)
     if name == "euler":
         m = np.array([[1.0, h], [-h, 1.0]])
     elif name == "symplectic_euler":
@@ -228,7 +231,7 @@ def find_stability_limit(integrator: str, *, h_max: float = 4.0, n_grid: int = 4
     criterion must forgive rounding (~1e-16) but nothing more; beyond h* = 2 rho grows like
     1 + sqrt(2 (h - 2)), so the bisection still lands within ~tol^2 of h*.
     """
-    name = _canonical(integrator)
+    name = canonical_integrator(integrator)
     if not (np.isfinite(h_max) and h_max > 0) or int(n_grid) < 2:
         raise InvalidParameterError("h_max must be positive and n_grid >= 2")
     grid = np.linspace(h_max / n_grid, h_max, int(n_grid))
@@ -262,7 +265,7 @@ def largest_stable_dt(k: float, m: float, integrator: str = "velocity_verlet") -
     """
     if not (np.isfinite(k) and k > 0 and np.isfinite(m) and m > 0):
         raise InvalidParameterError(f"k and m must be positive, got k={k!r}, m={m!r}")
-    name = _canonical(integrator)
+    name = canonical_integrator(integrator)
     h = ANALYTIC_STABILITY_LIMITS[name]
     if h == 0.0:
         raise InvalidParameterError("explicit Euler has no stable time step on an oscillator (rho = sqrt(1 + h^2) > 1)")
@@ -291,7 +294,7 @@ class PhaseError:
 
 def phase_error(integrator: str, h: float) -> PhaseError:
     """Phase and amplitude error from the eigenvalues of the measured amplification matrix (h below the limit)."""
-    name = _canonical(integrator)
+    name = canonical_integrator(integrator)
     m = amplification_matrix(name, h)
     lam = np.linalg.eigvals(m)
     if np.all(np.abs(lam.imag) < 1e-14):
@@ -313,7 +316,7 @@ def energy_factor_per_step(integrator: str, h: float) -> float:
     uniformly: the energy changes by rho^2 each step, whatever the phase.  Symplectic methods have no
     such factor (their energy oscillates, see :func:`verlet_shadow_energy`).
     """
-    name = _canonical(integrator)
+    name = canonical_integrator(integrator)
     h = _check_h(h)
     if name == "euler":
         return 1.0 + h * h
@@ -360,7 +363,7 @@ def energy_error(integrator: str, dt: float, *, k: float = 1.0, m: float = 1.0, 
     omega = float(np.sqrt(k / m))
     period = 2 * np.pi / omega
     n_steps = max(1, int(np.ceil(n_periods * period / dt)))
-    name = _canonical(integrator)
+    name = canonical_integrator(integrator)
     opts = {"temperature": 0.0, "friction": 0.0} if name == "langevin" else {}
     step = None
     try:
@@ -440,7 +443,7 @@ def convergence_study(integrators: Sequence[str] = NVE_INTEGRATORS, dts: Sequenc
 
         it = tqdm(items, desc="convergence", unit="integrator")
     for name in it:
-        canon = _canonical(name)
+        canon = canonical_integrator(name)
         used, errs = [], []
         for dt in dts:
             n = max(1, int(round(t_final / dt)))
@@ -563,7 +566,8 @@ class DtScanResult:
             state = f"DIVERGED at step {s} (t = {t:.4g})" if s is not None else "stable"
             lines.append(f"  dt = {dt:<8.4g} max|dE/E| = {d:<10.3g} {state}")
         if self.min_distance is not None:
-            lines.append(f"  closest approach r = {self.min_distance[0]:.4g}: u'' = {self.curvature_at_closest_approach:.4g}, "
+            lines.append(f"  closest approach r = {self.min_distance[0]:.4g}: "
+                         f"u'' = {self.curvature_at_closest_approach:.4g}, "
                          f"limit there dt* = {self.dt_limit_closest_approach:.4g}")
         lines.append(f"  largest stable dt tested: {self.largest_stable_dt:.4g} "
                      f"(= {self.largest_stable_dt / self.dt_linear_limit:.2f} x the linear limit at the minimum)")
@@ -592,7 +596,7 @@ def dt_scan(system: System, dts: Sequence[float], *, t_total: float | None = Non
     dts = np.asarray(sorted(float(d) for d in dts))
     if dts.size == 0 or np.any(dts <= 0):
         raise InvalidParameterError("dts must be a non-empty list of positive time steps")
-    name = _canonical(integrator)
+    name = canonical_integrator(integrator)
     limit = ANALYTIC_STABILITY_LIMITS[name]
     omega = fastest_vibration(system.potential, system.masses)
     if track_min_distance is None:

@@ -120,7 +120,11 @@ class Trajectory:
         arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
         if self.box is not None:
             arrays["box"] = self.box
-        np.savez_compressed(path, meta=np.array(json.dumps(meta, default=_json_default)), **arrays)
+        try:
+            meta_json = json.dumps(meta, default=_json_default)
+        except (TypeError, ValueError) as exc:
+            raise DataFormatError(f"cannot save trajectory metadata: {exc}") from exc
+        np.savez_compressed(path, meta=np.array(meta_json), **arrays)
         return path
 
     @classmethod

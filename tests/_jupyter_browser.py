@@ -168,7 +168,7 @@ class LabServer:
             cmd = [str(exe), "--no-browser", "--ip=127.0.0.1", f"--ServerApp.port={self.port}",
                    "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
                    f"--ServerApp.root_dir={self.root_dir}", "--ServerApp.open_browser=False",
-                   "--LabApp.news_url=", "--ServerApp.shutdown_no_activity_timeout=0"]
+                   "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True", "--ServerApp.shutdown_no_activity_timeout=0"]
             if hasattr(os, "geteuid") and os.geteuid() == 0:
                 cmd.append("--allow-root")
             log = open(self.log_path, "ab")
@@ -459,7 +459,7 @@ def run_notebook_in_browser(context: Any, server: LabServer, rel_path: str, scre
         # The kernel must be connected before we run (status "idle" in the REST API).
         _wait(lambda: "idle" in _kernel_states(server, rel_path), 120, "kernel did not start")
         page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
-        _execute_command_from_menu(page, "Run", "runmenu:run-all")
+        _run_all(page)
         # Finished = the probe printed (every cell ran) or an error stopped the run; and the kernel is idle.
         deadline = time.monotonic() + timeout
         nb: dict = {}
@@ -509,6 +509,16 @@ def _wait(cond: Any, timeout: float, what: str) -> None:
     raise TimeoutError(what)
 
 
+def _run_all(page: Any) -> None:
+    """Run All Cells: the JupyterLab command ``runmenu:run-all`` (through the exposed app, else the Run menu)."""
+    page.wait_for_function("() => window.jupyterapp === undefined || window.jupyterapp.commands.hasCommand('runmenu:run-all')",
+                           timeout=60_000)
+    if page.evaluate("() => window.jupyterapp !== undefined"):
+        page.evaluate("() => { window.jupyterapp.commands.execute('runmenu:run-all'); }")
+    else:
+        _execute_command_from_menu(page, "Run", "runmenu:run-all")
+
+
 def _execute_command_from_menu(page: Any, menu: str, command: str) -> None:
     """Click a main-menu entry by its command id (e.g. Run > Run All Cells = runmenu:run-all)."""
     page.locator(".lm-MenuBar-itemLabel", has_text=menu).first.click()
@@ -518,13 +528,13 @@ def _execute_command_from_menu(page: Any, menu: str, command: str) -> None:
 
 
 def _walk_cells(page: Any, report: NotebookReport, screenshot_dir: Path) -> None:
-    """Select each cell in turn (command mode: first cell, then 'j'), wait for its widgets, record findings."""
+    """Select each cell in turn (it scrolls into view and renders), wait for its widgets, record findings."""
     screenshot_dir.mkdir(parents=True, exist_ok=True)
     _select_first_cell(page)
     best_shot: tuple[int, int] = (-1, -1)  # (score, cell) of the view used for the screenshot
     for i in range(report.n_cells):
         if i:
-            page.keyboard.press("j")
+            _goto_cell(page, i, i - 1)
         info = _scan_active_cell(page)
         if info is None:
             report.notes.append(f"cell {i}: no active cell found")
@@ -559,13 +569,34 @@ def _walk_cells(page: Any, report: NotebookReport, screenshot_dir: Path) -> None
     # The notebook's screenshot: the richest cell (3D view > plots > controls), as a student sees it.
     target = max(best_shot[1], 0)
     _select_first_cell(page)
-    for _ in range(target):
-        page.keyboard.press("j")
+    _goto_cell(page, target, 0)
     _scan_active_cell(page)
     page.locator(".jp-NotebookPanel .jp-Cell.jp-mod-active").first.scroll_into_view_if_needed()
     time.sleep(1.0)
     report.screenshot = screenshot_dir / f"{report.name}.png"
     page.screenshot(path=str(report.screenshot))
+
+
+_GOTO_JS = """
+async (i) => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  nb.activeCellIndex = i;
+  if (nb.scrollToItem) { await nb.scrollToItem(i, 'start'); }
+  return nb.activeCellIndex;
+}
+"""
+
+
+def _goto_cell(page: Any, index: int, current: int) -> None:
+    """Make cell ``index`` active and scroll it into view (the exposed JupyterLab app, else 'j' presses)."""
+    if page.evaluate("() => window.jupyterapp !== undefined && !!window.jupyterapp.shell.currentWidget"):
+        got = page.evaluate(_GOTO_JS, index)
+        if got != index:
+            raise RuntimeError(f"could not select cell {index} (active: {got})")
+        time.sleep(0.15)
+        return
+    for _ in range(max(index - current, 0)):  # keyboard fallback (command mode: j = next cell)
+        page.keyboard.press("j")
 
 
 def _select_first_cell(page: Any) -> None:

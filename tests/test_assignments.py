@@ -12,8 +12,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from npsnn_edu.assignments import (BEGIN_SOLUTION, END_SOLUTION, exercise_slice, find_checks, find_exercises,
-                                   generate, lint_notebook, main, make_student_notebook, run_checks, strip_solutions)
+from npsnn_edu.assignments import (BEGIN_SOLUTION, END_SOLUTION, _python_source, exercise_slice, find_checks,
+                                   find_exercises, generate, lint_notebook, main, make_student_notebook, run_checks,
+                                   strip_solutions)
 from npsnn_edu.errors import DataFormatError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -132,7 +133,7 @@ def test_student_version_contains_no_solution(path, tmp_path):
     for cell in student.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
-            ast.parse(_src(cell).replace("%", "#"))  # stubs keep the cell valid Python
+            ast.parse(_python_source(_src(cell)))  # stubs keep the cell valid Python
     source_nb = nbformat.read(tmp_path / "source" / path.name, as_version=4)
     assert BEGIN_SOLUTION in "\n".join(_src(c) for c in source_nb.cells)  # instructor copy keeps solutions
 

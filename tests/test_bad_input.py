@@ -184,6 +184,20 @@ def test_missing_and_malformed_files(tmp_path) -> None:
     np.savez(other, a=np.arange(3))
     with raises(DataFormatError, "missing", "positions"):
         Trajectory.load_npz(other)
+    with pytest.raises(FileNotFoundError):
+        Trajectory.load_npz(tmp_path / "nothing.npz")
+    no_meta = tmp_path / "no_meta.npz"
+    traj = simulate(Harmonic(), X1, dt=0.1, n_steps=2)
+    arrays = {k: getattr(traj, k) for k in ("times", "positions", "velocities", "potential_energy",
+                                             "kinetic_energy", "masses")}
+    np.savez(no_meta, meta=np.array("{}"), **arrays)
+    with raises(DataFormatError, "metadata", "dt"):
+        Trajectory.load_npz(no_meta)
+    with raises(DataFormatError, ".npz", ".traj"):
+        traj.write(tmp_path / "run.unknownformat")
+    traj.info["object"] = object()
+    with raises(DataFormatError, "json"):
+        traj.save_npz(tmp_path / "meta.npz")
     bad_traj = tmp_path / "bad.traj"
     bad_traj.write_text("not an ASE trajectory\n")
     with raises(DataFormatError, "bad.traj"):

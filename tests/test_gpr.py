@@ -180,6 +180,7 @@ def test_tuning_picks_the_best_grid_point(water):
 
 
 # ------------------------------------------------------------------ ASE calculator
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ASE 3.29 renamed MaxwellBoltzmannDistribution
 def test_calculator_runs_ase_md_and_optimizer(water):
     from ase import units
     from ase.md.verlet import VelocityVerlet
@@ -189,7 +190,7 @@ def test_calculator_runs_ase_md_and_optimizer(water):
     m = _model(water, "MF5", n=300, lengthscale=0.5)
     atoms = water.reference_atoms()
     atoms.calc = m.as_ase_calculator()
-    MaxwellBoltzmannDistribution(atoms, temperature_K=300, rng=np.random.RandomState(0))  # noqa
+    MaxwellBoltzmannDistribution(atoms, temperature_K=300, rng=np.random.RandomState(0))
     e0 = atoms.get_total_energy()
     VelocityVerlet(atoms, 0.25 * units.fs).run(40)
     assert abs(atoms.get_total_energy() - e0) < 2e-3  # NVE: energy conserved by a smooth model

@@ -32,7 +32,9 @@ def test_slider_move_updates_same_figure_in_place():
     # and its phase portrait trace carries (x, v) of the same run
     np.testing.assert_allclose(np.array(fig.data[4].x), after_x)
     # the exact reference trace follows the new dt
-    np.testing.assert_allclose(np.array(fig.data[9].y), harmonic_solution(np.arange(301) * 0.5)[0])
+    t_exact = np.array(fig.data[9].x)
+    assert t_exact[-1] == pytest.approx(150.0) and np.diff(t_exact).max() <= 2 * np.pi / 20 + 1e-12
+    np.testing.assert_allclose(np.array(fig.data[9].y), harmonic_solution(t_exact)[0])
     assert "dt = 0.5" in fig.layout.title.text
 
 

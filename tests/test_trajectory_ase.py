@@ -43,8 +43,10 @@ def test_npz_round_trip_is_lossless(tmp_path, lj_traj: Trajectory) -> None:
 
 def test_npz_round_trip_without_box_and_in_1d(tmp_path) -> None:
     traj = harmonic_oscillator().run(dt=0.1, n_steps=10)
+    traj.info.update(omega=np.float64(1.0), samples=np.arange(3))  # NumPy values in info are stored as JSON
     back = Trajectory.read(traj.write(tmp_path / "h.npz"))
     assert back.box is None and back.lj_units is None and back.dim == 1
+    assert back.info == {"omega": 1.0, "samples": [0, 1, 2]}
     assert_same_trajectory(traj, back)
 
 

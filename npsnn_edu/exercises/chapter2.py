@@ -2,14 +2,14 @@
 (:func:`~npsnn_edu.exercises.feedback.call_student_function`), never raises, and returns a
 :class:`~npsnn_edu.exercises.feedback.CheckResult` with specific feedback.
 
-Exercises
----------
-1. ``largest_stable_dt(k, m)``: the largest stable velocity-Verlet time step for a spring k and mass m,
-   predicted on paper, then verified here by simulation just below and just above it.
-2. ``energy_error_exponent(integrator)``: the exponent p in (energy oscillation) ~ dt^p for
-   ``"velocity_verlet"`` and ``"symplectic_euler"``; the check measures both by simulation.
-3. ``symplectic_euler_matrix(h)``: the 2 x 2 amplification matrix of symplectic Euler (kick then drift)
+Exercises (in notebook order)
+-----------------------------
+1. ``symplectic_euler_matrix(h)``: the 2 x 2 amplification matrix of symplectic Euler (kick then drift)
    at h = omega dt (omega = 1), compared with the matrix measured from the core integrator's own step.
+2. ``largest_stable_dt(k, m)``: the largest stable velocity-Verlet time step for a spring k and mass m,
+   predicted on paper, then verified here by simulation just below and just above it.
+3. ``energy_error_exponent(integrator)``: the exponent p in (energy oscillation) ~ dt^p for
+   ``"velocity_verlet"`` and ``"symplectic_euler"``; the check measures both by simulation.
 """
 from __future__ import annotations
 
@@ -44,10 +44,10 @@ def _close(a: float, b: float, rtol: float = 1e-3) -> bool:
     return abs(a - b) <= rtol * abs(b)
 
 
-@checker("Exercise 2.1: largest stable time step of velocity Verlet")
+@checker("Exercise 2.2: largest stable time step of velocity Verlet")
 def check_largest_stable_dt(fn: Callable[[float, float], float], verify: bool = True) -> CheckResult:
     """Check ``fn(k, m)`` against 2 sqrt(m/k) and, if right, verify by simulating at 0.95x and 1.05x of it."""
-    name = "Exercise 2.1: largest stable time step of velocity Verlet"
+    name = "Exercise 2.2: largest stable time step of velocity Verlet"
     answers = {}
     for k, m in _SPRINGS:
         ok, value, msg = call_student_function(name, fn, k, m)
@@ -55,7 +55,8 @@ def check_largest_stable_dt(fn: Callable[[float, float], float], verify: bool = 
             return CheckResult(name, False, [msg])
         val = _as_float(value)
         if val is None:
-            return CheckResult(name, False, [f"largest_stable_dt({k}, {m}) returned {value!r}; return one number (a time)"])
+            return CheckResult(name, False, [f"largest_stable_dt({k}, {m}) returned {value!r}; "
+                                             "return one number (a time)"])
         answers[(k, m)] = val
     wrong = {key: v for key, v in answers.items() if not _close(v, 2.0 * np.sqrt(key[1] / key[0]))}
     if wrong:
@@ -77,7 +78,8 @@ def check_largest_stable_dt(fn: Callable[[float, float], float], verify: bool = 
         ]
         for formula, hint in patterns:
             if all(_close(v, formula(kk, mm)) for (kk, mm), v in answers.items()):
-                return CheckResult(name, False, [f"for k={k}, m={m} you returned {got:.4g}, expected {expected:.4g}: {hint}"])
+                return CheckResult(name, False, [f"for k={k}, m={m} you returned {got:.4g}, "
+                                                 f"expected {expected:.4g}: {hint}"])
         return CheckResult(name, False, [
             f"for k={k}, m={m} you returned {got:.4g}, expected {expected:.4g}. Hint: write h = omega*dt with "
             "omega = sqrt(k/m) and use the stability limit h < 2 of velocity Verlet."])
@@ -97,10 +99,10 @@ def check_largest_stable_dt(fn: Callable[[float, float], float], verify: bool = 
     return CheckResult(name, True, messages)
 
 
-@checker("Exercise 2.2: energy-error scaling exponents")
+@checker("Exercise 2.3: energy-error scaling exponents")
 def check_energy_error_exponent(fn: Callable[[str], float], measure: bool = True) -> CheckResult:
     """Check ``fn("velocity_verlet") == 2`` and ``fn("symplectic_euler") == 1``; optionally measure both."""
-    name = "Exercise 2.2: energy-error scaling exponents"
+    name = "Exercise 2.3: energy-error scaling exponents"
     got = {}
     for integrator in ("velocity_verlet", "symplectic_euler"):
         ok, value, msg = call_student_function(name, fn, integrator)
@@ -108,7 +110,8 @@ def check_energy_error_exponent(fn: Callable[[str], float], measure: bool = True
             return CheckResult(name, False, [msg])
         val = _as_float(value)
         if val is None:
-            return CheckResult(name, False, [f"energy_error_exponent({integrator!r}) returned {value!r}; return a number"])
+            return CheckResult(name, False, [f"energy_error_exponent({integrator!r}) returned {value!r}; "
+                                             "return a number"])
         got[integrator] = val
     expected = {"velocity_verlet": 2.0, "symplectic_euler": 1.0}
     hints = {
@@ -137,10 +140,10 @@ def check_energy_error_exponent(fn: Callable[[str], float], measure: bool = True
     return CheckResult(name, True, messages)
 
 
-@checker("Exercise 2.3: amplification matrix of symplectic Euler")
+@checker("Exercise 2.1: amplification matrix of symplectic Euler")
 def check_symplectic_euler_matrix(fn: Callable[[float], Any]) -> CheckResult:
     """Compare ``fn(h)`` with the matrix measured by applying the core's SymplecticEuler step to (1,0) and (0,1)."""
-    name = "Exercise 2.3: amplification matrix of symplectic Euler"
+    name = "Exercise 2.1: amplification matrix of symplectic Euler"
     for h in (0.1, 0.7, 1.5, 2.5):
         ok, value, msg = call_student_function(name, fn, h)
         if not ok:

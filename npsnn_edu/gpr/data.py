@@ -99,7 +99,8 @@ def isolated_atom_energies(symbols: Sequence[str] = ("H", "C", "O")) -> dict[str
     """GFN2-xTB energies (eV) of free atoms in their Hund's-rule ground-state multiplicity (H 2, C 3, O 3).
 
     Note: GFN2-xTB without spin polarisation puts the C and O singlets ~0.05 eV *lower*; we follow the
-    physical ground state. Either choice sits ~10 eV above the bound molecule, which is what MF5 needs.
+    physical ground state. Either choice sits tens of eV above the bound molecule (54 eV for
+    malondialdehyde), which is what MF5 needs.
     """
     _ensure_single_thread()
     from ase import Atoms

@@ -49,13 +49,14 @@ class GPRPotential:
     prior : "MF1".."MF5" (or aliases "zero", "mean", "max", "linear", "free_atoms"), a PriorMean, or a
         callable ``fn(D) -> energies``.
     lengthscale : RBF lengthscale in descriptor units (1/Angstrom for the inverse-distance descriptor);
-        a scalar (isotropic) or one value per pair feature (ARD).
+        a scalar (isotropic) or one value per pair feature (ARD). Choose it with :meth:`tune` (validated value
+        for malondialdehyde with 1000 geometries: 1.5).
     noise : relative noise (nugget) ``sigma_n^2 / s2``, dimensionless (> 0).
     descriptor : "inverse" (1/r, default) or "distance" (r).
     atom_energies : isolated-atom energies (eV) for MF5 (default: computed with tblite, or taken from data).
     """
 
-    def __init__(self, symbols: Sequence[str], *, prior: Any = "MF5", lengthscale: "float | Sequence[float]" = 0.3,
+    def __init__(self, symbols: Sequence[str], *, prior: Any = "MF5", lengthscale: "float | Sequence[float]" = 1.0,
                  noise: float = 1e-8, descriptor: str = "inverse", atom_energies: dict[str, float] | None = None):
         self.symbols = [str(s) for s in symbols]
         self.descriptor = PairDescriptor(len(self.symbols), descriptor)

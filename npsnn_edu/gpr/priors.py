@@ -20,7 +20,8 @@ MF4    ``linear``      ``m(d) = E_min + w . (d - d_min)``: linear least squares 
                        squares of ``E - E_min`` on ``d - d_min``. Extrapolates linearly, may go DOWN.
 MF5    ``free_atoms``  ``m = sum_a E_atom(Z_a)``: sum of isolated-atom energies from the SAME method
                        (GFN2-xTB: H -10.707, C -48.798, O -102.522 eV): the energy of the dissociated molecule,
-                       ~10 eV above the bound-molecule data: the physical "far" value.
+                       tens of eV above the bound-molecule data (54 eV for malondialdehyde, 13 eV for water):
+                       the physical "far" value.
 =====  ==============  ===================================================================================
 
 A user-supplied callable ``f(D) -> energies`` (``D`` shaped (M, P)) is accepted as well: :class:`CallablePrior`.

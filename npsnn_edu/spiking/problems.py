@@ -76,7 +76,7 @@ class NewtonProblem:
     def verlet(self, dt: float, t_end: float | None = None) -> Any:
         """A core velocity-Verlet :class:`~npsnn_edu.trajectory.Trajectory` of this problem at step ``dt``."""
         t_end = self.t_end if t_end is None else float(t_end)
-        n = int(round(t_end / dt))
+        n = int(np.floor(t_end / dt + 1e-9))  # last frame at or before t_end (the reference's range)
         return simulate(self.potential, self.x0, self.v0, dt=dt, n_steps=n, masses=self.masses, progress=False)
 
     def _verlet(self) -> Any:

@@ -199,7 +199,6 @@ def evaluate(model: torch.nn.Module, problem: NewtonProblem, n_eval: int = 1001,
     model.eval()
     t = torch.as_tensor(t_np, dtype=torch.float64, device=dev)
     x, v, a = forward_fd(model, t, h)
-    rates = spike_rates(model) if getattr(model, "spiking", False) else []
     with torch.no_grad():
         model(t)  # spike record of the plain grid pass (for rates/energy)
     rates = spike_rates(model)

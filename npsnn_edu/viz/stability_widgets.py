@@ -18,9 +18,10 @@ import numpy as np
 
 from ..analytic import harmonic_solution
 from ..errors import InvalidParameterError, SimulationDivergedError, unknown_name
-from ..integrators import get_integrator, simulate
+from ..integrators import simulate
 from ..potentials import Harmonic
-from ..stability import ANALYTIC_STABILITY_LIMITS, fastest_vibration, morse_at_energy, morse_solution
+from ..stability import (ANALYTIC_STABILITY_LIMITS, canonical_integrator, fastest_vibration, morse_at_energy,
+                         morse_solution)
 from .plots import PALETTE, subplots
 
 SYSTEMS = ("harmonic", "morse")
@@ -42,6 +43,14 @@ class SliderRun:
     message: str
 
 
+def _window(values: np.ndarray, margin: float = 0.6, floor: float | None = None) -> tuple[float, float]:
+    """Axis range around ``values`` with ``margin`` times their span added on each side."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    pad = margin * max(hi - lo, 1e-12)
+    lo, hi = lo - pad, hi + pad
+    return (max(lo, floor) if floor is not None else lo), hi
+
+
 class DtSliderExplorer:
     """Interactive dt slider: trajectory, phase portrait and energy error for several integrators.
 
@@ -57,9 +66,7 @@ class DtSliderExplorer:
     def __init__(self, system: str = "harmonic", integrators: Sequence[str] = ("euler", "velocity_verlet", "rk4"),
                  dt: float = 0.1, n_steps: int = 1000, *, morse_fraction: float = 0.7, dt_min: float = 0.01,
                  dt_max: float = 2.5, blowup_factor: float | None = 100.0, height: int = 420):
-        self.integrators = [get_integrator(name, 1.0, **({"temperature": 0.0} if "lang" in str(name).lower() or
-                                                         "baoab" in str(name).lower() else {})).name
-                            for name in integrators]
+        self.integrators = [canonical_integrator(name) for name in integrators]
         if not self.integrators:
             raise InvalidParameterError("give at least one integrator name, e.g. integrators=('velocity_verlet',)")
         self.system = self._check_system(system)
@@ -138,7 +145,8 @@ class DtSliderExplorer:
     def _observables(self, traj: Any) -> tuple[np.ndarray, np.ndarray]:
         if self.system == "harmonic":
             return traj.positions[:, 0, 0], traj.velocities[:, 0, 0]
-        return (traj.positions[:, 1, 0] - traj.positions[:, 0, 0]), (traj.velocities[:, 1, 0] - traj.velocities[:, 0, 0])
+        bond = traj.positions[:, 1, 0] - traj.positions[:, 0, 0]
+        return bond, traj.velocities[:, 1, 0] - traj.velocities[:, 0, 0]
 
     def compute(self, dt: float | None = None) -> dict[str, SliderRun]:
         """Run every integrator for ``n_steps`` at ``dt`` (default: the current one); never raises on divergence."""
@@ -185,7 +193,16 @@ class DtSliderExplorer:
         if system is not None:
             self.system = self._check_system(system)
         self.runs = self.compute()
-        times = np.arange(self.n_steps + 1) * self.dt
+        self.redraw()
+        return self.messages
+
+    def redraw(self) -> None:
+        """Push the current runs into the FigureWidget's existing traces and refresh the message box."""
+        # the exact curve is sampled finely (>= 20 points per period), not at the integrator's steps, so that
+        # it does not alias into a wrong-looking curve when dt is large
+        t_end = self.n_steps * self.dt
+        n_exact = int(min(20_000, max(self.n_steps + 1, np.ceil(20 * t_end * self._omega / (2 * np.pi)) + 1)))
+        times = np.linspace(0.0, t_end, n_exact)
         qx, px = self.exact(times)
         fig = self.figure
         n = len(self.integrators)
@@ -197,6 +214,15 @@ class DtSliderExplorer:
                 fig.data[3 * k + 2].x, fig.data[3 * k + 2].y = run.times, run.energy_error
             fig.data[3 * n].x, fig.data[3 * n].y = times, qx
             fig.data[3 * n + 1].x, fig.data[3 * n + 1].y = qx, px
+            # fixed windows around the exact motion: a run that blows up or dissociates visibly leaves the box
+            # instead of rescaling the axes until the stable runs become flat lines
+            q_lo, q_hi = _window(qx, floor=0.0 if self.system == "morse" else None)
+            p_lo, p_hi = _window(px)
+            fig.layout.xaxis.range = [0.0, t_end]
+            fig.layout.yaxis.range = [q_lo, q_hi]
+            fig.layout.xaxis2.range = [q_lo, q_hi]
+            fig.layout.yaxis2.range = [p_lo, p_hi]
+            fig.layout.xaxis3.range = [0.0, t_end]
             fig.layout.title.text = (f"{self.system}: dt = {self.dt:.3g}, {self.n_steps} steps "
                                      f"(omega_min*dt = {self._omega * self.dt:.3g})")
         self.messages = [r.message for r in self.runs.values() if r.message]
@@ -205,7 +231,6 @@ class DtSliderExplorer:
             self.message_box.value = f"<b style='color:#D55E00'>Warning</b><ul>{items}</ul>"
         else:
             self.message_box.value = "<span style='color:#009E73'>all integrators ran to the end</span>"
-        return self.messages
 
 
 # ------------------------------------------------------------------------------------------------
