@@ -109,6 +109,14 @@ def test_show_trajectory_queues_spacefill_and_unit_cell(lj_traj):
     reps = _messages(view, "addRepresentation")
     assert [m["args"][0] for m in reps] == ["spacefill", "unitcell"]
     assert reps[0]["kwargs"]["radius"] == pytest.approx(0.5 * 3.405)  # sigma/2: spheres touch at contact
+    # camera: orthographic, tilted, then zoomed to fit (autoView after the spins)
+    assert view.camera == "orthographic"
+    queued = [c._method_name for c in view._ngl_displayed_callbacks_before_loaded]  # sent once a browser shows it
+    assert queued.count("spin") == 2 and queued.index("autoView") > max(i for i, n in enumerate(queued) if n == "spin")
+    flat = playback.show_trajectory(lj_traj, tilt=False, camera="perspective")
+    assert flat.camera == "perspective" and "spin" not in [m.get("methodName") for m in flat._ngl_msg_archive]
+    with pytest.raises(UnknownNameError):
+        playback.show_trajectory(lj_traj, camera="fisheye")
 
 
 def test_show_trajectory_without_box_has_no_unit_cell_and_ball_and_stick():

@@ -147,7 +147,7 @@ class MDExplorer:
         self.integrator_dd = w.Dropdown(options=list(INTEGRATOR_CHOICES.items()), value=integ,
                                         description="integrator", style=style, layout=layout)
         self.displacement_sl = w.FloatSlider(value=d.displacement if displacement is None else displacement,
-                                             min=-0.9, max=3.0, step=0.05, description="displacement (sigma)",
+                                             min=-0.9, max=3.0, step=0.05, description="displacement",
                                              style=style, layout=layout, continuous_update=False)
         self.temperature_sl = w.FloatSlider(value=d.temperature if temperature is None else temperature, min=0.0,
                                             max=4.0, step=0.05, description="temperature T0", style=style,

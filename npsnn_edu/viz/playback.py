@@ -146,10 +146,22 @@ def _style(view: Any, representation: str, radius: float | None, unit_cell: bool
         view.add_representation("unitcell", selection="all", component=component)
 
 
+def _camera(view: Any, camera: str, tilt: bool) -> None:
+    """Camera type, a tilt (a crystal seen along a lattice axis looks flat), then zoom to fit everything."""
+    if camera not in ("orthographic", "perspective"):
+        raise unknown_name("camera", camera, ("orthographic", "perspective"))
+    view.camera = camera
+    if tilt:
+        view.control.spin([1.0, 0.0, 0.0], 0.4)
+        view.control.spin([0.0, 1.0, 0.0], 0.5)
+    view.center()
+
+
 def show_trajectory(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: "str | Sequence[str] | None" = None,
                     wrap: bool = True, stride: int = 1, max_frames: int | None = DEFAULT_MAX_FRAMES,
                     representation: str = "spacefill", radius: float | None = None, unit_cell: bool | None = None,
-                    color: str | None = None, **widget_kwargs: Any) -> Any:
+                    color: str | None = None, camera: str = "orthographic", tilt: bool = True,
+                    **widget_kwargs: Any) -> Any:
     """An nglview widget that plays ``traj`` (use the widget's player to step through the frames).
 
     Parameters
@@ -164,6 +176,8 @@ def show_trajectory(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: "s
     radius : sphere radius in Angstrom (default: sigma/2 for reduced LJ trajectories, else the element's).
     unit_cell : draw the periodic box (default: when the frames are periodic).
     color : one colour for every atom (e.g. "#0072B2"); default colours by element.
+    camera : "orthographic" (default: no perspective distortion of a lattice) or "perspective".
+    tilt : turn the camera a little so that a crystal is not seen straight along a lattice axis.
 
     Returns the ``nglview.NGLWidget``; its ``frame_indices`` attribute lists the trajectory frames shown.
     """
@@ -176,6 +190,7 @@ def show_trajectory(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: "s
     view = nv.NGLWidget(**widget_kwargs)
     view.add_trajectory(nv.ASETrajectory(images), default_representation=False)
     _style(view, representation, radius, unit_cell, color)
+    _camera(view, camera, tilt)
     view.frame_indices = (select_frames(traj.n_frames, stride, max_frames) if isinstance(traj, Trajectory)
                           else np.arange(len(images)))
     view.images = images
@@ -183,8 +198,12 @@ def show_trajectory(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: "s
 
 
 def show_atoms(atoms: Atoms, *, representation: str = "spacefill", radius: float | None = None,
-               unit_cell: bool | None = None, color: str | None = None, **widget_kwargs: Any) -> Any:
-    """An nglview widget showing one ``ase.Atoms`` structure (unit cell drawn when periodic)."""
+               unit_cell: bool | None = None, color: str | None = None, camera: str = "orthographic",
+               tilt: bool = True, **widget_kwargs: Any) -> Any:
+    """An nglview widget showing one ``ase.Atoms`` structure (unit cell drawn when periodic).
+
+    Options as in :func:`show_trajectory` (``radius`` in Angstrom, default the element's).
+    """
     if not isinstance(atoms, Atoms):
         raise InvalidParameterError(f"show_atoms needs an ase.Atoms, got {type(atoms).__name__}; "
                                     "for a Trajectory use show_trajectory")
@@ -194,6 +213,7 @@ def show_atoms(atoms: Atoms, *, representation: str = "spacefill", radius: float
     view = nv.NGLWidget(**widget_kwargs)
     view.add_structure(nv.ASEStructure(atoms), default_representation=False)
     _style(view, representation, radius, unit_cell, color)
+    _camera(view, camera, tilt)
     return view
 
 
