@@ -36,10 +36,14 @@ def main() -> None:
     import torch
 
     from npsnn_edu.device import resolve_device
+    from npsnn_edu.errors import DeviceUnavailableError
     from npsnn_edu.spiking import fit, make_problem
 
     torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
+    try:
+        device = resolve_device(args.device)
+    except DeviceUnavailableError as exc:
+        sys.exit(f"npsnn_train: {exc}")
     problem = make_problem(args.system)
     steps = args.steps or (300 if args.quick else 2000)
     naive_steps = args.naive_steps or (100 if args.quick else 1000)

@@ -407,7 +407,11 @@ _CELL_SCAN_JS = """
   const plots = [...cell.querySelectorAll('.js-plotly-plot')].map(p => {
     const r = p.getBoundingClientRect();
     const nTraces = (p._fullData || []).length;
-    const drawn = p.querySelectorAll('.main-svg .trace, .main-svg path.js-line, .gl-canvas').length;
+    // drawn marks: non-empty paths (lines, bars, markers, pie slices), images (heatmaps), WebGL canvases
+    const paths = [...p.querySelectorAll('.main-svg g.plot path, .main-svg .trace path, .main-svg .pielayer path')]
+        .filter(e => (e.getAttribute('d') || '').length > 2).length;
+    const images = p.querySelectorAll('.main-svg g.plot image, .main-svg .trace image').length;
+    const drawn = paths + images + p.querySelectorAll('.gl-container canvas, canvas.gl-canvas').length;
     return {w: r.width, h: r.height, traces: nTraces, drawn: drawn};
   });
   const controls = [...cell.querySelectorAll(ctlSel)].filter(e => {

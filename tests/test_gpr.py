@@ -209,8 +209,12 @@ def test_bad_input_raises_typed_errors(ma, water):
     atoms.calc = m.as_ase_calculator()
     with pytest.raises(ShapeMismatchError):
         atoms.get_potential_energy()  # 9 atoms for a 3-atom model
-    w = water.reference_atoms()[[1, 0, 2]]  # H O H: wrong order
-    w.calc = m.as_ase_calculator()
+    calc = m.as_ase_calculator()
+    ok = water.reference_atoms()
+    ok.calc = calc
+    ok.get_potential_energy()
+    w = water.reference_atoms()[[1, 0, 2]]  # H O H: wrong order, same calculator object reused
+    w.calc = calc
     with pytest.raises(ShapeMismatchError, match="order"):
         w.get_potential_energy()
     w = water.reference_atoms()

@@ -1,5 +1,4 @@
 """Shipped chapter-3 reference data: provenance, shapes, splits, and regeneration from the seed."""
-import json
 
 import numpy as np
 import pytest
@@ -74,3 +73,18 @@ def test_bad_names_and_missing_files(tmp_path):
     with pytest.raises(UnknownNameError):
         load("water").subset("training")
     assert set(MOLECULES) == {"malondialdehyde", "water"}
+
+
+def test_manifest_matches_the_shipped_files():
+    import hashlib
+    import json
+
+    from npsnn_edu.gpr.data import data_dir
+
+    manifest = json.loads((data_dir() / "gpr_datasets.json").read_text())
+    assert set(manifest["files"]) == {"gpr_malondialdehyde.npz", "gpr_water.npz"}
+    for name, entry in manifest["files"].items():
+        assert hashlib.sha256((data_dir() / name).read_bytes()).hexdigest() == entry["sha256"], (
+            f"{name} changed since the manifest was written; regenerate both with "
+            "`python -m npsnn_edu.gpr.data --regenerate`")
+        assert entry["split_counts"] == {"train": 1000, "val": 250, "test": 500}

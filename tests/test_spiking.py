@@ -90,7 +90,7 @@ def _loss(fn, **cfg):
     prob = make_problem("harmonic")
     cfg = TrainConfig(method="mlp", causal_eps=0.0, w_energy=1.0, **cfg)
     t = torch.as_tensor(training_times(prob, cfg.n_colloc), dtype=torch.float64)
-    return {k: float(v) for k, v in physics_loss(Exact(fn), prob, t, cfg).items()}
+    return {k: float(v.detach()) for k, v in physics_loss(Exact(fn), prob, t, cfg).items()}
 
 
 def test_loss_terms_vanish_for_exact_solution():

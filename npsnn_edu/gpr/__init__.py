@@ -8,8 +8,9 @@
 * :mod:`~npsnn_edu.gpr.calculator`: :class:`GPRCalculator` for ASE MD drivers and optimisers.
 * :mod:`~npsnn_edu.gpr.experiments`: accuracy per prior, NVT crash statistics, bond-stretch profiles.
 """
+from typing import Any
+
 from .calculator import GPRCalculator
-from .data import MoleculeData, isolated_atom_energies, load
 from .descriptors import PairDescriptor
 from .model import GPRPotential, rbf_kernel
 from .priors import (PRIOR_LABELS, PRIOR_NAMES, CallablePrior, FreeAtomPrior, LinearAnchoredPrior, MaxPrior,
@@ -18,3 +19,12 @@ from .priors import (PRIOR_LABELS, PRIOR_NAMES, CallablePrior, FreeAtomPrior, Li
 __all__ = ["GPRCalculator", "MoleculeData", "isolated_atom_energies", "load", "PairDescriptor", "GPRPotential",
            "rbf_kernel", "PRIOR_LABELS", "PRIOR_NAMES", "CallablePrior", "FreeAtomPrior", "LinearAnchoredPrior",
            "MaxPrior", "MeanPrior", "PriorMean", "ZeroPrior", "get_prior"]
+
+
+def __getattr__(name: str) -> Any:
+    # data names are imported lazily so that `python -m npsnn_edu.gpr.data` runs without a runpy warning
+    if name in ("MoleculeData", "isolated_atom_energies", "load"):
+        from . import data
+
+        return getattr(data, name)
+    raise AttributeError(f"module 'npsnn_edu.gpr' has no attribute {name!r}")

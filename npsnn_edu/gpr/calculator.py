@@ -27,11 +27,15 @@ class GPRCalculator(Calculator):
         model._require_fit()
         self.model = model
         self.with_std = bool(with_std)
+        self._checked_numbers: np.ndarray | None = None
 
     def calculate(self, atoms: Any = None, properties: Sequence[str] = ("energy",),
                   system_changes: Sequence[str] = all_changes) -> None:
         super().calculate(atoms, properties, system_changes)
-        self.model.check_symbols(self.atoms.get_chemical_symbols())
+        if "numbers" in system_changes or self._checked_numbers is None or \
+                len(self._checked_numbers) != len(self.atoms) or np.any(self._checked_numbers != self.atoms.numbers):
+            self.model.check_symbols(self.atoms.get_chemical_symbols())
+            self._checked_numbers = self.atoms.numbers.copy()
         pos = self.atoms.get_positions()
         if not np.all(np.isfinite(pos)):
             raise InvalidStateError("the atoms' positions contain NaN or inf; the geometry is unusable")

@@ -246,7 +246,7 @@ REQUIRED_KEYS = ("symbols", "reference_positions", "positions", "energies", "for
                  "temperature_K", "chain", "frame_in_chain")
 
 
-@dataclass
+@dataclass(repr=False)
 class MoleculeData:
     """A loaded data set. Arrays in eV / Angstrom; ``split`` 0 train, 1 validation, 2 test."""
 
@@ -261,6 +261,11 @@ class MoleculeData:
     chain: np.ndarray
     frame_in_chain: np.ndarray
     provenance: dict[str, Any]
+
+    def __repr__(self) -> str:
+        counts = [int((self.split == k).sum()) for k in (0, 1, 2)]
+        return (f"MoleculeData({self.molecule}, {''.join(self.symbols)}, {len(self.energies)} geometries, "
+                f"train/val/test {counts}, {self.provenance.get('method')}, T = {sorted(set(self.temperature_K.tolist()))} K)")
 
     def subset(self, which: str, n: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(positions, energies, forces) of ``which`` in {"train", "val", "test"}, the first ``n`` of them."""
@@ -323,6 +328,30 @@ def regenerate_frames(data: MoleculeData, chain: int, n_frames: int) -> tuple[np
     return p, e
 
 
+def write_manifest(folder: "str | Path | None" = None) -> Path:
+    """Write ``gpr_datasets.json`` next to the data files: per file its sha256, size, shape and provenance."""
+    import hashlib
+
+    folder = Path(folder) if folder is not None else data_dir()
+    manifest: dict[str, Any] = {"description": "Chapter-3 GFN2-xTB reference data (generated locally, never "
+                                               "downloaded). Regenerate: OMP_NUM_THREADS=1 python -m "
+                                               "npsnn_edu.gpr.data --regenerate", "files": {}}
+    for m in sorted(MOLECULES):
+        f = folder / f"gpr_{m}.npz"
+        if not f.exists():
+            continue
+        d = load(m, f)
+        manifest["files"][f.name] = {
+            "sha256": hashlib.sha256(f.read_bytes()).hexdigest(), "bytes": f.stat().st_size,
+            "geometries": int(len(d.energies)), "atoms": "".join(d.symbols),
+            "split_counts": {"train": int((d.split == 0).sum()), "val": int((d.split == 1).sum()),
+                             "test": int((d.split == 2).sum())},
+            "provenance": d.provenance}
+    out = folder / "gpr_datasets.json"
+    out.write_text(json.dumps(manifest, indent=1) + "\n")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Generate the chapter-3 GFN2-xTB reference data")
     ap.add_argument("--regenerate", action="store_true", help="run the generation (minutes per molecule)")
@@ -343,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = Path(args.out) / f"gpr_{m}.npz" if args.out else data_path(m)
         save(data, out)
         print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+    print("wrote", write_manifest(Path(args.out) if args.out else None))
     return 0
 
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from ..errors import InvalidParameterError, InvalidStateError, SimulationDivergedError
 from ..units import KCAL_PER_MOL_EV
-from .data import MoleculeData, load
+from .data import MoleculeData
 from .model import GPRPotential
 from .priors import PRIOR_NAMES
 
@@ -49,7 +49,8 @@ def train_model(data: MoleculeData, prior: Any = "MF5", *, n_train: int | None =
 
 def accuracy(model: GPRPotential, data: MoleculeData, n_test: int | None = None,
              n_force: int | None = None) -> dict[str, float]:
-    """Test-set MAE/RMSE of energies (kcal/mol) and force components (kcal/mol/A)."""
+    """Test-set MAE/RMSE of energies (kcal/mol) and force components (kcal/mol/A) on the first ``n_force`` test
+    geometries (all by default; 0 skips the forces: NaN)."""
     X, E, F = data.subset("test", n_test)
     e = model.predict(X)
     nf = len(X) if n_force is None else min(n_force, len(X))
@@ -57,7 +58,7 @@ def accuracy(model: GPRPotential, data: MoleculeData, n_test: int | None = None,
     k = KCAL_PER_MOL_EV
     return {"energy_mae_kcal": float(np.abs(e - E).mean() / k),
             "energy_rmse_kcal": float(np.sqrt(np.mean((e - E) ** 2)) / k),
-            "force_mae_kcal_per_A": float(np.abs(f - F[:nf]).mean() / k),
+            "force_mae_kcal_per_A": float(np.abs(f - F[:nf]).mean() / k) if nf else float("nan"),
             "n_test": int(len(X))}
 
 

@@ -17,7 +17,7 @@ marginal likelihood over a grid: :meth:`GPRPotential.tune`.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular

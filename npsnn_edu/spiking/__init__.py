@@ -5,6 +5,7 @@
 * :mod:`.derivatives` autograd / finite differences / exact kernel derivatives, and a consistency check
 * :mod:`.training`    loss terms, stepwise Trainer, :func:`fit`, forward-output evaluation, checkpoints
 * :mod:`.energy`      synaptic-operation counts and an energy estimate (Horowitz 2014 constants)
+* :mod:`.compare`     comparison table rows, time-grid dependence, Verlet dt scan (notebook helpers)
 """
 from .derivatives import DERIVATIVE_MODES, derivative_consistency, forward_fd, time_derivatives
 from .energy import E_AC_PJ, E_MAC_PJ, synaptic_energy

@@ -119,7 +119,7 @@ class MDExplorer:
     #: The 3D view gets at most this many frames.
     max_view_frames = 200
     #: Width of each figure and of the 3D view, in pixels (two side by side).
-    figure_width = 470
+    figure_width = 420
 
     def __init__(self, potential: str = "harmonic", *, integrator: str = "velocity_verlet", dt: float | None = None,
                  n_steps: int | None = None, displacement: float | None = None, temperature: float | None = None,
@@ -288,12 +288,24 @@ class MDExplorer:
         if show_progress or self._log_used:
             self.log.clear_output()
             self._log_used = show_progress
+        outcome: dict[str, Any] = {}
+        # The progress bar goes to the panel's Output widget. An exception must not escape inside that context:
+        # in a kernel, Output.__exit__ prints the traceback and SWALLOWS the exception.
         with self.log:
-            traj = simulate(system.potential, system.positions, system.velocities, dt=float(settings["dt"]),
-                            n_steps=n_steps, integrator=settings["integrator"], masses=system.masses,
-                            record_every=record_every, progress=show_progress, lj_units=system.lj_units,
-                            symbols=system.symbols, **options)
-        return traj
+            try:
+                outcome["trajectory"] = simulate(
+                    system.potential, system.positions, system.velocities, dt=float(settings["dt"]),
+                    n_steps=n_steps, integrator=settings["integrator"], masses=system.masses,
+                    record_every=record_every, progress=show_progress, lj_units=system.lj_units,
+                    symbols=system.symbols, **options)
+            except Exception as exc:
+                outcome["error"] = exc
+        if "error" in outcome:
+            if show_progress:
+                self.log.clear_output()  # a half-filled progress bar would only confuse
+                self._log_used = False
+            raise outcome["error"]
+        return outcome["trajectory"]
 
     def _show_error(self, message: str) -> None:
         self.status.value = f"<span style='color:{PALETTE[1]}'>&#9888; {html.escape(message)}</span>"
