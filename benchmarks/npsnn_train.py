@@ -88,6 +88,9 @@ def main() -> None:
                       "final_rel_l2": res.metrics["rel_l2"], "final_loss": res.history.loss[-1],
                       "naive_rel_l2": runs["naive"][0].metrics["rel_l2"], "naive_loss": runs["naive"][0].history.loss[-1],
                       "mlp_rel_l2": runs["mlp"][0].metrics["rel_l2"], "mlp_seconds": round(runs["mlp"][0].seconds, 3),
+                      "final_rel_l2_disp": res.metrics["rel_l2_disp"],
+                      "naive_rel_l2_disp": runs["naive"][0].metrics["rel_l2_disp"],
+                      "mlp_rel_l2_disp": runs["mlp"][0].metrics["rel_l2_disp"],
                       "steps": steps, "threads": args.threads, "load_average": round(load, 2)}))
 
 

@@ -408,9 +408,10 @@ _CELL_SCAN_JS = """
     const r = p.getBoundingClientRect();
     const nTraces = (p._fullData || []).length;
     // drawn marks: non-empty paths (lines, bars, markers, pie slices), images (heatmaps), WebGL canvases
-    const paths = [...p.querySelectorAll('.main-svg g.plot path, .main-svg .trace path, .main-svg .pielayer path')]
+    const paths = [...p.querySelectorAll(
+        '.main-svg .overplot path, .main-svg g.plot path, .main-svg .trace path, .main-svg .pielayer path')]
         .filter(e => (e.getAttribute('d') || '').length > 2).length;
-    const images = p.querySelectorAll('.main-svg g.plot image, .main-svg .trace image').length;
+    const images = p.querySelectorAll('.main-svg .overplot image, .main-svg g.plot image, .main-svg .trace image').length;
     const drawn = paths + images + p.querySelectorAll('.gl-container canvas, canvas.gl-canvas').length;
     return {w: r.width, h: r.height, traces: nTraces, drawn: drawn};
   });
@@ -558,7 +559,7 @@ def _walk_cells(page: Any, report: NotebookReport, screenshot_dir: Path) -> None
                 continue
             c.scroll_into_view_if_needed()
             stats: dict[str, float] = {}
-            for _ in range(30):  # WebGL on SwiftShader: the first frames can be blank while the structure loads
+            for _ in range(20):  # WebGL on SwiftShader: the first frames can be blank while the structure loads
                 png = c.screenshot()
                 stats = canvas_pixel_stats(png)
                 if stats["foreground_fraction"] > 0.002 and stats["n_colors"] >= 32:

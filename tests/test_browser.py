@@ -57,8 +57,8 @@ def browser_context(tmp_path_factory, lab):
     try:
         try:
             chromium.start()
-        except BrowserUnavailable as exc:
-            _unavailable(str(exc))
+        except BrowserUnavailable as exc:  # installed but does not start: a real failure, never a skip
+            pytest.fail(f"chromium is installed but did not start: {exc}", pytrace=False)
         with sync_playwright() as pw:
             browser = pw.chromium.connect_over_cdp(chromium.cdp_url)
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -75,12 +75,14 @@ def browser_context(tmp_path_factory, lab):
 
 
 def test_harness_detects_errors_and_broken_widgets(lab, browser_context):
-    """Negative control: an unregistered widget module (the nglview 4.0.1 failure mode) and a raising cell."""
+    """Negative control: an unregistered widget module (the nglview 4.0.1 failure mode), an empty plotly
+    figure and a raising cell must all be reported (so the checks above cannot pass vacuously)."""
     server, rel_paths = lab
     report = run_notebook_in_browser(browser_context, server, rel_paths[NEGATIVE_CONTROL], SCREENSHOTS / "harness",
                                      timeout=120)
     assert any("deliberate error" in e for e in report.errors), report.summary()
     assert any("javascript error" in e.lower() for e in report.widget_errors), report.summary()
+    assert report.plotly_rendered == 1 and len(report.plotly_empty) == 1, report.summary()  # a figure with no marks
     assert not report.probe_found, report.summary()  # run-all stops at the error
 
 
