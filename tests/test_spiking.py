@@ -224,3 +224,18 @@ def test_stop_request_and_resume_keep_history():
     assert tr.step == 5 and len(tr.history.loss) == 5
     tr.reset()
     assert tr.step == 0 and tr.history.loss == []
+
+
+# -- comparison helpers ----------------------------------------------------------------------------------
+def test_grid_dependence_and_verlet_scan():
+    from npsnn_edu.spiking.compare import grid_dependence, markdown_table, verlet_dt_scan
+
+    prob = make_problem("harmonic")
+    rows = grid_dependence(Exact(torch.cos), prob, [0.5, 0.01])
+    assert [r["points"] for r in rows] == [int(round(prob.t_end / 0.5)) + 1, int(round(prob.t_end / 0.01)) + 1]
+    assert all(r["rel_l2"] < 1e-12 for r in rows)  # the exact solution has no grid dependence
+    scan = verlet_dt_scan(prob, [0.1, 0.05, 2.1])
+    assert scan[0]["rel_l2"] / scan[1]["rel_l2"] == pytest.approx(4.0, rel=0.05)  # second order
+    assert scan[2]["status"].startswith("diverged")  # omega dt > 2
+    table = markdown_table([{"a": 1.0, "b": "x"}, {"a": float("nan"), "b": "y"}])
+    assert table.splitlines()[2] == "| 1 | x |" and "| - | y |" in table
