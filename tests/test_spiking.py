@@ -146,12 +146,14 @@ def test_bad_input_raises_typed_errors():
     with pytest.raises(InvalidParameterError):
         Trainer("harmonic", not_a_field=1)
     with pytest.raises(UnknownNameError):
+        Trainer("harmonic", derivative="symbolic")
+    with pytest.raises(UnknownNameError):
         fit("nope", "continuous", 1)
 
 
 # -- training on the forward output ----------------------------------------------------------------------
 def test_short_continuous_training_reaches_loose_forward_error_and_is_deterministic():
-    kw = dict(n_knots=24, n_colloc=128, eval_every=1000)
+    kw = dict(n_knots=24, n_colloc=128, eval_every=1000, num_steps=16)
     r1 = fit("harmonic", "continuous", 250, **kw)
     r2 = fit("harmonic", "continuous", 250, **kw)
     assert r1.history.loss == r2.history.loss  # same seed -> same numbers on CPU

@@ -11,9 +11,11 @@ cos(2 pi j tau)]`` for j = 1..n_freq (Fourier features; n_freq = 0 keeps only th
     changes: autograd through the surrogate does NOT give the derivative of what the network outputs.
 
 :class:`ClockSNN` - the honest design (the ``continuous`` method)
-    The LIF network runs on its own clock, one step per knot t_k covering [0, t_end] (plus padding): it is
-    a spiking pattern generator whose state evolves in physical time.  At every clock step a linear readout
-    of the last layer's spikes and membrane gives a coefficient y_k.  The output neuron is a non-spiking
+    The LIF network is evaluated at fixed knots t_k covering [0, t_end] (plus 3 knots of padding each side):
+    by default each knot gets its own short spiking run of ``num_steps`` LIF steps driven by the encoded knot
+    time (batched over knots), and the step-average of a linear readout of the last layer's spikes and
+    membrane gives a coefficient y_k (a rate code: more steps, finer values).  With ``recurrent=True`` the
+    network instead runs once along the knots as a clock (one LIF step per knot, state carried in time).  The output neuron is a non-spiking
     integrator with a smooth (Gaussian) postsynaptic kernel G:
 
         x(t) = x0 + sum_k y_k G(t - t_k),     G(u) = exp(-u^2 / (2 sigma^2)).

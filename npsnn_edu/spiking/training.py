@@ -38,7 +38,7 @@ import torch
 from ..device import resolve_device
 from ..errors import DataFormatError, InvalidParameterError, unknown_name
 from ..trajectory import Trajectory
-from .derivatives import forward_fd, time_derivatives
+from .derivatives import DERIVATIVE_MODES, forward_fd, time_derivatives
 from .energy import synaptic_energy
 from .models import ClockSNN, MLPPINN, PointwiseSNN, count_parameters
 from .problems import NewtonProblem, make_problem
@@ -60,7 +60,7 @@ class TrainConfig:
     hidden: int = 32
     n_freq: int = 4
     beta: float = 0.9
-    num_steps: int = 8  # internal LIF steps per query (pointwise SNN)
+    num_steps: int | None = None  # internal LIF steps per query/knot; None: 64 (clock SNN), 8 (pointwise SNN)
     n_knots: int = 32  # knots (clock steps) over [0, t_end] (clock SNN)
     kernel_width: float = 1.0  # Gaussian readout kernel width in knot spacings
     recurrent: bool = False  # clock SNN: one recurrent run over the knots (True) or a short run per knot
@@ -87,9 +87,11 @@ class TrainConfig:
     def validate(self) -> "TrainConfig":
         if self.method not in METHODS:
             raise unknown_name("method", self.method, list(METHODS))
-        for name in ("hidden", "n_colloc", "total_steps", "eval_every", "n_eval", "num_steps", "causal_chunks"):
+        for name in ("hidden", "n_colloc", "total_steps", "eval_every", "n_eval", "internal_steps", "causal_chunks"):
             if int(getattr(self, name)) < 1:
                 raise InvalidParameterError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.derivative is not None and self.derivative not in DERIVATIVE_MODES:
+            raise unknown_name("derivative mode", self.derivative, list(DERIVATIVE_MODES))
         if self.lr is not None and not self.lr > 0:
             raise InvalidParameterError(f"lr must be positive, got {self.lr}")
         if self.lr_schedule not in ("cosine", "none"):
@@ -105,6 +107,11 @@ class TrainConfig:
         return float(self.lr) if self.lr is not None else (1e-2 if self.method == "continuous" else 3e-3)
 
     @property
+    def internal_steps(self) -> int:
+        """LIF steps per query (pointwise) or per knot (clock): a finer rate code with more steps."""
+        return int(self.num_steps) if self.num_steps is not None else (64 if self.method == "continuous" else 8)
+
+    @property
     def derivative_mode(self) -> str:
         return self.derivative or METHODS[self.method][1]
 
@@ -116,9 +123,9 @@ def build_model(problem: NewtonProblem, cfg: TrainConfig) -> torch.nn.Module:
     if kind == "clock":
         return ClockSNN(problem.x0, problem.t_end, cfg.hidden, cfg.n_freq, cfg.beta, cfg.n_knots, cfg.kernel_width,
                         surrogate=cfg.surrogate, surrogate_alpha=cfg.surrogate_alpha, recurrent=cfg.recurrent,
-                        num_steps=cfg.num_steps)
+                        num_steps=cfg.internal_steps)
     if kind == "pointwise":
-        return PointwiseSNN(problem.x0, problem.t_end, cfg.hidden, cfg.n_freq, cfg.beta, cfg.num_steps,
+        return PointwiseSNN(problem.x0, problem.t_end, cfg.hidden, cfg.n_freq, cfg.beta, cfg.internal_steps,
                             cfg.surrogate, cfg.surrogate_alpha)
     return MLPPINN(problem.x0, problem.t_end, cfg.hidden, cfg.n_freq)
 
