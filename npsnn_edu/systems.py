@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .config import rng as make_rng
-from .errors import InvalidParameterError, ShapeMismatchError, unknown_name
+from .errors import InvalidParameterError, unknown_name
 from .integrators import simulate
 from .potentials import DoubleWell, Harmonic, LennardJones, Morse, Potential
 from .trajectory import Trajectory

@@ -291,3 +291,11 @@ def test_explorer_divergence_inside_a_kernel_output_context(monkeypatch):
     assert "blew up at step" in ex.status.value and "UnboundLocalError" not in ex.status.value
     assert ex.trajectory is good
 
+
+
+def test_show_trajectory_size_sets_nglview_own_size_traits(lj_traj):
+    # nglview 3.1.4 draws a 1-px blank canvas inside an HBox unless its own size traits are set before display
+    view = playback.show_trajectory(lj_traj, size=("420px", "320px"))
+    assert (view._view_width, view._view_height) == ("420px", "320px")
+    default = playback.show_trajectory(lj_traj)
+    assert default._view_width != "420px"

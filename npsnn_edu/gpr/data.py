@@ -131,23 +131,31 @@ def relaxed_geometry(molecule: str) -> Any:
     return atoms
 
 
-def run_chain(atoms0: Any, temperature_K: float, seed: int, n_frames: int, settings: GenerationSettings,
-              progress: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One seeded Langevin chain; returns (positions (F,N,3), energies (F,), forces (F,N,3))."""
+def thermalized_langevin(atoms: Any, temperature_K: float, seed: int, dt_fs: float, friction_per_fs: float) -> Any:
+    """Maxwell-Boltzmann velocities (no drift, no rotation) and an ASE Langevin driver sharing one seeded RNG.
+
+    Used for the reference sampling and for the GP-model NVT runs alike (same protocol, same seed semantics).
+    """
     from ase import units
     from ase.md.langevin import Langevin
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary, ZeroRotation
 
-    atoms = atoms0.copy()
-    atoms.calc = make_calculator()
     rs = np.random.RandomState(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # ASE 3.29 renames it thermalize_momenta
         MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rs)
     Stationary(atoms)
     ZeroRotation(atoms)
-    dyn = Langevin(atoms, settings.dt_fs * units.fs, temperature_K=temperature_K,
-                   friction=settings.friction_per_fs / units.fs, fixcm=False, rng=rs)
+    return Langevin(atoms, dt_fs * units.fs, temperature_K=temperature_K, friction=friction_per_fs / units.fs,
+                    fixcm=False, rng=rs)
+
+
+def run_chain(atoms0: Any, temperature_K: float, seed: int, n_frames: int, settings: GenerationSettings,
+              progress: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One seeded Langevin chain; returns (positions (F,N,3), energies (F,), forces (F,N,3))."""
+    atoms = atoms0.copy()
+    atoms.calc = make_calculator()
+    dyn = thermalized_langevin(atoms, temperature_K, seed, settings.dt_fs, settings.friction_per_fs)
     dyn.run(settings.n_equil)
     pos, ene, frc = [], [], []
     for _ in range(n_frames):

@@ -14,7 +14,6 @@ core's integrators.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -161,8 +160,7 @@ def run_nvt(model: GPRPotential, reference: Any, temperature_K: float, *, durati
     """Langevin NVT with the GP model (ASE driver) from ``reference`` (ase.Atoms); stops at the first crash."""
     from ase import units
     from ase.calculators.singlepoint import SinglePointCalculator
-    from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary, ZeroRotation
+    from .data import thermalized_langevin
 
     if temperature_K <= 0 or duration_fs <= 0 or dt_fs <= 0:
         raise InvalidParameterError("temperature_K, duration_fs and dt_fs must be positive")
@@ -171,14 +169,7 @@ def run_nvt(model: GPRPotential, reference: Any, temperature_K: float, *, durati
     if start_positions is not None:
         atoms.set_positions(start_positions)
     atoms.calc = model.as_ase_calculator()
-    rs = np.random.RandomState(seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # ASE 3.29 renames it thermalize_momenta
-        MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rs)
-    Stationary(atoms)
-    ZeroRotation(atoms)
-    dyn = Langevin(atoms, dt_fs * units.fs, temperature_K=temperature_K, friction=friction_per_fs / units.fs,
-                   fixcm=False, rng=rs)
+    dyn = thermalized_langevin(atoms, temperature_K, seed, dt_fs, friction_per_fs)
     n_steps = int(round(duration_fs / dt_fs))
     rec = max(1, int(round(record_every_fs / dt_fs)))
     images: list = []

@@ -118,14 +118,13 @@ def _run_lif(lif: nn.Module, cur: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     return torch.cat(spk), torch.cat(mems)
 
 
-class PointwiseSNN(_Base):
-    """t -> constant input current -> ``num_steps`` steps of 2 LIF layers -> mean readout (see module doc)."""
+class _TwoLayerLIF(_Base):
+    """Shared spiking body (written once): encoding -> fc1 -> LIF -> fc2 -> LIF -> readout of [spikes, membrane]."""
 
     spiking = True
 
-    def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4, beta: float = 0.9,
-                 num_steps: int = 8, surrogate: str = "atan", surrogate_alpha: float = 2.0):
-        super().__init__(x0, t_end, n_freq)
+    def _build_spiking_body(self, hidden: int, beta: float, surrogate: str, surrogate_alpha: float,
+                            num_steps: int) -> None:
         grad = make_surrogate(surrogate, surrogate_alpha)
         self.num_steps = int(num_steps)
         self.fc1 = nn.Linear(self.encoding.dim, hidden)
@@ -134,10 +133,13 @@ class PointwiseSNN(_Base):
         self.lif2 = _lif(beta, grad)
         self.readout = nn.Linear(2 * hidden, self.n_out)
 
-    def forward(self, t: torch.Tensor) -> torch.Tensor:
-        cur1 = self.fc1(self.encoding(t))
+    def _rate_readout(self, cur1: torch.Tensor) -> torch.Tensor:
+        """Hold input currents ``cur1`` (B, H) for ``num_steps`` LIF steps; mean readout (B, n_out).
+
+        Records the spikes of both layers in ``last_spikes`` as (steps, B, H) tensors.
+        """
         mem1 = torch.zeros_like(cur1)
-        mem2 = torch.zeros(cur1.shape[0], self.fc2.out_features, device=cur1.device)
+        mem2 = torch.zeros(cur1.shape[0], self.fc2.out_features, device=cur1.device, dtype=cur1.dtype)
         out, s1_rec, s2_rec = 0.0, [], []
         for _ in range(self.num_steps):
             s1, mem1 = self.lif1(cur1, mem1)
@@ -145,51 +147,46 @@ class PointwiseSNN(_Base):
             out = out + self.readout(torch.cat([s2, mem2], dim=1))
             s1_rec.append(s1)
             s2_rec.append(s2)
-        self.last_spikes = [torch.stack(s1_rec).detach(), torch.stack(s2_rec).detach()]  # (steps, B, H)
-        return self._finish(out / self.num_steps)
+        self.last_spikes = [torch.stack(s1_rec).detach(), torch.stack(s2_rec).detach()]
+        return out / self.num_steps
 
 
-class ClockSNN(_Base):
+class PointwiseSNN(_TwoLayerLIF):
+    """t -> constant input current -> ``num_steps`` steps of 2 LIF layers -> mean readout (see module doc)."""
+
+    def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4, beta: float = 0.9,
+                 num_steps: int = 8, surrogate: str = "atan", surrogate_alpha: float = 2.0):
+        super().__init__(x0, t_end, n_freq)
+        self._build_spiking_body(hidden, beta, surrogate, surrogate_alpha, num_steps)
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        return self._finish(self._rate_readout(self.fc1(self.encoding(t))))
+
+
+class ClockSNN(_TwoLayerLIF):
     """LIF network on its own clock + smooth Gaussian-kernel readout neuron (see module doc)."""
 
-    spiking = True
 
     def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4, beta: float = 0.9,
                  n_knots: int = 64, kernel_width: float = 1.0, pad: int = 3, surrogate: str = "atan",
                  surrogate_alpha: float = 2.0, recurrent: bool = False, num_steps: int = 8):
         super().__init__(x0, t_end, n_freq)
         self.recurrent = bool(recurrent)
-        self.num_steps = int(num_steps)
         if n_knots < 4:
             raise InvalidParameterError(f"n_knots must be >= 4, got {n_knots}")
         if not kernel_width > 0:
             raise InvalidParameterError(f"kernel_width must be positive (in knot spacings), got {kernel_width}")
-        grad = make_surrogate(surrogate, surrogate_alpha)
         h = float(t_end) / (n_knots - 1)
         knots = h * (np.arange(n_knots + 2 * pad) - pad)
         self.register_buffer("knots", torch.as_tensor(knots, dtype=torch.float64))
         self.sigma = float(kernel_width) * h
-        self.fc1 = nn.Linear(self.encoding.dim, hidden)
-        self.lif1 = _lif(beta, grad)
-        self.fc2 = nn.Linear(hidden, hidden)
-        self.lif2 = _lif(beta, grad)
-        self.readout = nn.Linear(2 * hidden, self.n_out)
+        self._build_spiking_body(hidden, beta, surrogate, surrogate_alpha, num_steps)
 
     def coefficients(self) -> torch.Tensor:
         """Run the spiking network over its clock: coefficients y_k, shape ``(K, n_out)`` (float64)."""
         cur1 = self.fc1(self.encoding(self.knots))  # (K, H): input current at each clock step
         if not self.recurrent:  # every knot is its own short spiking run (batched over knots)
-            mem1 = torch.zeros_like(cur1)
-            mem2 = torch.zeros(cur1.shape[0], self.fc2.out_features, device=cur1.device)
-            out, s1_rec, s2_rec = 0.0, [], []
-            for _ in range(self.num_steps):
-                s1, mem1 = self.lif1(cur1, mem1)
-                s2, mem2 = self.lif2(self.fc2(s1), mem2)
-                out = out + self.readout(torch.cat([s2, mem2], dim=1))
-                s1_rec.append(s1)
-                s2_rec.append(s2)
-            self.last_spikes = [torch.stack(s1_rec).detach(), torch.stack(s2_rec).detach()]  # (steps, K, H)
-            return (out / self.num_steps).to(torch.float64)
+            return self._rate_readout(cur1).to(torch.float64)
         s1, _ = _run_lif(self.lif1, cur1)  # layer by layer: each layer's recurrence is sequential in k,
         s2, mem2 = _run_lif(self.lif2, self.fc2(s1))  # but its synaptic input is one batched matmul
         self.last_spikes = [s1.detach()[:, None], s2.detach()[:, None]]  # (K, 1, H)

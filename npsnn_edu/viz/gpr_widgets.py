@@ -213,7 +213,8 @@ class GPRMDExplorer:
             try:
                 from .playback import show_trajectory
 
-                self.view_box.children = (show_trajectory(run.images, representation="ball+stick"),)
+                self.view_box.children = (show_trajectory(run.images, representation="ball+stick",
+                                                          size=("420px", "320px")),)
             except Exception as exc:  # no viewer here: keep the panel alive
                 import ipywidgets as w
 
@@ -231,9 +232,6 @@ def side_by_side(runs: Sequence[Any], titles: Sequence[str] | None = None) -> An
         title = titles[k] if titles else (f"{PRIOR_LABELS.get(run.prior, run.prior)}: "
                                           + (f"crashed at {run.time_to_crash_fs:.0f} fs" if run.crashed
                                              else f"stable {run.duration_fs:g} fs"))
-        view = show_trajectory(run.images, representation="ball+stick")
-        # nglview 3.1.4 ignores a Layout width inside an HBox (canvas 1 px wide, blank pane, measured in
-        # JupyterLab 4.6 + Chromium); its own size traits set BEFORE display render correctly.
-        view._view_width, view._view_height = "420px", "320px"
+        view = show_trajectory(run.images, representation="ball+stick", size=("420px", "320px"))
         boxes.append(w.VBox([w.HTML(f"<b>{html.escape(title)}</b>"), view]))
     return w.HBox(boxes)

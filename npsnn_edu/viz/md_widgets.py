@@ -339,7 +339,8 @@ class MDExplorer:
         from .playback import ViewerUnavailableError, show_trajectory
 
         try:
-            self.view = show_trajectory(traj, max_frames=self.max_view_frames)
+            self.view = show_trajectory(traj, max_frames=self.max_view_frames,
+                                        size=(f"{self.figure_width}px", "320px"))
             self.view.layout = w.Layout(width=f"{self.figure_width}px", height="320px")
         except ViewerUnavailableError as exc:
             self.view = None

@@ -161,7 +161,7 @@ def show_trajectory(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: "s
                     wrap: bool = True, stride: int = 1, max_frames: int | None = DEFAULT_MAX_FRAMES,
                     representation: str = "spacefill", radius: float | None = None, unit_cell: bool | None = None,
                     color: str | None = None, camera: str = "orthographic", tilt: bool = True,
-                    **widget_kwargs: Any) -> Any:
+                    size: "tuple[str, str] | None" = None, **widget_kwargs: Any) -> Any:
     """An nglview widget that plays ``traj`` (use the widget's player to step through the frames).
 
     Parameters
@@ -178,6 +178,10 @@ def show_trajectory(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: "s
     color : one colour for every atom (e.g. "#0072B2"); default colours by element.
     camera : "orthographic" (default: no perspective distortion of a lattice) or "perspective".
     tilt : turn the camera a little so that a crystal is not seen straight along a lattice axis.
+    size : (width, height) as CSS lengths, e.g. ("420px", "320px"). REQUIRED when the view is placed inside an
+        ipywidgets HBox/VBox: nglview 3.1.4 ignores a Layout width there and draws a 1-px-wide, blank canvas
+        (measured in JupyterLab 4.6 + Chromium); its own size traits, set before display, render correctly.
+        A view displayed on its own takes the cell's width (size None).
 
     Returns the ``nglview.NGLWidget``; its ``frame_indices`` attribute lists the trajectory frames shown.
     """
@@ -188,6 +192,8 @@ def show_trajectory(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: "s
     if unit_cell is None:
         unit_cell = bool(images[0].pbc.any() and images[0].cell.volume > 0)
     view = nv.NGLWidget(**widget_kwargs)
+    if size is not None:
+        view._view_width, view._view_height = size
     view.add_trajectory(nv.ASETrajectory(images), default_representation=False)
     _style(view, representation, radius, unit_cell, color)
     _camera(view, camera, tilt)
