@@ -17,7 +17,7 @@ JOBS ?= 2
 help:
 	@echo "make lab    - install (first time) and open JupyterLab on notebooks/"
 	@echo "make test   - install (first time) and run the whole test suite (fast mode)"
-	@echo "make bench  - run the benchmarks (quick mode)"
+	@echo "make bench  - run every benchmark (quick mode; about 4 minutes)"
 	@echo "make notebooks-html [FULL=1] - execute every notebook headless and export HTML to build/"
 	@echo "make student-notebooks - generate student versions of the assignments"
 
@@ -63,8 +63,14 @@ notebooks-html: install
 student-notebooks: install
 	$(PY) -m npsnn_edu.assignments --out build/student
 
+# Every benchmark in quick mode (run on an idle machine; each prints a table and a last-line JSON object).
 bench: install
 	$(PY) benchmarks/md_vs_ase.py --quick
+	$(PY) benchmarks/dt_slider_latency.py
+	$(PY) benchmarks/gpr_vs_sklearn.py --quick
+	$(PY) benchmarks/gpr_stability.py --quick
+	$(PY) benchmarks/npsnn_train.py --system harmonic
+	$(PY) benchmarks/notebook_suite.py
 
 clean:
 	rm -rf build .pytest_cache
