@@ -17,6 +17,7 @@ def test_widget_chunks_pause_resume_reset_keep_state():
     loss_before = list(wdg.trainer.history.loss)
     params = [p.detach().clone() for p in wdg.trainer.model.parameters()]
     wdg.pause()  # pausing keeps model and history
+    assert wdg.status.value.startswith("<b>paused</b>")
     assert wdg.trainer.history.loss == loss_before
     assert all(torch.equal(a, b) for a, b in zip(params, wdg.trainer.model.parameters()))
     wdg.resume()  # synchronous: runs to total_steps
@@ -28,6 +29,7 @@ def test_widget_chunks_pause_resume_reset_keep_state():
     assert len(wdg.fig_loss.data[0].y) == 20 and len(wdg.fig_loss.data[2].y) >= 1
     assert np.asarray(wdg.fig_raster.data[0].z).shape[0] == 32  # hidden neurons
     assert "rel L2" in wdg.status.value
+    assert wdg.status.value.startswith("<b>finished</b>")
     assert wdg.step_chunk() == 0  # done
     wdg.reset()
     assert wdg.trainer.step == 0 and wdg.trainer.history.loss == [] and wdg.progress.value == 0
@@ -43,9 +45,19 @@ def test_widget_background_thread_pause_keeps_history():
         wdg.wait(0.05)
     wdg.pause()
     assert not wdg.running
+    assert wdg.status.value.startswith("<b>paused</b>")
     n = wdg.trainer.step
     assert n >= 4 and len(wdg.trainer.history.loss) == n
     wdg.start()
     wdg.wait(0.3)
     wdg.pause()
     assert wdg.trainer.step >= n and wdg.trainer.history.step == list(range(1, wdg.trainer.step + 1))
+
+
+def test_widget_background_run_reports_finished_when_done():
+    # the last refresh happens on the (still alive) training thread: it must say finished, not running
+    wdg = SpikingTrainingWidget(method="mlp", total_steps=6, chunk=3, background=True, n_colloc=16, n_eval=101)
+    wdg.start()
+    wdg.wait(60)
+    assert wdg.trainer.step == 6 and not wdg.running
+    assert wdg.status.value.startswith("<b>finished</b>")

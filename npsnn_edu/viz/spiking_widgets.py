@@ -122,7 +122,12 @@ class SpikingTrainingWidget:
         tr, h = self.trainer, self.trainer.history
         ev = tr.last_eval
         self.progress.value = min(tr.step, self.total_steps)
-        state = "running" if self.running and not self._pause.is_set() else ("paused" if tr.step else "not started")
+        if tr.step >= self.total_steps:
+            state = "finished"
+        elif self.running and not self._pause.is_set():
+            state = "running"
+        else:
+            state = "paused" if tr.step else "not started"
         if h.loss and ev is not None:
             self.status.value = f"<b>{state}</b> &nbsp; {tr.summary()}"
         else:
