@@ -12,7 +12,7 @@ STAMP := $(VENV)/.npsnn-installed
 PIP_QUIET := 2>&1 | { grep -v -E "is ignored: it is neither a file nor a directory" || true; }
 JOBS ?= 2
 
-.PHONY: help install lab test test-unit test-notebooks test-browser browser-deps bench notebooks-html student-notebooks clean
+.PHONY: help install lint lab test test-unit test-notebooks test-browser browser-deps bench notebooks-html student-notebooks clean
 
 help:
 	@echo "make lab    - install (first time) and open JupyterLab on notebooks/"
@@ -36,6 +36,14 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
 lab: install
 	$(VENV)/bin/jupyter-lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
+
+# Lint (ruff: pyflakes, pycodestyle, import order, bugbear) and a type check of the core (mypy).
+LINT_PATHS := npsnn_edu tests benchmarks scripts notebooks
+TYPED_CORE := npsnn_edu/potentials.py npsnn_edu/integrators.py npsnn_edu/trajectory.py npsnn_edu/systems.py \
+	npsnn_edu/units.py npsnn_edu/validation.py npsnn_edu/registry.py npsnn_edu/config.py
+lint: install
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/mypy $(TYPED_CORE)
 
 # Browser dependency: Debian's chromium (installed with apt when we are root and it is missing).
 browser-deps:

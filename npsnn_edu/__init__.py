@@ -5,8 +5,9 @@ Core (no torch import): :mod:`~npsnn_edu.potentials`, :mod:`~npsnn_edu.integrato
 :mod:`~npsnn_edu.ase_interop`. Chapters build on it: :mod:`~npsnn_edu.stability`, :mod:`~npsnn_edu.gpr`,
 :mod:`~npsnn_edu.spiking`. Plots, 3D playback and widgets sit on top in :mod:`~npsnn_edu.viz`.
 """
-from .config import fast_mode, pick
-from .errors import (DataFormatError, DeviceUnavailableError, InvalidParameterError, InvalidStateError, NpsnnError,
+from .config import fast_mode, mode, pick, set_mode
+from .errors import (DataFormatError, DeviceUnavailableError, InvalidParameterError, InvalidStateError, NotFittedError,
+                     NpsnnError,
                      ShapeMismatchError, SimulationDivergedError, UnknownNameError)
 from .integrators import available_integrators, get_integrator, simulate
 from .potentials import DoubleWell, Harmonic, LennardJones, Morse, available_potentials, get_potential
@@ -18,8 +19,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ARGON", "DataFormatError", "DeviceUnavailableError", "DoubleWell", "Harmonic", "InvalidParameterError",
-    "InvalidStateError", "LJUnits", "LennardJones", "Morse", "NpsnnError", "ShapeMismatchError",
+    "InvalidStateError", "LJUnits", "LennardJones", "Morse", "NotFittedError", "NpsnnError", "ShapeMismatchError",
     "SimulationDivergedError", "System", "Trajectory", "UnknownNameError", "available_integrators",
     "available_potentials", "fast_mode", "fcc_lattice", "get_integrator", "get_potential", "get_system",
-    "maxwell_boltzmann_velocities", "pick", "simulate",
+    "maxwell_boltzmann_velocities", "mode", "pick", "set_mode", "simulate",
 ]

@@ -1,29 +1,113 @@
-"""Run-time configuration: fast mode for CI, and seeded random generators.
+"""Run-time configuration: the run mode (fast / classroom / full), and seeded random generators.
 
-Fast mode (environment variable ``NPSNN_EDU_FAST=1``, set by ``make test``) shrinks step counts and
-epochs in the notebooks so the whole suite runs in minutes on 2 cores.  Without it a notebook runs its
-full, teaching-size version.
+Three modes size every notebook:
+
+``fast``
+    CI smoke test: tiny step counts and trainings, the whole suite in minutes on 2 cores (``make test``).
+``classroom``
+    A lecture-length run (about two minutes per notebook on one core) that still shows each chapter's main result.
+``full``
+    Research size: the full simulations, trainings and statistics (minutes per notebook).
+
+The mode is read, first match wins, from
+
+1. :func:`set_mode` called in the notebook (``npsnn_edu.config.set_mode("classroom")``);
+2. the environment variable ``NPSNN_EDU_MODE`` (``fast``/``classroom``/``full``), or the older
+   ``NPSNN_EDU_FAST=1`` (= ``fast``);
+3. a file ``npsnn_edu_mode.txt`` (one word) in the current directory or one of its parents (e.g. the course or
+   Binder folder: ``echo classroom > npsnn_edu_mode.txt``), which works where no environment can be set;
+4. the default, ``full``.
+
+Notebooks size their runs with :func:`pick`: ``n_steps = pick(full=20_000, classroom=4_000, fast=500)``.
 """
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
 T = TypeVar("T")
 
+MODES = ("fast", "classroom", "full")
+MODE_ENV_VAR = "NPSNN_EDU_MODE"
 FAST_ENV_VAR = "NPSNN_EDU_FAST"
+MODE_FILE = "npsnn_edu_mode.txt"
+DEFAULT_MODE = "full"
+
+_session_mode: "str | None" = None
+
+__all__ = ["MODES", "fast_mode", "mode", "mode_source", "pick", "rng", "set_mode"]
+
+
+def _check_mode(value: object, where: str) -> str:
+    from .validation import one_of
+
+    try:
+        return one_of("mode", value, MODES)
+    except KeyError as exc:  # UnknownNameError
+        from .errors import InvalidParameterError
+
+        raise InvalidParameterError(f"{exc} (read from {where})") from None
+
+
+def set_mode(value: "str | None") -> str:
+    """Set the mode for this Python session (a notebook kernel); ``None`` goes back to the environment/file.
+
+    Returns the mode now in force.
+    """
+    global _session_mode
+    _session_mode = None if value is None else _check_mode(value, "set_mode")
+    return mode()
+
+
+def _mode_file(start: "Path | None" = None) -> "Path | None":
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / MODE_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def mode_source() -> tuple[str, str]:
+    """``(mode, where it came from)``: ``"set_mode()"``, the environment variable, the file's path, or ``"default"``."""
+    if _session_mode is not None:
+        return _session_mode, "set_mode()"
+    env = os.environ.get(MODE_ENV_VAR, "").strip()
+    if env:
+        return _check_mode(env, f"${MODE_ENV_VAR}"), f"${MODE_ENV_VAR}"
+    if os.environ.get(FAST_ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}:
+        return "fast", f"${FAST_ENV_VAR}"
+    path = _mode_file()
+    if path is not None:
+        text = path.read_text().strip().split()
+        return _check_mode(text[0] if text else "", str(path)), str(path)
+    return DEFAULT_MODE, "default"
+
+
+def mode() -> str:
+    """The run mode in force: ``"fast"``, ``"classroom"`` or ``"full"`` (see the module docstring)."""
+    return mode_source()[0]
 
 
 def fast_mode() -> bool:
-    """True when ``NPSNN_EDU_FAST`` is set to 1/true/yes (case-insensitive)."""
-    return os.environ.get(FAST_ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}
+    """True in fast (CI) mode."""
+    return mode() == "fast"
 
 
-def pick(full: T, fast: T) -> T:
-    """Return ``fast`` in fast mode, ``full`` otherwise (e.g. ``n_steps = pick(20_000, 500)``)."""
-    return fast if fast_mode() else full
+def pick(full: T, fast: T, classroom: "T | None" = None) -> T:
+    """The value for the mode in force: ``pick(full=20_000, classroom=4_000, fast=500)``.
+
+    ``classroom`` defaults to ``full`` when not given (a run that is already short needs no third size).
+    """
+    current = mode()
+    if current == "fast":
+        return fast
+    if current == "classroom":
+        return full if classroom is None else classroom
+    return full
 
 
 def rng(seed: "int | np.random.Generator | None" = 0) -> np.random.Generator:

@@ -32,6 +32,10 @@ class UnknownNameError(NpsnnError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class NotFittedError(NpsnnError, ValueError):
+    """A model is used (predict, energy, forces) before it was fitted; the message says which call to make first."""
+
+
 class DataFormatError(NpsnnError, ValueError):
     """A file or data object is malformed or misses required fields."""
 

@@ -1,0 +1,74 @@
+"""Name tables: one place where names (and their aliases) are turned into things.
+
+Every ``get_*`` factory of the kit (potentials, integrators, systems, priors, spiking problems, ...) resolves its
+name through a :class:`Registry`, like ASE's name tables: names are normalised once (case, ``-``, spaces), aliases
+map to one canonical name, and an unknown name raises :class:`~npsnn_edu.errors.UnknownNameError` listing the
+choices::
+
+    INTEGRATORS = Registry("integrator")
+    INTEGRATORS.register("velocity_verlet", VelocityVerlet, aliases=("verlet", "vv"))
+    INTEGRATORS.resolve("Verlet")      # -> "velocity_verlet"
+    INTEGRATORS.get("vv")              # -> VelocityVerlet (the registered object itself)
+"""
+from __future__ import annotations
+
+from typing import Generic, Iterable, Iterator, TypeVar
+
+from .errors import unknown_name
+
+T = TypeVar("T")
+
+__all__ = ["Registry", "normalise_name"]
+
+
+def normalise_name(name: object) -> str:
+    """``" Velocity-Verlet "`` -> ``"velocity_verlet"``."""
+    return str(name).strip().lower().replace("-", "_").replace(" ", "_")
+
+
+class Registry(Generic[T]):
+    """A table of named objects of one ``kind`` (used in error messages), with aliases."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: dict[str, T] = {}
+        self._aliases: dict[str, str] = {}
+
+    def register(self, name: str, item: T, *, aliases: Iterable[str] = ()) -> T:
+        """Add ``item`` under the canonical ``name`` (and its ``aliases``); returns ``item``."""
+        key = normalise_name(name)
+        if key in self._items or key in self._aliases:
+            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        self._items[key] = item
+        for alias in aliases:
+            self._aliases[normalise_name(alias)] = key
+        return item
+
+    def resolve(self, name: object) -> str:
+        """The canonical name of ``name`` (an alias or any spelling); UnknownNameError if it has none."""
+        key = normalise_name(name)
+        key = self._aliases.get(key, key)
+        if key not in self._items:
+            raise unknown_name(self.kind, name, self.names())
+        return key
+
+    def get(self, name: object) -> T:
+        """The registered object for ``name``."""
+        return self._items[self.resolve(name)]
+
+    def names(self) -> list[str]:
+        """Canonical names, in registration order."""
+        return list(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        key = normalise_name(name)
+        return self._aliases.get(key, key) in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}, {self.names()})"
