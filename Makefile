@@ -26,8 +26,8 @@ help:
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c constraints.txt torch==2.13.0 $(PIP_QUIET)
-	$(PY) -m pip install -q -c constraints.txt -e ".[test]" $(PIP_QUIET)
-	$(PY) -c "import torch, snntorch, nglview, ase, plotly, anywidget, ipywidgets, tblite; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	$(PY) -m pip install -q -c constraints.txt -e ".[test,course]" $(PIP_QUIET)
+	$(PY) -c "import torch, snntorch, nglview, ase, plotly, anywidget, ipywidgets, tblite, pandas, nbgrader; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -72,7 +72,12 @@ student-notebooks: install
 	$(PY) -m npsnn_edu.assignments --out build/student
 
 # Every benchmark in quick mode (run on an idle machine; each prints a table and a last-line JSON object).
-bench: install
+BENCH_STAMP := $(VENV)/.npsnn-bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q -c constraints.txt -e ".[test,course,bench]" $(PIP_QUIET)
+	@touch $(BENCH_STAMP)
+
+bench: install $(BENCH_STAMP)
 	$(PY) benchmarks/md_vs_ase.py --quick
 	$(PY) benchmarks/dt_slider_latency.py
 	$(PY) benchmarks/gpr_vs_sklearn.py --quick
