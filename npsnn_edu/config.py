@@ -38,7 +38,10 @@ DEFAULT_MODE = "full"
 
 _session_mode: "str | None" = None
 
-__all__ = ["MODES", "fast_mode", "mode", "mode_source", "pick", "rng", "set_mode"]
+__all__ = ["MODES", "describe_mode", "fast_mode", "mode", "mode_source", "pick", "rng", "set_mode"]
+
+#: Measured run time and memory of every notebook per mode, written by ``benchmarks/notebook_suite.py --save``.
+TIMINGS_FILE = Path(__file__).resolve().parent / "data" / "notebook_timings.json"
 
 
 def _check_mode(value: object, where: str) -> str:
@@ -108,6 +111,23 @@ def pick(full: T, fast: T, classroom: "T | None" = None) -> T:
     if current == "classroom":
         return full if classroom is None else classroom
     return full
+
+
+def describe_mode(notebook: str) -> str:
+    """One line for the top of a notebook: the mode in force, where it came from, how to switch, and the measured
+    run time of ``notebook`` (e.g. ``"01_newtonian_md"``) in each mode on one core (from :data:`TIMINGS_FILE`)."""
+    import json
+
+    current, source = mode_source()
+    line = f"Run mode: {current} (from {source}). Switch with npsnn_edu.config.set_mode('fast'|'classroom'|'full')."
+    try:
+        timings = json.loads(TIMINGS_FILE.read_text()).get("notebooks", {}).get(notebook, {})
+    except (OSError, ValueError):
+        timings = {}
+    if timings:
+        parts = [f"{m} {timings[m]['seconds'] / 60:.1f} min" for m in MODES if m in timings]
+        line += " Measured on one core: " + ", ".join(parts) + "."
+    return line
 
 
 def rng(seed: "int | np.random.Generator | None" = 0) -> np.random.Generator:

@@ -140,3 +140,15 @@ def test_precomputed_round_trip(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(DataFormatError, match="regenerate"):
         load_result("bad", tmp_path)
+
+
+def test_describe_mode_reads_timings(clean_mode, monkeypatch, tmp_path):
+    import json
+
+    path = tmp_path / "timings.json"
+    path.write_text(json.dumps({"notebooks": {"01_x": {"fast": {"seconds": 30}, "full": {"seconds": 240}}}}))
+    monkeypatch.setattr(config, "TIMINGS_FILE", path)
+    config.set_mode("classroom")
+    line = config.describe_mode("01_x")
+    assert line.startswith("Run mode: classroom (from set_mode())") and "fast 0.5 min, full 4.0 min" in line
+    assert "Measured" not in config.describe_mode("02_unknown")
