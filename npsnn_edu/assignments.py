@@ -1,7 +1,7 @@
-"""Course assignments: student versions of the instructor notebooks, and a self-test of their exercises.
+"""Course assignments: student copies, an nbgrader course directory, and a self-test of the exercises.
 
-The chapter notebooks we ship are the *instructor* versions. An exercise is a function whose body sits
-between nbgrader's markers::
+The chapter notebooks we ship are the *instructor* versions. An exercise (COMMON convention) is a function whose
+body sits between nbgrader's markers::
 
     def morse_force(r, D_e, a, r_e):
         \"\"\"...\"\"\"
@@ -9,36 +9,54 @@ between nbgrader's markers::
         ...
         ### END SOLUTION
 
-and a later cell calls a self-check from ``npsnn_edu.exercises.chapterN`` (``check_morse_force(morse_force)``),
-which returns a :class:`~npsnn_edu.exercises.feedback.CheckResult` printed as ``[PASS] ...`` or
-``[NOT YET] ...`` (no grader server needed: works on Binder).
+and the next code cell is one call of a friendly self-check from ``npsnn_edu.exercises.chapterN``
+(``check_morse_force(morse_force)``) that returns a :class:`~npsnn_edu.exercises.feedback.CheckResult`
+(``[PASS]`` / ``[NOT YET]``), never raises and never prints the answer.
 
-``python -m npsnn_edu.assignments [--out build/student] [--nbgrader-source DIR] [--self-test] [NOTEBOOK ...]``
-writes the student versions: every solution region becomes ``# YOUR CODE HERE`` + ``raise NotImplementedError()``
-at the region's indentation (nbgrader's default stub), markdown answer regions become ``YOUR ANSWER HERE``,
-outputs and widget state are stripped, and exercise cells get nbgrader cell metadata (``solution: true``) so
-``nbgrader`` can collect them if a course uses it. ``--nbgrader-source DIR`` additionally writes the instructor
-notebooks with that metadata (a ready ``source/`` folder for ``nbgrader generate_assignment``).
-``--self-test`` executes, for each notebook, only the exercise and check cells (plus the earlier cells they
-need, found by name analysis) of the instructor version (every check must PASS) and of the student version
-(every check must say NOT YET, with no error output).
+Two ways to hand the notebooks out (``python -m npsnn_edu.assignments --help``):
+
+* **A graded course with nbgrader** (``--nbgrader-course DIR``): writes ``DIR/source/<chapter>/<chapter>.ipynb``
+  (the instructor notebook with nbgrader cell metadata; after every self-check a generated, locked, graded test
+  cell ``assert check_x(fn), ...`` inside ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``, worth
+  ``--points`` points), ``DIR/nbgrader_config.py`` (gradebook sqlite in DIR, execution timeout) and
+  ``DIR/npsnn_edu_mode.txt`` (``classroom``: autograde runs lecture-size). The student version is then made by
+  nbgrader itself (``nbgrader generate_assignment``; ``--generate`` runs it) and graded by ``nbgrader autograde``.
+  The self-check cells stay as they are: students get friendly feedback, the hidden graded cell raises
+  ``AssertionError`` when the check does not pass (so an untouched stub scores zero), and a student's
+  "Run All" is never stopped by it (hidden tests are not in the release).
+* **Student copies without nbgrader** (``--out DIR``: the Binder path and ``make student-notebooks``): the same
+  solution stripping as nbgrader's ``ClearSolutions`` (``# YOUR CODE HERE`` + ``raise NotImplementedError()`` at
+  the region's indentation; markdown regions become ``YOUR ANSWER HERE``; tests/test_nbgrader.py checks that the
+  cells are identical to nbgrader's release), with no nbgrader installed (Binder's image has none).
+
+What this module adds to nbgrader: the copies without nbgrader above; removal of test-harness markers
+(``# NBVAL_*`` lines and ``nbval-*`` tags, which nbgrader would ship to students), outputs and widget state, in
+both paths; the graded cells generated from the convention (nbgrader knows nothing of self-checks); a
+verification of every student copy (no solution line, hidden test, marker or output left:
+:func:`student_problems`, failing the command); a lint of the convention (:func:`lint_notebook`); and
+``--self-test``, which executes only the exercise and check cells (plus the earlier cells they need, found by
+name analysis) of the instructor version (every check must PASS) and of the student version (every check
+NOT YET, no error output).
 """
 from __future__ import annotations
 
 import argparse
 import copy
+import os
 import re
-import sys
+import subprocess
 import symtable
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .errors import DataFormatError
+from .errors import DataFormatError, InvalidParameterError
 
-__all__ = ["BEGIN_SOLUTION", "END_SOLUTION", "Exercise", "CheckCall", "CheckOutcome", "strip_solutions",
-           "find_exercises", "find_checks", "lint_notebook", "make_student_notebook", "add_nbgrader_metadata",
-           "exercise_slice", "run_checks", "generate", "main"]
+__all__ = ["BEGIN_SOLUTION", "END_SOLUTION", "HIDDEN_BEGIN", "HIDDEN_END", "Exercise", "CheckCall", "CheckOutcome",
+           "strip_solutions", "strip_test_markers", "find_exercises", "find_checks", "lint_notebook",
+           "make_student_notebook", "student_problems", "make_nbgrader_source", "write_nbgrader_course",
+           "run_nbgrader", "exercise_slice", "run_checks", "generate", "main"]
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -103,7 +121,8 @@ def _regions(lines: Sequence[str], where: str) -> list[tuple[int, int, str]]:
             begin, indent = i, m.group("indent")
         elif _END_RE.match(line):
             if begin is None:
-                raise DataFormatError(f"{where}: '{END_SOLUTION}' at line {i + 1} without a '{BEGIN_SOLUTION}' before it")
+                raise DataFormatError(f"{where}: '{END_SOLUTION}' at line {i + 1} without a "
+                                      f"'{BEGIN_SOLUTION}' before it")
             out.append((begin, i, indent))
             begin = None
     if begin is not None:
@@ -189,7 +208,8 @@ def find_checks(nb: Any) -> list[CheckCall]:
                     fn = node.func
                     name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
                     if name.startswith(CHECK_PREFIX) and name not in defined_here:
-                        args = [a.id for a in [*node.args, *(k.value for k in node.keywords)] if isinstance(a, ast.Name)]
+                        given = [*node.args, *(k.value for k in node.keywords)]
+                        args = [a.id for a in given if isinstance(a, ast.Name)]
                         calls.append(CheckCall(idx, name, args))
     return calls
 
@@ -248,7 +268,8 @@ def lint_notebook(nb: Any) -> list[str]:
             problems.append(f"cell {ex.cell_index}: the solution region at line {ex.begin_line} is not inside a "
                             "function: the student stub would raise when the cell runs")
         elif ex.function not in checked:
-            problems.append(f"cell {ex.cell_index}: exercise function {ex.function!r} is never passed to a check_* call")
+            problems.append(f"cell {ex.cell_index}: exercise function {ex.function!r} is never passed to a "
+                            "check_* call")
     # In the student version the exercise functions raise NotImplementedError: only check calls may call them.
     names = {ex.function for ex in exercises if ex.function}
     ex_cells = {ex.cell_index for ex in exercises}
@@ -260,8 +281,8 @@ def lint_notebook(nb: Any) -> list[str]:
         bad = sorted(called & names)
         if bad and idx not in check_cells:
             problems.append(f"cell {idx}: calls exercise function(s) {bad} outside a check: in the student version "
-                            "this cell raises NotImplementedError (use the reference implementation there, or guard the call with "
-                            "try/except NotImplementedError and print a hint)")
+                            "this cell raises NotImplementedError (use the reference implementation there, or "
+                            "guard the call with try/except NotImplementedError and print a hint)")
         elif bad:
             problems.append(f"cell {idx}: calls exercise function(s) {bad} directly; pass them to the check instead")
     return problems
@@ -299,37 +320,43 @@ def _called_names(source: str) -> set[str]:
 
 
 # ----------------------------------------------------------------------------------------- generation
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_END = "### END HIDDEN TESTS"
+_MARKER_LINE_RE = re.compile(r"^[ \t]*#\s*NBVAL_[A-Z_]+\b.*$")
+_MARKER_TAG_PREFIX = "nbval"
+
+
+def strip_test_markers(nb: Any) -> Any:
+    """Remove test-harness markers in place: ``# NBVAL_...`` comment lines and ``nbval-*`` cell tags."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            lines = _source(cell).split("\n")
+            kept = [ln for ln in lines if not _MARKER_LINE_RE.match(ln)]
+            if len(kept) != len(lines):
+                cell.source = "\n".join(kept)
+        tags = cell.metadata.get("tags")
+        if tags:
+            cell.metadata["tags"] = [t for t in tags if not str(t).lower().startswith(_MARKER_TAG_PREFIX)]
+            if not cell.metadata["tags"]:
+                del cell.metadata["tags"]
+    return nb
+
+
 def _clean(nb: Any) -> Any:
+    """A copy without outputs, execution counts, widget state, nbgrader metadata or test markers."""
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cell.metadata.pop("execution", None)
-    return nb
-
-
-def add_nbgrader_metadata(nb: Any, notebook_id: str) -> Any:
-    """Tag exercise cells as nbgrader 'autograded answer' cells and check cells as read-only (schema 3)."""
-    ex_cells = {e.cell_index: e.function or f"cell{e.cell_index}" for e in find_exercises(nb)}
-    for idx, cell in enumerate(nb.cells):
-        if idx in ex_cells:
-            cell.metadata["nbgrader"] = {"grade": False, "solution": True, "locked": False, "task": False,
-                                         "grade_id": f"{notebook_id}-{ex_cells[idx]}", "schema_version": 3}
-        elif cell.cell_type == "markdown" and has_solution(_source(cell)):
-            cell.metadata["nbgrader"] = {"grade": False, "solution": True, "locked": False, "task": False,
-                                         "grade_id": f"{notebook_id}-answer-{idx}", "schema_version": 3}
-    for c in find_checks(nb):
-        cell = nb.cells[c.cell_index]
-        if "nbgrader" not in cell.metadata:
-            cell.metadata["nbgrader"] = {"grade": False, "solution": False, "locked": True, "task": False,
-                                         "grade_id": f"{notebook_id}-check-{c.cell_index}", "schema_version": 3}
-    return nb
+        cell.metadata.pop("nbgrader", None)
+    return strip_test_markers(nb)
 
 
 def make_student_notebook(nb: Any, notebook_id: str = "notebook") -> Any:
-    """Student version of an instructor notebook: stubs instead of solutions, no outputs, nbgrader tags."""
-    nb = add_nbgrader_metadata(_clean(nb), notebook_id)
+    """Student copy (no nbgrader needed): stubs instead of solutions, no outputs, widget state or test markers."""
+    nb = _clean(nb)
     for idx, cell in enumerate(nb.cells):
         src = _source(cell)
         if cell.cell_type in ("code", "markdown") and has_solution(src):
@@ -337,8 +364,33 @@ def make_student_notebook(nb: Any, notebook_id: str = "notebook") -> Any:
     return nb
 
 
-def generate(notebooks: Iterable[Path], out: Path, nbgrader_source: "Path | None" = None) -> list[Path]:
-    """Write the student version of each notebook to ``out`` (and nbgrader sources); return the paths."""
+def student_problems(student: Any, instructor: Any) -> list[str]:
+    """What a student copy must not hold (empty list: fine): solution markers or lines, hidden tests, test-harness
+    markers, outputs or widget state."""
+    problems = []
+    text = "\n".join(_source(c) for c in student.cells)
+    for marker in (BEGIN_SOLUTION, END_SOLUTION, HIDDEN_BEGIN, HIDDEN_END):
+        if marker in text:
+            problems.append(f"marker {marker!r} left")
+    tags = [str(t).lower() for c in student.cells for t in c.metadata.get("tags", [])]
+    if "NBVAL_" in text or any(t.startswith(_MARKER_TAG_PREFIX) for t in tags):
+        problems.append("test-harness marker (NBVAL) left")
+    if "widgets" in student.metadata:
+        problems.append("widget state left in the notebook metadata")
+    if any(c.cell_type == "code" and (c.get("outputs") or c.get("execution_count")) for c in student.cells):
+        problems.append("outputs left")
+    student_lines = {ln.strip() for c in student.cells for ln in _source(c).split("\n")}
+    kept_lines = {ln.strip() for c in instructor.cells for ln in strip_solutions(_source(c)).split("\n")}
+    for ex in find_exercises(instructor):
+        leaked = [ln for ln in ex.solution_lines if ln.strip() in student_lines and ln.strip() not in kept_lines]
+        if leaked:
+            problems.append(f"solution lines of {ex.function or 'cell ' + str(ex.cell_index)} left: {leaked[:3]}")
+    return problems
+
+
+def generate(notebooks: Iterable[Path], out: Path) -> list[Path]:
+    """Write the student copy of each notebook to ``out``; return the paths. Raises DataFormatError when a copy
+    would still hold a solution, a hidden test or a test marker (see :func:`student_problems`)."""
     import nbformat
 
     out.mkdir(parents=True, exist_ok=True)
@@ -348,13 +400,129 @@ def generate(notebooks: Iterable[Path], out: Path, nbgrader_source: "Path | None
         nb = nbformat.read(path, as_version=4)
         student = make_student_notebook(nb, path.stem)
         nbformat.validate(student)
+        problems = student_problems(student, nb)
+        if problems:
+            raise DataFormatError(f"{path.name}: the student copy is not clean: {'; '.join(problems)}")
         dest = out / path.name
         nbformat.write(student, dest)
         written.append(dest)
-        if nbgrader_source is not None:
-            nbgrader_source.mkdir(parents=True, exist_ok=True)
-            nbformat.write(add_nbgrader_metadata(_clean(nb), path.stem), nbgrader_source / path.name)
     return written
+
+
+# -------------------------------------------------------------------------------------- nbgrader course
+_GRADE_ID_BAD = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _meta(grade_id: str, *, solution: bool = False, grade: bool = False, locked: bool = False,
+          points: "float | None" = None) -> dict:
+    meta: dict = {"grade": grade, "solution": solution, "locked": locked, "task": False,
+                  "grade_id": _GRADE_ID_BAD.sub("-", grade_id), "schema_version": 3}
+    if grade:
+        meta["points"] = points
+    return meta
+
+
+def graded_test_source(check_source: str, label: str) -> str:
+    """Source of the graded cell that follows a self-check cell: the same call, asserted, as a hidden test."""
+    return (f"# Graded by nbgrader: passes when the self-check above says PASS ({label}).\n"
+            f"{HIDDEN_BEGIN}\n"
+            f"assert {check_source.strip()}, \"{label}: the self-check above does not pass yet (run it to see why)\"\n"
+            f"{HIDDEN_END}")
+
+
+def make_nbgrader_source(nb: Any, notebook_id: str, *, points: float = 1.0) -> Any:
+    """The instructor notebook as an nbgrader source: exercise cells are autograded answers, self-check cells are
+    locked, and after each self-check cell comes a locked, graded hidden-test cell worth ``points``."""
+    import nbformat
+
+    exercises = find_exercises(nb)
+    checks = find_checks(nb)
+    nb = _clean(nb)
+    ex_cells = {e.cell_index: e.function or f"cell{e.cell_index}" for e in exercises}
+    check_cells: dict[int, list[str]] = {}
+    for c in checks:
+        if c.cell_index not in ex_cells:
+            check_cells.setdefault(c.cell_index, []).extend(c.arguments or [c.check])
+    cells = []
+    for idx, cell in enumerate(nb.cells):
+        cells.append(cell)
+        if idx in ex_cells:
+            cell.metadata["nbgrader"] = _meta(f"{notebook_id}-{ex_cells[idx]}", solution=True)
+        elif cell.cell_type == "markdown" and has_solution(_source(cell)):
+            cell.metadata["nbgrader"] = _meta(f"{notebook_id}-answer-{idx}", solution=True)
+        elif idx in check_cells:
+            name = "-".join(check_cells[idx])
+            cell.metadata["nbgrader"] = _meta(f"{notebook_id}-check-{name}", locked=True)
+            test = nbformat.v4.new_code_cell(graded_test_source(_source(cell), f"{notebook_id}: {name}"))
+            test.metadata["nbgrader"] = _meta(f"{notebook_id}-test-{name}", grade=True, locked=True, points=points)
+            if nb.nbformat_minor < 5:  # cell ids came with nbformat 4.5
+                test.pop("id", None)
+            cells.append(test)
+    nb.cells = cells
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in cells if "nbgrader" in c.metadata]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise DataFormatError(f"{notebook_id}: duplicate nbgrader grade ids {dup}: give each exercise function its "
+                              "own name and check each one in its own cell")
+    return nb
+
+
+NBGRADER_CONFIG = """\
+# nbgrader configuration of this course (written by python -m npsnn_edu.assignments --nbgrader-course).
+# Run every nbgrader command from this folder, e.g.
+#   nbgrader generate_assignment 01_newtonian_md      # source/ -> release/ (student copies)
+#   nbgrader autograde 01_newtonian_md                # submitted/<student>/... -> autograded/ + gradebook.db
+# Run mode of the autograding kernels: npsnn_edu_mode.txt in this folder ({mode}); NPSNN_EDU_MODE=fast overrides.
+c = get_config()  # noqa: F821
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.db_url = "sqlite:///" + {db!r}
+c.Execute.timeout = {timeout}
+c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+"""
+
+
+def write_nbgrader_course(notebooks: Iterable[Path], root: Path, *, mode: str = "classroom", points: float = 1.0,
+                          timeout: int = 900, generate_release: bool = False) -> list[Path]:
+    """Write an nbgrader course directory at ``root`` (one assignment per notebook, named by its stem); with
+    ``generate_release`` also run ``nbgrader generate_assignment`` for each. Returns the source notebooks."""
+    import nbformat
+
+    from .config import MODE_FILE, _check_mode
+
+    mode = _check_mode(mode, "--mode")
+    root = Path(root).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(root=str(root), db=str(root / "gradebook.db"),
+                                                                    timeout=int(timeout), mode=mode))
+    (root / MODE_FILE).write_text(mode + "\n")
+    written = []
+    for path in notebooks:
+        path = Path(path)
+        source = make_nbgrader_source(nbformat.read(path, as_version=4), path.stem, points=points)
+        nbformat.validate(source)
+        dest = root / "source" / path.stem / path.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(source, dest)
+        written.append(dest)
+    if generate_release and written:
+        # one nbgrader call for all (its start-up costs seconds): the assignment id is a glob over source/
+        name = written[0].parent.name if len(written) == 1 else "*"
+        run_nbgrader(["generate_assignment", name, "--force"], root)
+    return written
+
+
+def run_nbgrader(args: Sequence[str], root: Path, *, env: "dict[str, str] | None" = None,
+                 timeout: float = 1800) -> "subprocess.CompletedProcess[str]":
+    """Run ``python -m nbgrader ARGS`` in the course folder ``root``; raise RuntimeError with its log on failure."""
+    full_env = {**os.environ, **(env or {})}
+    # nbgrader calls the `alembic` executable (gradebook migrations): it must be found next to this Python
+    full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env.get("PATH", "")])
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, capture_output=True, text=True,
+                          env=full_env, timeout=timeout)
+    if proc.returncode != 0:
+        log = (proc.stdout + proc.stderr)[-4000:]
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n{log}")
+    return proc
 
 
 # ------------------------------------------------------------------------------------------ self-test
@@ -413,14 +581,22 @@ def self_test(path: Path, *, echo: bool = True) -> list[str]:
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
+    import nbformat
+
     from .notebook_runner import default_notebooks
 
     parser = argparse.ArgumentParser(prog="python -m npsnn_edu.assignments",
-                                     description="Generate student versions of the instructor notebooks.")
+                                     description="Student copies of the instructor notebooks, or an nbgrader course.")
     parser.add_argument("notebooks", nargs="*", type=Path, help="instructor notebooks (default: notebooks/0*.ipynb)")
-    parser.add_argument("--out", type=Path, default=Path("build/student"), help="output folder (default build/student)")
-    parser.add_argument("--nbgrader-source", type=Path, default=None,
-                        help="also write instructor copies with nbgrader cell metadata to this folder")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write checked student copies (no nbgrader needed) to this folder (default: "
+                             "build/student, unless --nbgrader-course is given)")
+    parser.add_argument("--nbgrader-course", type=Path, default=None, metavar="DIR",
+                        help="write an nbgrader course directory (source/, nbgrader_config.py, npsnn_edu_mode.txt)")
+    parser.add_argument("--generate", action="store_true",
+                        help="with --nbgrader-course: also run `nbgrader generate_assignment` (release/)")
+    parser.add_argument("--mode", default="classroom", help="run mode of the autograding kernels (default classroom)")
+    parser.add_argument("--points", type=float, default=1.0, help="points per graded exercise (default 1)")
     parser.add_argument("--self-test", action="store_true",
                         help="run the exercise and check cells: instructor must PASS, untouched student NOT YET")
     args = parser.parse_args(argv)
@@ -432,12 +608,12 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     if missing:
         print(f"notebook(s) not found: {', '.join(missing)}", file=sys.stderr)
         return 2
+    if args.generate and args.nbgrader_course is None:
+        print("--generate needs --nbgrader-course DIR", file=sys.stderr)
+        return 2
     status = 0
     for path in notebooks:
-        nb_problems = []
         try:
-            import nbformat
-
             exercises = find_exercises(nbformat.read(path, as_version=4))
         except (DataFormatError, OSError) as exc:
             print(f"{path}: {exc}", file=sys.stderr)
@@ -449,12 +625,22 @@ def main(argv: "Sequence[str] | None" = None) -> int:
             for p in nb_problems:
                 print(f"  PROBLEM {p}", file=sys.stderr)
             status = status or int(bool(nb_problems))
+    out = args.out if (args.out is not None or args.nbgrader_course is not None) else Path("build/student")
     try:
-        written = generate(notebooks, args.out, args.nbgrader_source)
-    except DataFormatError as exc:
-        print(f"cannot generate student notebooks: {exc}", file=sys.stderr)
+        if out is not None:
+            written = generate(notebooks, out)
+            print(f"student copies written to {out}/ (checked: no solution, hidden test, marker or output): "
+                  f"{', '.join(p.name for p in written)}")
+        if args.nbgrader_course is not None:
+            sources = write_nbgrader_course(notebooks, args.nbgrader_course, mode=args.mode, points=args.points,
+                                            generate_release=args.generate)
+            names = [p.parent.name for p in sources]
+            nxt = " (release/ generated)" if args.generate else \
+                f"; next: cd {args.nbgrader_course} && nbgrader generate_assignment {names[0]}"
+            print(f"nbgrader course in {args.nbgrader_course}/: assignments {', '.join(names)}{nxt}")
+    except (DataFormatError, InvalidParameterError, RuntimeError) as exc:
+        print(f"cannot generate: {exc}", file=sys.stderr)
         return 1
-    print(f"student notebooks written to {args.out}/: {', '.join(p.name for p in written)}")
     return status
 
 

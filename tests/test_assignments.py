@@ -12,15 +12,28 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from npsnn_edu.assignments import (BEGIN_SOLUTION, END_SOLUTION, _python_source, exercise_slice, find_checks,
-                                   find_exercises, generate, lint_notebook, main, make_student_notebook, run_checks,
-                                   strip_solutions)
+from npsnn_edu.assignments import (
+    BEGIN_SOLUTION,
+    END_SOLUTION,
+    _python_source,
+    exercise_slice,
+    find_checks,
+    find_exercises,
+    generate,
+    lint_notebook,
+    main,
+    make_student_notebook,
+    run_checks,
+    strip_solutions,
+    student_problems,
+)
 from npsnn_edu.errors import DataFormatError
 
 REPO = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((REPO / "notebooks").glob("0*.ipynb"))
 DEMO = REPO / "tests" / "data" / "demo_delivery.ipynb"
-NOTEBOOKS = [*CHAPTERS, DEMO]
+MINI = REPO / "tests" / "data" / "course_roundtrip.ipynb"
+NOTEBOOKS = [*CHAPTERS, DEMO, MINI]
 IDS = [p.stem for p in NOTEBOOKS]
 
 
@@ -30,8 +43,10 @@ def _src(cell) -> str:
 
 # ------------------------------------------------------------------------------------ stripping (units)
 def test_strip_replaces_region_at_its_indentation_and_drops_markers():
-    src = ("def f(x):\n    \"\"\"doc\"\"\"\n    ### BEGIN SOLUTION\n    y = 2 * x\n    return y\n    ### END SOLUTION\n\n"
-           "def g(x):\n    if x:\n        ### BEGIN SOLUTION\n        return 1\n        ### END SOLUTION\n    return 0\n")
+    src = ("def f(x):\n    \"\"\"doc\"\"\"\n    ### BEGIN SOLUTION\n    y = 2 * x\n    return y\n"
+           "    ### END SOLUTION\n\n"
+           "def g(x):\n    if x:\n        ### BEGIN SOLUTION\n        return 1\n        ### END SOLUTION\n"
+           "    return 0\n")
     out = strip_solutions(src)
     assert BEGIN_SOLUTION not in out and END_SOLUTION not in out
     assert "y = 2 * x" not in out and "return 1" not in out
@@ -62,7 +77,8 @@ def test_unbalanced_markers_raise_a_typed_error(src, what):
 
 def _nb(*cells: tuple[str, str]):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(s) if kind == "code" else nbformat.v4.new_markdown_cell(s) for kind, s in cells]
+    nb.cells = [nbformat.v4.new_code_cell(s) if kind == "code" else nbformat.v4.new_markdown_cell(s)
+                for kind, s in cells]
     return nb
 
 
@@ -114,28 +130,51 @@ def test_student_version_runs_top_to_bottom_without_tracebacks(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_student_version_contains_no_solution(path, tmp_path):
-    (student_path,) = generate([path], tmp_path / "student", nbgrader_source=tmp_path / "source")
+def test_student_version_contains_no_solution_or_marker(path, tmp_path):
+    (student_path,) = generate([path], tmp_path / "student")
     nb = nbformat.read(path, as_version=4)
     student = nbformat.read(student_path, as_version=4)
     nbformat.validate(student)
     assert len(student.cells) == len(nb.cells)
     assert "widgets" not in student.metadata
     text = "\n".join(_src(c) for c in student.cells)
-    assert BEGIN_SOLUTION not in text and END_SOLUTION not in text
+    assert BEGIN_SOLUTION not in text and END_SOLUTION not in text and "NBVAL" not in text
+    assert student_problems(student, nb) == []
     for ex in find_exercises(nb):
         inst, stud = _src(nb.cells[ex.cell_index]), _src(student.cells[ex.cell_index])
         outside = strip_solutions(inst).split("\n")
         leaked = [ln for ln in ex.solution_lines if ln in stud.split("\n") and ln not in outside]
         assert not leaked, f"solution lines left in the student {ex.function}: {leaked}"
         assert "raise NotImplementedError()" in stud
-        assert student.cells[ex.cell_index].metadata["nbgrader"]["solution"] is True
     for cell in student.cells:
+        assert "nbgrader" not in cell.metadata  # copies without nbgrader carry none of its metadata
+        assert not any(str(t).lower().startswith("nbval") for t in cell.metadata.get("tags", []))
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
             ast.parse(_python_source(_src(cell)))  # stubs keep the cell valid Python
-    source_nb = nbformat.read(tmp_path / "source" / path.name, as_version=4)
-    assert BEGIN_SOLUTION in "\n".join(_src(c) for c in source_nb.cells)  # instructor copy keeps solutions
+
+
+def test_markers_and_leaks_are_found_and_refused(tmp_path):
+    nb = _nb(("code", "# NBVAL_CHECK_OUTPUT\nprint(1)"),
+             ("code", "def sq(a):\n    ### BEGIN SOLUTION\n    return a * a\n    ### END SOLUTION"),
+             ("code", "check_sq(sq)"))
+    nb.cells[0].metadata["tags"] = ["nbval-ignore-output", "keep-me"]
+    student = make_student_notebook(nb)
+    assert _src(student.cells[0]) == "print(1)" and student.cells[0].metadata["tags"] == ["keep-me"]
+    assert student_problems(student, nb) == []
+    leaky = make_student_notebook(nb)
+    leaky.cells[1].source = "def sq(a):\n    return a * a"
+    leaky.cells[0].source = "# NBVAL_IGNORE_OUTPUT\nprint(1)"
+    problems = "\n".join(student_problems(leaky, nb))
+    assert "solution lines of sq left" in problems and "NBVAL" in problems
+    path = tmp_path / "leaky.ipynb"
+    bad = _nb(("code", "def sq(a):\n    ### BEGIN SOLUTION\n    return a * a\n    ### END SOLUTION\n"
+                       "    return a * a  # also outside the region"), ("code", "check_sq(sq)"))
+    nbformat.write(bad, path)
+    generate([path], tmp_path / "ok")  # a line also outside the region is not a leak
+    with pytest.raises(DataFormatError, match="unbalanced|never closed"):
+        nbformat.write(_nb(("code", "def f():\n    ### BEGIN SOLUTION\n    return 1")), path)
+        generate([path], tmp_path / "bad")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -166,3 +205,12 @@ def test_cli_writes_student_notebooks(tmp_path, capsys):
     assert (tmp_path / DEMO.name).exists()
     assert "kinetic_energy" in capsys.readouterr().out
     assert main([str(tmp_path / "missing.ipynb"), "--out", str(tmp_path)]) == 2
+    assert main([str(DEMO), "--generate"]) == 2  # --generate needs --nbgrader-course
+
+
+def test_cli_writes_an_nbgrader_course_without_nbgrader_running(tmp_path, capsys):
+    assert main([str(MINI), "--nbgrader-course", str(tmp_path / "course"), "--mode", "fast"]) == 0
+    assert (tmp_path / "course" / "source" / MINI.stem / MINI.name).is_file()
+    assert (tmp_path / "course" / "npsnn_edu_mode.txt").read_text().strip() == "fast"
+    assert "nbgrader generate_assignment course_roundtrip" in capsys.readouterr().out
+    assert main([str(MINI), "--nbgrader-course", str(tmp_path / "c2"), "--mode", "turbo"]) == 1
