@@ -2,10 +2,10 @@
 
 Usage (from the repository root)::
 
-    python -m npsnn_edu.notebook_runner [--full] [--out build/] [NOTEBOOK ...]
+    python -m npsnn_edu.notebook_runner [--mode fast|classroom|full] [--full] [--out build/] [NOTEBOOK ...]
 
-Without ``--full`` the kernels run in fast mode (``NPSNN_EDU_FAST=1``: small step counts, minutes in
-total); ``--full`` runs the teaching-size versions. Each notebook is executed with nbclient in its own
+The kernels run in the given run mode (``NPSNN_EDU_MODE``; default ``fast``: small step counts, minutes in
+total; ``--full`` is ``--mode full``, the research-size runs). Each notebook is executed with nbclient in its own
 directory, then written as ``<out>/html/<name>.html`` (nbconvert's HTMLExporter, widget state included) and
 ``<out>/executed/<name>.ipynb``. A summary table gives the wall time per notebook and the peak resident
 memory of its kernel (kernel process plus its children, sampled with psutil); ``<out>/html/summary.json``
@@ -14,8 +14,8 @@ holds the same numbers. The exit status is non-zero when any notebook fails.
 from __future__ import annotations
 
 import argparse
-import json
 import copy
+import json
 import os
 import re
 import sys
@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from .config import FAST_ENV_VAR
+from .config import FAST_ENV_VAR, MODE_ENV_VAR, _check_mode
 
 __all__ = ["RunResult", "RssSampler", "execute_notebook", "run_notebooks", "default_notebooks", "main"]
 
@@ -102,14 +102,26 @@ class RssSampler:
         return float("nan") if self.peak_bytes < 0 else self.peak_bytes / 2**20
 
 
-def kernel_env(fast: bool = True, extra: "dict[str, str] | None" = None) -> dict[str, str]:
-    """Environment of the kernel: this process's, with fast mode switched on or off explicitly."""
+#: thread-count variables of the numerical libraries (OpenMP: torch and NumPy's BLAS, MKL, OpenBLAS, numexpr)
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def kernel_env(fast: bool = True, extra: "dict[str, str] | None" = None, *, mode: "str | None" = None,
+               threads: "int | None" = None) -> dict[str, str]:
+    """Environment of the kernel: this process's, with the run mode set explicitly.
+
+    ``mode`` (``fast``/``classroom``/``full``) wins over ``fast`` (True: fast, False: full). ``threads`` sets
+    every thread-count variable of :data:`THREAD_VARS` (a one-core measurement); fast mode defaults OMP to 1.
+    """
     env = dict(os.environ)
-    if fast:
+    chosen = _check_mode(mode, "kernel_env(mode=...)") if mode is not None else ("fast" if fast else "full")
+    env.pop(FAST_ENV_VAR, None)
+    env[MODE_ENV_VAR] = chosen
+    if chosen == "fast":
         env[FAST_ENV_VAR] = "1"
         env.setdefault("OMP_NUM_THREADS", "1")
-    else:
-        env.pop(FAST_ENV_VAR, None)
+    if threads is not None:
+        env.update({v: str(int(threads)) for v in THREAD_VARS})
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     env.update(extra or {})
     return env
@@ -117,7 +129,7 @@ def kernel_env(fast: bool = True, extra: "dict[str, str] | None" = None) -> dict
 
 def execute_notebook(nb: Any, *, cwd: "str | Path", fast: bool = True, timeout: int = 900, allow_errors: bool = False,
                      kernel_name: str = "python3", env: "dict[str, str] | None" = None,
-                     store_widget_state: bool = True) -> tuple[Any, float, float, str]:
+                     store_widget_state: bool = True, mode: "str | None" = None) -> tuple[Any, float, float, str]:
     """Execute ``nb`` (an nbformat NotebookNode, modified in place) in a fresh kernel started in ``cwd``.
 
     Returns ``(nb, seconds, peak_rss_mb, error)``; ``error`` is empty on success, otherwise the first
@@ -142,7 +154,7 @@ def execute_notebook(nb: Any, *, cwd: "str | Path", fast: bool = True, timeout: 
     error = ""
     t0 = time.perf_counter()
     try:
-        client.execute(env=env if env is not None else kernel_env(fast))
+        client.execute(env=env if env is not None else kernel_env(fast, mode=mode))
     except CellExecutionError as exc:
         error = _short_cell_error(exc) or type(exc).__name__
     except (CellTimeoutError, DeadKernelError, TimeoutError, RuntimeError) as exc:
@@ -200,17 +212,22 @@ def export_html(nb: Any, path: Path) -> Path:
 
 
 def run_notebooks(notebooks: Sequence[Path], out: Path, *, fast: bool = True, timeout: int = 1800,
-                  html: bool = True, echo: bool = True) -> list[RunResult]:
-    """Execute each notebook (in its own directory), write executed copies and HTML reports under ``out``."""
+                  html: bool = True, echo: bool = True, mode: "str | None" = None,
+                  env: "dict[str, str] | None" = None) -> list[RunResult]:
+    """Execute each notebook (in its own directory), write executed copies and HTML reports under ``out``.
+
+    ``mode`` (fast/classroom/full) wins over ``fast``; ``env`` replaces the kernel environment entirely."""
     import nbformat
 
+    label = mode or ("fast" if fast else "full")
     results = []
     for path in notebooks:
         path = Path(path)
         nb = nbformat.read(path, as_version=4)
         if echo:
-            print(f"running {path.name} ({'fast' if fast else 'full'} mode) ...", flush=True)
-        nb, seconds, peak, error = execute_notebook(nb, cwd=path.parent, fast=fast, timeout=timeout)
+            print(f"running {path.name} ({label} mode) ...", flush=True)
+        nb, seconds, peak, error = execute_notebook(nb, cwd=path.parent, fast=fast, timeout=timeout, mode=mode,
+                                                    env=env)
         res = RunResult(path.name, not error, round(seconds, 2), round(peak, 1), error, n_cells=len(nb.cells))
         executed = out / "executed" / path.name
         executed.parent.mkdir(parents=True, exist_ok=True)
@@ -240,7 +257,9 @@ def format_summary(results: Sequence[RunResult]) -> str:
 def main(argv: "Sequence[str] | None" = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m npsnn_edu.notebook_runner", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: notebooks/0*.ipynb)")
-    parser.add_argument("--full", action="store_true", help="teaching-size run (default: fast mode)")
+    parser.add_argument("--full", action="store_true", help="research-size run (same as --mode full)")
+    parser.add_argument("--mode", choices=("fast", "classroom", "full"), default=None,
+                        help="run mode of the kernels (default fast)")
     parser.add_argument("--out", type=Path, default=Path("build"), help="output folder (default: build/)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)")
     parser.add_argument("--no-html", action="store_true", help="execute only, no HTML export")
@@ -253,12 +272,13 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     if missing:
         print(f"notebook(s) not found: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
-    results = run_notebooks(notebooks, args.out, fast=not args.full, timeout=args.timeout, html=not args.no_html)
+    mode = args.mode or ("full" if args.full else "fast")
+    results = run_notebooks(notebooks, args.out, mode=mode, timeout=args.timeout, html=not args.no_html)
     print()
     print(format_summary(results))
     summary = args.out / "html" / "summary.json"
     summary.parent.mkdir(parents=True, exist_ok=True)
-    summary.write_text(json.dumps({"mode": "full" if args.full else "fast",
+    summary.write_text(json.dumps({"mode": mode,
                                    "results": [asdict(r) for r in results]}, indent=1))
     if not args.no_html:
         print(f"\nHTML reports in {args.out / 'html'}/")

@@ -1,4 +1,9 @@
-"""Feedback objects shared by the chapter self-checks."""
+"""Feedback objects shared by the chapter self-checks.
+
+A self-check returns a :class:`CheckResult` (truthy iff passed) and never raises (:func:`checker`): the friendly
+feedback a student reads. Grading is separate: the nbgrader course (``python -m npsnn_edu.assignments
+--nbgrader-course DIR``) adds after each self-check a hidden graded cell ``assert check_x(fn), ...``.
+"""
 from __future__ import annotations
 
 import traceback
@@ -29,10 +34,6 @@ class CheckResult:
         return f"**{icon} {self.exercise}**\n\n{body}"
 
 
-class StudentCodeError(Exception):
-    """Wraps an exception raised inside student code (carries a friendly message)."""
-
-
 def call_student_function(exercise: str, fn: Any, *args: Any, **kwargs: Any) -> tuple[bool, Any, str]:
     """Call ``fn(*args, **kwargs)`` defensively.
 
@@ -40,7 +41,8 @@ def call_student_function(exercise: str, fn: Any, *args: Any, **kwargs: Any) -> 
     still raises ``NotImplementedError`` (the untouched stub), or raises anything else.
     """
     if not callable(fn):
-        return False, None, f"{exercise}: expected a function, got {type(fn).__name__}. Did you run the cell that defines it?"
+        return False, None, (f"{exercise}: expected a function, got {type(fn).__name__}. Did you run the cell that "
+                             "defines it?")
     try:
         return True, fn(*args, **kwargs), ""
     except NotImplementedError:
