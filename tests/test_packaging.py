@@ -1,5 +1,7 @@
 """Offline packaging checks: the conda/Binder environments list the same packages as pyproject.toml, admit the
-verified versions of constraints.txt, and keep torch CPU-only at 2.13.0; Binder's postBuild installs the kit.
+verified versions of constraints.txt, and keep torch CPU-only at 2.13.0; Binder's postBuild installs the kit and
+builds the student copies (run here, in a copy of the repository: they exist, hold no solution, and run top to
+bottom in fast mode without a traceback).
 
 With ``jupyter-repo2docker`` available (in the venv, or named by NPSNN_EDU_REPO2DOCKER) the Binder spec is also
 turned into a Dockerfile with ``--no-build`` (offline, well under a second); it is not a dependency of the kit.
@@ -30,6 +32,8 @@ ENV_FILES = {"environment.yml": REPO / "environment.yml", "binder/environment.ym
 #: conda-forge names of packages whose PyPI name differs
 CONDA_TO_PYPI = {"pytorch": "torch", "pytorch-cpu": "torch", "tblite-python": "tblite", "py-yaml": "pyyaml"}
 NOT_PACKAGES = {"python", "pip"}
+#: packages only the Binder/JupyterHub image needs (not the kit): nbgitpuller serves the course links
+IMAGE_ONLY = {"binder/environment.yml": {"nbgitpuller"}, "environment.yml": set()}
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
@@ -98,7 +102,7 @@ def test_environment_parses_and_uses_conda_forge_only(label):
 @pytest.mark.parametrize("label", list(ENV_FILES))
 def test_environment_lists_exactly_the_pyproject_dependencies(label):
     env = parse_env(ENV_FILES[label])
-    listed = (set(env["conda"]) | set(env["pip"])) - NOT_PACKAGES
+    listed = (set(env["conda"]) | set(env["pip"])) - NOT_PACKAGES - IMAGE_ONLY[label]
     required = set(core_requirements())
     assert listed == required, (f"{label} differs from pyproject.toml: missing {sorted(required - listed)}, "
                                 f"extra {sorted(listed - required)}")
@@ -133,12 +137,16 @@ def test_top_level_environment_installs_the_kit_from_the_repo():
 
 
 def test_binder_postbuild_installs_the_kit_without_touching_dependencies():
-    # repo2docker builds binder/environment.yml before the repository is copied: the kit comes from postBuild.
+    # repo2docker builds binder/environment.yml before the repository is copied: the kit comes from postBuild,
+    # as a regular (not editable) install: a hub's home volume hides the image's repository folder.
     assert parse_env(ENV_FILES["binder/environment.yml"])["editable"] == []
     post = REPO / "binder" / "postBuild"
     text = post.read_text()
     assert text.startswith("#!") and re.search(r"^set -e", text, re.M)
-    assert re.search(r"pip install --no-deps(?: \S+)* -e \.", text)
+    assert re.search(r"^python -m pip install --no-deps \.$", text, re.M)
+    assert " -e " not in text
+    assert re.search(r"^python -m npsnn_edu\.assignments --out student$", text, re.M)
+    assert re.search(r"^echo classroom > npsnn_edu_mode\.txt$", text, re.M)
     assert post.stat().st_mode & stat.S_IXUSR, "binder/postBuild must be executable"
 
 
@@ -167,7 +175,8 @@ def test_repo2docker_generates_a_dockerfile(tmp_path):
     assert exe, "jupyter-repo2docker is missing: it is in the [test] extra that `make test` installs"
     src = tmp_path / "repo"
     src.mkdir()
-    for name in ("binder", "pyproject.toml", "constraints.txt", "README.md", "npsnn_edu", "environment.yml"):
+    for name in ("binder", "pyproject.toml", "constraints.txt", "README.md", "npsnn_edu", "environment.yml",
+                 "notebooks"):
         p = REPO / name
         (shutil.copytree if p.is_dir() else shutil.copy2)(p, src / name)
     out = subprocess.run([exe, "--no-build", "--no-run", "--debug", str(src)], capture_output=True,
@@ -176,3 +185,61 @@ def test_repo2docker_generates_a_dockerfile(tmp_path):
     assert out.returncode == 0, text[-3000:]
     assert 'env update -p ${NB_PYTHON_PREFIX} --file "binder/environment.yml"' in text
     assert text.index("COPY --chown=0:0 src/ ${REPO_DIR}/") < text.index("./binder/postBuild")
+    # the postBuild that Dockerfile runs (after the repository is copied in) builds the student copies
+    assert re.search(r"RUN .*\./binder/postBuild", text)
+    assert "npsnn_edu.assignments --out student" in (src / "binder" / "postBuild").read_text()
+
+
+def _postbuild_steps(tmp_path: Path) -> Path:
+    """Run binder/postBuild's steps in a copy of the repository with this venv (its pip install line skipped:
+    the kit is importable from the copy through PYTHONPATH); return the copy."""
+    src = tmp_path / "repo"
+    src.mkdir()
+    for name in ("binder", "pyproject.toml", "README.md", "npsnn_edu", "notebooks"):
+        p = REPO / name
+        (shutil.copytree if p.is_dir() else shutil.copy2)(p, src / name, **(
+            {"ignore": shutil.ignore_patterns("__pycache__")} if p.is_dir() else {}))
+    lines = (REPO / "binder" / "postBuild").read_text().splitlines()
+    steps = [ln for ln in lines if not re.match(r"^\s*python -m pip install", ln)]
+    assert len(steps) == len(lines) - 1, "postBuild should install the kit with exactly one pip line"
+    script = tmp_path / "postBuild-steps"
+    script.write_text("\n".join(steps) + "\n")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1"}
+    env.pop("NPSNN_EDU_MODE", None)
+    out = subprocess.run(["bash", str(script)], cwd=src, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    return src
+
+
+#: student notebooks run top to bottom by the postBuild test (fast mode); the others are checked for content only
+#: (all four would take several minutes on 2 shared cores). NPSNN_EDU_POSTBUILD_RUN=all runs every one.
+POSTBUILD_RUN = ["01_newtonian_md.ipynb"]
+
+
+def test_binder_postbuild_builds_clean_student_copies_that_run(tmp_path):
+    import nbformat
+
+    from npsnn_edu.assignments import student_problems
+    from npsnn_edu.config import MODE_FILE, _mode_file
+    from npsnn_edu.notebook_runner import execute_notebook
+
+    src = _postbuild_steps(tmp_path)
+    chapters = sorted((src / "notebooks").glob("0*.ipynb"))
+    students = sorted((src / "student").glob("0*.ipynb"))
+    assert [p.name for p in students] == [p.name for p in chapters] and len(students) == 4
+    for inst, stud in zip(chapters, students):
+        assert student_problems(nbformat.read(stud, as_version=4), nbformat.read(inst, as_version=4)) == []
+    assert _mode_file(src / "student") == src / MODE_FILE
+    assert (src / MODE_FILE).read_text().strip() == "classroom"
+    run = students if os.environ.get("NPSNN_EDU_POSTBUILD_RUN") == "all" else \
+        [p for p in students if p.name in POSTBUILD_RUN]
+    assert run
+    for path in run:
+        nb = nbformat.read(path, as_version=4)
+        nb, seconds, _, error = execute_notebook(nb, cwd=path.parent, mode="fast", timeout=600,
+                                                 store_widget_state=False)
+        assert error == "", f"{path.name}: student copy stops with an error: {error}"
+        texts = [str(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert not any("Traceback" in t for t in texts), path.name
+        assert any("NOT YET" in t for t in texts), f"{path.name}: the self-checks should say NOT YET"
