@@ -15,8 +15,12 @@ The mode is read, first match wins, from
 2. the environment variable ``NPSNN_EDU_MODE`` (``fast``/``classroom``/``full``), or the older
    ``NPSNN_EDU_FAST=1`` (= ``fast``);
 3. a file ``npsnn_edu_mode.txt`` (one word) in the current directory or one of its parents (e.g. the course or
-   Binder folder: ``echo classroom > npsnn_edu_mode.txt``), which works where no environment can be set;
+   Binder folder: ``echo classroom > npsnn_edu_mode.txt``), which works where no environment can be set
+   (Binder's postBuild writes one saying ``classroom``; an nbgrader course folder holds one for autograde);
 4. the default, ``full``.
+
+The measured run time per notebook and mode that :func:`describe_mode` shows comes from
+``benchmarks/notebook_suite.py --all-modes --save`` (one core).
 
 Notebooks size their runs with :func:`pick`: ``n_steps = pick(full=20_000, classroom=4_000, fast=500)``.
 """

@@ -60,3 +60,61 @@ def test_rss_sampler_measures_this_process():
     peak = sampler.stop()
     assert peak > 64
     del block
+
+
+def test_kernel_env_sets_each_mode_and_one_thread():
+    for mode in ("fast", "classroom", "full"):
+        env = kernel_env(mode=mode, threads=1)
+        assert env["NPSNN_EDU_MODE"] == mode
+        assert (env.get("NPSNN_EDU_FAST") == "1") == (mode == "fast")
+        assert all(env[v] == "1" for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"))
+    assert kernel_env(fast=False)["NPSNN_EDU_MODE"] == "full"
+    import pytest
+
+    from npsnn_edu.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="unknown mode"):
+        kernel_env(mode="turbo")
+
+
+def test_runner_mode_reaches_the_kernel(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from npsnn_edu.config import mode\nprint(mode())")]
+    path = tmp_path / "which_mode.ipynb"
+    nbformat.write(nb, path)
+    assert main([str(path), "--out", str(tmp_path / "out"), "--no-html", "--mode", "classroom"]) == 0
+    executed = nbformat.read(tmp_path / "out" / "executed" / path.name, as_version=4)
+    assert executed.cells[0].outputs[0]["text"].strip() == "classroom"
+    assert json.loads((tmp_path / "out" / "html" / "summary.json").read_text())["mode"] == "classroom"
+
+
+def test_benchmark_suite_measures_one_core_and_saves_the_timings_describe_mode_reads(tmp_path, monkeypatch):
+    """benchmarks/notebook_suite.py: fast mode on the small course notebook, --save into a temporary timings file
+    in describe_mode's schema (the real file is written by the lead's measurement)."""
+    import subprocess
+    import sys
+
+    from npsnn_edu import config
+
+    mini = DATA / "course_roundtrip.ipynb"
+    timings = tmp_path / "timings.json"
+    timings.write_text(json.dumps({"notebooks": {"other": {"full": {"seconds": 99.0, "peak_rss_mb": 1.0}}}}))
+    out = subprocess.run([sys.executable, str(DATA.parents[1] / "benchmarks" / "notebook_suite.py"), str(mini),
+                          "--mode", "fast", "--save", "--timings-file", str(timings), "--out", str(tmp_path / "b")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    assert "pinned to CPU" in out.stdout and "== fast mode ==" in out.stdout
+    last = json.loads(out.stdout.strip().splitlines()[-1])
+    row = last["modes"]["fast"]["course_roundtrip"]
+    assert last["benchmark"] == "notebook_suite" and row["ok"] and row["seconds"] > 0
+    assert 30 < row["peak_rss_mb"] < 1500 and last["fast_seconds"] == round(row["seconds"], 1)
+    data = json.loads(timings.read_text())
+    assert data["notebooks"]["course_roundtrip"]["fast"] == {"seconds": row["seconds"],
+                                                             "peak_rss_mb": row["peak_rss_mb"]}
+    assert data["notebooks"]["other"]["full"]["seconds"] == 99.0  # other entries are kept
+    prov = data["measured"]["fast"]
+    assert prov["cores"] == 1 and "notebook_suite.py" in prov["command"] and prov["torch"].startswith("2.13")
+    monkeypatch.setattr(config, "TIMINGS_FILE", timings)
+    monkeypatch.setenv("NPSNN_EDU_MODE", "fast")
+    line = config.describe_mode("course_roundtrip")
+    assert "Run mode: fast" in line and f"fast {row['seconds'] / 60:.1f} min" in line
