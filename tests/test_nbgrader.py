@@ -25,6 +25,7 @@ from npsnn_edu.assignments import (
     student_problems,
     write_nbgrader_course,
 )
+from npsnn_edu.config import _mode_file
 
 REPO = Path(__file__).resolve().parents[1]
 MINI = REPO / "tests" / "data" / "course_roundtrip.ipynb"
@@ -96,6 +97,9 @@ def test_b_untouched_student_copy_gets_zero_without_crashing(graded):
     root, scores, _ = graded
     assert scores["untouched"] == (0.0, 3.0)
     nb = nbformat.read(root / "autograded" / "untouched" / ASSIGNMENT / MINI.name, as_version=4)
+    assert "Run mode: fast (from $NPSNN_EDU_MODE)" in str(nb.cells[1].outputs)
+    # without the variable, the autograding kernel (cwd: autograded/<student>/<assignment>/) finds the course's file
+    assert _mode_file(root / "autograded" / "untouched" / ASSIGNMENT) == root / "npsnn_edu_mode.txt"
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
