@@ -533,7 +533,7 @@ def run_checks(nb: Any, cwd: "str | Path", *, timeout: int = 600) -> list[CheckO
     from .notebook_runner import execute_notebook
 
     keep = exercise_slice(nb)
-    check_cells = {}
+    check_cells: dict[int, int] = {}
     for c in find_checks(nb):
         check_cells[c.cell_index] = check_cells.get(c.cell_index, 0) + 1
     sub = nbformat.v4.new_notebook(metadata=copy.deepcopy(nb.metadata))
