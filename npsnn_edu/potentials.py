@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import abc
 import sys
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .errors import InvalidParameterError, InvalidStateError, ShapeMismatchError, unknown_name
+from .errors import InvalidParameterError, InvalidStateError, ShapeMismatchError
+from .registry import Registry, adapter
+from .validation import finite, positive
 
 Array = Any  # numpy.ndarray or torch.Tensor
 
@@ -31,25 +33,18 @@ def _is_torch(x: Any) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
-def _positive(name: str, value: float) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise InvalidParameterError(f"{name} must be a positive finite number, got {value!r}")
-    return value
-
-
-def _finite(name: str, value: float) -> float:
-    value = float(value)
-    if not np.isfinite(value):
-        raise InvalidParameterError(f"{name} must be a finite number, got {value!r}")
-    return value
-
-
 class Potential(abc.ABC):
     """Base class: an energy model E(positions) with analytic forces F = -dE/dx.
 
     Subclasses implement :meth:`_energy_and_forces` for validated input. Public methods validate at the
     edge: positions must be shaped ``(..., N, D)`` and finite.
+
+    Two entry points:
+
+    * :meth:`energy_and_forces` (and :meth:`energy`, :meth:`forces`): validated; bad shapes, NaN/inf and
+      coincident particles raise typed errors that say what to change;
+    * :meth:`evaluate`: the unvalidated fast path for inner loops (``simulate`` calls it at every step after
+      validating the start once). Give it a float array shaped ``(..., N, D)``; it does no checks.
     """
 
     name: str = "potential"
@@ -60,7 +55,18 @@ class Potential(abc.ABC):
     def energy_and_forces(self, positions: Array) -> tuple[Array, Array]:
         """Energy ``(...)`` and forces ``(..., N, D)`` for positions ``(..., N, D)``."""
         x = self._validate(positions)
-        return self._energy_and_forces(x)
+        if _is_torch(x):
+            return self._energy_and_forces(x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # non-finite: typed error below
+            energy, forces = self._energy_and_forces(x)
+        if not (np.all(np.isfinite(energy)) and np.all(np.isfinite(forces))):
+            self._non_finite_result(x)
+        return energy, forces
+
+    def evaluate(self, positions: Array) -> tuple[Array, Array]:
+        """Energy and forces WITHOUT validation: the fast path for inner loops (positions: a float array
+        ``(..., N, D)`` already checked by the caller, e.g. once by :meth:`energy_and_forces`)."""
+        return self._energy_and_forces(positions)
 
     def energy(self, positions: Array) -> Array:
         """Potential energy, shape ``(...)`` for positions ``(..., N, D)``."""
@@ -71,15 +77,13 @@ class Potential(abc.ABC):
         return self.energy_and_forces(positions)[1]
 
     def as_ase_calculator(self, lj_units: Any = None) -> Any:
-        """This potential as an ASE Calculator (see :class:`npsnn_edu.ase_interop.PotentialCalculator`).
+        """This potential as an ASE Calculator (the ``PotentialCalculator`` of the ASE adapter module).
 
         ``lj_units``: an :class:`~npsnn_edu.units.LJUnits` if the potential's parameters are in reduced
         units (ASE positions are divided by sigma, energies multiplied by epsilon); None if they are already
         in eV and Angstrom.
         """
-        from .ase_interop import PotentialCalculator
-
-        return PotentialCalculator(self, lj_units=lj_units)
+        return adapter("potential_calculator")(self, lj_units=lj_units)
 
     def params(self) -> dict[str, Any]:
         """Constructor parameters (for repr, checkpoints and widgets)."""
@@ -115,6 +119,12 @@ class Potential(abc.ABC):
             )
         return x
 
+    def _non_finite_result(self, x: np.ndarray) -> None:
+        """Raise the typed error for a non-finite energy or force (validated path only)."""
+        raise InvalidStateError(
+            f"{type(self).__name__} gave a non-finite energy or force for these positions; "
+            "move the particles apart or check the potential's parameters")
+
     @abc.abstractmethod
     def _energy_and_forces(self, x: Array) -> tuple[Array, Array]:
         ...
@@ -133,8 +143,8 @@ class Harmonic(Potential):
     name = "harmonic"
 
     def __init__(self, k: float = 1.0, center: float = 0.0):
-        self.k = _positive("k (spring constant)", k)
-        self.center = _finite("center", center)
+        self.k = positive("k (spring constant)", k)
+        self.center = finite("center", center)
 
     def params(self) -> dict[str, Any]:
         return {"k": self.k, "center": self.center}
@@ -154,8 +164,8 @@ class DoubleWell(Potential):
     name = "double-well"
 
     def __init__(self, barrier: float = 1.0, x_min: float = 1.0):
-        self.barrier = _positive("barrier", barrier)
-        self.x_min = _positive("x_min", x_min)
+        self.barrier = positive("barrier", barrier)
+        self.x_min = positive("x_min", x_min)
 
     def params(self) -> dict[str, Any]:
         return {"barrier": self.barrier, "x_min": self.x_min}
@@ -191,14 +201,17 @@ class PairPotential(Potential):
     neighbour_list_min_particles = 64
 
     def __init__(self, cutoff: float | None = None, shift: bool = False, box: Any = None, skin: float = 0.3):
-        self.cutoff = None if cutoff is None else _positive("cutoff", cutoff)
+        self.cutoff = None if cutoff is None else positive("cutoff", cutoff)
         if shift and self.cutoff is None:
             raise InvalidParameterError("shift=True needs a cutoff: give cutoff=... or set shift=False")
         self.shift = bool(shift)
         if box is None:
             self.box = None
         else:
-            box_arr = np.atleast_1d(np.asarray(box, dtype=float))
+            try:
+                box_arr = np.atleast_1d(np.asarray(box, dtype=float))
+            except (TypeError, ValueError) as exc:
+                raise InvalidParameterError(f"box must be D positive box lengths (orthorhombic), got {box!r}") from exc
             if box_arr.ndim != 1 or not np.all(np.isfinite(box_arr)) or np.any(box_arr <= 0):
                 raise InvalidParameterError(f"box must be D positive box lengths (orthorhombic), got {box!r}")
             if self.cutoff is None:
@@ -209,7 +222,7 @@ class PairPotential(Potential):
                     "the minimum-image convention would miss pairs; use a larger box or a smaller cutoff"
                 )
             self.box = box_arr
-        self.skin = _positive("skin", skin)
+        self.skin = positive("skin", skin)
         self._pair_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._nlist: tuple[np.ndarray, np.ndarray] | None = None
         self._nlist_reference: np.ndarray | None = None
@@ -220,6 +233,21 @@ class PairPotential(Potential):
 
     def params(self) -> dict[str, Any]:
         return {"cutoff": self.cutoff, "shift": self.shift, "box": None if self.box is None else self.box.tolist()}
+
+    def _non_finite_result(self, x: np.ndarray) -> None:
+        """Name the first pair of particles on top of each other (r = 0), where u(r) is infinite."""
+        for b, frame in enumerate(x.reshape(-1, *x.shape[-2:])):
+            i, j = self._all_pairs(frame.shape[0])
+            d = frame[i] - frame[j]
+            if self.box is not None:
+                d -= self.box * np.round(d / self.box)
+            same = np.flatnonzero(np.einsum("md,md->m", d, d) == 0.0)
+            if same.size:
+                where = f" in configuration {b}" if x.ndim > 2 else ""
+                raise InvalidStateError(
+                    f"particles {int(i[same[0]])} and {int(j[same[0]])} are on top of each other (r = 0){where}: "
+                    f"{type(self).__name__} is infinite there; move the particles apart")
+        super()._non_finite_result(x)
 
     @abc.abstractmethod
     def pair_terms(self, r2: Array) -> tuple[Array, Array]:
@@ -378,8 +406,8 @@ class LennardJones(PairPotential):
 
     def __init__(self, sigma: float = 1.0, epsilon: float = 1.0, cutoff: float | None = 2.5, shift: bool = True,
                  box: Any = None, skin: float = 0.3):
-        self.sigma = _positive("sigma", sigma)
-        self.epsilon = _positive("epsilon", epsilon)
+        self.sigma = positive("sigma", sigma)
+        self.epsilon = positive("epsilon", epsilon)
         super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin)
 
     def params(self) -> dict[str, Any]:
@@ -414,9 +442,9 @@ class Morse(PairPotential):
 
     def __init__(self, D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0, cutoff: float | None = None,
                  shift: bool = False, box: Any = None, skin: float = 0.3):
-        self.D_e = _positive("D_e (well depth)", D_e)
-        self.a = _positive("a (inverse width)", a)
-        self.r_e = _positive("r_e (equilibrium distance)", r_e)
+        self.D_e = positive("D_e (well depth)", D_e)
+        self.a = positive("a (inverse width)", a)
+        self.r_e = positive("r_e (equilibrium distance)", r_e)
         super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin)
 
     def params(self) -> dict[str, Any]:
@@ -435,19 +463,17 @@ class Morse(PairPotential):
         return 2.0 * self.a**2 * self.D_e
 
 
-_REGISTRY: dict[str, Callable[..., Potential]] = {
-    "harmonic": Harmonic,
-    "double-well": DoubleWell,
-    "lennard-jones": LennardJones,
-    "morse": Morse,
-}
-_ALIASES = {"lj": "lennard-jones", "lennard_jones": "lennard-jones", "lennardjones": "lennard-jones",
-            "double_well": "double-well", "doublewell": "double-well"}
+#: Name table of the potentials (canonical name -> class), with aliases.
+POTENTIALS: Registry[type[Potential]] = Registry("potential")
+POTENTIALS.register("harmonic", Harmonic)
+POTENTIALS.register("double-well", DoubleWell, aliases=("doublewell",))
+POTENTIALS.register("lennard-jones", LennardJones, aliases=("lj", "lennardjones"))
+POTENTIALS.register("morse", Morse)
 
 
 def available_potentials() -> list[str]:
     """Names accepted by :func:`get_potential`."""
-    return sorted(_REGISTRY)
+    return sorted(POTENTIALS.get(key).name for key in POTENTIALS)
 
 
 def get_potential(name: str, **params: Any) -> Potential:
@@ -456,15 +482,11 @@ def get_potential(name: str, **params: Any) -> Potential:
     Raises :class:`~npsnn_edu.errors.UnknownNameError` for an unknown name and
     :class:`~npsnn_edu.errors.InvalidParameterError` for an unknown or invalid parameter.
     """
-    key = str(name).strip().lower()
-    key = _ALIASES.get(key, key)
-    if key not in _REGISTRY:
-        raise unknown_name("potential", name, available_potentials())
-    cls = _REGISTRY[key]
+    cls = POTENTIALS.get(name)
     try:
         return cls(**params)
     except TypeError as exc:
         import inspect
 
         valid = [p for p in inspect.signature(cls).parameters]
-        raise InvalidParameterError(f"{exc}; {key} accepts: {', '.join(valid)}") from exc
+        raise InvalidParameterError(f"{exc}; {cls.name} accepts: {', '.join(valid)}") from exc
