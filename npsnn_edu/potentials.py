@@ -226,6 +226,8 @@ class PairPotential(Potential):
         self._pair_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._nlist: tuple[np.ndarray, np.ndarray] | None = None
         self._nlist_reference: np.ndarray | None = None
+        self._nlist_shifts: np.ndarray | None = None
+        self._segment_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._energy_shift = 0.0
         if self.shift:
             u_c, _ = self.pair_terms(np.array([self.cutoff**2]))
@@ -302,12 +304,21 @@ class PairPotential(Potential):
         else:
             tree = cKDTree(x)
         pairs = tree.query_pairs(radius, output_type="ndarray").astype(np.intp)
-        i, j = pairs[:, 0], pairs[:, 1]
-        i, j = np.minimum(i, j), np.maximum(i, j)  # i < j in every pair
-        order = np.argsort(i * x.shape[0] + j)  # sorted by i (for the segmented force sum), then j
-        nlist = (i[order], j[order])
+        n = x.shape[0]
+        keys = np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1])  # i < j
+        keys.sort()  # sorted by i (for the segmented force sum), then j
+        nlist = (keys // n, keys % n)
         self._nlist = nlist
         self._nlist_reference = x.copy()
+        self._nlist_shifts = None
+        if self.box is not None:
+            # The image of each pair, fixed until the next build: while nobody moved more than skin/2, a listed
+            # pair's vector in that image is shorter than cutoff + 2 skin, and any vector of length < cutoff is
+            # the minimum image since cutoff + skin <= box/2 (the other images are >= box - cutoff away).
+            xt = np.ascontiguousarray(x.T)
+            d = np.take(xt, nlist[0], axis=1)
+            d -= np.take(xt, nlist[1], axis=1)
+            self._nlist_shifts = np.rint(d / self.box[:, None]) * self.box[:, None]
         return nlist
 
     # -- evaluation ---------------------------------------------------------------------------------
@@ -331,14 +342,19 @@ class PairPotential(Potential):
         """Energy and forces of one configuration ``(N, D)`` (the MD hot path, pure NumPy).
 
         Pair vectors are stored coordinate-major ``(D, M)`` so every gather and elementwise operation runs on
-        contiguous 1D rows; pairs outside the cutoff are dropped before the pair terms are evaluated. The force
-        on i (pairs sorted by i) is a segmented sum (``np.add.reduceat``), the reaction on j a ``np.bincount``.
+        contiguous 1D rows. Pairs outside the cutoff stay in the arrays with a zero pair term (no gather to drop
+        them), so the pair indices and their segment boundaries are fixed per pair list and cached. With a
+        Verlet list in a periodic box the minimum-image shift of every pair is fixed at the build (valid
+        because cutoff + skin <= box/2, see :meth:`_neighbour_pairs`). The force on i (pairs sorted by i) is
+        a segmented sum (``np.add.reduceat``), the reaction on j a ``np.bincount``.
         """
         n, dim = x.shape
         if n < 2:
             return 0.0, np.zeros_like(x)
+        shifts = None
         if self._uses_neighbour_list(x):
             i, j = self._neighbour_pairs(x)
+            shifts = self._nlist_shifts
         else:
             i, j = self._all_pairs(n)
         if len(i) == 0:
@@ -346,31 +362,45 @@ class PairPotential(Potential):
         xt = np.ascontiguousarray(x.T)
         rij = np.take(xt, i, axis=1)
         rij -= np.take(xt, j, axis=1)  # (D, M): x_i - x_j
-        if self.box is not None:
+        if shifts is not None:
+            rij -= shifts
+        elif self.box is not None:
             box = self.box[:, None]
             images = rij / box
             np.rint(images, out=images)
             images *= box
             rij -= images  # minimum image
         r2 = np.einsum("dm,dm->m", rij, rij)
-        if self.cutoff is not None:
-            keep = np.flatnonzero(r2 < self.cutoff**2)
-            if len(keep) < len(r2):
-                i, j, r2 = i.take(keep), j.take(keep), r2.take(keep)
-                rij = np.take(rij, keep, axis=1)
-        n_pairs = len(r2)
-        forces = np.zeros((dim, n))
-        if n_pairs == 0:
-            return 0.0, forces.T.copy()
-        u, f_over_r = self.pair_terms(r2)
-        energy = float(u.sum()) - self._energy_shift * n_pairs
+        energy, f_over_r = self._cutoff_terms(r2)
         rij *= f_over_r  # now the pair forces f_ij on i (and -f_ij on j), shape (D, M)
-        starts = np.searchsorted(i, np.arange(n))
-        has = np.flatnonzero(starts < np.append(starts[1:], n_pairs))
-        forces[:, has] = np.add.reduceat(rij, starts[has], axis=1)
+        starts, has = self._segments(i, n)
+        forces = np.zeros((dim, n))
+        forces[:, has] = np.add.reduceat(rij, starts, axis=1)
         for d in range(dim):
             forces[d] -= np.bincount(j, weights=rij[d], minlength=n)
         return energy, forces.T.copy()
+
+    def _segments(self, i: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Start of each particle's run in the i-sorted pair list, and the particles that have one (cached)."""
+        cached = self._segment_cache
+        if cached is not None and cached[0] is i:
+            return cached[1], cached[2]
+        starts = np.searchsorted(i, np.arange(n))
+        has = np.flatnonzero(starts < np.append(starts[1:], len(i)))
+        self._segment_cache = (i, starts[has], has)
+        return starts[has], has
+
+    def _cutoff_terms(self, r2: np.ndarray) -> tuple[float, np.ndarray]:
+        """Total (shifted) pair energy and f(r)/r for squared distances ``r2``, zero outside the cutoff."""
+        if self.cutoff is None:
+            u, f_over_r = self.pair_terms(r2)
+            return float(u.sum()), f_over_r
+        inside = r2 < self.cutoff**2
+        n_inside = int(np.count_nonzero(inside))
+        safe = np.where(inside, r2, self.cutoff**2)  # no overflow far outside
+        u, f_over_r = self.pair_terms(safe)
+        f_over_r *= inside
+        return float(np.dot(u, inside)) - self._energy_shift * n_inside, f_over_r
 
     def _torch_energy_and_forces(self, x: Any) -> tuple[Any, Any]:
         import torch
@@ -412,6 +442,25 @@ class LennardJones(PairPotential):
 
     def params(self) -> dict[str, Any]:
         return {"sigma": self.sigma, "epsilon": self.epsilon, **super().params()}
+
+    def _cutoff_terms(self, r2: np.ndarray) -> tuple[float, np.ndarray]:
+        """The same numbers as the generic version with fewer array passes (the chapter-1 hot path):
+        s6 = (sigma^2/r^2)^3 is zeroed outside the cutoff, which zeroes both the energy and f/r there."""
+        inv = np.divide(self.sigma**2, r2)
+        s6 = inv * inv
+        s6 *= inv
+        n_inside = len(r2)
+        if self.cutoff is not None:
+            outside = r2 >= self.cutoff**2
+            n_inside -= int(np.count_nonzero(outside))
+            s6[outside] = 0.0
+        energy = 4.0 * self.epsilon * (float(np.dot(s6, s6)) - float(s6.sum())) - self._energy_shift * n_inside
+        f_over_r = 2.0 * s6
+        f_over_r -= 1.0
+        f_over_r *= s6
+        f_over_r *= inv
+        f_over_r *= 24.0 * self.epsilon / self.sigma**2  # 24 eps (2 s12 - s6) / r^2
+        return energy, f_over_r
 
     def pair_terms(self, r2: Array) -> tuple[Array, Array]:
         s6 = (self.sigma**2 / r2) ** 3
