@@ -10,8 +10,17 @@ Plots, 3D playback and widgets sit on top in :mod:`~npsnn_edu.viz`.
 """
 from . import ase_interop  # noqa: F401  (registers the ASE converters used by Trajectory.write/read etc.)
 from .config import fast_mode, mode, pick, set_mode
-from .errors import (DataFormatError, DeviceUnavailableError, InvalidParameterError, InvalidStateError,
-                     NotFittedError, NpsnnError, ShapeMismatchError, SimulationDivergedError, UnknownNameError)
+from .errors import (
+                     DataFormatError,
+                     DeviceUnavailableError,
+                     InvalidParameterError,
+                     InvalidStateError,
+                     NotFittedError,
+                     NpsnnError,
+                     ShapeMismatchError,
+                     SimulationDivergedError,
+                     UnknownNameError,
+)
 from .integrators import available_integrators, get_integrator, integrator_class, simulate
 from .potentials import DoubleWell, Harmonic, LennardJones, Morse, available_potentials, get_potential
 from .systems import System, fcc_lattice, get_system, maxwell_boltzmann_velocities

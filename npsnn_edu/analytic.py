@@ -11,7 +11,8 @@ from .validation import positive
 __all__ = ["harmonic_solution", "morse_period", "morse_solution"]
 
 
-def harmonic_solution(t: np.ndarray, x0: float = 1.0, v0: float = 0.0, omega: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def harmonic_solution(t: np.ndarray, x0: float = 1.0, v0: float = 0.0,
+                      omega: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Exact x(t), v(t) of x'' = -omega^2 x with x(0) = x0, x'(0) = v0."""
     omega = positive("omega", omega, hint="angular frequency in 1/time")
     t = np.asarray(t, dtype=float)

@@ -177,7 +177,8 @@ class LangevinBAOAB(Integrator):
     def __init__(self, dt: float, temperature: float, friction: float = 1.0,
                  seed: "int | np.random.Generator | None" = 0, kB: float = 1.0):
         super().__init__(dt)
-        temperature = at_least("temperature", temperature, 0.0, hint="same units as kB*T: reduced, or K with kB in eV/K")
+        temperature = at_least("temperature", temperature, 0.0,
+                               hint="same units as kB*T: reduced, or K with kB in eV/K")
         friction = at_least("friction", friction, 0.0, hint="gamma in 1/time")
         self.temperature, self.friction, self.kB = temperature, friction, positive("kB", kB)
         self.rng = make_rng(seed)

@@ -101,7 +101,8 @@ class Potential(abc.ABC):
             try:
                 x = np.asarray(positions, dtype=float)
             except (TypeError, ValueError) as exc:
-                raise InvalidStateError(f"positions must be a numeric array shaped (N, D); got {type(positions).__name__}") from exc
+                raise InvalidStateError(
+                    f"positions must be a numeric array shaped (N, D); got {type(positions).__name__}") from exc
             if not np.all(np.isfinite(x)):
                 bad = np.argwhere(~np.isfinite(x))[0]
                 raise InvalidStateError(
@@ -115,7 +116,8 @@ class Potential(abc.ABC):
             )
         if self.n_particles is not None and x.shape[-2] != self.n_particles:
             raise ShapeMismatchError(
-                f"{type(self).__name__} needs {self.n_particles} particles, got {x.shape[-2]} (positions shape {tuple(x.shape)})"
+                f"{type(self).__name__} needs {self.n_particles} particles, got {x.shape[-2]} "
+                f"(positions shape {tuple(x.shape)})"
             )
         return x
 
@@ -201,7 +203,7 @@ class PairPotential(Potential):
     neighbour_list_min_particles = 64
 
     def __init__(self, cutoff: float | None = None, shift: bool = False, box: Any = None, skin: float = 0.3):
-        self.cutoff = None if cutoff is None else positive("cutoff", cutoff)
+        self.cutoff: float | None = None if cutoff is None else float(positive("cutoff", cutoff))
         if shift and self.cutoff is None:
             raise InvalidParameterError("shift=True needs a cutoff: give cutoff=... or set shift=False")
         self.shift = bool(shift)
@@ -229,7 +231,7 @@ class PairPotential(Potential):
         self._nlist_shifts: np.ndarray | None = None
         self._segment_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._energy_shift = 0.0
-        if self.shift:
+        if self.shift and self.cutoff is not None:
             u_c, _ = self.pair_terms(np.array([self.cutoff**2]))
             self._energy_shift = float(u_c[0])
 
@@ -290,7 +292,7 @@ class PairPotential(Potential):
                 return self._nlist  # type: ignore[return-value]
         from scipy.spatial import cKDTree
 
-        radius = self.cutoff + self.skin  # type: ignore[operator]
+        radius = self.cutoff + self.skin
         if self.box is not None:
             box = self.box
             if x.shape[-1] != box.shape[0]:

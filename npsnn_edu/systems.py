@@ -46,8 +46,9 @@ class System:
     def initial_frame(self) -> Trajectory:
         """The initial state as a one-frame Trajectory (same labels as a run of this system)."""
         ke = 0.5 * float(np.sum(self.masses[:, None] * self.velocities**2))
-        return Trajectory(times=[0.0], positions=self.positions[None], velocities=self.velocities[None],
-                          potential_energy=[float(self.potential.energy(self.positions))], kinetic_energy=[ke],
+        return Trajectory(times=np.zeros(1), positions=self.positions[None], velocities=self.velocities[None],
+                          potential_energy=np.array([float(self.potential.energy(self.positions))]),
+                          kinetic_energy=np.array([ke]),
                           masses=self.masses, dt=1.0, box=self.box, lj_units=self.lj_units, symbols=self.symbols)
 
     def as_atoms(self) -> Any:

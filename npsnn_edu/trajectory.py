@@ -53,9 +53,11 @@ class Trajectory:
             raise ShapeMismatchError(f"velocities {self.velocities.shape} must match positions {self.positions.shape}")
         for name in ("times", "potential_energy", "kinetic_energy"):
             if getattr(self, name).shape != (n_frames,):
-                raise ShapeMismatchError(f"{name} must have one value per frame ({n_frames}), got {getattr(self, name).shape}")
+                raise ShapeMismatchError(
+                    f"{name} must have one value per frame ({n_frames}), got {getattr(self, name).shape}")
         if self.masses.shape != (self.positions.shape[1],):
-            raise ShapeMismatchError(f"masses must be shaped (N,) = ({self.positions.shape[1]},), got {self.masses.shape}")
+            raise ShapeMismatchError(
+                f"masses must be shaped (N,) = ({self.positions.shape[1]},), got {self.masses.shape}")
         if self.units not in ("reduced", "ase"):
             raise InvalidParameterError(f"units must be 'reduced' or 'ase', got {self.units!r}")
         if self.box is not None:
@@ -186,13 +188,15 @@ class Trajectory:
 
     @classmethod
     def read(cls, path: "str | Path", **kwargs: Any) -> "Trajectory":
-        """Read a trajectory from ``.npz`` or any file ASE can read (see ``atoms_to_trajectory`` of the ASE adapter module)."""
+        """Read a trajectory from ``.npz`` or any file ASE can read (options: ``atoms_to_trajectory`` of the ASE
+        adapter module)."""
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no trajectory file at {path}")
         if path.suffix == ".npz":
             return cls.load_npz(path)
-        return adapter("read_trajectory")(path, **kwargs)  # type: ignore[no-any-return]
+        traj: Trajectory = adapter("read_trajectory")(path, **kwargs)
+        return traj
 
 
 def _json_default(value: Any) -> Any:
@@ -201,4 +205,5 @@ def _json_default(value: Any) -> Any:
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
-    raise TypeError(f"info values must be JSON-serialisable (numbers, strings, lists, dicts); got {type(value).__name__}")
+    raise TypeError("info values must be JSON-serialisable (numbers, strings, lists, dicts); "
+                    f"got {type(value).__name__}")

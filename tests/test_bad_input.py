@@ -6,8 +6,15 @@ import warnings
 import numpy as np
 import pytest
 
-from npsnn_edu.errors import (DataFormatError, InvalidParameterError, InvalidStateError, NpsnnError,
-                              ShapeMismatchError, SimulationDivergedError, UnknownNameError)
+from npsnn_edu.errors import (
+    DataFormatError,
+    InvalidParameterError,
+    InvalidStateError,
+    NpsnnError,
+    ShapeMismatchError,
+    SimulationDivergedError,
+    UnknownNameError,
+)
 from npsnn_edu.integrators import LangevinBAOAB, get_integrator, simulate
 from npsnn_edu.potentials import DoubleWell, Harmonic, LennardJones, Morse, Potential, get_potential
 from npsnn_edu.systems import fcc_lattice, get_system, maxwell_boltzmann_velocities, morse_diatomic

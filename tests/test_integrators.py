@@ -6,8 +6,14 @@ import pytest
 
 from npsnn_edu.analytic import harmonic_solution, morse_period
 from npsnn_edu.errors import SimulationDivergedError
-from npsnn_edu.integrators import (NVE_INTEGRATORS, Integrator, LangevinBAOAB, available_integrators,
-                                   get_integrator, simulate)
+from npsnn_edu.integrators import (
+    NVE_INTEGRATORS,
+    Integrator,
+    LangevinBAOAB,
+    available_integrators,
+    get_integrator,
+    simulate,
+)
 from npsnn_edu.potentials import Harmonic
 from npsnn_edu.systems import harmonic_oscillator, lj_fcc_system, morse_diatomic
 
@@ -298,7 +304,8 @@ def test_integrator_classes_declare_what_they_are() -> None:
     from npsnn_edu.registry import Registry
 
     assert isinstance(INTEGRATORS, Registry)
-    assert integrator_class("BAOAB") is LangevinBAOAB and integrator_class(" Velocity-Verlet ").name == "velocity_verlet"
+    assert integrator_class("BAOAB") is LangevinBAOAB
+    assert integrator_class(" Velocity-Verlet ").name == "velocity_verlet"
     assert integrator_class(LangevinBAOAB(0.1, temperature=1.0)) is LangevinBAOAB
     assert LangevinBAOAB.thermostat and set(LangevinBAOAB.options) == {"temperature", "friction", "seed", "kB"}
     for name in available_integrators():

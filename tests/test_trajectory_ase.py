@@ -10,8 +10,13 @@ from ase.calculators.emt import EMT
 from ase.calculators.lj import LennardJones as AseLennardJones
 from ase.md.verlet import VelocityVerlet as AseVelocityVerlet
 
-from npsnn_edu.ase_interop import (AseCalculatorPotential, PotentialCalculator, atoms_to_trajectory, simulate_atoms,
-                                   trajectory_to_atoms)
+from npsnn_edu.ase_interop import (
+    AseCalculatorPotential,
+    PotentialCalculator,
+    atoms_to_trajectory,
+    simulate_atoms,
+    trajectory_to_atoms,
+)
 from npsnn_edu.errors import InvalidParameterError, ShapeMismatchError
 from npsnn_edu.potentials import Harmonic
 from npsnn_edu.systems import harmonic_oscillator, lj_fcc_system, maxwell_boltzmann_velocities, morse_diatomic

@@ -7,13 +7,28 @@ import numpy as np
 import pytest
 
 from npsnn_edu import config
-from npsnn_edu.errors import (DataFormatError, InvalidParameterError, InvalidStateError, NotFittedError,
-                              ShapeMismatchError, UnknownNameError)
+from npsnn_edu.errors import (
+    DataFormatError,
+    InvalidParameterError,
+    InvalidStateError,
+    NotFittedError,
+    ShapeMismatchError,
+    UnknownNameError,
+)
 from npsnn_edu.precomputed import available_results, load_result, save_result
 from npsnn_edu.registry import Registry, normalise_name
 from npsnn_edu.tables import markdown, results_table
-from npsnn_edu.validation import (at_least, check_fitted, finite, finite_array, in_range, one_of, positive,
-                                  positive_or_none, probability)
+from npsnn_edu.validation import (
+    at_least,
+    check_fitted,
+    finite,
+    finite_array,
+    in_range,
+    one_of,
+    positive,
+    positive_or_none,
+    probability,
+)
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, math.nan, math.inf, "x", None, True])
@@ -198,7 +213,8 @@ def test_core_modules_do_not_import_their_ase_adapter():
         assert "ase_interop" not in text, f"{path.name} mentions ase_interop: the adapter depends on the core"
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.ImportFrom):
-                assert node.module not in ("ase_interop", "stability", "viz", "gpr", "spiking"), (path.name, node.module)
+                upward = ("ase_interop", "stability", "viz", "gpr", "spiking")
+                assert node.module not in upward, (path.name, node.module)
 
 
 def test_ase_adapter_registers_its_converters():
