@@ -267,9 +267,13 @@ def limits_table(limits: "Sequence[StabilityLimit] | None" = None, **kwargs: Any
 
 
 def stability_table(integrators: Sequence[str] = ALL_INTEGRATORS, **kwargs: Any) -> list[StabilityLimit]:
-    """Deprecated name of :func:`stability_limits` (kept for old notebooks)."""
+    """Deprecated name of :func:`stability_limits` (kept for old notebooks).
+
+    Warns with a PendingDeprecationWarning (silent by default, so a notebook cell that still uses the old name
+    keeps its checked output; test runs and ``python -W default`` show it).
+    """
     warnings.warn("stability.stability_table is deprecated: use stability.stability_limits (same arguments)",
-                  DeprecationWarning, stacklevel=2)
+                  PendingDeprecationWarning, stacklevel=2)
     return stability_limits(integrators, **kwargs)
 
 

@@ -225,7 +225,7 @@ def test_dt_scan_input_errors():
 def test_stability_limits_new_name_table_and_deprecated_alias():
     limits = st.stability_limits(("velocity_verlet", "rk4"))
     assert [lim.integrator for lim in limits] == ["velocity_verlet", "rk4"]
-    with pytest.warns(DeprecationWarning, match="stability_limits"):
+    with pytest.warns(PendingDeprecationWarning, match="stability_limits"):
         old = st.stability_table(("velocity_verlet", "rk4"))
     assert [lim.h_numeric for lim in old] == [lim.h_numeric for lim in limits]
     table = st.limits_table(limits)
