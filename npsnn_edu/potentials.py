@@ -224,6 +224,7 @@ class PairPotential(Potential):
                     "the minimum-image convention would miss pairs; use a larger box or a smaller cutoff"
                 )
             self.box = box_arr
+            self._inverse_box = 1.0 / box_arr[:, None]  # (D, 1), for the minimum image of (D, M) pair vectors
         self.skin = positive("skin", skin)
         self._pair_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._nlist: tuple[np.ndarray, np.ndarray] | None = None
@@ -367,10 +368,9 @@ class PairPotential(Potential):
         if shifts is not None:
             rij -= shifts
         elif self.box is not None:
-            box = self.box[:, None]
-            images = rij / box
+            images = rij * self._inverse_box
             np.rint(images, out=images)
-            images *= box
+            images *= self.box[:, None]
             rij -= images  # minimum image
         r2 = np.einsum("dm,dm->m", rij, rij)
         energy, f_over_r = self._cutoff_terms(r2)
@@ -453,9 +453,9 @@ class LennardJones(PairPotential):
         s6 *= inv
         n_inside = len(r2)
         if self.cutoff is not None:
-            outside = r2 >= self.cutoff**2
-            n_inside -= int(np.count_nonzero(outside))
-            s6[outside] = 0.0
+            inside = r2 < self.cutoff**2
+            n_inside = int(np.count_nonzero(inside))
+            s6 *= inside
         energy = 4.0 * self.epsilon * (float(np.dot(s6, s6)) - float(s6.sum())) - self._energy_shift * n_inside
         f_over_r = 2.0 * s6
         f_over_r -= 1.0
