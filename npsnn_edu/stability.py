@@ -584,6 +584,13 @@ class DtScanResult:
         """h* / omega at the closest approach: the linear limit of the stiffest motion the run actually visits."""
         return self.h_linear_limit / self.omega_closest_approach
 
+    def table(self) -> pd.DataFrame:
+        """One row per dt: steps, max |dE/E| (NaN when diverged), the diverging step and time (None: stable)."""
+        rows = [{"dt": float(dt), "steps": int(n), "max |dE/E|": float(d), "diverged at step": s,
+                 "diverged at t": t} for dt, n, d, s, t in zip(self.dts, self.n_steps, self.drift,
+                                                                self.diverged_step, self.diverged_time)]
+        return results_table(rows, index="dt")
+
     def summary(self) -> str:
         lines = [f"{self.system} with {self.integrator}: omega_fastest = {self.omega_fastest:.4g} "
                  f"(period {2 * np.pi / self.omega_fastest:.4g}); linear limit dt* = {self.dt_linear_limit:.4g}"]

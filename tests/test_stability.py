@@ -238,3 +238,11 @@ def test_morse_helpers_live_in_analytic_and_systems():
     from npsnn_edu import analytic, systems
 
     assert st.morse_solution is analytic.morse_solution and st.morse_at_energy is systems.morse_at_energy
+
+
+def test_dt_scan_table_has_one_row_per_dt():
+    scan = st.dt_scan(st.morse_at_energy(0.9), [0.01, 0.5], t_total=2.0, progress=False)
+    table = scan.table()
+    assert list(table.index) == [0.01, 0.5] and table.loc[0.01, "steps"] == 200
+    assert table.loc[0.01, "diverged at step"] is None or np.isnan(table.loc[0.01, "diverged at step"])
+    assert table.loc[0.5, "diverged at step"] == scan.diverged_step[1]
