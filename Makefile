@@ -1,6 +1,7 @@
 # npsnn_edu: two commands do all set-up on a fresh machine.
 #   make lab    -> create .venv if missing, install the pinned stack, open JupyterLab on notebooks/
-#   make test   -> same install, then every test (unit tests, notebooks in fast mode via nbval, browser test)
+#   make test   -> same install, then lint (ruff + mypy on the core) and every test (unit tests, notebooks in fast
+#                  mode via nbval, browser test)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
@@ -50,7 +51,7 @@ browser-deps:
 	@bash scripts/ensure_chromium.sh
 
 test: install browser-deps
-	$(MAKE) test-unit test-notebooks test-browser
+	$(MAKE) lint test-unit test-notebooks test-browser
 
 test-unit: install
 	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -n $(JOBS) --dist loadscope -m "not browser" tests

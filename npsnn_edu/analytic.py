@@ -1,15 +1,20 @@
 """Closed-form reference solutions used to check simulations (and students)."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .errors import InvalidParameterError
+from .validation import positive
+
+__all__ = ["harmonic_solution", "morse_period", "morse_solution"]
 
 
-def harmonic_solution(t: np.ndarray, x0: float = 1.0, v0: float = 0.0, omega: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def harmonic_solution(t: np.ndarray, x0: float = 1.0, v0: float = 0.0,
+                      omega: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Exact x(t), v(t) of x'' = -omega^2 x with x(0) = x0, x'(0) = v0."""
-    if not np.isfinite(omega) or omega <= 0:
-        raise InvalidParameterError(f"omega must be positive, got {omega!r}")
+    omega = positive("omega", omega, hint="angular frequency in 1/time")
     t = np.asarray(t, dtype=float)
     x = x0 * np.cos(omega * t) + v0 / omega * np.sin(omega * t)
     v = -x0 * omega * np.sin(omega * t) + v0 * np.cos(omega * t)
@@ -25,3 +30,22 @@ def morse_period(energy: float, D_e: float, a: float, reduced_mass: float) -> fl
     if not (-D_e < energy < 0):
         raise InvalidParameterError(f"a bound Morse orbit needs -D_e < E < 0, got E = {energy} (D_e = {D_e})")
     return float(2.0 * np.pi / (a * np.sqrt(2.0 * (-energy) / reduced_mass)))
+
+
+def morse_solution(t: Any, energy: float, *, D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0,
+                   reduced_mass: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Exact bond length r(t) and dr/dt of a Morse oscillator started at rest at its inner turning point.
+
+    With eps = -E/D_e and omega_E = a sqrt(2 (-E) / mu):  exp(a (r - r_e)) = (1 - sqrt(1 - eps) cos(omega_E t)) / eps.
+    (Period 2 pi / omega_E, as :func:`morse_period`.)
+    """
+    if not (-D_e < energy < 0):
+        raise InvalidParameterError(f"a bound Morse orbit needs -D_e < E < 0, got E = {energy}")
+    t = np.asarray(t, dtype=float)
+    eps = -energy / D_e
+    s = np.sqrt(1.0 - eps)
+    w = a * np.sqrt(2.0 * (-energy) / reduced_mass)
+    g = 1.0 - s * np.cos(w * t)
+    r = r_e + np.log(g / eps) / a
+    rdot = s * w * np.sin(w * t) / (a * g)
+    return r, rdot

@@ -7,10 +7,17 @@
 * :func:`trajectory_to_atoms` / :func:`atoms_to_trajectory`: convert a :class:`Trajectory` to a list of
   ``Atoms`` (readable by ``ase.io`` and nglview) and back.
 
+* :func:`write_trajectory` / :func:`read_trajectory`: any file format ASE knows.
+
+This module depends on the core, never the other way round: it registers its converters in
+:data:`npsnn_edu.registry.ADAPTERS` (``import npsnn_edu`` imports it), and the core's thin wrappers
+(``Potential.as_ase_calculator``, ``Trajectory.write/read/to_atoms``, ``System.as_atoms``) look them up there.
+
 ASE units are eV, Angstrom, amu and ASE's time unit (``ase.units.fs`` per femtosecond).
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -20,10 +27,12 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from .errors import DataFormatError, InvalidParameterError, ShapeMismatchError
-from .integrators import simulate
+from .integrators import integrator_class, simulate
 from .potentials import Potential
+from .registry import ADAPTERS
 from .trajectory import Trajectory
 from .units import ARGON, KB_EV_PER_K, LJUnits
+from .validation import positive
 
 
 class PotentialCalculator(Calculator):
@@ -92,7 +101,7 @@ class AseCalculatorPotential(Potential):
             self.atoms.set_positions(x)
             return float(self.atoms.get_potential_energy()), self.atoms.get_forces()
         flat = x.reshape(-1, *x.shape[-2:])
-        out = [self._energy_and_forces(f) for f in flat]
+        out = [self.evaluate(f) for f in flat]
         return (np.array([e for e, _ in out]).reshape(x.shape[:-2]),
                 np.array([f for _, f in out]).reshape(x.shape))
 
@@ -106,21 +115,19 @@ def simulate_atoms(atoms: Atoms, *, dt_fs: float, n_steps: int, integrator: str 
     ``integrator="langevin"``. Initial velocities are ``atoms.get_velocities()``. The returned trajectory's
     times are in ASE time units (divide by ``ase.units.fs`` for fs).
     """
-    if dt_fs is None or not np.isfinite(dt_fs) or dt_fs <= 0:
-        raise InvalidParameterError(f"dt_fs must be a positive time step in femtoseconds, got {dt_fs!r}")
+    dt_fs = positive("dt_fs", dt_fs, hint="the time step in femtoseconds, e.g. dt_fs=1.0")
     pot = AseCalculatorPotential(atoms, calculator)
     options: dict[str, Any] = {}
-    if str(integrator).lower() in ("langevin", "baoab"):
+    if integrator_class(integrator).thermostat:
         if temperature_K is None:
-            raise InvalidParameterError("integrator='langevin' needs temperature_K")
+            raise InvalidParameterError(f"integrator={integrator!r} is a thermostat: it needs temperature_K")
         options = {"temperature": temperature_K, "friction": friction_per_fs / ase_units.fs, "seed": seed}
     cell = atoms.cell.array
     box = np.diag(cell).copy() if atoms.pbc.all() and np.allclose(cell, np.diag(np.diag(cell))) else None
-    traj = simulate(pot, atoms.get_positions(), atoms.get_velocities(), dt=dt_fs * ase_units.fs, n_steps=n_steps,
+    metadata = {"units": "ase", "symbols": atoms.get_chemical_symbols(), "box": box, **kwargs.pop("metadata", {})}
+    return simulate(pot, atoms.get_positions(), atoms.get_velocities(), dt=dt_fs * ase_units.fs, n_steps=n_steps,
                     integrator=integrator, masses=atoms.get_masses(), record_every=record_every, kB=KB_EV_PER_K,
-                    units="ase", symbols=atoms.get_chemical_symbols(), **options, **kwargs)
-    traj.box = box
-    return traj
+                    metadata=metadata, **options, **kwargs)
 
 
 def trajectory_to_atoms(traj: Trajectory, symbols: "str | Sequence[str] | None" = None,
@@ -216,3 +223,37 @@ def atoms_to_trajectory(images: "Sequence[Atoms] | Atoms", *, dt: float | None =
                       kB=1.0 if lj_units is not None else KB_EV_PER_K, box=box,
                       units="reduced" if lj_units is not None else "ase", lj_units=lj_units,
                       symbols=images[0].get_chemical_symbols())
+
+
+def write_trajectory(traj: Trajectory, path: "str | Path", **kwargs: Any) -> Path:
+    """Write ``traj`` to any file format ASE knows (by extension: ``.traj``, ``.xyz``, ``.extxyz``...)."""
+    import ase.io
+    from ase.io.formats import UnknownFileTypeError
+
+    path = Path(path)
+    try:
+        ase.io.write(str(path), trajectory_to_atoms(traj, **kwargs))
+    except UnknownFileTypeError as exc:
+        raise DataFormatError(
+            f"no file format for {path.name!r} ({exc}); use .npz (lossless), .traj, .extxyz or .xyz"
+        ) from exc
+    return path
+
+
+def read_trajectory(path: "str | Path", **kwargs: Any) -> Trajectory:
+    """Read every frame of a file ASE can read as a Trajectory (options of :func:`atoms_to_trajectory`)."""
+    import ase.io
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no trajectory file at {path}")
+    try:
+        images = ase.io.read(str(path), index=":")
+    except Exception as exc:
+        raise DataFormatError(f"ASE could not read {path} as a trajectory: {exc}") from exc
+    return atoms_to_trajectory(images, **kwargs)
+
+
+for _name, _function in (("potential_calculator", PotentialCalculator), ("trajectory_to_atoms", trajectory_to_atoms),
+                         ("write_trajectory", write_trajectory), ("read_trajectory", read_trajectory)):
+    ADAPTERS.register(_name, _function, replace=True)

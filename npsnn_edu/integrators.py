@@ -1,7 +1,7 @@
 """Time integrators for Newton's equations m x'' = F(x), and :func:`simulate`, which runs them.
 
 Integrators (all take the time step ``dt`` in the units of the system: tau in reduced LJ units, ASE time
-units when driven through :func:`npsnn_edu.ase_interop.simulate_atoms`):
+units when driven through ``simulate_atoms`` of the ASE adapter module):
 
 ==================== ===== =========== =======================================================
 name                 order symplectic  stability limit on the harmonic oscillator (h = omega dt)
@@ -14,23 +14,33 @@ name                 order symplectic  stability limit on the harmonic oscillato
 ==================== ===== =========== =======================================================
 
 Each integrator advances a :class:`State` (positions, velocities, forces, potential energy) by one step.
-:func:`simulate` loops, records a :class:`~npsnn_edu.trajectory.Trajectory`, and stops with
-:class:`~npsnn_edu.errors.SimulationDivergedError` (naming the step) when the energy becomes non-finite or
-explodes.
+:func:`simulate` is made of four small pieces, each usable on its own: :func:`initial_state` (validated
+start: positions, velocities, masses, first force call), a :class:`Recorder` (which steps become frames, and the
+preallocated frame arrays), a :class:`DivergenceGuard` (stops with
+:class:`~npsnn_edu.errors.SimulationDivergedError`, naming the step, when the energy becomes non-finite or
+explodes) and a short loop (:func:`run_loop`).
+
+Every integrator class declares what it is and what it accepts (class attributes, no instance needed):
+``name``, ``order``, ``symplectic``, ``thermostat`` (True: samples a heat bath, the energy is not conserved) and
+``options`` (the keyword options of its constructor besides ``dt``).  :func:`integrator_class` resolves a
+name or alias through the :data:`INTEGRATORS` registry, so callers ask ``integrator_class(name).thermostat``
+instead of comparing names.
 """
 from __future__ import annotations
 
 import abc
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
 from .config import rng as make_rng
-from .errors import (InvalidParameterError, InvalidStateError, ShapeMismatchError, SimulationDivergedError,
-                     unknown_name)
-from .trajectory import Trajectory
+from .errors import InvalidParameterError, InvalidStateError, ShapeMismatchError, SimulationDivergedError
+from .progress import progress_bar
+from .registry import Registry
+from .trajectory import TRAJECTORY_LABELS, Trajectory
+from .validation import at_least, finite_array, positive, positive_or_none
 
 ForceFn = Callable[[np.ndarray], "tuple[float, np.ndarray]"]
 
@@ -46,17 +56,26 @@ class State:
 
 
 class Integrator(abc.ABC):
-    """One-step map of Newton's equations. ``inv_mass`` is 1/m shaped ``(N, 1)``."""
+    """One-step map of Newton's equations. ``inv_mass`` is 1/m shaped ``(N, 1)``.
 
-    name: str = "integrator"
-    order: int = 0
-    symplectic: bool = False
+    Class attributes (read them on the class, through :func:`integrator_class`; nothing needs building):
+    ``name``, ``order`` (global order of accuracy), ``symplectic``, ``thermostat`` (couples to a heat bath:
+    the total energy is not conserved, its guard allows k_B T per degree of freedom), ``options`` (keyword
+    options accepted besides ``dt``) and ``divergence_hint`` (what to change when a run with it blows up).
+    """
+
+    name: ClassVar[str] = "integrator"
+    order: ClassVar[int] = 0
+    symplectic: ClassVar[bool] = False
+    thermostat: ClassVar[bool] = False
+    options: ClassVar[tuple[str, ...]] = ()
+    #: False when no time step at all is stable on a harmonic oscillation (explicit Euler).
+    stable_on_oscillators: ClassVar[bool] = True
+    divergence_hint: ClassVar[str] = ("Reduce dt (see chapter 2 for the stability limit) or check the starting "
+                                      "configuration")
 
     def __init__(self, dt: float):
-        dt = float(dt)
-        if not np.isfinite(dt) or dt <= 0:
-            raise InvalidParameterError(f"time step dt must be a positive finite number, got {dt!r}")
-        self.dt = dt
+        self.dt = positive("time step dt", dt, hint="e.g. dt=0.005 in reduced LJ units")
 
     @abc.abstractmethod
     def step(self, state: State, force_fn: ForceFn, inv_mass: np.ndarray) -> State:
@@ -66,6 +85,15 @@ class Integrator(abc.ABC):
         """Energy the integrator may legitimately inject (thermostat); 0 for NVE integrators."""
         return 0.0
 
+    @classmethod
+    def deterministic(cls, dt: float, *, friction: float = 0.0) -> "Integrator":
+        """This integrator with any noise switched off, so that one step is a linear map of (x, v) for a linear
+        force (chapter 2's amplification matrices). ``friction`` only exists for thermostats."""
+        if friction != 0.0:
+            raise InvalidParameterError(f"friction applies to thermostat integrators only; {cls.name!r} has none "
+                                        "(use friction=0)")
+        return cls(dt)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(dt={self.dt!r})"
 
@@ -74,6 +102,9 @@ class ExplicitEuler(Integrator):
     """x' = x + dt v, v' = v + dt F(x)/m. First order; unstable on every oscillator (energy grows)."""
 
     name, order, symplectic = "euler", 1, False
+    stable_on_oscillators = False
+    divergence_hint = ("Explicit Euler gains energy at every step on any oscillation, whatever dt: use velocity "
+                       "Verlet (a smaller dt only delays the blow-up)")
 
     def step(self, state: State, force_fn: ForceFn, inv_mass: np.ndarray) -> State:
         x = state.positions + self.dt * state.velocities
@@ -140,17 +171,16 @@ class LangevinBAOAB(Integrator):
     """
 
     name, order, symplectic = "langevin", 2, False
+    thermostat = True
+    options = ("temperature", "friction", "seed", "kB")
 
-    def __init__(self, dt: float, temperature: float, friction: float = 1.0, seed: "int | np.random.Generator | None" = 0,
-                 kB: float = 1.0):
+    def __init__(self, dt: float, temperature: float, friction: float = 1.0,
+                 seed: "int | np.random.Generator | None" = 0, kB: float = 1.0):
         super().__init__(dt)
-        temperature = float(temperature)
-        if not np.isfinite(temperature) or temperature < 0:
-            raise InvalidParameterError(f"temperature must be >= 0, got {temperature!r}")
-        friction = float(friction)
-        if not np.isfinite(friction) or friction < 0:
-            raise InvalidParameterError(f"friction must be >= 0 (1/time), got {friction!r}")
-        self.temperature, self.friction, self.kB = temperature, friction, float(kB)
+        temperature = at_least("temperature", temperature, 0.0,
+                               hint="same units as kB*T: reduced, or K with kB in eV/K")
+        friction = at_least("friction", friction, 0.0, hint="gamma in 1/time")
+        self.temperature, self.friction, self.kB = temperature, friction, positive("kB", kB)
         self.rng = make_rng(seed)
         self.c1 = float(np.exp(-friction * self.dt))
         self.c2 = float(np.sqrt(max(0.0, 1.0 - self.c1**2)))
@@ -159,6 +189,11 @@ class LangevinBAOAB(Integrator):
 
     def energy_scale(self, n_dof: int, kB: float) -> float:
         return n_dof * kB * self.temperature
+
+    @classmethod
+    def deterministic(cls, dt: float, *, friction: float = 0.0) -> "LangevinBAOAB":
+        """BAOAB at temperature 0: friction only, no noise (a linear map; its stability limit is still h < 2)."""
+        return cls(dt, temperature=0.0, friction=friction, seed=0)
 
     def step(self, state: State, force_fn: ForceFn, inv_mass: np.ndarray) -> State:
         half = 0.5 * self.dt
@@ -177,63 +212,79 @@ class LangevinBAOAB(Integrator):
         return f"LangevinBAOAB(dt={self.dt!r}, temperature={self.temperature!r}, friction={self.friction!r})"
 
 
-_INTEGRATORS: dict[str, type[Integrator]] = {
-    cls.name: cls for cls in (ExplicitEuler, SymplecticEuler, VelocityVerlet, RK4, LangevinBAOAB)
-}
-_ALIASES = {"explicit_euler": "euler", "verlet": "velocity_verlet", "vv": "velocity_verlet",
-            "euler_cromer": "symplectic_euler", "semi_implicit_euler": "symplectic_euler", "baoab": "langevin",
-            "runge_kutta": "rk4"}
+#: Name table of the integrators (canonical name -> class), with their aliases.
+INTEGRATORS: Registry[type[Integrator]] = Registry("integrator")
+for _cls, _aliases in ((ExplicitEuler, ("explicit_euler",)),
+                       (SymplecticEuler, ("euler_cromer", "semi_implicit_euler")),
+                       (VelocityVerlet, ("verlet", "vv")),
+                       (RK4, ("runge_kutta",)),
+                       (LangevinBAOAB, ("baoab",))):
+    INTEGRATORS.register(_cls.name, _cls, aliases=_aliases)
 #: The deterministic (NVE) integrators, in teaching order.
-NVE_INTEGRATORS = ("euler", "symplectic_euler", "velocity_verlet", "rk4")
+NVE_INTEGRATORS = tuple(name for name in INTEGRATORS if not INTEGRATORS.get(name).thermostat)
 
 
 def available_integrators() -> list[str]:
     """Names accepted by :func:`get_integrator`."""
-    return list(_INTEGRATORS)
+    return INTEGRATORS.names()
+
+
+def integrator_class(integrator: "str | Integrator | type[Integrator]") -> type[Integrator]:
+    """The class of an integrator given by name, alias (``"verlet"``, ``"baoab"``), instance or class.
+
+    Read what it is from its class attributes (``name``, ``order``, ``symplectic``, ``thermostat``, ``options``)
+    without building one. Unknown names raise :class:`~npsnn_edu.errors.UnknownNameError` listing the choices.
+    """
+    if isinstance(integrator, Integrator):
+        return type(integrator)
+    if isinstance(integrator, type) and issubclass(integrator, Integrator):
+        return integrator
+    return INTEGRATORS.get(integrator)
 
 
 def get_integrator(name: "str | Integrator", dt: float | None = None, **options: Any) -> Integrator:
     """An integrator by name (``"velocity_verlet"``, ``"rk4"``...) with time step ``dt``.
 
-    An :class:`Integrator` instance is returned unchanged (``dt`` must then be None or equal).
+    ``options`` must be among the class's declared ``options`` (e.g. ``temperature``, ``friction``, ``seed``,
+    ``kB`` for ``"langevin"``). An :class:`Integrator` instance is returned unchanged (``dt`` must then be None
+    or equal; its random generator continues where it stopped, so a run can be continued in chunks).
     """
     if isinstance(name, Integrator):
         if dt is not None and float(dt) != name.dt:
             raise InvalidParameterError(f"dt={dt} conflicts with the integrator's own dt={name.dt}; give one")
         return name
-    key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
-    key = _ALIASES.get(key, key)
-    if key not in _INTEGRATORS:
-        raise unknown_name("integrator", name, available_integrators())
+    cls = integrator_class(name)
     if dt is None:
         raise InvalidParameterError("give the time step dt (e.g. dt=0.005 in reduced LJ units)")
-    cls = _INTEGRATORS[key]
+    unknown = sorted(set(options) - set(cls.options))
+    if unknown:
+        accepted = ", ".join(cls.options) if cls.options else "no options besides dt"
+        raise InvalidParameterError(f"{cls.name} does not take {', '.join(unknown)}; it accepts: {accepted} "
+                                    f"(see help(npsnn_edu.integrators.{cls.__name__}))")
     try:
         return cls(dt, **options)
-    except TypeError as exc:
-        raise InvalidParameterError(f"{exc}; see help(npsnn_edu.integrators.{cls.__name__})") from exc
+    except TypeError as exc:  # a required option is missing (e.g. langevin without temperature)
+        raise InvalidParameterError(f"{exc}; {cls.name} accepts: {', '.join(cls.options)} "
+                                    f"(see help(npsnn_edu.integrators.{cls.__name__}))") from exc
 
 
+# ------------------------------------------------------------------------------------------------
+# simulate, in four pieces: initial state, recorder, divergence guard, loop
+# ------------------------------------------------------------------------------------------------
 def _as_state_arrays(positions: Any, velocities: Any, masses: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    try:
-        x = np.array(positions, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InvalidStateError("positions must be a numeric array shaped (N, D)") from exc
+    x = finite_array("positions", positions, hint="pass finite starting coordinates")
     if x.ndim != 2:
         raise ShapeMismatchError(
             f"positions must be shaped (N, D) (N particles, D dimensions); got shape {x.shape}. "
             "For one particle in 1D use [[x0]]"
         )
-    if not np.all(np.isfinite(x)):
-        raise InvalidStateError("positions contain NaN or inf; pass finite starting coordinates")
     if velocities is None:
         v = np.zeros_like(x)
     else:
         v = np.array(velocities, dtype=float)
         if v.shape != x.shape:
             raise ShapeMismatchError(f"velocities shape {v.shape} must equal positions shape {x.shape}")
-        if not np.all(np.isfinite(v)):
-            raise InvalidStateError("velocities contain NaN or inf; pass finite starting velocities")
+        v = finite_array("velocities", v, hint="pass finite starting velocities")
     m = np.array(masses, dtype=float)
     if m.ndim == 0:
         m = np.full(x.shape[0], float(m))
@@ -242,6 +293,151 @@ def _as_state_arrays(positions: Any, velocities: Any, masses: Any) -> tuple[np.n
     if not np.all(np.isfinite(m)) or np.any(m <= 0):
         raise InvalidParameterError("masses must be positive and finite")
     return x, v, m
+
+
+def _evaluator(potential: Any) -> Callable[[np.ndarray], Any]:
+    """The potential's unvalidated fast path (``evaluate``), else its public ``energy_and_forces``."""
+    return getattr(potential, "evaluate", None) or potential.energy_and_forces
+
+
+def initial_state(potential: Any, positions: Any, velocities: Any = None,
+                  masses: Any = 1.0) -> tuple[State, np.ndarray]:
+    """The validated starting :class:`State` and the masses ``(N,)``.
+
+    Positions ``(N, D)``, velocities (default zero) and masses (scalar or ``(N,)``) are checked once here, and
+    the first force call goes through the potential's validated ``energy_and_forces`` (clear errors for bad
+    shapes, coincident particles, non-finite energies); the loop then uses the fast path.
+    """
+    x, v, m = _as_state_arrays(positions, velocities, masses)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # non-finite results: typed error below
+        pe0, f0 = potential.energy_and_forces(x)
+    pe0 = float(pe0)
+    f0 = np.asarray(f0, dtype=float)
+    if not np.isfinite(pe0) or not np.all(np.isfinite(f0)):
+        raise InvalidStateError(
+            "the initial potential energy or forces are not finite (two particles on top of each other?); "
+            "move the particles apart"
+        )
+    return State(x, v, f0, pe0), m
+
+
+class Recorder:
+    """Which steps become frames (every ``record_every``-th, and always the first and the last) and the
+    preallocated frame arrays; :meth:`trajectory` turns what was recorded so far into a Trajectory."""
+
+    def __init__(self, state: State, masses: np.ndarray, n_steps: int, record_every: int = 1):
+        self.n_steps = at_least("n_steps", n_steps, 0, integer=True)
+        self.record_every = positive("record_every", record_every, integer=True,
+                                     hint="keep every k-th frame, k >= 1")
+        steps = list(range(0, self.n_steps + 1, self.record_every))
+        if steps[-1] != self.n_steps:
+            steps.append(self.n_steps)
+        self.frame_steps = np.asarray(steps)
+        n_frames, shape = len(steps), state.positions.shape
+        self.masses = masses
+        self.positions = np.empty((n_frames, *shape))
+        self.velocities = np.empty((n_frames, *shape))
+        self.potential_energy = np.empty(n_frames)
+        self.kinetic_energy = np.empty(n_frames)
+        self._sqrt_half_m = np.sqrt(0.5 * masses)[:, None]
+        self.n_recorded = 0
+        self._next_step = 0
+        self.record(0, state, self.kinetic(state.velocities))
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.frame_steps)
+
+    def kinetic(self, velocities: np.ndarray) -> float:
+        """Kinetic energy sum m v^2 / 2."""
+        w = self._sqrt_half_m * velocities
+        return float(np.vdot(w, w))
+
+    def record(self, step: int, state: State, kinetic: float) -> None:
+        """Store ``state`` if ``step`` is a frame step (steps must come in increasing order)."""
+        if step != self._next_step:
+            return
+        k = self.n_recorded
+        self.positions[k], self.velocities[k] = state.positions, state.velocities
+        self.potential_energy[k], self.kinetic_energy[k] = state.potential_energy, kinetic
+        self.n_recorded = k + 1
+        self._next_step = int(self.frame_steps[k + 1]) if k + 1 < self.n_frames else -1
+
+    def trajectory(self, dt: float, integrator: str, kB: float = 1.0,
+                   labels: "Mapping[str, Any] | None" = None) -> Trajectory:
+        """The frames recorded so far (copies) as a Trajectory; ``labels``: units, lj_units, symbols, box, info."""
+        n = self.n_recorded
+        return Trajectory(times=self.frame_steps[:n] * float(dt), positions=self.positions[:n].copy(),
+                          velocities=self.velocities[:n].copy(), potential_energy=self.potential_energy[:n].copy(),
+                          kinetic_energy=self.kinetic_energy[:n].copy(), masses=self.masses, dt=dt,
+                          integrator=integrator, kB=kB, **dict(labels or {}))
+
+
+class DivergenceGuard:
+    """Stops a run whose total energy becomes non-finite or moves further than ``blowup_factor`` times the
+    initial energy scale from its start (scale: max of |E0|, kinetic, |potential|, plus the thermostat's
+    allowance ``integrator.energy_scale``). ``blowup_factor=None`` only catches non-finite energies."""
+
+    def __init__(self, e0: float, scale: float, blowup_factor: "float | None" = 100.0):
+        self.blowup_factor = positive_or_none("blowup_factor", blowup_factor, hint="or None to disable the check")
+        self.e0, self.scale = float(e0), float(scale)
+        self.limit = math.inf if self.blowup_factor is None else self.blowup_factor * self.scale
+
+    @classmethod
+    def for_state(cls, state: State, kinetic: float, integrator: Integrator, kB: float,
+                  blowup_factor: "float | None" = 100.0) -> "DivergenceGuard":
+        e0 = kinetic + state.potential_energy
+        scale = max(abs(e0), kinetic, abs(state.potential_energy), 1e-300)
+        return cls(e0, scale + integrator.energy_scale(state.positions.size, kB), blowup_factor)
+
+    def diverged(self, total_energy: float) -> bool:
+        return not math.isfinite(total_energy) or abs(total_energy - self.e0) > self.limit
+
+    def reason(self, total_energy: float) -> str:
+        if not math.isfinite(total_energy):
+            return "non-finite energy"
+        return (f"energy change {abs(total_energy - self.e0):.3g} exceeds {self.blowup_factor:g} x initial scale "
+                f"{self.scale:.3g}")
+
+    def error(self, step: int, total_energy: float, integrator: Integrator,
+              trajectory: "Trajectory | None") -> SimulationDivergedError:
+        """The typed error naming the step and time, with the partial trajectory attached."""
+        reason = self.reason(total_energy)
+        t = step * integrator.dt
+        return SimulationDivergedError(
+            f"simulation diverged at step {step} (t = {t:.6g}) with {integrator.name}, dt = {integrator.dt:g}: "
+            f"{reason}. {integrator.divergence_hint}; the partial trajectory is attached as .trajectory",
+            step=step, time=t, reason=reason, trajectory=trajectory)
+
+
+def run_loop(integ: Integrator, state: State, force_fn: ForceFn, inv_mass: np.ndarray, recorder: Recorder,
+             guard: DivergenceGuard, *, on_diverged: Callable[[], "Trajectory | None"] = lambda: None,
+             bar: Any = None) -> State:
+    """Step ``recorder.n_steps`` times: step, check the energy, record. Returns the final state."""
+    for step in range(1, recorder.n_steps + 1):
+        state = integ.step(state, force_fn, inv_mass)
+        ke = recorder.kinetic(state.velocities)
+        etot = ke + state.potential_energy
+        if guard.diverged(etot):
+            raise guard.error(step, etot, integ, on_diverged())
+        recorder.record(step, state, ke)
+        if bar is not None and step % 100 == 0:
+            bar.update(100)
+    return state
+
+
+def trajectory_labels(potential: Any, metadata: "Mapping[str, Any] | None" = None, **keywords: Any) -> dict[str, Any]:
+    """Labels of a run's Trajectory: the potential's periodic ``box``, then the old keywords (``units``,
+    ``lj_units``, ``symbols``; None = not given), then ``metadata`` (keys among TRAJECTORY_LABELS)."""
+    labels: dict[str, Any] = {"box": getattr(potential, "box", None)}
+    labels.update({k: v for k, v in keywords.items() if v is not None})
+    if metadata:
+        unknown = sorted(set(metadata) - set(TRAJECTORY_LABELS))
+        if unknown:
+            raise InvalidParameterError(f"unknown metadata {', '.join(unknown)}; a trajectory is labelled with: "
+                                        f"{', '.join(TRAJECTORY_LABELS)}")
+        labels.update(metadata)
+    return labels
 
 
 def simulate(
@@ -257,7 +453,8 @@ def simulate(
     kB: float = 1.0,
     blowup_factor: float | None = 100.0,
     progress: bool | None = None,
-    units: str = "reduced",
+    metadata: "Mapping[str, Any] | None" = None,
+    units: str | None = None,
     lj_units: Any = None,
     symbols: "list[str] | None" = None,
     **integrator_options: Any,
@@ -266,110 +463,40 @@ def simulate(
 
     Parameters
     ----------
-    potential : Potential (or anything with ``energy_and_forces(positions) -> (E, F)``)
+    potential : Potential (or anything with ``energy_and_forces(positions) -> (E, F)``; the loop uses its
+        unvalidated ``evaluate`` when it has one)
     positions, velocities : arrays ``(N, D)``; velocities default to zero.
     dt : time step (reduced: tau); n_steps : number of steps.
-    integrator : a name from :func:`available_integrators` or an :class:`Integrator`; extra keyword
-        arguments (``temperature``, ``friction``, ``seed`` for ``"langevin"``) go to its constructor.
+    integrator : a name from :func:`available_integrators` or an :class:`Integrator` (passed again, it
+        continues: its random generator goes on); extra keyword arguments (its declared ``options``, e.g.
+        ``temperature``, ``friction``, ``seed`` for ``"langevin"``) go to its constructor.
     masses : scalar or ``(N,)``; record_every : keep every k-th frame (the first and the last are kept).
-    kB : Boltzmann constant in the energy unit per temperature unit (1 in reduced units).
+    kB : Boltzmann constant in the energy unit per temperature unit (1 in reduced units); given to a
+        thermostat that declares a ``kB`` option.
     blowup_factor : stop with :class:`SimulationDivergedError` when |E(t) - E(0)| exceeds
         ``blowup_factor`` times the initial energy scale (max of |E0|, kinetic, |potential|, plus k_B T per
         degree of freedom for a thermostat). None disables the check (non-finite energies are always caught).
-    progress : show a tqdm progress bar (None: only for long runs).
+    progress : show a progress bar (None: only for long runs).
+    metadata : labels of the returned trajectory (``units``, ``lj_units``, ``symbols``, ``box``, ``info``);
+        the keywords ``units``, ``lj_units``, ``symbols`` are the older spelling of the same. ``box`` defaults
+        to the potential's periodic box.
     """
-    integ = get_integrator(integrator, dt, **({"kB": kB, **integrator_options} if _wants_kb(integrator) else integrator_options))
-    n_steps = int(n_steps)
-    if n_steps < 0:
-        raise InvalidParameterError(f"n_steps must be >= 0, got {n_steps}")
-    record_every = int(record_every)
-    if record_every < 1:
-        raise InvalidParameterError(f"record_every must be >= 1, got {record_every}")
-    if blowup_factor is not None and not (np.isfinite(blowup_factor) and blowup_factor > 0):
-        raise InvalidParameterError(f"blowup_factor must be positive or None, got {blowup_factor!r}")
-    x, v, m = _as_state_arrays(positions, velocities, masses)
-    inv_mass = (1.0 / m)[:, None]
-
-    # the loop calls the unvalidated evaluation (the input was validated once, below)
-    evaluate = potential._energy_and_forces if hasattr(potential, "_energy_and_forces") else potential.energy_and_forces
+    if not isinstance(integrator, Integrator) and "kB" in integrator_class(integrator).options:
+        integrator_options.setdefault("kB", kB)
+    integ = get_integrator(integrator, dt, **integrator_options)
+    labels = trajectory_labels(potential, metadata, units=units, lj_units=lj_units, symbols=symbols)
+    n_steps = at_least("n_steps", n_steps, 0, integer=True)
+    state, m = initial_state(potential, positions, velocities, masses)
+    recorder = Recorder(state, m, n_steps, record_every)
+    guard = DivergenceGuard.for_state(state, recorder.kinetic_energy[0], integ, kB, blowup_factor)
+    evaluate = _evaluator(potential)
 
     def force_fn(pos: np.ndarray) -> tuple[float, np.ndarray]:
         e, f = evaluate(pos)
         return float(e), f
 
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # non-finite results: typed error below
-        pe0, f0 = potential.energy_and_forces(x)  # validated call: clear errors for bad shapes
-    pe0 = float(pe0)
-    if not np.isfinite(pe0) or not np.all(np.isfinite(f0)):
-        raise InvalidStateError(
-            "the initial potential energy or forces are not finite (two particles on top of each other?); "
-            "move the particles apart"
-        )
-    state = State(x, v, np.asarray(f0, dtype=float), pe0)
-
-    frame_steps = list(range(0, n_steps + 1, record_every))
-    if frame_steps[-1] != n_steps:
-        frame_steps.append(n_steps)
-    n_frames = len(frame_steps)
-    pos_rec = np.empty((n_frames, *x.shape))
-    vel_rec = np.empty((n_frames, *x.shape))
-    pe_rec = np.empty(n_frames)
-    ke_rec = np.empty(n_frames)
-    sqrt_half_m = np.sqrt(0.5 * m)[:, None]
-
-    def kinetic(vel: np.ndarray) -> float:
-        w = sqrt_half_m * vel  # KE = sum (sqrt(m/2) v)^2
-        return float(np.vdot(w, w))
-
-    ke0 = kinetic(v)
-    e0 = ke0 + pe0
-    scale = max(abs(e0), ke0, abs(pe0), 1e-300) + integ.energy_scale(x.size, kB)
-    limit = np.inf if blowup_factor is None else blowup_factor * scale
-
-    pos_rec[0], vel_rec[0], pe_rec[0], ke_rec[0] = x, v, pe0, ke0
-    frame = 1
-
-    def partial(n: int) -> Trajectory:
-        return Trajectory(times=np.asarray(frame_steps[:n], dtype=float) * integ.dt, positions=pos_rec[:n].copy(),
-                          velocities=vel_rec[:n].copy(), potential_energy=pe_rec[:n].copy(),
-                          kinetic_energy=ke_rec[:n].copy(), masses=m, dt=integ.dt, integrator=integ.name, kB=kB,
-                          box=getattr(potential, "box", None), units=units, lj_units=lj_units, symbols=symbols)
-
-    show = progress if progress is not None else (n_steps * max(1, x.shape[0]) >= 2_000_000)
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n_steps, desc=f"{integ.name} MD", unit="step")
-    try:
-        for step in range(1, n_steps + 1):
-            state = integ.step(state, force_fn, inv_mass)
-            ke = kinetic(state.velocities)
-            etot = ke + state.potential_energy
-            if not math.isfinite(etot) or abs(etot - e0) > limit:
-                reason = ("non-finite energy" if not math.isfinite(etot)
-                          else f"energy change {abs(etot - e0):.3g} exceeds {blowup_factor:g} x initial scale {scale:.3g}")
-                t = step * integ.dt
-                raise SimulationDivergedError(
-                    f"simulation diverged at step {step} (t = {t:.6g}) with {integ.name}, dt = {integ.dt:g}: {reason}. "
-                    "Reduce dt (see chapter 2 for the stability limit) or check the starting configuration; "
-                    "the partial trajectory is attached as .trajectory",
-                    step=step, time=t, reason=reason, trajectory=partial(frame),
-                )
-            if frame < n_frames and step == frame_steps[frame]:
-                pos_rec[frame], vel_rec[frame] = state.positions, state.velocities
-                pe_rec[frame], ke_rec[frame] = state.potential_energy, ke
-                frame += 1
-            if bar is not None and step % 100 == 0:
-                bar.update(100)
-    finally:
-        if bar is not None:
-            bar.close()
-    return partial(n_frames)
-
-
-def _wants_kb(integrator: Any) -> bool:
-    if isinstance(integrator, Integrator):
-        return False
-    key = str(integrator).strip().lower().replace("-", "_")
-    return _ALIASES.get(key, key) == "langevin"
+    show = progress if progress is not None else (n_steps * max(1, state.positions.shape[0]) >= 2_000_000)
+    with progress_bar(n_steps, f"{integ.name} MD", show=bool(show), unit="step") as bar:
+        run_loop(integ, state, force_fn, (1.0 / m)[:, None], recorder, guard,
+                 on_diverged=lambda: recorder.trajectory(integ.dt, integ.name, kB, labels), bar=bar)
+    return recorder.trajectory(integ.dt, integ.name, kB, labels)

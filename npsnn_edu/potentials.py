@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import abc
 import sys
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .errors import InvalidParameterError, InvalidStateError, ShapeMismatchError, unknown_name
+from .errors import InvalidParameterError, InvalidStateError, ShapeMismatchError
+from .registry import Registry, adapter
+from .validation import finite, positive
 
 Array = Any  # numpy.ndarray or torch.Tensor
 
@@ -31,25 +33,18 @@ def _is_torch(x: Any) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
-def _positive(name: str, value: float) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise InvalidParameterError(f"{name} must be a positive finite number, got {value!r}")
-    return value
-
-
-def _finite(name: str, value: float) -> float:
-    value = float(value)
-    if not np.isfinite(value):
-        raise InvalidParameterError(f"{name} must be a finite number, got {value!r}")
-    return value
-
-
 class Potential(abc.ABC):
     """Base class: an energy model E(positions) with analytic forces F = -dE/dx.
 
     Subclasses implement :meth:`_energy_and_forces` for validated input. Public methods validate at the
     edge: positions must be shaped ``(..., N, D)`` and finite.
+
+    Two entry points:
+
+    * :meth:`energy_and_forces` (and :meth:`energy`, :meth:`forces`): validated; bad shapes, NaN/inf and
+      coincident particles raise typed errors that say what to change;
+    * :meth:`evaluate`: the unvalidated fast path for inner loops (``simulate`` calls it at every step after
+      validating the start once). Give it a float array shaped ``(..., N, D)``; it does no checks.
     """
 
     name: str = "potential"
@@ -60,7 +55,18 @@ class Potential(abc.ABC):
     def energy_and_forces(self, positions: Array) -> tuple[Array, Array]:
         """Energy ``(...)`` and forces ``(..., N, D)`` for positions ``(..., N, D)``."""
         x = self._validate(positions)
-        return self._energy_and_forces(x)
+        if _is_torch(x):
+            return self._energy_and_forces(x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # non-finite: typed error below
+            energy, forces = self._energy_and_forces(x)
+        if not (np.all(np.isfinite(energy)) and np.all(np.isfinite(forces))):
+            self._non_finite_result(x)
+        return energy, forces
+
+    def evaluate(self, positions: Array) -> tuple[Array, Array]:
+        """Energy and forces WITHOUT validation: the fast path for inner loops (positions: a float array
+        ``(..., N, D)`` already checked by the caller, e.g. once by :meth:`energy_and_forces`)."""
+        return self._energy_and_forces(positions)
 
     def energy(self, positions: Array) -> Array:
         """Potential energy, shape ``(...)`` for positions ``(..., N, D)``."""
@@ -71,15 +77,13 @@ class Potential(abc.ABC):
         return self.energy_and_forces(positions)[1]
 
     def as_ase_calculator(self, lj_units: Any = None) -> Any:
-        """This potential as an ASE Calculator (see :class:`npsnn_edu.ase_interop.PotentialCalculator`).
+        """This potential as an ASE Calculator (the ``PotentialCalculator`` of the ASE adapter module).
 
         ``lj_units``: an :class:`~npsnn_edu.units.LJUnits` if the potential's parameters are in reduced
         units (ASE positions are divided by sigma, energies multiplied by epsilon); None if they are already
         in eV and Angstrom.
         """
-        from .ase_interop import PotentialCalculator
-
-        return PotentialCalculator(self, lj_units=lj_units)
+        return adapter("potential_calculator")(self, lj_units=lj_units)
 
     def params(self) -> dict[str, Any]:
         """Constructor parameters (for repr, checkpoints and widgets)."""
@@ -97,7 +101,8 @@ class Potential(abc.ABC):
             try:
                 x = np.asarray(positions, dtype=float)
             except (TypeError, ValueError) as exc:
-                raise InvalidStateError(f"positions must be a numeric array shaped (N, D); got {type(positions).__name__}") from exc
+                raise InvalidStateError(
+                    f"positions must be a numeric array shaped (N, D); got {type(positions).__name__}") from exc
             if not np.all(np.isfinite(x)):
                 bad = np.argwhere(~np.isfinite(x))[0]
                 raise InvalidStateError(
@@ -111,9 +116,16 @@ class Potential(abc.ABC):
             )
         if self.n_particles is not None and x.shape[-2] != self.n_particles:
             raise ShapeMismatchError(
-                f"{type(self).__name__} needs {self.n_particles} particles, got {x.shape[-2]} (positions shape {tuple(x.shape)})"
+                f"{type(self).__name__} needs {self.n_particles} particles, got {x.shape[-2]} "
+                f"(positions shape {tuple(x.shape)})"
             )
         return x
+
+    def _non_finite_result(self, x: np.ndarray) -> None:
+        """Raise the typed error for a non-finite energy or force (validated path only)."""
+        raise InvalidStateError(
+            f"{type(self).__name__} gave a non-finite energy or force for these positions; "
+            "move the particles apart or check the potential's parameters")
 
     @abc.abstractmethod
     def _energy_and_forces(self, x: Array) -> tuple[Array, Array]:
@@ -133,8 +145,8 @@ class Harmonic(Potential):
     name = "harmonic"
 
     def __init__(self, k: float = 1.0, center: float = 0.0):
-        self.k = _positive("k (spring constant)", k)
-        self.center = _finite("center", center)
+        self.k = positive("k (spring constant)", k)
+        self.center = finite("center", center)
 
     def params(self) -> dict[str, Any]:
         return {"k": self.k, "center": self.center}
@@ -154,8 +166,8 @@ class DoubleWell(Potential):
     name = "double-well"
 
     def __init__(self, barrier: float = 1.0, x_min: float = 1.0):
-        self.barrier = _positive("barrier", barrier)
-        self.x_min = _positive("x_min", x_min)
+        self.barrier = positive("barrier", barrier)
+        self.x_min = positive("x_min", x_min)
 
     def params(self) -> dict[str, Any]:
         return {"barrier": self.barrier, "x_min": self.x_min}
@@ -191,14 +203,17 @@ class PairPotential(Potential):
     neighbour_list_min_particles = 64
 
     def __init__(self, cutoff: float | None = None, shift: bool = False, box: Any = None, skin: float = 0.3):
-        self.cutoff = None if cutoff is None else _positive("cutoff", cutoff)
+        self.cutoff: float | None = None if cutoff is None else float(positive("cutoff", cutoff))
         if shift and self.cutoff is None:
             raise InvalidParameterError("shift=True needs a cutoff: give cutoff=... or set shift=False")
         self.shift = bool(shift)
         if box is None:
             self.box = None
         else:
-            box_arr = np.atleast_1d(np.asarray(box, dtype=float))
+            try:
+                box_arr = np.atleast_1d(np.asarray(box, dtype=float))
+            except (TypeError, ValueError) as exc:
+                raise InvalidParameterError(f"box must be D positive box lengths (orthorhombic), got {box!r}") from exc
             if box_arr.ndim != 1 or not np.all(np.isfinite(box_arr)) or np.any(box_arr <= 0):
                 raise InvalidParameterError(f"box must be D positive box lengths (orthorhombic), got {box!r}")
             if self.cutoff is None:
@@ -209,17 +224,35 @@ class PairPotential(Potential):
                     "the minimum-image convention would miss pairs; use a larger box or a smaller cutoff"
                 )
             self.box = box_arr
-        self.skin = _positive("skin", skin)
+            self._inverse_box = 1.0 / box_arr[:, None]  # (D, 1), for the minimum image of (D, M) pair vectors
+        self.skin = positive("skin", skin)
         self._pair_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._nlist: tuple[np.ndarray, np.ndarray] | None = None
         self._nlist_reference: np.ndarray | None = None
+        self._nlist_shifts: np.ndarray | None = None
+        self._segment_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._energy_shift = 0.0
-        if self.shift:
+        if self.shift and self.cutoff is not None:
             u_c, _ = self.pair_terms(np.array([self.cutoff**2]))
             self._energy_shift = float(u_c[0])
 
     def params(self) -> dict[str, Any]:
         return {"cutoff": self.cutoff, "shift": self.shift, "box": None if self.box is None else self.box.tolist()}
+
+    def _non_finite_result(self, x: np.ndarray) -> None:
+        """Name the first pair of particles on top of each other (r = 0), where u(r) is infinite."""
+        for b, frame in enumerate(x.reshape(-1, *x.shape[-2:])):
+            i, j = self._all_pairs(frame.shape[0])
+            d = frame[i] - frame[j]
+            if self.box is not None:
+                d -= self.box * np.round(d / self.box)
+            same = np.flatnonzero(np.einsum("md,md->m", d, d) == 0.0)
+            if same.size:
+                where = f" in configuration {b}" if x.ndim > 2 else ""
+                raise InvalidStateError(
+                    f"particles {int(i[same[0]])} and {int(j[same[0]])} are on top of each other (r = 0){where}: "
+                    f"{type(self).__name__} is infinite there; move the particles apart")
+        super()._non_finite_result(x)
 
     @abc.abstractmethod
     def pair_terms(self, r2: Array) -> tuple[Array, Array]:
@@ -260,7 +293,7 @@ class PairPotential(Potential):
                 return self._nlist  # type: ignore[return-value]
         from scipy.spatial import cKDTree
 
-        radius = self.cutoff + self.skin  # type: ignore[operator]
+        radius = self.cutoff + self.skin
         if self.box is not None:
             box = self.box
             if x.shape[-1] != box.shape[0]:
@@ -274,12 +307,21 @@ class PairPotential(Potential):
         else:
             tree = cKDTree(x)
         pairs = tree.query_pairs(radius, output_type="ndarray").astype(np.intp)
-        i, j = pairs[:, 0], pairs[:, 1]
-        i, j = np.minimum(i, j), np.maximum(i, j)  # i < j in every pair
-        order = np.argsort(i * x.shape[0] + j)  # sorted by i (for the segmented force sum), then j
-        nlist = (i[order], j[order])
+        n = x.shape[0]
+        keys = np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1])  # i < j
+        keys.sort()  # sorted by i (for the segmented force sum), then j
+        nlist = (keys // n, keys % n)
         self._nlist = nlist
         self._nlist_reference = x.copy()
+        self._nlist_shifts = None
+        if self.box is not None:
+            # The image of each pair, fixed until the next build: while nobody moved more than skin/2, a listed
+            # pair's vector in that image is shorter than cutoff + 2 skin, and any vector of length < cutoff is
+            # the minimum image since cutoff + skin <= box/2 (the other images are >= box - cutoff away).
+            xt = np.ascontiguousarray(x.T)
+            d = np.take(xt, nlist[0], axis=1)
+            d -= np.take(xt, nlist[1], axis=1)
+            self._nlist_shifts = np.rint(d / self.box[:, None]) * self.box[:, None]
         return nlist
 
     # -- evaluation ---------------------------------------------------------------------------------
@@ -303,14 +345,19 @@ class PairPotential(Potential):
         """Energy and forces of one configuration ``(N, D)`` (the MD hot path, pure NumPy).
 
         Pair vectors are stored coordinate-major ``(D, M)`` so every gather and elementwise operation runs on
-        contiguous 1D rows; pairs outside the cutoff are dropped before the pair terms are evaluated. The force
-        on i (pairs sorted by i) is a segmented sum (``np.add.reduceat``), the reaction on j a ``np.bincount``.
+        contiguous 1D rows. Pairs outside the cutoff stay in the arrays with a zero pair term (no gather to drop
+        them), so the pair indices and their segment boundaries are fixed per pair list and cached. With a
+        Verlet list in a periodic box the minimum-image shift of every pair is fixed at the build (valid
+        because cutoff + skin <= box/2, see :meth:`_neighbour_pairs`). The force on i (pairs sorted by i) is
+        a segmented sum (``np.add.reduceat``), the reaction on j a ``np.bincount``.
         """
         n, dim = x.shape
         if n < 2:
             return 0.0, np.zeros_like(x)
+        shifts = None
         if self._uses_neighbour_list(x):
             i, j = self._neighbour_pairs(x)
+            shifts = self._nlist_shifts
         else:
             i, j = self._all_pairs(n)
         if len(i) == 0:
@@ -318,31 +365,44 @@ class PairPotential(Potential):
         xt = np.ascontiguousarray(x.T)
         rij = np.take(xt, i, axis=1)
         rij -= np.take(xt, j, axis=1)  # (D, M): x_i - x_j
-        if self.box is not None:
-            box = self.box[:, None]
-            images = rij / box
+        if shifts is not None:
+            rij -= shifts
+        elif self.box is not None:
+            images = rij * self._inverse_box
             np.rint(images, out=images)
-            images *= box
+            images *= self.box[:, None]
             rij -= images  # minimum image
         r2 = np.einsum("dm,dm->m", rij, rij)
-        if self.cutoff is not None:
-            keep = np.flatnonzero(r2 < self.cutoff**2)
-            if len(keep) < len(r2):
-                i, j, r2 = i.take(keep), j.take(keep), r2.take(keep)
-                rij = np.take(rij, keep, axis=1)
-        n_pairs = len(r2)
-        forces = np.zeros((dim, n))
-        if n_pairs == 0:
-            return 0.0, forces.T.copy()
-        u, f_over_r = self.pair_terms(r2)
-        energy = float(u.sum()) - self._energy_shift * n_pairs
+        energy, f_over_r = self._cutoff_terms(r2)
         rij *= f_over_r  # now the pair forces f_ij on i (and -f_ij on j), shape (D, M)
-        starts = np.searchsorted(i, np.arange(n))
-        has = np.flatnonzero(starts < np.append(starts[1:], n_pairs))
-        forces[:, has] = np.add.reduceat(rij, starts[has], axis=1)
+        starts, has = self._segments(i, n)
+        forces = np.zeros((dim, n))
+        forces[:, has] = np.add.reduceat(rij, starts, axis=1)
         for d in range(dim):
             forces[d] -= np.bincount(j, weights=rij[d], minlength=n)
         return energy, forces.T.copy()
+
+    def _segments(self, i: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Start of each particle's run in the i-sorted pair list, and the particles that have one (cached)."""
+        cached = self._segment_cache
+        if cached is not None and cached[0] is i:
+            return cached[1], cached[2]
+        starts = np.searchsorted(i, np.arange(n))
+        has = np.flatnonzero(starts < np.append(starts[1:], len(i)))
+        self._segment_cache = (i, starts[has], has)
+        return starts[has], has
+
+    def _cutoff_terms(self, r2: np.ndarray) -> tuple[float, np.ndarray]:
+        """Total (shifted) pair energy and f(r)/r for squared distances ``r2``, zero outside the cutoff."""
+        if self.cutoff is None:
+            u, f_over_r = self.pair_terms(r2)
+            return float(u.sum()), f_over_r
+        inside = r2 < self.cutoff**2
+        n_inside = int(np.count_nonzero(inside))
+        safe = np.where(inside, r2, self.cutoff**2)  # no overflow far outside
+        u, f_over_r = self.pair_terms(safe)
+        f_over_r *= inside
+        return float(np.dot(u, inside)) - self._energy_shift * n_inside, f_over_r
 
     def _torch_energy_and_forces(self, x: Any) -> tuple[Any, Any]:
         import torch
@@ -378,12 +438,31 @@ class LennardJones(PairPotential):
 
     def __init__(self, sigma: float = 1.0, epsilon: float = 1.0, cutoff: float | None = 2.5, shift: bool = True,
                  box: Any = None, skin: float = 0.3):
-        self.sigma = _positive("sigma", sigma)
-        self.epsilon = _positive("epsilon", epsilon)
+        self.sigma = positive("sigma", sigma)
+        self.epsilon = positive("epsilon", epsilon)
         super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin)
 
     def params(self) -> dict[str, Any]:
         return {"sigma": self.sigma, "epsilon": self.epsilon, **super().params()}
+
+    def _cutoff_terms(self, r2: np.ndarray) -> tuple[float, np.ndarray]:
+        """The same numbers as the generic version with fewer array passes (the chapter-1 hot path):
+        s6 = (sigma^2/r^2)^3 is zeroed outside the cutoff, which zeroes both the energy and f/r there."""
+        inv = np.divide(self.sigma**2, r2)
+        s6 = inv * inv
+        s6 *= inv
+        n_inside = len(r2)
+        if self.cutoff is not None:
+            inside = r2 < self.cutoff**2
+            n_inside = int(np.count_nonzero(inside))
+            s6 *= inside
+        energy = 4.0 * self.epsilon * (float(np.dot(s6, s6)) - float(s6.sum())) - self._energy_shift * n_inside
+        f_over_r = 2.0 * s6
+        f_over_r -= 1.0
+        f_over_r *= s6
+        f_over_r *= inv
+        f_over_r *= 24.0 * self.epsilon / self.sigma**2  # 24 eps (2 s12 - s6) / r^2
+        return energy, f_over_r
 
     def pair_terms(self, r2: Array) -> tuple[Array, Array]:
         s6 = (self.sigma**2 / r2) ** 3
@@ -414,9 +493,9 @@ class Morse(PairPotential):
 
     def __init__(self, D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0, cutoff: float | None = None,
                  shift: bool = False, box: Any = None, skin: float = 0.3):
-        self.D_e = _positive("D_e (well depth)", D_e)
-        self.a = _positive("a (inverse width)", a)
-        self.r_e = _positive("r_e (equilibrium distance)", r_e)
+        self.D_e = positive("D_e (well depth)", D_e)
+        self.a = positive("a (inverse width)", a)
+        self.r_e = positive("r_e (equilibrium distance)", r_e)
         super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin)
 
     def params(self) -> dict[str, Any]:
@@ -435,19 +514,17 @@ class Morse(PairPotential):
         return 2.0 * self.a**2 * self.D_e
 
 
-_REGISTRY: dict[str, Callable[..., Potential]] = {
-    "harmonic": Harmonic,
-    "double-well": DoubleWell,
-    "lennard-jones": LennardJones,
-    "morse": Morse,
-}
-_ALIASES = {"lj": "lennard-jones", "lennard_jones": "lennard-jones", "lennardjones": "lennard-jones",
-            "double_well": "double-well", "doublewell": "double-well"}
+#: Name table of the potentials (canonical name -> class), with aliases.
+POTENTIALS: Registry[type[Potential]] = Registry("potential")
+POTENTIALS.register("harmonic", Harmonic)
+POTENTIALS.register("double-well", DoubleWell, aliases=("doublewell",))
+POTENTIALS.register("lennard-jones", LennardJones, aliases=("lj", "lennardjones"))
+POTENTIALS.register("morse", Morse)
 
 
 def available_potentials() -> list[str]:
     """Names accepted by :func:`get_potential`."""
-    return sorted(_REGISTRY)
+    return sorted(POTENTIALS.get(key).name for key in POTENTIALS)
 
 
 def get_potential(name: str, **params: Any) -> Potential:
@@ -456,15 +533,11 @@ def get_potential(name: str, **params: Any) -> Potential:
     Raises :class:`~npsnn_edu.errors.UnknownNameError` for an unknown name and
     :class:`~npsnn_edu.errors.InvalidParameterError` for an unknown or invalid parameter.
     """
-    key = str(name).strip().lower()
-    key = _ALIASES.get(key, key)
-    if key not in _REGISTRY:
-        raise unknown_name("potential", name, available_potentials())
-    cls = _REGISTRY[key]
+    cls = POTENTIALS.get(name)
     try:
         return cls(**params)
     except TypeError as exc:
         import inspect
 
         valid = [p for p in inspect.signature(cls).parameters]
-        raise InvalidParameterError(f"{exc}; {key} accepts: {', '.join(valid)}") from exc
+        raise InvalidParameterError(f"{exc}; {cls.name} accepts: {', '.join(valid)}") from exc

@@ -9,16 +9,20 @@ choices::
     INTEGRATORS.register("velocity_verlet", VelocityVerlet, aliases=("verlet", "vv"))
     INTEGRATORS.resolve("Verlet")      # -> "velocity_verlet"
     INTEGRATORS.get("vv")              # -> VelocityVerlet (the registered object itself)
+
+:data:`ADAPTERS` is the table through which the core reaches code that depends on it (the ASE adapter module
+registers its converters there when the package is imported), so that imports keep flowing one way: the
+core never imports its adapters.
 """
 from __future__ import annotations
 
-from typing import Generic, Iterable, Iterator, TypeVar
+from typing import Any, Generic, Iterable, Iterator, TypeVar
 
 from .errors import unknown_name
 
 T = TypeVar("T")
 
-__all__ = ["Registry", "normalise_name"]
+__all__ = ["ADAPTERS", "Registry", "adapter", "normalise_name"]
 
 
 def normalise_name(name: object) -> str:
@@ -34,10 +38,13 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
         self._aliases: dict[str, str] = {}
 
-    def register(self, name: str, item: T, *, aliases: Iterable[str] = ()) -> T:
-        """Add ``item`` under the canonical ``name`` (and its ``aliases``); returns ``item``."""
+    def register(self, name: str, item: T, *, aliases: Iterable[str] = (), replace: bool = False) -> T:
+        """Add ``item`` under the canonical ``name`` (and its ``aliases``); returns ``item``.
+
+        ``replace=True`` overwrites an earlier registration of the same name (a reloaded module).
+        """
         key = normalise_name(name)
-        if key in self._items or key in self._aliases:
+        if not replace and (key in self._items or key in self._aliases):
             raise ValueError(f"{self.kind} {name!r} is registered twice")
         self._items[key] = item
         for alias in aliases:
@@ -72,3 +79,16 @@ class Registry(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {self.names()})"
+
+
+#: Functions provided by modules that depend on the core (e.g. the ASE converters), looked up by the core.
+ADAPTERS: Registry[Any] = Registry("adapter")
+
+
+def adapter(name: str) -> Any:
+    """The registered adapter function ``name``; a clear error if its providing module could not be imported."""
+    if name not in ADAPTERS:
+        raise ImportError(
+            f"the {name!r} adapter is not registered: it is provided by the package's ASE adapter module, which "
+            "is imported by `import npsnn_edu` (check that ase is installed)")
+    return ADAPTERS.get(name)

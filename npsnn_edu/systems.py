@@ -5,16 +5,19 @@ All in reduced LJ units (sigma = epsilon = m = k_B = 1) unless stated.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
+from .analytic import morse_period
 from .config import rng as make_rng
-from .errors import InvalidParameterError, unknown_name
+from .errors import InvalidParameterError
 from .integrators import simulate
 from .potentials import DoubleWell, Harmonic, LennardJones, Morse, Potential
+from .registry import Registry
 from .trajectory import Trajectory
 from .units import ARGON, LJUnits
+from .validation import at_least, positive
 
 
 @dataclass
@@ -36,18 +39,21 @@ class System:
 
     def run(self, *, dt: float, n_steps: int, integrator: str = "velocity_verlet", **kwargs: Any) -> Trajectory:
         """Simulate from the initial state (see :func:`npsnn_edu.integrators.simulate`)."""
+        metadata = {"lj_units": self.lj_units, "symbols": self.symbols, **(kwargs.pop("metadata", None) or {})}
         return simulate(self.potential, self.positions, self.velocities, dt=dt, n_steps=n_steps,
-                        integrator=integrator, masses=self.masses, lj_units=self.lj_units, symbols=self.symbols,
-                        **kwargs)
+                        integrator=integrator, masses=self.masses, metadata=metadata, **kwargs)
+
+    def initial_frame(self) -> Trajectory:
+        """The initial state as a one-frame Trajectory (same labels as a run of this system)."""
+        ke = 0.5 * float(np.sum(self.masses[:, None] * self.velocities**2))
+        return Trajectory(times=np.zeros(1), positions=self.positions[None], velocities=self.velocities[None],
+                          potential_energy=np.array([float(self.potential.energy(self.positions))]),
+                          kinetic_energy=np.array([ke]),
+                          masses=self.masses, dt=1.0, box=self.box, lj_units=self.lj_units, symbols=self.symbols)
 
     def as_atoms(self) -> Any:
         """Initial state as an ``ase.Atoms`` in ASE units (reduced systems use ``lj_units``, default argon)."""
-        from .ase_interop import trajectory_to_atoms
-
-        traj = Trajectory(times=[0.0], positions=self.positions[None], velocities=self.velocities[None],
-                          potential_energy=[float(self.potential.energy(self.positions))], kinetic_energy=[0.0],
-                          masses=self.masses, dt=1.0, box=self.box, lj_units=self.lj_units, symbols=self.symbols)
-        return trajectory_to_atoms(traj)[0]
+        return self.initial_frame().to_atoms()[0]
 
 
 def fcc_lattice(n_cells: int | tuple[int, int, int] = 3, density: float = 0.8442) -> tuple[np.ndarray, np.ndarray]:
@@ -56,11 +62,11 @@ def fcc_lattice(n_cells: int | tuple[int, int, int] = 3, density: float = 0.8442
     ``density`` is the number density in 1/sigma^3 (0.8442 is the classic LJ liquid state point).
     3 x 3 x 3 cells give 108 atoms, 6 x 6 x 6 give 864.
     """
-    cells = (n_cells,) * 3 if np.isscalar(n_cells) else tuple(n_cells)  # type: ignore[arg-type]
-    if len(cells) != 3 or any(int(c) < 1 for c in cells):
+    cells_in: tuple[Any, ...] = (n_cells,) * 3 if np.isscalar(n_cells) else tuple(n_cells)  # type: ignore[arg-type]
+    if len(cells_in) != 3:
         raise InvalidParameterError(f"n_cells must be a positive int or three of them, got {n_cells!r}")
-    if not np.isfinite(density) or density <= 0:
-        raise InvalidParameterError(f"density must be positive, got {density!r}")
+    cells = tuple(positive("n_cells", c, integer=True, hint="a positive int or three of them") for c in cells_in)
+    density = positive("density", density, hint="number density in 1/sigma^3, e.g. 0.8442")
     a = (4.0 / density) ** (1.0 / 3.0)
     basis = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]) + 0.25
     grid = np.stack(np.meshgrid(*[np.arange(int(c)) for c in cells], indexing="ij"), -1).reshape(-1, 3)
@@ -76,8 +82,7 @@ def maxwell_boltzmann_velocities(masses: Any, dim: int, temperature: float, *, k
     ``remove_drift`` sets the total momentum to zero; ``exact_temperature`` rescales so that the kinetic
     temperature 2 KE / (D N k_B) equals ``temperature`` exactly.
     """
-    if not np.isfinite(temperature) or temperature < 0:
-        raise InvalidParameterError(f"temperature must be >= 0, got {temperature!r}")
+    temperature = at_least("temperature", temperature, 0.0)
     m = np.atleast_1d(np.asarray(masses, dtype=float))
     gen = make_rng(seed)
     v = gen.standard_normal((m.shape[0], dim)) * np.sqrt(kB * temperature / m)[:, None]
@@ -132,21 +137,40 @@ def lj_fcc_system(n_cells: int = 3, density: float = 0.8442, temperature: float 
                   symbols=["Ar"] * len(positions), info={"density": density, "temperature": temperature})
 
 
-_SYSTEMS = {"harmonic": harmonic_oscillator, "morse": morse_diatomic, "lennard-jones": lj_fcc_system,
-            "double-well": double_well_particle}
+def morse_at_energy(fraction: float = 0.9, *, D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0,
+                    mass: float = 1.0) -> System:
+    """A 1D Morse diatomic at rest at its inner turning point, with energy E = -(1 - fraction) D_e.
+
+    ``fraction`` of the well depth is vibrational energy (0.9: 90 % of the way to dissociation).  Starting
+    on the repulsive wall puts the stiffest part of the motion in the very first step.  The inner turning
+    point solves D_e (y^2 - 2y) = E with y = exp(-a (r - r_e)): y = 1 + sqrt(fraction).
+    """
+    if not (0.0 < fraction < 1.0):
+        raise InvalidParameterError(f"fraction must be between 0 and 1 (bound orbit), got {fraction!r}")
+    stretch = -np.log(1.0 + np.sqrt(fraction)) / a
+    system = morse_diatomic(D_e=D_e, a=a, r_e=r_e, stretch=stretch, mass=mass, dim=1)
+    system.info.update({"energy": -(1.0 - fraction) * D_e, "fraction": fraction, "reduced_mass": mass / 2.0,
+                        "period": morse_period(-(1.0 - fraction) * D_e, D_e, a, mass / 2.0)})
+    return system
+
+
+#: Name table of the ready-made systems (canonical name -> builder), with aliases.
+SYSTEMS: Registry[Callable[..., System]] = Registry("system")
+SYSTEMS.register("harmonic", harmonic_oscillator)
+SYSTEMS.register("morse", morse_diatomic)
+SYSTEMS.register("lennard-jones", lj_fcc_system, aliases=("lj",))
+SYSTEMS.register("double-well", double_well_particle, aliases=("doublewell",))
 
 
 def available_systems() -> list[str]:
-    return sorted(_SYSTEMS)
+    """Names accepted by :func:`get_system` (spelled as the systems' own ``name``)."""
+    return sorted(key.replace("_", "-") for key in SYSTEMS)
 
 
 def get_system(name: str, **params: Any) -> System:
     """Build a ready-made system by name: harmonic, morse, lennard-jones, double-well."""
-    key = str(name).strip().lower().replace("_", "-")
-    key = {"lj": "lennard-jones", "doublewell": "double-well"}.get(key, key)
-    if key not in _SYSTEMS:
-        raise unknown_name("system", name, available_systems())
+    builder = SYSTEMS.get(name)
     try:
-        return _SYSTEMS[key](**params)
+        return builder(**params)
     except TypeError as exc:
-        raise InvalidParameterError(f"{exc}; see help(npsnn_edu.systems.{_SYSTEMS[key].__name__})") from exc
+        raise InvalidParameterError(f"{exc}; see help(npsnn_edu.systems.{builder.__name__})") from exc

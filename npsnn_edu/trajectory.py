@@ -7,6 +7,7 @@ k_B = 1; ``lj_units`` tells how to convert to ASE) or ``units="ase"`` (eV, Angst
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,13 @@ from typing import Any
 import numpy as np
 
 from .errors import DataFormatError, InvalidParameterError, ShapeMismatchError
+from .registry import adapter
 
 _ARRAY_FIELDS = ("times", "positions", "velocities", "potential_energy", "kinetic_energy", "masses")
+#: Fields with one entry per frame (what :meth:`Trajectory.select` slices; every other field is kept as is).
+FRAME_FIELDS = ("times", "positions", "velocities", "potential_energy", "kinetic_energy")
+#: Labels a run attaches to its trajectory (``simulate(..., metadata={...})`` takes these keys).
+TRAJECTORY_LABELS = ("units", "lj_units", "symbols", "box", "info")
 
 
 @dataclass
@@ -47,9 +53,11 @@ class Trajectory:
             raise ShapeMismatchError(f"velocities {self.velocities.shape} must match positions {self.positions.shape}")
         for name in ("times", "potential_energy", "kinetic_energy"):
             if getattr(self, name).shape != (n_frames,):
-                raise ShapeMismatchError(f"{name} must have one value per frame ({n_frames}), got {getattr(self, name).shape}")
+                raise ShapeMismatchError(
+                    f"{name} must have one value per frame ({n_frames}), got {getattr(self, name).shape}")
         if self.masses.shape != (self.positions.shape[1],):
-            raise ShapeMismatchError(f"masses must be shaped (N,) = ({self.positions.shape[1]},), got {self.masses.shape}")
+            raise ShapeMismatchError(
+                f"masses must be shaped (N,) = ({self.positions.shape[1]},), got {self.masses.shape}")
         if self.units not in ("reduced", "ase"):
             raise InvalidParameterError(f"units must be 'reduced' or 'ase', got {self.units!r}")
         if self.box is not None:
@@ -98,6 +106,20 @@ class Trajectory:
         if self.box is None:
             return self.positions.copy()
         return np.mod(self.positions, self.box)
+
+    def select(self, frames: Any) -> "Trajectory":
+        """The frames ``frames`` (indices, a slice or a boolean mask) as a new Trajectory; every other field
+        (masses, dt, units, box, symbols, info and any field added later) is kept."""
+        idx = np.arange(self.n_frames)[frames]
+        idx = np.atleast_1d(idx)
+        if idx.size == 0:
+            raise InvalidParameterError("select(...) picked no frame; give at least one frame index")
+        sliced = {name: getattr(self, name)[idx] for name in FRAME_FIELDS}
+        return dataclasses.replace(self, **sliced, info=dict(self.info))
+
+    def to_atoms(self, **kwargs: Any) -> list[Any]:
+        """Frames as ASE ``Atoms`` (options: see ``trajectory_to_atoms`` of the ASE adapter module)."""
+        return list(adapter("trajectory_to_atoms")(self, **kwargs))
 
     def __len__(self) -> int:
         return self.n_frames
@@ -162,36 +184,19 @@ class Trajectory:
         path = Path(path)
         if path.suffix == ".npz":
             return self.save_npz(path)
-        from .ase_interop import trajectory_to_atoms
-
-        import ase.io
-        from ase.io.formats import UnknownFileTypeError
-
-        try:
-            ase.io.write(str(path), trajectory_to_atoms(self, **kwargs))
-        except UnknownFileTypeError as exc:
-            raise DataFormatError(
-                f"no file format for {path.name!r} ({exc}); use .npz (lossless), .traj, .extxyz or .xyz"
-            ) from exc
-        return path
+        return Path(adapter("write_trajectory")(self, path, **kwargs))
 
     @classmethod
     def read(cls, path: "str | Path", **kwargs: Any) -> "Trajectory":
-        """Read a trajectory from ``.npz`` or any file ASE can read (see :func:`~npsnn_edu.ase_interop.atoms_to_trajectory`)."""
+        """Read a trajectory from ``.npz`` or any file ASE can read (options: ``atoms_to_trajectory`` of the ASE
+        adapter module)."""
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no trajectory file at {path}")
         if path.suffix == ".npz":
             return cls.load_npz(path)
-        import ase.io
-
-        from .ase_interop import atoms_to_trajectory
-
-        try:
-            images = ase.io.read(str(path), index=":")
-        except Exception as exc:
-            raise DataFormatError(f"ASE could not read {path} as a trajectory: {exc}") from exc
-        return atoms_to_trajectory(images, **kwargs)
+        traj: Trajectory = adapter("read_trajectory")(path, **kwargs)
+        return traj
 
 
 def _json_default(value: Any) -> Any:
@@ -200,4 +205,5 @@ def _json_default(value: Any) -> Any:
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
-    raise TypeError(f"info values must be JSON-serialisable (numbers, strings, lists, dicts); got {type(value).__name__}")
+    raise TypeError("info values must be JSON-serialisable (numbers, strings, lists, dicts); "
+                    f"got {type(value).__name__}")

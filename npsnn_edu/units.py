@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from ase import units as ase_units
 
-from .errors import InvalidParameterError
+from .validation import positive
 
 #: Boltzmann constant in eV/K (ASE's value).
 KB_EV_PER_K: float = float(ase_units.kB)
@@ -35,9 +35,7 @@ class LJUnits:
 
     def __post_init__(self) -> None:
         for field in ("sigma_angstrom", "epsilon_ev", "mass_amu"):
-            value = getattr(self, field)
-            if not np.isfinite(value) or value <= 0:
-                raise InvalidParameterError(f"LJUnits.{field} must be a positive number, got {value!r}")
+            positive(f"LJUnits.{field}", getattr(self, field))
 
     @property
     def length(self) -> float:

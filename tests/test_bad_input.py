@@ -6,8 +6,15 @@ import warnings
 import numpy as np
 import pytest
 
-from npsnn_edu.errors import (DataFormatError, InvalidParameterError, InvalidStateError, NpsnnError,
-                              ShapeMismatchError, SimulationDivergedError, UnknownNameError)
+from npsnn_edu.errors import (
+    DataFormatError,
+    InvalidParameterError,
+    InvalidStateError,
+    NpsnnError,
+    ShapeMismatchError,
+    SimulationDivergedError,
+    UnknownNameError,
+)
 from npsnn_edu.integrators import LangevinBAOAB, get_integrator, simulate
 from npsnn_edu.potentials import DoubleWell, Harmonic, LennardJones, Morse, Potential, get_potential
 from npsnn_edu.systems import fcc_lattice, get_system, maxwell_boltzmann_velocities, morse_diatomic
@@ -202,3 +209,33 @@ def test_missing_and_malformed_files(tmp_path) -> None:
     bad_traj.write_text("not an ASE trajectory\n")
     with raises(DataFormatError, "bad.traj"):
         Trajectory.read(bad_traj)
+
+
+def test_energy_error_with_zero_or_bad_time_step() -> None:
+    from npsnn_edu import stability as st
+
+    for dt in (0.0, -0.1, np.nan):
+        with raises(InvalidParameterError, "dt", "positive"):  # not a bare ZeroDivisionError
+            st.energy_error("velocity_verlet", dt)
+
+
+@pytest.mark.parametrize("potential", [LennardJones(), Morse(), LennardJones(cutoff=2.5, box=[6.0, 6.0, 6.0])])
+def test_particles_on_top_of_each_other_give_a_typed_error(potential) -> None:
+    x = np.array([[0.0, 0.0, 0.0], [1.1, 0.0, 0.0], [1.1, 0.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no inf + RuntimeWarning, only the typed error
+        with raises(InvalidStateError, "particles 1 and 2", "r = 0", "apart"):
+            potential.energy_and_forces(x)
+        with raises(InvalidStateError, "particles 1 and 2"):
+            potential.energy(np.stack([x + 0.5, x]))  # batched: the second configuration
+        with raises(InvalidStateError, "apart"):
+            simulate(potential, x, dt=0.001, n_steps=1)
+
+
+def test_undeclared_integrator_options_and_metadata() -> None:
+    with raises(InvalidParameterError, "velocity_verlet", "temperature", "no options"):
+        get_integrator("velocity_verlet", 0.1, temperature=1.0)
+    with raises(InvalidParameterError, "frictoin", "accepts", "friction"):
+        simulate(Harmonic(), X1, dt=0.1, n_steps=1, integrator="langevin", temperature=1.0, frictoin=1.0)
+    with raises(InvalidParameterError, "metadata", "colour", "symbols"):
+        simulate(Harmonic(), X1, dt=0.1, n_steps=1, metadata={"colour": "red"})

@@ -6,8 +6,14 @@ import pytest
 
 from npsnn_edu.analytic import harmonic_solution, morse_period
 from npsnn_edu.errors import SimulationDivergedError
-from npsnn_edu.integrators import (NVE_INTEGRATORS, Integrator, LangevinBAOAB, available_integrators,
-                                   get_integrator, simulate)
+from npsnn_edu.integrators import (
+    NVE_INTEGRATORS,
+    Integrator,
+    LangevinBAOAB,
+    available_integrators,
+    get_integrator,
+    simulate,
+)
 from npsnn_edu.potentials import Harmonic
 from npsnn_edu.systems import harmonic_oscillator, lj_fcc_system, morse_diatomic
 
@@ -231,3 +237,82 @@ def test_integrator_registry() -> None:
     integ = LangevinBAOAB(0.01, temperature=1.0)
     assert get_integrator(integ) is integ and isinstance(integ, Integrator)
     assert [get_integrator(n, 0.1).symplectic for n in NVE_INTEGRATORS] == [False, True, True, False]
+
+
+# -- simulate in pieces, labels, chunked runs -----------------------------------------------------
+def test_simulate_is_its_pieces() -> None:
+    """initial_state + Recorder + DivergenceGuard + run_loop reproduce simulate exactly."""
+    from npsnn_edu.integrators import DivergenceGuard, Recorder, initial_state, run_loop
+
+    system = lj_fcc_system(n_cells=2, cutoff=1.6, temperature=1.0, seed=1)
+    ref = system.run(dt=0.005, n_steps=30, record_every=7)
+    state, m = initial_state(system.potential, system.positions, system.velocities, system.masses)
+    integ = get_integrator("velocity_verlet", 0.005)
+    rec = Recorder(state, m, 30, 7)
+    guard = DivergenceGuard.for_state(state, rec.kinetic_energy[0], integ, 1.0)
+
+    def force_fn(x):
+        e, f = system.potential.evaluate(x)
+        return float(e), f
+
+    run_loop(integ, state, force_fn, (1.0 / m)[:, None], rec, guard)
+    traj = rec.trajectory(integ.dt, integ.name, labels={"box": system.box})
+    assert list(rec.frame_steps) == [0, 7, 14, 21, 28, 30]
+    np.testing.assert_array_equal(traj.positions, ref.positions)
+    np.testing.assert_array_equal(traj.total_energy, ref.total_energy)
+    np.testing.assert_array_equal(traj.box, ref.box)
+    assert not guard.diverged(float(ref.total_energy[-1])) and guard.diverged(float("nan"))
+
+
+def test_potential_evaluate_is_the_unvalidated_energy_and_forces() -> None:
+    system = lj_fcc_system(n_cells=2, cutoff=1.6, temperature=1.0, seed=2)
+    e1, f1 = system.potential.energy_and_forces(system.positions)
+    e2, f2 = system.potential.evaluate(system.positions)
+    assert e1 == e2
+    np.testing.assert_array_equal(f1, f2)
+
+
+def test_langevin_instance_continues_its_noise_across_chunks() -> None:
+    """Passing the same Integrator instance again continues its random stream: two chunks == one run."""
+    system = harmonic_oscillator(k=1.0, x0=1.0)
+    whole = simulate(system.potential, system.positions, system.velocities, dt=0.05, n_steps=40,
+                     integrator=LangevinBAOAB(0.05, temperature=0.5, seed=7))
+    integ = LangevinBAOAB(0.05, temperature=0.5, seed=7)
+    a = simulate(system.potential, system.positions, system.velocities, dt=0.05, n_steps=20, integrator=integ)
+    b = simulate(system.potential, a.positions[-1], a.velocities[-1], dt=0.05, n_steps=20, integrator=integ)
+    np.testing.assert_allclose(b.positions[-1], whole.positions[-1], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(b.velocities[-1], whole.velocities[-1], rtol=0, atol=1e-13)
+
+
+def test_labels_as_metadata_and_as_the_old_keywords() -> None:
+    from npsnn_edu.units import ARGON
+
+    system = lj_fcc_system(n_cells=2, cutoff=1.6, seed=0)
+    new = simulate(system.potential, system.positions, dt=0.005, n_steps=2,
+                   metadata={"symbols": ["Ar"] * 32, "lj_units": ARGON, "info": {"run": 1}})
+    old = simulate(system.potential, system.positions, dt=0.005, n_steps=2, symbols=["Ar"] * 32, lj_units=ARGON)
+    for traj in (new, old):
+        assert traj.symbols == ["Ar"] * 32 and traj.lj_units is ARGON and traj.units == "reduced"
+        np.testing.assert_array_equal(traj.box, system.box)  # the potential's box by default
+    assert new.info == {"run": 1}
+    ase_labelled = simulate(Harmonic(), [[1.0]], dt=0.1, n_steps=1, units="ase")
+    assert ase_labelled.units == "ase"
+
+
+def test_integrator_classes_declare_what_they_are() -> None:
+    from npsnn_edu.integrators import INTEGRATORS, integrator_class
+    from npsnn_edu.registry import Registry
+
+    assert isinstance(INTEGRATORS, Registry)
+    assert integrator_class("BAOAB") is LangevinBAOAB
+    assert integrator_class(" Velocity-Verlet ").name == "velocity_verlet"
+    assert integrator_class(LangevinBAOAB(0.1, temperature=1.0)) is LangevinBAOAB
+    assert LangevinBAOAB.thermostat and set(LangevinBAOAB.options) == {"temperature", "friction", "seed", "kB"}
+    for name in available_integrators():
+        cls = integrator_class(name)
+        assert cls.name == name and isinstance(cls.options, tuple) and isinstance(cls.thermostat, bool)
+        assert cls.thermostat == (name not in NVE_INTEGRATORS)
+        quiet = cls.deterministic(0.1)
+        assert isinstance(quiet, cls) and quiet.energy_scale(3, 1.0) == 0.0  # noise switched off
+    assert [integrator_class(n).order for n in ("euler", "velocity_verlet", "rk4")] == [1, 2, 4]
+    assert not integrator_class("euler").stable_on_oscillators and integrator_class("rk4").stable_on_oscillators

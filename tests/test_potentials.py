@@ -9,8 +9,15 @@ from ase.calculators.morse import MorsePotential as AseMorse
 from ase.md.verlet import VelocityVerlet as AseVelocityVerlet
 
 from npsnn_edu.integrators import simulate
-from npsnn_edu.potentials import (DoubleWell, Harmonic, LennardJones, Morse, PairPotential, available_potentials,
-                                  get_potential)
+from npsnn_edu.potentials import (
+    DoubleWell,
+    Harmonic,
+    LennardJones,
+    Morse,
+    PairPotential,
+    available_potentials,
+    get_potential,
+)
 from npsnn_edu.systems import fcc_lattice, lj_fcc_system
 from npsnn_edu.units import ARGON
 
@@ -53,7 +60,8 @@ FD_CASES = {
     "lj-cutoff": (lambda: LennardJones(cutoff=2.5, shift=False), lambda: cluster(3)),
     "lj-cutoff-shift": (lambda: LennardJones(sigma=1.1, epsilon=0.8, cutoff=2.2, shift=True), lambda: cluster(3)),
     "lj-box-108": (lambda: LennardJones(cutoff=2.5, box=periodic_liquidish(3)[1]), lambda: periodic_liquidish(3)[0]),
-    "lj-box-nlist-256": (lambda: LennardJones(cutoff=2.5, box=periodic_liquidish(4)[1]), lambda: periodic_liquidish(4)[0]),
+    "lj-box-nlist-256": (lambda: LennardJones(cutoff=2.5, box=periodic_liquidish(4)[1]),
+                         lambda: periodic_liquidish(4)[0]),
     "lj-2d": (lambda: LennardJones(cutoff=2.5), lambda: cluster(4, dim=2)),
     "morse": (lambda: Morse(D_e=1.2, a=1.7, r_e=1.1), lambda: cluster(3)),
     "morse-cutoff-shift-box": (lambda: Morse(D_e=1.0, a=2.0, r_e=1.12, cutoff=2.5, shift=True,

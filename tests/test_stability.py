@@ -220,3 +220,29 @@ def test_dt_scan_input_errors():
         st.dt_scan(sys, [-0.1], n_steps=10, progress=False)
     with pytest.raises(InvalidParameterError):
         st.morse_at_energy(1.2)
+
+
+def test_stability_limits_new_name_table_and_deprecated_alias():
+    limits = st.stability_limits(("velocity_verlet", "rk4"))
+    assert [lim.integrator for lim in limits] == ["velocity_verlet", "rk4"]
+    with pytest.warns(PendingDeprecationWarning, match="stability_limits"):
+        old = st.stability_table(("velocity_verlet", "rk4"))
+    assert [lim.h_numeric for lim in old] == [lim.h_numeric for lim in limits]
+    table = st.limits_table(limits)
+    assert list(table.index) == ["velocity_verlet", "rk4"]
+    assert table.loc["rk4", "numeric h*"] == pytest.approx(2 * np.sqrt(2), rel=1e-6)
+    assert not hasattr(st.StabilityLimit, "dt_limit")
+
+
+def test_morse_helpers_live_in_analytic_and_systems():
+    from npsnn_edu import analytic, systems
+
+    assert st.morse_solution is analytic.morse_solution and st.morse_at_energy is systems.morse_at_energy
+
+
+def test_dt_scan_table_has_one_row_per_dt():
+    scan = st.dt_scan(st.morse_at_energy(0.9), [0.01, 0.5], t_total=2.0, progress=False)
+    table = scan.table()
+    assert list(table.index) == [0.01, 0.5] and table.loc[0.01, "steps"] == 200
+    assert table.loc[0.01, "diverged at step"] is None or np.isnan(table.loc[0.01, "diverged at step"])
+    assert table.loc[0.5, "diverged at step"] == scan.diverged_step[1]

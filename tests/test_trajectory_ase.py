@@ -10,8 +10,13 @@ from ase.calculators.emt import EMT
 from ase.calculators.lj import LennardJones as AseLennardJones
 from ase.md.verlet import VelocityVerlet as AseVelocityVerlet
 
-from npsnn_edu.ase_interop import (AseCalculatorPotential, PotentialCalculator, atoms_to_trajectory, simulate_atoms,
-                                   trajectory_to_atoms)
+from npsnn_edu.ase_interop import (
+    AseCalculatorPotential,
+    PotentialCalculator,
+    atoms_to_trajectory,
+    simulate_atoms,
+    trajectory_to_atoms,
+)
 from npsnn_edu.errors import InvalidParameterError, ShapeMismatchError
 from npsnn_edu.potentials import Harmonic
 from npsnn_edu.systems import harmonic_oscillator, lj_fcc_system, maxwell_boltzmann_velocities, morse_diatomic
@@ -178,3 +183,35 @@ def test_system_as_atoms_is_in_ase_units() -> None:
     atoms = system.as_atoms()
     assert atoms.get_temperature() == pytest.approx(ARGON.temperature_kelvin, rel=1e-9)  # T* = 1 exactly
     assert atoms.get_volume() == pytest.approx(108 / 0.8442 * 3.405**3, rel=1e-12)
+
+
+def test_select_keeps_every_field_including_new_ones(lj_traj) -> None:
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Tagged(Trajectory):
+        tag: str = "none"
+
+    lj_traj = lj_traj.select(slice(None))  # a copy: the fixture is shared
+    lj_traj.info["note"] = "kept"
+    tagged = Tagged(**{f.name: getattr(lj_traj, f.name) for f in dataclasses.fields(Trajectory)}, tag="liquid")
+    sub = tagged.select([0, 2, -1])
+    assert isinstance(sub, Tagged) and sub.tag == "liquid" and sub.n_frames == 3
+    np.testing.assert_array_equal(sub.positions[1], lj_traj.positions[2])
+    np.testing.assert_array_equal(sub.times, lj_traj.times[[0, 2, -1]])
+    assert sub.lj_units is lj_traj.lj_units and sub.symbols == lj_traj.symbols and sub.info == lj_traj.info
+    assert sub.info is not lj_traj.info
+    np.testing.assert_array_equal(sub.box, lj_traj.box)
+    assert lj_traj.select(slice(None, None, 2)).n_frames == (lj_traj.n_frames + 1) // 2
+    with pytest.raises(InvalidParameterError, match="no frame"):
+        lj_traj.select([])
+
+
+def test_simulate_atoms_labels_the_box_through_metadata() -> None:
+    from ase.calculators.lj import LennardJones as AseLJ
+
+    atoms = ase.Atoms("Ar4", positions=[[0, 0, 0], [3.8, 0, 0], [0, 3.8, 0], [0, 0, 3.8]], cell=[12.0] * 3, pbc=True)
+    atoms.calc = AseLJ(sigma=3.4, epsilon=0.0104, rc=5.9)
+    traj = simulate_atoms(atoms, dt_fs=1.0, n_steps=3)
+    np.testing.assert_array_equal(traj.box, [12.0, 12.0, 12.0])
+    assert traj.units == "ase" and traj.symbols == ["Ar"] * 4

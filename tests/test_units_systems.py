@@ -8,8 +8,16 @@ from scipy import constants as si
 from npsnn_edu.analytic import harmonic_solution, morse_period
 from npsnn_edu.device import resolve_device
 from npsnn_edu.errors import DeviceUnavailableError, InvalidParameterError
-from npsnn_edu.systems import (System, available_systems, double_well_particle, fcc_lattice, get_system,
-                               harmonic_oscillator, maxwell_boltzmann_velocities, morse_diatomic)
+from npsnn_edu.systems import (
+    System,
+    available_systems,
+    double_well_particle,
+    fcc_lattice,
+    get_system,
+    harmonic_oscillator,
+    maxwell_boltzmann_velocities,
+    morse_diatomic,
+)
 from npsnn_edu.units import ARGON, KB_EV_PER_K, KCAL_PER_MOL_EV, LJUnits
 
 

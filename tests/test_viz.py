@@ -299,3 +299,20 @@ def test_show_trajectory_size_sets_nglview_own_size_traits(lj_traj):
     assert (view._view_width, view._view_height) == ("420px", "320px")
     default = playback.show_trajectory(lj_traj)
     assert default._view_width != "420px"
+
+
+def test_trajectory_images_use_trajectory_select(lj_traj, monkeypatch) -> None:
+    calls = []
+    original = type(lj_traj).select
+
+    def spy(self, frames):
+        calls.append(np.asarray(frames).tolist())
+        return original(self, frames)
+
+    monkeypatch.setattr(type(lj_traj), "select", spy)
+    images = playback.trajectory_images(lj_traj, max_frames=4)
+    assert len(images) == 4 and calls and calls[0][0] == 0 and calls[0][-1] == lj_traj.n_frames - 1
+    with pytest.raises(UnknownNameError, match="representation"):
+        playback._style(None, "cartoonish", None, False, None)
+    with pytest.raises(InvalidParameterError, match="radius"):
+        playback._style(None, "spheres", -1.0, False, None)

@@ -7,13 +7,28 @@ import numpy as np
 import pytest
 
 from npsnn_edu import config
-from npsnn_edu.errors import (DataFormatError, InvalidParameterError, InvalidStateError, NotFittedError,
-                              ShapeMismatchError, UnknownNameError)
+from npsnn_edu.errors import (
+    DataFormatError,
+    InvalidParameterError,
+    InvalidStateError,
+    NotFittedError,
+    ShapeMismatchError,
+    UnknownNameError,
+)
 from npsnn_edu.precomputed import available_results, load_result, save_result
 from npsnn_edu.registry import Registry, normalise_name
 from npsnn_edu.tables import markdown, results_table
-from npsnn_edu.validation import (at_least, check_fitted, finite, finite_array, in_range, one_of, positive,
-                                  positive_or_none, probability)
+from npsnn_edu.validation import (
+    at_least,
+    check_fitted,
+    finite,
+    finite_array,
+    in_range,
+    one_of,
+    positive,
+    positive_or_none,
+    probability,
+)
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, math.nan, math.inf, "x", None, True])
@@ -152,3 +167,85 @@ def test_describe_mode_reads_timings(clean_mode, monkeypatch, tmp_path):
     line = config.describe_mode("01_x")
     assert line.startswith("Run mode: classroom (from set_mode())") and "fast 0.5 min, full 4.0 min" in line
     assert "Measured" not in config.describe_mode("02_unknown")
+
+
+# -- one vocabulary across the package: invariants checked on the source ---------------------------
+import ast  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+PACKAGE = Path(__file__).resolve().parents[1] / "npsnn_edu"
+#: The core: imported by everything, imports none of its adapters, chapters or widgets.
+CORE = ("potentials", "integrators", "trajectory", "systems", "units", "validation", "registry", "config",
+        "errors", "progress", "tables", "analytic")
+
+
+def _sources():
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_no_string_test_of_an_integrator_name_outside_the_integrator_module():
+    offenders = []
+    for path in _sources():
+        if path.name == "integrators.py":
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if any(pattern in line for pattern in ('== "langevin"', "== 'langevin'", '!= "langevin"',
+                                                     '== "euler"', '!= "euler"', '_wants_kb')):
+                offenders.append(f"{path.relative_to(PACKAGE)}:{n}: {line.strip()}")
+    assert not offenders, "ask integrator_class(name).thermostat / .options instead:\n" + "\n".join(offenders)
+
+
+def test_the_private_evaluation_is_only_called_inside_potentials():
+    offenders = []
+    for path in _sources():
+        if path.name == "potentials.py":
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if "._energy_and_forces(" in line or "._energy_and_forces " in line:
+                offenders.append(f"{path.relative_to(PACKAGE)}:{n}: {line.strip()}")
+    assert not offenders, "call Potential.evaluate (fast) or energy_and_forces (validated):\n" + "\n".join(offenders)
+
+
+def test_core_modules_do_not_import_their_ase_adapter():
+    for name in CORE:
+        path = PACKAGE / f"{name}.py"
+        text = path.read_text()
+        assert "ase_interop" not in text, f"{path.name} mentions ase_interop: the adapter depends on the core"
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom):
+                upward = ("ase_interop", "stability", "viz", "gpr", "spiking")
+                assert node.module not in upward, (path.name, node.module)
+
+
+def test_ase_adapter_registers_its_converters():
+    from npsnn_edu import ase_interop
+    from npsnn_edu.registry import ADAPTERS, adapter
+
+    assert set(ADAPTERS.names()) >= {"potential_calculator", "trajectory_to_atoms", "write_trajectory",
+                                     "read_trajectory"}
+    assert adapter("trajectory_to_atoms") is ase_interop.trajectory_to_atoms
+    with pytest.raises(ImportError, match="not registered"):
+        adapter("no_such_adapter")
+
+
+def test_factories_resolve_names_through_registries():
+    from npsnn_edu.integrators import INTEGRATORS, LangevinBAOAB, get_integrator
+    from npsnn_edu.potentials import POTENTIALS, LennardJones, get_potential
+    from npsnn_edu.systems import SYSTEMS, get_system
+
+    for table in (INTEGRATORS, POTENTIALS, SYSTEMS):
+        assert isinstance(table, Registry)
+    assert POTENTIALS.resolve("LJ") == "lennard_jones" and isinstance(get_potential("Lennard-Jones"), LennardJones)
+    assert SYSTEMS.resolve("doublewell") == "double_well" and get_system("DOUBLE_WELL").name == "double-well"
+    assert isinstance(get_integrator("baoab", 0.1, temperature=1.0), LangevinBAOAB)
+    with pytest.raises(UnknownNameError, match="choose one of: double_well, harmonic, lennard_jones, morse"):
+        get_potential("spring")
+
+
+def test_registry_replace_allows_re_registration():
+    table = Registry("thing")
+    table.register("a", 1)
+    with pytest.raises(ValueError, match="twice"):
+        table.register("a", 2)
+    table.register("a", 3, replace=True)
+    assert table.get("a") == 3

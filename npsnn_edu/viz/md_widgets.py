@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidParameterError, NpsnnError, SimulationDivergedError, unknown_name
-from ..integrators import simulate
-from ..systems import System, double_well_particle, harmonic_oscillator, lj_fcc_system, morse_diatomic
+from ..integrators import integrator_class, simulate
+from ..systems import SYSTEMS, System, double_well_particle, harmonic_oscillator, lj_fcc_system, morse_diatomic
 from ..trajectory import Trajectory
 from .plots import PALETTE, line_figure, new_figure
 
@@ -55,8 +55,8 @@ DEFAULTS = {
 
 
 def _key(potential: str) -> str:
-    key = str(potential).strip().lower().replace("_", "-")
-    key = {"lj": "lennard-jones", "doublewell": "double-well"}.get(key, POTENTIAL_CHOICES.get(potential, key))
+    label = POTENTIAL_CHOICES.get(potential, potential)
+    key = SYSTEMS.resolve(label).replace("_", "-") if label in SYSTEMS else str(label)
     if key not in DEFAULTS:
         raise unknown_name("potential", potential, list(DEFAULTS))
     return key
@@ -127,7 +127,7 @@ class MDExplorer:
         import ipywidgets as w
 
         key = _key(potential)
-        integ = INTEGRATOR_CHOICES.get(integrator, integrator)
+        integ = integrator_class(INTEGRATOR_CHOICES.get(integrator, integrator)).name
         if integ not in INTEGRATOR_CHOICES.values():
             raise unknown_name("integrator", integrator, list(INTEGRATOR_CHOICES.values()))
         d = DEFAULTS[key]
@@ -203,7 +203,7 @@ class MDExplorer:
     def _sync_enabled(self) -> None:
         liquid = self.potential == "lennard-jones"
         self.displacement_sl.disabled = liquid
-        self.temperature_sl.disabled = not liquid and self.integrator_dd.value != "langevin"
+        self.temperature_sl.disabled = not liquid and not integrator_class(self.integrator_dd.value).thermostat
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -246,7 +246,8 @@ class MDExplorer:
                 f"The simulation blew up at step {exc.step} (t = {exc.time:.4g} tau) with "
                 f"{settings['integrator'].replace('_', ' ')} and dt = {settings['dt']:g}: {exc.reason}. "
                 + ("Explicit Euler gains energy at every step on any oscillation: try velocity Verlet. "
-                   if settings["integrator"] == "euler" else "Try a smaller time step. ")
+                   if not integrator_class(settings["integrator"]).stable_on_oscillators
+                   else "Try a smaller time step. ")
                 + "The plots still show the previous run.")
             return None
         except NpsnnError as exc:
@@ -266,7 +267,7 @@ class MDExplorer:
         self._update_view(traj)
         drift = traj.energy_drift()
         colour = PALETTE[2]
-        if settings["integrator"] == "langevin":
+        if integrator_class(settings["integrator"]).thermostat:
             energy_note = "thermostat on: the total energy is not conserved (it exchanges heat with a bath)"
         else:
             energy_note = f"max relative energy error {drift:.2e}"
@@ -282,7 +283,7 @@ class MDExplorer:
         n_particles = len(system.positions)
         record_every = max(1, n_steps // 2000) if n_particles < 10 else max(1, n_steps // 400)
         options: dict[str, Any] = {}
-        if settings["integrator"] == "langevin":
+        if integrator_class(settings["integrator"]).thermostat:
             options = {"temperature": float(settings["temperature"]), "friction": 1.0, "seed": self.seed}
         show_progress = n_steps * n_particles >= self.progress_threshold
         if show_progress or self._log_used:
@@ -296,8 +297,8 @@ class MDExplorer:
                 outcome["trajectory"] = simulate(
                     system.potential, system.positions, system.velocities, dt=float(settings["dt"]),
                     n_steps=n_steps, integrator=settings["integrator"], masses=system.masses,
-                    record_every=record_every, progress=show_progress, lj_units=system.lj_units,
-                    symbols=system.symbols, **options)
+                    record_every=record_every, progress=show_progress,
+                    metadata={"lj_units": system.lj_units, "symbols": system.symbols}, **options)
             except Exception as exc:
                 outcome["error"] = exc
         if "error" in outcome:
@@ -317,7 +318,7 @@ class MDExplorer:
                 trace.x, trace.y = t, y
         with self.temperature_fig.batch_update():
             self.temperature_fig.data[0].x, self.temperature_fig.data[0].y = t, traj.temperature
-            target = settings["integrator"] == "langevin"
+            target = integrator_class(settings["integrator"]).thermostat
             self.temperature_fig.data[1].x = t[[0, -1]] if target else []
             self.temperature_fig.data[1].y = [settings["temperature"]] * 2 if target else []
         q, v, q_label, v_label = phase_coordinates(traj)
@@ -348,7 +349,3 @@ class MDExplorer:
             return
         self.view_box.children = (self.view,)
 
-
-def md_explorer(potential: str = "harmonic", **kwargs: Any) -> MDExplorer:
-    """Build (and return) an :class:`MDExplorer`; display it with ``display(explorer)`` or as a cell's value."""
-    return MDExplorer(potential, **kwargs)

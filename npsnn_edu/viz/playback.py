@@ -20,13 +20,20 @@ from typing import Any, Sequence
 import numpy as np
 from ase import Atoms
 
-from ..errors import InvalidParameterError, NpsnnError, ShapeMismatchError, unknown_name
+from ..errors import InvalidParameterError, NpsnnError, ShapeMismatchError
+from ..registry import Registry
 from ..trajectory import Trajectory
+from ..validation import at_least, one_of, positive_or_none
 
 #: Default cap on the number of frames handed to the viewer (memory: every frame is kept in the kernel).
 DEFAULT_MAX_FRAMES = 300
 #: Representations offered by :func:`show_trajectory` (NGL names).
 REPRESENTATIONS = ("spacefill", "ball+stick", "licorice", "point")
+#: Name table of the representations, with aliases.
+REPRESENTATION_NAMES: Registry[str] = Registry("representation")
+for _name, _aliases in (("spacefill", ("spheres",)), ("ball+stick", ("ball_and_stick", "ballstick")),
+                        ("licorice", ()), ("point", ())):
+    REPRESENTATION_NAMES.register(_name, _name, aliases=_aliases)
 
 
 class ViewerUnavailableError(NpsnnError, ImportError):
@@ -63,11 +70,9 @@ def select_frames(n_frames: int, stride: int = 1, max_frames: int | None = DEFAU
     n_frames = int(n_frames)
     if n_frames < 1:
         raise InvalidParameterError("the trajectory has no frames to show")
-    if int(stride) != stride or stride < 1:
-        raise InvalidParameterError(f"stride must be a positive integer (show every stride-th frame), got {stride!r}")
-    if max_frames is not None and (int(max_frames) != max_frames or max_frames < 1):
-        raise InvalidParameterError(f"max_frames must be a positive integer or None, got {max_frames!r}")
-    idx = np.arange(0, n_frames, int(stride))
+    stride = at_least("stride", stride, 1, integer=True, hint="show every stride-th frame; a positive integer")
+    max_frames = positive_or_none("max_frames", max_frames, integer=True, hint="a positive integer or None")
+    idx = np.arange(0, n_frames, stride)
     if max_frames is not None and len(idx) > max_frames:
         if max_frames == 1:
             return idx[:1]
@@ -86,10 +91,7 @@ def trajectory_images(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: 
     if isinstance(traj, Atoms):
         traj = [traj]
     if isinstance(traj, Trajectory):
-        from ..ase_interop import trajectory_to_atoms
-
-        sub = _subset(traj, select_frames(traj.n_frames, stride, max_frames))
-        return trajectory_to_atoms(sub, symbols=symbols, wrap=wrap)
+        return traj.select(select_frames(traj.n_frames, stride, max_frames)).to_atoms(symbols=symbols, wrap=wrap)
     try:
         frames = list(traj)
     except TypeError:
@@ -110,14 +112,6 @@ def trajectory_images(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: 
     return frames
 
 
-def _subset(traj: Trajectory, idx: np.ndarray) -> Trajectory:
-    """The frames ``idx`` of ``traj`` as a new Trajectory (same metadata)."""
-    return Trajectory(times=traj.times[idx], positions=traj.positions[idx], velocities=traj.velocities[idx],
-                      potential_energy=traj.potential_energy[idx], kinetic_energy=traj.kinetic_energy[idx],
-                      masses=traj.masses, dt=traj.dt, integrator=traj.integrator, kB=traj.kB, box=traj.box,
-                      units=traj.units, lj_units=traj.lj_units, symbols=traj.symbols, info=dict(traj.info))
-
-
 def _default_radius(traj: Any) -> float | None:
     """Sphere radius in Angstrom: half of sigma for a reduced LJ trajectory (spheres touch at contact)."""
     if isinstance(traj, Trajectory) and traj.units == "reduced":
@@ -130,12 +124,8 @@ def _default_radius(traj: Any) -> float | None:
 
 def _style(view: Any, representation: str, radius: float | None, unit_cell: bool, color: str | None,
            component: int = 0) -> None:
-    key = str(representation).strip().lower()
-    key = {"ball_and_stick": "ball+stick", "ballstick": "ball+stick", "spheres": "spacefill"}.get(key, key)
-    if key not in REPRESENTATIONS:
-        raise unknown_name("representation", representation, REPRESENTATIONS)
-    if radius is not None and (not np.isfinite(radius) or radius <= 0):
-        raise InvalidParameterError(f"radius must be a positive length in Angstrom, got {radius!r}")
+    key = REPRESENTATION_NAMES.get(representation)
+    radius = positive_or_none("radius", radius, hint="a length in Angstrom")
     params: dict[str, Any] = {}
     if radius is not None:
         params["radius"] = float(radius)
@@ -148,9 +138,7 @@ def _style(view: Any, representation: str, radius: float | None, unit_cell: bool
 
 def _camera(view: Any, camera: str, tilt: bool) -> None:
     """Camera type, a tilt (a crystal seen along a lattice axis looks flat), then zoom to fit everything."""
-    if camera not in ("orthographic", "perspective"):
-        raise unknown_name("camera", camera, ("orthographic", "perspective"))
-    view.camera = camera
+    view.camera = one_of("camera", camera, ("orthographic", "perspective"))
     if tilt:
         view.control.spin([1.0, 0.0, 0.0], 0.4)
         view.control.spin([0.0, 1.0, 0.0], 0.5)
@@ -236,9 +224,7 @@ def show_trajectory_x3d(traj: "Trajectory | Sequence[Atoms] | Atoms", frame: int
         n = traj.n_frames
         if not -n <= int(frame) < n:
             raise InvalidParameterError(f"frame {frame} is out of range for a trajectory with {n} frames")
-        from ..ase_interop import trajectory_to_atoms
-
-        atoms = trajectory_to_atoms(_subset(traj, np.array([int(frame) % n])), symbols=symbols, wrap=wrap)[0]
+        atoms = traj.select([int(frame) % n]).to_atoms(symbols=symbols, wrap=wrap)[0]
     else:
         images = trajectory_images(traj, symbols=symbols, wrap=wrap, max_frames=None)
         if not -len(images) <= int(frame) < len(images):

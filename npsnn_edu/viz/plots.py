@@ -42,7 +42,8 @@ def line_figure(x: Any, ys: Mapping[str, Any], title: str = "", xaxis: str = "",
     return fig
 
 
-def energy_figure(traj: Trajectory, title: str = "Energy", *, relative: bool = False, widget: bool = False) -> go.Figure:
+def energy_figure(traj: Trajectory, title: str = "Energy", *, relative: bool = False,
+                  widget: bool = False) -> go.Figure:
     """Kinetic, potential and total energy vs time (``relative=True``: relative total-energy error only)."""
     if relative:
         return line_figure(traj.times, {"(E - E0) / scale": traj.relative_energy_error()}, title,

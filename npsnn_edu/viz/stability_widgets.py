@@ -18,7 +18,7 @@ import numpy as np
 
 from ..analytic import harmonic_solution
 from ..errors import InvalidParameterError, SimulationDivergedError, unknown_name
-from ..integrators import simulate
+from ..integrators import integrator_class, simulate
 from ..potentials import Harmonic
 from ..stability import (ANALYTIC_STABILITY_LIMITS, canonical_integrator, fastest_vibration, morse_at_energy,
                          morse_solution)
@@ -155,11 +155,11 @@ class DtSliderExplorer:
         self._omega = omega
         runs: dict[str, SliderRun] = {}
         for name in self.integrators:
-            opts = {"temperature": 0.0, "friction": 0.0} if name == "langevin" else {}
             step, message = None, ""
             try:
-                traj = simulate(pot, x0, v0, dt=dt, n_steps=self.n_steps, integrator=name, masses=masses,
-                                blowup_factor=self.blowup_factor, progress=False, **opts)
+                traj = simulate(pot, x0, v0, dt=dt, n_steps=self.n_steps,
+                                integrator=integrator_class(name).deterministic(dt), masses=masses,
+                                blowup_factor=self.blowup_factor, progress=False)
             except SimulationDivergedError as exc:
                 traj, step = exc.trajectory, exc.step
                 h_star = ANALYTIC_STABILITY_LIMITS[name]
@@ -245,7 +245,7 @@ def stability_diagram_figure(hs: Any = None, integrators: Sequence[str] = ("eule
     from .plots import line_figure
 
     hs = np.linspace(0.01, 3.2, 320) if hs is None else np.asarray(hs, dtype=float)
-    curves = {name: spectral_radius_curve(name, hs, friction=friction if name == "langevin" else 0.0)
+    curves = {name: spectral_radius_curve(name, hs, friction=friction if integrator_class(name).thermostat else 0.0)
               for name in integrators}
     fig = line_figure(hs, curves, "Stability diagram: spectral radius of one step", "h = omega * dt",
                       "spectral radius rho(M)", dash={"velocity_verlet": "dash"})
