@@ -279,3 +279,43 @@ def hypothesis_h_verdict(rows: list[dict[str, Any]], threshold: float = 1e-2) ->
             f"becomes unstable from omega h = {first_unstable:.3g} (theory: 2)")
     return {"threshold": threshold, "last_ok_omega_h": last_ok, "first_bad_omega_h": first_bad, "verlet_limit": 2.0,
             "verlet_first_unstable_omega_h": first_unstable, "text": text}
+
+
+# -- what the spikes carry ------------------------------------------------------------------------------
+def readout_contributions(model: Any) -> dict[str, Any]:
+    """Split a (non-recurrent) ClockSNN's coefficients y_k into the part read from layer-2 SPIKES and the part
+    read from layer-2 MEMBRANES (graded, non-binary), at its knots.
+
+    Returns ``y_spike``, ``y_membrane`` (K, n_out; y = y_spike + y_membrane, bias in the membrane part),
+    ``spike_variance_fraction`` = var(y_spike) / (var(y_spike) + var(y_membrane)) over knots and outputs,
+    ``silent_fraction`` (layer-2 neurons that never fire at any knot and step) and ``spikes_layer2`` (total).
+    """
+    from .models import ClockSNN
+
+    if not isinstance(model, ClockSNN) or model.recurrent:
+        raise InvalidParameterError("readout_contributions needs a non-recurrent ClockSNN (method 'continuous')")
+    hid = model.fc2.out_features
+    with torch.no_grad():
+        cur1 = model.fc1(model.encoding(model.knots))
+        mem1 = torch.zeros_like(cur1)
+        mem2 = torch.zeros(cur1.shape[0], hid, dtype=cur1.dtype, device=cur1.device)
+        w = model.readout.weight
+        y_s = torch.zeros(cur1.shape[0], w.shape[0], dtype=cur1.dtype, device=cur1.device)
+        y_m = torch.zeros_like(y_s)
+        fired = torch.zeros(hid, dtype=torch.bool, device=cur1.device)
+        n_spikes = 0.0
+        for _ in range(model.num_steps):
+            s1, mem1 = model.lif1(cur1, mem1)
+            s2, mem2 = model.lif2(model.fc2(s1), mem2)
+            y_s += s2 @ w[:, :hid].T
+            y_m += mem2 @ w[:, hid:].T + model.readout.bias
+            fired |= s2.bool().any(0)
+            n_spikes += float(s2.sum())
+        y_s, y_m = (y_s / model.num_steps).double(), (y_m / model.num_steps).double()
+        check = model.coefficients()
+    if not torch.allclose(y_s + y_m, check, atol=1e-5, rtol=1e-4):  # pragma: no cover - consistency guard
+        raise RuntimeError("readout split does not add up to the model's coefficients")
+    vs, vm = float(y_s.var()), float(y_m.var())
+    return {"y_spike": y_s.cpu().numpy(), "y_membrane": y_m.cpu().numpy(),
+            "spike_variance_fraction": vs / max(vs + vm, 1e-300), "silent_fraction": float(1 - fired.float().mean()),
+            "spikes_layer2": n_spikes}

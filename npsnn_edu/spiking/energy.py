@@ -16,9 +16,9 @@ Constants (pJ per operation), each with its source:
 * ``fp32`` (default): M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014,
   45 nm, 0.9 V, Table/Fig. 1.1.9: 32-bit float add 0.9 pJ, float multiply 3.7 pJ -> AC = 0.9 pJ,
   MAC = 3.7 + 0.9 = 4.6 pJ.
-* ``fpsnn``: the constants of the FPSNN code (TsizhiYang/FPSNN; FPSNN = the "finite-difference physics-informed
-  spiking neural network" of Neurocomputing 2025): E_MAC 3.1 pJ, E_AC 0.1 pJ, i.e. Horowitz's 32-bit INTEGER
-  multiply (3.1 pJ) and add (0.1 pJ), the multiply standing in for a whole MAC.
+* ``fpsnn``: the constants of FPSNN (the spiking PINN of "Physics-informed Spiking Neural Networks for
+  Continuous-Time Dynamic Systems", Neurocomputing 2025, code TsizhiYang/FPSNN): E_MAC 3.1 pJ, E_AC 0.1 pJ,
+  i.e. Horowitz's 32-bit INTEGER multiply (3.1 pJ) and add (0.1 pJ), the multiply standing in for a whole MAC.
 * neuron update = 1 multiply + 3 adds of the same set (our assumption, from the constants above: leak, input,
   reset and compare).
 * nonlinear function = 10 MAC-equivalents (our assumption: range reduction plus a degree-~8 polynomial; no
