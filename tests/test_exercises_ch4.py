@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from npsnn_edu.exercises.chapter4 import (check_clock_snn_operations, check_derivatives_are_honest,
-                                          check_harmonic_residual, check_kernel_coefficients_lstsq,
-                                          check_second_derivative_fd)
+from npsnn_edu.exercises.chapter4 import (
+    check_clock_snn_operations,
+    check_derivatives_are_honest,
+    check_harmonic_residual,
+    check_kernel_coefficients_lstsq,
+    check_second_derivative_fd,
+)
 
 
 def stub(*args, **kwargs):
@@ -30,7 +34,9 @@ def test_second_derivative_fd():
 
 
 def test_spot_the_pitfall():
-    good = lambda vm, vf, rtol=0.05: bool(np.max(np.abs(vm - vf)) <= rtol * max(np.max(np.abs(vf)), 1e-12))
+    def good(vm, vf, rtol=0.05):
+        return bool(np.max(np.abs(vm - vf)) <= rtol * max(np.max(np.abs(vf)), 1e-12))
+
     assert check_derivatives_are_honest(good)
     assert not check_derivatives_are_honest(lambda vm, vf, rtol=0.05: True)
     assert not check_derivatives_are_honest(lambda vm, vf, rtol=0.05: bool(np.max(np.abs(vm - vf)) <= 0.05))

@@ -53,7 +53,9 @@ def check_second_derivative_fd(fn: Any) -> CheckResult:
     if not ok:
         return CheckResult(name, False, [msg])
     ok, d2_coarse, msg = call_student_function(name, fn, np.sin, t, 1e-1)
-    staircase = lambda s: np.floor(4 * np.asarray(s)) / 4  # a piecewise-constant "spiking" output
+    def staircase(s: Any) -> np.ndarray:  # a piecewise-constant "spiking" output
+        return np.floor(4 * np.asarray(s)) / 4
+
     ok2, d2_stair, msg2 = call_student_function(name, fn, staircase, np.array([0.6, 1.1, 2.05]), 1e-3)
     if not (ok and ok2):
         return CheckResult(name, False, [m for m in (msg, msg2) if m])
