@@ -401,6 +401,9 @@ def test_hypothesis_h_scan_small_case():
     assert lo["omega_h"] < 1 < 2 < hi["omega_h"]
     assert lo["lstsq_rel_l2"] < 1e-3 and hi["lstsq_rel_l2"] > 0.1  # the basis cannot resolve omega h >> 1
     assert lo["verlet_stable"] and not hi["verlet_stable"]  # Verlet: omega dt < 2 (chapter 2)
+    h = 4 * math.pi / 31  # 32 knots on [0, 4 pi]: the basis' own limit sits near omega h = 2, like Verlet's
+    near = hypothesis_h_scan([1.5 / h, 2.6 / h], n_knots=(32,), t_end=4 * math.pi)
+    assert near[0]["lstsq_rel_l2"] < 1e-3 < 0.1 < near[1]["lstsq_rel_l2"]
     verdict = hypothesis_h_verdict(rows)
     assert verdict["last_ok_omega_h"] == pytest.approx(lo["omega_h"])
     assert verdict["first_bad_omega_h"] == pytest.approx(hi["omega_h"])
@@ -440,3 +443,17 @@ def test_benchmark_regeneration_subset(tmp_path):
     assert "npsnn_train.py" in saved.command and saved.provenance["seeds"] == [0, 1, 2]
     shipped = load_result("npsnn_harmonic_seeds")  # the file the notebook shows
     assert set(saved.data) == set(shipped.data) and len(shipped.data["seed_rel_l2"]) >= 3
+
+
+def test_hand_built_problem_needs_to_be_passed_back(tmp_path):
+    from npsnn_edu.spiking import NewtonProblem
+
+    base = get_problem("harmonic", periods=1)
+    prob = NewtonProblem("my-spring", base.potential, base.x0.copy(), base.v0.copy(), base.masses, base.t_end,
+                         analytic=True)
+    tr = Trainer(prob, method="mlp", n_colloc=16)
+    tr.train(1)
+    tr.save(tmp_path / "ck")
+    with pytest.raises(DataFormatError, match="problem="):
+        Trainer.load(tmp_path / "ck")
+    assert Trainer.load(tmp_path / "ck", problem=prob).problem is prob
