@@ -457,3 +457,16 @@ def test_hand_built_problem_needs_to_be_passed_back(tmp_path):
     with pytest.raises(DataFormatError, match="problem="):
         Trainer.load(tmp_path / "ck")
     assert Trainer.load(tmp_path / "ck", problem=prob).problem is prob
+
+
+def test_npsnn_is_not_cheaper_than_mlp_at_knots_on_equal_terms():
+    """LIF updates + membrane readout alone exceed an MLP at the same knots (whatever the spike counts)."""
+    tr = Trainer("harmonic", method="continuous")
+    with torch.no_grad():
+        tr.model(torch.zeros(1, dtype=torch.float64))
+    snn_ops = operation_counts(tr.model, 1001)
+    k = int(tr.model.knots.shape[0])
+    peer = operation_counts(Trainer("harmonic", method="mlp").model, 1001, at_knots=k)
+    kernel = 1001 * k * (46.0 + 4.6)  # the shared Gaussian readout (exp + MAC per query and knot)
+    assert snn_ops["neuron_pJ"] > peer["total_pJ"] - kernel
+    assert snn_ops["total_pJ"] > peer["total_pJ"]

@@ -218,7 +218,8 @@ def evaluate(model: torch.nn.Module, problem: NewtonProblem, n_eval: int = 1001,
     fd_residual: RMS of (m D2x - F(x)) / a_scale with D2 the central second difference of the forward
     output at step ``fd_step`` (default t_end / 500); energy_drift: max |E(t) - E(0)| / max(|E(0)|, mean KE)
     with v from central differences of the forward output (the core's Trajectory.energy_drift); spike rates
-    per LIF layer and a synaptic-operation energy estimate for the whole grid.
+    per LIF layer and the operation-count energy estimate (:func:`~.energy.operation_counts`) of one
+    trajectory on this grid.
     """
     t_np = eval_times(problem, n_eval)
     h = fd_step or problem.t_end / 500.0
