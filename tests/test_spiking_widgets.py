@@ -61,3 +61,25 @@ def test_widget_background_run_reports_finished_when_done():
     wdg.wait(60)
     assert wdg.trainer.step == 6 and not wdg.running
     assert wdg.status.value.startswith("<b>finished</b>")
+
+
+def test_widget_fits_a_1366_px_screen():
+    from npsnn_edu.viz.spiking_widgets import MAX_WIDTH
+
+    wdg = SpikingTrainingWidget(method="mlp", total_steps=2, chunk=1, background=False, n_colloc=16, n_eval=101)
+    side = wdg.fig_loss.layout.width + wdg.fig_traj.layout.width
+    assert side <= MAX_WIDTH <= 1250 and wdg.fig_raster.layout.width <= MAX_WIDTH
+    assert wdg.widget.layout.max_width == f"{MAX_WIDTH}px"
+    for fig in (wdg.fig_loss, wdg.fig_traj, wdg.fig_raster):  # axis titles with units
+        assert fig.layout.xaxis.title.text and "(" in fig.layout.yaxis.title.text
+
+
+def test_notebook_never_blocks_the_widget_buttons():
+    """Notebook 04 neither auto-starts the widget during Run All nor waits on it (a blocked kernel blocks Pause)."""
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "04_spiking_pinn.ipynb").read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "SpikingTrainingWidget(" in code
+    assert "widget.wait(" not in code and "widget.start(" not in code

@@ -1,20 +1,35 @@
 """Chapter 4: a spiking physics-informed network (NP-SNN, snnTorch) that solves m x'' = F(x).
 
-* :mod:`.problems`    harmonic oscillator, Morse diatomic, LJ trimer, with independent references
-* :mod:`.models`      PointwiseSNN (the obvious design), ClockSNN (honest smooth readout), MLPPINN baseline
+* :mod:`.problems`    harmonic oscillator, Morse diatomic, LJ trimer (parameterised), with independent references
+* :mod:`.models`      PointwiseSNN (the obvious design), ClockSNN (honest smooth readout), KernelCoefficients
+                      (the same basis with free coefficients), MLPPINN baseline
 * :mod:`.derivatives` autograd / finite differences / exact kernel derivatives, and a consistency check
 * :mod:`.training`    loss terms, stepwise Trainer, :func:`fit`, forward-output evaluation, checkpoints
-* :mod:`.energy`      synaptic-operation counts and an energy estimate (Horowitz 2014 constants)
-* :mod:`.compare`     comparison table rows, time-grid dependence, Verlet dt scan (notebook helpers)
+* :mod:`.energy`      operation counts (AC, MAC, LIF updates, exps) and an energy estimate per trajectory
+* :mod:`.compare`     honest comparison rows, basis optimum, seed spreads, Verlet dt scan, hypothesis H
 """
 from .derivatives import DERIVATIVE_MODES, derivative_consistency, forward_fd, time_derivatives
-from .energy import E_AC_PJ, E_MAC_PJ, synaptic_energy
-from .models import ClockSNN, MLPPINN, PointwiseSNN, count_parameters
-from .problems import NewtonProblem, available_problems, make_problem
-from .training import (METHODS, FitResult, History, TrainConfig, Trainer, build_model, eval_times, evaluate, fit,
-                       physics_loss, spike_rates, training_times)
+from .energy import E_AC_PJ, E_MAC_PJ, operation_counts, synaptic_energy
+from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN, count_parameters, gaussian_kernel, make_knots
+from .problems import PROBLEMS, NewtonProblem, available_problems, get_problem, make_problem
+from .training import (
+                       METHODS,
+                       FitResult,
+                       History,
+                       TrainConfig,
+                       Trainer,
+                       build_model,
+                       eval_times,
+                       evaluate,
+                       fit,
+                       physics_loss,
+                       spike_rates,
+                       training_times,
+)
 
-__all__ = ["DERIVATIVE_MODES", "E_AC_PJ", "E_MAC_PJ", "METHODS", "ClockSNN", "FitResult", "History", "MLPPINN",
-           "NewtonProblem", "PointwiseSNN", "TrainConfig", "Trainer", "available_problems", "build_model",
-           "count_parameters", "derivative_consistency", "eval_times", "evaluate", "fit", "forward_fd",
-           "make_problem", "physics_loss", "spike_rates", "synaptic_energy", "time_derivatives", "training_times"]
+__all__ = ["DERIVATIVE_MODES", "E_AC_PJ", "E_MAC_PJ", "METHODS", "PROBLEMS", "ClockSNN", "FitResult", "History",
+           "KernelCoefficients", "MLPPINN", "NewtonProblem", "PointwiseSNN", "TrainConfig", "Trainer",
+           "available_problems", "build_model", "count_parameters", "derivative_consistency", "eval_times",
+           "evaluate", "fit", "forward_fd", "gaussian_kernel", "get_problem", "make_knots", "make_problem",
+           "operation_counts", "physics_loss", "spike_rates", "synaptic_energy", "time_derivatives",
+           "training_times"]

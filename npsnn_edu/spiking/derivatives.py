@@ -38,7 +38,8 @@ def time_derivatives(model: Any, t: torch.Tensor, mode: str = "autograd", h: flo
     """
     if mode == "analytic":
         if not hasattr(model, "derivatives"):
-            raise InvalidParameterError(f"{type(model).__name__} has no exact derivatives; use mode 'autograd' or 'fdm'")
+            raise InvalidParameterError(f"{type(model).__name__} has no exact derivatives; "
+                                        "use mode 'autograd' or 'fdm'")
         return model.derivatives(t)
     if mode == "fdm":
         if not h > 0:

@@ -1,51 +1,128 @@
-"""Synaptic-operation counts and a rough energy estimate (compute only; memory traffic ignored).
+"""Operation counts and an energy estimate per trajectory, for every design on equal terms.
 
-Per-operation constants: 45 nm CMOS at 0.9 V, 32-bit float, from M. Horowitz, "Computing's energy problem
-(and what we can do about it)", ISSCC 2014: float add 0.9 pJ, float multiply 3.7 pJ.  A binary spike into
-a synapse costs one accumulate (AC = 0.9 pJ); a real-valued input costs a multiply-accumulate
-(MAC = 3.7 + 0.9 = 4.6 pJ).  This is the convention of the SNN-energy literature; it ignores memory access
-(often the dominant cost), neuron updates and the readout kernel's exponentials, so it is an order-of-
-magnitude comparison, not a measurement.
+What is counted (compute only; memory traffic, often the dominant cost on real hardware, is ignored, so
+read the result as an order of magnitude, not a measurement):
+
+* ``ac``       synaptic accumulates: a binary spike arriving at a synapse adds its weight (one add);
+* ``mac``      multiply-accumulates: every real-valued input into a dense weight (the encoded time into fc1,
+               the graded membrane readout, a tanh layer, the kernel readout sum y_k G(t - t_k));
+* ``neuron``   LIF neuron updates U <- beta U + I - S thr, then a threshold compare (1 multiply + 3 adds);
+* ``nonlinear`` evaluations of exp / sin / cos / tanh (Fourier features, Gaussian kernel, tanh units).
+
+Biases are folded into the counts of their layer (one add per output, ignored: < 1/fan-in of the MACs).
+
+Constants (pJ per operation), each with its source:
+
+* ``fp32`` (default): M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014,
+  45 nm, 0.9 V, Table/Fig. 1.1.9: 32-bit float add 0.9 pJ, float multiply 3.7 pJ -> AC = 0.9 pJ,
+  MAC = 3.7 + 0.9 = 4.6 pJ.
+* ``fpsnn``: the constants of FPSNN (the spiking PINN of "Physics-informed Spiking Neural Networks for
+  Continuous-Time Dynamic Systems", Neurocomputing 2025, code TsizhiYang/FPSNN): E_MAC 3.1 pJ, E_AC 0.1 pJ,
+  i.e. Horowitz's 32-bit INTEGER multiply (3.1 pJ) and add (0.1 pJ), the multiply standing in for a whole MAC.
+* neuron update = 1 multiply + 3 adds of the same set (our assumption, from the constants above: leak, input,
+  reset and compare).
+* nonlinear function = 10 MAC-equivalents (our assumption: range reduction plus a degree-~8 polynomial; no
+  published per-op figure was verified for this kit), so an exp costs 46 pJ in ``fp32``.
 """
 from __future__ import annotations
 
 from typing import Any
 
-E_AC_PJ = 0.9
-E_MAC_PJ = 4.6
+from ..errors import InvalidParameterError, InvalidStateError
+from ..registry import Registry
+from ..validation import positive
+
+E_AC_PJ = 0.9  # Horowitz 2014, 45 nm, fp32 add
+E_MAC_PJ = 4.6  # Horowitz 2014, 45 nm, fp32 multiply 3.7 + add 0.9
+NONLINEAR_MACS = 10.0  # assumption: one exp / tanh / sin costs about 10 MACs
+
+CONSTANTS: Registry[dict[str, float]] = Registry("energy constant set")
+CONSTANTS.register("fp32", {"ac": E_AC_PJ, "mac": E_MAC_PJ, "neuron": 3.7 + 3 * 0.9,
+                            "nonlinear": NONLINEAR_MACS * E_MAC_PJ}, aliases=("horowitz",))
+CONSTANTS.register("fpsnn", {"ac": 0.1, "mac": 3.1, "neuron": 3.1 + 3 * 0.1, "nonlinear": NONLINEAR_MACS * 3.1},
+                   aliases=("int32",))
+
+CATEGORIES = ("ac", "mac", "neuron", "nonlinear")
 
 
-def synaptic_energy(model: Any, n_queries: int) -> dict[str, float]:
-    """AC/MAC counts and energy (pJ) for evaluating ``model`` at ``n_queries`` times.
+def _result(counts: dict[str, float], constants: str) -> dict[str, float]:
+    table = CONSTANTS.get(constants)
+    out = {k: float(counts.get(k, 0.0)) for k in CATEGORIES}
+    for k in CATEGORIES:
+        out[f"{k}_pJ"] = out[k] * table[k]
+    out["total_pJ"] = sum(out[f"{k}_pJ"] for k in CATEGORIES)
+    out["total_uJ"] = out["total_pJ"] / 1e6
+    return out
 
-    Uses the spike record of the model's last forward pass (``model.last_spikes``) for the spiking layers.
-    PointwiseSNN: per query fc1 once (MAC, the current is constant over the internal steps), fc2 by spikes (AC),
-    readout by layer-2 spikes (AC) and membranes (MAC) at every internal step.
-    ClockSNN: one run over the K clock steps (fc1 MAC per step, fc2 and the readout's spike part AC, the
-    readout's membrane part MAC), then K MACs per output per query for the kernel readout.
-    MLP: every weight is a MAC per query.
+
+def kernel_readout_counts(n_knots: int, n_out: int, n_queries: int) -> dict[str, float]:
+    """The Gaussian readout x(t) = x0 + sum_k y_k G(t - t_k) at ``n_queries`` times: K exps and K n_out MACs each."""
+    return {"nonlinear": float(n_queries * n_knots), "mac": float(n_queries * n_knots * n_out)}
+
+
+def _mlp_counts(model: Any, n_evals: int) -> dict[str, float]:
+    dense = [m for m in model.net if hasattr(m, "in_features")]
+    macs = sum(m.in_features * m.out_features for m in dense)
+    tanh = sum(m.out_features for m in dense[:-1])
+    return {"mac": float(n_evals * macs), "nonlinear": float(n_evals * (tanh + 2 * model.encoding.n_freq))}
+
+
+def _add(*parts: dict[str, float]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for p in parts:
+        for k, v in p.items():
+            out[k] = out.get(k, 0.0) + v
+    return out
+
+
+def operation_counts(model: Any, n_queries: int, *, constants: str = "fp32", at_knots: "int | None" = None
+                     ) -> dict[str, float]:
+    """Operations and energy (pJ, uJ) to produce ONE trajectory of ``model`` at ``n_queries`` times.
+
+    * :class:`ClockSNN`: the spiking network at its K knots (fc1 MACs and 2 n_freq Fourier features per knot;
+      every LIF update of both layers; fc2 and the readout's spike part as ACs per recorded spike times fan-out;
+      the readout's membrane part as MACs at every LIF step), then the kernel readout at the queries.
+    * :class:`PointwiseSNN`: the same per query (scaled from the last forward pass's batch).
+    * :class:`KernelCoefficients`: the kernel readout only (the y_k are stored).
+    * :class:`MLPPINN`: every weight a MAC and every tanh / feature a nonlinear evaluation, per query; with
+      ``at_knots=K`` evaluated at K knots only (give the ClockSNN's K = knots + padding) plus the same
+      Gaussian kernel readout: the fair peer of the ClockSNN.
+
+    Spike counts come from the model's last forward pass (``model.last_spikes``).
     """
-    from .models import ClockSNN, MLPPINN, PointwiseSNN
+    from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN
 
-    n_ac = n_mac = 0.0
+    n_queries = positive("n_queries", n_queries, integer=True)
     if isinstance(model, MLPPINN):
-        n_mac = n_queries * sum(m.in_features * m.out_features for m in model.net if hasattr(m, "in_features"))
-    elif isinstance(model, (PointwiseSNN, ClockSNN)):
-        s1, s2 = model.last_spikes if model.last_spikes else (None, None)
-        hid, n_out = model.fc1.out_features, model.n_out
-        if s1 is None:
-            raise ValueError("run the model forward once before estimating its synaptic energy")
-        steps = s1.shape[0]
-        if isinstance(model, PointwiseSNN):
-            batch = s1.shape[1]
-            per_batch = n_queries / batch
-            n_mac = per_batch * (batch * model.fc1.in_features * hid + steps * batch * hid * n_out)
-            n_ac = per_batch * (float(s1.sum()) * hid + float(s2.sum()) * n_out)
+        if at_knots is not None:
+            n_knots = positive("at_knots", at_knots, integer=True)
+            counts = _add(_mlp_counts(model, n_knots), kernel_readout_counts(n_knots, model.n_out, n_queries))
         else:
-            n_knots = model.knots.shape[0]
-            n_mac = (n_knots * model.fc1.in_features * hid + s1.shape[0] * s1.shape[1] * hid * n_out
-                     + n_queries * n_knots * n_out)
-            n_ac = float(s1.sum()) * hid + float(s2.sum()) * n_out
-    else:
-        raise TypeError(f"no operation count for {type(model).__name__}")
-    return {"ac": n_ac, "mac": n_mac, "total_pJ": n_ac * E_AC_PJ + n_mac * E_MAC_PJ}
+            counts = _mlp_counts(model, n_queries)
+        return _result(counts, constants)
+    if isinstance(model, KernelCoefficients):
+        return _result(kernel_readout_counts(model.knots.shape[0], model.n_out, n_queries), constants)
+    if not isinstance(model, (PointwiseSNN, ClockSNN)):
+        raise InvalidParameterError(f"no operation count for {type(model).__name__}; use a ClockSNN, PointwiseSNN, "
+                                    "KernelCoefficients or MLPPINN")
+    if not model.last_spikes:
+        raise InvalidStateError("run the model forward once before counting its operations (the spike counts come "
+                                "from model.last_spikes)")
+    s1, s2 = model.last_spikes
+    hid, n_out, n_in = model.fc1.out_features, model.n_out, model.fc1.in_features
+    n_lif_evals = s1.shape[0] * s1.shape[1]  # (LIF steps x batch) per layer in the recorded pass
+    recurrent = isinstance(model, ClockSNN) and model.recurrent
+    n_inputs = s1.shape[0] if recurrent else s1.shape[1]  # fc1 evaluations (input current held over LIF steps)
+    net = {"mac": float(n_inputs * n_in * hid + n_lif_evals * hid * n_out),
+           "ac": float(s1.sum()) * hid + float(s2.sum()) * n_out,
+           "neuron": float(2 * n_lif_evals * hid),
+           "nonlinear": float(n_inputs * 2 * model.encoding.n_freq)}
+    if isinstance(model, PointwiseSNN):
+        scale = n_queries / s1.shape[1]
+        return _result({k: v * scale for k, v in net.items()}, constants)
+    return _result(_add(net, kernel_readout_counts(model.knots.shape[0], n_out, n_queries)), constants)
+
+
+def synaptic_energy(model: Any, n_queries: int, constants: str = "fp32") -> dict[str, float]:
+    """Energy (pJ) of one trajectory at ``n_queries`` times: :func:`operation_counts` (kept for old callers)."""
+    return operation_counts(model, n_queries, constants=constants)

@@ -15,7 +15,8 @@ cos(2 pi j tau)]`` for j = 1..n_freq (Fourier features; n_freq = 0 keeps only th
     by default each knot gets its own short spiking run of ``num_steps`` LIF steps driven by the encoded knot
     time (batched over knots), and the step-average of a linear readout of the last layer's spikes and
     membrane gives a coefficient y_k (a rate code: more steps, finer values).  With ``recurrent=True`` the
-    network instead runs once along the knots as a clock (one LIF step per knot, state carried in time).  The output neuron is a non-spiking
+    network instead runs once along the knots as a clock (one LIF step per knot, state carried in time).
+    The output neuron is a non-spiking
     integrator with a smooth (Gaussian) postsynaptic kernel G:
 
         x(t) = x0 + sum_k y_k G(t - t_k),     G(u) = exp(-u^2 / (2 sigma^2)).
@@ -23,6 +24,8 @@ cos(2 pi j tau)]`` for j = 1..n_freq (Fourier features; n_freq = 0 keeps only th
     The query time enters ONLY through G, so x(t) is infinitely differentiable in t and its derivatives
     are exact: x'(t) = sum_k y_k G'(t - t_k), x'' likewise.  The spikes decide the y_k (and are trained with
     the surrogate gradient, which is legitimate for parameter gradients); they never sit between t and x.
+
+:class:`KernelCoefficients` - the kernel-only ablation: the same Gaussian basis, y_k free parameters.
 
 :class:`MLPPINN` - tanh MLP with the same encoding and about the same parameter count.
 """
@@ -87,7 +90,9 @@ class _Base(nn.Module):
         x0 = np.asarray(x0, dtype=float)
         self.shape = tuple(int(s) for s in x0.shape)
         self.n_out = int(np.prod(self.shape))
-        self.register_buffer("x0", torch.as_tensor(x0, dtype=torch.float64))
+        # a COPY: torch.as_tensor would share memory with the caller's array (problem.x0) and an in-place
+        # change of either would silently change the other
+        self.register_buffer("x0", torch.tensor(np.array(x0, dtype=np.float64, copy=True)))
         self.encoding = TimeEncoding(t_end, n_freq)
         self.last_spikes: list[torch.Tensor] = []
 
@@ -166,20 +171,13 @@ class PointwiseSNN(_TwoLayerLIF):
 class ClockSNN(_TwoLayerLIF):
     """LIF network on its own clock + smooth Gaussian-kernel readout neuron (see module doc)."""
 
-
     def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4, beta: float = 0.9,
                  n_knots: int = 64, kernel_width: float = 1.0, pad: int = 3, surrogate: str = "atan",
                  surrogate_alpha: float = 2.0, recurrent: bool = False, num_steps: int = 8):
         super().__init__(x0, t_end, n_freq)
         self.recurrent = bool(recurrent)
-        if n_knots < 4:
-            raise InvalidParameterError(f"n_knots must be >= 4, got {n_knots}")
-        if not kernel_width > 0:
-            raise InvalidParameterError(f"kernel_width must be positive (in knot spacings), got {kernel_width}")
-        h = float(t_end) / (n_knots - 1)
-        knots = h * (np.arange(n_knots + 2 * pad) - pad)
+        knots, self.sigma = make_knots(t_end, n_knots, kernel_width, pad)
         self.register_buffer("knots", torch.as_tensor(knots, dtype=torch.float64))
-        self.sigma = float(kernel_width) * h
         self._build_spiking_body(hidden, beta, surrogate, surrogate_alpha, num_steps)
 
     def coefficients(self) -> torch.Tensor:
@@ -194,27 +192,80 @@ class ClockSNN(_TwoLayerLIF):
 
     def kernel(self, t: torch.Tensor, order: int = 0) -> torch.Tensor:
         """G^(order)(t_i - t_k), shape ``(B, K)``: 0 value, 1 first and 2 second derivative in t."""
-        u = t.reshape(-1, 1).to(torch.float64) - self.knots[None, :]
-        s2 = self.sigma**2
-        g = torch.exp(-0.5 * u * u / s2)
-        if order == 0:
-            return g
-        if order == 1:
-            return -u / s2 * g
-        if order == 2:
-            return (u * u / s2**2 - 1.0 / s2) * g
-        raise InvalidParameterError(f"order must be 0, 1 or 2, got {order}")
+        return gaussian_kernel(t, self.knots, self.sigma, order)
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
         return self._finish(self.kernel(t) @ self.coefficients())
 
-    def derivatives(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Exact x(t), x'(t), x''(t) of the forward output (one pass of the spiking network)."""
-        y = self.coefficients()
+    def derivatives(self, t: torch.Tensor, y: "torch.Tensor | None" = None
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Exact x(t), x'(t), x''(t) of the forward output (ONE pass of the spiking network).
+
+        ``y``: coefficients already computed this step (:meth:`coefficients`); None runs the network.
+        """
+        y = self.coefficients() if y is None else y
         x = self._finish(self.kernel(t, 0) @ y)
         v = (self.kernel(t, 1) @ y).reshape(-1, *self.shape)
         a = (self.kernel(t, 2) @ y).reshape(-1, *self.shape)
         return x, v, a
+
+
+class KernelCoefficients(_Base):
+    """The kernel-only ablation: the SAME Gaussian basis as :class:`ClockSNN`, with y_k free parameters.
+
+    x(t) = x0 + sum_k y_k G(t - t_k) with y (K, n_out) an ``nn.Parameter`` (no spiking network, no encoding
+    in use).  Trained with the same Trainer, loss, learning rate, schedule and clipping as the NP-SNN, it
+    shows what the basis alone achieves; the difference to the NP-SNN is what the spikes add.
+    ``init_scale``: standard deviation of the seeded random initial y (0 starts from x(t) = x0).
+    """
+
+    def __init__(self, x0: np.ndarray, t_end: float, n_knots: int = 64, kernel_width: float = 1.0, pad: int = 3,
+                 init_scale: float = 1e-2):
+        super().__init__(x0, t_end, 0)
+        knots, self.sigma = make_knots(t_end, n_knots, kernel_width, pad)
+        self.register_buffer("knots", torch.as_tensor(knots, dtype=torch.float64))
+        self.y = nn.Parameter(float(init_scale) * torch.randn(len(knots), self.n_out, dtype=torch.float64))
+
+    def coefficients(self) -> torch.Tensor:
+        return self.y
+
+    def kernel(self, t: torch.Tensor, order: int = 0) -> torch.Tensor:
+        return gaussian_kernel(t, self.knots, self.sigma, order)
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        return self._finish(self.kernel(t) @ self.y)
+
+    def derivatives(self, t: torch.Tensor, y: "torch.Tensor | None" = None
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        y = self.y if y is None else y
+        x = self._finish(self.kernel(t, 0) @ y)
+        return x, (self.kernel(t, 1) @ y).reshape(-1, *self.shape), (self.kernel(t, 2) @ y).reshape(-1, *self.shape)
+
+
+def make_knots(t_end: float, n_knots: int, kernel_width: float = 1.0, pad: int = 3) -> tuple[np.ndarray, float]:
+    """Knot times (``n_knots`` over [0, t_end] plus ``pad`` each side) and the Gaussian width sigma (tau)."""
+    if n_knots < 4:
+        raise InvalidParameterError(f"n_knots must be >= 4, got {n_knots}")
+    if not kernel_width > 0:
+        raise InvalidParameterError(f"kernel_width must be positive (in knot spacings), got {kernel_width}")
+    if int(pad) < 0:
+        raise InvalidParameterError(f"pad must be >= 0 knots, got {pad}")
+    h = float(t_end) / (n_knots - 1)
+    return h * (np.arange(n_knots + 2 * int(pad)) - int(pad)), float(kernel_width) * h
+
+
+def gaussian_kernel(t: torch.Tensor, knots: torch.Tensor, sigma: float, order: int = 0) -> torch.Tensor:
+    """G^(order)(t_i - t_k), shape ``(B, K)``, G(u) = exp(-u^2 / (2 sigma^2)); order 0, 1 or 2 (d/dt)."""
+    u = t.reshape(-1, 1).to(torch.float64) - knots[None, :]
+    s2 = sigma**2
+    g = torch.exp(-0.5 * u * u / s2)
+    if order == 0:
+        return g
+    if order == 1:
+        return -u / s2 * g
+    if order == 2:
+        return (u * u / s2**2 - 1.0 / s2) * g
+    raise InvalidParameterError(f"order must be 0, 1 or 2, got {order}")
 
 
 class MLPPINN(_Base):

@@ -37,11 +37,13 @@ import torch
 
 from ..device import resolve_device
 from ..errors import DataFormatError, InvalidParameterError, unknown_name
+from ..progress import progress_bar
 from ..trajectory import Trajectory
+from ..validation import at_least, positive
 from .derivatives import DERIVATIVE_MODES, forward_fd, time_derivatives
 from .energy import synaptic_energy
-from .models import ClockSNN, MLPPINN, PointwiseSNN, count_parameters
-from .problems import NewtonProblem, make_problem
+from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN, count_parameters
+from .problems import NewtonProblem, get_problem
 
 #: method -> (model class name, derivative mode)
 METHODS = {
@@ -49,12 +51,18 @@ METHODS = {
     "fdm": ("pointwise", "fdm"),  # finite differences of the forward output (FPSNN "fdm")
     "naive": ("pointwise", "autograd"),  # autograd through the surrogate: the pitfall
     "mlp": ("mlp", "autograd"),  # tanh MLP-PINN baseline
+    "kernel": ("kernel", "analytic"),  # kernel-only ablation: the NP-SNN's Gaussian basis with free coefficients
 }
 
 
 @dataclass
 class TrainConfig:
-    """Hyper-parameters of one training run (reduced units; steps are optimiser steps)."""
+    """Hyper-parameters of one training run (reduced units).
+
+    Step vocabulary of the kit: ``n_steps`` / ``total_steps`` count OPTIMISER (Adam) steps, ``num_steps``
+    counts LIF time steps of the spiking network (snnTorch's name), MD steps are ``n_steps`` of an integrator.
+    The one learning-rate name is ``lr``.
+    """
 
     method: str = "continuous"
     hidden: int = 32
@@ -88,8 +96,11 @@ class TrainConfig:
         if self.method not in METHODS:
             raise unknown_name("method", self.method, list(METHODS))
         for name in ("hidden", "n_colloc", "total_steps", "eval_every", "n_eval", "internal_steps", "causal_chunks"):
-            if int(getattr(self, name)) < 1:
-                raise InvalidParameterError(f"{name} must be >= 1, got {getattr(self, name)}")
+            at_least(name, getattr(self, name), 1, integer=True)
+        at_least("n_freq", self.n_freq, 0, integer=True)
+        for name in ("w_res", "w_ic", "w_energy", "causal_eps"):
+            at_least(name, getattr(self, name), 0.0)
+        positive("lr_min_factor", self.lr_min_factor)
         if self.derivative is not None and self.derivative not in DERIVATIVE_MODES:
             raise unknown_name("derivative mode", self.derivative, list(DERIVATIVE_MODES))
         if self.lr is not None and not self.lr > 0:
@@ -104,7 +115,7 @@ class TrainConfig:
 
     @property
     def learning_rate(self) -> float:
-        return float(self.lr) if self.lr is not None else (1e-2 if self.method == "continuous" else 3e-3)
+        return float(self.lr) if self.lr is not None else (1e-2 if self.method in ("continuous", "kernel") else 3e-3)
 
     @property
     def internal_steps(self) -> int:
@@ -124,6 +135,8 @@ def build_model(problem: NewtonProblem, cfg: TrainConfig) -> torch.nn.Module:
         return ClockSNN(problem.x0, problem.t_end, cfg.hidden, cfg.n_freq, cfg.beta, cfg.n_knots, cfg.kernel_width,
                         surrogate=cfg.surrogate, surrogate_alpha=cfg.surrogate_alpha, recurrent=cfg.recurrent,
                         num_steps=cfg.internal_steps)
+    if kind == "kernel":
+        return KernelCoefficients(problem.x0, problem.t_end, cfg.n_knots, cfg.kernel_width)
     if kind == "pointwise":
         return PointwiseSNN(problem.x0, problem.t_end, cfg.hidden, cfg.n_freq, cfg.beta, cfg.internal_steps,
                             cfg.surrogate, cfg.surrogate_alpha)
@@ -150,7 +163,12 @@ def physics_loss(model: torch.nn.Module, problem: NewtonProblem, t: torch.Tensor
     dev = t.device
     mode = cfg.derivative_mode
     h = cfg.fd_step or 0.5 * problem.t_end / cfg.n_colloc
-    x, v, a = time_derivatives(model, t, mode, h=h)
+    t0 = torch.zeros(1, dtype=torch.float64, device=dev)
+    # ONE model evaluation per step: collocation times and t = 0 together (the spiking network of a
+    # ClockSNN runs once, its coefficients y serve both the residual and the initial condition)
+    xx, vv, aa = time_derivatives(model, torch.cat([t, t0]), mode, h=h)
+    x, v, a = xx[:-1], vv[:-1], aa[:-1]
+    x_0, v_0 = xx[-1:], vv[-1:]
     m = torch.as_tensor(problem.masses, dtype=x.dtype, device=dev)[:, None]
     energy, forces = problem.potential.energy_and_forces(x)
     res = ((m * a - forces) / scales.a).pow(2).reshape(x.shape[0], -1).mean(1)  # per collocation point
@@ -162,8 +180,6 @@ def physics_loss(model: torch.nn.Module, problem: NewtonProblem, t: torch.Tensor
         loss_res = (w * lc).mean()
     else:
         loss_res = res.mean()
-    t0 = torch.zeros(1, dtype=torch.float64, device=dev)
-    x_0, v_0, _ = time_derivatives(model, t0, mode, h=h)
     x0 = torch.as_tensor(problem.x0, dtype=x_0.dtype, device=dev)
     v0 = torch.as_tensor(problem.v0, dtype=x_0.dtype, device=dev)
     loss_ic = ((x_0[0] - x0) / scales.d).pow(2).mean() + ((v_0[0] - v0) / scales.v).pow(2).mean()
@@ -202,7 +218,8 @@ def evaluate(model: torch.nn.Module, problem: NewtonProblem, n_eval: int = 1001,
     fd_residual: RMS of (m D2x - F(x)) / a_scale with D2 the central second difference of the forward
     output at step ``fd_step`` (default t_end / 500); energy_drift: max |E(t) - E(0)| / max(|E(0)|, mean KE)
     with v from central differences of the forward output (the core's Trajectory.energy_drift); spike rates
-    per LIF layer and a synaptic-operation energy estimate for the whole grid.
+    per LIF layer and the operation-count energy estimate (:func:`~.energy.operation_counts`) of one
+    trajectory on this grid.
     """
     t_np = eval_times(problem, n_eval)
     h = fd_step or problem.t_end / 500.0
@@ -262,7 +279,7 @@ class Trainer:
 
     def __init__(self, problem: "str | NewtonProblem" = "harmonic", config: TrainConfig | None = None,
                  device: Any = "cpu", **overrides: Any):
-        self.problem = make_problem(problem)
+        self.problem = get_problem(problem)
         cfg = config or TrainConfig()
         if overrides:
             valid = {f.name for f in fields(TrainConfig)}
@@ -312,16 +329,11 @@ class Trainer:
     def train(self, n_steps: int, *, progress: bool = False, callback: Callable[["Trainer"], None] | None = None
               ) -> History:
         """Run ``n_steps`` optimiser steps (fewer if stopped); evaluates every ``eval_every`` steps."""
-        n_steps = int(n_steps)
-        if n_steps < 0:
-            raise InvalidParameterError(f"n_steps must be >= 0, got {n_steps}")
+        n_steps = positive("n_steps", n_steps, integer=True,
+                           hint="the number of optimiser (Adam) steps to run; a zero budget would train nothing")
         self._stop.clear()
         cfg = self.config
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=n_steps, desc=f"{cfg.method} PINN", leave=False)
+        bar = progress_bar(n_steps, f"{cfg.method} PINN", show=progress, leave=False)
         try:
             with self._lock:
                 for _ in range(n_steps):
@@ -330,16 +342,14 @@ class Trainer:
                     self._one_step()
                     if self.step % cfg.eval_every == 0:
                         self.evaluate()
-                    if bar is not None:
-                        bar.update(1)
-                        bar.set_postfix(loss=f"{self.history.loss[-1]:.2e}")
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{self.history.loss[-1]:.2e}")
                     if callback is not None:
                         callback(self)
         except KeyboardInterrupt:  # keep model and history; the user can resume with train() again
             pass
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         return self.history
 
     def _one_step(self) -> None:
@@ -350,7 +360,8 @@ class Trainer:
             g["lr"] = lr
         t = self.t_train
         if cfg.resample:
-            jitter = (torch.rand(len(t), generator=self.generator, dtype=torch.float64) - 0.5) * self.problem.t_end / cfg.n_colloc
+            u = torch.rand(len(t), generator=self.generator, dtype=torch.float64)
+            jitter = (u - 0.5) * self.problem.t_end / cfg.n_colloc
             t = t + jitter.to(self.device)
         self.optimizer.zero_grad(set_to_none=True)
         terms = physics_loss(self.model, self.problem, t, cfg, self.scales)
@@ -402,8 +413,12 @@ class Trainer:
         return path
 
     @classmethod
-    def load(cls, path: "str | Path", device: Any = "cpu") -> "Trainer":
-        """Rebuild a trainer from :meth:`save` output (weights loaded with ``weights_only=True``)."""
+    def load(cls, path: "str | Path", device: Any = "cpu", problem: "NewtonProblem | None" = None) -> "Trainer":
+        """Rebuild a trainer from :meth:`save` output (weights loaded with ``weights_only=True``).
+
+        The problem is rebuilt with its saved parameters (``get_problem(name, **params)``: omega, x0, v0,
+        ...); a problem built by hand (no registered builder) must be passed as ``problem``.
+        """
         path = Path(path)
         try:
             meta = json.loads((path / "config.json").read_text())
@@ -414,7 +429,8 @@ class Trainer:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise DataFormatError(f"{path} is not a spiking-PINN checkpoint (config.json missing or malformed: {exc}); "
                                   "save one with Trainer.save(path)") from exc
-        problem = make_problem(prob["name"], t_end=prob["t_end"])
+        if problem is None:
+            problem = _problem_from_config(prob, path)
         trainer = cls(problem, cfg, device=device)
         try:
             state = torch.load(path / "weights.pt", map_location=trainer.device, weights_only=True)
@@ -423,6 +439,16 @@ class Trainer:
             raise DataFormatError(f"{path / 'weights.pt'} could not be loaded as this model's weights ({exc})") from exc
         trainer.step = step
         return trainer
+
+
+def _problem_from_config(prob: dict[str, Any], path: Path) -> NewtonProblem:
+    params = prob.get("params")
+    if params:
+        return get_problem(prob["name"], **params)
+    if "arrays" in prob:
+        raise DataFormatError(f"{path} holds a hand-built problem {prob['name']!r} (no registered builder): "
+                              "pass it again with Trainer.load(path, problem=...)")
+    return get_problem(prob["name"], t_end=prob["t_end"])  # old checkpoints (name and span only)
 
 
 @dataclass
@@ -449,13 +475,16 @@ def fit(problem: "str | NewtonProblem" = "harmonic", method: str = "continuous",
         device: Any = "cpu", progress: bool = False, **config: Any) -> FitResult:
     """Train one PINN and evaluate its forward output.
 
-    ``method``: ``continuous`` (honest NP-SNN), ``fdm``, ``naive`` (the pitfall) or ``mlp``; other keyword
+    ``method``: ``continuous`` (honest NP-SNN), ``kernel`` (the same basis with free coefficients), ``fdm``,
+    ``naive`` (the pitfall) or ``mlp``; ``n_steps`` optimiser steps (>= 1); other keyword
     arguments are :class:`TrainConfig` fields.  Example::
 
         res = fit("harmonic", "continuous", 2000)
         print(res.trainer.summary())
     """
-    config.setdefault("total_steps", max(int(n_steps), 1))
+    n_steps = positive("n_steps", n_steps, integer=True,
+                       hint="fit needs at least one optimiser (Adam) step; a zero budget would train nothing")
+    config.setdefault("total_steps", n_steps)
     trainer = Trainer(problem, TrainConfig(method=method, **config), device=device)
     trainer.train(n_steps, progress=progress)
     metrics = trainer.evaluate()

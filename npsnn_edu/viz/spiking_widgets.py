@@ -5,6 +5,15 @@ on a background thread (``background=True``, the notebook default) so the kernel
 synchronously (``step_chunk()``; what tests use).  Pausing stops after the current step; the model, the
 optimiser state and the history are kept, and Resume continues from there.  Every refresh shows the
 training loss NEXT TO the forward-output error (relative L2 on the dense evaluation grid).
+
+Layout: the figures have fixed widths (two panels of :data:`PANEL_WIDTH` side by side, the raster
+:data:`WIDE_WIDTH`), at most :data:`MAX_WIDTH` px in all, so the widget fits a 1366 px screen without a
+horizontal scrollbar.
+
+Blocking: the buttons are served by the kernel, so a cell that blocks the kernel (``wait()``, or a long
+training in the next cell) also blocks the buttons until it returns.  The notebook therefore never waits on
+the widget: it starts nothing during Run All (``autostart=False``) and trains its own comparison models in
+later cells; press Start whenever you like (the training runs on a background thread).
 """
 from __future__ import annotations
 
@@ -16,6 +25,10 @@ import plotly.graph_objects as go
 
 from ..spiking import Trainer
 from .plots import PALETTE, new_figure
+
+PANEL_WIDTH = 600  # px, each of the two side-by-side panels
+WIDE_WIDTH = 1200  # px, the raster (the same total width)
+MAX_WIDTH = 1250  # px, the widget box (fits a 1366 px screen with the notebook's margins)
 
 
 class SpikingTrainingWidget:
@@ -44,23 +57,29 @@ class SpikingTrainingWidget:
         self.buttons["Reset"].on_click(lambda _: self.reset())
         self.progress = w.IntProgress(value=0, min=0, max=self.total_steps, description="steps")
         self.status = w.HTML("not started")
-        self.fig_loss = new_figure("Training loss vs forward-output error", "step", "value", widget=True, log_y=True,
-                                   height=320)
+        self.fig_loss = new_figure("Training loss vs forward-output error", "optimiser step", "value (dimensionless)",
+                                   widget=True, log_y=True, height=320)
+        self.fig_loss.update_layout(width=PANEL_WIDTH)
+        self.fig_loss.update_yaxes(exponentformat="power")
         for k, name in enumerate(("training loss", "residual term", "forward-output rel. L2 (dense grid)")):
             self.fig_loss.add_trace(go.Scatter(x=[], y=[], name=name, mode="lines" if k < 2 else "lines+markers",
                                                line=dict(color=PALETTE[k])))
-        self.fig_traj = new_figure("Forward output vs reference", "time t (tau)", "position", widget=True, height=320)
+        self.fig_traj = new_figure("Forward output vs reference", "t (tau)", "x (sigma)", widget=True, height=320)
+        self.fig_traj.update_layout(width=PANEL_WIDTH)
         self.n_curves = min(self.trainer.problem.n_out, 3)
         for c in range(self.n_curves):
             self.fig_traj.add_trace(go.Scatter(x=[], y=[], name=f"reference {c}", mode="lines",
                                                line=dict(color=PALETTE[c], dash="dash")))
             self.fig_traj.add_trace(go.Scatter(x=[], y=[], name=f"network {c}", mode="lines",
                                                line=dict(color=PALETTE[c])))
-        self.fig_raster = new_figure("Spike raster, last LIF layer (spikes per query/knot)", "time t (tau)", "neuron",
-                                     widget=True, height=300)
+        self.fig_raster = new_figure("Spike raster, last LIF layer (spikes per query/knot)", "t (tau)",
+                                     "neuron (index)", widget=True, height=300)
+        self.fig_raster.update_layout(width=WIDE_WIDTH)
         self.fig_raster.add_trace(go.Heatmap(z=[[0]], colorscale="Greys", showscale=False))
+        box = w.Layout(max_width=f"{MAX_WIDTH}px", overflow="hidden")
         self.widget = w.VBox([w.HBox([*self.buttons.values(), self.progress]), self.status,
-                              w.HBox([self.fig_loss, self.fig_traj]), self.fig_raster])
+                              w.HBox([self.fig_loss, self.fig_traj], layout=box), self.fig_raster],
+                             layout=w.Layout(max_width=f"{MAX_WIDTH}px"))
         self.refresh()
 
     # -- control --------------------------------------------------------------------------------------
@@ -107,7 +126,11 @@ class SpikingTrainingWidget:
         self.refresh()
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until the background training finishes (or ``timeout`` seconds)."""
+        """Block until the background training finishes (or ``timeout`` seconds).
+
+        While this blocks, the kernel cannot serve the buttons (Pause included): use it in scripts and
+        tests, not in a notebook cell that follows the widget.
+        """
         if self._thread is not None:
             self._thread.join(timeout)
 
