@@ -404,7 +404,8 @@ def eval_grid(family: OperatorFamily, p: np.ndarray, n_eval: int = 1001) -> np.n
 
 
 def relative_errors(family: OperatorFamily, p: np.ndarray, x: np.ndarray, x_ref: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-problem relative L2: ``rel_l2`` = ||x - x_ref|| / ||x_ref||, ``rel_l2_disp`` = ||x - x_ref|| / ||x_ref - x0||."""
+    """Per-problem relative L2: ``rel_l2`` = ||x - x_ref|| / ||x_ref||,
+    ``rel_l2_disp`` = ||x - x_ref|| / ||x_ref - x0|| (relative to the displacement)."""
     x0, _ = family.initial_state(p)
     err = np.linalg.norm((x - x_ref).reshape(len(p), -1), axis=1)
     return {"rel_l2": err / np.linalg.norm(x_ref.reshape(len(p), -1), axis=1),

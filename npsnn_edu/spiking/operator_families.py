@@ -47,7 +47,7 @@ class OperatorFamily:
     dim: int = 1
     tau_end: float = 2 * np.pi
     metric: str = "rel_l2"  # or "rel_l2_disp"
-    ref_steps: int = 2000  # fine velocity-Verlet steps per window for the reference (non-analytic families)
+    ref_steps: int = 1000  # fine velocity-Verlet steps per window for the reference (non-analytic families)
     galilean: bool = False  # translation invariant: time-marching moves the centre of mass out of p
 
     @property
