@@ -222,6 +222,7 @@ def main() -> None:
     ap.add_argument("--save", action="store_true", help="ship the result with npsnn_edu.precomputed.save_result")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every step count (smoke tests)")
+    ap.add_argument("--save-tag", default="", help="suffix of the saved result names (e.g. _seeds for a seed run)")
     args = ap.parse_args()
 
     import torch
@@ -265,7 +266,7 @@ def main() -> None:
         from npsnn_edu.precomputed import save_result
 
         for name, res in result["families"].items():
-            save_result(f"npsnn_operator_{mode}_{name}", {**res, "mode": mode, "device": str(device)},
+            save_result(f"npsnn_operator_{mode}_{name}{args.save_tag}", {**res, "mode": mode, "device": str(device)},
                         command="python " + " ".join(sys.argv), seeds=seeds if name == "harmonic" else seeds[:1],
                         notes="measured under load on a shared 2-core machine" if load > 2.5 else "")
     summary = {"benchmark": "npsnn_operator", "mode": mode, "device": str(device), "seconds": result["seconds"]}

@@ -158,3 +158,36 @@ def test_operation_count_by_hand():
     tanh = PhysicsOperator("harmonic", OperatorConfig(branch="tanh", hidden=4, n_knots=6, pad=1))
     h = tanh.branch.net[0].out_features
     assert count_operations(tanh, p, n_queries=1)["branch_mac"] == 2 * h + h * h + h * 8
+
+
+def test_benchmark_command_runs_on_a_subset(tmp_path):
+    """The regeneration command (benchmarks/npsnn_operator.py) on a tiny subset: last line is the promised JSON."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, str(root / "benchmarks" / "npsnn_operator.py"), "--quick", "--families",
+                          "harmonic", "--steps-scale", "0.005", "--no-march"], capture_output=True, text=True,
+                         env=env, cwd=tmp_path, timeout=300, check=True)
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    res = summary["harmonic"]
+    assert res["n_heldout"] >= 64
+    for key in ("heldout_median_rel_l2", "heldout_p90_rel_l2", "tanh_median_rel_l2", "tanh_p90_rel_l2",
+                "spikes_only_median_rel_l2", "gauss_newton_median_rel_l2", "free_median_rel_l2"):
+        assert np.isfinite(res[key]), key
+    assert res["gauss_newton_median_rel_l2"] < 1e-3  # the basis optimum is far below any trained operator here
+
+
+def test_shipped_results_load_with_provenance():
+    from npsnn_edu.spiking.operator import load_operator_results
+
+    results = load_operator_results("best")
+    assert set(results) == {"harmonic", "morse", "lj3d"}
+    for data in results.values():
+        assert data["n_heldout"] >= 64 and len(data["heldout_errors"]) == data["n_heldout"]
+        assert "npsnn_operator.py" in data["_command"]
+        assert data["heldout_median_rel_l2"] == pytest.approx(float(np.median(data["heldout_errors"])))

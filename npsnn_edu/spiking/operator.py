@@ -53,8 +53,8 @@ from .operator_families import OperatorFamily, available_families, get_family
 
 __all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "OperatorTrainer", "PhysicsOperator",
            "SpikingBranch", "TanhBranch", "available_families", "count_operations", "evaluate_coefficients",
-           "get_family", "gaussian_kernel", "matched_tanh_hidden", "solve_free_coefficients", "solve_gauss_newton",
-           "time_march", "verlet_baseline"]
+           "get_family", "gaussian_kernel", "load_operator_results", "matched_tanh_hidden", "operator_table_rows",
+           "solve_free_coefficients", "solve_gauss_newton", "time_march", "verlet_baseline"]
 
 #: Energy per operation (pJ), 45 nm, 32-bit float, M. Horowitz, ISSCC 2014: add 0.9 pJ (an accumulate, AC, for a
 #: binary spike into a synapse), multiply 3.7 pJ + add 0.9 pJ (a multiply-accumulate, MAC).  Memory access ignored.
@@ -606,3 +606,58 @@ def count_operations(model: PhysicsOperator, p: Any, n_queries: int = 1001, deri
            "kernel_exp": float(q * model.basis.size), "kernel_mac": float(kernel_mac)}
     out["energy_pJ"] = (out["branch_mac"] + out["kernel_mac"]) * E_MAC_PJ + out["branch_ac"] * E_AC_PJ
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Shipped results (benchmarks/npsnn_operator.py --full --save) for the notebook
+# ------------------------------------------------------------------------------------------------
+def load_operator_results(mode: str = "best", families: "tuple[str, ...] | None" = None) -> dict[str, Any]:
+    """The shipped benchmark results per family: ``{family: data}`` (``data["_command"]`` is the command).
+
+    ``mode``: ``"full"``, ``"quick"`` or ``"best"`` (full where it was shipped for every family, else quick).
+    A separate seed run (``--save-tag _seeds``) is merged into ``seed_median_rel_l2`` / ``seed_p90_rel_l2``.
+    """
+    from ..precomputed import available_results, load_result
+    from ..validation import one_of
+
+    mode = one_of("mode", mode, ("best", "full", "quick"))
+    names = families or tuple(available_families())
+    if mode == "best":
+        shipped = set(available_results())
+        mode = "full" if all(f"npsnn_operator_full_{n}" in shipped for n in names) else "quick"
+    out = {}
+    for name in names:
+        res = load_result(f"npsnn_operator_{mode}_{name}")
+        data = {**res.data, "_command": res.command, "_date": res.provenance.get("date", ""), "_mode": mode}
+        if f"npsnn_operator_{mode}_{name}_seeds" in available_results():
+            extra = load_result(f"npsnn_operator_{mode}_{name}_seeds")
+            data["seed_median_rel_l2"] = [data["heldout_median_rel_l2"],
+                                          *extra.data.get("seed_median_rel_l2", [extra.data["heldout_median_rel_l2"]])]
+            data["seed_p90_rel_l2"] = [data["heldout_p90_rel_l2"],
+                                       *extra.data.get("seed_p90_rel_l2", [extra.data["heldout_p90_rel_l2"]])]
+            data["seeds"] = [*(res.provenance.get("seeds") or [0]), *(extra.provenance.get("seeds") or [])]
+            data["_seed_command"] = extra.command
+        out[name] = data
+    return out
+
+
+_ROWS = (("spiking operator (spikes + membrane)", "heldout"), ("spiking operator, spikes-only readout", "spikes_only"),
+         ("tanh-branch operator (DeepONet)", "tanh"), ("free coefficients, per p (Adam)", "free"),
+         ("Gauss-Newton / least squares, per p", "gauss_newton"), ("velocity Verlet, 50 steps", "verlet50"),
+         ("velocity Verlet, 200 steps", "verlet200"))
+
+
+def operator_table_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows (family, method, held-out median / p90 error, parameters, training s, s per new trajectory)."""
+    rows = []
+    for fam, data in results.items():
+        for label, key in _ROWS:
+            if f"{key}_median_rel_l2" not in data:
+                continue
+            per_traj = data.get(f"{key}_branch_seconds_per_trajectory", data.get(f"{key}_seconds_per_trajectory"))
+            rows.append({"family": fam, "method": label, "median": data[f"{key}_median_rel_l2"],
+                         "p90": data.get(f"{key}_p90_rel_l2", float("nan")),
+                         "params": data.get(f"{key}_params", ""),
+                         "train_s": data.get(f"{key}_train_seconds", float("nan")),
+                         "ms_per_traj": 1e3 * per_traj if per_traj is not None else float("nan")})
+    return rows
