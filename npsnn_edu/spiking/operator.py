@@ -648,7 +648,7 @@ _ROWS = (("spiking operator (spikes + membrane)", "heldout"), ("spiking operator
 
 
 def operator_table_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows (family, method, held-out median / p90 error, parameters, training s, s per new trajectory)."""
+    """Rows (family, method, held-out median / p90 error, parameters, training CPU s, ms per new trajectory)."""
     rows = []
     for fam, data in results.items():
         for label, key in _ROWS:
@@ -658,6 +658,6 @@ def operator_table_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append({"family": fam, "method": label, "median": data[f"{key}_median_rel_l2"],
                          "p90": data.get(f"{key}_p90_rel_l2", float("nan")),
                          "params": data.get(f"{key}_params", ""),
-                         "train_s": data.get(f"{key}_train_seconds", float("nan")),
+                         "train_cpu_s": data.get(f"{key}_train_cpu_seconds", float("nan")),
                          "ms_per_traj": 1e3 * per_traj if per_traj is not None else float("nan")})
     return rows
