@@ -1,0 +1,287 @@
+"""Benchmark: the physics-informed spiking operator (npsnn_edu.spiking.operator) on three families.
+
+    .venv/bin/python benchmarks/npsnn_operator.py --quick            # <= 5 min on 2 cores
+    .venv/bin/python benchmarks/npsnn_operator.py --full --save      # <= 20 min; ships npsnn_operator_full.json
+    .venv/bin/python benchmarks/npsnn_operator.py --gpu-scan [--device cuda]   # CPU vs GPU step time, batch 64..4096
+
+Per family one operator is trained from the equations only (fresh batches of p every step, no data), then judged
+on 64 held-out p (another seed) with the forward-output rule: relative L2 on a dense 1001-point grid in physical
+time (not the training grid) against the analytic solution (harmonic) or a fine core velocity-Verlet run (Morse,
+LJ).  Branches at (about) equal parameter count: spiking (spikes + membrane readout), spikes-only, tanh.
+Per-p baselines on the same basis: free coefficients (same loss, Adam), Gauss-Newton / least squares; and core
+velocity Verlet.  Costs: training seconds, amortised seconds per new trajectory, operation counts.
+The last line is JSON (per family: heldout_median_rel_l2, heldout_p90_rel_l2, n_heldout, tanh_*, spikes_only_*).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+#: optimiser steps per (mode, family, branch)
+STEPS = {
+    "quick": {"harmonic": {"spiking": 1000, "spikes_only": 500, "tanh": 1500},
+              "morse": {"spiking": 800, "spikes_only": 400, "tanh": 1200},
+              "lj3d": {"spiking": 500, "spikes_only": 300, "tanh": 800}},
+    "full": {"harmonic": {"spiking": 2000, "spikes_only": 1200, "tanh": 3000},
+             "morse": {"spiking": 2000, "spikes_only": 1000, "tanh": 2500},
+             "lj3d": {"spiking": 1200, "spikes_only": 600, "tanh": 1500}},
+}
+FREE_STEPS = {"quick": 500, "full": 2000}
+MARCH = {"quick": {"windows": 4, "steps": 300}, "full": {"windows": 4, "steps": 1500}}
+
+
+def _time_per_trajectory(model, p, repeats: int = 3) -> tuple[float, float]:
+    """Seconds per new trajectory: (one batched branch pass for all of p, the kernel readout on 1001 points)."""
+    import torch
+
+    from npsnn_edu.spiking.operator import coefficients_to_trajectory, eval_grid
+
+    t = eval_grid(model.family, p)
+    branch = readout = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        with torch.no_grad():
+            y = model.coefficients(p)
+        mid = time.perf_counter()
+        coefficients_to_trajectory(model.family, model.basis, p, y, t)
+        branch, readout = min(branch, mid - start), min(readout, time.perf_counter() - mid)
+    return branch / len(p), readout / len(p)
+
+
+def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: float = 1.0) -> dict:
+    import numpy as np
+
+    from npsnn_edu.spiking.operator import (
+        OperatorConfig,
+        OperatorTrainer,
+        count_operations,
+        eval_grid,
+        evaluate_coefficients,
+        get_family,
+        solve_free_coefficients,
+        solve_gauss_newton,
+        verlet_baseline,
+    )
+
+    fam = get_family(name)
+    ph = fam.sample(n_heldout, seed=12345)
+    t0 = time.perf_counter()
+    x_ref = fam.reference(ph, eval_grid(fam, ph))
+    log(f"[{name}] reference for {n_heldout} held-out p in {time.perf_counter() - t0:.1f} s (metric {fam.metric})")
+    out: dict = {"n_heldout": n_heldout, "metric": fam.metric}
+    steps = {k: max(1, int(v * scale)) for k, v in STEPS[mode][name].items()}
+    free_steps = max(1, int(FREE_STEPS[mode] * scale))
+    for branch in ("spiking", "spikes_only", "tanh"):
+        for seed in (seeds if branch == "spiking" else seeds[:1]):
+            tr = OperatorTrainer(fam, OperatorConfig(branch=branch, total_steps=steps[branch], seed=seed),
+                                 device=device)
+            untrained = evaluate_coefficients(fam, tr.model.basis, ph, tr.model.coefficients(ph).detach(),
+                                              x_ref=x_ref)["median"]
+            cpu0 = time.process_time()
+            tr.train(steps[branch])
+            cpu = time.process_time() - cpu0
+            ev = evaluate_coefficients(fam, tr.model.basis, ph, tr.model.coefficients(ph).detach(), x_ref=x_ref)
+            log(f"[{name}] {branch:11s} seed {seed}: {steps[branch]} steps in {tr.train_seconds:6.1f} s "
+                f"({cpu:.1f} s CPU), "
+                f"final loss {np.mean(tr.losses[-20:]):.2e}, held-out median {ev['median']:.2e} p90 {ev['p90']:.2e} "
+                f"(untrained {untrained:.2e}), {tr.model.n_parameters} params")
+            if seed != seeds[0]:
+                out.setdefault("seed_median_rel_l2", []).append(ev["median"])
+                out.setdefault("seed_p90_rel_l2", []).append(ev["p90"])
+                continue
+            prefix = {"spiking": "heldout", "spikes_only": "spikes_only", "tanh": "tanh"}[branch]
+            out[f"{prefix}_median_rel_l2"] = ev["median"]
+            out[f"{prefix}_p90_rel_l2"] = ev["p90"]
+            out[f"{prefix}_train_seconds"] = tr.train_seconds
+            out[f"{prefix}_train_cpu_seconds"] = cpu
+            out[f"{prefix}_steps"] = steps[branch]
+            out[f"{prefix}_params"] = tr.model.n_parameters
+            out[f"{prefix}_untrained_median"] = untrained
+            sec_branch, sec_readout = _time_per_trajectory(tr.model, ph)
+            out[f"{prefix}_branch_seconds_per_trajectory"] = sec_branch
+            out["readout_seconds_per_trajectory"] = sec_readout
+            out[f"{prefix}_ops"] = count_operations(tr.model, ph)
+            if branch == "spiking":
+                out["heldout_errors"] = [float(e) for e in ev["errors"]]
+                out["example"] = {"t": ev["t"][0, ::10].tolist(), "x": ev["x"][0, ::10, 0, 0].tolist(),
+                                  "x_ref": x_ref[0, ::10, 0, 0].tolist(), "p": ph[0].tolist()}
+                spiking_trainer = tr
+    if len(seeds) > 1:
+        out["seed_median_rel_l2"] = [out["heldout_median_rel_l2"], *out.get("seed_median_rel_l2", [])]
+        out["seed_p90_rel_l2"] = [out["heldout_p90_rel_l2"], *out.get("seed_p90_rel_l2", [])]
+        out["seeds"] = list(seeds)
+    free = solve_free_coefficients(fam, ph, n_steps=free_steps, device=device)
+    ev = evaluate_coefficients(fam, free["basis"], ph, free["y"], x_ref=x_ref)
+    out.update(free_median_rel_l2=ev["median"], free_p90_rel_l2=ev["p90"], free_steps=free_steps,
+               free_seconds_per_trajectory=free["seconds_per_problem"])
+    log(f"[{name}] free coefficients per p ({free_steps} Adam steps, batched over p): median {ev['median']:.2e} "
+        f"p90 {ev['p90']:.2e}, {free['seconds_per_problem'] * 1e3:.1f} ms per trajectory")
+    sub = ph if name != "lj3d" else ph[:8]
+    gn = solve_gauss_newton(fam, sub, n_iter=5, device=device)
+    ev = evaluate_coefficients(fam, gn["basis"], sub, gn["y"], x_ref=x_ref[: len(sub)])
+    out.update(gauss_newton_median_rel_l2=ev["median"], gauss_newton_p90_rel_l2=ev["p90"],
+               gauss_newton_n=len(sub), gauss_newton_seconds_per_trajectory=gn["seconds_per_problem"])
+    log(f"[{name}] Gauss-Newton/least squares of the basis ({gn['iterations']} it, {len(sub)} p): median "
+        f"{ev['median']:.2e} p90 {ev['p90']:.2e}, {gn['seconds_per_problem'] * 1e3:.1f} ms per trajectory")
+    for n_v in (50, 200):
+        vv = verlet_baseline(fam, ph[:16], n_steps=n_v)
+        out[f"verlet{n_v}_median_rel_l2"] = vv["median"]
+        out[f"verlet{n_v}_seconds_per_trajectory"] = vv["seconds_per_problem"]
+        log(f"[{name}] velocity Verlet {n_v} steps/window (16 p): median {vv['median']:.2e}, "
+            f"{vv['seconds_per_problem'] * 1e3:.1f} ms per trajectory")
+    out["_trainer"] = spiking_trainer
+    return out
+
+
+def run_march(mode: str, device, trainer, log, scale: float = 1.0) -> dict:
+    """Harmonic: the 1-window spiking operator marched over W windows vs one operator trained on a W-times window."""
+    import numpy as np
+
+    from npsnn_edu.spiking.operator import (
+        OperatorConfig,
+        OperatorTrainer,
+        long_window_family,
+        relative_errors,
+        time_march,
+    )
+
+    w, steps = MARCH[mode]["windows"], max(1, int(MARCH[mode]["steps"] * scale))
+    fam = trainer.family
+    ph = fam.sample(64, seed=12345)
+    march = time_march(trainer.model, ph, w, n_per_window=251)
+    x_ref = fam.reference(ph, march["t"])
+    err_m = relative_errors(fam, ph, march["x"], x_ref)[fam.metric]
+    long_fam = long_window_family(fam, w)
+    cfg = OperatorConfig(branch="spiking", total_steps=steps, n_knots=trainer.config.n_knots * w)
+    lt = OperatorTrainer(long_fam, cfg, device=device)
+    lt.train(steps)
+    (x_long,) = lt.model.predict(ph, march["t"])
+    err_l = relative_errors(fam, ph, x_long, x_ref)[fam.metric]
+    per_win = lambda x: [float(np.median(np.linalg.norm((x - x_ref)[:, i * 251:(i + 1) * 251].reshape(64, -1), axis=1)  # noqa: E731
+                                         / np.linalg.norm(x_ref[:, i * 251:(i + 1) * 251].reshape(64, -1), axis=1)))
+                         for i in range(w)]
+    log(f"[march] {w} windows marched: median {np.median(err_m):.2e}; one long window ({steps} steps, "
+        f"{lt.train_seconds:.0f} s): median {np.median(err_l):.2e}")
+    return {"windows": w, "marched_median_rel_l2": float(np.median(err_m)),
+            "long_median_rel_l2": float(np.median(err_l)),
+            "marched_per_window": per_win(march["x"]), "long_per_window": per_win(x_long), "long_steps": steps,
+            "long_train_seconds": lt.train_seconds,
+            "t": march["t"][0, ::5].tolist(), "x_marched": march["x"][0, ::5, 0, 0].tolist(),
+            "x_long": x_long[0, ::5, 0, 0].tolist(), "x_ref": x_ref[0, ::5, 0, 0].tolist()}
+
+
+def gpu_scan(device_arg: str, steps: int, log) -> dict:
+    """Seconds per training step of the spiking operator (harmonic) for batch sizes 64..4096, CPU and GPU."""
+    import torch
+
+    from npsnn_edu.device import resolve_device
+    from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer
+
+    devices = [torch.device("cpu")]
+    if device_arg != "cpu" and torch.cuda.is_available():
+        devices.append(resolve_device("cuda"))
+    elif device_arg == "cuda":
+        resolve_device("cuda")  # raises DeviceUnavailableError with its message
+    rows = []
+    for dev in devices:
+        for batch in (64, 256, 1024, 4096):
+            tr = OperatorTrainer("harmonic", OperatorConfig(batch=batch, total_steps=steps), device=dev)
+            tr.train(2)  # warm-up
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            tr.train(steps)
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            sec = (time.perf_counter() - start) / steps
+            rows.append({"device": str(dev), "batch": batch, "seconds_per_step": sec, "p_per_second": batch / sec})
+            log(f"[gpu-scan] {dev} batch {batch:5d}: {sec * 1e3:8.1f} ms/step, {batch / sec:9.0f} p/s")
+    return {"benchmark": "npsnn_operator_gpu_scan", "rows": rows,
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="quick mode (default): <= 5 min on 2 cores")
+    g.add_argument("--full", action="store_true", help="full mode: <= 20 min")
+    g.add_argument("--gpu-scan", action="store_true", help="time training steps for batch 64..4096 on CPU (and GPU)")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    ap.add_argument("--families", default="harmonic,morse,lj3d")
+    ap.add_argument("--seeds", default=None, help="comma-separated seeds for the harmonic spiking operator "
+                                                   "(default: 0 in quick mode, 0,1,2 in full mode)")
+    ap.add_argument("--n-heldout", type=int, default=64)
+    ap.add_argument("--scan-steps", type=int, default=10)
+    ap.add_argument("--no-march", action="store_true", help="skip the time-marching comparison")
+    ap.add_argument("--save", action="store_true", help="ship the result with npsnn_edu.precomputed.save_result")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every step count (smoke tests)")
+    ap.add_argument("--save-tag", default="", help="suffix of the saved result names (e.g. _seeds for a seed run)")
+    args = ap.parse_args()
+
+    import torch
+
+    from npsnn_edu.device import resolve_device
+    from npsnn_edu.errors import DeviceUnavailableError
+
+    torch.set_num_threads(args.threads)
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    try:
+        device = resolve_device(args.device)
+        if args.gpu_scan:
+            res = gpu_scan(args.device, args.scan_steps, log)
+            if args.save:
+                from npsnn_edu.precomputed import save_result
+
+                save_result("npsnn_operator_gpu_scan", res, command="python " + " ".join(sys.argv))
+            print(json.dumps(res))
+            return
+    except DeviceUnavailableError as exc:
+        sys.exit(f"npsnn_operator: {exc}")
+    mode = "full" if args.full else "quick"
+    seeds = [int(s) for s in (args.seeds or ("0,1,2" if mode == "full" else "0")).split(",")]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    log(f"npsnn_operator {mode} mode, device {device}, torch threads {args.threads}, load average {load:.2f} "
+        "(timings on a shared machine are noisy)")
+    start = time.perf_counter()
+    result: dict = {"benchmark": "npsnn_operator", "mode": mode, "device": str(device), "families": {}}
+    for name in [f.strip() for f in args.families.split(",") if f.strip()]:
+        res = run_family(name, mode, device, seeds if name == "harmonic" else seeds[:1], args.n_heldout, log,
+                         args.steps_scale)
+        trainer = res.pop("_trainer")
+        if name == "harmonic" and not args.no_march:
+            res["march"] = run_march(mode, device, trainer, log, args.steps_scale)
+        result["families"][name] = res
+    result["seconds"] = time.perf_counter() - start
+    if args.save:  # one file per family (families can run as separate processes)
+        from npsnn_edu.precomputed import save_result
+
+        for name, res in result["families"].items():
+            save_result(f"npsnn_operator_{mode}_{name}{args.save_tag}", {**res, "mode": mode, "device": str(device)},
+                        command="python " + " ".join(sys.argv), seeds=seeds if name == "harmonic" else seeds[:1],
+                        notes="measured under load on a shared 2-core machine" if load > 2.5 else "")
+    summary = {"benchmark": "npsnn_operator", "mode": mode, "device": str(device), "seconds": result["seconds"]}
+    keep = ("n_heldout", "metric", "heldout_median_rel_l2", "heldout_p90_rel_l2", "spikes_only_median_rel_l2",
+            "spikes_only_p90_rel_l2", "tanh_median_rel_l2", "tanh_p90_rel_l2", "free_median_rel_l2",
+            "gauss_newton_median_rel_l2", "verlet50_median_rel_l2", "heldout_train_seconds", "tanh_train_seconds",
+            "heldout_branch_seconds_per_trajectory", "readout_seconds_per_trajectory", "free_seconds_per_trajectory",
+            "gauss_newton_seconds_per_trajectory", "verlet50_seconds_per_trajectory", "seed_median_rel_l2")
+    for name, res in result["families"].items():
+        summary[name] = {k: res[k] for k in keep if k in res}
+        if "march" in res:
+            summary[name]["march_marched_median"] = res["march"]["marched_median_rel_l2"]
+            summary[name]["march_long_median"] = res["march"]["long_median_rel_l2"]
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,660 @@
+"""A physics-informed spiking OPERATOR: one network maps a problem's parameters p to its whole trajectory.
+
+Trained with no data, from the equations of motion only, over a family of problems (:mod:`.operator_families`:
+harmonic (x0, v0, omega), Morse diatomic (stretch, velocity), three LJ atoms in 3D).  Design (physics-informed
+DeepONet with a spiking branch; the time path is a smooth basis, never spikes, see
+shared/notes/spiking-pinn-pitfall.md):
+
+* time is scaled per problem, tau = omega t, so every member lives on tau in [0, tau_end];
+* trunk: the Gaussian kernel basis of :class:`~npsnn_edu.spiking.models.ClockSNN` (knots t_k with 3 knots of
+  padding each side, width one knot spacing), with the initial conditions built in::
+
+      x(tau) = x0 + v0' S(tau) + sum_k y_k [G(tau - t_k) - G(-t_k) - G'(-t_k) S(tau)],   S = tanh,  v0' = v0 / omega
+
+  so x(0) = x0 and dx/dtau(0) = v0' exactly for any coefficients, and x', x'' are exact derivatives of the
+  forward output (no autograd in t, no surrogate between t and x);
+* branch: p -> y (K coefficients per coordinate).  ``spiking``: p (scaled to ~[-1, 1]) is a constant input
+  current (direct/rate coding) into two snnTorch LIF layers (atan surrogate, subtract reset) run for
+  ``num_steps`` steps; the step-averaged spikes and membrane of layer 2 are read out linearly.
+  ``spikes_only``: the readout sees only layer-2 spike rates.  ``tanh``: a tanh MLP branch of about the same
+  parameter count (:func:`matched_tanh_hidden`).  Note that the spiking branch's output is piecewise
+  constant in p (p reaches y only through spikes): its resolution is set by hidden size and num_steps;
+* loss: the residual d^2x/dtau^2 - F(x)/(m omega^2) at fixed collocation midpoints, divided by each problem's
+  amplitude, with causal weights per problem (Wang, Sankaran, Perdikaris 2022): the window is cut into
+  ``causal_chunks`` pieces and piece i is weighted by exp(-eps * sum_{j<i} L_j) (detached);
+* a new batch of p from the family every step (no reference data anywhere in training).
+
+Evaluation (:func:`evaluate_coefficients`) uses the forward output on a dense uniform grid in physical time
+(1001 points, disjoint from the training midpoints) against the analytic solution (harmonic) or a fine core
+velocity-Verlet run (Morse, LJ), on held-out p drawn with another seed.  Baselines share the basis and the
+evaluation: free coefficients per p with the same loss (:func:`solve_free_coefficients`), Gauss-Newton /
+least squares of the basis per p (:func:`solve_gauss_newton`), and core velocity Verlet
+(:func:`verlet_baseline`).  :func:`time_march` chains windows (each window's end state is the next window's p);
+:func:`count_operations` counts MACs / ACs / neuron updates / kernel evaluations per trajectory.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..device import resolve_device
+from ..errors import InvalidParameterError
+from ..progress import progress_bar
+from ..registry import Registry
+from ..validation import at_least, in_range, positive
+from .models import make_surrogate
+from .energy import E_AC_PJ, E_MAC_PJ  # Horowitz 2014 (45 nm, fp32): the one place these constants live
+from .operator_families import OperatorFamily, available_families, get_family
+
+__all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "OperatorTrainer", "PhysicsOperator",
+           "SpikingBranch", "TanhBranch", "available_families", "count_operations", "evaluate_coefficients",
+           "get_family", "gaussian_kernel", "load_operator_results", "matched_tanh_hidden", "operator_table_rows",
+           "solve_free_coefficients", "solve_gauss_newton", "time_march", "verlet_baseline"]
+
+
+
+# ------------------------------------------------------------------------------------------------
+# Trunk: the Gaussian kernel basis with the initial conditions built in
+# ------------------------------------------------------------------------------------------------
+def gaussian_kernel(t: torch.Tensor, knots: torch.Tensor, sigma: float, order: int = 0) -> torch.Tensor:
+    """G^(order)(t_i - t_k), shape ``(T, K)``, G(u) = exp(-u^2 / 2 sigma^2) (the same as ``ClockSNN.kernel``)."""
+    u = t.reshape(-1, 1).to(torch.float64) - knots[None, :]
+    s2 = sigma**2
+    g = torch.exp(-0.5 * u * u / s2)
+    if order == 0:
+        return g
+    if order == 1:
+        return -u / s2 * g
+    if order == 2:
+        return (u * u / s2**2 - 1.0 / s2) * g
+    raise InvalidParameterError(f"order must be 0, 1 or 2, got {order}")
+
+
+class KernelBasis:
+    """Gaussian knots on [0, tau_end] (``n_knots`` + 2 ``pad``), width ``kernel_width`` knot spacings."""
+
+    def __init__(self, tau_end: float, n_knots: int = 24, kernel_width: float = 1.0, pad: int = 3,
+                 device: Any = "cpu"):
+        self.tau_end = positive("tau_end", tau_end)
+        self.n_knots = at_least("n_knots", n_knots, 4, integer=True)
+        h = self.tau_end / (self.n_knots - 1)
+        self.sigma = positive("kernel_width", kernel_width, hint="in knot spacings, e.g. 1.0") * h
+        self.device = torch.device(device)
+        self.knots = torch.as_tensor(h * (np.arange(self.n_knots + 2 * pad) - pad), dtype=torch.float64,
+                                     device=self.device)
+
+    @property
+    def size(self) -> int:
+        return int(self.knots.shape[0])
+
+    def design(self, tau: Any) -> tuple[torch.Tensor, ...]:
+        """(Phi0, Phi1, Phi2, S0, S1, S2): the IC-enforcing basis and its tau-derivatives at ``tau`` ``(T,)``.
+
+        Phi_d has shape ``(T, K)``, S_d shape ``(T,)`` (S = tanh, S(0) = 0, S'(0) = 1).
+        """
+        tau = torch.as_tensor(tau, dtype=torch.float64, device=self.device).reshape(-1)
+        zero = torch.zeros(1, dtype=torch.float64, device=self.device)
+        g0 = gaussian_kernel(zero, self.knots, self.sigma, 0)  # (1, K)
+        g1 = gaussian_kernel(zero, self.knots, self.sigma, 1)
+        s0 = torch.tanh(tau)
+        s1 = 1 - s0 * s0
+        s2 = -2 * s0 * s1
+        phi0 = gaussian_kernel(tau, self.knots, self.sigma, 0) - g0 - g1 * s0[:, None]
+        phi1 = gaussian_kernel(tau, self.knots, self.sigma, 1) - g1 * s1[:, None]
+        phi2 = gaussian_kernel(tau, self.knots, self.sigma, 2) - g1 * s2[:, None]
+        return phi0, phi1, phi2, s0, s1, s2
+
+
+def _trajectory(design: tuple[torch.Tensor, ...], x0: torch.Tensor, w0: torch.Tensor, y: torch.Tensor, order: int = 2
+                ) -> list[torch.Tensor]:
+    """x and its tau-derivatives up to ``order``: each ``(B, T, C)`` for x0, w0 = v0' ``(B, C)``, y ``(B, K, C)``."""
+    out = []
+    for d in range(order + 1):
+        phi, s = design[d], design[3 + d]
+        val = torch.einsum("tk,bkc->btc", phi, y) + s[None, :, None] * w0[:, None, :]
+        out.append(val + x0[:, None, :] if d == 0 else val)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Branches: p -> coefficients
+# ------------------------------------------------------------------------------------------------
+class SpikingBranch(nn.Module):
+    """Features -> constant input current -> LIF -> LIF (``num_steps`` steps) -> linear readout of the mean
+    layer-2 spikes (and membrane unless ``spikes_only``).  Records spike counts for :func:`count_operations`."""
+
+    def __init__(self, n_in: int, n_out: int, hidden: int = 64, num_steps: int = 16, beta: float = 0.9,
+                 spikes_only: bool = False, surrogate: str = "atan", surrogate_alpha: float = 2.0):
+        super().__init__()
+        import snntorch as snn
+
+        grad = make_surrogate(surrogate, surrogate_alpha)
+        self.num_steps = int(num_steps)
+        self.spikes_only = bool(spikes_only)
+        self.fc1 = nn.Linear(n_in, hidden)
+        self.fc2 = nn.Linear(hidden, hidden)
+        # init_hidden=False: states are created per call on the input's device (snnTorch #225)
+        self.lif1 = snn.Leaky(beta=beta, spike_grad=grad, init_hidden=False, reset_mechanism="subtract")
+        self.lif2 = snn.Leaky(beta=beta, spike_grad=grad, init_hidden=False, reset_mechanism="subtract")
+        self.readout = nn.Linear(hidden if spikes_only else 2 * hidden, n_out)
+        self.last_counts: dict[str, float] = {}
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        cur1 = self.fc1(feats)
+        mem1 = torch.zeros_like(cur1)
+        mem2 = torch.zeros(feats.shape[0], self.fc2.out_features, device=feats.device, dtype=cur1.dtype)
+        s1_sum = torch.zeros_like(cur1)
+        s2_sum, m2_sum = torch.zeros_like(mem2), torch.zeros_like(mem2)
+        for _ in range(self.num_steps):
+            s1, mem1 = self.lif1(cur1, mem1)
+            s2, mem2 = self.lif2(self.fc2(s1), mem2)
+            s1_sum = s1_sum + s1
+            s2_sum = s2_sum + s2
+            m2_sum = m2_sum + mem2
+        self.last_counts = {"spikes1": float(s1_sum.detach().sum()) / feats.shape[0],
+                            "spikes2": float(s2_sum.detach().sum()) / feats.shape[0]}
+        rates = s2_sum / self.num_steps
+        inp = rates if self.spikes_only else torch.cat([rates, m2_sum / self.num_steps], 1)
+        return self.readout(inp)
+
+
+class TanhBranch(nn.Module):
+    """tanh MLP branch (features -> hidden -> hidden -> coefficients): the physics-informed DeepONet peer."""
+
+    def __init__(self, n_in: int, n_out: int, hidden: int = 64):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
+                                 nn.Linear(hidden, n_out))
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        return self.net(feats)
+
+
+def _n_params(n_in: int, n_out: int, hidden: int, readout_in: int) -> int:
+    return n_in * hidden + hidden + hidden * hidden + hidden + readout_in * n_out + n_out
+
+
+def matched_tanh_hidden(n_in: int, n_out: int, hidden: int) -> int:
+    """Hidden width of a :class:`TanhBranch` whose parameter count is closest to a spiking branch of ``hidden``."""
+    target = _n_params(n_in, n_out, hidden, 2 * hidden)
+    return min(range(1, 8 * hidden), key=lambda h: abs(_n_params(n_in, n_out, h, h) - target))
+
+
+BRANCHES: Registry = Registry("operator branch")
+BRANCHES.register("spiking", "spiking", aliases=("snn", "lif"))
+BRANCHES.register("spikes_only", "spikes_only", aliases=("spikes",))
+BRANCHES.register("tanh", "tanh", aliases=("mlp", "deeponet"))
+
+
+@dataclass
+class OperatorConfig:
+    """Hyper-parameters of an operator run (steps are optimiser steps; each sees ``batch`` new p)."""
+
+    branch: str = "spiking"
+    hidden: int = 64
+    num_steps: int = 16  # LIF steps per p (rate code resolution)
+    beta: float = 0.9
+    surrogate: str = "atan"
+    n_knots: int = 24
+    kernel_width: float = 1.0
+    pad: int = 3
+    n_colloc: int = 96
+    batch: int = 128
+    lr: float = 1e-2
+    lr_min_factor: float = 0.02
+    total_steps: int = 2000  # horizon of the cosine schedule
+    grad_clip: float | None = 1.0
+    causal_eps: float = 1.0
+    causal_chunks: int = 8
+    seed: int = 0
+
+    def validate(self) -> "OperatorConfig":
+        self.branch = BRANCHES.resolve(self.branch)
+        for name in ("hidden", "num_steps", "n_colloc", "batch", "total_steps", "causal_chunks"):
+            setattr(self, name, at_least(name, getattr(self, name), 1, integer=True))
+        positive("lr", self.lr)
+        in_range("beta", self.beta, 0.0, 1.0, hint="membrane decay per step, e.g. 0.9")
+        if self.causal_eps < 0:
+            raise InvalidParameterError(f"causal_eps must be >= 0 (0 switches causal weights off), "
+                                        f"got {self.causal_eps}")
+        if self.grad_clip is not None:
+            positive("grad_clip", self.grad_clip, hint="or None for no clipping")
+        return self
+
+
+class PhysicsOperator(nn.Module):
+    """p -> coefficients -> x(t) for one :class:`OperatorFamily` (see the module docstring)."""
+
+    def __init__(self, family: "str | OperatorFamily", config: OperatorConfig | None = None, device: Any = "cpu"):
+        super().__init__()
+        self.family = get_family(family)
+        self.config = (config or OperatorConfig()).validate()
+        cfg = self.config
+        dev = resolve_device(device)
+        self.basis = KernelBasis(self.family.tau_end, cfg.n_knots, cfg.kernel_width, cfg.pad, device=dev)
+        n_in, n_coef = self.family.n_features, self.basis.size * self.family.n_out
+        torch.manual_seed(cfg.seed)
+        if cfg.branch == "tanh":
+            self.branch: nn.Module = TanhBranch(n_in, n_coef, matched_tanh_hidden(n_in, n_coef, cfg.hidden))
+        else:
+            self.branch = SpikingBranch(n_in, n_coef, cfg.hidden, cfg.num_steps, cfg.beta,
+                                        spikes_only=cfg.branch == "spikes_only", surrogate=cfg.surrogate)
+        self.out_scale = float(np.median(self.family.amplitude(self.family.sample(256, seed=10_000))))
+        self.to(dev)
+
+    @property
+    def device(self) -> torch.device:
+        return self.basis.device
+
+    @property
+    def n_parameters(self) -> int:
+        return int(sum(p.numel() for p in self.parameters() if p.requires_grad))
+
+    def coefficients(self, p: Any) -> torch.Tensor:
+        """Kernel coefficients ``(B, K, n_out)`` (float64) for parameters ``p`` ``(B, n_params)``."""
+        p = self.family.check(p)
+        feats = torch.as_tensor(self.family.features(p), dtype=torch.float32, device=self.device)
+        y = self.branch(feats).to(torch.float64) * self.out_scale
+        return y.reshape(len(p), self.basis.size, self.family.n_out)
+
+    def predict(self, p: Any, t: Any, order: int = 0) -> list[np.ndarray]:
+        """Physical x(t) (and dx/dt, d2x/dt2 up to ``order``) ``(B, T, N, D)`` at times ``t`` ``(B, T)`` or ``(T,)``."""
+        p = self.family.check(p)
+        with torch.no_grad():
+            y = self.coefficients(p)
+        return coefficients_to_trajectory(self.family, self.basis, p, y, t, order)
+
+
+def _state_tensors(family: OperatorFamily, p: np.ndarray, device: Any) -> tuple[torch.Tensor, ...]:
+    x0, v0 = family.initial_state(p)
+    om = family.omega(p)
+    b = len(p)
+    as_t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64, device=device)  # noqa: E731
+    return (as_t(x0.reshape(b, -1)), as_t((v0 / om[:, None, None]).reshape(b, -1)), as_t(om),
+            as_t(family.amplitude(p)))
+
+
+def coefficients_to_trajectory(family: OperatorFamily, basis: KernelBasis, p: np.ndarray, y: torch.Tensor, t: Any,
+                               order: int = 0) -> list[np.ndarray]:
+    """Forward output of the basis with coefficients ``y``: physical x, dx/dt, ... at ``t`` (per-row times)."""
+    b = len(p)
+    t = np.asarray(t, dtype=float)
+    t = np.broadcast_to(t, (b, t.shape[-1])) if t.ndim == 1 else t
+    x0, w0, om, _ = _state_tensors(family, p, basis.device)
+    outs = [np.empty((b, t.shape[1], family.n_particles, family.dim)) for _ in range(order + 1)]
+    with torch.no_grad():
+        for i in range(b):
+            tau = torch.as_tensor(t[i], dtype=torch.float64, device=basis.device) * om[i]
+            vals = _trajectory(basis.design(tau), x0[i:i + 1], w0[i:i + 1], y[i:i + 1].to(basis.device), order)
+            for d, v in enumerate(vals):
+                outs[d][i] = (v[0] * om[i] ** d).reshape(t.shape[1], family.n_particles, family.dim).cpu().numpy()
+    return outs
+
+
+def _residual_loss(family: OperatorFamily, design: tuple[torch.Tensor, ...], x0: torch.Tensor, w0: torch.Tensor,
+                   om: torch.Tensor, amp: torch.Tensor, y: torch.Tensor, eps: float, chunks: int
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(causally weighted loss, plain per-problem mean squared residual ``(B,)``)."""
+    x, _, a = _trajectory(design, x0, w0, y, order=2)
+    b, t_n, _ = x.shape
+    shape = (b, t_n, family.n_particles, family.dim)
+    acc = family.accel(x.reshape(shape), om * om).reshape(b, t_n, -1)
+    res = ((a - acc) / amp[:, None, None]).pow(2).mean(2)  # (B, T)
+    if eps > 0 and chunks > 1:
+        lc = torch.stack([c.mean(1) for c in torch.tensor_split(res, chunks, dim=1)], 1)  # (B, chunks)
+        before = torch.cumsum(torch.cat([lc.new_zeros(b, 1), lc[:, :-1]], 1), 1)
+        w = torch.exp(-eps * before).detach()
+        loss = (w * lc).mean()
+    else:
+        loss = res.mean()
+    return loss, res.mean(1).detach()
+
+
+def training_taus(tau_end: float, n: int) -> np.ndarray:
+    """Fixed collocation midpoints (i + 1/2) tau_end / n (disjoint from the 1001-point evaluation grid)."""
+    return (np.arange(n) + 0.5) * tau_end / n
+
+
+class OperatorTrainer:
+    """Trains a :class:`PhysicsOperator` over its family; ``train(k)`` can be called repeatedly.
+
+    ``device``: resolved with :func:`npsnn_edu.device.resolve_device` (``"cuda"`` without a GPU raises
+    :class:`~npsnn_edu.errors.DeviceUnavailableError`).  Batches of p are drawn with a seeded NumPy generator.
+    """
+
+    def __init__(self, family: "str | OperatorFamily" = "harmonic", config: OperatorConfig | None = None,
+                 device: Any = "cpu", **overrides: Any):
+        cfg = config or OperatorConfig()
+        if overrides:
+            valid = {f.name for f in fields(OperatorConfig)}
+            bad = sorted(set(overrides) - valid)
+            if bad:
+                raise InvalidParameterError(f"unknown OperatorConfig field(s) {bad}; valid: {sorted(valid)}")
+            cfg = OperatorConfig(**{**asdict(cfg), **overrides})
+        self.device = resolve_device(device)
+        self.model = PhysicsOperator(family, cfg, device=self.device)
+        self.family, self.config = self.model.family, self.model.config
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
+        self.design = self.model.basis.design(training_taus(self.family.tau_end, self.config.n_colloc))
+        self.rng = np.random.default_rng(self.config.seed)
+        self.step = 0
+        self.train_seconds = 0.0
+        self.losses: list[float] = []
+
+    def lr_at(self, step: int) -> float:
+        cfg = self.config
+        frac = min(step / cfg.total_steps, 1.0)
+        lo = cfg.lr * cfg.lr_min_factor
+        return lo + 0.5 * (cfg.lr - lo) * (1 + math.cos(math.pi * frac))
+
+    def loss(self, p: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Causally weighted loss and per-problem residual for a batch ``p``."""
+        x0, w0, om, amp = _state_tensors(self.family, p, self.device)
+        y = self.model.coefficients(p)
+        return _residual_loss(self.family, self.design, x0, w0, om, amp, y, self.config.causal_eps,
+                              self.config.causal_chunks)
+
+    def train(self, n_steps: int, *, progress: bool = False) -> list[float]:
+        """Run ``n_steps`` optimiser steps (each on a fresh batch of p); returns the losses of those steps."""
+        n_steps = at_least("n_steps", n_steps, 0, integer=True)
+        cfg = self.config
+        out = []
+        with progress_bar(n_steps, f"{cfg.branch} operator ({self.family.name})", show=progress) as bar:
+            for _ in range(n_steps):
+                start = time.perf_counter()
+                for group in self.optimizer.param_groups:
+                    group["lr"] = self.lr_at(self.step)
+                p = self.family.sample(cfg.batch, self.rng)
+                loss, _ = self.loss(p)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.grad_clip is not None:
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+                self.optimizer.step()
+                self.step += 1
+                self.train_seconds += time.perf_counter() - start
+                out.append(float(loss.detach()))
+                bar.update(1)
+                if self.step % 50 == 0:
+                    bar.set_postfix(loss=f"{out[-1]:.2e}")
+        self.losses += out
+        return out
+
+    def evaluate(self, p: Any, n_eval: int = 1001) -> dict[str, Any]:
+        """Forward-output errors on held-out ``p`` (see :func:`evaluate_coefficients`)."""
+        p = self.family.check(p)
+        with torch.no_grad():
+            y = self.model.coefficients(p)
+        return evaluate_coefficients(self.family, self.model.basis, p, y, n_eval)
+
+
+def eval_grid(family: OperatorFamily, p: np.ndarray, n_eval: int = 1001) -> np.ndarray:
+    """Dense uniform physical-time grid per problem ``(B, n_eval)`` over the window [0, tau_end / omega]."""
+    t_end = family.tau_end / family.omega(p)
+    return np.linspace(0.0, 1.0, int(n_eval))[None, :] * t_end[:, None]
+
+
+def relative_errors(family: OperatorFamily, p: np.ndarray, x: np.ndarray, x_ref: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-problem relative L2: ``rel_l2`` = ||x - x_ref|| / ||x_ref||,
+    ``rel_l2_disp`` = ||x - x_ref|| / ||x_ref - x0|| (relative to the displacement)."""
+    x0, _ = family.initial_state(p)
+    err = np.linalg.norm((x - x_ref).reshape(len(p), -1), axis=1)
+    return {"rel_l2": err / np.linalg.norm(x_ref.reshape(len(p), -1), axis=1),
+            "rel_l2_disp": err / np.maximum(np.linalg.norm((x_ref - x0[:, None]).reshape(len(p), -1), axis=1), 1e-300)}
+
+
+def summarise(errors: np.ndarray) -> dict[str, float]:
+    return {"median": float(np.median(errors)), "p90": float(np.percentile(errors, 90)), "max": float(np.max(errors))}
+
+
+def evaluate_coefficients(family: OperatorFamily, basis: KernelBasis, p: np.ndarray, y: torch.Tensor,
+                          n_eval: int = 1001, x_ref: "np.ndarray | None" = None) -> dict[str, Any]:
+    """Forward output of coefficients ``y`` on the dense grid vs the reference: per-p errors and their summary.
+
+    ``errors`` is the family's metric (``family.metric``); both relative errors are returned.
+    """
+    t = eval_grid(family, p, n_eval)
+    (x,) = coefficients_to_trajectory(family, basis, p, y, t)
+    if x_ref is None:
+        x_ref = family.reference(p, t)
+    errs = relative_errors(family, p, x, x_ref)
+    main = errs[family.metric]
+    return {"errors": main, **summarise(main), "metric": family.metric, "rel_l2": errs["rel_l2"],
+            "rel_l2_disp": errs["rel_l2_disp"], "t": t, "x": x, "x_ref": x_ref}
+
+
+# ------------------------------------------------------------------------------------------------
+# Per-problem baselines on the same basis
+# ------------------------------------------------------------------------------------------------
+def solve_free_coefficients(family: "str | OperatorFamily", p: Any, config: OperatorConfig | None = None,
+                            n_steps: int = 1000, lr: float = 1e-2, device: Any = "cpu") -> dict[str, Any]:
+    """Solve each p separately: its coefficients are free parameters, same loss (causal weights, same grid).
+
+    The problems are optimised together (the loss is a sum of independent terms and Adam is elementwise, so this
+    is B independent solves; no global clipping).  Returns coefficients, wall seconds and seconds per problem.
+    """
+    family = get_family(family)
+    cfg = (config or OperatorConfig()).validate()
+    p = family.check(p)
+    dev = resolve_device(device)
+    basis = KernelBasis(family.tau_end, cfg.n_knots, cfg.kernel_width, cfg.pad, device=dev)
+    design = basis.design(training_taus(family.tau_end, cfg.n_colloc))
+    x0, w0, om, amp = _state_tensors(family, p, dev)
+    y = torch.zeros(len(p), basis.size, family.n_out, dtype=torch.float64, device=dev, requires_grad=True)
+    opt = torch.optim.Adam([y], lr=positive("lr", lr))
+    n_steps = at_least("n_steps", n_steps, 1, integer=True)
+    start = time.perf_counter()
+    for step in range(n_steps):
+        for group in opt.param_groups:
+            cos = 0.5 * (1 + math.cos(math.pi * step / n_steps))
+            group["lr"] = lr * (cfg.lr_min_factor + (1 - cfg.lr_min_factor) * cos)
+        loss, _ = _residual_loss(family, design, x0, w0, om, amp, y, cfg.causal_eps, cfg.causal_chunks)
+        opt.zero_grad(set_to_none=True)
+        (loss * len(p)).backward()
+        opt.step()
+    wall = time.perf_counter() - start
+    return {"y": y.detach(), "basis": basis, "seconds": wall, "seconds_per_problem": wall / len(p)}
+
+
+def solve_gauss_newton(family: "str | OperatorFamily", p: Any, config: OperatorConfig | None = None,
+                       n_iter: int = 8, damping: float = 1e-8, device: Any = "cpu") -> dict[str, Any]:
+    """Gauss-Newton (Levenberg-damped) optimum of the basis per p on the training grid, from y = 0.
+
+    For the harmonic family the residual is linear in y and one iteration is the least-squares solution.
+    Jacobians with ``torch.func`` (vmap over problems).  Returns coefficients and timings.
+    """
+    from torch.func import jacrev, vmap
+
+    family = get_family(family)
+    cfg = (config or OperatorConfig()).validate()
+    p = family.check(p)
+    dev = resolve_device(device)
+    basis = KernelBasis(family.tau_end, cfg.n_knots, cfg.kernel_width, cfg.pad, device=dev)
+    design = basis.design(training_taus(family.tau_end, cfg.n_colloc))
+    x0, w0, om, amp = _state_tensors(family, p, dev)
+    k, c = basis.size, family.n_out
+
+    def residual(yv: torch.Tensor, x0_: torch.Tensor, w0_: torch.Tensor, om_: torch.Tensor, amp_: torch.Tensor
+                 ) -> torch.Tensor:
+        y1 = yv.reshape(1, k, c)
+        x, _, a = _trajectory(design, x0_[None], w0_[None], y1, order=2)
+        acc = family.accel(x.reshape(1, x.shape[1], family.n_particles, family.dim), (om_ * om_)[None])
+        return ((a - acc.reshape(a.shape)) / amp_).reshape(-1)
+
+    jac = vmap(jacrev(residual), in_dims=(0, 0, 0, 0, 0))
+    res = vmap(residual, in_dims=(0, 0, 0, 0, 0))
+    y = torch.zeros(len(p), k * c, dtype=torch.float64, device=dev)
+    eye = torch.eye(k * c, dtype=torch.float64, device=dev)
+    iters = 1 if family.name == "harmonic" else at_least("n_iter", n_iter, 1, integer=True)
+    start = time.perf_counter()
+    for _ in range(iters):
+        j = jac(y, x0, w0, om, amp)
+        r = res(y, x0, w0, om, amp)
+        jtj = j.transpose(1, 2) @ j
+        lam = damping * jtj.diagonal(dim1=1, dim2=2).mean(1)[:, None, None]
+        y = y - torch.linalg.solve(jtj + lam * eye, (j.transpose(1, 2) @ r[..., None]))[..., 0]
+    wall = time.perf_counter() - start
+    return {"y": y.reshape(len(p), k, c), "basis": basis, "seconds": wall, "seconds_per_problem": wall / len(p),
+            "iterations": iters}
+
+
+def verlet_baseline(family: "str | OperatorFamily", p: Any, n_steps: int = 100) -> dict[str, Any]:
+    """Core velocity Verlet with ``n_steps`` steps per window, judged against the reference at its own frames."""
+    from ..integrators import simulate
+
+    family = get_family(family)
+    p = family.check(p)
+    n_steps = at_least("n_steps", n_steps, 2, integer=True)
+    t = eval_grid(family, p, n_steps + 1)
+    x0, v0 = family.initial_state(p)
+    xs = np.empty((len(p), n_steps + 1, family.n_particles, family.dim))
+    start = time.perf_counter()
+    for b in range(len(p)):
+        traj = simulate(family.potential(p[b:b + 1]), x0[b], v0[b], dt=float(t[b, 1]), n_steps=n_steps,
+                        masses=family.masses, progress=False)
+        xs[b] = traj.positions
+    wall = time.perf_counter() - start
+    errs = relative_errors(family, p, xs, family.reference(p, t))[family.metric]
+    return {"errors": errs, **summarise(errs), "seconds": wall, "seconds_per_problem": wall / len(p)}
+
+
+# ------------------------------------------------------------------------------------------------
+# Long horizons: time-marching windows
+# ------------------------------------------------------------------------------------------------
+def time_march(model: PhysicsOperator, p: Any, n_windows: int, n_per_window: int = 201) -> dict[str, Any]:
+    """Chain ``n_windows`` windows: each window's end state (x, dx/dt from the exact derivative readout) is the
+    next window's p.  Returns physical times ``(B, W * n)``, positions, velocities and the p of every window.
+
+    For translation-invariant families (``family.galilean``: Morse, LJ) the end state's centre-of-mass position
+    and velocity are taken out before mapping it to p and added back to the next window (a Galilean shift, an
+    exact symmetry), so positions and velocities are continuous across windows.
+    """
+    fam = model.family
+    p = fam.check(p)
+    n_windows = at_least("n_windows", n_windows, 1, integer=True)
+    n = at_least("n_per_window", n_per_window, 2, integer=True)
+    ps, ts, xs, vs, ends = [p], [], [], [], []
+    t_win = fam.tau_end / fam.omega(p)
+    m = fam.masses[None, :, None] / fam.masses.sum()
+    shift_x = np.zeros((len(p), 1, fam.dim))
+    shift_v = np.zeros((len(p), 1, fam.dim))
+    for w in range(n_windows):
+        t_loc = np.linspace(0.0, 1.0, n)[None, :] * t_win[:, None]
+        x, v = model.predict(ps[-1], t_loc, order=1)
+        x = x + shift_x[:, None] + shift_v[:, None] * t_loc[..., None, None]
+        v = v + shift_v[:, None]
+        ts.append(t_loc + w * t_win[:, None])
+        xs.append(x)
+        vs.append(v)
+        x_e, v_e = x[:, -1], v[:, -1]
+        ends.append((x_e, v_e))
+        if getattr(fam, "galilean", False):
+            shift_x, shift_v = (x_e * m).sum(1, keepdims=True), (v_e * m).sum(1, keepdims=True)
+        ps.append(fam.from_state(x_e - shift_x, v_e - shift_v, ps[-1]))
+    return {"t": np.concatenate(ts, 1), "x": np.concatenate(xs, 1), "v": np.concatenate(vs, 1), "p": ps,
+            "ends": ends, "n_per_window": n}
+
+
+def long_window_family(family: "str | OperatorFamily", n_windows: int) -> OperatorFamily:
+    """The same family over a window ``n_windows`` times longer (for the one-long-window comparison)."""
+    fam = get_family(family)
+    return type(fam)(**{**asdict(fam), "tau_end": fam.tau_end * at_least("n_windows", n_windows, 1, integer=True)})
+
+
+# ------------------------------------------------------------------------------------------------
+# Operation count
+# ------------------------------------------------------------------------------------------------
+def count_operations(model: PhysicsOperator, p: Any, n_queries: int = 1001, derivatives: int = 0) -> dict[str, float]:
+    """Operations per trajectory: branch (once per p) + kernel readout at ``n_queries`` times.
+
+    Spiking branch (spike counts measured on ``p``): fc1 once (the input current is constant over the steps:
+    n_in * H MACs); per step fc2 costs one AC per layer-1 spike per target (spikes1 * H ACs in all); layer-2
+    spikes into the readout cost spikes2 * n_coef ACs; the membrane part of the readout is applied once to the
+    step-mean membrane (H * n_coef MACs; absent for spikes-only); neuron updates 2 H per step (decay multiply,
+    add, threshold compare, reset: counted as one update each).  tanh branch: every weight is a MAC; 2 H tanh
+    evaluations (counted as neuron updates).  Kernel readout: per query K exponentials and K * n_out MACs per
+    derivative order (plus the S = tanh term, negligible).  ``energy_pJ`` uses :data:`E_MAC_PJ`, :data:`E_AC_PJ`
+    (Horowitz 2014) for MACs and ACs only (neuron updates, exponentials and memory are not priced).
+    """
+    p = model.family.check(p)
+    br = model.branch
+    n_coef = model.basis.size * model.family.n_out
+    with torch.no_grad():
+        model.coefficients(p)
+    if isinstance(br, SpikingBranch):
+        h, n_in = br.fc1.out_features, br.fc1.in_features
+        mac = n_in * h + (0 if br.spikes_only else h * n_coef)
+        ac = br.last_counts["spikes1"] * h + br.last_counts["spikes2"] * n_coef
+        updates = 2 * h * br.num_steps
+    else:
+        lins = [m for m in br.net if isinstance(m, nn.Linear)]
+        mac = sum(m.in_features * m.out_features for m in lins)
+        ac = 0.0
+        updates = 2 * lins[0].out_features
+    q = at_least("n_queries", n_queries, 1, integer=True)
+    kernel_mac = q * model.basis.size * model.family.n_out * (1 + int(derivatives))
+    out = {"branch_mac": float(mac), "branch_ac": float(ac), "neuron_updates": float(updates),
+           "kernel_exp": float(q * model.basis.size), "kernel_mac": float(kernel_mac)}
+    out["energy_pJ"] = (out["branch_mac"] + out["kernel_mac"]) * E_MAC_PJ + out["branch_ac"] * E_AC_PJ
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Shipped results (benchmarks/npsnn_operator.py --full --save) for the notebook
+# ------------------------------------------------------------------------------------------------
+def load_operator_results(mode: str = "best", families: "tuple[str, ...] | None" = None) -> dict[str, Any]:
+    """The shipped benchmark results per family: ``{family: data}`` (``data["_command"]`` is the command).
+
+    ``mode``: ``"full"``, ``"quick"`` or ``"best"`` (full where it was shipped for every family, else quick).
+    A separate seed run (``--save-tag _seeds``) is merged into ``seed_median_rel_l2`` / ``seed_p90_rel_l2``.
+    """
+    from ..precomputed import available_results, load_result
+    from ..validation import one_of
+
+    mode = one_of("mode", mode, ("best", "full", "quick"))
+    names = families or tuple(available_families())
+    if mode == "best":
+        shipped = set(available_results())
+        mode = "full" if all(f"npsnn_operator_full_{n}" in shipped for n in names) else "quick"
+    out = {}
+    for name in names:
+        res = load_result(f"npsnn_operator_{mode}_{name}")
+        data = {**res.data, "_command": res.command, "_date": res.provenance.get("date", ""), "_mode": mode}
+        if f"npsnn_operator_{mode}_{name}_seeds" in available_results():
+            extra = load_result(f"npsnn_operator_{mode}_{name}_seeds")
+            data["seed_median_rel_l2"] = [data["heldout_median_rel_l2"],
+                                          *extra.data.get("seed_median_rel_l2", [extra.data["heldout_median_rel_l2"]])]
+            data["seed_p90_rel_l2"] = [data["heldout_p90_rel_l2"],
+                                       *extra.data.get("seed_p90_rel_l2", [extra.data["heldout_p90_rel_l2"]])]
+            data["seeds"] = [*(res.provenance.get("seeds") or [0]), *(extra.provenance.get("seeds") or [])]
+            data["_seed_command"] = extra.command
+        out[name] = data
+    return out
+
+
+_ROWS = (("spiking operator (spikes + membrane)", "heldout"), ("spiking operator, spikes-only readout", "spikes_only"),
+         ("tanh-branch operator (DeepONet)", "tanh"), ("free coefficients, per p (Adam)", "free"),
+         ("Gauss-Newton / least squares, per p", "gauss_newton"), ("velocity Verlet, 50 steps", "verlet50"),
+         ("velocity Verlet, 200 steps", "verlet200"))
+
+
+def operator_table_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows (family, method, held-out median / p90 error, parameters, training CPU s, ms per new trajectory)."""
+    rows = []
+    for fam, data in results.items():
+        for label, key in _ROWS:
+            if f"{key}_median_rel_l2" not in data:
+                continue
+            per_traj = data.get(f"{key}_branch_seconds_per_trajectory", data.get(f"{key}_seconds_per_trajectory"))
+            rows.append({"family": fam, "method": label, "median": data[f"{key}_median_rel_l2"],
+                         "p90": data.get(f"{key}_p90_rel_l2", float("nan")),
+                         "params": data.get(f"{key}_params", ""),
+                         "train_cpu_s": data.get(f"{key}_train_cpu_seconds", float("nan")),
+                         "ms_per_traj": 1e3 * per_traj if per_traj is not None else float("nan")})
+    return rows

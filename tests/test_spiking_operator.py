@@ -1,0 +1,193 @@
+"""Physics-informed spiking operator (npsnn_edu.spiking.operator): learning, exact derivatives, edges, marching."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from npsnn_edu.errors import DeviceUnavailableError, InvalidStateError, ShapeMismatchError, UnknownNameError
+from npsnn_edu.spiking.models import ClockSNN
+from npsnn_edu.spiking.operator import (
+    KernelBasis,
+    OperatorConfig,
+    OperatorTrainer,
+    PhysicsOperator,
+    count_operations,
+    evaluate_coefficients,
+    gaussian_kernel,
+    get_family,
+    solve_gauss_newton,
+    time_march,
+)
+from npsnn_edu.spiking.operator_families import available_families
+from npsnn_edu.spiking.problems import morse_problem
+
+SMALL = dict(hidden=32, num_steps=8, batch=64, n_colloc=64, total_steps=80, lr=1e-2)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def test_operator_beats_untrained_on_heldout_p():
+    tr = OperatorTrainer("harmonic", OperatorConfig(branch="spiking", seed=0, **SMALL))
+    fam = tr.family
+    ph = fam.sample(64, seed=12345)
+    before = tr.evaluate(ph, n_eval=201)
+    tr.train(80)
+    after = tr.evaluate(ph, n_eval=201)
+    assert after["errors"].shape == (64,)
+    assert after["median"] < 0.25 * before["median"], (before["median"], after["median"])
+    assert after["median"] < 0.3
+
+
+def test_kernel_is_the_clock_snn_kernel():
+    model = ClockSNN(np.zeros((1, 1)), t_end=2 * np.pi, n_knots=24)
+    basis = KernelBasis(2 * np.pi, n_knots=24)
+    t = torch.linspace(0, 2 * np.pi, 50, dtype=torch.float64)
+    for order in (0, 1, 2):
+        assert torch.allclose(gaussian_kernel(t, basis.knots, basis.sigma, order), model.kernel(t, order))
+
+
+@pytest.mark.parametrize("family", ["harmonic", "morse", "lj3d"])
+def test_exact_derivatives_match_finite_differences_of_forward_output(family):
+    model = PhysicsOperator(family, OperatorConfig(hidden=16, num_steps=4, seed=1))
+    fam = model.family
+    p = fam.sample(3, seed=5)
+    t_end = fam.tau_end / fam.omega(p)
+    t = np.linspace(0.05, 0.95, 40)[None, :] * t_end[:, None]
+    x, v, a = model.predict(p, t, order=2)
+    h = 1e-4 * t_end[:, None]
+    (xp,), (xm,) = model.predict(p, t + h), model.predict(p, t - h)
+    hh = h[..., None, None]
+    scale = np.max(np.abs(v)) + 1e-12
+    assert np.max(np.abs(v - (xp - xm) / (2 * hh))) < 2e-5 * scale
+    assert np.max(np.abs(a - (xp - 2 * x + xm) / hh**2)) < 1e-3 * (np.max(np.abs(a)) + 1e-12)
+    # the initial conditions are built in: x(0) = x0 and dx/dt(0) = v0 for any coefficients
+    x0, v0 = fam.initial_state(p)
+    z = np.zeros((3, 1))
+    x_0, v_0 = model.predict(p, z, order=1)
+    np.testing.assert_allclose(x_0[:, 0], x0, atol=1e-12)
+    np.testing.assert_allclose(v_0[:, 0], v0, atol=1e-12)
+
+
+def test_bad_input_gives_typed_errors(monkeypatch):
+    model = PhysicsOperator("harmonic", OperatorConfig(hidden=8, num_steps=2))
+    with pytest.raises(ShapeMismatchError, match="3 parameters"):
+        model.coefficients(np.zeros((4, 2)))
+    with pytest.raises(InvalidStateError):
+        model.coefficients(np.array([[1.0, np.nan, 1.0]]))
+    with pytest.raises(UnknownNameError) as info:
+        get_family("pendulum")
+    for name in available_families():
+        assert name in str(info.value)
+    with pytest.raises(UnknownNameError, match="tanh"):
+        OperatorConfig(branch="transformer").validate()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(DeviceUnavailableError, match="cpu"):
+        OperatorTrainer("harmonic", device="cuda")
+
+
+def test_same_seed_same_numbers_on_cpu():
+    runs = []
+    for _ in range(2):
+        tr = OperatorTrainer("morse", OperatorConfig(seed=3, **SMALL), device="cpu")
+        losses = tr.train(4)
+        runs.append((losses, tr.model.coefficients(tr.family.sample(5, seed=1)).detach()))
+    assert runs[0][0] == runs[1][0]
+    assert torch.equal(runs[0][1], runs[1][1])
+    other = OperatorTrainer("morse", OperatorConfig(seed=4, **SMALL)).train(4)
+    assert other != runs[0][0]
+
+
+@pytest.mark.parametrize("family", ["harmonic", "morse"])
+def test_time_marching_is_continuous(family):
+    model = PhysicsOperator(family, OperatorConfig(hidden=16, num_steps=4, seed=2))
+    fam = model.family
+    p = fam.sample(4, seed=9)
+    out = time_march(model, p, n_windows=3, n_per_window=21)
+    assert out["x"].shape == (4, 63, fam.n_particles, fam.dim)
+    for k in range(2):
+        x_end, v_end = out["ends"][k]
+        np.testing.assert_allclose(out["x"][:, (k + 1) * 21], x_end, atol=1e-12)  # next window starts there
+        np.testing.assert_allclose(out["v"][:, (k + 1) * 21], v_end, atol=1e-12)
+        np.testing.assert_allclose(out["t"][:, (k + 1) * 21], out["t"][:, (k + 1) * 21 - 1], atol=1e-12)
+        # and the next window's p is that state (up to a rigid translation for Galilean families)
+        x_p, v_p = fam.initial_state(out["p"][k + 1])
+        shift = (x_end - x_p).mean(1, keepdims=True)
+        np.testing.assert_allclose(x_p + shift, x_end, atol=1e-12)
+        if family == "harmonic":
+            np.testing.assert_allclose(x_p, x_end, atol=1e-12)
+            np.testing.assert_allclose(v_p, v_end, atol=1e-12)
+
+
+def test_basis_optimum_and_references_are_right():
+    # least squares of the basis reaches the analytic harmonic solution (checks basis, scaling, reference)
+    fam = get_family("harmonic")
+    p = fam.sample(8, seed=3)
+    gn = solve_gauss_newton(fam, p)
+    ev = evaluate_coefficients(fam, gn["basis"], p, gn["y"], n_eval=301)
+    assert ev["max"] < 1e-3
+    # Morse family: p = (0.3, 0) is the chapter's morse problem; its Verlet reference agrees
+    mf = get_family("morse")
+    prob = morse_problem(t_end=mf.tau_end / 2.0)
+    t = np.linspace(0, prob.t_end, 101)
+    x_fam = mf.reference(np.array([[0.3, 0.0]]), t[None])[0]
+    np.testing.assert_allclose(x_fam, prob.reference(t)[0], atol=1e-5)
+    # Gauss-Newton on the nonlinear Morse family converges
+    pm = mf.sample(4, seed=2)
+    gn = solve_gauss_newton(mf, pm)
+    assert evaluate_coefficients(mf, gn["basis"], pm, gn["y"], n_eval=301)["max"] < 1e-3
+
+
+def test_operation_count_by_hand():
+    model = PhysicsOperator("harmonic", OperatorConfig(hidden=4, num_steps=3, n_knots=6, pad=1))
+    p = model.family.sample(5, seed=0)
+    ops = count_operations(model, p, n_queries=10)
+    br = model.branch
+    k = model.basis.size  # 8 knots, n_out 1
+    assert k == 8
+    assert ops["branch_mac"] == 2 * 4 + 4 * 8
+    assert ops["branch_ac"] == pytest.approx(br.last_counts["spikes1"] * 4 + br.last_counts["spikes2"] * 8)
+    assert ops["neuron_updates"] == 2 * 4 * 3
+    assert ops["kernel_mac"] == 10 * 8 and ops["kernel_exp"] == 10 * 8
+    tanh = PhysicsOperator("harmonic", OperatorConfig(branch="tanh", hidden=4, n_knots=6, pad=1))
+    h = tanh.branch.net[0].out_features
+    assert count_operations(tanh, p, n_queries=1)["branch_mac"] == 2 * h + h * h + h * 8
+
+
+def test_benchmark_command_runs_on_a_subset(tmp_path):
+    """The regeneration command (benchmarks/npsnn_operator.py) on a tiny subset: last line is the promised JSON."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, str(root / "benchmarks" / "npsnn_operator.py"), "--quick", "--families",
+                          "harmonic", "--steps-scale", "0.005", "--no-march"], capture_output=True, text=True,
+                         env=env, cwd=tmp_path, timeout=300, check=True)
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    res = summary["harmonic"]
+    assert res["n_heldout"] >= 64
+    for key in ("heldout_median_rel_l2", "heldout_p90_rel_l2", "tanh_median_rel_l2", "tanh_p90_rel_l2",
+                "spikes_only_median_rel_l2", "gauss_newton_median_rel_l2", "free_median_rel_l2"):
+        assert np.isfinite(res[key]), key
+    assert res["gauss_newton_median_rel_l2"] < 1e-3  # the basis optimum is far below any trained operator here
+
+
+def test_shipped_results_load_with_provenance():
+    from npsnn_edu.spiking.operator import load_operator_results
+
+    results = load_operator_results("best")
+    assert set(results) == {"harmonic", "morse", "lj3d"}
+    for data in results.values():
+        assert data["n_heldout"] >= 64 and len(data["heldout_errors"]) == data["n_heldout"]
+        assert "npsnn_operator.py" in data["_command"]
+        assert data["heldout_median_rel_l2"] == pytest.approx(float(np.median(data["heldout_errors"])))
