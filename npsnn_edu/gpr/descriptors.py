@@ -74,3 +74,13 @@ class PairDescriptor:
         np.add.at(g, self.i, contrib)
         np.add.at(g, self.j, -contrib)
         return g
+
+    def jacobian_matrix(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Features ``d`` (P,) and the full Jacobian ``dd/dx`` (P, 3N) of one geometry (x flattened atom-major)."""
+        d, jac, _ = self.transform_with_jacobian(positions)
+        J = np.zeros((self.n_features, self.n_atoms, 3))
+        rows = np.arange(self.n_features)
+        J[rows, self.i] = jac
+        J[rows, self.j] = -jac
+        return d, J.reshape(self.n_features, 3 * self.n_atoms)
+
