@@ -229,6 +229,12 @@ class GPRPotential:
         self._Ds_sq = (self._Ds**2).sum(1)
         self._Dfs = Df / self.lengthscale
         self._Dfs_sq = (self._Dfs**2).sum(1)
+        # one stacked matrix for the MD fast path: energy-observation rows then force-observation rows
+        self._Dall_s = np.vstack([self._Ds, self._Dfs])
+        self._Dall_sq = np.concatenate([self._Ds_sq, self._Dfs_sq])
+        self._const_prior = type(self.prior).gradient is PriorMean.gradient
+        self._beta_l = self._beta / self._l2
+        self._beta_c = (self.Df * self._beta_l).sum(1)
         self.alpha = alpha
 
     def log_marginal_likelihood(self) -> float:
@@ -294,19 +300,27 @@ class GPRPotential:
 
     def _energy_and_forces(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         d, jac, _ = self.descriptor.transform_with_jacobian(x)
-        k = self._kvec(d, self._Ds, self._Ds_sq)
+        n = len(self.alpha_e)
+        kall = self._kvec(d, self._Dall_s, self._Dall_sq)
+        k = kall[:n]
         ak = self.alpha_e * k
         s = ak.sum()
         ds = d / self.lengthscale
         # energy part: dk_i/dd = -k_i (d - D_i) / l^2
-        grad_d = self.prior.gradient(d) - (s * ds - ak @ self._Ds) / self.lengthscale
-        energy = float(self.prior.value(d[None, :])[0] + s)
+        grad_d = (s * ds - ak @ self._Ds) / -self.lengthscale
+        if self._const_prior:
+            energy = float(self.prior.constant) + float(s) if hasattr(self.prior, "constant") else \
+                float(self.prior.value(d[None, :])[0] + s)
+        else:
+            grad_d = grad_d + self.prior.gradient(d)
+            energy = float(self.prior.value(d[None, :])[0] + s)
         if len(self.Df):
-            kf = self._kvec(d, self._Dfs, self._Dfs_sq)
-            u = (d[None, :] - self.Df) / self._l2                    # (m, P)
-            ub = (u * self._beta).sum(1)                             # u_b . beta_b
-            energy += float(kf @ ub)
-            grad_d = grad_d + (kf[:, None] * (self._beta / self._l2 - u * ub[:, None])).sum(0)
+            kf = kall[n:]
+            # u_b = (d - Df_b) / l^2;  ub_b = u_b . beta_b = (beta_b / l^2) . d - c_b  (matrix-vector products only)
+            ub = self._beta_l @ d - self._beta_c
+            kub = kf * ub
+            energy += float(kub.sum())
+            grad_d = grad_d + kf @ self._beta_l - (kub.sum() * d - kub @ self.Df) / self._l2
         return energy, -self.descriptor.pullback(grad_d, jac)
 
     def energy_and_forces(self, positions: np.ndarray) -> "tuple[float, np.ndarray]":
