@@ -2,7 +2,13 @@
 import numpy as np
 import pytest
 
-from npsnn_edu.errors import NotFittedError, InvalidStateError, ShapeMismatchError, UnknownNameError, InvalidParameterError
+from npsnn_edu.errors import (
+    InvalidParameterError,
+    InvalidStateError,
+    NotFittedError,
+    ShapeMismatchError,
+    UnknownNameError,
+)
 from npsnn_edu.gpr import GPRPotential, get_prior, load, rbf_kernel
 from npsnn_edu.gpr.experiments import CrashCriterion, stretch_geometries
 
@@ -194,8 +200,8 @@ def test_tuning_picks_the_best_grid_point(water):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ASE 3.29 renamed MaxwellBoltzmannDistribution
 def test_calculator_runs_ase_md_and_optimizer(water):
     from ase import units
-    from ase.md.verlet import VelocityVerlet
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+    from ase.md.verlet import VelocityVerlet
     from ase.optimize import BFGS
 
     m = _model(water, "MF5", n=300, lengthscale=0.5)

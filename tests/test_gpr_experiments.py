@@ -4,9 +4,15 @@ import pytest
 
 from npsnn_edu.errors import InvalidParameterError, SimulationDivergedError, UnknownNameError
 from npsnn_edu.gpr import load
+from npsnn_edu.gpr.experiments import (
+    accuracy,
+    bond_stretch_profile,
+    run_nvt,
+    stability_table,
+    stretched_bond_test,
+    train_model,
+)
 from npsnn_edu.units import KCAL_PER_MOL_EV as KCAL
-from npsnn_edu.gpr.experiments import (accuracy, bond_stretch_profile, run_nvt, stability_table, stretched_bond_test,
-                                       train_model)
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +97,18 @@ def test_explorer_widget_runs_without_browser(ma):
 
 
 # ------------------------------------------------------------------ core NVT, statistics, conformers
-from npsnn_edu.gpr.experiments import (CrashCriterion, ENOL_H, crash_interval, enol_acceptor_distance,  # noqa: E402
-                                       fisher_p, load_xtb_control, open_enol_fraction, run_many, stretched_oh_test,
-                                       summarize_runs)
+from npsnn_edu.gpr.experiments import (  # noqa: E402
+    ENOL_H,
+    CrashCriterion,
+    crash_interval,
+    enol_acceptor_distance,
+    fisher_p,
+    load_xtb_control,
+    open_enol_fraction,
+    run_many,
+    stretched_oh_test,
+    summarize_runs,
+)
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,21 @@ from typing import Any
 from .calculator import GPRCalculator
 from .descriptors import PairDescriptor
 from .model import GPRPotential, rbf_kernel
-from .priors import (PRIOR_LABELS, PRIOR_NAMES, PRIORS, CallablePrior, FreeAtomPrior, LinearAnchoredPrior, MaxPrior,
-                     MeanPrior, MedianPrior, PriorMean, QuadraticAnchoredPrior, ZeroPrior, get_prior)
+from .priors import (
+    PRIOR_LABELS,
+    PRIOR_NAMES,
+    PRIORS,
+    CallablePrior,
+    FreeAtomPrior,
+    LinearAnchoredPrior,
+    MaxPrior,
+    MeanPrior,
+    MedianPrior,
+    PriorMean,
+    QuadraticAnchoredPrior,
+    ZeroPrior,
+    get_prior,
+)
 
 __all__ = ["GPRCalculator", "MoleculeData", "isolated_atom_energies", "load", "PairDescriptor", "GPRPotential",
            "rbf_kernel", "PRIOR_LABELS", "PRIOR_NAMES", "CallablePrior", "FreeAtomPrior", "LinearAnchoredPrior",
