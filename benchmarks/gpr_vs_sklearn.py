@@ -176,7 +176,8 @@ def force_table(d, sigs, mae_sklearn_kcal):
             best = (val, sig, pred, fit_s)
     _, sig, pred, fit_s = best
     e, f = pred.predict(Xs.reshape(len(Xs), -1))
-    rows.append({"model": f"sGDML 1.0.3: 100 E + 100 F (sig={sig:g})", "energy_mae_kcal": float(np.abs(e - Es).mean() / k),
+    rows.append({"model": f"sGDML 1.0.3: 100 E + 100 F (sig={sig:g})",
+                 "energy_mae_kcal": float(np.abs(e - Es).mean() / k),
                  "force_mae_kcal_per_A": float(np.abs(f.reshape(Fs.shape) - Fs).mean() / k), "fit_s": fit_s})
     for r in rows:
         print(r, flush=True)

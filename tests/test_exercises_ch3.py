@@ -1,8 +1,13 @@
 """Chapter-3 self-checks: pass correct solutions, reject wrong ones and stubs, never raise."""
 import numpy as np
 
-from npsnn_edu.exercises.chapter3 import (check_crash_prediction, check_posterior_mean, check_prior_constant,
-                                          check_prior_weight, check_rbf_kernel)
+from npsnn_edu.exercises.chapter3 import (
+    check_crash_prediction,
+    check_posterior_mean,
+    check_prior_constant,
+    check_prior_weight,
+    check_rbf_kernel,
+)
 
 
 def good_rbf(A, B, lengthscale):

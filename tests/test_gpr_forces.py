@@ -86,7 +86,8 @@ def test_posterior_with_forces_matches_dense_algebra(water, prior):
     C[np.arange(n, len(C)), np.arange(n, len(C))] += m.noise_forces
     D = m.descriptor.transform(X)
     prior_grad = [m.descriptor.jacobian_matrix(X[i])[1].T @ m.prior.gradient(D[i]) for i in fidx]
-    y = np.concatenate([E - m.prior.value(D), np.concatenate([-F[i].reshape(-1) - g for i, g in zip(fidx, prior_grad)])])
+    g_obs = np.concatenate([-F[i].reshape(-1) - g for i, g in zip(fidx, prior_grad)])
+    y = np.concatenate([E - m.prior.value(D), g_obs])
     Xs = water.subset("test", 3)[0]
     for xs in Xs:
         ks = np.array([_kx(m, xs, X[a]) for a in range(n)])

@@ -527,7 +527,7 @@ def bond_stretch_profile(models: dict[str, GPRPotential], data: MoleculeData, i:
         out["reference"] = np.array(ref_e) - e0
     e0 = e0 if e0 is not None else float(data.energies.min())
     out["zero_eV"] = e0
-    for p, m in models.items():
+    for m in models.values():
         mean, std = m.predict(X, return_std=True)
         out["priors"][m.prior_name] = {"mean": mean - e0, "std": std}
     Xt = data.subset("train")[0]

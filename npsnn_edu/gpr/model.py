@@ -209,8 +209,9 @@ class GPRPotential:
             cho = cho_factor(C, lower=True, check_finite=False)
         except np.linalg.LinAlgError as exc:
             self.alpha = None
-            raise InvalidParameterError(f"kernel matrix not positive definite (lengthscale {self.lengthscale}, noise "
-                                        f"{self.noise}, noise_forces {self.noise_forces}); increase the nuggets") from exc
+            raise InvalidParameterError(
+                f"kernel matrix not positive definite (lengthscale {self.lengthscale}, noise {self.noise}, "
+                f"noise_forces {self.noise_forces}); increase the nuggets") from exc
         self._cho = cho
         alpha = cho_solve(cho, resid, check_finite=False)
         e = np.zeros(len(C))
