@@ -14,9 +14,9 @@ settings (:data:`npsnn_edu.gpr.experiments.MODEL_SETTINGS`):
 Modes (last line: one JSON object):
   --quick  force-trained model at 1000 K, 8 seeds x 10 ps, MF2 and MF5 runs (2 worker processes), energy MAE of
            every prior, Fisher exact p MF5 vs MF2, the shipped xTB control's crash fraction, ms per MD step.
-  --full   the full crash table: 3 settings x 3 temperatures x 8 seeds x 10 ps for MF2 and MF5, plus MF1, MF3,
-           MF4 of the force-trained model at 1000 K; with --save writes npsnn_edu/data/results/
-           gpr_crash_table.json via save_result.
+  --full   the full crash table: 3 settings x 3 temperatures (--temperatures) x 8 seeds x 10 ps for MF2 and
+           MF5 (--extras: also MF1, MF3, MF4 of the force-trained model at the hottest temperature); with --save
+           writes npsnn_edu/data/results/gpr_crash_table.json via save_result after every setting.
   --long   MF5 and MF2 (force-trained) at 1000 K for 1000 ps each: outcome, wall time, ms/step.
   --thermostat nose_hoover   the same runs with ASE's NoseHooverChainNVT (ASE driver) instead of Langevin.
   --tune   re-validate the lengthscales/nuggets of the settings (prints the chosen values).
@@ -65,20 +65,22 @@ def quick(args: argparse.Namespace) -> dict:
     t_fit = time.time() - t0
     run_priors = {p: models[p] for p in ("MF2", "MF5")}
     md = {"thermostat": args.thermostat}
-    recs = run_many(run_priors, ref, [1000.0], SEEDS, 10_000.0, workers=args.workers, **md)
+    seeds = SEEDS[:args.seeds]
+    duration = 1000.0 * args.duration_ps
+    recs = run_many(run_priors, ref, [1000.0], seeds, duration, workers=args.workers, **md)
     rows = summarize_runs(recs)
     frac = {r["prior"]: r["crash_fraction"] for r in rows}
     k = {r["prior"]: r["crashes"] for r in rows}
     ctrl = load_xtb_control()
     return {"benchmark": "gpr_stability", "mode": "quick", "setting": "force_trained",
             "model": {key: val for key, val in MODEL_SETTINGS["force_trained"].items()}, "temperature_K": 1000.0,
-            "seeds": len(SEEDS), "duration_fs": 10_000.0, "thermostat": args.thermostat,
+            "seeds": len(seeds), "duration_fs": duration, "thermostat": args.thermostat,
             "mae_kcal": mae, "force_mae_kcal_per_A": fmae, "crash_fraction": frac,
             "crash_ci95": {r["prior"]: [round(r["ci_low"], 3), round(r["ci_high"], 3)] for r in rows},
             "median_time_to_crash_fs": {r["prior"]: r["median_time_to_crash_fs"] for r in rows},
             "open_enol_fraction": {r["prior"]: r["open_enol_fraction"] for r in rows},
             "max_prior_weight": {r["prior"]: r["max_prior_weight"] for r in rows},
-            "p_value": fisher_p(k["MF5"], len(SEEDS), k["MF2"], len(SEEDS)),
+            "p_value": fisher_p(k["MF5"], len(seeds), k["MF2"], len(seeds)),
             "xtb_control_crash_fraction": None if ctrl is None else ctrl.get("crash_fraction"),
             "xtb_control_open_enol_fraction": None if ctrl is None else ctrl.get("open_enol_fraction"),
             "ms_per_md_step": round(_ms_per_step(recs), 4), "fit_and_accuracy_s": round(t_fit, 1),
@@ -89,10 +91,14 @@ def full(args: argparse.Namespace) -> dict:
     d = load("malondialdehyde")
     ref = d.reference_atoms()
     t0 = time.time()
-    temps = [300.0, 600.0, 1000.0]
-    table: dict = {"seeds": list(SEEDS), "duration_fs": 10_000.0, "temperatures_K": temps, "settings": {}}
-    for setting in ("energy_only", "short_lengthscale", "force_trained"):
-        priors = PRIOR_NAMES if setting == "force_trained" else ("MF2", "MF5")
+    temps = [float(t) for t in args.temperatures.split(",")]
+    table: dict = {"seeds": list(SEEDS), "duration_fs": 10_000.0, "temperatures_K": temps, "settings": {},
+                   "thermostat": args.thermostat}
+    name = "gpr_crash_table" if args.thermostat == "langevin" else "gpr_crash_table_nose_hoover"
+    cmd = COMMAND_FULL + f" --temperatures {args.temperatures}" + (" --extras" if args.extras else "") + \
+        ("" if args.thermostat == "langevin" else " --thermostat nose_hoover")
+    for setting in ("force_trained", "energy_only", "short_lengthscale"):
+        priors = PRIOR_NAMES if (setting == "force_trained" and args.extras) else ("MF2", "MF5")
         models = build_models(d, setting, priors=priors)
         acc = {p: accuracy(m, d, n_force=100) for p, m in models.items()}
         main = {p: models[p] for p in ("MF2", "MF5")}
@@ -112,15 +118,13 @@ def full(args: argparse.Namespace) -> dict:
                                       "ms_per_md_step": round(_ms_per_step(recs), 4)}
         print(setting, json.dumps({r["prior"] + "@" + str(int(r["temperature_K"])): r["crash_fraction"]
                                    for r in table["settings"][setting]["rows"]}), flush=True)
-    table["wall_s"] = round(time.time() - t0, 1)
-    table["thermostat"] = args.thermostat
-    if args.save:
-        from npsnn_edu.precomputed import save_result
+        table["wall_s"] = round(time.time() - t0, 1)
+        if args.save:  # after every setting, so a partial table is usable
+            from npsnn_edu.precomputed import save_result
 
-        name = "gpr_crash_table" if args.thermostat == "langevin" else "gpr_crash_table_nose_hoover"
-        cmd = COMMAND_FULL + ("" if args.thermostat == "langevin" else " --thermostat nose_hoover")
-        save_result(name, table, command=cmd, seeds=SEEDS,
-                    notes="malondialdehyde GFN2-xTB data; crash = bonded deviation > 0.5 A or contact < 0.5 A")
+            save_result(name, table, command=cmd, seeds=SEEDS,
+                        notes="malondialdehyde GFN2-xTB data; crash = bonded deviation > 0.5 A or contact < 0.5 A; "
+                              "settings present: " + ", ".join(table["settings"]))
     return {"benchmark": "gpr_stability", "mode": "full", "wall_s": table["wall_s"],
             "crash_fraction": {s: {r["prior"] + "@" + str(int(r["temperature_K"])): r["crash_fraction"]
                                    for r in v["rows"]} for s, v in table["settings"].items()}}
@@ -165,6 +169,10 @@ def main() -> None:
     ap.add_argument("--save", action="store_true", help="with --full: write the shipped crash table")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--long-ps", type=float, default=1000.0)
+    ap.add_argument("--temperatures", default="300,600,1000", help="--full: temperatures (K)")
+    ap.add_argument("--extras", action="store_true", help="--full: also MF1, MF3, MF4 (force-trained, hottest T)")
+    ap.add_argument("--seeds", type=int, default=8, help="--quick: number of seeds (0..7)")
+    ap.add_argument("--duration-ps", type=float, default=10.0, help="--quick: run length (ps)")
     ap.add_argument("--thermostat", default="langevin", choices=("langevin", "nose_hoover"))
     args = ap.parse_args()
     np.seterr(all="ignore")

@@ -83,6 +83,18 @@ def crash_table(rows: Sequence[Mapping[str, Any]], reference_prior: str = "MF5")
     return results_table(out)
 
 
+def shipped_crash_table(result: Any, setting: str) -> Any:
+    """The crash table of one model setting from the shipped result (``load_result("gpr_crash_table")``); a
+    one-row table saying how to regenerate it when the shipped file does not contain that setting."""
+    from ..tables import results_table
+
+    block = result.data.get("settings", {}).get(setting)
+    if block is None:
+        return results_table([{"setting": setting, "note": "not in the shipped table; regenerate with: "
+                                                           + result.command}])
+    return crash_table(block["rows"])
+
+
 def prior_weight_figure(runs: Sequence[Any], title: str = "Prior weight along NVT runs") -> go.Figure:
     """Prior weight w(x) (log axis) vs time (fs) for MDRuns: w ~ 0 means the prior cannot act."""
     fig = new_figure(title, "time (fs)", "prior weight w = 1 - k*^T C^-1 e")
