@@ -1,22 +1,25 @@
 """Hot-MD stability of GP potentials per prior mean (malondialdehyde, GFN2-xTB data, 1000 training geometries).
 
-NVT (ASE Langevin, 0.5 fs, friction 0.02/fs) at 1000 K from the relaxed geometry; crash = a bonded distance
-deviating > 0.5 A from the relaxed reference or any pair closer than 0.5 A. Three lengthscale settings of the
-isotropic RBF kernel on inverse distances (1/A), same data and seeds, each with the test-set energy MAE per
-prior, because stability and accuracy have to be read together:
+NVT with the kit's own Langevin integrator (BAOAB, :func:`npsnn_edu.integrators.simulate` in chunks), 0.5 fs,
+friction 0.02/fs, from the relaxed geometry, seeded (the same seeds for every prior); crash = a bonded distance
+deviating > 0.5 A from the relaxed reference or any pair closer than 0.5 A (checked every 10 fs). Three model
+settings (:data:`npsnn_edu.gpr.experiments.MODEL_SETTINGS`):
 
-* l = 0.2 (headline ``crash_fraction``): SHORTER than validated. The GP's correlation dies off quickly, MD soon
-  meets geometries where the model has reverted to its prior mean: data-centred priors (MF2/MF3/MF4) make
-  them as low as the molecule (or lower), MF5 (sum of GFN2-xTB free-atom energies, 54 eV above the data) makes
-  them a wall. Crashes come within ~0.1-0.3 ps, so 1-ps runs (--quick) resolve the effect. Caveat, measured
-  and reported: at this lengthscale MF5 is inaccurate (its far prior also pulls predictions BETWEEN training
-  points upwards).
-* l = 0.45: MF5 is accurate (sub-kcal/mol) and, in 10-ps runs, stable while MF2 crashes after a few ps (only the
-  full mode resolves it).
-* the validation-tuned lengthscale (1.5): most accurate; all priors behave alike (they crash alike in 10-ps runs).
+* ``energy_only``: energies of 1000 geometries, validated lengthscale 1.5 / A: accurate, but the prior weight
+  w(x) stays ~0 along the runs, so the prior cannot act: MF2 and MF5 crash alike.
+* ``short_lengthscale``: l = 0.45: MF5 walls the model in (stable) while MF2 falls apart, at a cost in accuracy.
+* ``force_trained``: energies of 1000 + forces of 100 geometries (3700 observations), l = 0.7: accurate AND the
+  prior decides stability.
 
-Usage: .venv/bin/python benchmarks/gpr_stability.py [--quick]   (quick: 4 seeds x 1 ps; full: 8 seeds x 10 ps)
-Last line: one JSON object.
+Modes (last line: one JSON object):
+  --quick  force-trained model at 1000 K, 8 seeds x 10 ps, MF2 and MF5 runs (2 worker processes), energy MAE of
+           every prior, Fisher exact p MF5 vs MF2, the shipped xTB control's crash fraction, ms per MD step.
+  --full   the full crash table: 3 settings x 3 temperatures (--temperatures) x 8 seeds x 10 ps for MF2 and
+           MF5 (--extras: also MF1, MF3, MF4 of the force-trained model at the hottest temperature); with --save
+           writes npsnn_edu/data/results/gpr_crash_table.json via save_result after every setting.
+  --long   MF5 and MF2 (force-trained) at 1000 K for 1000 ps each: outcome, wall time, ms/step.
+  --thermostat nose_hoover   the same runs with ASE's NoseHooverChainNVT (ASE driver) instead of Langevin.
+  --tune   re-validate the lengthscales/nuggets of the settings (prints the chosen values).
 """
 from __future__ import annotations
 
@@ -27,42 +30,154 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import numpy as np  # noqa: E402
+
 from npsnn_edu.gpr import load  # noqa: E402
-from npsnn_edu.gpr.experiments import accuracy, stability_table, train_model  # noqa: E402
+from npsnn_edu.gpr.experiments import (  # noqa: E402
+    MODEL_SETTINGS,
+    accuracy,
+    build_models,
+    fisher_p,
+    load_xtb_control,
+    run_many,
+    stretched_oh_test,
+    summarize_runs,
+    train_model,
+)
 from npsnn_edu.gpr.priors import PRIOR_NAMES  # noqa: E402
 
-
-def setting(d, ref, lengthscale, T, seeds, duration_fs):
-    models = {p: train_model(d, p, n_train=1000, lengthscale=lengthscale) for p in PRIOR_NAMES}
-    rows, _ = stability_table(models, ref, temperatures=[T], seeds=seeds, duration_fs=duration_fs, progress=True)
-    out = {"lengthscale": {p: float(m.lengthscale) for p, m in models.items()},
-           "crash_fraction": {r["prior"]: r["crash_fraction"] for r in rows},
-           "mean_time_to_crash_fs": {r["prior"]: (None if r["mean_time_to_crash_fs"] is None
-                                                  else round(r["mean_time_to_crash_fs"], 1)) for r in rows},
-           "energy_mae_kcal": {p: round(accuracy(m, d, n_force=0)["energy_mae_kcal"], 3) for p, m in models.items()}}
-    print(f"l = {lengthscale or 'validated'}: {json.dumps(out)}", flush=True)
-    return out
+SEEDS = tuple(range(8))
+COMMAND_FULL = "OMP_NUM_THREADS=1 python benchmarks/gpr_stability.py --full --save"
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--temperature", type=float, default=1000.0)
-    args = ap.parse_args()
-    seeds = list(range(4 if args.quick else 8))
-    duration = 1000.0 if args.quick else 10_000.0
+def _ms_per_step(recs: list[dict]) -> float:
+    steps = sum(r["n_steps"] for r in recs)
+    return 1e3 * sum(r["wall_s"] for r in recs) / max(steps, 1)
+
+
+def quick(args: argparse.Namespace) -> dict:
     d = load("malondialdehyde")
     ref = d.reference_atoms()
     t0 = time.time()
-    short = setting(d, ref, 0.2, args.temperature, seeds, duration)
-    mid = setting(d, ref, 0.45, args.temperature, seeds, duration)
-    val = setting(d, ref, None, args.temperature, seeds, duration)
-    out = {"benchmark": "gpr_stability", "temperature_K": args.temperature, "lengthscale": 0.2,
-           "crash_fraction": short["crash_fraction"], "mean_time_to_crash_fs": short["mean_time_to_crash_fs"],
-           "energy_mae_kcal": short["energy_mae_kcal"], "n_train": 1000, "seeds": len(seeds), "duration_fs": duration,
-           "dt_fs": 0.5, "mf5_below_mf2": short["crash_fraction"]["MF5"] < short["crash_fraction"]["MF2"],
-           "lengthscale_0.45": mid, "validated_lengthscale": val, "wall_s": round(time.time() - t0, 1)}
-    print(json.dumps(out))
+    models = build_models(d, "force_trained", priors=PRIOR_NAMES)
+    mae = {p: round(accuracy(m, d, n_force=100)["energy_mae_kcal"], 3) for p, m in models.items()}
+    fmae = {p: round(accuracy(m, d, n_force=100)["force_mae_kcal_per_A"], 3) for p, m in models.items()}
+    t_fit = time.time() - t0
+    run_priors = {p: models[p] for p in ("MF2", "MF5")}
+    md = {"thermostat": args.thermostat}
+    seeds = SEEDS[:args.seeds]
+    duration = 1000.0 * args.duration_ps
+    recs = run_many(run_priors, ref, [1000.0], seeds, duration, workers=args.workers, **md)
+    rows = summarize_runs(recs)
+    frac = {r["prior"]: r["crash_fraction"] for r in rows}
+    k = {r["prior"]: r["crashes"] for r in rows}
+    ctrl = load_xtb_control()
+    return {"benchmark": "gpr_stability", "mode": "quick", "setting": "force_trained",
+            "model": {key: val for key, val in MODEL_SETTINGS["force_trained"].items()}, "temperature_K": 1000.0,
+            "seeds": len(seeds), "duration_fs": duration, "thermostat": args.thermostat,
+            "mae_kcal": mae, "force_mae_kcal_per_A": fmae, "crash_fraction": frac,
+            "crash_ci95": {r["prior"]: [round(r["ci_low"], 3), round(r["ci_high"], 3)] for r in rows},
+            "median_time_to_crash_fs": {r["prior"]: r["median_time_to_crash_fs"] for r in rows},
+            "open_enol_fraction": {r["prior"]: r["open_enol_fraction"] for r in rows},
+            "max_prior_weight": {r["prior"]: r["max_prior_weight"] for r in rows},
+            "p_value": fisher_p(k["MF5"], len(seeds), k["MF2"], len(seeds)),
+            "xtb_control_crash_fraction": None if ctrl is None else ctrl.get("crash_fraction"),
+            "xtb_control_open_enol_fraction": None if ctrl is None else ctrl.get("open_enol_fraction"),
+            "ms_per_md_step": round(_ms_per_step(recs), 4), "fit_and_accuracy_s": round(t_fit, 1),
+            "workers": args.workers, "wall_s": round(time.time() - t0, 1)}
+
+
+def full(args: argparse.Namespace) -> dict:
+    d = load("malondialdehyde")
+    ref = d.reference_atoms()
+    t0 = time.time()
+    temps = [float(t) for t in args.temperatures.split(",")]
+    table: dict = {"seeds": list(SEEDS), "duration_fs": 10_000.0, "temperatures_K": temps, "settings": {},
+                   "thermostat": args.thermostat}
+    name = "gpr_crash_table" if args.thermostat == "langevin" else "gpr_crash_table_nose_hoover"
+    cmd = COMMAND_FULL + f" --temperatures {args.temperatures}" + (" --extras" if args.extras else "") + \
+        ("" if args.thermostat == "langevin" else " --thermostat nose_hoover")
+    for setting in ("force_trained", "energy_only", "short_lengthscale"):
+        priors = PRIOR_NAMES if (setting == "force_trained" and args.extras) else ("MF2", "MF5")
+        models = build_models(d, setting, priors=priors)
+        acc = {p: accuracy(m, d, n_force=100) for p, m in models.items()}
+        main = {p: models[p] for p in ("MF2", "MF5")}
+        recs = run_many(main, ref, temps, SEEDS, 10_000.0, workers=args.workers, thermostat=args.thermostat,
+                        progress=True)
+        extra = {p: m for p, m in models.items() if p not in main}
+        if extra:  # the other public priors at the hottest temperature only
+            recs += run_many(extra, ref, temps[-1:], SEEDS, 10_000.0, workers=args.workers,
+                             thermostat=args.thermostat, progress=True)
+        table["settings"][setting] = {"model": MODEL_SETTINGS[setting],
+                                      "accuracy": {p: {k: round(v, 4) for k, v in a.items()} for p, a in acc.items()},
+                                      "rows": summarize_runs(recs),
+                                      "runs": [{k: r[k] for k in ("prior", "temperature_K", "seed", "crashed",
+                                                                  "time_to_crash_fs", "max_deviation_A",
+                                                                  "max_prior_weight", "open_enol_fraction")}
+                                               for r in recs],
+                                      "ms_per_md_step": round(_ms_per_step(recs), 4)}
+        print(setting, json.dumps({r["prior"] + "@" + str(int(r["temperature_K"])): r["crash_fraction"]
+                                   for r in table["settings"][setting]["rows"]}), flush=True)
+        table["wall_s"] = round(time.time() - t0, 1)
+        if args.save:  # after every setting, so a partial table is usable
+            from npsnn_edu.precomputed import save_result
+
+            save_result(name, table, command=cmd, seeds=SEEDS,
+                        notes="malondialdehyde GFN2-xTB data; crash = bonded deviation > 0.5 A or contact < 0.5 A; "
+                              "settings present: " + ", ".join(table["settings"]))
+    return {"benchmark": "gpr_stability", "mode": "full", "wall_s": table["wall_s"],
+            "crash_fraction": {s: {r["prior"] + "@" + str(int(r["temperature_K"])): r["crash_fraction"]
+                                   for r in v["rows"]} for s, v in table["settings"].items()}}
+
+
+def long(args: argparse.Namespace) -> dict:
+    d = load("malondialdehyde")
+    ref = d.reference_atoms()
+    models = build_models(d, "force_trained", priors=("MF5", "MF2"))
+    t0 = time.time()
+    recs = run_many(models, ref, [1000.0], [0], args.long_ps * 1000.0, workers=args.workers,
+                    thermostat=args.thermostat)
+    out = {"benchmark": "gpr_stability", "mode": "long", "duration_ps": args.long_ps, "temperature_K": 1000.0,
+           "seed": 0, "runs": {r["prior"]: {"crashed": r["crashed"], "time_to_crash_fs": r["time_to_crash_fs"],
+                                            "max_deviation_A": r["max_deviation_A"], "wall_s": round(r["wall_s"], 1),
+                                            "ms_per_step": round(1e3 * r["wall_s"] / max(r["n_steps"], 1), 4),
+                                            "open_enol_fraction": r["open_enol_fraction"]} for r in recs}}
+    oh = stretched_oh_test(models["MF5"], d)
+    out["stretched_OH"] = {"start_A": 1.5, "reference_A": round(oh["reference_A"], 3),
+                           "relaxed_by_fs": oh["relaxed_by_fs"], "final_oh_A": round(oh["final_oh_A"], 3)}
+    out["wall_s"] = round(time.time() - t0, 1)
+    return out
+
+
+def tune(args: argparse.Namespace) -> dict:
+    d = load("malondialdehyde")
+    out = {}
+    for setting, n_force in (("energy_only", 0), ("force_trained", 100)):
+        m = train_model(d, "MF5", n_force=n_force, lengthscales=(0.45, 0.7, 1.0, 1.5, 2.0), noises=(1e-10, 1e-8, 1e-6),
+                        noises_forces=(1e-6, 1e-4))
+        out[setting] = {"lengthscale": float(m.lengthscale), "noise": m.noise, "noise_forces": m.noise_forces}
+    return {"benchmark": "gpr_stability", "mode": "tune", "validated": out}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true")
+    g.add_argument("--full", action="store_true")
+    g.add_argument("--long", action="store_true")
+    g.add_argument("--tune", action="store_true")
+    ap.add_argument("--save", action="store_true", help="with --full: write the shipped crash table")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--long-ps", type=float, default=1000.0)
+    ap.add_argument("--temperatures", default="300,600,1000", help="--full: temperatures (K)")
+    ap.add_argument("--extras", action="store_true", help="--full: also MF1, MF3, MF4 (force-trained, hottest T)")
+    ap.add_argument("--seeds", type=int, default=8, help="--quick: number of seeds (0..7)")
+    ap.add_argument("--duration-ps", type=float, default=10.0, help="--quick: run length (ps)")
+    ap.add_argument("--thermostat", default="langevin", choices=("langevin", "nose_hoover"))
+    args = ap.parse_args()
+    np.seterr(all="ignore")
+    fn = full if args.full else long if args.long else tune if args.tune else quick
+    print(json.dumps(fn(args)))
 
 
 if __name__ == "__main__":

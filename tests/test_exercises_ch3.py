@@ -1,8 +1,13 @@
 """Chapter-3 self-checks: pass correct solutions, reject wrong ones and stubs, never raise."""
 import numpy as np
 
-from npsnn_edu.exercises.chapter3 import (check_crash_prediction, check_posterior_mean, check_prior_constant,
-                                          check_rbf_kernel)
+from npsnn_edu.exercises.chapter3 import (
+    check_crash_prediction,
+    check_posterior_mean,
+    check_prior_constant,
+    check_prior_weight,
+    check_rbf_kernel,
+)
 
 
 def good_rbf(A, B, lengthscale):
@@ -25,7 +30,7 @@ def test_rbf_check():
 
 
 def good_prior(name, E, symbols, atom_energies):
-    return {"MF1": 0.0, "MF2": float(np.mean(E)), "MF3": float(np.max(E)),
+    return {"MF1": 0.0, "MF2": float(np.mean(E)), "median": float(np.median(E)),
             "MF5": float(sum(atom_energies[s] for s in symbols))}[name]
 
 
@@ -57,3 +62,31 @@ def test_crash_prediction_check():
     assert not check_crash_prediction(stub, measured).passed
     assert check_crash_prediction(lambda: {"MF2": True, "MF5": False}, measured).passed
     assert not check_crash_prediction("MF5", measured).passed
+
+
+def good_weight(K, ks, noise):
+    return 1.0 - ks @ np.linalg.solve(K + noise * np.eye(len(K)), np.ones(len(K)))
+
+
+def test_prior_weight_check():
+    assert check_prior_weight(good_weight).passed
+    r = check_prior_weight(stub)
+    assert not r.passed and "NotImplementedError" in str(r)
+    r = check_prior_weight(lambda K, ks, nz: 1.0 - good_weight(K, ks, nz))
+    assert not r.passed and "1 minus" in str(r)
+    r = check_prior_weight(lambda K, ks, nz: 1.0 - ks.sum(1))
+    assert not r.passed and "solve" in str(r)
+    r = check_prior_weight(lambda K, ks, nz: 1.0 - ks @ np.linalg.solve(K + 1e-12 * np.eye(len(K)), np.ones(len(K))))
+    assert not r.passed and "nugget" in str(r)
+    assert not check_prior_weight(lambda K, ks, nz: np.zeros(2)).passed
+    assert not check_prior_weight(lambda K, ks, nz: "w").passed
+    # the kit's model method is not a shortcut here: it needs a fitted GPRPotential, not (K, k*, noise)
+    from npsnn_edu.gpr import GPRPotential
+
+    assert not check_prior_weight(GPRPotential(["H", "H"]).prior_weight).passed
+
+
+def test_prior_check_does_not_reveal_the_answer():
+    r = check_prior_constant(lambda name, E, s, ae: 1.234)
+    E = -449.5 + 0.3 * np.random.default_rng(32).normal(size=50)  # the check's hidden energies
+    assert not r.passed and f"{E.mean():.4f}" not in str(r) and f"{np.median(E):.4f}" not in str(r)

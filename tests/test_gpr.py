@@ -2,7 +2,13 @@
 import numpy as np
 import pytest
 
-from npsnn_edu.errors import InvalidStateError, ShapeMismatchError, UnknownNameError, InvalidParameterError
+from npsnn_edu.errors import (
+    InvalidParameterError,
+    InvalidStateError,
+    NotFittedError,
+    ShapeMismatchError,
+    UnknownNameError,
+)
 from npsnn_edu.gpr import GPRPotential, get_prior, load, rbf_kernel
 from npsnn_edu.gpr.experiments import CrashCriterion, stretch_geometries
 
@@ -122,13 +128,20 @@ def test_prior_definitions(ma):
     D = GPRPotential(ma.symbols).descriptor.transform(X)
     assert get_prior("MF1").fit(D, E).value(D[:3]).tolist() == [0.0, 0.0, 0.0]
     assert np.isclose(get_prior("mean").fit(D, E).constant, E.mean())
-    assert np.isclose(get_prior("MF3").fit(D, E).constant, E.max())
-    mf4 = get_prior("MF4", ridge=1e-12).fit(D, E)
+    assert np.isclose(get_prior("training_max").fit(D, E).constant, E.max())
+    assert np.isclose(get_prior("median").fit(D, E).constant, np.median(E))
     k = np.argmin(E)
-    assert np.isclose(mf4.value(D[k:k + 1])[0], E[k])  # anchored at the lowest-energy point
-    w_ref = np.linalg.lstsq(D - D[k], E - E[k], rcond=None)[0]
-    # same fitted values as an independent least-squares solve (w itself is ill-determined: collinear features)
-    assert np.allclose((D - D[k]) @ mf4.w, (D - D[k]) @ w_ref, atol=1e-4)
+    for name, phi in (("MF3", lambda A: A), ("MF4", lambda A: A**2)):
+        mf = get_prior(name, ridge=1e-12).fit(D, E)
+        assert np.isclose(mf.value(D[k:k + 1])[0], E[k])  # anchored at the lowest-energy point
+        beta_ref = np.linalg.lstsq(phi(D - D[k]), E - E[k], rcond=None)[0]
+        # same fitted values as an independent least-squares solve (beta itself is ill-determined)
+        assert np.allclose(phi(D - D[k]) @ mf.beta, phi(D - D[k]) @ beta_ref, atol=1e-3)
+        # analytic gradient vs finite differences
+        h, d0 = 1e-6, D[3]
+        fd = np.array([(mf.value((d0 + h * e)[None])[0] - mf.value((d0 - h * e)[None])[0]) / (2 * h)
+                       for e in np.eye(len(d0))])
+        assert np.allclose(mf.gradient(d0), fd, atol=1e-4 * max(1.0, np.abs(fd).max()))
     mf5 = get_prior("MF5", atom_energies=ma.isolated_atom_energies).fit(D, E, ma.symbols)
     # GFN2-xTB free atoms (H doublet, C/O triplet): H -10.707, C -48.798, O -102.522 eV
     assert np.isclose(mf5.constant, 4 * -10.707 + 3 * -48.798 + 2 * -102.522, atol=5e-3)
@@ -153,7 +166,11 @@ def test_far_from_data_the_model_reverts_to_its_prior(water, prior):
     _, std = m.predict(x, return_std=True)
     assert np.isclose(e, m.prior.value(m.descriptor.transform(x)[None])[0], atol=1e-6)
     assert np.isclose(std, np.sqrt(m.signal_variance), rtol=1e-6)
-    if prior != "MF4":
+    if prior in ("MF3", "MF4"):  # linear / quadratic prior: the far-field force is the prior's own, not zero
+        d, jac, _ = m.descriptor.transform_with_jacobian(x)
+        f_prior = -m.descriptor.pullback(m.prior.gradient(d), jac)
+        assert np.abs(f_prior).max() > 1e-5 and np.allclose(f, f_prior, rtol=1e-4, atol=1e-9)
+    else:
         assert np.abs(f).max() < 1e-6
 
 
@@ -183,8 +200,8 @@ def test_tuning_picks_the_best_grid_point(water):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ASE 3.29 renamed MaxwellBoltzmannDistribution
 def test_calculator_runs_ase_md_and_optimizer(water):
     from ase import units
-    from ase.md.verlet import VelocityVerlet
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+    from ase.md.verlet import VelocityVerlet
     from ase.optimize import BFGS
 
     m = _model(water, "MF5", n=300, lengthscale=0.5)
@@ -202,7 +219,7 @@ def test_calculator_runs_ase_md_and_optimizer(water):
 
 
 def test_bad_input_raises_typed_errors(ma, water):
-    with pytest.raises(UnknownNameError, match="MF5"):
+    with pytest.raises(UnknownNameError, match="(?i)mf5"):
         GPRPotential(ma.symbols, prior="MF6")
     m = _model(water, "MF2", n=20)
     atoms = ma.reference_atoms()
@@ -224,7 +241,7 @@ def test_bad_input_raises_typed_errors(ma, water):
         w.get_forces()
     with pytest.raises(ShapeMismatchError):
         m.predict(np.zeros((2, 4, 3)))
-    with pytest.raises(InvalidParameterError):
+    with pytest.raises(NotFittedError):
         GPRPotential(water.symbols).predict(water.reference_positions)  # not trained
     with pytest.raises(InvalidParameterError):
         GPRPotential(water.symbols, lengthscale=-1.0)

@@ -5,7 +5,8 @@ NOT YET message, never a traceback) and compares with an independent reference o
 
 1. :func:`check_rbf_kernel`: ``rbf_kernel(A, B, lengthscale)`` -> matrix ``exp(-|a - b|^2 / (2 l^2))``.
 2. :func:`check_prior_constant`: ``prior_constant(name, train_energies, symbols, atom_energies)`` for
-   "MF1" (zero), "MF2" (mean), "MF3" (max), "MF5" (sum of isolated-atom energies).
+   "MF1" (zero), "MF2" (mean), "median", "MF5" (sum of isolated-atom energies).
+2b. :func:`check_prior_weight`: ``prior_weight(K, k_star, noise)`` -> ``w = 1 - k_star^T (K + noise I)^-1 1``.
 3. :func:`check_posterior_mean`: ``posterior_mean(K, k_star, y, m_train, m_star, noise)`` -> GP mean
    ``m_star + k_star^T (K + noise I)^-1 (y - m_train)``.
 4. :func:`check_crash_prediction`: which priors crash at a short lengthscale (a prediction, checked
@@ -47,16 +48,16 @@ def check_rbf_kernel(rbf_kernel: Callable[..., Any]) -> CheckResult:
 
 @checker("Exercise 3.2: prior means")
 def check_prior_constant(prior_constant: Callable[..., Any]) -> CheckResult:
-    """Check ``prior_constant(name, train_energies, symbols, atom_energies)`` for MF1, MF2, MF3 and MF5."""
+    """Check ``prior_constant(name, train_energies, symbols, atom_energies)`` for MF1, MF2, median and MF5."""
     name = "Exercise 3.2: prior means"
     rng = np.random.default_rng(32)
     E = -449.5 + 0.3 * rng.normal(size=50)
     symbols = ["C", "C", "C", "O", "O", "H", "H", "H", "H"]
     atom_e = {"H": -10.707, "C": -48.798, "O": -102.522}
-    expected = {"MF1": 0.0, "MF2": float(E.mean()), "MF3": float(E.max()),
+    expected = {"MF1": 0.0, "MF2": float(E.mean()), "median": float(np.median(E)),
                 "MF5": 4 * atom_e["H"] + 3 * atom_e["C"] + 2 * atom_e["O"]}
     hints = {"MF1": "MF1 is the zero prior", "MF2": "MF2 is the mean of the training energies",
-             "MF3": "MF3 is the maximum of the training energies",
+             "median": "the median prior is the median of the training energies",
              "MF5": "MF5 sums the isolated-atom energy of EVERY atom (4 H, 3 C, 2 O here)"}
     checks = []
     for prior, value in expected.items():
@@ -67,9 +68,46 @@ def check_prior_constant(prior_constant: Callable[..., Any]) -> CheckResult:
             good = bool(np.isclose(float(got), value, atol=1e-8))
         except (TypeError, ValueError):
             good = False
-        checks.append((good, f"{prior}: expected {value:.4f} eV, got {got!r}. Hint: {hints[prior]}."))
+        checks.append((good, f"{prior}: your value {got!r} is not right. Hint: {hints[prior]}."))
     return result(name, checks, f"Correct. Note MF5 = {expected['MF5']:.2f} eV sits ~{expected['MF5'] - E.max():.0f} eV "
                                 "above the highest training energy: far from data the GP climbs towards it.")
+
+
+@checker("Exercise 3.4: the prior weight")
+def check_prior_weight(prior_weight: Callable[..., Any]) -> CheckResult:
+    """Check ``prior_weight(K, k_star, noise)`` -> ``1 - k_star (K + noise I)^-1 1`` (one value per test point)
+    on hidden random inputs, a test point on top of a training point and one far from all data."""
+    name = "Exercise 3.4: the prior weight"
+    rng = np.random.default_rng(34)
+    X = rng.normal(size=(15, 3))
+    Xs = np.vstack([rng.normal(size=(3, 3)), X[4:5], [[40.0, 40.0, 40.0]]])
+    K = np.exp(-0.5 * ((X[:, None] - X[None]) ** 2).sum(-1) / 0.8**2)
+    ks = np.exp(-0.5 * ((Xs[:, None] - X[None]) ** 2).sum(-1) / 0.8**2)
+    noise = 1e-2
+    ones = np.ones(len(X))
+    ref = 1.0 - ks @ np.linalg.solve(K + noise * np.eye(len(X)), ones)
+    ok, got, msg = call_student_function(name, prior_weight, K.copy(), ks.copy(), noise)
+    if not ok:
+        return CheckResult(name, False, [msg])
+    try:
+        got = np.asarray(got, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        return CheckResult(name, False, [f"return an array of numbers (one per test point), got {type(got).__name__}"])
+    if got.shape != ref.shape:
+        return CheckResult(name, False, [f"expected one weight per test point (shape {ref.shape}), got {got.shape}: "
+                                         "k_star has one row per test point"])
+    no_noise = 1.0 - ks @ np.linalg.solve(K + 1e-12 * np.eye(len(X)), ones)
+    checks = [
+        (not np.allclose(got, 1.0 - ref, atol=1e-6), "you returned k*^T (K + noise I)^-1 1, the weight of the DATA: "
+                                                     "the prior weight is 1 minus that"),
+        (not np.allclose(got, 1.0 - ks.sum(1), atol=1e-6), "k* . 1 is not enough: solve with (K + noise I) first"),
+        (not (np.allclose(got, no_noise, atol=1e-4) and not np.allclose(got, ref, atol=1e-4)),
+         "add the nugget: solve with K + noise * I, not K alone"),
+        (np.allclose(got, ref, atol=1e-6), "values differ from 1 - k*^T (K + noise I)^-1 1"),
+        (abs(got[-1] - 1.0) < 1e-6, "far from all data (k* = 0) the weight of the prior must be 1"),
+    ]
+    return result(name, checks, "Correct: w ~ 0 on top of data, w -> 1 far away. Only where w is not tiny can the "
+                                "prior mean change what MD sees.")
 
 
 @checker("Exercise 3.3: GP posterior mean with a prior")
@@ -100,11 +138,11 @@ def check_posterior_mean(posterior_mean: Callable[..., Any]) -> CheckResult:
     ], "Correct: near data the GP follows the data, far from it the prediction returns to the prior mean.")
 
 
-@checker("Exercise 3.4: which priors crash?")
+@checker("Exercise 3.5: which priors crash?")
 def check_crash_prediction(prediction: Mapping[str, bool], measured: Mapping[str, float]) -> CheckResult:
     """``prediction`` maps prior name -> True if you expect it to crash at least once; ``measured`` maps prior
     name -> crash fraction from the notebook's own runs. Passes when every prediction matches."""
-    name = "Exercise 3.4: which priors crash?"
+    name = "Exercise 3.5: which priors crash?"
     if callable(prediction):
         ok, prediction, msg = call_student_function(name, prediction)
         if not ok:

@@ -31,6 +31,10 @@ class PairDescriptor:
         self.n_atoms = int(n_atoms)
         self.i, self.j = np.triu_indices(self.n_atoms, k=1)
         self.n_features = len(self.i)
+        # signed incidence matrix (P, N): +1 at atom i, -1 at atom j of each pair, for a fast pullback
+        self._incidence = np.zeros((self.n_features, self.n_atoms))
+        self._incidence[np.arange(self.n_features), self.i] = 1.0
+        self._incidence[np.arange(self.n_features), self.j] = -1.0
 
     def _check(self, positions: np.ndarray) -> np.ndarray:
         x = np.asarray(positions, dtype=float)
@@ -56,8 +60,8 @@ class PairDescriptor:
         """
         x = self._check(positions)
         diff = x[self.i] - x[self.j]                      # (P, 3)
-        r = np.sqrt(np.einsum("pk,pk->p", diff, diff))
-        if np.any(r <= 0):
+        r = np.sqrt((diff * diff).sum(1))
+        if not r.min() > 0:
             raise InvalidStateError("two atoms sit on top of each other (distance 0); the descriptor is undefined")
         if self.kind == "inverse":
             d = 1.0 / r
@@ -69,8 +73,14 @@ class PairDescriptor:
 
     def pullback(self, grad_d: np.ndarray, jac: np.ndarray) -> np.ndarray:
         """Cartesian gradient ``dE/dx`` (N, 3) from ``dE/dd`` (P,) by the chain rule."""
-        contrib = grad_d[:, None] * jac                   # (P, 3)
-        g = np.zeros((self.n_atoms, 3))
-        np.add.at(g, self.i, contrib)
-        np.add.at(g, self.j, -contrib)
-        return g
+        return self._incidence.T @ (grad_d[:, None] * jac)
+
+    def jacobian_matrix(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Features ``d`` (P,) and the full Jacobian ``dd/dx`` (P, 3N) of one geometry (x flattened atom-major)."""
+        d, jac, _ = self.transform_with_jacobian(positions)
+        J = np.zeros((self.n_features, self.n_atoms, 3))
+        rows = np.arange(self.n_features)
+        J[rows, self.i] = jac
+        J[rows, self.j] = -jac
+        return d, J.reshape(self.n_features, 3 * self.n_atoms)
+

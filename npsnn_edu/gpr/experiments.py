@@ -1,4 +1,4 @@
-"""Chapter-3 experiments: accuracy per prior, hot-MD stability, bond-stretch profiles.
+"""Chapter-3 experiments: accuracy per prior, hot-MD stability, crash statistics, bond-stretch profiles.
 
 Crash criterion (FFLUX-style, see :class:`CrashCriterion`): during MD a run has *crashed* as soon as
   * a bonded distance deviates by more than ``tolerance`` (0.5 A) from its value in the reference geometry, or
@@ -7,13 +7,18 @@ Bonds are detected in the relaxed reference geometry with ASE's natural cutoffs.
 its distance to the NEAREST heavy atom: in malondialdehyde the enol proton hops between the two oxygens at
 high temperature (it does so in the GFN2-xTB reference data), which is chemistry, not a crash.
 
-MD: ASE's Langevin driver (NVT), time step 0.5 fs, friction 0.02 / fs, Maxwell-Boltzmann start from the
-reference geometry, seeded. A crash is reported, not raised: the record carries a
-:class:`~npsnn_edu.errors.SimulationDivergedError` (step, time in fs, reason, partial trajectory) like the
-core's integrators.
+MD (:func:`run_nvt`): by default the kit's own Langevin integrator (BAOAB,
+:class:`npsnn_edu.integrators.LangevinBAOAB`) driven by :func:`npsnn_edu.integrators.simulate` in chunks of
+``check_every`` steps (the same integrator instance carries its RNG across chunks), with the crash check
+between chunks: a step costs what the model costs. ``engine="ase"`` runs the same protocol with ASE's
+Langevin driver and the :class:`~npsnn_edu.gpr.calculator.GPRCalculator`; ``thermostat="nose_hoover"`` uses
+ASE's ``NoseHooverChainNVT`` (the paper's thermostat family). Time step 0.5 fs, friction 0.02 / fs,
+Maxwell-Boltzmann start from the reference geometry, seeded. A crash is reported, not raised: the record
+carries a :class:`~npsnn_edu.errors.SimulationDivergedError` (step, time in fs, reason).
 """
 from __future__ import annotations
 
+import time as _time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -21,29 +26,49 @@ import numpy as np
 
 from ..errors import InvalidParameterError, InvalidStateError, SimulationDivergedError
 from ..units import KCAL_PER_MOL_EV
+from ..validation import one_of, positive
 from .data import MoleculeData
 from .model import GPRPotential
 from .priors import PRIOR_NAMES
 
 
 # ----------------------------------------------------------------------------- training helpers
-def train_model(data: MoleculeData, prior: Any = "MF5", *, n_train: int | None = None,
-                lengthscale: float | None = None, noise: float = 1e-8, tune: str = "validation",
+def train_model(data: MoleculeData, prior: Any = "MF5", *, n_train: int | None = None, n_force: int = 0,
+                lengthscale: float | None = None, noise: float = 1e-8, noise_forces: float = 1e-6,
+                tune: str = "validation",
                 lengthscales: Sequence[float] = (0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0, 1.5, 2.0, 3.0),
-                noises: Sequence[float] = (1e-10, 1e-8, 1e-6)) -> GPRPotential:
-    """A GP model of ``data`` with ``prior`` on the first ``n_train`` training geometries.
+                noises: Sequence[float] = (1e-10, 1e-8, 1e-6), noises_forces: Sequence[float] = (1e-6, 1e-4),
+                n_val: int | None = None) -> GPRPotential:
+    """A GP model of ``data`` with ``prior`` on the first ``n_train`` training geometries, plus the forces of
+    ``n_force`` of them (evenly spread) as derivative observations.
 
-    With ``lengthscale`` given the model uses it (and ``noise``) as is; otherwise the lengthscale and noise
-    are chosen on the validation split (``tune="validation"``) or by marginal likelihood (``"likelihood"``).
+    With ``lengthscale`` given the model uses it (and the nuggets) as is; otherwise the lengthscale and nuggets
+    are chosen on the validation split (``tune="validation"``: energies, and forces when ``n_force > 0``) or by
+    marginal likelihood (``"likelihood"``).
     """
-    X, E, _ = data.subset("train", n_train)
+    X, E, F = data.subset("train", n_train)
+    fidx = force_subset(len(X), n_force)
     model = GPRPotential(data.symbols, prior=prior, atom_energies=data.isolated_atom_energies)
+    forces = F if len(fidx) else None
+    findex = fidx if len(fidx) else None
     if lengthscale is not None:
-        model.set_hyperparameters(lengthscale, noise)
-        return model.fit(X, E)
-    Xv, Ev, _ = data.subset("val")
-    model.tune(X, E, val_positions=Xv, val_energies=Ev, lengthscales=lengthscales, noises=noises, method=tune)
+        model.set_hyperparameters(lengthscale, noise, noise_forces)
+        return model.fit(X, E, forces=forces, force_indices=findex)
+    Xv, Ev, Fv = data.subset("val", n_val)
+    model.tune(X, E, forces=forces, force_indices=findex, val_positions=Xv, val_energies=Ev,
+               val_forces=Fv if len(fidx) else None, lengthscales=lengthscales, noises=noises,
+               noises_forces=noises_forces, method=tune)
     return model
+
+
+def force_subset(n: int, n_force: int) -> np.ndarray:
+    """``n_force`` indices evenly spread over ``range(n)`` (the geometries whose forces are used)."""
+    n_force = int(n_force)
+    if n_force < 0 or n_force > n:
+        raise InvalidParameterError(f"n_force must be between 0 and {n} (the training geometries), got {n_force}")
+    if n_force == 0:
+        return np.zeros(0, dtype=int)
+    return np.unique(np.linspace(0, n - 1, n_force).round().astype(int))
 
 
 def accuracy(model: GPRPotential, data: MoleculeData, n_test: int | None = None,
@@ -62,32 +87,37 @@ def accuracy(model: GPRPotential, data: MoleculeData, n_test: int | None = None,
 
 
 def accuracy_table(data: MoleculeData, priors: Iterable[str] = PRIOR_NAMES, *, n_train: int | None = None,
-                   lengthscale: float | None = None, progress: bool = False) -> list[dict[str, Any]]:
+                   lengthscale: float | None = None, n_force: int = 0, progress: bool = False) -> list[dict[str, Any]]:
     """One row per prior: hyperparameters and test MAEs (kcal/mol, kcal/mol/A)."""
     rows = []
     for p in _maybe_tqdm(list(priors), progress, "accuracy"):
-        m = train_model(data, p, n_train=n_train, lengthscale=lengthscale)
+        m = train_model(data, p, n_train=n_train, lengthscale=lengthscale, n_force=n_force)
         rows.append({"prior": m.prior_name, "lengthscale": float(m.lengthscale), "noise": m.noise,
-                     "n_train": len(m.y_train), **accuracy(m, data)})
+                     "n_train": len(m.y_train), "n_force": m.n_force_geometries, **accuracy(m, data)})
     return rows
 
 
 def _maybe_tqdm(it: Any, progress: bool, desc: str) -> Any:
     if not progress:
         return it
-    from tqdm.auto import tqdm
-    return tqdm(it, desc=desc)
+    from ..progress import progress_iter
+    return progress_iter(it, desc=desc)
 
 
 # ----------------------------------------------------------------------------- crash criterion
 class CrashCriterion:
-    """Bond / close-contact crash test relative to a reference geometry (see module docstring)."""
+    """Bond / close-contact crash test relative to a reference geometry (see module docstring).
+
+    :meth:`evaluate` computes the distance matrix ONCE per geometry and returns both the verdict and the
+    largest bonded deviation.
+    """
 
     def __init__(self, reference: Any, tolerance: float = 0.5, min_distance: float = 0.5):
         from ase.neighborlist import natural_cutoffs, neighbor_list
 
         self.symbols = reference.get_chemical_symbols()
-        self.tolerance, self.min_distance = float(tolerance), float(min_distance)
+        self.tolerance = positive("tolerance", tolerance, hint="bonded deviation in A, e.g. 0.5")
+        self.min_distance = positive("min_distance", min_distance, hint="closest allowed contact in A, e.g. 0.5")
         x = reference.get_positions()
         i, j = neighbor_list("ij", reference, natural_cutoffs(reference))
         heavy = np.array([s != "H" for s in self.symbols])
@@ -97,44 +127,73 @@ class CrashCriterion:
         self.heavy_bonds = np.array(sorted(pairs), dtype=int).reshape(-1, 2)
         r = np.linalg.norm(x[:, None] - x[None], axis=-1)
         self.heavy_ref = r[self.heavy_bonds[:, 0], self.heavy_bonds[:, 1]] if len(self.heavy_bonds) else np.zeros(0)
-        self.h_ref = r[np.ix_(self.h_idx, self.heavy_idx)].min(axis=1)
+        self.h_ref = r[np.ix_(self.h_idx, self.heavy_idx)].min(axis=1) if len(self.h_idx) else np.zeros(0)
         self.iu = np.triu_indices(len(self.symbols), 1)
 
-    def max_deviation(self, positions: np.ndarray) -> float:
-        """Largest |bonded distance - reference| (A) of one geometry (H: distance to nearest heavy atom)."""
-        x = np.asarray(positions, float)
-        r = np.linalg.norm(x[:, None] - x[None], axis=-1)
-        dev = [0.0]
-        if len(self.heavy_bonds):
-            dev.append(float(np.abs(r[self.heavy_bonds[:, 0], self.heavy_bonds[:, 1]] - self.heavy_ref).max()))
-        dev.append(float(np.abs(r[np.ix_(self.h_idx, self.heavy_idx)].min(axis=1) - self.h_ref).max()))
-        return max(dev)
-
-    def check(self, positions: np.ndarray) -> str | None:
-        """None if fine, else a reason string."""
+    def evaluate(self, positions: np.ndarray) -> tuple[str | None, float]:
+        """(reason or None, largest |bonded distance - reference| in A) for one geometry (N, 3)."""
         x = np.asarray(positions, float)
         if not np.all(np.isfinite(x)):
-            return "non-finite positions"
-        r = np.linalg.norm(x[:, None] - x[None], axis=-1)
-        if r[self.iu].min() < self.min_distance:
-            return f"two atoms closer than {self.min_distance} A"
+            return "non-finite positions", float("inf")
+        diff = x[:, None] - x[None]
+        r = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        dev_max, reason = 0.0, None
         if len(self.heavy_bonds):
             dev = np.abs(r[self.heavy_bonds[:, 0], self.heavy_bonds[:, 1]] - self.heavy_ref)
             k = int(np.argmax(dev))
+            dev_max = float(dev[k])
             if dev[k] > self.tolerance:
                 a, b = self.heavy_bonds[k]
-                return f"bond {self.symbols[a]}{a}-{self.symbols[b]}{b} deviates {dev[k]:.2f} A from reference"
-        dh = np.abs(r[np.ix_(self.h_idx, self.heavy_idx)].min(axis=1) - self.h_ref)
-        k = int(np.argmax(dh))
-        if dh[k] > self.tolerance:
-            return f"H{self.h_idx[k]} bond to nearest heavy atom deviates {dh[k]:.2f} A from reference"
-        return None
+                reason = f"bond {self.symbols[a]}{a}-{self.symbols[b]}{b} deviates {dev[k]:.2f} A from reference"
+        if len(self.h_idx):
+            dh = np.abs(r[np.ix_(self.h_idx, self.heavy_idx)].min(axis=1) - self.h_ref)
+            k = int(np.argmax(dh))
+            if dh[k] > dev_max:
+                dev_max = float(dh[k])
+            if reason is None and dh[k] > self.tolerance:
+                reason = f"H{self.h_idx[k]} bond to nearest heavy atom deviates {dh[k]:.2f} A from reference"
+        rmin = r[self.iu].min()
+        if rmin < self.min_distance:
+            reason = f"two atoms closer than {self.min_distance} A"
+        return reason, dev_max
+
+    def max_deviation(self, positions: np.ndarray) -> float:
+        """Largest |bonded distance - reference| (A) of one geometry (H: distance to nearest heavy atom)."""
+        return self.evaluate(positions)[1]
+
+    def check(self, positions: np.ndarray) -> str | None:
+        """None if fine, else a reason string."""
+        return self.evaluate(positions)[0]
+
+
+# ----------------------------------------------------------------------------- conformers
+#: malondialdehyde (kit atom order C1 C2 C3 O1 O2 H H H H): the enol H and the two oxygens.
+ENOL_H, ENOL_OXYGENS = 8, (3, 4)
+HBOND_CUTOFF_A = 2.5
+
+
+def enol_acceptor_distance(positions: np.ndarray) -> np.ndarray:
+    """Conformer coordinate of malondialdehyde: the distance (A) from the enol H to the oxygen that does NOT
+    carry it (the H-bond acceptor). Closed enol (intramolecular H bond, ~1.7 A at the minimum) when
+    <= :data:`HBOND_CUTOFF_A` (2.5 A), open enol (OH rotated away, ~3.5 A) above. A proton transfer swaps
+    carrier and acceptor and stays closed. Positions (N, 3) -> float, (F, N, 3) -> (F,)."""
+    x = np.asarray(positions, float)
+    h = x[..., ENOL_H, :]
+    d = np.stack([np.linalg.norm(h - x[..., o, :], axis=-1) for o in ENOL_OXYGENS], axis=-1)
+    return d.max(axis=-1)
+
+
+def open_enol_fraction(frames: np.ndarray) -> float:
+    """Fraction of frames (F, N, 3) in the open-enol conformer (acceptor distance > 2.5 A)."""
+    q = enol_acceptor_distance(frames)
+    return float(np.mean(np.atleast_1d(q) > HBOND_CUTOFF_A)) if np.size(q) else float("nan")
 
 
 # ----------------------------------------------------------------------------- NVT runs
 @dataclass
 class MDRun:
-    """Result of one NVT run. Times in fs; ``images`` are ase.Atoms snapshots (with energies)."""
+    """Result of one NVT run. Times in fs; ``frames`` (F, N, 3) in A at ``times_fs``; ``energies`` (eV) and
+    ``prior_weight`` w(x) per frame; ``max_deviation_A`` the largest bonded deviation seen at the checks."""
 
     prior: str
     temperature_K: float
@@ -143,8 +202,42 @@ class MDRun:
     crashed: bool
     time_to_crash_fs: float | None
     reason: str | None
-    images: list = field(default_factory=list, repr=False)
+    symbols: list = field(default_factory=list, repr=False)
+    times_fs: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    frames: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3)), repr=False)
+    energies: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    prior_weight: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    max_deviation_A: float = 0.0
+    n_steps: int = 0
+    wall_s: float = 0.0
+    engine: str = "core"
+    thermostat: str = "langevin"
+    open_enol: float | None = None
     error: SimulationDivergedError | None = field(default=None, repr=False)
+
+    @property
+    def ms_per_step(self) -> float:
+        return 1e3 * self.wall_s / max(self.n_steps, 1)
+
+    @property
+    def images(self) -> list:
+        """The frames as ase.Atoms (with energies and ``info["time"]`` in ASE units)."""
+        from ase import Atoms, units
+        from ase.calculators.singlepoint import SinglePointCalculator
+
+        out = []
+        for t, x, e in zip(self.times_fs, self.frames, self.energies):
+            a = Atoms(self.symbols, positions=x)
+            a.calc = SinglePointCalculator(a, energy=float(e))
+            a.info["time"] = float(t) * units.fs
+            out.append(a)
+        return out
+
+    def keep_last_frame(self) -> None:
+        """Drop all but the last frame (keeps crash tables small)."""
+        sl = slice(-1, None)
+        self.times_fs, self.frames = self.times_fs[sl], self.frames[sl]
+        self.energies, self.prior_weight = self.energies[sl], self.prior_weight[sl]
 
     def trajectory(self) -> Any:
         """The snapshots as an npsnn_edu Trajectory (ASE units) for playback/plots."""
@@ -152,83 +245,252 @@ class MDRun:
 
         return atoms_to_trajectory(self.images)
 
+    def summary(self) -> dict[str, Any]:
+        """JSON-able record (no frames)."""
+        return {"prior": self.prior, "temperature_K": self.temperature_K, "seed": self.seed,
+                "duration_fs": self.duration_fs, "crashed": self.crashed, "time_to_crash_fs": self.time_to_crash_fs,
+                "reason": self.reason, "max_deviation_A": round(float(self.max_deviation_A), 4),
+                "max_prior_weight": float(np.max(self.prior_weight)) if len(self.prior_weight) else None,
+                "open_enol_fraction": self.open_enol,
+                "engine": self.engine, "thermostat": self.thermostat}
+
+
+def _initial_velocities(masses_amu: np.ndarray, temperature_K: float, rng: np.random.Generator) -> np.ndarray:
+    """Maxwell-Boltzmann velocities in ASE units (A / ASE time), no centre-of-mass drift."""
+    from ase import units
+
+    v = rng.standard_normal((len(masses_amu), 3)) * np.sqrt(units.kB * temperature_K / masses_amu)[:, None]
+    v -= (masses_amu[:, None] * v).sum(0) / masses_amu.sum()
+    return v
+
 
 def run_nvt(model: GPRPotential, reference: Any, temperature_K: float, *, duration_fs: float = 1000.0,
-            seed: int = 0, dt_fs: float = 0.5, friction_per_fs: float = 0.02, check_every: int = 4,
+            seed: int = 0, dt_fs: float = 0.5, friction_per_fs: float = 0.02, check_every: int = 20,
             record_every_fs: float = 10.0, criterion: CrashCriterion | None = None,
-            start_positions: np.ndarray | None = None) -> MDRun:
-    """Langevin NVT with the GP model (ASE driver) from ``reference`` (ase.Atoms); stops at the first crash."""
-    from ase import units
-    from ase.calculators.singlepoint import SinglePointCalculator
-    from .data import thermalized_langevin
-
-    if temperature_K <= 0 or duration_fs <= 0 or dt_fs <= 0:
-        raise InvalidParameterError("temperature_K, duration_fs and dt_fs must be positive")
+            start_positions: np.ndarray | None = None, engine: str = "core", thermostat: str = "langevin",
+            tdamp_fs: float = 25.0, record_prior_weight: bool = True) -> MDRun:
+    """NVT with the GP model from ``reference`` (ase.Atoms); stops at the first crash (checked every
+    ``check_every`` steps). ``engine`` "core" (kit integrator, Langevin only) or "ase" (ASE driver +
+    calculator); ``thermostat`` "langevin" or "nose_hoover" (ASE NoseHooverChainNVT, ``tdamp_fs``)."""
+    temperature_K = positive("temperature_K", temperature_K, hint="in Kelvin, e.g. 1000")
+    duration_fs = positive("duration_fs", duration_fs, hint="e.g. 10000 for 10 ps")
+    dt_fs = positive("dt_fs", dt_fs, hint="e.g. 0.5")
+    engine = one_of("engine", engine, ("core", "ase"))
+    thermostat = one_of("thermostat", thermostat, ("langevin", "nose_hoover"))
+    if thermostat == "nose_hoover" and engine == "core":
+        engine = "ase"
     criterion = criterion or CrashCriterion(reference)
-    atoms = reference.copy()
-    if start_positions is not None:
-        atoms.set_positions(start_positions)
-    atoms.calc = model.as_ase_calculator()
-    dyn = thermalized_langevin(atoms, temperature_K, seed, dt_fs, friction_per_fs)
     n_steps = int(round(duration_fs / dt_fs))
-    rec = max(1, int(round(record_every_fs / dt_fs)))
-    images: list = []
+    check_every = max(1, min(int(check_every), n_steps))
+    rec = max(check_every, int(round(record_every_fs / dt_fs)) // check_every * check_every)
+    x0 = reference.get_positions() if start_positions is None else np.asarray(start_positions, float)
+    times, frames, energies, weights = [0.0], [x0.copy()], [float(model.predict(x0))], []
+    if record_prior_weight:
+        weights.append(model.prior_weight(x0))
+    step, crash_step, reason, max_dev = 0, None, None, 0.0
+    t0 = _time.perf_counter()
+    if engine == "core":
+        from ase import units
 
-    def snapshot() -> None:
-        a = atoms.copy()
-        a.calc = SinglePointCalculator(a, energy=atoms.get_potential_energy())
-        a.info["time"] = dyn.nsteps * dt_fs * units.fs
-        images.append(a)
+        from ..integrators import LangevinBAOAB, simulate
 
-    snapshot()
-    crash_step, reason = None, None
-    step = 0
+        masses = reference.get_masses()
+        rng = np.random.default_rng(seed)
+        v = _initial_velocities(masses, temperature_K, rng)
+        integ = LangevinBAOAB(dt_fs * units.fs, temperature_K, friction_per_fs / units.fs, seed=rng, kB=units.kB)
+        x = x0.copy()
+
+        def advance(k: int) -> tuple[np.ndarray, float]:
+            nonlocal x, v
+            with np.errstate(all="ignore"):
+                tr = simulate(model, x, v, n_steps=k, integrator=integ, masses=masses, kB=units.kB,
+                              record_every=k, blowup_factor=None, progress=False, units="ase")
+            x, v = tr.positions[-1], tr.velocities[-1]
+            return x, float(tr.potential_energy[-1])
+    else:
+        from ase import units
+
+        from .data import thermalized_langevin
+
+        atoms = reference.copy()
+        atoms.set_positions(x0)
+        atoms.calc = model.as_ase_calculator()
+        dyn = thermalized_langevin(atoms, temperature_K, seed, dt_fs, friction_per_fs)
+        if thermostat == "nose_hoover":
+            from ase.md.nose_hoover_chain import NoseHooverChainNVT
+
+            dyn = NoseHooverChainNVT(atoms, timestep=dt_fs * units.fs, temperature_K=temperature_K,
+                                     tdamp=tdamp_fs * units.fs)
+
+        def advance(k: int) -> tuple[np.ndarray, float]:
+            dyn.run(k)
+            return atoms.get_positions(), float(atoms.get_potential_energy())
+
     while step < n_steps:
         chunk = min(check_every, n_steps - step)
         try:
-            dyn.run(chunk)
-        except (InvalidStateError, FloatingPointError, ValueError) as exc:
+            x, e = advance(chunk)
+        except (InvalidStateError, SimulationDivergedError, FloatingPointError, ValueError,
+                np.linalg.LinAlgError) as exc:
             crash_step, reason = step + chunk, f"model evaluation failed: {exc}"
             break
         step += chunk
-        if step % rec < chunk:
-            snapshot()
-        reason = criterion.check(atoms.get_positions())
+        reason, dev = criterion.evaluate(x)
+        max_dev = max(max_dev, dev) if np.isfinite(dev) else max_dev
+        if reason is not None or step % rec == 0 or step == n_steps:
+            times.append(step * dt_fs)
+            frames.append(np.array(x, float))
+            energies.append(e)
+            if record_prior_weight and np.all(np.isfinite(x)):
+                try:
+                    weights.append(model.prior_weight(x))
+                except InvalidStateError:
+                    weights.append(np.nan)
         if reason is not None:
             crash_step = step
-            snapshot()
             break
+    wall = _time.perf_counter() - t0
     crashed = crash_step is not None
     t_crash = crash_step * dt_fs if crashed else None
     run = MDRun(getattr(model, "prior_name", "?"), float(temperature_K), int(seed), float(duration_fs), crashed,
-                t_crash, reason, images)
+                t_crash, reason, list(reference.get_chemical_symbols()), np.array(times), np.array(frames),
+                np.array(energies), np.array(weights, float), float(max_dev), int(step), float(wall), engine,
+                thermostat)
+    if len(run.symbols) == 9 and "".join(run.symbols) == "CCCOOHHHH":
+        run.open_enol = open_enol_fraction(run.frames)
     if crashed:
         run.error = SimulationDivergedError(f"GP MD crashed at {t_crash:.1f} fs: {reason}", step=crash_step,
                                             time=t_crash, reason=reason, trajectory=None)
     return run
 
 
+# ----------------------------------------------------------------------------- statistics
+def crash_interval(crashes: int, runs: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Clopper-Pearson (exact) confidence interval of a crash fraction ``crashes / runs``."""
+    from scipy.stats import binomtest
+
+    if runs <= 0:
+        return (float("nan"), float("nan"))
+    ci = binomtest(int(crashes), int(runs)).proportion_ci(confidence_level=confidence, method="exact")
+    return (float(ci.low), float(ci.high))
+
+
+def fisher_p(crashes_a: int, runs_a: int, crashes_b: int, runs_b: int) -> float:
+    """Two-sided Fisher exact p-value that two priors have the same crash probability."""
+    from scipy.stats import fisher_exact
+
+    return float(fisher_exact([[crashes_a, runs_a - crashes_a], [crashes_b, runs_b - crashes_b]])[1])
+
+
+def summarize_runs(runs: Sequence[Any], reference_prior: str = "MF5") -> list[dict[str, Any]]:
+    """One row per (prior, temperature) from MDRun objects or their :meth:`MDRun.summary` dicts: runs,
+    crashes, fraction with 95 % Clopper-Pearson CI, two-sided Fisher exact p vs ``reference_prior`` at the
+    same temperature, median time to crash (fs), mean open-enol fraction of the recorded frames
+    (malondialdehyde), largest bonded deviation (A) and largest prior weight w seen."""
+    recs = [r.summary() if isinstance(r, MDRun) else dict(r) for r in runs]
+    keys = sorted({(r["prior"], r["temperature_K"]) for r in recs}, key=lambda k: (k[1], k[0]))
+    rows = []
+    for p, T in keys:
+        sel = [r for r in recs if r["prior"] == p and r["temperature_K"] == T]
+        ref = [r for r in recs if r["prior"] == reference_prior and r["temperature_K"] == T]
+        k = sum(bool(r["crashed"]) for r in sel)
+        lo, hi = crash_interval(k, len(sel))
+        times = [r["time_to_crash_fs"] for r in sel if r["crashed"]]
+        enol = [r["open_enol_fraction"] for r in sel if r.get("open_enol_fraction") is not None]
+        weights = [r["max_prior_weight"] for r in sel if r.get("max_prior_weight") is not None]
+        rows.append({"prior": p, "temperature_K": float(T), "runs": len(sel), "crashes": int(k),
+                     "crash_fraction": k / max(len(sel), 1), "ci_low": lo, "ci_high": hi,
+                     "p_vs_" + reference_prior: (fisher_p(k, len(sel), sum(bool(r["crashed"]) for r in ref), len(ref))
+                                                 if ref and p != reference_prior else None),
+                     "median_time_to_crash_fs": float(np.median(times)) if times else None,
+                     "open_enol_fraction": float(np.mean(enol)) if enol else None,
+                     "max_deviation_A": float(max(r["max_deviation_A"] for r in sel)),
+                     "max_prior_weight": float(np.max(weights)) if weights else None,
+                     "duration_fs": float(sel[0]["duration_fs"])})
+    return rows
+
+
+_POOL_MODELS: dict[str, GPRPotential] = {}
+_POOL_REFERENCE: list[Any] = []
+
+
+def _pool_job(job: tuple[str, float, int, float, dict]) -> dict[str, Any]:
+    p, T, seed, duration_fs, md = job
+    run = run_nvt(_POOL_MODELS[p], _POOL_REFERENCE[0], T, duration_fs=duration_fs, seed=seed, **md)
+    out = run.summary()
+    out["n_steps"], out["wall_s"] = run.n_steps, run.wall_s
+    return out
+
+
+def run_many(models: dict[str, GPRPotential], reference: Any, temperatures: Sequence[float], seeds: Sequence[int],
+             duration_fs: float, *, workers: int = 1, progress: bool = False, **md: Any) -> list[dict[str, Any]]:
+    """Run every (prior, temperature, seed) job (the SAME seeds for every prior) and return the run summaries
+    (dicts, with ``n_steps`` and ``wall_s``). ``workers > 1`` forks that many processes (Linux)."""
+    jobs = [(p, float(T), int(s), float(duration_fs), md) for p in models for T in temperatures for s in seeds]
+    _POOL_MODELS.clear()
+    _POOL_MODELS.update(models)
+    _POOL_REFERENCE[:] = [reference]
+    if workers <= 1:
+        return [_pool_job(j) for j in _maybe_tqdm(jobs, progress, "NVT runs")]
+    import multiprocessing as mp
+
+    with mp.get_context("fork").Pool(int(workers)) as pool:
+        return list(_maybe_tqdm(pool.imap(_pool_job, jobs), progress, "NVT runs"))
+
+
 def stability_table(models: dict[str, GPRPotential], reference: Any, temperatures: Sequence[float] = (300, 600, 1000),
-                    seeds: Sequence[int] = (0, 1, 2, 3), duration_fs: float = 1000.0, progress: bool = False,
+                    seeds: Sequence[int] = tuple(range(8)), duration_fs: float = 10000.0, progress: bool = False,
                     keep_images: bool = False, **md: Any) -> tuple[list[dict[str, Any]], list[MDRun]]:
-    """Crash fraction and mean time to crash (fs) per prior and temperature. Returns (rows, runs)."""
+    """Crash statistics per prior and temperature (the SAME seeds for every prior). Returns (rows, runs);
+    rows from :func:`summarize_runs`."""
     runs: list[MDRun] = []
     jobs = [(p, T, s) for p in models for T in temperatures for s in seeds]
     for p, T, s in _maybe_tqdm(jobs, progress, "NVT runs"):
         r = run_nvt(models[p], reference, T, duration_fs=duration_fs, seed=s, **md)
         if not keep_images:
-            r.images = r.images[-1:]
+            r.keep_last_frame()
         runs.append(r)
-    rows = []
-    for p in models:
-        for T in temperatures:
-            sel = [r for r in runs if r.prior == models[p].prior_name and r.temperature_K == T]
-            times = [r.time_to_crash_fs for r in sel if r.crashed]
-            rows.append({"prior": models[p].prior_name, "temperature_K": float(T), "runs": len(sel),
-                         "crashes": len(times), "crash_fraction": len(times) / max(len(sel), 1),
-                         "mean_time_to_crash_fs": float(np.mean(times)) if times else None,
-                         "duration_fs": float(duration_fs)})
-    return rows, runs
+    return summarize_runs(runs), runs
+
+
+# ----------------------------------------------------------------------------- the chapter's three models
+#: The three model settings of chapter 3 (malondialdehyde, 1000 training geometries). Lengthscales in 1/A
+#: chosen by validation with ``train_model(..., lengthscale=None)`` (see benchmarks/gpr_stability.py --tune):
+#: energy-only validated, a deliberately short lengthscale, and energies + forces of 100 geometries.
+MODEL_SETTINGS: dict[str, dict[str, Any]] = {
+    "energy_only": {"n_force": 0, "lengthscale": 1.5, "noise": 1e-8},
+    "short_lengthscale": {"n_force": 0, "lengthscale": 0.45, "noise": 1e-8},
+    "force_trained": {"n_force": 100, "lengthscale": 0.7, "noise": 1e-8, "noise_forces": 1e-6},
+}
+
+
+def build_models(data: MoleculeData, setting: str, priors: Iterable[str] = ("MF2", "MF5"),
+                 n_train: int | None = None, **overrides: Any) -> dict[str, GPRPotential]:
+    """Models of one :data:`MODEL_SETTINGS` entry, one per prior."""
+    if setting not in MODEL_SETTINGS:
+        from ..errors import unknown_name
+        raise unknown_name("model setting", setting, list(MODEL_SETTINGS))
+    kw = {**MODEL_SETTINGS[setting], **overrides}
+    out = {}
+    for p in priors:
+        m = train_model(data, p, n_train=n_train, **kw)
+        out[m.prior_name] = m
+    return out
+
+
+def load_xtb_control(molecule: str = "malondialdehyde") -> dict[str, Any] | None:
+    """The shipped GFN2-xTB control run (``xtb_control_<molecule>.json``) as a dict, or None when absent.
+    Keys read by the kit: ``crash_fraction``, ``n_runs``, ``max_bonded_deviation_A``, ``open_enol_fraction``."""
+    from ..errors import UnknownNameError
+    from ..precomputed import load_result
+
+    try:
+        res = load_result(f"xtb_control_{molecule}")
+    except (UnknownNameError, KeyError, ValueError):
+        return None
+    data = res.data if isinstance(res.data, dict) else {}
+    return {k: data.get(k) for k in ("crash_fraction", "n_runs", "max_bonded_deviation_A", "open_enol_fraction")} | \
+        {"provenance": res.provenance, "raw": data}
 
 
 # ----------------------------------------------------------------------------- bond stretch
@@ -265,12 +527,38 @@ def bond_stretch_profile(models: dict[str, GPRPotential], data: MoleculeData, i:
         out["reference"] = np.array(ref_e) - e0
     e0 = e0 if e0 is not None else float(data.energies.min())
     out["zero_eV"] = e0
-    for p, m in models.items():
+    for m in models.values():
         mean, std = m.predict(X, return_std=True)
         out["priors"][m.prior_name] = {"mean": mean - e0, "std": std}
     Xt = data.subset("train")[0]
     r = np.linalg.norm(Xt[:, i] - Xt[:, j], axis=-1)
     out["train_range"] = (float(r.min()), float(r.max()))
+    return out
+
+
+def _relaxed_by(t: np.ndarray, r: np.ndarray, r_ref: float, within: float, window_fs: float = 100.0) -> float | None:
+    """First time from which the ``window_fs`` running mean of ``r`` stays within ``within`` of ``r_ref``."""
+    starts = t[t <= t[-1] - window_fs] if len(t) else t
+    ok = np.array([abs(r[(t >= t0) & (t <= t0 + window_fs)].mean() - r_ref) < within for t0 in starts], bool)
+    if not ok.size or not ok[-1]:
+        return None
+    bad = np.flatnonzero(~ok)
+    return float(starts[0 if bad.size == 0 else bad[-1] + 1])
+
+
+def stretched_oh_test(model: GPRPotential, data: MoleculeData, start_distance: float = 1.5, *,
+                      within: float = 0.1, **kw: Any) -> dict[str, Any]:
+    """The paper's test on malondialdehyde's enol O-H (O2 = atom 4, H = atom 8): stretched to 1.5 A along
+    the bond, 300 K Langevin, 1 ps. Stretching towards the acceptor oxygen can hand the proton over (proton
+    transfer), so the O-H bond is the H's distance to its NEAREST oxygen: ``oh_A``. ``relaxed_by_fs`` is
+    when its 100-fs running mean settles within ``within`` (0.1 A) of the reference O-H length (None: never
+    within the run, or crashed)."""
+    out = stretched_bond_test(model, data, ENOL_OXYGENS[1], ENOL_H, start_distance, within=within, **kw)
+    frames = out["run"].frames
+    oh = np.min([np.linalg.norm(frames[:, ENOL_H] - frames[:, o], axis=-1) for o in ENOL_OXYGENS], axis=0)
+    out["oh_A"] = oh
+    out["relaxed_by_fs"] = None if out["crashed"] else _relaxed_by(out["times_fs"], oh, out["reference_A"], within)
+    out["final_oh_A"] = float(oh[out["times_fs"] >= out["times_fs"][-1] - 200.0].mean())
     return out
 
 
@@ -286,14 +574,15 @@ def stretched_bond_test(model: GPRPotential, data: MoleculeData, i: int, j: int,
     x0 = stretch_geometries(ref, i, j, [start_distance])[0]
     crit = CrashCriterion(ref, tolerance=10.0)  # only catch collapse (< 0.5 A), not the stretched start itself
     run = run_nvt(model, ref, temperature_K, duration_fs=duration_fs, seed=seed, start_positions=x0,
-                  record_every_fs=2.0, criterion=crit)
-    from ase import units
-    t = np.array([a.info["time"] / units.fs for a in run.images])
-    r = np.array([np.linalg.norm(a.positions[i] - a.positions[j]) for a in run.images])
+                  record_every_fs=2.0, check_every=4, criterion=crit)
+    t = run.times_fs
+    r = np.linalg.norm(run.frames[:, i] - run.frames[:, j], axis=-1)
     r_ref = float(np.linalg.norm(ref.positions[i] - ref.positions[j]))
     back = np.flatnonzero(np.abs(r - r_ref) < within)
     last = r[t >= t[-1] - 200.0] if len(t) else r
+    relaxed = None if run.crashed else _relaxed_by(t, r, r_ref, within)
     return {"prior": model.prior_name, "times_fs": t, "bond_A": r, "reference_A": r_ref,
             "start_A": float(start_distance), "first_return_fs": float(t[back[0]]) if len(back) else None,
             "final_mean_A": None if run.crashed else float(last.mean()), "crashed": run.crashed,
+            "relaxed_by_fs": relaxed,
             "pulled_back": (not run.crashed) and abs(float(last.mean()) - r_ref) < within, "run": run}

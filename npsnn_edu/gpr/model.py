@@ -3,17 +3,32 @@
 Model (energies in eV, descriptor ``d`` from :mod:`npsnn_edu.gpr.descriptors`):
 
 * kernel  ``k(d, d') = s2 * exp(-|(d - d') / l|^2 / 2)`` (RBF; ``l`` a scalar = isotropic, or one per
-  feature = ARD), observation noise ``s2 * noise`` (``noise`` is the *relative* nugget, dimensionless);
-* prior mean ``m(d)`` from :mod:`npsnn_edu.gpr.priors` (MF1..MF5 or a callable);
-* posterior mean ``E*(d) = m(d) + k(d)^T alpha`` with ``alpha = (R + noise I)^-1 (y - m(D))`` (R the kernel
-  matrix with s2 = 1), computed once by a Cholesky factorisation (scipy);
-* the signal variance has the closed-form maximum-likelihood value ``s2 = (y-m)^T alpha / n`` (it scales the
-  predictive variance, not the mean);
-* predictive variance of the latent energy ``s2 (1 - r*^T (R + noise I)^-1 r*)``;
-* analytic forces ``F = -dE*/dx = -(dE*/dd) (dd/dx)`` by the chain rule.
+  feature = ARD);
+* observations: the energies of all training geometries and, optionally, the Cartesian force components of a
+  chosen subset of them (*derivative observations*). A GP and its gradient are jointly Gaussian: with
+  ``J = dd/dx`` the descriptor Jacobian and ``u = (d - d') / l^2``
 
-Hyperparameters (``lengthscale``, ``noise``) are chosen by validation RMSE or by the (concentrated) log
-marginal likelihood over a grid: :meth:`GPRPotential.tune`.
+  - ``cov(E(x), E(x'))        = k``
+  - ``cov(E(x), dE/dx'(x'))   = k u^T J'``
+  - ``cov(dE/dx, dE/dx')      = J^T k (diag(1/l^2) - u u^T) J'``
+
+  (forces are ``F = -dE/dx``); relative nuggets ``noise`` (energies) and ``noise_forces`` (force components,
+  in units of ``s2`` per A^2) are added to the diagonal;
+* prior mean ``m(d)`` from :mod:`npsnn_edu.gpr.priors`; its gradient ``J^T dm/dd`` is the prior of the
+  gradient observations;
+* posterior mean ``E*(x) = m(x) + k*(x)^T alpha`` with ``alpha = C^-1 (y - m_obs)`` (``C`` the joint
+  covariance with s2 = 1), computed once by a Cholesky factorisation (scipy);
+* the signal variance has the closed-form maximum-likelihood value ``s2 = (y - m)^T alpha / n_obs`` (it
+  scales the predictive variance, not the mean);
+* predictive variance of the latent energy ``s2 (1 - k*^T C^-1 k*)``;
+* analytic forces ``F = -dE*/dx = -(dE*/dd)(dd/dx)`` by the chain rule;
+* the **prior weight** ``w(x) = 1 - k*(x)^T C^-1 e`` with ``e = 1`` on the energy observations and ``0`` on
+  the gradient observations (a constant shifts energies, not gradients): for a constant prior ``c`` the
+  posterior mean is exactly ``w(x) c + k*^T C^-1 y_obs``, so ``w`` is the weight the prior mean has in the
+  prediction. ``w -> 0`` at the data, ``w -> 1`` far away. :meth:`GPRPotential.prior_weight`.
+
+Hyperparameters (``lengthscale``, ``noise``, ``noise_forces``) are chosen on a validation set (energy and
+force RMSE) or by the concentrated log marginal likelihood over a grid: :meth:`GPRPotential.tune`.
 """
 from __future__ import annotations
 
@@ -23,6 +38,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 
 from ..errors import InvalidParameterError, InvalidStateError, ShapeMismatchError, unknown_name
+from ..validation import check_fitted, positive
 from .descriptors import PairDescriptor
 from .priors import PriorMean, get_prior
 
@@ -40,45 +56,80 @@ def rbf_kernel(A: np.ndarray, B: np.ndarray, lengthscale: "float | np.ndarray", 
     return variance * np.exp(-0.5 * squared_distances(A, B, lengthscale))
 
 
+def joint_covariance(D: np.ndarray, Df: np.ndarray, Jf: np.ndarray, lengthscale: "float | np.ndarray",
+                     R: np.ndarray | None = None) -> np.ndarray:
+    """Joint prior covariance (s2 = 1) of energies at descriptors ``D`` (n, P) and Cartesian energy
+    gradients at descriptors ``Df`` (m, P) with Jacobians ``Jf`` (m, P, 3N); shape (n + 3N m, n + 3N m)."""
+    l2 = np.asarray(lengthscale, float) ** 2 * np.ones(D.shape[1])
+    n, m = len(D), len(Df)
+    Kee = rbf_kernel(D, D, np.sqrt(l2)) if R is None else R
+    if m == 0:
+        return Kee.copy()
+    c = Jf.shape[2]
+    Kef = rbf_kernel(D, Df, np.sqrt(l2))                                  # (n, m)
+    U = (D[:, None, :] - Df[None, :, :]) / l2                            # (n, m, P)
+    Keg = np.einsum("ab,abp,bpk->abk", Kef, U, Jf).reshape(n, m * c)
+    Kff = rbf_kernel(Df, Df, np.sqrt(l2))
+    Uf = (Df[:, None, :] - Df[None, :, :]) / l2                          # (m, m, P)
+    Jl = (Jf / np.sqrt(l2)[None, :, None]).transpose(0, 2, 1).reshape(m * c, -1)
+    JJ = (Jl @ Jl.T).reshape(m, c, m, c)
+    v = np.einsum("apk,abp->abk", Jf, Uf)                                 # J_a^T u_ab
+    w = np.einsum("bpk,abp->abk", Jf, Uf)                                 # J_b^T u_ab
+    Kgg = Kff[:, None, :, None] * (JJ - np.einsum("abk,abl->akbl", v, w))
+    Kgg = Kgg.reshape(m * c, m * c)
+    C = np.empty((n + m * c, n + m * c))
+    C[:n, :n] = Kee
+    C[:n, n:] = Keg
+    C[n:, :n] = Keg.T
+    C[n:, n:] = Kgg
+    return C
+
+
 class GPRPotential:
     """GP potential energy surface of one molecule (fixed atom count and order).
 
     Parameters
     ----------
     symbols : element symbols in atom order (e.g. ``["C", "C", "C", "O", "O", "H", "H", "H", "H"]``).
-    prior : "MF1".."MF5" (or aliases "zero", "mean", "max", "linear", "free_atoms"), a PriorMean, or a
-        callable ``fn(D) -> energies``.
+    prior : a prior name from :data:`npsnn_edu.gpr.priors.PRIORS` ("MF1".."MF5", "zero", "constant",
+        "linear", "quadratic", "physical", ...), a PriorMean, or a callable ``fn(D) -> energies``.
     lengthscale : RBF lengthscale in descriptor units (1/Angstrom for the inverse-distance descriptor);
-        a scalar (isotropic) or one value per pair feature (ARD). Choose it with :meth:`tune` (validated value
-        for malondialdehyde with 1000 geometries: 1.5).
-    noise : relative noise (nugget) ``sigma_n^2 / s2``, dimensionless (> 0).
+        a scalar (isotropic) or one value per pair feature (ARD). Choose it with :meth:`tune`.
+    noise : relative nugget of the energy observations ``sigma_E^2 / s2`` (dimensionless, > 0).
+    noise_forces : relative nugget of the force-component observations ``sigma_F^2 / s2`` (1/A^2, > 0).
     descriptor : "inverse" (1/r, default) or "distance" (r).
-    atom_energies : isolated-atom energies (eV) for MF5 (default: computed with tblite, or taken from data).
+    atom_energies : isolated-atom energies (eV) for the free-atom prior (default: from tblite or the data).
     """
 
     def __init__(self, symbols: Sequence[str], *, prior: Any = "MF5", lengthscale: "float | Sequence[float]" = 1.0,
-                 noise: float = 1e-8, descriptor: str = "inverse", atom_energies: dict[str, float] | None = None):
+                 noise: float = 1e-8, noise_forces: float = 1e-6, descriptor: str = "inverse",
+                 atom_energies: dict[str, float] | None = None):
         self.symbols = [str(s) for s in symbols]
         self.descriptor = PairDescriptor(len(self.symbols), descriptor)
-        options = {"atom_energies": atom_energies} if (isinstance(prior, str) and atom_energies is not None
-                                                       and prior.lower() in ("mf5", "free_atoms")) else {}
-        self.prior: PriorMean = get_prior(prior, **options)
-        self.set_hyperparameters(lengthscale, noise)
-        self._fitted = False
+        self.prior: PriorMean = get_prior(prior, atom_energies=atom_energies)
+        self.alpha: np.ndarray | None = None
+        self.set_hyperparameters(lengthscale, noise, noise_forces)
 
     # ------------------------------------------------------------------ hyperparameters
-    def set_hyperparameters(self, lengthscale: "float | Sequence[float]", noise: float) -> None:
+    def set_hyperparameters(self, lengthscale: "float | Sequence[float]", noise: float,
+                            noise_forces: float | None = None) -> None:
+        """Set lengthscale and nuggets; this invalidates the fit (call :meth:`fit` again)."""
         l = np.asarray(lengthscale, dtype=float)
         if l.ndim not in (0, 1) or (l.ndim == 1 and l.shape[0] != self.descriptor.n_features):
             raise ShapeMismatchError(f"lengthscale must be a scalar or have {self.descriptor.n_features} entries "
                                      f"(one per atom pair), got shape {l.shape}")
         if not np.all(np.isfinite(l)) or np.any(l <= 0):
             raise InvalidParameterError(f"lengthscale must be positive, got {lengthscale!r}")
-        if not np.isfinite(noise) or noise <= 0:
-            raise InvalidParameterError(f"noise (relative nugget) must be positive, e.g. 1e-8; got {noise!r}")
         self.lengthscale = l
-        self.noise = float(noise)
-        self._fitted = False
+        self.noise = positive("noise", noise, hint="relative energy nugget, e.g. 1e-8")
+        if noise_forces is not None or not hasattr(self, "noise_forces"):
+            self.noise_forces = positive("noise_forces", 1e-6 if noise_forces is None else noise_forces,
+                                         hint="relative force nugget, e.g. 1e-6")
+        self.alpha = None
+
+    @property
+    def _fitted(self) -> bool:
+        return self.alpha is not None
 
     @property
     def n_atoms(self) -> int:
@@ -87,6 +138,14 @@ class GPRPotential:
     @property
     def prior_name(self) -> str:
         return self.prior.name
+
+    @property
+    def n_force_geometries(self) -> int:
+        return 0 if not self._fitted else len(self.Df)
+
+    @property
+    def n_observations(self) -> int:
+        return 0 if not self._fitted else len(self.y_obs)
 
     def check_symbols(self, symbols: Sequence[str]) -> None:
         """Raise ShapeMismatchError unless ``symbols`` are this model's atoms in the same order."""
@@ -99,52 +158,121 @@ class GPRPotential:
                                      "reorder the atoms (the descriptor is not permutation invariant)")
 
     # ------------------------------------------------------------------ fit
-    def fit(self, positions: np.ndarray, energies: np.ndarray) -> "GPRPotential":
-        """Train on positions (n, N, 3) in Angstrom and energies (n,) in eV."""
-        D = self.descriptor.transform(positions)
+    def _prepare(self, positions: np.ndarray, energies: np.ndarray, forces: np.ndarray | None,
+                 force_indices: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        x = np.asarray(positions, dtype=float)
+        D = self.descriptor.transform(x)
         y = np.asarray(energies, dtype=float).reshape(-1)
         if D.ndim != 2 or len(y) != D.shape[0]:
             raise ShapeMismatchError(f"need positions (n, {self.n_atoms}, 3) and n energies; got {np.shape(positions)} "
                                      f"and {np.shape(energies)}")
         if not np.all(np.isfinite(y)):
             raise InvalidStateError("training energies contain NaN or inf")
-        self._fit_descriptors(D, y)
+        c = 3 * self.n_atoms
+        if forces is None:
+            if force_indices is not None:
+                raise InvalidParameterError("force_indices given without forces; pass forces=(n, N, 3) too")
+            return D, y, np.zeros((0, D.shape[1])), np.zeros((0, D.shape[1], c)), np.zeros((0, c))
+        F = np.asarray(forces, dtype=float)
+        if F.shape != x.shape:
+            raise ShapeMismatchError(f"forces must have the positions' shape {x.shape}, got {F.shape}")
+        idx = np.arange(len(y)) if force_indices is None else np.asarray(force_indices, dtype=int).reshape(-1)
+        if idx.size and (idx.min() < 0 or idx.max() >= len(y) or len(set(idx.tolist())) != idx.size):
+            raise InvalidParameterError(f"force_indices must be distinct indices in [0, {len(y)}), got {idx}")
+        if not np.all(np.isfinite(F[idx])):
+            raise InvalidStateError("training forces contain NaN or inf")
+        Jf = np.zeros((len(idx), D.shape[1], c))
+        for r, i in enumerate(idx):
+            Jf[r] = self.descriptor.jacobian_matrix(x[i])[1]
+        return D, y, D[idx], Jf, -F[idx].reshape(len(idx), c)
+
+    def fit(self, positions: np.ndarray, energies: np.ndarray, forces: np.ndarray | None = None,
+            force_indices: Any = None) -> "GPRPotential":
+        """Train on positions (n, N, 3) in Angstrom and energies (n,) in eV; optionally forces (n, N, 3) in
+        eV/Angstrom of the geometries ``force_indices`` (all when None) as derivative observations."""
+        D, y, Df, Jf, G = self._prepare(positions, energies, forces, force_indices)
+        self._fit_arrays(D, y, Df, Jf, G)
         return self
 
-    def _fit_descriptors(self, D: np.ndarray, y: np.ndarray, R: np.ndarray | None = None) -> None:
+    def _fit_arrays(self, D: np.ndarray, y: np.ndarray, Df: np.ndarray, Jf: np.ndarray, G: np.ndarray,
+                    C: np.ndarray | None = None) -> None:
         self.prior.fit(D, y, self.symbols)
-        resid = y - self.prior.value(D)
-        R = rbf_kernel(D, D, self.lengthscale) if R is None else R.copy()
-        R[np.diag_indices_from(R)] += self.noise
-        try:
-            self._cho = cho_factor(R, lower=True, check_finite=False)
-        except np.linalg.LinAlgError as exc:
-            raise InvalidParameterError(f"kernel matrix not positive definite (lengthscale {self.lengthscale}, noise "
-                                        f"{self.noise}); increase noise") from exc
-        self.alpha = cho_solve(self._cho, resid, check_finite=False)
+        m, c = len(Df), Jf.shape[2]
+        prior_grad = np.array([Jf[b].T @ self.prior.gradient(Df[b]) for b in range(m)]).reshape(m, c)
+        resid = np.concatenate([y - self.prior.value(D), (G - prior_grad).reshape(-1)])
+        C = joint_covariance(D, Df, Jf, self.lengthscale) if C is None else C.copy()
         n = len(y)
-        self.signal_variance = max(float(resid @ self.alpha) / n, 1e-300)
-        self._logdet_half = float(np.sum(np.log(np.diag(self._cho[0]))))
-        self.D_train, self.y_train = D, y
+        idx = np.arange(len(C))
+        C[idx[:n], idx[:n]] += self.noise
+        C[idx[n:], idx[n:]] += self.noise_forces
+        try:
+            cho = cho_factor(C, lower=True, check_finite=False)
+        except np.linalg.LinAlgError as exc:
+            self.alpha = None
+            raise InvalidParameterError(
+                f"kernel matrix not positive definite (lengthscale {self.lengthscale}, noise {self.noise}, "
+                f"noise_forces {self.noise_forces}); increase the nuggets") from exc
+        self._cho = cho
+        alpha = cho_solve(cho, resid, check_finite=False)
+        e = np.zeros(len(C))
+        e[:n] = 1.0
+        gamma = cho_solve(cho, e, check_finite=False)
+        self.signal_variance = max(float(resid @ alpha) / len(resid), 1e-300)
+        self._logdet_half = float(np.sum(np.log(np.diag(cho[0]))))
+        self.D_train, self.y_train, self.Df, self.Jf = D, y, Df, Jf
+        self.y_obs = resid
+        self.alpha_e, self.gamma_e = alpha[:n], gamma[:n]
+        a_g, g_g = alpha[n:].reshape(m, c), gamma[n:].reshape(m, c)
+        self._beta = np.einsum("bpk,bk->bp", Jf, a_g) if m else np.zeros((0, D.shape[1]))   # J_b alpha_b
+        self._beta_w = np.einsum("bpk,bk->bp", Jf, g_g) if m else np.zeros((0, D.shape[1]))
+        self._l2 = self.lengthscale**2 * np.ones(D.shape[1])
         self._Ds = D / self.lengthscale
         self._Ds_sq = (self._Ds**2).sum(1)
-        self._fitted = True
+        self._Dfs = Df / self.lengthscale
+        self._Dfs_sq = (self._Dfs**2).sum(1)
+        # one stacked matrix for the MD fast path: energy-observation rows then force-observation rows
+        self._Dall_s = np.vstack([self._Ds, self._Dfs])
+        self._Dall_sq = np.concatenate([self._Ds_sq, self._Dfs_sq])
+        self._const_prior = type(self.prior).gradient is PriorMean.gradient
+        self._beta_l = self._beta / self._l2
+        self._beta_c = (self.Df * self._beta_l).sum(1)
+        self.alpha = alpha
 
     def log_marginal_likelihood(self) -> float:
         """Concentrated log marginal likelihood (s2 at its ML value) of the fitted model."""
         self._require_fit()
-        n = len(self.y_train)
+        n = len(self.y_obs)
         return float(-0.5 * n * np.log(self.signal_variance) - self._logdet_half - 0.5 * n * (1 + np.log(2 * np.pi)))
 
     def _require_fit(self) -> None:
-        if not self._fitted:
-            raise InvalidParameterError("the model is not trained yet: call fit(positions, energies) first")
+        check_fitted(self, "alpha", action="call fit(positions, energies[, forces]) first (after changing "
+                                           "hyperparameters too)")
 
     # ------------------------------------------------------------------ predict
-    def _kvec(self, d: np.ndarray) -> np.ndarray:
+    def _kvec(self, d: np.ndarray, Ds: np.ndarray, Ds_sq: np.ndarray) -> np.ndarray:
         ds = d / self.lengthscale
-        sq = self._Ds_sq + ds @ ds - 2.0 * (self._Ds @ ds)
+        sq = Ds_sq + ds @ ds - 2.0 * (Ds @ ds)
         return np.exp(-0.5 * np.maximum(sq, 0.0))
+
+    def _cross_cov(self, D: np.ndarray) -> np.ndarray:
+        """k*(x) for descriptors D (M, P): (M, n_obs)."""
+        Ke = rbf_kernel(D, self.D_train, self.lengthscale)
+        m = len(self.Df)
+        if m == 0:
+            return Ke
+        Kf = rbf_kernel(D, self.Df, self.lengthscale)
+        U = (D[:, None, :] - self.Df[None]) / self._l2
+        Kg = np.einsum("ab,abp,bpk->abk", Kf, U, self.Jf).reshape(len(D), -1)
+        return np.concatenate([Ke, Kg], axis=1)
+
+    def _mean_terms(self, D: np.ndarray, coef_e: np.ndarray, coef_g: np.ndarray) -> np.ndarray:
+        out = rbf_kernel(D, self.D_train, self.lengthscale) @ coef_e
+        if len(self.Df):
+            Kf = rbf_kernel(D, self.Df, self.lengthscale)
+            # cov(E(x), g_b) . a_b = k_b (d - d_b)/l^2 . (J_b a_b) = k_b (d - d_b)/l^2 . beta_b
+            proj = (D / self._l2) @ coef_g.T - ((self.Df / self._l2) * coef_g).sum(1)[None, :]
+            out = out + (Kf * proj).sum(1)
+        return out
 
     def predict(self, positions: np.ndarray, return_std: bool = False) -> "np.ndarray | tuple[np.ndarray, np.ndarray]":
         """Energies (M,) in eV for positions (M, N, 3) (or one geometry (N, 3) -> shape ()); optionally the
@@ -153,31 +281,58 @@ class GPRPotential:
         x = np.asarray(positions, dtype=float)
         single = x.ndim == 2
         D = np.atleast_2d(self.descriptor.transform(x))
-        K = rbf_kernel(D, self.D_train, self.lengthscale)
-        e = self.prior.value(D) + K @ self.alpha
+        e = self.prior.value(D) + self._mean_terms(D, self.alpha_e, self._beta)
         if not return_std:
             return e[0] if single else e
+        K = self._cross_cov(D)
         v = solve_triangular(self._cho[0], K.T, lower=True, check_finite=False)
         var = self.signal_variance * np.maximum(1.0 - (v**2).sum(0), 0.0)
         std = np.sqrt(var)
         return (e[0], std[0]) if single else (e, std)
 
-    def energy_and_forces(self, positions: np.ndarray) -> tuple[float, np.ndarray]:
-        """Energy (eV) and forces (N, 3) in eV/Angstrom of ONE geometry (N, 3): the fast MD path."""
+    def prior_weight(self, positions: np.ndarray) -> "float | np.ndarray":
+        """``w(x) = 1 - k*(x)^T C^-1 e`` (see module docstring): the weight of the prior mean in the posterior
+        mean, 0 at the data, 1 far from it. One geometry (N, 3) -> float; (M, N, 3) -> (M,)."""
+        self._require_fit()
+        x = np.asarray(positions, dtype=float)
+        D = np.atleast_2d(self.descriptor.transform(x))
+        w = 1.0 - self._mean_terms(D, self.gamma_e, self._beta_w)
+        return float(w[0]) if x.ndim == 2 else w
+
+    def _energy_and_forces(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        d, jac, _ = self.descriptor.transform_with_jacobian(x)
+        n = len(self.alpha_e)
+        kall = self._kvec(d, self._Dall_s, self._Dall_sq)
+        k = kall[:n]
+        ak = self.alpha_e * k
+        s = ak.sum()
+        ds = d / self.lengthscale
+        # energy part: dk_i/dd = -k_i (d - D_i) / l^2
+        grad_d = (s * ds - ak @ self._Ds) / -self.lengthscale
+        if self._const_prior:
+            energy = float(self.prior.constant) + float(s) if hasattr(self.prior, "constant") else \
+                float(self.prior.value(d[None, :])[0] + s)
+        else:
+            grad_d = grad_d + self.prior.gradient(d)
+            energy = float(self.prior.value(d[None, :])[0] + s)
+        if len(self.Df):
+            kf = kall[n:]
+            # u_b = (d - Df_b) / l^2;  ub_b = u_b . beta_b = (beta_b / l^2) . d - c_b  (matrix-vector products only)
+            ub = self._beta_l @ d - self._beta_c
+            kub = kf * ub
+            energy += float(kub.sum())
+            grad_d = grad_d + kf @ self._beta_l - (kub.sum() * d - kub @ self.Df) / self._l2
+        return energy, -self.descriptor.pullback(grad_d, jac)
+
+    def energy_and_forces(self, positions: np.ndarray) -> "tuple[float, np.ndarray]":
+        """Energy (eV) and forces (N, 3) in eV/Angstrom of ONE geometry (N, 3): the fast MD path.
+        A stack (M, N, 3) gives arrays (M,) and (M, N, 3)."""
         self._require_fit()
         x = np.asarray(positions, dtype=float)
         if x.ndim == 3:
-            out = [self.energy_and_forces(p) for p in x]
+            out = [self._energy_and_forces(p) for p in x]
             return np.array([e for e, _ in out]), np.array([f for _, f in out])
-        d, jac, _ = self.descriptor.transform_with_jacobian(x)
-        k = self._kvec(d)
-        ak = self.alpha * k
-        s = ak.sum()
-        ds = d / self.lengthscale
-        # dE/dd = dm/dd + sum_i alpha_i dk_i/dd,  dk_i/dd = -k_i (d - D_i) / l^2
-        grad_d = self.prior.gradient(d) - (s * ds - ak @ self._Ds) / self.lengthscale
-        energy = float(self.prior.value(d[None, :])[0] + s)
-        return energy, -self.descriptor.pullback(grad_d, jac)
+        return self._energy_and_forces(x)
 
     def energy(self, positions: np.ndarray) -> "float | np.ndarray":
         return self.predict(positions)
@@ -186,53 +341,60 @@ class GPRPotential:
         return self.energy_and_forces(positions)[1]
 
     # ------------------------------------------------------------------ hyperparameter selection
-    def tune(self, positions: np.ndarray, energies: np.ndarray, *, val_positions: np.ndarray | None = None,
-             val_energies: np.ndarray | None = None, lengthscales: Iterable[float] = (0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0),
-             noises: Iterable[float] = (1e-10, 1e-8, 1e-6, 1e-4), method: str = "validation",
-             progress: bool = False) -> dict[str, Any]:
-        """Grid search of (isotropic lengthscale, noise); refits with the best. Returns a report dict.
+    def tune(self, positions: np.ndarray, energies: np.ndarray, *, forces: np.ndarray | None = None,
+             force_indices: Any = None, val_positions: np.ndarray | None = None,
+             val_energies: np.ndarray | None = None, val_forces: np.ndarray | None = None,
+             lengthscales: Iterable[float] = (0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0),
+             noises: Iterable[float] = (1e-10, 1e-8, 1e-6, 1e-4), noises_forces: Iterable[float] = (1e-6, 1e-4),
+             method: str = "validation", progress: bool = False) -> dict[str, Any]:
+        """Grid search of (isotropic lengthscale, energy nugget, force nugget); refits with the best.
 
-        ``method="validation"``: minimise validation RMSE (needs ``val_*``); ``"likelihood"``: maximise the
-        concentrated log marginal likelihood on the training set.
+        ``method="validation"``: minimise the validation score, energy RMSE / std(E_val) plus (when
+        ``val_forces`` are given and the model is trained on forces) force RMSE / std(F_val);
+        ``"likelihood"``: maximise the concentrated log marginal likelihood on the training set.
+        Returns ``{"best": row, "grid": rows, "method": method}``.
         """
         if method not in ("validation", "likelihood"):
             raise unknown_name("tuning method", method, ["validation", "likelihood"])
         if method == "validation" and (val_positions is None or val_energies is None):
             raise InvalidParameterError("method='validation' needs val_positions and val_energies")
-        D = self.descriptor.transform(positions)
-        y = np.asarray(energies, float)
-        Dv = self.descriptor.transform(val_positions) if val_positions is not None else None
+        D, y, Df, Jf, G = self._prepare(positions, energies, forces, force_indices)
+        nf_grid = list(noises_forces) if len(Df) else [self.noise_forces]
+        Xv = np.asarray(val_positions, float) if val_positions is not None else None
         yv = np.asarray(val_energies, float) if val_energies is not None else None
+        Fv = np.asarray(val_forces, float) if (val_forces is not None and len(Df)) else None
         rows = []
-        grid = [(float(l), float(nz)) for l in lengthscales for nz in noises]
+        grid = [(float(l), float(nz), float(nf)) for l in lengthscales for nz in noises for nf in nf_grid]
         if progress:
-            from tqdm.auto import tqdm
-            grid = tqdm(grid, desc=f"tune {self.prior_name}")
-        # squared descriptor distances once; each lengthscale only rescales them (isotropic kernel)
-        sq = -0.5 * squared_distances(D, D)
-        sqv = -0.5 * squared_distances(Dv, D) if Dv is not None else None
-        cache: dict[float, tuple[np.ndarray, np.ndarray | None]] = {}
-        for l, nz in grid:
-            self.set_hyperparameters(l, nz)
+            from ..progress import progress_iter
+            grid = progress_iter(grid, desc=f"tune {self.prior_name}")
+        cache: dict[float, np.ndarray] = {}
+        for l, nz, nf in grid:
+            self.set_hyperparameters(l, nz, nf)
             if l not in cache:
                 cache.clear()
-                cache[l] = (np.exp(sq / l**2), np.exp(sqv / l**2) if sqv is not None else None)
-            R, Kv = cache[l]
+                cache[l] = joint_covariance(D, Df, Jf, l)
             try:
-                self._fit_descriptors(D, y, R)
+                self._fit_arrays(D, y, Df, Jf, G, cache[l])
             except InvalidParameterError:
                 continue
-            row = {"lengthscale": l, "noise": nz, "lml": self.log_marginal_likelihood()}
-            if Kv is not None:
-                pred = self.prior.value(Dv) + Kv @ self.alpha
+            row = {"lengthscale": l, "noise": nz, "noise_forces": nf, "lml": self.log_marginal_likelihood()}
+            if Xv is not None:
+                pred = self.predict(Xv)
                 row["val_rmse"] = float(np.sqrt(np.mean((pred - yv) ** 2)))
+                score = row["val_rmse"] / max(float(np.std(yv)), 1e-12)
+                if Fv is not None:
+                    fp = self.energy_and_forces(Xv)[1]
+                    row["val_force_rmse"] = float(np.sqrt(np.mean((fp - Fv) ** 2)))
+                    score += row["val_force_rmse"] / max(float(np.std(Fv)), 1e-12)
+                row["val_score"] = float(score)
             rows.append(row)
         if not rows:
             raise InvalidParameterError("no grid point gave a positive-definite kernel matrix; raise the noise values")
-        best = (min(rows, key=lambda r: r["val_rmse"]) if method == "validation"
+        best = (min(rows, key=lambda r: r["val_score"]) if method == "validation"
                 else max(rows, key=lambda r: r["lml"]))
-        self.set_hyperparameters(best["lengthscale"], best["noise"])
-        self._fit_descriptors(D, y)
+        self.set_hyperparameters(best["lengthscale"], best["noise"], best["noise_forces"])
+        self._fit_arrays(D, y, Df, Jf, G)
         return {"best": best, "grid": rows, "method": method}
 
     # ------------------------------------------------------------------ ASE
@@ -246,4 +408,5 @@ class GPRPotential:
         l = self.lengthscale if self.lengthscale.ndim == 0 else f"ARD[{self.lengthscale.size}]"
         n = len(self.y_train) if self._fitted else 0
         return (f"GPRPotential({''.join(self.symbols)}, prior={self.prior_name}, descriptor={self.descriptor.kind}, "
-                f"lengthscale={l}, noise={self.noise:g}, n_train={n})")
+                f"lengthscale={l}, noise={self.noise:g}, noise_forces={self.noise_forces:g}, n_train={n}, "
+                f"n_force_geometries={self.n_force_geometries})")

@@ -1,30 +1,41 @@
 """Prior mean functions m(d) of the GP potential (the function the GP falls back to far from data).
 
 The GP models the residual ``E - m(d)``; prediction is ``E*(d) = m(d) + k(d)^T alpha``. Close to training
-data the prior barely matters; FAR from data ``k(d) -> 0`` so ``E* -> m(d)`` and the forces from the kernel
-part vanish. Where ``m`` sits relative to the data therefore decides what an MD run sees when it wanders
-off: a prior BELOW/INSIDE the data range makes unexplored regions look attractive (the molecule can fall into
-a spurious low-energy "hole"); a prior far ABOVE (MF5) makes them look like a high wall.
+data the prior barely matters; FAR from data ``k(d) -> 0`` so ``E* -> m(d)``: the kernel part of the forces
+vanishes and what remains is the prior's own force ``-dm/dx``: zero for a constant prior (zero, constant,
+physical), NOT zero for the linear and quadratic priors, which keep pulling along their fitted slope. Where
+``m`` sits relative to the data therefore decides what an MD run sees when it wanders off: a prior inside
+or below the data range makes unexplored regions look flat or attractive; the physical prior, far ABOVE,
+makes them look like a high wall. How far the model is from data is measured by the prior weight
+``w(x)`` (:meth:`npsnn_edu.gpr.model.GPRPotential.prior_weight`).
 
-Our five named priors (the FFLUX paper's exact formulas are not public; these follow the FEREBUS options):
+The FFLUX paper (Isamura & Popelier, Commun. Chem. 2025) numbers its priors MF1..MF5; that numbering is not
+in any public code we found. The kit's MF names map onto the prior means of the group's PUBLIC code as
+follows (this table is the one place that says so; the notebook repeats it):
 
-=====  ==============  ===================================================================================
-name   alias           definition (energies in eV, ``d`` the descriptor)
-=====  ==============  ===================================================================================
-MF1    ``zero``        ``m = 0`` (simple kriging). For absolute xTB energies (~ -449 eV for malondialdehyde)
-                       0 is hundreds of eV ABOVE the data.
-MF2    ``mean``        ``m = mean(E_train)`` (ordinary kriging; sklearn's ``normalize_y=True``).
-MF3    ``max``         ``m = max(E_train)``: top of the sampled range, still data-centred.
-MF4    ``linear``      ``m(d) = E_min + w . (d - d_min)``: linear least squares in the descriptor, anchored at
-                       the lowest-energy training point ``(d_min, E_min)``; ``w`` by (ridge-regularised) least
-                       squares of ``E - E_min`` on ``d - d_min``. Extrapolates linearly, may go DOWN.
-MF5    ``free_atoms``  ``m = sum_a E_atom(Z_a)``: sum of isolated-atom energies from the SAME method
-                       (GFN2-xTB: H -10.707, C -48.798, O -102.522 eV): the energy of the dissociated molecule,
-                       tens of eV above the bound-molecule data (54 eV for malondialdehyde, 13 eV for water):
-                       the physical "far" value.
-=====  ==============  ===================================================================================
+=====  ==================  ==================================================  ===================================
+name   aliases             definition (energies in eV, ``d`` the descriptor)    public source
+=====  ==================  ==================================================  ===================================
+MF1    zero                ``m = 0`` (simple kriging); absolute xTB energies     FEREBUS-v7 ``src/mean`` zero mean;
+                           (~ -449 eV) lie hundreds of eV below it               ICHOR ``models/mean`` ZeroMean
+MF2    constant, mean      ``m = mean(E_train)`` (ordinary kriging)              FEREBUS constant mean; ICHOR
+                                                                                 ConstantMean
+MF3    linear              ``m = E_min + beta . (d - d_min)``, anchored at the   FEREBUS linear mean; ICHOR
+                           lowest-energy training point, beta least squares      LinearMean
+MF4    quadratic           ``m = E_min + sum_k beta_k (d_k - d_min,k)^2``,       FEREBUS quadratic mean; ICHOR
+                           same anchor, beta least squares                       QuadraticMean
+MF5    physical,           ``m = f * sum_a E_atom(Z_a)`` (f = 1): isolated-atom  pyFEREBUS (called from ICHOR)
+       free_atoms          energies of the same method (GFN2-xTB: H -10.707,     "physical" mean,
+                           C -48.798, O -102.522 eV), tens of eV above the data  ``iqa_deviation_factor``
+=====  ==================  ==================================================  ===================================
 
-A user-supplied callable ``f(D) -> energies`` (``D`` shaped (M, P)) is accepted as well: :class:`CallablePrior`.
+Extras (no claim to a public source beyond the one named): ``median`` (median of the training energies;
+listed among ICHOR's means), ``training_max`` (maximum of the training energies; a kit teaching extra, the top
+of the sampled range). A user callable ``f(D) -> energies`` is accepted as well (:class:`CallablePrior`).
+
+scikit-learn's ``GaussianProcessRegressor(normalize_y=True)`` is MF2 with an extra twist: it also divides
+the targets by their standard deviation (the signal variance is then learned on the scaled targets);
+without ``normalize_y`` it is MF1. Names resolve through :data:`PRIORS` (a :class:`~npsnn_edu.registry.Registry`).
 """
 from __future__ import annotations
 
@@ -32,12 +43,21 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import InvalidParameterError, unknown_name
+from ..errors import InvalidParameterError
+from ..registry import Registry
 
 PRIOR_NAMES = ("MF1", "MF2", "MF3", "MF4", "MF5")
-ALIASES = {"zero": "MF1", "mean": "MF2", "max": "MF3", "linear": "MF4", "free_atoms": "MF5"}
-PRIOR_LABELS = {"MF1": "MF1 zero", "MF2": "MF2 mean", "MF3": "MF3 max", "MF4": "MF4 linear (anchored)",
-                "MF5": "MF5 free atoms"}
+EXTRA_PRIOR_NAMES = ("median", "training_max")
+PRIOR_LABELS = {"MF1": "MF1 zero", "MF2": "MF2 constant (mean)", "MF3": "MF3 linear (anchored)",
+                "MF4": "MF4 quadratic (anchored)", "MF5": "MF5 physical (free atoms)", "median": "median",
+                "training_max": "training max"}
+PRIOR_SOURCES = {"MF1": "FEREBUS-v7 src/mean zero; ICHOR models/mean",
+                 "MF2": "FEREBUS-v7 src/mean constant; ICHOR models/mean",
+                 "MF3": "FEREBUS-v7 src/mean linear; ICHOR models/mean",
+                 "MF4": "FEREBUS-v7 src/mean quadratic; ICHOR models/mean",
+                 "MF5": "pyFEREBUS physical mean (via ICHOR), iqa_deviation_factor",
+                 "median": "ICHOR models/mean (median of targets)",
+                 "training_max": "kit teaching extra (no public source)"}
 
 
 class PriorMean:
@@ -74,7 +94,7 @@ class ConstantPrior(PriorMean):
 
 
 class ZeroPrior(ConstantPrior):
-    """MF1: ``m = 0``."""
+    """MF1: ``m = 0`` (simple kriging)."""
 
     name = "MF1"
 
@@ -83,7 +103,7 @@ class ZeroPrior(ConstantPrior):
 
 
 class MeanPrior(ConstantPrior):
-    """MF2: ``m = mean(E_train)``."""
+    """MF2: ``m = mean(E_train)`` (ordinary kriging)."""
 
     name = "MF2"
 
@@ -92,58 +112,99 @@ class MeanPrior(ConstantPrior):
         return self
 
 
-class MaxPrior(ConstantPrior):
-    """MF3: ``m = max(E_train)``."""
+class MedianPrior(ConstantPrior):
+    """Extra: ``m = median(E_train)``."""
 
-    name = "MF3"
+    name = "median"
+
+    def fit(self, D, E, symbols=None):
+        self.constant = float(np.median(E))
+        return self
+
+
+class MaxPrior(ConstantPrior):
+    """Extra ``training_max``: ``m = max(E_train)`` (top of the sampled range; no public source)."""
+
+    name = "training_max"
 
     def fit(self, D, E, symbols=None):
         self.constant = float(np.max(E))
         return self
 
 
-class LinearAnchoredPrior(PriorMean):
-    """MF4: ``m(d) = E_min + w . (d - d_min)``, anchored at the lowest-energy training point.
+class _AnchoredPrior(PriorMean):
+    """Shared code of the anchored least-squares means: features ``phi(d - d_min)``, ``m = E_min + phi . beta``.
 
-    ``w = argmin |(E - E_min) - (D - d_min) w|^2 + ridge * |w|^2`` (``ridge`` in eV^2 * descriptor^-2 units,
-    small, only to keep the solve well-posed when features are collinear).
+    ``beta = argmin |(E - E_min) - Phi beta|^2 + ridge * n * |beta|^2`` (``ridge`` small, only to keep the solve
+    well-posed when features are collinear, as pair features of one molecule are).
     """
 
-    name = "MF4"
-
-    def __init__(self, ridge: float = 1e-6):
+    def __init__(self, ridge: float = 1e-8):
         self.ridge = float(ridge)
-        self.w: np.ndarray | None = None
+        self.beta: np.ndarray | None = None
+
+    def _phi(self, delta: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def fit(self, D, E, symbols=None):
         k = int(np.argmin(E))
         self.e_min, self.d_min = float(E[k]), np.array(D[k], dtype=float)
-        A = D - self.d_min
-        b = E - self.e_min
-        self.w = np.linalg.solve(A.T @ A + self.ridge * len(E) * np.eye(A.shape[1]), A.T @ b)
+        A = self._phi(np.asarray(D, float) - self.d_min)
+        b = np.asarray(E, float) - self.e_min
+        self.beta = np.linalg.solve(A.T @ A + self.ridge * len(E) * np.eye(A.shape[1]), A.T @ b)
         return self
 
+    def _check(self) -> np.ndarray:
+        if self.beta is None:
+            raise InvalidParameterError(f"{self.name} prior is not fitted yet: call fit() (the model does it)")
+        return self.beta
+
     def value(self, D):
-        if self.w is None:
-            raise InvalidParameterError("MF4 prior is not fitted yet: call fit() (the model does it)")
-        return self.e_min + (np.asarray(D) - self.d_min) @ self.w
+        beta = self._check()
+        return self.e_min + self._phi(np.asarray(D, float) - self.d_min) @ beta
+
+    @property
+    def w(self) -> np.ndarray | None:
+        return self.beta
+
+
+class LinearAnchoredPrior(_AnchoredPrior):
+    """MF3: ``m(d) = E_min + beta . (d - d_min)`` (FEREBUS/ICHOR linear mean). Its force never vanishes."""
+
+    name = "MF3"
+
+    def _phi(self, delta):
+        return delta
 
     def gradient(self, d):
-        return self.w.copy()
+        return self._check().copy()
+
+
+class QuadraticAnchoredPrior(_AnchoredPrior):
+    """MF4: ``m(d) = E_min + sum_k beta_k (d_k - d_min,k)^2`` (FEREBUS/ICHOR quadratic mean)."""
+
+    name = "MF4"
+
+    def _phi(self, delta):
+        return delta**2
+
+    def gradient(self, d):
+        return 2.0 * self._check() * (np.asarray(d, float) - self.d_min)
 
 
 class FreeAtomPrior(ConstantPrior):
-    """MF5: ``m = sum of isolated-atom energies`` of the molecule's atoms (same reference method).
+    """MF5 (physical): ``m = factor * sum of isolated-atom energies`` of the molecule's atoms (same method).
 
     ``atom_energies`` maps element symbol -> energy (eV); default: GFN2-xTB values computed with tblite
-    (stored in the shipped data files' provenance).
+    (stored in the shipped data files' provenance). ``factor`` is pyFEREBUS's ``iqa_deviation_factor`` (1).
     """
 
     name = "MF5"
 
-    def __init__(self, atom_energies: Mapping[str, float] | None = None):
+    def __init__(self, atom_energies: Mapping[str, float] | None = None, factor: float = 1.0):
         super().__init__(None)
         self.atom_energies = dict(atom_energies) if atom_energies is not None else None
+        self.factor = float(factor)
 
     def fit(self, D, E, symbols=None):
         if symbols is None:
@@ -155,7 +216,7 @@ class FreeAtomPrior(ConstantPrior):
         missing = sorted(set(symbols) - set(energies))
         if missing:
             raise InvalidParameterError(f"no isolated-atom energy for {missing}; pass atom_energies={{...}}")
-        self.constant = float(sum(energies[s] for s in symbols))
+        self.constant = self.factor * float(sum(energies[s] for s in symbols))
         return self
 
 
@@ -188,26 +249,41 @@ class CallablePrior(PriorMean):
         return (self.value(d + E) - self.value(d - E)) / (2 * self.h)
 
 
-_CLASSES = {"MF1": ZeroPrior, "MF2": MeanPrior, "MF3": MaxPrior, "MF4": LinearAnchoredPrior, "MF5": FreeAtomPrior}
+#: The prior names (canonical names are lower-case in the registry; :func:`canonical_prior_name` gives MF1..).
+PRIORS: Registry[type] = Registry("prior")
+PRIORS.register("MF1", ZeroPrior, aliases=("zero", "simple_kriging"))
+PRIORS.register("MF2", MeanPrior, aliases=("constant", "mean", "ordinary_kriging"))
+PRIORS.register("MF3", LinearAnchoredPrior, aliases=("linear",))
+PRIORS.register("MF4", QuadraticAnchoredPrior, aliases=("quadratic",))
+PRIORS.register("MF5", FreeAtomPrior, aliases=("physical", "free_atoms"))
+PRIORS.register("median", MedianPrior)
+PRIORS.register("training_max", MaxPrior, aliases=("max",))
+_DISPLAY = {n.lower(): n for n in PRIOR_NAMES + EXTRA_PRIOR_NAMES}
 
 
 def canonical_prior_name(name: str) -> str:
-    """'MF2', 'mf2' or 'mean' -> 'MF2'; unknown -> UnknownNameError."""
-    key = str(name)
-    if key.upper() in _CLASSES:
-        return key.upper()
-    if key.lower() in ALIASES:
-        return ALIASES[key.lower()]
-    raise unknown_name("prior", name, list(PRIOR_NAMES) + list(ALIASES))
+    """'MF2', 'mf2', 'constant' or 'mean' -> 'MF2'; unknown -> UnknownNameError listing the choices."""
+    return _DISPLAY[PRIORS.resolve(name)]
 
 
 def get_prior(prior: "str | PriorMean | Callable[[np.ndarray], Any]", **options: Any) -> PriorMean:
-    """A prior from a name (MF1..MF5 or alias), an existing PriorMean, or a callable ``fn(D)``."""
+    """A prior from a name (see :data:`PRIORS`), an existing PriorMean, or a callable ``fn(D)``.
+
+    ``atom_energies`` is used by MF5 only (ignored by the others, so a model can pass it for any prior).
+    """
     if isinstance(prior, PriorMean):
         return prior
     if isinstance(prior, str):
-        return _CLASSES[canonical_prior_name(prior)](**options)
+        cls = PRIORS.get(prior)
+        atom_energies = options.pop("atom_energies", None)
+        if cls is FreeAtomPrior:
+            options["atom_energies"] = atom_energies
+        try:
+            return cls(**options)
+        except TypeError as exc:
+            raise InvalidParameterError(f"{exc}; see help(npsnn_edu.gpr.priors.{cls.__name__})") from exc
     if callable(prior):
+        options.pop("atom_energies", None)
         return CallablePrior(prior, **options)
-    raise InvalidParameterError(f"prior must be a name ({', '.join(PRIOR_NAMES)}), a PriorMean or a callable, "
+    raise InvalidParameterError(f"prior must be a name ({', '.join(PRIORS.names())}), a PriorMean or a callable, "
                                 f"got {type(prior).__name__}")

@@ -2,8 +2,10 @@
 
 * :func:`bond_stretch_figure`: energy along a stretched bond, GFN2-xTB reference vs the GP of each prior with
   +-2 sigma uncertainty bands, and the bond's range in the training data shaded.
-* :func:`crash_table_html`: crash fraction and mean time to crash per prior and temperature.
+* :func:`crash_table`: crash statistics per prior and temperature as a results table (DataFrame).
+* :func:`prior_weight_figure`: the prior weight w(x) along NVT runs.
 * :func:`bond_trace_figure`: bond length vs time of stretched-bond runs.
+* :func:`side_by_side`: two runs played together with one play control.
 * :class:`GPRMDExplorer`: choose prior, lengthscale, temperature (and duration, seed), press *Run*: the GP is
   trained (cached), an ASE Langevin NVT run is made, and the status, the largest bonded-distance deviation and
   the potential energy versus time are shown, plus an nglview playback. ``explorer.run()`` works without a
@@ -59,29 +61,50 @@ def bond_stretch_figure(profile: Mapping[str, Any], title: str = "", *, n_sigma:
     return fig
 
 
-def crash_table_html(rows: Sequence[Mapping[str, Any]], caption: str = "") -> str:
-    """An HTML table: one row per prior, one column per temperature: 'crashes/runs (mean time to crash)'."""
-    temps = sorted({r["temperature_K"] for r in rows})
-    priors = list(dict.fromkeys(r["prior"] for r in rows))
-    cell = {(r["prior"], r["temperature_K"]): r for r in rows}
-    head = "".join(f"<th>{t:g} K</th>" for t in temps)
-    body = []
-    for p in priors:
-        tds = []
-        for t in temps:
-            r = cell.get((p, t))
-            if r is None:
-                tds.append("<td></td>")
-                continue
-            txt = f"{r['crashes']}/{r['runs']}"
-            if r["mean_time_to_crash_fs"] is not None:
-                txt += f" (t&#772; = {r['mean_time_to_crash_fs']:.0f} fs)"
-            color = "#fde0dd" if r["crashes"] else "#e5f5e0"
-            tds.append(f"<td style='background:{color}'>{txt}</td>")
-        body.append(f"<tr><td><b>{html.escape(PRIOR_LABELS.get(p, p))}</b></td>{''.join(tds)}</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (f"<table>{cap}<tr><th>prior</th>{head}</tr>{''.join(body)}</table>"
-            "<p style='font-size:smaller'>crashed runs / runs (mean time to crash)</p>")
+def crash_table(rows: Sequence[Mapping[str, Any]], reference_prior: str = "MF5") -> Any:
+    """Crash statistics rows (:func:`npsnn_edu.gpr.experiments.summarize_runs`) as a results table (DataFrame):
+    crashes/runs, 95 % Clopper-Pearson interval, Fisher p vs ``reference_prior``, median time to crash,
+    open-enol fraction, largest bonded deviation and largest prior weight."""
+    from ..tables import results_table
+
+    pkey = "p_vs_" + reference_prior
+    out = []
+    for r in rows:
+        out.append({"prior": PRIOR_LABELS.get(r["prior"], r["prior"]), "T (K)": int(r["temperature_K"]),
+                    "crashed / runs": f"{r['crashes']}/{r['runs']}",
+                    "95% CI": f"{r['ci_low']:.2f}-{r['ci_high']:.2f}",
+                    f"Fisher p vs {reference_prior}": (None if r.get(pkey) is None else round(r[pkey], 4)),
+                    "median time to crash (fs)": r.get("median_time_to_crash_fs"),
+                    "open enol (fraction of time)": (None if r.get("open_enol_fraction") is None
+                                                     else round(r["open_enol_fraction"], 3)),
+                    "max bond deviation (A)": round(r["max_deviation_A"], 2),
+                    "max prior weight w": (None if r.get("max_prior_weight") is None
+                                           else float(f"{r['max_prior_weight']:.2g}"))})
+    return results_table(out)
+
+
+def shipped_crash_table(result: Any, setting: str) -> Any:
+    """The crash table of one model setting from the shipped result (``load_result("gpr_crash_table")``); a
+    one-row table saying how to regenerate it when the shipped file does not contain that setting."""
+    from ..tables import results_table
+
+    block = result.data.get("settings", {}).get(setting)
+    if block is None:
+        return results_table([{"setting": setting, "note": "not in the shipped table; regenerate with: "
+                                                           + result.command}])
+    return crash_table(block["rows"])
+
+
+def prior_weight_figure(runs: Sequence[Any], title: str = "Prior weight along NVT runs") -> go.Figure:
+    """Prior weight w(x) (log axis) vs time (fs) for MDRuns: w ~ 0 means the prior cannot act."""
+    fig = new_figure(title, "time (fs)", "prior weight w = 1 - k*^T C^-1 e")
+    for k, run in enumerate(runs):
+        label = f"{PRIOR_LABELS.get(run.prior, run.prior)} seed {run.seed}" + (" (crashed)" if run.crashed else "")
+        w = np.clip(np.asarray(run.prior_weight, float), 1e-12, None)
+        fig.add_trace(go.Scatter(x=run.times_fs[:len(w)], y=w, name=label,
+                                 line=dict(color=PRIOR_COLORS.get(run.prior, PALETTE[k % len(PALETTE)]))))
+    fig.update_yaxes(type="log", exponentformat="power")
+    return fig
 
 
 def bond_trace_figure(results: Sequence[Mapping[str, Any]], title: str = "Stretched bond: pulled back?") -> go.Figure:
@@ -221,17 +244,30 @@ class GPRMDExplorer:
                 self.view_box.children = (w.HTML(f"<i>3D view unavailable: {html.escape(str(exc))}</i>"),)
 
 
-def side_by_side(runs: Sequence[Any], titles: Sequence[str] | None = None) -> Any:
-    """Two (or more) nglview playbacks of MD runs next to each other, with a title above each."""
+def side_by_side(runs: Sequence[Any], titles: Sequence[str] | None = None, max_frames: int = 400) -> Any:
+    """nglview playbacks of MD runs next to each other, driven by ONE play control and frame slider (frames
+    linked in the browser), so runs that start from the same frame can be watched diverging. A run that
+    crashed earlier stays on its last (crash) frame."""
     import ipywidgets as w
 
     from .playback import show_trajectory
 
+    images = [list(run.images) for run in runs]
+    n = max(len(im) for im in images)
+    stride = max(1, int(np.ceil(n / max_frames)))
+    images = [(im + [im[-1]] * (n - len(im)))[::stride] for im in images]
+    n = len(images[0])
+    play = w.Play(value=0, min=0, max=n - 1, step=1, interval=60, description="play")
+    slider = w.IntSlider(value=0, min=0, max=n - 1, description="frame", continuous_update=True)
+    w.jslink((play, "value"), (slider, "value"))
     boxes = []
-    for k, run in enumerate(runs):
+    for k, (run, im) in enumerate(zip(runs, images)):
         title = titles[k] if titles else (f"{PRIOR_LABELS.get(run.prior, run.prior)}: "
                                           + (f"crashed at {run.time_to_crash_fs:.0f} fs" if run.crashed
                                              else f"stable {run.duration_fs:g} fs"))
-        view = show_trajectory(run.images, representation="ball+stick", size=("420px", "320px"))
+        view = show_trajectory(im, representation="ball+stick", size=("420px", "320px"), max_frames=None)
+        w.jslink((slider, "value"), (view, "frame"))
         boxes.append(w.VBox([w.HTML(f"<b>{html.escape(title)}</b>"), view]))
-    return w.HBox(boxes)
+    panel = w.VBox([w.HBox([play, slider]), w.HBox(boxes)])
+    panel.play, panel.slider = play, slider
+    return panel
