@@ -69,7 +69,8 @@ def check_prior_constant(prior_constant: Callable[..., Any]) -> CheckResult:
         except (TypeError, ValueError):
             good = False
         checks.append((good, f"{prior}: your value {got!r} is not right. Hint: {hints[prior]}."))
-    return result(name, checks, f"Correct. Note MF5 = {expected['MF5']:.2f} eV sits ~{expected['MF5'] - E.max():.0f} eV "
+    return result(name, checks, f"Correct. Note MF5 = {expected['MF5']:.2f} eV sits "
+                                f"~{expected['MF5'] - E.max():.0f} eV "
                                 "above the highest training energy: far from data the GP climbs towards it.")
 
 
@@ -132,7 +133,8 @@ def check_posterior_mean(posterior_mean: Callable[..., Any]) -> CheckResult:
     return result(name, [
         (got.shape == ref.shape, f"expected shape {ref.shape} (one energy per test point), got {got.shape}"),
         (got.shape == ref.shape and np.allclose(got, ref, atol=1e-6),
-         "values differ from m* + k*^T (K + noise I)^-1 (y - m): subtract the prior from y BEFORE solving, add it back"),
+         "values differ from m* + k*^T (K + noise I)^-1 (y - m): subtract the prior from y BEFORE solving, "
+         "add it back"),
         (ok2 and np.allclose(np.asarray(got_far, float), 7.0),
          "far from all data (k* = 0) the prediction must equal the prior mean m*"),
     ], "Correct: near data the GP follows the data, far from it the prediction returns to the prior mean.")

@@ -273,7 +273,8 @@ class MoleculeData:
     def __repr__(self) -> str:
         counts = [int((self.split == k).sum()) for k in (0, 1, 2)]
         return (f"MoleculeData({self.molecule}, {''.join(self.symbols)}, {len(self.energies)} geometries, "
-                f"train/val/test {counts}, {self.provenance.get('method')}, T = {sorted(set(self.temperature_K.tolist()))} K)")
+                f"train/val/test {counts}, {self.provenance.get('method')}, "
+                f"T = {sorted(set(self.temperature_K.tolist()))} K)")
 
     def subset(self, which: str, n: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(positions, energies, forces) of ``which`` in {"train", "val", "test"}, the first ``n`` of them."""

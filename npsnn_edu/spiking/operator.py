@@ -48,8 +48,8 @@ from ..errors import InvalidParameterError
 from ..progress import progress_bar
 from ..registry import Registry
 from ..validation import at_least, in_range, positive
-from .models import make_surrogate
 from .energy import E_AC_PJ, E_MAC_PJ  # Horowitz 2014 (45 nm, fp32): the one place these constants live
+from .models import make_surrogate
 from .operator_families import OperatorFamily, available_families, get_family
 
 __all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "OperatorTrainer", "PhysicsOperator",
