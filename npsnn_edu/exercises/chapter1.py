@@ -18,59 +18,15 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..analysis import measure_period, morse_period_scan  # re-exported (they used to live here)
 from ..analytic import morse_period
-from ..errors import InvalidParameterError
 from ..integrators import simulate
 from ..potentials import Harmonic, LennardJones, Morse
-from ..systems import maxwell_boltzmann_velocities, morse_diatomic
+from ..systems import maxwell_boltzmann_velocities
 from .feedback import CheckResult, call_student_function, checker
 
 __all__ = ["check_morse_force", "check_period_prediction", "check_morse_period", "check_lj_minimum",
            "check_kinetic_temperature", "measure_period", "morse_period_scan"]
-
-
-# ------------------------------------------------------------------------------------------------
-# Analysis helpers (used by the checks and by the notebook)
-# ------------------------------------------------------------------------------------------------
-def measure_period(times: Any, signal: Any) -> float:
-    """Period of an oscillating signal from its upward mean crossings (linear interpolation).
-
-    Needs at least two full oscillations in the record; returns NaN otherwise. Units: those of ``times``.
-    """
-    t = np.asarray(times, dtype=float)
-    s = np.asarray(signal, dtype=float)
-    if t.shape != s.shape or t.ndim != 1:
-        raise InvalidParameterError(f"times and signal must be 1D arrays of equal length, got {t.shape} and {s.shape}")
-    s = s - 0.5 * (s.max() + s.min())
-    up = np.nonzero((s[:-1] < 0) & (s[1:] >= 0))[0]
-    if len(up) < 2:
-        return float("nan")
-    crossings = t[up] - s[up] * (t[up + 1] - t[up]) / (s[up + 1] - s[up])
-    return float((crossings[-1] - crossings[0]) / (len(crossings) - 1))
-
-
-def morse_period_scan(stretches: Sequence[float], *, D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0,
-                      mass: float = 1.0, dt: float = 0.005, n_periods: float = 4.0) -> dict[str, np.ndarray]:
-    """Simulate a Morse dimer released from rest at r_e + stretch, for each stretch; measure its period.
-
-    Returns arrays ``stretch``, ``energy`` (total energy, zero at dissociation, in units of D_e's unit),
-    ``simulated`` (period measured from r(t) with velocity Verlet) and ``exact`` (:func:`morse_period`),
-    times in tau. Each run lasts about ``n_periods`` exact periods.
-    """
-    out: dict[str, list[float]] = {"stretch": [], "energy": [], "simulated": [], "exact": []}
-    mu = 0.5 * mass
-    for stretch in stretches:
-        system = morse_diatomic(D_e=D_e, a=a, r_e=r_e, stretch=float(stretch), mass=mass)
-        energy = float(system.potential.energy(system.positions))
-        exact = morse_period(energy, D_e, a, mu)
-        n_steps = int(np.ceil(n_periods * exact / dt))
-        traj = system.run(dt=dt, n_steps=n_steps)
-        r = traj.positions[:, 1, 0] - traj.positions[:, 0, 0]
-        out["stretch"].append(float(stretch))
-        out["energy"].append(energy)
-        out["simulated"].append(measure_period(traj.times, r))
-        out["exact"].append(exact)
-    return {k: np.asarray(v) for k, v in out.items()}
 
 
 def _as_float_array(value: Any, shape: tuple[int, ...]) -> "tuple[np.ndarray | None, str]":
