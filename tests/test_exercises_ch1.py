@@ -9,10 +9,19 @@ import pytest
 
 from npsnn_edu.analytic import morse_period
 from npsnn_edu.exercises import CheckResult
-from npsnn_edu.exercises.chapter1 import (calls_into, check_diffusion_coefficient, check_kinetic_temperature,
-                                          check_lj_minimum, check_morse_force, check_morse_period,
-                                          check_period_prediction, check_radial_distribution,
-                                          check_velocity_verlet_step, measure_period, morse_period_scan)
+from npsnn_edu.exercises.chapter1 import (
+    calls_into,
+    check_diffusion_coefficient,
+    check_kinetic_temperature,
+    check_lj_minimum,
+    check_morse_force,
+    check_morse_period,
+    check_period_prediction,
+    check_radial_distribution,
+    check_velocity_verlet_step,
+    measure_period,
+    morse_period_scan,
+)
 
 
 def stub(*args, **kwargs):
