@@ -22,7 +22,7 @@ from ..errors import InvalidParameterError, NpsnnError, SimulationDivergedError,
 from ..integrators import simulate
 from ..systems import System, double_well_particle, harmonic_oscillator, lj_fcc_system, morse_diatomic
 from ..trajectory import Trajectory
-from .plots import PALETTE, line_figure, new_figure
+from .plots import PALETTE, line_figure, new_figure, readable_axes
 
 #: Potentials offered by the explorer: label shown in the dropdown -> key.
 POTENTIAL_CHOICES = {"Harmonic oscillator": "harmonic", "Morse diatomic": "morse",
@@ -118,8 +118,10 @@ class MDExplorer:
     progress_threshold = 100_000
     #: The 3D view gets at most this many frames.
     max_view_frames = 200
-    #: Width of each figure and of the 3D view, in pixels (two side by side).
-    figure_width = 420
+    #: Width of each figure and of the 3D view, in pixels (two side by side: 2 x 410 px plus the controls' column
+    #: fit a 1366 px laptop screen with JupyterLab's side bar open).
+    figure_width = 410
+    figure_height = 300
 
     def __init__(self, potential: str = "harmonic", *, integrator: str = "velocity_verlet", dt: float | None = None,
                  n_steps: int | None = None, displacement: float | None = None, temperature: float | None = None,
@@ -165,23 +167,35 @@ class MDExplorer:
         self.run_button.on_click(lambda _button: self.run())
         self._sync_enabled()
 
-        self.energy_fig = line_figure([], {"kinetic": [], "potential": [], "total": []}, "Energy", "time (tau)",
-                                      "energy (epsilon)", widget=True, height=320)
+        h = self.figure_height
+        self.energy_fig = line_figure([], {"kinetic": [], "potential": [], "total": []}, "Energy", "t (tau)",
+                                      "E (epsilon)", widget=True, height=h)
         self.temperature_fig = line_figure([], {"T(t)": [], "thermostat target": []}, "Kinetic temperature",
-                                           "time (tau)", "T (epsilon/k_B)", widget=True, height=320,
+                                           "t (tau)", "T (epsilon/k_B)", widget=True, height=h,
                                            dash={"thermostat target": "dash"})
-        self.phase_fig = new_figure("Phase portrait", "position", "velocity", widget=True, height=320)
+        self.phase_fig = new_figure("Phase portrait", "x (sigma)", "v (sigma/tau)", widget=True, height=h)
         self.phase_fig.add_trace(dict(type="scatter", x=[], y=[], mode="lines", name="trajectory",
                                       line=dict(color=PALETTE[0])))
         self.phase_fig.add_trace(dict(type="scatter", x=[], y=[], mode="markers", name="start",
                                       marker=dict(color=PALETTE[1], size=9)))
         for fig in (self.energy_fig, self.temperature_fig, self.phase_fig):
-            fig.update_layout(width=self.figure_width)
-        self.view_box = w.Box(layout=w.Layout(width=f"{self.figure_width}px", height="320px"))
+            # fixed size (no autosize inside a flex box: a figure drawn before its box had its width came up
+            # clipped), room for the legend above the plot, readable axes
+            fig.update_layout(width=self.figure_width, height=h, autosize=False, margin=dict(l=60, r=15, t=70, b=45),
+                              title=dict(y=0.97, yanchor="top"), legend=dict(y=1.0, yanchor="bottom"))
+            readable_axes(fig, full_state=True)
+
+        def cell(child: Any) -> Any:  # a box of exactly the figure's size that never shrinks
+            return w.Box([child], layout=w.Layout(width=f"{self.figure_width + 4}px", height=f"{h + 4}px",
+                                                  flex="0 0 auto", overflow="hidden"))
+
+        self.view_box = w.Box(layout=w.Layout(width=f"{self.figure_width}px", height=f"{h}px", flex="0 0 auto"))
         controls = w.VBox([self.potential_dd, self.displacement_sl, self.temperature_sl, self.integrator_dd,
-                           self.dt_box, self.steps_box, w.HBox([self.run_button]), self.status, self.log])
-        plots = w.VBox([w.HBox([self.energy_fig, self.temperature_fig]), w.HBox([self.phase_fig, self.view_box])])
-        self.panel = w.VBox([controls, plots])
+                           self.dt_box, self.steps_box, w.HBox([self.run_button]), self.status, self.log],
+                          layout=w.Layout(max_width="100%"))
+        plots = w.VBox([w.HBox([cell(self.energy_fig), cell(self.temperature_fig)]),
+                        w.HBox([cell(self.phase_fig), self.view_box])])
+        self.panel = w.VBox([controls, plots], layout=w.Layout(max_width="100%", overflow="hidden"))
         if auto_run:
             self.run()
 
@@ -326,6 +340,10 @@ class MDExplorer:
             self.phase_fig.data[1].x, self.phase_fig.data[1].y = q[:1], v[:1]
             self.phase_fig.layout.xaxis.title.text = q_label
             self.phase_fig.layout.yaxis.title.text = v_label
+        # Under Run All the front end may attach to these widgets only after this update was sent, and a view
+        # created later draws the widget's initial state: keep that state equal to the current figure.
+        for fig in (self.energy_fig, self.temperature_fig, self.phase_fig):
+            readable_axes(fig, full_state=True)
 
     def _update_view(self, traj: Trajectory) -> None:
         if not self.show_3d:
@@ -339,9 +357,9 @@ class MDExplorer:
         from .playback import ViewerUnavailableError, show_trajectory
 
         try:
-            self.view = show_trajectory(traj, max_frames=self.max_view_frames,
-                                        size=(f"{self.figure_width}px", "320px"))
-            self.view.layout = w.Layout(width=f"{self.figure_width}px", height="320px")
+            size = (f"{self.figure_width}px", f"{self.figure_height}px")
+            self.view = show_trajectory(traj, max_frames=self.max_view_frames, size=size)
+            self.view.layout = w.Layout(width=size[0], height=size[1])
         except ViewerUnavailableError as exc:
             self.view = None
             self.view_box.children = (w.HTML(f"<i>{html.escape(str(exc))}</i>"),)
