@@ -470,7 +470,7 @@ def _unpack_step(value: Any, shape: tuple[int, ...]) -> "tuple[tuple[np.ndarray,
     return parts, ""
 
 
-@checker("Exercise 1.5: one velocity-Verlet step")
+@checker("Exercise 1.1: one velocity-Verlet step")
 def check_velocity_verlet_step(fn: Callable[..., Any], *, use_on_liquid: bool = True) -> CheckResult:
     """Check ``fn(x, v, f, force_fn, dt, m)`` -> ``(x_new, v_new, f_new)``: one velocity-Verlet step.
 
@@ -482,7 +482,7 @@ def check_velocity_verlet_step(fn: Callable[..., Any], *, use_on_liquid: bool = 
     """
     from .. import integrators
 
-    name = "Exercise 1.5: one velocity-Verlet step"
+    name = "Exercise 1.1: one velocity-Verlet step"
     pot = _HiddenPotential()
     x, v, m, dt = _VV_X0.copy(), _VV_V0.copy(), _VV_MASSES.copy(), 0.07
     f = pot.forces(x)

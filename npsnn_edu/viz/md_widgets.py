@@ -370,3 +370,28 @@ class MDExplorer:
 def md_explorer(potential: str = "harmonic", **kwargs: Any) -> MDExplorer:
     """Build (and return) an :class:`MDExplorer`; display it with ``display(explorer)`` or as a cell's value."""
     return MDExplorer(potential, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------------
+# Static chapter-1 figures: the shared helpers of viz.plots with reduced-unit axis titles and readable ticks
+# ------------------------------------------------------------------------------------------------
+def lines(x: Any, ys: Any, title: str, xaxis: str, yaxis: str, **kwargs: Any) -> Any:
+    """:func:`~npsnn_edu.viz.plots.line_figure` with readable axes (log ticks as 10^-4, room for the titles)."""
+    return readable_axes(line_figure(x, ys, title, xaxis, yaxis, **kwargs))
+
+
+def energy_plot(traj: Trajectory, title: str, *, relative: bool = False) -> Any:
+    """Energies (or the relative energy error) of ``traj`` versus time, axes in reduced units."""
+    from .plots import energy_figure
+
+    fig = energy_figure(traj, title, relative=relative)
+    fig.update_xaxes(title_text="t (tau)")
+    fig.update_yaxes(title_text="(E - E0) / scale (dimensionless)" if relative else "E (epsilon)")
+    return readable_axes(fig)
+
+
+def rdf_figure(curves: Any, title: str = "Radial distribution function") -> Any:
+    """g(r) curves: ``curves`` maps a legend name to ``(r, g)`` (r in sigma); the ideal gas g = 1 dotted."""
+    fig = lines(None, dict(curves), title, "r (sigma)", "g(r) (dimensionless)")
+    fig.add_hline(y=1.0, line_color="gray", line_dash="dot")
+    return fig
