@@ -409,9 +409,10 @@ _CELL_SCAN_JS = """
   const plots = [...cell.querySelectorAll('.js-plotly-plot')].map(p => {
     const r = p.getBoundingClientRect();
     const nTraces = (p._fullData || []).length;
-    // data points of the figure's traces (gd.data: what the kernel sent, after every restyle it applied)
+    // data points of the figure's traces (after plotly decoded them: typed arrays in _fullData, _length)
     const len = a => (a && typeof a.length === 'number') ? a.length : 0;
-    const points = Math.max(0, ...(p.data || []).map(t => Math.max(len(t.x), len(t.y), len(t.z), len(t.values))));
+    const points = Math.max(0, ...(p._fullData || []).map(t => Math.max(t._length || 0, len(t.x), len(t.y),
+                                                                      len(t.z), len(t.values))));
     // drawn marks: non-empty paths (lines, bars, markers, pie slices), images (heatmaps), WebGL canvases
     const paths = [...p.querySelectorAll(
         '.main-svg .overplot path, .main-svg g.plot path, .main-svg .trace path, .main-svg .pielayer path')]
@@ -420,15 +421,14 @@ _CELL_SCAN_JS = """
     const drawn = paths + images + p.querySelectorAll('.gl-container canvas, canvas.gl-canvas').length;
     return {w: Math.round(r.width), h: Math.round(r.height), traces: nTraces, points: points, drawn: drawn};
   });
-  // horizontal overflow: an output (or anything inside it) wider than its output area needs a sideways scroll
-  const overflow = [...cell.querySelectorAll('.jp-OutputArea-output')].map(o => {
-    let widest = o.scrollWidth;
-    for (const e of o.querySelectorAll('*')) {
-      const r = e.getBoundingClientRect(), ro = o.getBoundingClientRect();
-      if (r.width > 0 && r.height > 0) widest = Math.max(widest, Math.round(r.right - ro.left));
-    }
-    return {client: o.clientWidth, scroll: widest};
-  }).filter(x => x.client > 0 && x.scroll > x.client + 2);
+  // horizontal overflow: an output area whose content is wider than the area itself scrolls sideways
+  const overflow = [...cell.querySelectorAll('.jp-OutputArea-output')]
+    .map(o => ({client: o.clientWidth, scroll: o.scrollWidth}))
+    .filter(x => x.client > 0 && x.scroll > x.client + 2);
+  const outer = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
+  if (outer && outer.scrollWidth > outer.clientWidth + 2) {
+    overflow.push({client: outer.clientWidth, scroll: outer.scrollWidth, page: true});
+  }
   const codeOverflow = [...cell.querySelectorAll('.jp-InputArea-editor .cm-scroller')]
     .filter(e => e.scrollWidth > e.clientWidth + 2).map(e => ({client: e.clientWidth, scroll: e.scrollWidth}));
   const controls = [...cell.querySelectorAll(ctlSel)].filter(e => {
@@ -567,7 +567,8 @@ def _walk_cells(page: Any, report: NotebookReport, screenshot_dir: Path) -> None
             report.plotly_rendered += 1
             if p["traces"] < 1 or p["points"] < 1 or p["w"] < 50 or p["h"] < 50 or p["drawn"] < 1:
                 report.plotly_empty.append(f"cell {i} plot {k}: {p}")
-        report.overflow += [f"cell {i}: output {o['scroll']} px wide in a {o['client']} px area" for o in info["overflow"]]
+        report.overflow += [f"cell {i}: output {o['scroll']} px wide in a {o['client']} px area"
+                            for o in info["overflow"]]
         report.code_overflow += [f"cell {i}: code {o['scroll']} px wide in {o['client']} px"
                                  for o in info["codeOverflow"]]
         report.controls_rendered += info["controls"]

@@ -1,7 +1,6 @@
-"""The chapter-1 and chapter-2 widgets keep their FigureWidgets' initial state equal to the current figure, so
-that a view the front end creates late (Run All: the kernel may update the traces before the browser attached)
-draws the data, not empty traces (the "empty Energy plot" once seen in chapter 1). Static figures get readable
-log ticks (10^-4, not "100u")."""
+"""The chapter-1 and chapter-2 widgets create their FigureWidgets with the first run's data in their INITIAL
+widget state (no restyle message before the front end attached: under Run All such updates can be lost, which
+left chapter 1's Energy plot empty once). Static figures get readable log ticks (10^-4, not "100u")."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,9 +15,9 @@ def test_md_explorer_initial_state_holds_the_first_run():
     traj = ex.trajectory
     np.testing.assert_allclose(ex.energy_fig._widget_data[2]["y"], traj.total_energy)
     np.testing.assert_allclose(ex.temperature_fig._widget_data[0]["y"], traj.temperature)
-    ex.run(dt=0.02)
-    np.testing.assert_allclose(ex.energy_fig._widget_data[2]["y"], ex.trajectory.total_energy)
     assert ex.phase_fig._widget_layout["xaxis"]["title"]["text"] == "x of particle 0 (sigma)"
+    ex.run(dt=0.02)  # later runs update the same widgets in place
+    np.testing.assert_allclose(ex.energy_fig.data[2].y, ex.trajectory.total_energy)
     for fig in (ex.energy_fig, ex.temperature_fig, ex.phase_fig):
         assert fig.layout.width == ex.figure_width and fig.layout.autosize is False
         assert fig.layout.xaxis.title.text and "(" in fig.layout.yaxis.title.text  # units
@@ -26,8 +25,9 @@ def test_md_explorer_initial_state_holds_the_first_run():
 
 def test_dt_slider_initial_state_and_axis_titles():
     ex = DtSliderExplorer("harmonic", ("euler", "velocity_verlet"), dt=0.1, n_steps=200)
-    ex.update(dt=0.3)
     np.testing.assert_allclose(ex.figure._widget_data[3]["y"], ex.runs["velocity_verlet"].q)
+    ex.update(dt=0.3)
+    np.testing.assert_allclose(ex.figure.data[3].y, ex.runs["velocity_verlet"].q)
     lay = ex.figure.layout
     assert lay.yaxis.title.text == "q (sigma)" and lay.yaxis2.title.text == "dq/dt (sigma/tau)"
     assert lay.yaxis3.exponentformat == "power" and lay.xaxis.title.text == "t (tau)"

@@ -168,12 +168,15 @@ class MDExplorer:
         self._sync_enabled()
 
         h = self.figure_height
+        # The figures start as plain plotly Figures; the first (auto) run fills them, and only then do they become
+        # FigureWidgets, so that their INITIAL widget state holds the data. Updating a FigureWidget before the
+        # front end has attached to it (Run All) sends restyle messages that can be lost: chapter 1's explorer
+        # once came up with an empty Energy plot that way.
         self.energy_fig = line_figure([], {"kinetic": [], "potential": [], "total": []}, "Energy", "t (tau)",
-                                      "E (epsilon)", widget=True, height=h)
+                                      "E (epsilon)", height=h)
         self.temperature_fig = line_figure([], {"T(t)": [], "thermostat target": []}, "Kinetic temperature",
-                                           "t (tau)", "T (epsilon/k_B)", widget=True, height=h,
-                                           dash={"thermostat target": "dash"})
-        self.phase_fig = new_figure("Phase portrait", "x (sigma)", "v (sigma/tau)", widget=True, height=h)
+                                           "t (tau)", "T (epsilon/k_B)", height=h, dash={"thermostat target": "dash"})
+        self.phase_fig = new_figure("Phase portrait", "x (sigma)", "v (sigma/tau)", height=h)
         self.phase_fig.add_trace(dict(type="scatter", x=[], y=[], mode="lines", name="trajectory",
                                       line=dict(color=PALETTE[0])))
         self.phase_fig.add_trace(dict(type="scatter", x=[], y=[], mode="markers", name="start",
@@ -183,21 +186,26 @@ class MDExplorer:
             # clipped), room for the legend above the plot, readable axes
             fig.update_layout(width=self.figure_width, height=h, autosize=False, margin=dict(l=60, r=15, t=70, b=45),
                               title=dict(y=0.97, yanchor="top"), legend=dict(y=1.0, yanchor="bottom"))
-            readable_axes(fig, full_state=True)
+            readable_axes(fig)
+        self.view_box = w.Box(layout=w.Layout(width=f"{self.figure_width}px", height=f"{h}px", flex="0 0 auto"))
+        if auto_run:
+            self.run()
+        import plotly.graph_objects as go
+
+        self.energy_fig = go.FigureWidget(self.energy_fig)
+        self.temperature_fig = go.FigureWidget(self.temperature_fig)
+        self.phase_fig = go.FigureWidget(self.phase_fig)
 
         def cell(child: Any) -> Any:  # a box of exactly the figure's size that never shrinks
             return w.Box([child], layout=w.Layout(width=f"{self.figure_width + 4}px", height=f"{h + 4}px",
                                                   flex="0 0 auto", overflow="hidden"))
 
-        self.view_box = w.Box(layout=w.Layout(width=f"{self.figure_width}px", height=f"{h}px", flex="0 0 auto"))
         controls = w.VBox([self.potential_dd, self.displacement_sl, self.temperature_sl, self.integrator_dd,
                            self.dt_box, self.steps_box, w.HBox([self.run_button]), self.status, self.log],
                           layout=w.Layout(max_width="100%"))
         plots = w.VBox([w.HBox([cell(self.energy_fig), cell(self.temperature_fig)]),
                         w.HBox([cell(self.phase_fig), self.view_box])])
         self.panel = w.VBox([controls, plots], layout=w.Layout(max_width="100%", overflow="hidden"))
-        if auto_run:
-            self.run()
 
     # -- widget plumbing --------------------------------------------------------------------------
     @property
@@ -340,10 +348,6 @@ class MDExplorer:
             self.phase_fig.data[1].x, self.phase_fig.data[1].y = q[:1], v[:1]
             self.phase_fig.layout.xaxis.title.text = q_label
             self.phase_fig.layout.yaxis.title.text = v_label
-        # Under Run All the front end may attach to these widgets only after this update was sent, and a view
-        # created later draws the widget's initial state: keep that state equal to the current figure.
-        for fig in (self.energy_fig, self.temperature_fig, self.phase_fig):
-            readable_axes(fig, full_state=True)
 
     def _update_view(self, traj: Trajectory) -> None:
         if not self.show_3d:

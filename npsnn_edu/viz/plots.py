@@ -107,19 +107,11 @@ def loglog_fit_figure(fits: Mapping[str, Any], title: str = "", xaxis: str = "",
     return fig
 
 
-def readable_axes(fig: go.Figure, *, full_state: bool = False) -> go.Figure:
+def readable_axes(fig: go.Figure) -> go.Figure:
     """Readable axes on every panel: log axes tick as 10^-4 (``exponentformat="power"``, never "100u" / "10f"),
-    titles and tick labels get room (``automargin``). ``full_state=True`` on a ``FigureWidget`` also copies the
-    current data and layout into the widget's initial state, so that a view rendered later (Run All: the
-    front end may attach after Python already updated the traces) draws the current traces, not empty ones.
-    Returns ``fig``."""
+    titles and tick labels get room (``automargin``). Returns ``fig``."""
     for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
         if axis.type == "log":
             axis.update(exponentformat="power", showexponent="all")
         axis.update(automargin=True)
-    if full_state and isinstance(fig, go.FigureWidget):
-        import copy
-
-        fig._widget_layout = copy.deepcopy(fig._layout)
-        fig._widget_data = copy.deepcopy(fig._data)
     return fig

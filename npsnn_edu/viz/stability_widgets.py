@@ -83,9 +83,16 @@ class DtSliderExplorer:
         self.dt = self._check_dt(dt)
         self.messages: list[str] = []
         self.runs: dict[str, SliderRun] = {}
+        import ipywidgets as w
+        import plotly.graph_objects as go
+
+        # first run into a plain Figure, then the FigureWidget: its INITIAL state holds the traces (updates sent
+        # before the front end attached, under Run All, can be lost and leave an empty plot)
         self.figure = self._build_figure(height)
-        self.slider, self.system_picker, self.message_box, self.widget = self._build_controls(dt_min, dt_max)
+        self.message_box = w.HTML()
         self.update()
+        self.figure = go.FigureWidget(self.figure)
+        self.slider, self.system_picker, _, self.widget = self._build_controls(dt_min, dt_max)
 
     # -- validation --------------------------------------------------------------------------------
     @staticmethod
@@ -110,7 +117,7 @@ class DtSliderExplorer:
         # wide gaps between the panels: each has its own y title, which must not run into its neighbour
         base = make_subplots(rows=1, cols=3, horizontal_spacing=0.11,
                              subplot_titles=("trajectory q(t)", "phase portrait", "energy error"))
-        fig = go.FigureWidget(base)
+        fig = go.Figure(base)
         fig.update_layout(template=TEMPLATE, height=height, width=1040, autosize=False,
                           margin=dict(l=60, r=20, t=90, b=50), title=dict(y=0.98, yanchor="top"),
                           legend=dict(orientation="h", yanchor="bottom", y=1.1, xanchor="left", x=0))
@@ -128,7 +135,7 @@ class DtSliderExplorer:
         fig.update_yaxes(title_text="dq/dt (sigma/tau)", row=1, col=2)
         fig.update_xaxes(title_text="t (tau)", row=1, col=3)
         fig.update_yaxes(title_text="|E - E0| / |E0|", type="log", exponentformat="power", row=1, col=3)
-        readable_axes(fig, full_state=True)
+        readable_axes(fig)
         return fig
 
     def _build_controls(self, dt_min: float, dt_max: float) -> tuple[Any, Any, Any, Any]:
@@ -137,7 +144,7 @@ class DtSliderExplorer:
         slider = w.FloatSlider(value=self.dt, min=float(dt_min), max=float(dt_max), step=0.01, description="dt (tau)",
                                continuous_update=False, readout_format=".3f", layout=w.Layout(width="420px"))
         picker = w.Dropdown(options=list(SYSTEMS), value=self.system, description="system")
-        box = w.HTML()
+        box = self.message_box
         slider.observe(lambda change: self.update(dt=change["new"]), names="value")
         picker.observe(lambda change: self.update(system=change["new"]), names="value")
         return slider, picker, box, w.VBox([w.HBox([slider, picker]), box, self.figure])
@@ -238,7 +245,6 @@ class DtSliderExplorer:
             fig.layout.xaxis3.range = [0.0, t_end]
             fig.layout.title.text = (f"{self.system}: dt = {self.dt:.3g}, {self.n_steps} steps "
                                      f"(omega_min*dt = {self._omega * self.dt:.3g})")
-        readable_axes(fig, full_state=True)  # a view attached later (Run All) draws the current traces
         self.messages = [r.message for r in self.runs.values() if r.message]
         if self.messages:
             items = "".join(f"<li>{m}</li>" for m in self.messages)
