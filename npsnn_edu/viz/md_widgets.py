@@ -168,10 +168,10 @@ class MDExplorer:
         self._sync_enabled()
 
         h = self.figure_height
-        # The figures start as plain plotly Figures; the first (auto) run fills them, and only then do they become
-        # FigureWidgets, so that their INITIAL widget state holds the data. Updating a FigureWidget before the
-        # front end has attached to it (Run All) sends restyle messages that can be lost: chapter 1's explorer
-        # once came up with an empty Energy plot that way.
+        # The figures are plain plotly Figures, updated in place and shown through Output widgets (the plotly
+        # mime renderer). Live FigureWidgets came up empty in JupyterLab: under Run All their restyle messages can
+        # be lost (chapter 1's empty Energy plot), and with anywidget 0.11 + plotly 7.1 even a fresh FigureWidget
+        # rendered no traces (measured in Chromium). An Output widget's content is widget STATE, never lost.
         self.energy_fig = line_figure([], {"kinetic": [], "potential": [], "total": []}, "Energy", "t (tau)",
                                       "E (epsilon)", height=h)
         self.temperature_fig = line_figure([], {"T(t)": [], "thermostat target": []}, "Kinetic temperature",
@@ -187,14 +187,12 @@ class MDExplorer:
             fig.update_layout(width=self.figure_width, height=h, autosize=False, margin=dict(l=60, r=15, t=70, b=45),
                               title=dict(y=0.97, yanchor="top"), legend=dict(y=1.0, yanchor="bottom"))
             readable_axes(fig)
+        self.figure_outputs = [w.Output() for _ in range(3)]
         self.view_box = w.Box(layout=w.Layout(width=f"{self.figure_width}px", height=f"{h}px", flex="0 0 auto"))
         if auto_run:
             self.run()
-        import plotly.graph_objects as go
-
-        self.energy_fig = go.FigureWidget(self.energy_fig)
-        self.temperature_fig = go.FigureWidget(self.temperature_fig)
-        self.phase_fig = go.FigureWidget(self.phase_fig)
+        else:
+            self._show_figures()
 
         def cell(child: Any) -> Any:  # a box of exactly the figure's size that never shrinks
             return w.Box([child], layout=w.Layout(width=f"{self.figure_width + 4}px", height=f"{h + 4}px",
@@ -203,8 +201,8 @@ class MDExplorer:
         controls = w.VBox([self.potential_dd, self.displacement_sl, self.temperature_sl, self.integrator_dd,
                            self.dt_box, self.steps_box, w.HBox([self.run_button]), self.status, self.log],
                           layout=w.Layout(max_width="100%"))
-        plots = w.VBox([w.HBox([cell(self.energy_fig), cell(self.temperature_fig)]),
-                        w.HBox([cell(self.phase_fig), self.view_box])])
+        e_out, t_out, p_out = self.figure_outputs
+        plots = w.VBox([w.HBox([cell(e_out), cell(t_out)]), w.HBox([cell(p_out), self.view_box])])
         self.panel = w.VBox([controls, plots], layout=w.Layout(max_width="100%", overflow="hidden"))
 
     # -- widget plumbing --------------------------------------------------------------------------
@@ -348,6 +346,11 @@ class MDExplorer:
             self.phase_fig.data[1].x, self.phase_fig.data[1].y = q[:1], v[:1]
             self.phase_fig.layout.xaxis.title.text = q_label
             self.phase_fig.layout.yaxis.title.text = v_label
+        self._show_figures()
+
+    def _show_figures(self) -> None:
+        for out, fig in zip(self.figure_outputs, (self.energy_fig, self.temperature_fig, self.phase_fig)):
+            show_figure_in(out, fig)
 
     def _update_view(self, traj: Trajectory) -> None:
         if not self.show_3d:
@@ -374,6 +377,18 @@ class MDExplorer:
 def md_explorer(potential: str = "harmonic", **kwargs: Any) -> MDExplorer:
     """Build (and return) an :class:`MDExplorer`; display it with ``display(explorer)`` or as a cell's value."""
     return MDExplorer(potential, **kwargs)
+
+
+def show_figure_in(out: Any, fig: Any) -> None:
+    """Replace the content of the ipywidgets ``Output`` ``out`` by the plotly figure ``fig`` (its plotly JSON
+    mime bundle, drawn by JupyterLab's plotly renderer). Works with or without a kernel: the output is set as
+    the widget's state, which reaches a front end that attaches later (Run All) intact."""
+    import json
+
+    bundle = {"output_type": "display_data", "metadata": {},
+              "data": {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()), "config": {"responsive": False}},
+                       "text/plain": f"<plotly figure: {fig.layout.title.text or ''}>"}}
+    out.outputs = (bundle,)
 
 
 # ------------------------------------------------------------------------------------------------

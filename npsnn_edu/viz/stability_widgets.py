@@ -27,6 +27,7 @@ from ..stability import (
     morse_at_energy,
     morse_solution,
 )
+from .md_widgets import show_figure_in
 from .plots import PALETTE, TEMPLATE, readable_axes
 
 SYSTEMS = ("harmonic", "morse")
@@ -84,14 +85,14 @@ class DtSliderExplorer:
         self.messages: list[str] = []
         self.runs: dict[str, SliderRun] = {}
         import ipywidgets as w
-        import plotly.graph_objects as go
 
-        # first run into a plain Figure, then the FigureWidget: its INITIAL state holds the traces (updates sent
-        # before the front end attached, under Run All, can be lost and leave an empty plot)
+        # a plain Figure updated in place and shown through an Output widget (plotly's mime renderer): a live
+        # FigureWidget's updates can be lost before the front end attaches (Run All), and with anywidget 0.11 +
+        # plotly 7.1 a FigureWidget rendered no traces at all in JupyterLab (measured in Chromium)
         self.figure = self._build_figure(height)
+        self.figure_output = w.Output(layout=w.Layout(width="1044px", max_width="100%", overflow="hidden"))
         self.message_box = w.HTML()
         self.update()
-        self.figure = go.FigureWidget(self.figure)
         self.slider, self.system_picker, _, self.widget = self._build_controls(dt_min, dt_max)
 
     # -- validation --------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ class DtSliderExplorer:
         box = self.message_box
         slider.observe(lambda change: self.update(dt=change["new"]), names="value")
         picker.observe(lambda change: self.update(system=change["new"]), names="value")
-        return slider, picker, box, w.VBox([w.HBox([slider, picker]), box, self.figure])
+        return slider, picker, box, w.VBox([w.HBox([slider, picker]), box, self.figure_output])
 
     def _ipython_display_(self) -> None:  # pragma: no cover - needs a front end
         from IPython.display import display
@@ -245,6 +246,7 @@ class DtSliderExplorer:
             fig.layout.xaxis3.range = [0.0, t_end]
             fig.layout.title.text = (f"{self.system}: dt = {self.dt:.3g}, {self.n_steps} steps "
                                      f"(omega_min*dt = {self._omega * self.dt:.3g})")
+        show_figure_in(self.figure_output, fig)
         self.messages = [r.message for r in self.runs.values() if r.message]
         if self.messages:
             items = "".join(f"<li>{m}</li>" for m in self.messages)
