@@ -94,7 +94,8 @@ def diffusion_coefficient(times: Any, msd: Any, *, dim: int = 3, fit_from: float
     if int(dim) < 1:
         raise InvalidParameterError(f"dim must be >= 1, got {dim}")
     if not 0 <= fit_from < fit_to <= 1:
-        raise InvalidParameterError(f"need 0 <= fit_from < fit_to <= 1 (fractions of the run), got {fit_from}, {fit_to}")
+        raise InvalidParameterError(f"need 0 <= fit_from < fit_to <= 1 (fractions of the run), "
+                                    f"got {fit_from}, {fit_to}")
     t_end = float(t[-1])
     mask = (t >= fit_from * t_end - 1e-12) & (t <= fit_to * t_end + 1e-12)
     if mask.sum() < 2:
