@@ -448,8 +448,18 @@ def _kernel_states(server: LabServer, path: str) -> list[str]:
     return [s["kernel"]["execution_state"] for s in sessions if s.get("path") == path and s.get("kernel")]
 
 
-def _saved_notebook(server: LabServer, path: str) -> dict:
-    return server.api("GET", f"/api/contents/{urllib.request.quote(path)}?content=1&type=notebook", timeout=30)["content"]
+def _saved_notebook(server: LabServer, path: str, attempts: int = 5) -> dict:
+    """The notebook as saved on the server; retried while a save may still be writing it (a read during the
+    write is answered with 500 on a loaded machine)."""
+    url = f"/api/contents/{urllib.request.quote(path)}?content=1&type=notebook"
+    for k in range(attempts):
+        try:
+            return server.api("GET", url, timeout=30)["content"]
+        except urllib.error.HTTPError as exc:
+            if exc.code != 500 or k == attempts - 1:
+                raise
+            time.sleep(2.0)
+    raise AssertionError("unreachable")
 
 
 def _find_probe(nb: dict) -> dict | None:

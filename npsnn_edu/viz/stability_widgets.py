@@ -90,7 +90,7 @@ class DtSliderExplorer:
         # FigureWidget's updates can be lost before the front end attaches (Run All), and with anywidget 0.11 +
         # plotly 7.1 a FigureWidget rendered no traces at all in JupyterLab (measured in Chromium)
         self.figure = self._build_figure(height)
-        self.figure_output = w.Output(layout=w.Layout(width="1044px", max_width="100%", overflow="hidden"))
+        self.figure_output = w.Output(layout=w.Layout(width="884px", max_width="100%", overflow="hidden"))
         self.message_box = w.HTML()
         self.update()
         self.slider, self.system_picker, _, self.widget = self._build_controls(dt_min, dt_max)
@@ -116,10 +116,10 @@ class DtSliderExplorer:
         from plotly.subplots import make_subplots
 
         # wide gaps between the panels: each has its own y title, which must not run into its neighbour
-        base = make_subplots(rows=1, cols=3, horizontal_spacing=0.11,
+        base = make_subplots(rows=1, cols=3, horizontal_spacing=0.12,
                              subplot_titles=("trajectory q(t)", "phase portrait", "energy error"))
         fig = go.Figure(base)
-        fig.update_layout(template=TEMPLATE, height=height, width=1040, autosize=False,
+        fig.update_layout(template=TEMPLATE, height=height, width=880, autosize=False,
                           margin=dict(l=60, r=20, t=90, b=50), title=dict(y=0.98, yanchor="top"),
                           legend=dict(orientation="h", yanchor="bottom", y=1.1, xanchor="left", x=0))
         for k, name in enumerate(self.integrators):
