@@ -42,7 +42,7 @@ CHROMIUM = Path(os.environ.get("NPSNN_EDU_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-    "--no-default-browser-check", "--disable-dev-shm-usage", "--window-size=1400,1000",
+    "--no-default-browser-check", "--disable-dev-shm-usage", "--window-size=1366,768",
 ]
 PROBE_MARK = "NPSNN_WIDGET_PROBE="
 PROBE_SOURCE = """# (added by the browser test to its work copy; not part of the notebook)
@@ -345,7 +345,9 @@ class NotebookReport:
     expected: dict[str, int] = field(default_factory=dict)   # displayed widgets by kind (kernel-side truth)
     static_plotly: int = 0
     plotly_rendered: int = 0
-    plotly_empty: list[str] = field(default_factory=list)
+    plotly_empty: list[str] = field(default_factory=list)    # no trace, no data points, or nothing drawn
+    overflow: list[str] = field(default_factory=list)        # outputs wider than their area (horizontal scroll)
+    code_overflow: list[str] = field(default_factory=list)   # code lines that scroll sideways
     controls_rendered: int = 0
     ngl_canvases: list[dict[str, Any]] = field(default_factory=list)
     screenshot: Path | None = None
@@ -407,14 +409,28 @@ _CELL_SCAN_JS = """
   const plots = [...cell.querySelectorAll('.js-plotly-plot')].map(p => {
     const r = p.getBoundingClientRect();
     const nTraces = (p._fullData || []).length;
+    // data points of the figure's traces (after plotly decoded them: typed arrays in _fullData, _length)
+    const len = a => (a && typeof a.length === 'number') ? a.length : 0;
+    const points = Math.max(0, ...(p._fullData || []).map(t => Math.max(t._length || 0, len(t.x), len(t.y),
+                                                                      len(t.z), len(t.values))));
     // drawn marks: non-empty paths (lines, bars, markers, pie slices), images (heatmaps), WebGL canvases
     const paths = [...p.querySelectorAll(
         '.main-svg .overplot path, .main-svg g.plot path, .main-svg .trace path, .main-svg .pielayer path')]
         .filter(e => (e.getAttribute('d') || '').length > 2).length;
     const images = p.querySelectorAll('.main-svg .overplot image, .main-svg g.plot image, .main-svg .trace image').length;
     const drawn = paths + images + p.querySelectorAll('.gl-container canvas, canvas.gl-canvas').length;
-    return {w: r.width, h: r.height, traces: nTraces, drawn: drawn};
+    return {w: Math.round(r.width), h: Math.round(r.height), traces: nTraces, points: points, drawn: drawn};
   });
+  // horizontal overflow: an output area whose content is wider than the area itself scrolls sideways
+  const overflow = [...cell.querySelectorAll('.jp-OutputArea-output')]
+    .map(o => ({client: o.clientWidth, scroll: o.scrollWidth}))
+    .filter(x => x.client > 0 && x.scroll > x.client + 2);
+  const outer = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
+  if (outer && outer.scrollWidth > outer.clientWidth + 2) {
+    overflow.push({client: outer.clientWidth, scroll: outer.scrollWidth, page: true});
+  }
+  const codeOverflow = [...cell.querySelectorAll('.jp-InputArea-editor .cm-scroller')]
+    .filter(e => e.scrollWidth > e.clientWidth + 2).map(e => ({client: e.clientWidth, scroll: e.scrollWidth}));
   const controls = [...cell.querySelectorAll(ctlSel)].filter(e => {
     const r = e.getBoundingClientRect(); return r.width > 2 && r.height > 2;
   }).length;
@@ -422,7 +438,7 @@ _CELL_SCAN_JS = """
       c => !c.closest('.js-plotly-plot')).map(c => { const r = c.getBoundingClientRect(); return {w: r.width, h: r.height}; });
   const errs = errTexts.filter(t => text.toLowerCase().includes(t.toLowerCase()));
   return {text: text.slice(0, 200), widgetOutputs: widgetOutputs.length, unrendered, plots, controls, canvases, errs,
-          nOutputs: cell.querySelectorAll('.jp-OutputArea-output').length};
+          overflow, codeOverflow, nOutputs: cell.querySelectorAll('.jp-OutputArea-output').length};
 }
 """
 
@@ -432,8 +448,18 @@ def _kernel_states(server: LabServer, path: str) -> list[str]:
     return [s["kernel"]["execution_state"] for s in sessions if s.get("path") == path and s.get("kernel")]
 
 
-def _saved_notebook(server: LabServer, path: str) -> dict:
-    return server.api("GET", f"/api/contents/{urllib.request.quote(path)}?content=1&type=notebook", timeout=30)["content"]
+def _saved_notebook(server: LabServer, path: str, attempts: int = 5) -> dict:
+    """The notebook as saved on the server; retried while a save may still be writing it (a read during the
+    write is answered with 500 on a loaded machine)."""
+    url = f"/api/contents/{urllib.request.quote(path)}?content=1&type=notebook"
+    for k in range(attempts):
+        try:
+            return server.api("GET", url, timeout=30)["content"]
+        except urllib.error.HTTPError as exc:
+            if exc.code != 500 or k == attempts - 1:
+                raise
+            time.sleep(2.0)
+    raise AssertionError("unreachable")
 
 
 def _find_probe(nb: dict) -> dict | None:
@@ -549,8 +575,12 @@ def _walk_cells(page: Any, report: NotebookReport, screenshot_dir: Path) -> None
             report.unrendered_widgets.append(f"cell {i}: {info['unrendered']} widget view(s) not rendered")
         for k, p in enumerate(info["plots"]):
             report.plotly_rendered += 1
-            if p["traces"] < 1 or p["w"] < 50 or p["h"] < 50 or p["drawn"] < 1:
+            if p["traces"] < 1 or p["points"] < 1 or p["w"] < 50 or p["h"] < 50 or p["drawn"] < 1:
                 report.plotly_empty.append(f"cell {i} plot {k}: {p}")
+        report.overflow += [f"cell {i}: output {o['scroll']} px wide in a {o['client']} px area"
+                            for o in info["overflow"]]
+        report.code_overflow += [f"cell {i}: code {o['scroll']} px wide in {o['client']} px"
+                                 for o in info["codeOverflow"]]
         report.controls_rendered += info["controls"]
         canv = page.locator(".jp-NotebookPanel .jp-Cell.jp-mod-active .jp-OutputArea-output canvas")
         for k in range(canv.count()):
@@ -620,7 +650,8 @@ def _scan_active_cell(page: Any, settle: float = 20.0) -> dict | None:
     info = None
     while True:
         info = page.evaluate(_CELL_SCAN_JS, [CONTROL_SELECTOR, list(WIDGET_ERROR_TEXTS)])
-        if info is None or (info["unrendered"] == 0 and all(p["traces"] > 0 for p in info["plots"])) \
+        if info is None or (info["unrendered"] == 0 and all(p["traces"] > 0 and p["points"] > 0
+                                                             for p in info["plots"])) \
                 or info["errs"] or time.monotonic() > deadline:
             return info
         time.sleep(0.3)

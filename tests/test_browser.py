@@ -1,8 +1,10 @@
 """Real front end: every chapter notebook runs in JupyterLab driven by Debian's headless Chromium.
 
-Asserts what a student would see after "Run All Cells" in fast mode: no error outputs, no "javascript error"
-widget boxes, every widget view rendered, the ipywidgets controls, plotly figures and nglview 3D views on the
-page (the nglview canvas is screenshotted and must contain drawn pixels). One screenshot per notebook goes
+Asserts what a student would see after "Run All Cells" in fast mode on a 1366 x 768 laptop screen: no error
+outputs, no "javascript error" widget boxes, every widget view rendered, the ipywidgets controls, plotly figures
+(every one with at least one trace holding data points, and drawn marks) and nglview 3D views on the page (the
+nglview canvas is screenshotted and must contain drawn pixels), no output wider than its output area (no
+horizontal scrollbar) and no code line that scrolls sideways. One screenshot per notebook goes
 to build/screenshots/. Work copies live in a temporary directory: the repository's notebooks are not touched.
 
 Missing chromium: skipped with a message saying how to install it, except with CI=true (then it fails).
@@ -13,15 +15,23 @@ import os
 from pathlib import Path
 
 import pytest
-
-from _jupyter_browser import (REPO, BrowserUnavailable, ChromiumProcess, LabServer, check_browser_available,
-                              copy_tree_for_server, run_notebook_in_browser)
+from _jupyter_browser import (
+    REPO,
+    BrowserUnavailable,
+    ChromiumProcess,
+    LabServer,
+    check_browser_available,
+    copy_tree_for_server,
+    run_notebook_in_browser,
+)
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("0*.ipynb")) + [REPO / "tests" / "data" / "demo_delivery.ipynb"]
 NEGATIVE_CONTROL = REPO / "tests" / "data" / "harness_negative_control.ipynb"
 SCREENSHOTS = REPO / "build" / "screenshots"
+#: A common laptop screen: outputs must fit it without a horizontal scrollbar.
+VIEWPORT = {"width": 1366, "height": 768}
 #: Per-notebook wall-clock budget in the browser (fast mode; generous for a loaded 2-core machine).
 NOTEBOOK_TIMEOUT_S = float(os.environ.get("NPSNN_EDU_BROWSER_TIMEOUT", "400"))
 
@@ -61,7 +71,7 @@ def browser_context(tmp_path_factory, lab):
             pytest.fail(f"chromium is installed but did not start: {exc}", pytrace=False)
         with sync_playwright() as pw:
             browser = pw.chromium.connect_over_cdp(chromium.cdp_url)
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context = browser.new_context(viewport=VIEWPORT)
             try:
                 yield context
             finally:
@@ -82,7 +92,10 @@ def test_harness_detects_errors_and_broken_widgets(lab, browser_context):
                                      timeout=120)
     assert any("deliberate error" in e for e in report.errors), report.summary()
     assert any("javascript error" in e.lower() for e in report.widget_errors), report.summary()
-    assert report.plotly_rendered == 1 and len(report.plotly_empty) == 1, report.summary()  # a figure with no marks
+    assert report.plotly_rendered == 2 and len(report.plotly_empty) == 2, report.summary()  # no marks / no data
+    assert any("points': 0" in e for e in report.plotly_empty), report.summary()
+    assert len(report.overflow) == 1, report.summary()  # the deliberately wide output
+    assert len(report.code_overflow) == 1, report.summary()  # the deliberately long code line
     assert not report.probe_found, report.summary()  # run-all stops at the error
 
 
@@ -119,7 +132,10 @@ def test_notebook_renders_in_jupyterlab(notebook, lab, browser_context):
     # plotly: every static figure and every displayed FigureWidget is on the page, with traces drawn
     assert report.plotly_rendered >= report.static_plotly + exp["figurewidget"], \
         f"plotly figures missing: {report.plotly_rendered} rendered{detail}"
-    assert not report.plotly_empty, f"plotly figures without drawn traces: {report.plotly_empty}{detail}"
+    assert not report.plotly_empty, f"plotly figures without data or drawn traces: {report.plotly_empty}{detail}"
+    # a 1366 px screen: nothing scrolls sideways
+    assert not report.overflow, f"outputs wider than the screen: {report.overflow}{detail}"
+    assert not report.code_overflow, f"code lines that scroll sideways: {report.code_overflow}{detail}"
     # ipywidgets controls (sliders, dropdowns, buttons ...) displayed by the kernel are visible
     if exp["controls"]:
         assert report.controls_rendered >= 1, f"no ipywidgets control rendered (expected {exp['controls']}){detail}"

@@ -9,9 +9,19 @@ import pytest
 
 from npsnn_edu.analytic import morse_period
 from npsnn_edu.exercises import CheckResult
-from npsnn_edu.exercises.chapter1 import (check_kinetic_temperature, check_lj_minimum, check_morse_force,
-                                          check_morse_period, check_period_prediction, measure_period,
-                                          morse_period_scan)
+from npsnn_edu.exercises.chapter1 import (
+    calls_into,
+    check_diffusion_coefficient,
+    check_kinetic_temperature,
+    check_lj_minimum,
+    check_morse_force,
+    check_morse_period,
+    check_period_prediction,
+    check_radial_distribution,
+    check_velocity_verlet_step,
+    measure_period,
+    morse_period_scan,
+)
 
 
 def stub(*args, **kwargs):
@@ -59,7 +69,8 @@ def test_morse_force_stub_and_non_function():
     (lambda r, D, a, re: 2 * a * D * (np.exp(-2 * a * r) - np.exp(-a * r)), "Wrong exponent"),
     (lambda r, D, a, re: D * (np.exp(-2 * a * (r - re)) - 2 * np.exp(-a * (r - re))), "the energy u(r)"),
     (lambda r, D, a, re: morse_force(r, D, a, re) / r, "f(r)/r"),
-    (lambda r, D, a, re: 2 * a * D * (math.exp(-2 * a * (r[0] - re)) - math.exp(-a * (r[0] - re))), "element by element"),
+    (lambda r, D, a, re: 2 * a * D * (math.exp(-2 * a * (r[0] - re)) - math.exp(-a * (r[0] - re))),
+     "element by element"),
     (lambda r, D, a, re: morse_force(r, D, a, re)[:-1], "shape"),
     (lambda r, D, a, re: morse_force(r, D, a, re) * np.sqrt(r - re), "NaN or inf"),
     (lambda r, D, a, re: 1 / 0, "ZeroDivisionError"),
@@ -122,9 +133,10 @@ def test_lj_minimum_exercise():
     assert_not_yet(check_lj_minimum(lambda s, e: 2 ** (1 / 6) * s), "two numbers")
 
 
-# --- kinetic temperature ---------------------------------------------------------------------------
+# --- kinetic temperature (drift removed: D (N - 1) degrees of freedom) -----------------------------------
 def kinetic_temperature(v, m):
-    return float(np.sum(m[:, None] * v * v) / v.size)
+    n, dim = v.shape
+    return float(np.sum(m[:, None] * v * v) / (dim * (n - 1)))
 
 
 def test_kinetic_temperature_exercise_and_trajectory_agree():
@@ -133,24 +145,239 @@ def test_kinetic_temperature_exercise_and_trajectory_agree():
 
     traj = lj_fcc_system(temperature=1.2, seed=5).run(dt=0.005, n_steps=20)
     v, m = traj.velocities[-1], traj.masses
-    assert kinetic_temperature(v, m) == pytest.approx(traj.temperature[-1], rel=1e-12)
+    assert abs(np.sum(v, axis=0)).max() < 1e-10  # the kit's runs have zero total momentum
+    # Trajectory.temperature (like ASE) counts D N degrees of freedom: the two differ by N / (N - 1)
+    assert kinetic_temperature(v, m) == pytest.approx(traj.temperature[-1] * 108 / 107, rel=1e-12)
 
 
 @pytest.mark.parametrize("wrong, fragment", [
+    (lambda v, m: float(np.sum(m[:, None] * v * v) / v.size), "D (N - 1)"),
     (lambda v, m: 0.5 * kinetic_temperature(v, m), "factor 2"),
-    (lambda v, m: float(np.sum(m[:, None] * v * v) / len(v)), "degrees of freedom"),
-    (lambda v, m: float(np.sum(v * v) / v.size), "own mass"),
+    (lambda v, m: float(np.sum(m[:, None] * v * v) / len(v)), "not N or N - 1"),
+    (lambda v, m: float(np.sum(v * v) / (v.shape[1] * (len(v) - 1))), "own mass"),
     (lambda v, m: 0.5 * float(np.sum(m[:, None] * v * v)), "kinetic energy"),
     (lambda v, m: m[:, None] * v * v, "ONE number"),
+    (lambda v, m: 1.1 * kinetic_temperature(v, m), "off by a factor"),
     (stub, "not written yet"),
 ])
 def test_kinetic_temperature_mistakes(wrong, fragment):
-    assert_not_yet(check_kinetic_temperature(wrong), fragment)
+    res = check_kinetic_temperature(wrong)
+    assert_not_yet(res, fragment)
+    assert "1.5" not in str(res) and "0.7" not in str(res)  # the temperatures are not given away
+
+
+# --- velocity Verlet step --------------------------------------------------------------------------
+def vv_step(x, v, f, force_fn, dt, m):
+    v_half = v + 0.5 * dt * f / m
+    x_new = x + dt * v_half
+    f_new = force_fn(x_new)
+    return x_new, v_half + 0.5 * dt * f_new / m, f_new
+
+
+def test_velocity_verlet_step_correct_passes_and_is_used():
+    res = check_velocity_verlet_step(vv_step)
+    assert res.passed, str(res)
+    assert "dt^2.0" in str(res) and "108-atom" in str(res)
+    # the position-Verlet form of the same step passes too
+    def other(x, v, f, force_fn, dt, m):
+        x_new = x + dt * v + 0.5 * dt * dt * f / m
+        f_new = force_fn(x_new)
+        return x_new, v + 0.5 * dt * (f + f_new) / m, f_new
+    assert check_velocity_verlet_step(other, use_on_liquid=False).passed
+
+
+def _vv_twice(x, v, f, force_fn, dt, m):
+    f = force_fn(x)  # recomputes the force it was given
+    return vv_step(x, v, f, force_fn, dt, m)
+
+
+def _vv_old_force(x, v, f, force_fn, dt, m):
+    x_new = x + dt * v + 0.5 * dt * dt * f / m
+    return x_new, v + dt * f / m, force_fn(x_new)
+
+
+def _vv_no_half(x, v, f, force_fn, dt, m):
+    vh = v + dt * f / m
+    xn = x + dt * vh
+    fn = force_fn(xn)
+    return xn, vh + dt * fn / m, fn
+
+
+def _vv_times_m(x, v, f, force_fn, dt, m):
+    vh = v + 0.5 * dt * f * m
+    xn = x + dt * vh
+    fn = force_fn(xn)
+    return xn, vh + 0.5 * dt * fn * m, fn
+
+
+def _vv_no_mass(x, v, f, force_fn, dt, m):
+    vh = v + 0.5 * dt * f
+    xn = x + dt * vh
+    fn = force_fn(xn)
+    return xn, vh + 0.5 * dt * fn, fn
+
+
+def _vv_old_v_drift(x, v, f, force_fn, dt, m):
+    xn = x + dt * v
+    fn = force_fn(xn)
+    return xn, v + 0.5 * dt * (f + fn) / m, fn
+
+
+def _euler(x, v, f, force_fn, dt, m):
+    xn = x + dt * v
+    return xn, v + dt * f / m, force_fn(xn)
+
+
+def _symplectic_euler(x, v, f, force_fn, dt, m):
+    vn = v + dt * f / m
+    xn = x + dt * vn
+    return xn, vn, force_fn(xn)
+
+
+def _return_old_f(x, v, f, force_fn, dt, m):
+    xn, vn, _ = vv_step(x, v, f, force_fn, dt, m)
+    return xn, vn, f
+
+
+def _kit_shortcut(x, v, f, force_fn, dt, m):
+    from npsnn_edu.integrators import State, VelocityVerlet
+
+    s = VelocityVerlet(dt).step(State(x, v, f, 0.0), lambda y: (0.0, force_fn(y)), 1.0 / m)
+    return s.positions, s.velocities, s.forces
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (stub, "not written yet"),
+    (_vv_twice, "needs ONE force evaluation"),
+    (_vv_old_force, "NEW force"),
+    (_vv_no_half, "HALF a step"),
+    (_vv_times_m, "multiplied by the mass"),
+    (_vv_no_mass, "each particle's mass"),
+    (_vv_old_v_drift, "half-step velocity"),
+    (_euler, "explicit Euler"),
+    (_symplectic_euler, "symplectic Euler"),
+    (_return_old_f, "f_new is not the force"),
+    (lambda x, v, f, force_fn, dt, m: (x + dt * v, v), "three arrays"),
+    (lambda x, v, f, force_fn, dt, m: (x, v, f), "never calls force_fn"),
+    (lambda x, v, f, force_fn, dt, m: (x[:1], v, f), "shape"),
+    (_kit_shortcut, "calls the kit's integrators"),
+])
+def test_velocity_verlet_step_mistakes(wrong, fragment):
+    assert_not_yet(check_velocity_verlet_step(wrong, use_on_liquid=False), fragment)
+
+
+# --- diffusion coefficient -------------------------------------------------------------------------
+def diffusion(times, positions):
+    msd = np.mean(np.sum((positions - positions[0]) ** 2, axis=-1), axis=-1)
+    late = times >= 0.4 * times[-1]
+    slope = np.polyfit(times[late], msd[late], 1)[0]
+    return slope / (2 * positions.shape[-1])
+
+
+def _msd(positions):
+    return np.mean(np.sum((positions - positions[0]) ** 2, axis=-1), axis=-1)
+
+
+def test_diffusion_coefficient_exercise():
+    assert check_diffusion_coefficient(diffusion).passed
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (stub, "not written yet"),
+    (lambda t, x: 2 * x.shape[-1] * diffusion(t, x), "forgot to divide"),
+    (lambda t, x: x.shape[-1] * diffusion(t, x), "divided the slope by 2, not"),
+    (lambda t, x: diffusion(t, x) * x.shape[-1] / 3, "positions.shape[-1]"),
+    (lambda t, x: np.polyfit(t, _msd(x), 1)[0] / (2 * x.shape[-1]), "ballistic"),
+    (lambda t, x: _msd(x)[-1] / (2 * x.shape[-1] * t[-1]), "ballistic"),
+    (lambda t, x: np.polyfit(t, np.mean(np.sum(np.abs(x - x[0]), -1), -1), 1)[0] / (2 * x.shape[-1]) * 0.01,
+     "SQUARED"),
+    (lambda t, x: 1.5 * diffusion(t, x), "off by a factor"),
+    (lambda t, x: [1.0, 2.0], "ONE number"),
+])
+def test_diffusion_coefficient_mistakes(wrong, fragment):
+    res = check_diffusion_coefficient(wrong)
+    assert_not_yet(res, fragment)
+    assert "0.6" not in str(res) and "0.3" not in str(res)  # the exact D values are not given away
+
+
+def test_diffusion_coefficient_kit_shortcut_refused():
+    from npsnn_edu.analysis import diffusion_coefficient, mean_squared_displacement
+
+    def shortcut(t, x):
+        return diffusion_coefficient(t, mean_squared_displacement(x, all_origins=False), dim=x.shape[-1]).D
+
+    assert_not_yet(check_diffusion_coefficient(shortcut), "calls npsnn_edu.analysis")
+
+
+# --- g(r) ------------------------------------------------------------------------------------------
+def rdf(positions, box, r_max, n_bins):
+    n = len(positions)
+    i, j = np.triu_indices(n, k=1)
+    d = positions[j] - positions[i]
+    d -= box * np.round(d / box)
+    edges = np.linspace(0, r_max, n_bins + 1)
+    counts = np.histogram(np.sqrt((d * d).sum(-1)), bins=edges)[0]
+    shell = 4 / 3 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
+    return 0.5 * (edges[1:] + edges[:-1]), counts / (0.5 * n * (n - 1) * shell / np.prod(box))
+
+
+def test_radial_distribution_exercise():
+    assert check_radial_distribution(rdf).passed
+
+    def approx_shell(positions, box, r_max, n_bins):  # 4 pi r^2 dr instead of the exact shell: fine
+        r, g = rdf(positions, box, r_max, n_bins)
+        dr = r_max / n_bins
+        return r, g * (4 / 3 * ((r + dr / 2) ** 3 - (r - dr / 2) ** 3)) / (4 * r * r * dr)
+    assert check_radial_distribution(approx_shell).passed
+
+
+def _rdf_no_mic(positions, box, r_max, n_bins):
+    return rdf(positions, np.full(3, 1e9), r_max, n_bins)[0], \
+        rdf(positions, np.full(3, 1e9), r_max, n_bins)[1] * np.prod(box) / 1e27
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (stub, "not written yet"),
+    (_rdf_no_mic, "minimum image"),
+    (lambda p, b, r, n: (rdf(p, b, r, n)[0], 2 * rdf(p, b, r, n)[1]), "counted twice"),
+    (lambda p, b, r, n: (rdf(p, b, r, n)[0], 0.5 * rdf(p, b, r, n)[1]), "Half the pairs"),
+    (lambda p, b, r, n: (rdf(p, b, r, n)[0], rdf(p, b, r, n)[1] * (len(p) - 1) / len(p)), "not N^2"),
+    (lambda p, b, r, n: (rdf(p, b, r, n)[0], rdf(p, b, r, n)[1] * np.prod(b) / b[0] ** 3), "three edges"),
+    (lambda p, b, r, n: (np.linspace(0, r, n + 1), rdf(p, b, r, n)[1]), "EDGES"),
+    (lambda p, b, r, n: (rdf(p, b, r, n)[0], rdf(p, b, r, n)[1][:-1]), "n_bins"),
+    (lambda p, b, r, n: (rdf(p, b, r, n)[0], rdf(p, b, r, n)[1] * rdf(p, b, r, n)[0] ** 2), "differs"),
+    (lambda p, b, r, n: 3.0, "two arrays"),
+])
+def test_radial_distribution_mistakes(wrong, fragment):
+    assert_not_yet(check_radial_distribution(wrong), fragment)
+
+
+def test_radial_distribution_kit_shortcut_refused():
+    from npsnn_edu.analysis import radial_distribution
+
+    res = check_radial_distribution(lambda p, b, r, n: radial_distribution(p, b, r_max=r, n_bins=n))
+    assert_not_yet(res, "calls npsnn_edu.analysis")
+
+
+def test_calls_into_sees_direct_imports_and_restores_the_profiler():
+    import sys
+
+    from npsnn_edu import analysis
+    from npsnn_edu.analysis import measure_period as mp
+
+    before = sys.getprofile()
+    with calls_into(analysis) as spy:
+        np.mean([1.0, 2.0])
+    assert not spy.called
+    with calls_into(analysis) as spy:
+        mp(np.linspace(0, 10, 100), np.cos(np.linspace(0, 10, 100)))
+    assert spy.called and sys.getprofile() is before
 
 
 def test_checks_never_raise_on_weird_returns():
     weird = lambda *a: object()  # noqa: E731
     for check in (check_morse_force, check_period_prediction, check_morse_period, check_lj_minimum,
-                  check_kinetic_temperature):
+                  check_kinetic_temperature, check_velocity_verlet_step, check_diffusion_coefficient,
+                  check_radial_distribution):
         res = check(weird)
         assert isinstance(res, CheckResult) and not res.passed

@@ -1,70 +1,194 @@
-"""Chapter 2 self-checks: a correct solution passes, the untouched stub gives NOT YET (no exception),
-typical wrong answers get specific feedback."""
+"""Chapter 2 self-checks: a correct solution passes, the untouched stub gives NOT YET (no exception), typical
+wrong answers get specific feedback, no feedback prints the expected answer, kit shortcuts are refused."""
 import numpy as np
 import pytest
 
-from npsnn_edu.exercises.chapter2 import (check_energy_error_exponent, check_largest_stable_dt,
-                                          check_symplectic_euler_matrix)
+from npsnn_edu import stability as st
+from npsnn_edu.errors import SimulationDivergedError
+from npsnn_edu.exercises.chapter2 import (
+    PairSpring,
+    _simulate_pair,
+    check_dt_limit_at_distance,
+    check_energy_error_exponent,
+    check_find_largest_stable_dt,
+    check_largest_stable_dt,
+    check_symplectic_euler_matrix,
+)
 
 
 def stub(*args):
     raise NotImplementedError()
 
 
+def mu(m1, m2):
+    return m1 * m2 / (m1 + m2)
+
+
+# --- 2.2 ---------------------------------------------------------------------------------------------
 def test_largest_stable_dt_correct_passes_and_is_verified():
-    res = check_largest_stable_dt(lambda k, m: 2.0 * np.sqrt(m / k))
+    res = check_largest_stable_dt(lambda k, m1, m2: 2.0 * np.sqrt(mu(m1, m2) / k))
     assert res.passed
     text = str(res)
     assert "[PASS]" in text and "diverged at step" in text and "bounded" in text
 
 
+def test_pair_spring_limit_is_the_reduced_mass_one():
+    # independent of the check's formula: the simulated pair blows up between 0.95 and 1.05 x 2 sqrt(mu/k)
+    k, m1, m2 = 7.0, 1.5, 0.5
+    dt = 2 * np.sqrt(mu(m1, m2) / k)
+    assert _simulate_pair(k, m1, m2, 0.97 * dt) is None and _simulate_pair(k, m1, m2, 1.03 * dt) is not None
+    e, f = PairSpring(2.0).energy_and_forces(np.array([[0.0], [1.5]]))
+    assert e == pytest.approx(0.25) and f[0, 0] == pytest.approx(1.0) and f[1, 0] == pytest.approx(-1.0)
+
+
 @pytest.mark.parametrize("wrong, phrase", [
-    (lambda k, m: 2.0 * np.sqrt(k / m), "swapped"),
-    (lambda k, m: 2.0 * np.pi * np.sqrt(m / k), "period"),
-    (lambda k, m: np.sqrt(m / k), "factor 2"),
-    (lambda k, m: 2.0 * m / k, "square"),
-    (lambda k, m: 0.5, "Hint"),
+    (lambda k, m1, m2: 2.0 * np.sqrt(m1 / k), "ONE atom"),
+    (lambda k, m1, m2: 2.0 * np.sqrt(min(m1, m2) / k), "lighter mass"),
+    (lambda k, m1, m2: 2.0 * np.sqrt((m1 + m2) / k), "total mass"),
+    (lambda k, m1, m2: 2.0 * np.sqrt(k / mu(m1, m2)), "swapped"),
+    (lambda k, m1, m2: 2.0 * np.pi * np.sqrt(mu(m1, m2) / k), "period"),
+    (lambda k, m1, m2: np.sqrt(mu(m1, m2) / k), "1/omega"),
+    (lambda k, m1, m2: 2.0 * mu(m1, m2) / k, "square root"),
+    (lambda k, m1, m2: 0.5, "Hint"),
 ])
-def test_largest_stable_dt_wrong_answers(wrong, phrase):
+def test_largest_stable_dt_wrong_answers_do_not_print_the_answer(wrong, phrase):
     res = check_largest_stable_dt(wrong, verify=False)
-    assert not res.passed
-    assert phrase in str(res)
+    assert not res.passed and phrase in str(res), str(res)
+    assert "expected" not in str(res) and "1.414" not in str(res) and "0.707" not in str(res)
 
 
 def test_largest_stable_dt_stub_and_garbage():
     res = check_largest_stable_dt(stub)
     assert not res.passed and "NOT YET" in str(res) and "NotImplementedError" in str(res)
-    res = check_largest_stable_dt(lambda k, m: "small")
-    assert not res.passed and "return one number" in str(res)
-    res = check_largest_stable_dt(lambda k, m: 1 / 0)
-    assert not res.passed and "ZeroDivisionError" in str(res)
+    assert "return one number" in str(check_largest_stable_dt(lambda k, m1, m2: "small"))
+    assert "ZeroDivisionError" in str(check_largest_stable_dt(lambda k, m1, m2: 1 / 0))
     assert not check_largest_stable_dt(None).passed
+    # the single-mass rule printed on screen (dt < 2 / omega with omega = sqrt(k/m)) is not enough
+    assert not check_largest_stable_dt(lambda k, m1, m2: st.largest_stable_dt(k, m1)).passed
 
 
+# --- 2.3 ---------------------------------------------------------------------------------------------
 def test_energy_exponent():
-    right = {"velocity_verlet": 2, "symplectic_euler": 1}
+    right = {"rk4": 5, "euler": 1}
     res = check_energy_error_exponent(lambda name: right[name])
-    assert res.passed and "dt^2.0" in str(res)
-    res = check_energy_error_exponent(lambda name: 3 if name == "velocity_verlet" else 1, measure=False)
-    assert not res.passed and "LOCAL error" in str(res)
-    res = check_energy_error_exponent(lambda name: 2, measure=False)
-    assert not res.passed and "first order" in str(res) and "velocity_verlet" not in str(res)
-    res = check_energy_error_exponent(stub)
-    assert not res.passed and "NOT YET" in str(res)
+    assert res.passed and "rk4 ~ dt^5.0" in str(res) and "euler ~ dt^1.0" in str(res)
+    res = check_energy_error_exponent(lambda name: 4 if name == "rk4" else 1, measure=False)
+    assert not res.passed and "TRAJECTORY error" in str(res) and "euler" not in str(res).split("\n", 1)[1]
+    res = check_energy_error_exponent(lambda name: 6 if name == "rk4" else 2, measure=False)
+    assert "ONE step" in str(res) and "(1 + h^2)" in str(res)
+    # the exponents printed in the notebook (Verlet 2, symplectic Euler 1) are not the answer
+    assert not check_energy_error_exponent(lambda name: {"rk4": 2, "euler": 1}[name], measure=False).passed
+    assert "NOT YET" in str(check_energy_error_exponent(stub))
 
 
+# --- 2.1 ---------------------------------------------------------------------------------------------
 def test_symplectic_euler_matrix():
-    res = check_symplectic_euler_matrix(lambda h: np.array([[1 - h * h, h], [-h, 1.0]]))
-    assert res.passed
+    assert check_symplectic_euler_matrix(lambda h: np.array([[1 - h * h, h], [-h, 1.0]])).passed
     wrong = {
         "explicit Euler": lambda h: np.array([[1.0, h], [-h, 1.0]]),
         "swapped": lambda h: np.array([[1 - h * h, -h], [h, 1.0]]),
         "drift-then-kick": lambda h: np.array([[1.0, h], [-h, 1 - h * h]]),
         "Verlet": lambda h: np.array([[1 - h * h / 2, h], [-h * (1 - h * h / 4), 1 - h * h / 2]]),
         "2 x 2": lambda h: [1.0, h],
+        "calls npsnn_edu.stability": lambda h: st.amplification_matrix("symplectic_euler", h),
+        "M[0, 0]": lambda h: np.array([[1 - 2 * h * h, h], [-h, 1.0]]),
     }
     for phrase, fn in wrong.items():
         res = check_symplectic_euler_matrix(fn)
         assert not res.passed and phrase in str(res), (phrase, str(res))
-    res = check_symplectic_euler_matrix(stub)
-    assert not res.passed and "NOT YET" in str(res)
+        assert "0.99" not in str(res)  # the matrix itself is never printed (1 - 0.1^2 = 0.99)
+    assert "NOT YET" in str(check_symplectic_euler_matrix(stub))
+
+
+# --- 2.4 ---------------------------------------------------------------------------------------------
+def find_largest_stable_dt(system, dts, t_total):
+    best = None
+    for dt in sorted(dts):
+        try:
+            system.run(dt=dt, n_steps=int(round(t_total / dt)), blowup_factor=1.0)
+        except SimulationDivergedError:
+            break
+        best = dt
+    return best
+
+
+def test_find_largest_stable_dt_correct_passes():
+    res = check_find_largest_stable_dt(find_largest_stable_dt)
+    assert res.passed, str(res)
+
+
+def _first_diverging(system, dts, t_total):
+    for dt in sorted(dts):
+        try:
+            system.run(dt=dt, n_steps=int(round(t_total / dt)), blowup_factor=1.0)
+        except SimulationDivergedError:
+            return dt
+    return dts[-1]
+
+
+def _no_catch(system, dts, t_total):
+    for dt in sorted(dts):
+        system.run(dt=dt, n_steps=int(round(t_total / dt)), blowup_factor=1.0)
+    return dts[-1]
+
+
+def _fixed_steps(system, dts, t_total):
+    best = None
+    for dt in sorted(dts):
+        try:
+            system.run(dt=dt, n_steps=int(round(t_total / dts[-1])), blowup_factor=1.0)
+        except SimulationDivergedError:
+            break
+        best = dt
+    return best
+
+
+def _kit(system, dts, t_total):
+    return st.dt_scan(system, dts, t_total=t_total, progress=False).largest_stable_dt
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (stub, "not written yet"),
+    (_first_diverging, "SURVIVED"),
+    (_no_catch, "catch it"),
+    (_kit, "calls npsnn_edu.stability"),
+    (lambda system, dts, t_total: 0.0123, "one of the dts"),
+    (lambda system, dts, t_total: min(dts), "too small"),
+    (lambda system, dts, t_total: None, "return one dt"),
+])
+def test_find_largest_stable_dt_mistakes(wrong, phrase):
+    res = check_find_largest_stable_dt(wrong)
+    assert not res.passed and phrase in str(res), str(res)
+
+
+def test_find_largest_stable_dt_fixed_steps_mistake_is_caught():
+    res = check_find_largest_stable_dt(_fixed_steps)
+    assert not res.passed  # too few steps for the small dts: a different answer than the hidden bracket
+
+
+# --- 2.5 ---------------------------------------------------------------------------------------------
+def lj_u2(r):
+    return 4 * (156 / r**14 - 42 / r**8)
+
+
+def test_dt_limit_at_distance():
+    res = check_dt_limit_at_distance(lambda r: 2 / np.sqrt(lj_u2(r) / 0.5))
+    assert res.passed and "blew up at" in str(res), str(res)
+    # u''(r) formula against a central difference of the LJ energy (independent of the kit)
+    r, h = 0.93, 1e-4
+    u = lambda x: 4 * (x**-12 - x**-6)  # noqa: E731
+    assert lj_u2(r) == pytest.approx((u(r + h) - 2 * u(r) + u(r - h)) / h**2, rel=1e-6)
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (stub, "not written yet"),
+    (lambda r: 2 / np.sqrt(lj_u2(r)), "REDUCED mass"),
+    (lambda r: 1 / np.sqrt(lj_u2(r) / 0.5), "1/omega"),
+    (lambda r: 2 / np.sqrt(lj_u2(2 ** (1 / 6)) / 0.5), "curvature at the minimum"),
+    (lambda r: 2 / np.sqrt(abs(4 * (-12 / r**13 + 6 / r**7)) / 0.5), "slope"),
+    (lambda r: 2 * np.pi / np.sqrt(lj_u2(r) / 0.5), "period"),
+    (lambda r: 1.3 * 2 / np.sqrt(lj_u2(r) / 0.5), "off by a factor"),
+])
+def test_dt_limit_at_distance_mistakes(wrong, phrase):
+    res = check_dt_limit_at_distance(wrong, explain=False)
+    assert not res.passed and phrase in str(res), str(res)

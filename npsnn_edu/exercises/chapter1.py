@@ -6,7 +6,16 @@ Exercises (the student writes the function; the check never raises and says what
 * :func:`check_period_prediction` - ``harmonic_period(k, m)``: the period of a mass on a spring;
 * :func:`check_morse_period` - ``morse_small_period(D_e, a, m)``: small-oscillation period of a Morse dimer;
 * :func:`check_lj_minimum` - ``lj_minimum(sigma, epsilon)``: position and depth of the LJ minimum;
-* :func:`check_kinetic_temperature` - ``kinetic_temperature(velocities, masses)``: T from equipartition.
+* :func:`check_kinetic_temperature` - ``kinetic_temperature(velocities, masses)``: T from equipartition with
+  the centre-of-mass drift removed (D (N - 1) degrees of freedom);
+* :func:`check_velocity_verlet_step` - ``velocity_verlet_step(x, v, f, force_fn, dt, m)``: one step, tested for
+  one force call per step, second order and time reversibility on a hidden potential;
+* :func:`check_diffusion_coefficient` - ``diffusion_coefficient(times, positions)``: D from the MSD of hidden
+  trajectories (free Langevin particles, D = k_B T / (m gamma) exactly);
+* :func:`check_radial_distribution` - ``radial_distribution(positions, box, r_max, n_bins)``: g(r) of hidden
+  configurations, compared with :func:`npsnn_edu.analysis.radial_distribution`.
+
+The checks of the last three refuse answers that call the kit's own implementation (:func:`calls_into`).
 
 References are computed independently of the student's formula: the core potentials and finite differences
 of their energies, simulations with the core's integrators, the closed forms of :mod:`npsnn_edu.analytic`.
@@ -18,59 +27,16 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..analysis import measure_period, morse_period_scan  # re-exported (they used to live here)
 from ..analytic import morse_period
-from ..errors import InvalidParameterError
 from ..integrators import simulate
 from ..potentials import Harmonic, LennardJones, Morse
-from ..systems import maxwell_boltzmann_velocities, morse_diatomic
+from ..systems import maxwell_boltzmann_velocities
 from .feedback import CheckResult, call_student_function, checker
 
 __all__ = ["check_morse_force", "check_period_prediction", "check_morse_period", "check_lj_minimum",
-           "check_kinetic_temperature", "measure_period", "morse_period_scan"]
-
-
-# ------------------------------------------------------------------------------------------------
-# Analysis helpers (used by the checks and by the notebook)
-# ------------------------------------------------------------------------------------------------
-def measure_period(times: Any, signal: Any) -> float:
-    """Period of an oscillating signal from its upward mean crossings (linear interpolation).
-
-    Needs at least two full oscillations in the record; returns NaN otherwise. Units: those of ``times``.
-    """
-    t = np.asarray(times, dtype=float)
-    s = np.asarray(signal, dtype=float)
-    if t.shape != s.shape or t.ndim != 1:
-        raise InvalidParameterError(f"times and signal must be 1D arrays of equal length, got {t.shape} and {s.shape}")
-    s = s - 0.5 * (s.max() + s.min())
-    up = np.nonzero((s[:-1] < 0) & (s[1:] >= 0))[0]
-    if len(up) < 2:
-        return float("nan")
-    crossings = t[up] - s[up] * (t[up + 1] - t[up]) / (s[up + 1] - s[up])
-    return float((crossings[-1] - crossings[0]) / (len(crossings) - 1))
-
-
-def morse_period_scan(stretches: Sequence[float], *, D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0,
-                      mass: float = 1.0, dt: float = 0.005, n_periods: float = 4.0) -> dict[str, np.ndarray]:
-    """Simulate a Morse dimer released from rest at r_e + stretch, for each stretch; measure its period.
-
-    Returns arrays ``stretch``, ``energy`` (total energy, zero at dissociation, in units of D_e's unit),
-    ``simulated`` (period measured from r(t) with velocity Verlet) and ``exact`` (:func:`morse_period`),
-    times in tau. Each run lasts about ``n_periods`` exact periods.
-    """
-    out: dict[str, list[float]] = {"stretch": [], "energy": [], "simulated": [], "exact": []}
-    mu = 0.5 * mass
-    for stretch in stretches:
-        system = morse_diatomic(D_e=D_e, a=a, r_e=r_e, stretch=float(stretch), mass=mass)
-        energy = float(system.potential.energy(system.positions))
-        exact = morse_period(energy, D_e, a, mu)
-        n_steps = int(np.ceil(n_periods * exact / dt))
-        traj = system.run(dt=dt, n_steps=n_steps)
-        r = traj.positions[:, 1, 0] - traj.positions[:, 0, 0]
-        out["stretch"].append(float(stretch))
-        out["energy"].append(energy)
-        out["simulated"].append(measure_period(traj.times, r))
-        out["exact"].append(exact)
-    return {k: np.asarray(v) for k, v in out.items()}
+           "check_kinetic_temperature", "check_velocity_verlet_step", "check_diffusion_coefficient",
+           "check_radial_distribution", "calls_into", "measure_period", "morse_period_scan"]
 
 
 def _as_float_array(value: Any, shape: tuple[int, ...]) -> "tuple[np.ndarray | None, str]":
@@ -312,7 +278,8 @@ def check_lj_minimum(fn: Callable[[float, float], Any]) -> CheckResult:
             return CheckResult(name, False, [f"lj_minimum({sigma}, {epsilon}) must return two numbers "
                                              f"(r_min, u_min); it returned {value!r}."])
         pot = LennardJones(sigma=sigma, epsilon=epsilon, cutoff=None, shift=False)
-        res = minimize_scalar(lambda r: float(pot.pair_energy(np.array([r]))[0]), bounds=(0.9 * sigma, 2 * sigma),
+        res = minimize_scalar(lambda r, pot=pot: float(pot.pair_energy(np.array([r]))[0]),
+                              bounds=(0.9 * sigma, 2 * sigma),
                               method="bounded", options={"xatol": 1e-10 * sigma})
         r_ref, u_ref = float(res.x), float(res.fun)
         msgs = []
@@ -334,19 +301,61 @@ def check_lj_minimum(fn: Callable[[float, float], Any]) -> CheckResult:
 
 
 # ------------------------------------------------------------------------------------------------
-# Exercise: the kinetic temperature
+# Guard: did the student's function call the kit's own implementation?
+# ------------------------------------------------------------------------------------------------
+class calls_into:  # noqa: N801 - used as a context manager, reads like a function
+    """Context manager recording whether Python code of the given modules ran inside the ``with`` block.
+
+    ``with calls_into(npsnn_edu.analysis) as spy: fn(...)``; then ``spy.called`` is True when any function
+    defined in one of the modules' files was entered (however it was imported). Uses ``sys.setprofile``
+    (restored afterwards); C functions are ignored.
+    """
+
+    def __init__(self, *modules: Any):
+        self.files = {str(getattr(mod, "__file__", mod)) for mod in modules}
+        self.called = False
+        self._previous: Any = None
+
+    def _profile(self, frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code.co_filename in self.files:
+            self.called = True
+
+    def __enter__(self) -> "calls_into":
+        import sys
+
+        self._previous = sys.getprofile()
+        sys.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        import sys
+
+        sys.setprofile(self._previous)
+
+
+def _call_guarded(name: str, fn: Any, modules: Sequence[Any], *args: Any) -> "tuple[bool, Any, str, bool]":
+    with calls_into(*modules) as spy:
+        ok, value, msg = call_student_function(name, fn, *args)
+    return ok, value, msg, spy.called
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise: the kinetic temperature (drift removed: D (N - 1) degrees of freedom)
 # ------------------------------------------------------------------------------------------------
 @checker("Kinetic temperature")
 def check_kinetic_temperature(fn: Callable[[np.ndarray, np.ndarray], Any]) -> CheckResult:
-    """Check ``fn(velocities, masses)`` -> T = sum_i m_i |v_i|^2 / (D N k_B) with k_B = 1.
+    """Check ``fn(velocities, masses)`` -> T = sum_i m_i |v_i|^2 / (D (N - 1) k_B) with k_B = 1.
 
-    ``velocities`` is shaped (N, D), ``masses`` (N,). Reference: Maxwell-Boltzmann velocities drawn at a
-    known temperature and rescaled to it exactly (and the Trajectory's own temperature).
+    ``velocities`` (N, D) have zero total momentum (the centre-of-mass drift was removed, as in every MD run of
+    the kit), which fixes D of the D N velocity components: D (N - 1) degrees of freedom remain. ``masses``
+    (N,). Tested on velocities the student has not seen, with unequal masses, in 3D, 2D and 1D.
     """
     name = "Kinetic temperature"
-    for n, dim, temperature, seed in ((108, 3, 1.5, 1), (50, 2, 0.7, 2), (1, 1, 0.3, 3)):
-        masses = np.linspace(1.0, 2.0, n) if n > 1 else np.array([1.7])
-        v = maxwell_boltzmann_velocities(masses, dim, temperature, seed=seed, remove_drift=False)
+    for n, dim, temperature, seed in ((108, 3, 1.5, 11), (50, 2, 0.7, 12), (5, 1, 0.3, 13)):
+        masses = np.linspace(1.0, 2.0, n)
+        v = maxwell_boltzmann_velocities(masses, dim, temperature, seed=seed, remove_drift=True)
+        two_ke = float(np.sum(masses[:, None] * v * v))
+        ref = two_ke / (dim * (n - 1))
         ok, value, msg = call_student_function(name, fn, v.copy(), masses.copy())
         if not ok:
             return CheckResult(name, False, [msg])
@@ -355,23 +364,367 @@ def check_kinetic_temperature(fn: Callable[[np.ndarray, np.ndarray], Any]) -> Ch
             return CheckResult(name, False, [f"kinetic_temperature(velocities, masses) for N={n}, D={dim}: {why} "
                                              "(the temperature is ONE number)."])
         got = float(got)
-        if abs(got - temperature) <= 1e-8 * temperature:
+        if abs(got - ref) <= 1e-8 * ref:
             continue
-        ke = 0.5 * np.sum(masses[:, None] * v * v)
+        unweighted = float(np.sum(v * v))
         wrong = {
-            "Off by a factor 2: the kinetic energy is (1/2) sum m v^2 and equipartition gives KE = (D N / 2) k_B T, "
-            "so T = 2 KE / (D N k_B).": (temperature / 2, temperature * 2),
-            f"Count the degrees of freedom: D N = {dim * n} (D = {dim} coordinates for each of N = {n} particles), "
-            f"not N = {n}.": (temperature * dim, temperature / dim),
+            f"You divide by D N = {dim * n}. The drift was removed: the total momentum is fixed at zero, which "
+            f"takes away D = {dim} degrees of freedom, leaving D (N - 1) = {dim * (n - 1)}.":
+                (two_ke / (dim * n), two_ke / (dim * n) / 2),
+            "Off by a factor 2: the kinetic energy is (1/2) sum m v^2 and equipartition gives KE = (N_dof / 2) k_B T, "
+            "so T = 2 KE / (N_dof k_B).": (ref / 2, ref * 2),
+            f"Count the degrees of freedom: D (N - 1) = {dim * (n - 1)} (D = {dim} coordinates per particle, minus "
+            "the D fixed components of the total momentum), not N or N - 1.":
+                (two_ke / n, two_ke / (n - 1)),
             "Each particle has its own mass: weight m_i v_i^2 by the particle's mass.":
-                (float(np.sum(v * v)) / (dim * n), float(np.sum(v * v)) / (dim * n) / 2),
-            "You returned the kinetic energy; divide by (D N k_B / 2) to get the temperature.": (ke,),
+                (unweighted / (dim * (n - 1)), unweighted / (dim * n), unweighted / (dim * (n - 1)) / 2),
+            "You returned the kinetic energy; divide it by (N_dof k_B / 2) to get the temperature.":
+                (two_ke / 2,),
         }
         for feedback, values in wrong.items():
-            if any(abs(got - w) <= 1e-6 * abs(w) for w in values) and dim * n > 1:
-                return CheckResult(name, False, [feedback, f"(N={n}, D={dim}: you gave {got:.6g}, expected "
-                                                           f"{temperature:.6g})"])
-        return CheckResult(name, False, [f"For N={n} particles in D={dim} with velocities drawn at T = {temperature} "
-                                         f"you return {got:.6g}. Use T = sum_i m_i |v_i|^2 / (D N k_B)."])
-    return CheckResult(name, True, ["T = 2 KE / (D N k_B): correct for 3D, 2D and a single 1D particle, "
-                                    "with unequal masses."])
+            if any(abs(got - w) <= 1e-6 * abs(w) for w in values):
+                return CheckResult(name, False, [feedback, f"(failed for N={n} particles in D={dim})"])
+        return CheckResult(name, False, [f"For N={n} particles in D={dim} (total momentum zero) your temperature "
+                                         f"is off by a factor {got / ref:.4g}. Use T = sum_i m_i |v_i|^2 / "
+                                         "(N_dof k_B) with the right number of degrees of freedom N_dof."])
+    return CheckResult(name, True, ["T = 2 KE / (D (N - 1) k_B): correct in 3D, 2D and 1D with unequal masses "
+                                    "(the drift-free velocities have D (N - 1) degrees of freedom)."])
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise: one velocity-Verlet step
+# ------------------------------------------------------------------------------------------------
+class _HiddenPotential:
+    """3 particles in 2D: anharmonic traps plus harmonic springs between all pairs (not shown to students)."""
+
+    k, b, kappa = np.array([1.0, 2.5, 0.7]), 0.3, 0.8
+
+    def __init__(self) -> None:
+        self.n_calls = 0
+
+    def energy(self, x: np.ndarray) -> float:
+        d = x[:, None, :] - x[None, :, :]
+        return float(0.5 * np.sum(self.k[:, None] * x * x) + 0.25 * self.b * np.sum(x**4)
+                     + 0.25 * self.kappa * np.sum(d * d))
+
+    def forces(self, x: np.ndarray) -> np.ndarray:
+        self.n_calls += 1
+        x = np.asarray(x, dtype=float)
+        return -(self.k[:, None] * x + self.b * x**3 + self.kappa * (len(x) * x - x.sum(0)))
+
+
+_VV_MASSES = np.array([[1.0], [2.0], [0.5]])
+_VV_X0 = np.array([[0.8, -0.3], [-0.4, 0.5], [0.1, 0.9]])
+_VV_V0 = np.array([[0.2, 0.6], [-0.5, 0.1], [0.3, -0.4]])
+
+
+def _vv_reference(x: np.ndarray, v: np.ndarray, f: np.ndarray, force: Any, dt: float, m: np.ndarray) -> tuple:
+    v_half = v + 0.5 * dt * f / m
+    x_new = x + dt * v_half
+    f_new = force(x_new)
+    return x_new, v_half + 0.5 * dt * f_new / m, f_new
+
+
+def _vv_mistakes(x: np.ndarray, v: np.ndarray, f: np.ndarray, force: Any, dt: float, m: np.ndarray) -> dict:
+    """Typical wrong steps -> feedback. Compared on (x_new, v_new)."""
+    h = 0.5 * dt
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    xe = x + dt * v + h * dt * f / m
+    out["The second half kick must use the NEW force F(x_{n+1}), evaluated at the new positions; you used the old "
+        "force twice."] = (xe, v + dt * f / m)
+    vh = v + dt * f / m
+    xw = x + dt * vh
+    out["Each kick is HALF a step: v_{n+1/2} = v_n + (dt/2) F/m, and the same for the second kick."] = (
+        xw, vh + dt * force(xw) / m)
+    vh = v + h * f * m
+    xm = x + dt * vh
+    out["Newton: the acceleration is F / m. You multiplied by the mass instead of dividing."] = (
+        xm, vh + h * force(xm) * m)
+    vh = v + h * f
+    xn = x + dt * vh
+    out["The particles have different masses: divide the force by each particle's mass m (shape (N, 1))."] = (
+        xn, vh + h * force(xn))
+    xd = x + dt * v
+    out["The drift must use the half-step velocity v_{n+1/2} (after the first half kick), not v_n."] = (
+        xd, v + h * f / m + h * force(xd) / m)
+    out["That is explicit Euler (x and v both from the old state): velocity Verlet kicks, drifts, kicks."] = (
+        x + dt * v, v + dt * f / m)
+    vs = v + dt * f / m
+    out["That is symplectic Euler (one full kick, one drift): velocity Verlet splits the kick into two halves "
+        "around the drift."] = (x + dt * vs, vs)
+    return out
+
+
+def _unpack_step(value: Any, shape: tuple[int, ...]) -> "tuple[tuple[np.ndarray, ...] | None, str]":
+    try:
+        parts = tuple(np.asarray(p, dtype=float) for p in value)
+    except (TypeError, ValueError):
+        return None, f"it must return three arrays (x_new, v_new, f_new); it returned {type(value).__name__}"
+    if len(parts) != 3:
+        return None, f"it must return three arrays (x_new, v_new, f_new); it returned {len(parts)} values"
+    for label, p in zip(("x_new", "v_new", "f_new"), parts):
+        if p.shape != shape:
+            return None, f"{label} has shape {p.shape}, expected {shape} (the shape of x)"
+        if not np.all(np.isfinite(p)):
+            return None, f"{label} contains NaN or inf"
+    return parts, ""
+
+
+@checker("Exercise 1.1: one velocity-Verlet step")
+def check_velocity_verlet_step(fn: Callable[..., Any], *, use_on_liquid: bool = True) -> CheckResult:
+    """Check ``fn(x, v, f, force_fn, dt, m)`` -> ``(x_new, v_new, f_new)``: one velocity-Verlet step.
+
+    ``x, v, f`` (N, D); ``force_fn(x)`` returns the forces (N, D); ``m`` (N, 1). On a hidden potential (3
+    particles in 2D, anharmonic, coupled, unequal masses) the check counts force evaluations per step (one),
+    compares the step with velocity Verlet, measures the order of the global error (2) from runs with dt, dt/2,
+    dt/4, and runs forward then backward (time reversibility). If all pass, the step is used for 200 steps of the
+    108-atom LJ liquid and compared with the kit's run. Answers that call the kit's integrators are refused.
+    """
+    from .. import integrators
+
+    name = "Exercise 1.1: one velocity-Verlet step"
+    pot = _HiddenPotential()
+    x, v, m, dt = _VV_X0.copy(), _VV_V0.copy(), _VV_MASSES.copy(), 0.07
+    f = pot.forces(x)
+    pot.n_calls = 0
+    ok, value, msg, used_kit = _call_guarded(name, fn, [integrators], x.copy(), v.copy(), f.copy(), pot.forces, dt,
+                                             m.copy())
+    if not ok:
+        return CheckResult(name, False, [msg])
+    if used_kit:
+        return CheckResult(name, False, ["Your step calls the kit's integrators (npsnn_edu.integrators): write the "
+                                         "half kick, drift and half kick yourself, with NumPy only."])
+    parts, why = _unpack_step(value, x.shape)
+    if parts is None:
+        return CheckResult(name, False, [f"velocity_verlet_step: {why}."])
+    calls = pot.n_calls
+    ref = _vv_reference(x, v, f, _HiddenPotential().forces, dt, m)
+    x_new, v_new, f_new = parts
+    good = [bool(np.allclose(p, r, rtol=1e-9, atol=1e-12)) for p, r in zip(parts, ref)]
+    if calls == 0 and not good[2]:
+        return CheckResult(name, False, ["Your step never calls force_fn: the second half kick needs the force at "
+                                         "the NEW positions, F(x_{n+1}), and you must return it as f_new."])
+    if not (good[0] and good[1]):
+        for feedback, (xw, vw) in _vv_mistakes(x, v, f, _HiddenPotential().forces, dt, m).items():
+            if np.allclose(x_new, xw, rtol=1e-9, atol=1e-12) and np.allclose(v_new, vw, rtol=1e-9, atol=1e-12):
+                return CheckResult(name, False, [feedback, "(tested on a potential you have not seen, 3 particles "
+                                                           "in 2D with unequal masses)"])
+        which = " and ".join(lbl for lbl, g in zip(("x_new", "v_new"), good[:2]) if not g)
+        return CheckResult(name, False, [f"After one step on a hidden potential your {which} differ(s) from velocity "
+                                         "Verlet. Check the three lines: v_half = v + (dt/2) f/m; x_new = x + dt "
+                                         "v_half; v_new = v_half + (dt/2) f_new/m with f_new = force_fn(x_new)."])
+    if not good[2]:
+        return CheckResult(name, False, ["x_new and v_new are right, but f_new is not the force at x_new: return "
+                                         "force_fn(x_new), the f of the next step."])
+    if calls > 1:
+        return CheckResult(name, False, [f"Your step is correct but calls force_fn {calls} times. Velocity Verlet "
+                                         "needs ONE force evaluation per step (the expensive part of MD): the f_new "
+                                         "you return is next step's f, so never recompute force_fn(x)."])
+    # behaviour over many steps: order 2 and time reversibility, with the student's own step
+    messages = []
+
+    def run(step_fn: Any, x0: np.ndarray, v0: np.ndarray, h: float, n: int) -> tuple[np.ndarray, np.ndarray, int]:
+        p = _HiddenPotential()
+        xx, vv, ff = x0.copy(), v0.copy(), p.forces(x0)
+        p.n_calls = 0
+        for _ in range(n):
+            xx, vv, ff = (np.asarray(a, dtype=float) for a in step_fn(xx, vv, ff, p.forces, h, m))
+        return xx, vv, p.n_calls
+
+    t_end = 2.0
+    x_exact, v_exact, _ = run(lambda *a: _vv_reference(*a), _VV_X0, _VV_V0, t_end / 4096, 4096)
+    errors, n_calls = [], 0
+    for n in (20, 40, 80):
+        xx, vv, c = run(fn, _VV_X0, _VV_V0, t_end / n, n)
+        n_calls += c
+        errors.append(float(np.linalg.norm(np.concatenate([(xx - x_exact).ravel(), (vv - v_exact).ravel()]))))
+    if n_calls != 140:
+        return CheckResult(name, False, [f"Over 140 steps your function called force_fn {n_calls} times: it must be "
+                                         "exactly once per step."])
+    order = float(np.polyfit(np.log([1, 0.5, 0.25]), np.log(errors), 1)[0])
+    if not 1.8 < order < 2.2:  # pragma: no cover - cannot happen once the step matches the reference
+        return CheckResult(name, False, [f"The global error of your integrator shrinks like dt^{order:.2f}; velocity "
+                                         "Verlet is second order."])
+    xf, vf, _ = run(fn, _VV_X0, _VV_V0, 0.05, 100)
+    xb, vb, _ = run(fn, xf, -vf, 0.05, 100)
+    back = float(max(np.abs(xb - _VV_X0).max(), np.abs(-vb - _VV_V0).max()))
+    messages.append(f"One force evaluation per step; global error ~ dt^{order:.2f} (halving dt twice on a hidden "
+                    f"anharmonic potential); 100 steps forward then 100 back return to the start within {back:.1e}.")
+    if use_on_liquid:
+        from ..integrators import simulate
+        from ..systems import lj_fcc_system
+
+        system = lj_fcc_system(n_cells=3, temperature=1.5, seed=21)
+        kit = simulate(system.potential, system.positions, system.velocities, dt=0.005, n_steps=200, record_every=200)
+        xx, vv, ff = system.positions.copy(), system.velocities.copy(), system.potential.forces(system.positions)
+        mm = np.ones((len(xx), 1))
+        for _ in range(200):
+            xx, vv, ff = (np.asarray(a, dtype=float) for a in fn(xx, vv, ff, system.potential.forces, 0.005, mm))
+        e0 = kit.total_energy[0]
+        e1 = float(system.potential.energy(xx)) + 0.5 * float(np.sum(vv * vv))
+        messages.append(f"Used for 200 steps of the 108-atom LJ liquid (dt = 0.005 tau): your positions agree with "
+                        f"the kit's run to {np.abs(xx - kit.positions[-1]).max():.1e} sigma, energy drift "
+                        f"{abs(e1 - e0) / abs(e0):.1e}.")
+    return CheckResult(name, True, messages)
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise: the diffusion coefficient from the mean squared displacement
+# ------------------------------------------------------------------------------------------------
+class _Free:
+    def energy_and_forces(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        return 0.0, np.zeros_like(x)
+
+
+def _langevin_walkers(n: int, dim: int, temperature: float, friction: float, t_total: float, seed: int) -> Any:
+    from ..integrators import simulate
+
+    x0 = np.random.default_rng(seed).uniform(-3, 3, size=(n, dim))
+    return simulate(_Free(), x0, None, dt=0.01, n_steps=int(round(t_total / 0.01)), integrator="langevin",
+                    temperature=temperature, friction=friction, seed=seed, record_every=5, progress=False)
+
+
+#: (N, D, T, gamma, t_total, seed) of the hidden trajectories: D = T / gamma exactly (m = 1)
+_WALKERS = ((3000, 3, 1.2, 1.0, 8.0, 31), (2000, 2, 0.6, 0.5, 16.0, 32))
+
+
+@checker("Exercise 1.6: diffusion coefficient from the MSD")
+def check_diffusion_coefficient(fn: Callable[[np.ndarray, np.ndarray], Any]) -> CheckResult:
+    """Check ``fn(times, positions)`` -> D (length^2 / time) from the mean squared displacement.
+
+    ``positions`` are unwrapped, shaped (frames, N, D). Hidden trajectories: free Langevin particles in 3D and 2D,
+    whose exact D = k_B T / (m gamma) the check knows; the student's D must agree within 7 % with both that and
+    :func:`npsnn_edu.analysis.diffusion_coefficient` on the same data. Answers calling the kit's analysis are
+    refused.
+    """
+    from .. import analysis
+
+    name = "Exercise 1.6: diffusion coefficient from the MSD"
+    for n, dim, temperature, friction, t_total, seed in _WALKERS:
+        traj = _langevin_walkers(n, dim, temperature, friction, t_total, seed)
+        exact = temperature / friction
+        kit = analysis.diffusion_coefficient(traj.times, analysis.mean_squared_displacement(traj.positions,
+                                             all_origins=False), dim=dim).D
+        if abs(kit / exact - 1) > 0.08:  # pragma: no cover - guards the reference
+            return CheckResult(name, False, ["internal reference failed (kit D vs k_B T / (m gamma)); please report"])
+        ok, value, msg, used_kit = _call_guarded(name, fn, [analysis], traj.times.copy(), traj.positions.copy())
+        if not ok:
+            return CheckResult(name, False, [msg])
+        if used_kit:
+            return CheckResult(name, False, ["Your function calls npsnn_edu.analysis: compute the MSD and fit its "
+                                             "slope yourself, with NumPy (np.mean, np.polyfit)."])
+        got, why = _as_float_array(value, ())
+        if got is None:
+            return CheckResult(name, False, [f"diffusion_coefficient(times, positions): {why} (D is ONE number)."])
+        ratio = float(got) / exact
+        where = f"(hidden trajectory: {n} particles in {dim}D)"
+        if abs(ratio - 1) <= 0.07:
+            continue
+        known = [(2 * dim, "You forgot to divide the slope by 2 d (Einstein: MSD -> 2 d D t in d dimensions)."),
+                 (dim, "You divided the slope by 2, not by 2 d: in d dimensions MSD -> 2 d D t."),
+                 (2.0, "You divided the slope by d, not by 2 d: in d dimensions MSD -> 2 d D t."),
+                 (dim / 3.0, "In this run d = 2: take the dimension from positions.shape[-1] instead of assuming 3."),
+                 (1 / dim, "You divided by 2 d twice, or by 2 d^2: D = slope / (2 d).")]
+        for factor, feedback in known:
+            if abs(factor - 1) > 0.2 and abs(ratio / factor - 1) <= 0.07:
+                return CheckResult(name, False, [feedback, where])
+        if 0.55 < ratio < 0.93:
+            return CheckResult(name, False, ["Your D is too small. Is the early, ballistic part (MSD ~ <v^2> t^2, "
+                                             "before the velocities decorrelate) in your fit, or did you use MSD/t? "
+                                             "Fit a straight line to the LATE, linear part of MSD(t) only.", where])
+        if abs(ratio) < 0.2:
+            return CheckResult(name, False, ["Your D is far too small: the MSD is the mean of SQUARED displacements "
+                                             "|x(t) - x(0)|^2, summed over the d coordinates.", where])
+        return CheckResult(name, False, [f"Your D is off by a factor {ratio:.3g} {where}. Steps: MSD(t) = mean over "
+                                         "particles of |x(t) - x(0)|^2; fit a line to its late part; D = slope/(2 d)."])
+    return CheckResult(name, True, ["Within 7 % of the exact D = k_B T / (m gamma) and of the kit's fit, for hidden "
+                                    "free Langevin particles in 3D and 2D."])
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise: the radial distribution function g(r)
+# ------------------------------------------------------------------------------------------------
+def _hidden_configurations() -> list[tuple[np.ndarray, np.ndarray, float, int, str]]:
+    from ..systems import lj_fcc_system
+
+    system = lj_fcc_system(n_cells=3, temperature=1.4, seed=41)
+    liquid = system.run(dt=0.005, n_steps=300, record_every=300)
+    rng = np.random.default_rng(42)
+    box = np.array([7.0, 9.0, 8.0])
+    gas = rng.uniform(size=(40, 3)) * box
+    return [(liquid.positions[-1], np.asarray(system.box), 0.5 * float(system.box[0]), 40, "the LJ liquid (108 atoms)"),
+            (gas, box, 3.5, 14, "40 random points in a 7 x 9 x 8 box")]
+
+
+def _rdf_variants(pos: np.ndarray, box: np.ndarray, r_max: float, n_bins: int) -> dict[str, np.ndarray]:
+    from ..analysis import radial_distribution
+
+    _, g = radial_distribution(pos, box, r_max=r_max, n_bins=n_bins)
+    n = len(pos)
+    edges = np.linspace(0, r_max, n_bins + 1)
+    iu, ju = np.triu_indices(n, k=1)
+    d = pos[ju] - pos[iu]
+    raw = np.histogram(np.sqrt(np.sum(d * d, -1)), bins=edges)[0]
+    shell = 4 / 3 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
+    return {
+        "Pairs across the periodic boundary are missing: use the minimum image, d -= L * np.round(d / L), before "
+        "taking the distance.": raw / (0.5 * n * (n - 1) * shell / np.prod(box)),
+        "Each pair is counted twice (i-j and j-i) but normalised as N (N - 1) / 2 pairs: count i < j only, or "
+        "normalise by N (N - 1).": 2 * g,
+        "Half the pairs are missing: with N (N - 1) / 2 pairs (i < j) the ideal-gas count in a shell is "
+        "N (N - 1) / 2 * shell volume / V.": 0.5 * g,
+        "Normalise by N (N - 1) pairs (an atom is not its own neighbour), not N^2.": g * (n - 1) / n,
+        "The volume of this box is the product of its three edges, not the cube of the first one.":
+            g * np.prod(box) / box[0] ** 3,
+    }
+
+
+@checker("Exercise 1.7: radial distribution function g(r)")
+def check_radial_distribution(fn: Callable[..., Any]) -> CheckResult:
+    """Check ``fn(positions, box, r_max, n_bins)`` -> ``(r, g)``: g(r) of one periodic 3D configuration.
+
+    Bins: edges ``np.linspace(0, r_max, n_bins + 1)``, r = bin centres; g normalised so that an ideal gas gives 1.
+    Hidden configurations: a frame of the LJ liquid and random points in a non-cubic box, compared with
+    :func:`npsnn_edu.analysis.radial_distribution` (within 0.5 % of the peak, bins beyond the first five).
+    Answers calling the kit's analysis are refused.
+    """
+    from .. import analysis
+
+    name = "Exercise 1.7: radial distribution function g(r)"
+    for pos, box, r_max, n_bins, label in _hidden_configurations():
+        r_ref, g_ref = analysis.radial_distribution(pos, box, r_max=r_max, n_bins=n_bins)
+        ok, value, msg, used_kit = _call_guarded(name, fn, [analysis], pos.copy(), box.copy(), r_max, n_bins)
+        if not ok:
+            return CheckResult(name, False, [msg])
+        if used_kit:
+            return CheckResult(name, False, ["Your function calls npsnn_edu.analysis: histogram the pair distances "
+                                             "and normalise them yourself (np.histogram)."])
+        try:
+            r_got, g_got = (np.asarray(a, dtype=float) for a in value)
+        except (TypeError, ValueError):
+            return CheckResult(name, False, ["radial_distribution must return two arrays (r, g)."])
+        if r_got.shape == (n_bins + 1,):
+            return CheckResult(name, False, [f"You returned the {n_bins + 1} bin EDGES as r: return the {n_bins} bin "
+                                             "centres, 0.5 * (edges[1:] + edges[:-1])."])
+        if r_got.shape != (n_bins,) or g_got.shape != (n_bins,):
+            return CheckResult(name, False, [f"r and g must each have n_bins = {n_bins} values; you returned shapes "
+                                             f"{r_got.shape} and {g_got.shape}."])
+        if not np.allclose(r_got, r_ref, rtol=1e-9, atol=1e-12):
+            return CheckResult(name, False, ["r must be the bin centres of np.linspace(0, r_max, n_bins + 1)."])
+        if not np.all(np.isfinite(g_got)):
+            return CheckResult(name, False, ["g contains NaN or inf (a division by a zero shell volume at r = 0?)."])
+        tol = 0.005 * float(g_ref.max())
+        sel = slice(5, None)
+        if np.all(np.abs(g_got[sel] - g_ref[sel]) <= tol):
+            continue
+        for feedback, wrong in _rdf_variants(pos, box, r_max, n_bins).items():
+            if np.all(np.abs(g_got[sel] - wrong[sel]) <= 0.25 * tol):
+                return CheckResult(name, False, [feedback, f"(hidden configuration: {label})"])
+        far = g_got[-max(3, n_bins // 5):].mean()
+        hint = (f"At large r, g(r) of this configuration should be close to 1; yours averages {far:.3g} there. "
+                if abs(far - 1) > 0.2 else "")
+        return CheckResult(name, False, [f"{hint}Your g(r) differs from the reference for {label}. Steps: "
+                                         "minimum-image pair distances (i < j); histogram them; divide each "
+                                         "count by the ideal count N (N-1)/2 * (4/3) pi (r_hi^3 - r_lo^3) / V."])
+    return CheckResult(name, True, ["Your g(r) matches the kit's (minimum image, exact shell volumes) on a hidden LJ "
+                                    "liquid frame and on random points in a non-cubic box (g ~ 1)."])

@@ -22,7 +22,7 @@ from ..errors import InvalidParameterError, NpsnnError, SimulationDivergedError,
 from ..integrators import integrator_class, simulate
 from ..systems import SYSTEMS, System, double_well_particle, harmonic_oscillator, lj_fcc_system, morse_diatomic
 from ..trajectory import Trajectory
-from .plots import PALETTE, line_figure, new_figure
+from .plots import PALETTE, line_figure, new_figure, readable_axes
 
 #: Potentials offered by the explorer: label shown in the dropdown -> key.
 POTENTIAL_CHOICES = {"Harmonic oscillator": "harmonic", "Morse diatomic": "morse",
@@ -118,8 +118,10 @@ class MDExplorer:
     progress_threshold = 100_000
     #: The 3D view gets at most this many frames.
     max_view_frames = 200
-    #: Width of each figure and of the 3D view, in pixels (two side by side).
-    figure_width = 420
+    #: Width of each figure and of the 3D view, in pixels (two side by side: 2 x 410 px plus the controls' column
+    #: fit a 1366 px laptop screen with JupyterLab's side bar open).
+    figure_width = 410
+    figure_height = 300
 
     def __init__(self, potential: str = "harmonic", *, integrator: str = "velocity_verlet", dt: float | None = None,
                  n_steps: int | None = None, displacement: float | None = None, temperature: float | None = None,
@@ -165,25 +167,43 @@ class MDExplorer:
         self.run_button.on_click(lambda _button: self.run())
         self._sync_enabled()
 
-        self.energy_fig = line_figure([], {"kinetic": [], "potential": [], "total": []}, "Energy", "time (tau)",
-                                      "energy (epsilon)", widget=True, height=320)
+        h = self.figure_height
+        # The figures are plain plotly Figures, updated in place and shown through Output widgets (the plotly
+        # mime renderer). Live FigureWidgets came up empty in JupyterLab: under Run All their restyle messages can
+        # be lost (chapter 1's empty Energy plot), and with anywidget 0.11 + plotly 7.1 even a fresh FigureWidget
+        # rendered no traces (measured in Chromium). An Output widget's content is widget STATE, never lost.
+        self.energy_fig = line_figure([], {"kinetic": [], "potential": [], "total": []}, "Energy", "t (tau)",
+                                      "E (epsilon)", height=h)
         self.temperature_fig = line_figure([], {"T(t)": [], "thermostat target": []}, "Kinetic temperature",
-                                           "time (tau)", "T (epsilon/k_B)", widget=True, height=320,
-                                           dash={"thermostat target": "dash"})
-        self.phase_fig = new_figure("Phase portrait", "position", "velocity", widget=True, height=320)
+                                           "t (tau)", "T (epsilon/k_B)", height=h, dash={"thermostat target": "dash"})
+        self.phase_fig = new_figure("Phase portrait", "x (sigma)", "v (sigma/tau)", height=h)
         self.phase_fig.add_trace(dict(type="scatter", x=[], y=[], mode="lines", name="trajectory",
                                       line=dict(color=PALETTE[0])))
         self.phase_fig.add_trace(dict(type="scatter", x=[], y=[], mode="markers", name="start",
                                       marker=dict(color=PALETTE[1], size=9)))
         for fig in (self.energy_fig, self.temperature_fig, self.phase_fig):
-            fig.update_layout(width=self.figure_width)
-        self.view_box = w.Box(layout=w.Layout(width=f"{self.figure_width}px", height="320px"))
-        controls = w.VBox([self.potential_dd, self.displacement_sl, self.temperature_sl, self.integrator_dd,
-                           self.dt_box, self.steps_box, w.HBox([self.run_button]), self.status, self.log])
-        plots = w.VBox([w.HBox([self.energy_fig, self.temperature_fig]), w.HBox([self.phase_fig, self.view_box])])
-        self.panel = w.VBox([controls, plots])
+            # fixed size (no autosize inside a flex box: a figure drawn before its box had its width came up
+            # clipped), room for the legend above the plot, readable axes
+            fig.update_layout(width=self.figure_width, height=h, autosize=False, margin=dict(l=60, r=15, t=70, b=45),
+                              title=dict(y=0.97, yanchor="top"), legend=dict(y=1.0, yanchor="bottom"))
+            readable_axes(fig)
+        self.figure_outputs = [w.Output() for _ in range(3)]
+        self.view_box = w.Box(layout=w.Layout(width=f"{self.figure_width}px", height=f"{h}px", flex="0 0 auto"))
         if auto_run:
             self.run()
+        else:
+            self._show_figures()
+
+        def cell(child: Any) -> Any:  # a box of exactly the figure's size that never shrinks
+            return w.Box([child], layout=w.Layout(width=f"{self.figure_width + 4}px", height=f"{h + 4}px",
+                                                  flex="0 0 auto", overflow="hidden"))
+
+        controls = w.VBox([self.potential_dd, self.displacement_sl, self.temperature_sl, self.integrator_dd,
+                           self.dt_box, self.steps_box, w.HBox([self.run_button]), self.status, self.log],
+                          layout=w.Layout(max_width="100%"))
+        e_out, t_out, p_out = self.figure_outputs
+        plots = w.VBox([w.HBox([cell(e_out), cell(t_out)]), w.HBox([cell(p_out), self.view_box])])
+        self.panel = w.VBox([controls, plots], layout=w.Layout(max_width="100%", overflow="hidden"))
 
     # -- widget plumbing --------------------------------------------------------------------------
     @property
@@ -327,6 +347,11 @@ class MDExplorer:
             self.phase_fig.data[1].x, self.phase_fig.data[1].y = q[:1], v[:1]
             self.phase_fig.layout.xaxis.title.text = q_label
             self.phase_fig.layout.yaxis.title.text = v_label
+        self._show_figures()
+
+    def _show_figures(self) -> None:
+        for out, fig in zip(self.figure_outputs, (self.energy_fig, self.temperature_fig, self.phase_fig)):
+            show_figure_in(out, fig)
 
     def _update_view(self, traj: Trajectory) -> None:
         if not self.show_3d:
@@ -340,12 +365,48 @@ class MDExplorer:
         from .playback import ViewerUnavailableError, show_trajectory
 
         try:
-            self.view = show_trajectory(traj, max_frames=self.max_view_frames,
-                                        size=(f"{self.figure_width}px", "320px"))
-            self.view.layout = w.Layout(width=f"{self.figure_width}px", height="320px")
+            size = (f"{self.figure_width}px", f"{self.figure_height}px")
+            self.view = show_trajectory(traj, max_frames=self.max_view_frames, size=size)
+            self.view.layout = w.Layout(width=size[0], height=size[1])
         except ViewerUnavailableError as exc:
             self.view = None
             self.view_box.children = (w.HTML(f"<i>{html.escape(str(exc))}</i>"),)
             return
         self.view_box.children = (self.view,)
 
+
+def show_figure_in(out: Any, fig: Any) -> None:
+    """Replace the content of the ipywidgets ``Output`` ``out`` by the plotly figure ``fig`` (its plotly JSON
+    mime bundle, drawn by JupyterLab's plotly renderer). Works with or without a kernel: the output is set as
+    the widget's state, which reaches a front end that attaches later (Run All) intact."""
+    import json
+
+    bundle = {"output_type": "display_data", "metadata": {},
+              "data": {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()), "config": {"responsive": False}},
+                       "text/plain": f"<plotly figure: {fig.layout.title.text or ''}>"}}
+    out.outputs = (bundle,)
+
+
+# ------------------------------------------------------------------------------------------------
+# Static chapter-1 figures: the shared helpers of viz.plots with reduced-unit axis titles and readable ticks
+# ------------------------------------------------------------------------------------------------
+def lines(x: Any, ys: Any, title: str, xaxis: str, yaxis: str, **kwargs: Any) -> Any:
+    """:func:`~npsnn_edu.viz.plots.line_figure` with readable axes (log ticks as 10^-4, room for the titles)."""
+    return readable_axes(line_figure(x, ys, title, xaxis, yaxis, **kwargs))
+
+
+def energy_plot(traj: Trajectory, title: str, *, relative: bool = False) -> Any:
+    """Energies (or the relative energy error) of ``traj`` versus time, axes in reduced units."""
+    from .plots import energy_figure
+
+    fig = energy_figure(traj, title, relative=relative)
+    fig.update_xaxes(title_text="t (tau)")
+    fig.update_yaxes(title_text="(E - E0) / scale (dimensionless)" if relative else "E (epsilon)")
+    return readable_axes(fig)
+
+
+def rdf_figure(curves: Any, title: str = "Radial distribution function") -> Any:
+    """g(r) curves: ``curves`` maps a legend name to ``(r, g)`` (r in sigma); the ideal gas g = 1 dotted."""
+    fig = lines(None, dict(curves), title, "r (sigma)", "g(r) (dimensionless)")
+    fig.add_hline(y=1.0, line_color="gray", line_dash="dot")
+    return fig

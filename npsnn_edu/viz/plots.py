@@ -106,3 +106,13 @@ def loglog_fit_figure(fits: Mapping[str, Any], title: str = "", xaxis: str = "",
         fig.add_trace(go.Scatter(x=xs, y=fit.prefactor * xs**fit.slope, mode="lines", name=f"{name} fit",
                                  legendgroup=name, showlegend=False, line=dict(color=color, dash="dash")))
     return fig
+
+
+def readable_axes(fig: go.Figure) -> go.Figure:
+    """Readable axes on every panel: log axes tick as 10^-4 (``exponentformat="power"``, never "100u" / "10f"),
+    titles and tick labels get room (``automargin``). Returns ``fig``."""
+    for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
+        if axis.type == "log":
+            axis.update(exponentformat="power", showexponent="all")
+        axis.update(automargin=True)
+    return fig

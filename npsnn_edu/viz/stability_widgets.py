@@ -20,9 +20,15 @@ from ..analytic import harmonic_solution
 from ..errors import InvalidParameterError, SimulationDivergedError, unknown_name
 from ..integrators import integrator_class, simulate
 from ..potentials import Harmonic
-from ..stability import (ANALYTIC_STABILITY_LIMITS, canonical_integrator, fastest_vibration, morse_at_energy,
-                         morse_solution)
-from .plots import PALETTE, subplots
+from ..stability import (
+    ANALYTIC_STABILITY_LIMITS,
+    canonical_integrator,
+    fastest_vibration,
+    morse_at_energy,
+    morse_solution,
+)
+from .md_widgets import show_figure_in
+from .plots import PALETTE, TEMPLATE, readable_axes
 
 SYSTEMS = ("harmonic", "morse")
 #: Floor for the energy error on the log axis (an exact zero cannot be drawn).
@@ -78,9 +84,16 @@ class DtSliderExplorer:
         self.dt = self._check_dt(dt)
         self.messages: list[str] = []
         self.runs: dict[str, SliderRun] = {}
+        import ipywidgets as w
+
+        # a plain Figure updated in place and shown through an Output widget (plotly's mime renderer): a live
+        # FigureWidget's updates can be lost before the front end attaches (Run All), and with anywidget 0.11 +
+        # plotly 7.1 a FigureWidget rendered no traces at all in JupyterLab (measured in Chromium)
         self.figure = self._build_figure(height)
-        self.slider, self.system_picker, self.message_box, self.widget = self._build_controls(dt_min, dt_max)
+        self.figure_output = w.Output(layout=w.Layout(width="884px", max_width="100%", overflow="hidden"))
+        self.message_box = w.HTML()
         self.update()
+        self.slider, self.system_picker, _, self.widget = self._build_controls(dt_min, dt_max)
 
     # -- validation --------------------------------------------------------------------------------
     @staticmethod
@@ -100,9 +113,15 @@ class DtSliderExplorer:
     # -- figure and controls ---------------------------------------------------------------------------
     def _build_figure(self, height: int) -> Any:
         import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
 
-        fig = subplots(1, 3, ("trajectory", "phase portrait", "energy error |E - E0| / |E0|"), widget=True,
-                       height=height)
+        # wide gaps between the panels: each has its own y title, which must not run into its neighbour
+        base = make_subplots(rows=1, cols=3, horizontal_spacing=0.12,
+                             subplot_titles=("trajectory q(t)", "phase portrait", "energy error"))
+        fig = go.Figure(base)
+        fig.update_layout(template=TEMPLATE, height=height, width=880, autosize=False,
+                          margin=dict(l=60, r=20, t=90, b=50), title=dict(y=0.98, yanchor="top"),
+                          legend=dict(orientation="h", yanchor="bottom", y=1.1, xanchor="left", x=0))
         for k, name in enumerate(self.integrators):
             color = PALETTE[k % len(PALETTE)]
             for col in (1, 2, 3):
@@ -111,23 +130,25 @@ class DtSliderExplorer:
         for col in (1, 2):
             fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name="exact", legendgroup="exact", showlegend=(col == 1),
                                      line=dict(color="black", dash="dot", width=1)), row=1, col=col)
-        fig.update_xaxes(title_text="time", row=1, col=1)
-        fig.update_xaxes(title_text="q", row=1, col=2)
-        fig.update_yaxes(title_text="velocity dq/dt", row=1, col=2)
-        fig.update_xaxes(title_text="time", row=1, col=3)
-        fig.update_yaxes(type="log", exponentformat="power", row=1, col=3)
+        fig.update_xaxes(title_text="t (tau)", row=1, col=1)
+        fig.update_yaxes(title_text="q (sigma)", row=1, col=1)
+        fig.update_xaxes(title_text="q (sigma)", row=1, col=2)
+        fig.update_yaxes(title_text="dq/dt (sigma/tau)", row=1, col=2)
+        fig.update_xaxes(title_text="t (tau)", row=1, col=3)
+        fig.update_yaxes(title_text="|E - E0| / |E0|", type="log", exponentformat="power", row=1, col=3)
+        readable_axes(fig)
         return fig
 
     def _build_controls(self, dt_min: float, dt_max: float) -> tuple[Any, Any, Any, Any]:
         import ipywidgets as w
 
-        slider = w.FloatSlider(value=self.dt, min=float(dt_min), max=float(dt_max), step=0.01, description="dt",
+        slider = w.FloatSlider(value=self.dt, min=float(dt_min), max=float(dt_max), step=0.01, description="dt (tau)",
                                continuous_update=False, readout_format=".3f", layout=w.Layout(width="420px"))
         picker = w.Dropdown(options=list(SYSTEMS), value=self.system, description="system")
-        box = w.HTML()
+        box = self.message_box
         slider.observe(lambda change: self.update(dt=change["new"]), names="value")
         picker.observe(lambda change: self.update(system=change["new"]), names="value")
-        return slider, picker, box, w.VBox([w.HBox([slider, picker]), box, self.figure])
+        return slider, picker, box, w.VBox([w.HBox([slider, picker]), box, self.figure_output])
 
     def _ipython_display_(self) -> None:  # pragma: no cover - needs a front end
         from IPython.display import display
@@ -225,6 +246,7 @@ class DtSliderExplorer:
             fig.layout.xaxis3.range = [0.0, t_end]
             fig.layout.title.text = (f"{self.system}: dt = {self.dt:.3g}, {self.n_steps} steps "
                                      f"(omega_min*dt = {self._omega * self.dt:.3g})")
+        show_figure_in(self.figure_output, fig)
         self.messages = [r.message for r in self.runs.values() if r.message]
         if self.messages:
             items = "".join(f"<li>{m}</li>" for m in self.messages)
@@ -247,23 +269,25 @@ def stability_diagram_figure(hs: Any = None, integrators: Sequence[str] = ("eule
     hs = np.linspace(0.01, 3.2, 320) if hs is None else np.asarray(hs, dtype=float)
     curves = {name: spectral_radius_curve(name, hs, friction=friction if integrator_class(name).thermostat else 0.0)
               for name in integrators}
-    fig = line_figure(hs, curves, "Stability diagram: spectral radius of one step", "h = omega * dt",
+    fig = line_figure(hs, curves, "Stability diagram: spectral radius of one step", "h = omega dt (dimensionless)",
                       "spectral radius rho(M)", dash={"velocity_verlet": "dash"})
     fig.add_hline(y=1.0, line_color="gray", line_dash="dot")
     for h_star, label in ((2.0, "h = 2"), (2.0 * np.sqrt(2.0), "h = 2 sqrt 2")):
         fig.add_vline(x=h_star, line_color="gray", line_dash="dot", annotation_text=label)
     fig.update_yaxes(range=[0.0, 3.0])
-    return fig
+    return readable_axes(fig)
 
 
 def drift_scan_figure(scans: "Any | Sequence[Any]", title: str = "Energy drift versus time step") -> Any:
     """max |dE/E| versus dt for one or several :class:`~npsnn_edu.stability.DtScanResult` (log-log); diverged
     runs are drawn as crosses at the top, the linear limits as vertical dotted lines."""
-    from .plots import new_figure
     import plotly.graph_objects as go
 
+    from .plots import new_figure
+
     scans = [scans] if not isinstance(scans, (list, tuple)) else list(scans)
-    fig = new_figure(title, "time step dt", "max |E(t) - E0| / |E0|", log_x=True, log_y=True)
+    fig = new_figure(title, "dt (tau)", "max |E(t) - E0| / |E0|", log_x=True, log_y=True, height=420)
+    fig.update_layout(legend=dict(y=1.08), margin=dict(t=90))
     finite = [d for s in scans for d in s.drift[np.isfinite(s.drift)]]
     top = 10 * max(finite) if finite else 1.0
     for k, scan in enumerate(scans):
@@ -280,4 +304,4 @@ def drift_scan_figure(scans: "Any | Sequence[Any]", title: str = "Energy drift v
         fig.add_vline(x=scan.dt_linear_limit, line_color=color, line_dash="dot")
         if np.isfinite(scan.omega_closest_approach):
             fig.add_vline(x=scan.dt_limit_closest_approach, line_color=color, line_dash="dash")
-    return fig
+    return readable_axes(fig)
