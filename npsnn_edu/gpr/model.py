@@ -299,7 +299,9 @@ class GPRPotential:
         w = 1.0 - self._mean_terms(D, self.gamma_e, self._beta_w)
         return float(w[0]) if x.ndim == 2 else w
 
-    def _energy_and_forces(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+    def evaluate(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """Energy (eV) and forces (eV/A) of ONE geometry (N, 3) without input checks: the fast path the core's
+        ``simulate`` loop calls after one validated :meth:`energy_and_forces` call (``Potential.evaluate``'s role)."""
         d, jac, _ = self.descriptor.transform_with_jacobian(x)
         n = len(self.alpha_e)
         kall = self._kvec(d, self._Dall_s, self._Dall_sq)
@@ -330,9 +332,9 @@ class GPRPotential:
         self._require_fit()
         x = np.asarray(positions, dtype=float)
         if x.ndim == 3:
-            out = [self._energy_and_forces(p) for p in x]
+            out = [self.evaluate(p) for p in x]
             return np.array([e for e, _ in out]), np.array([f for _, f in out])
-        return self._energy_and_forces(x)
+        return self.evaluate(x)
 
     def energy(self, positions: np.ndarray) -> "float | np.ndarray":
         return self.predict(positions)
