@@ -13,12 +13,14 @@ STAMP := $(VENV)/.npsnn-installed
 PIP_QUIET := 2>&1 | { grep -v -E "is ignored: it is neither a file nor a directory" || true; }
 JOBS ?= 2
 
-.PHONY: help install lint lab test test-unit test-notebooks test-browser browser-deps bench notebooks-html student-notebooks clean
+.PHONY: help install lint lab test bench-notebooks course test-unit test-notebooks test-browser browser-deps bench notebooks-html student-notebooks clean
 
 help:
 	@echo "make lab    - install (first time) and open JupyterLab on notebooks/"
 	@echo "make test   - install (first time) and run the whole test suite (fast mode)"
-	@echo "make bench  - run every benchmark (quick mode; about 4 minutes)"
+	@echo "make bench  - run every benchmark (quick mode; about 25 minutes on 2 cores)"
+	@echo "make bench-notebooks - seconds and memory of every notebook per run mode on one core"
+	@echo "make course - an nbgrader course folder in build/course"
 	@echo "make notebooks-html [FULL=1] - execute every notebook headless and export HTML to build/"
 	@echo "make student-notebooks - generate student versions of the assignments"
 
@@ -84,7 +86,16 @@ bench: install $(BENCH_STAMP)
 	$(PY) benchmarks/gpr_vs_sklearn.py --quick
 	$(PY) benchmarks/gpr_stability.py --quick
 	$(PY) benchmarks/npsnn_train.py --system harmonic
-	$(PY) benchmarks/notebook_suite.py
+	$(PY) benchmarks/npsnn_operator.py --quick
+	$(PY) benchmarks/notebook_suite.py --mode fast
+
+# Per-notebook seconds and peak RSS in every run mode on ONE core (about 25 minutes); --save feeds the banners.
+bench-notebooks: install
+	$(PY) benchmarks/notebook_suite.py --all-modes --save
+
+# An nbgrader course folder generated from the instructor notebooks (source/ + release/), see docs/course.md.
+course: install
+	$(PY) -m npsnn_edu.assignments --nbgrader-course build/course --generate
 
 clean:
 	rm -rf build .pytest_cache
