@@ -22,7 +22,7 @@ from ..errors import InvalidParameterError, NpsnnError, SimulationDivergedError,
 from ..integrators import integrator_class, simulate
 from ..systems import SYSTEMS, System, double_well_particle, harmonic_oscillator, lj_fcc_system, morse_diatomic
 from ..trajectory import Trajectory
-from .plots import PALETTE, line_figure, new_figure, readable_axes
+from .plots import PALETTE, line_figure, new_figure, readable_axes, show_figure_in
 
 #: Potentials offered by the explorer: label shown in the dropdown -> key.
 POTENTIAL_CHOICES = {"Harmonic oscillator": "harmonic", "Morse diatomic": "morse",
@@ -373,18 +373,6 @@ class MDExplorer:
             self.view_box.children = (w.HTML(f"<i>{html.escape(str(exc))}</i>"),)
             return
         self.view_box.children = (self.view,)
-
-
-def show_figure_in(out: Any, fig: Any) -> None:
-    """Replace the content of the ipywidgets ``Output`` ``out`` by the plotly figure ``fig`` (its plotly JSON
-    mime bundle, drawn by JupyterLab's plotly renderer). Works with or without a kernel: the output is set as
-    the widget's state, which reaches a front end that attaches later (Run All) intact."""
-    import json
-
-    bundle = {"output_type": "display_data", "metadata": {},
-              "data": {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()), "config": {"responsive": False}},
-                       "text/plain": f"<plotly figure: {fig.layout.title.text or ''}>"}}
-    out.outputs = (bundle,)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -116,3 +116,15 @@ def readable_axes(fig: go.Figure) -> go.Figure:
             axis.update(exponentformat="power", showexponent="all")
         axis.update(automargin=True)
     return fig
+
+
+def show_figure_in(out: Any, fig: Any) -> None:
+    """Replace the content of the ipywidgets ``Output`` ``out`` by the plotly figure ``fig`` (its plotly JSON
+    mime bundle, drawn by JupyterLab's plotly renderer). Works with or without a kernel: the output is set as
+    the widget's state, which reaches a front end that attaches later (Run All) intact."""
+    import json
+
+    bundle = {"output_type": "display_data", "metadata": {},
+              "data": {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()), "config": {"responsive": False}},
+                       "text/plain": f"<plotly figure: {fig.layout.title.text or ''}>"}}
+    out.outputs = (bundle,)

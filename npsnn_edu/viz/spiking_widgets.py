@@ -6,6 +6,11 @@ synchronously (``step_chunk()``; what tests use).  Pausing stops after the curre
 optimiser state and the history are kept, and Resume continues from there.  Every refresh shows the
 training loss NEXT TO the forward-output error (relative L2 on the dense evaluation grid).
 
+Figures: plain plotly figures (``fig_loss``, ``fig_traj``, ``fig_raster``) redrawn into ipywidgets ``Output``
+widgets on every refresh (a live ``FigureWidget`` drew no traces in JupyterLab 4.6 + anywidget 0.11, and updates
+sent before the page attaches are lost; an Output's content always arrives). Before any training the panels show
+the untrained network's forward output and its error at step 0 (one honest evaluation), so nothing is empty.
+
 Layout: the figures have fixed widths (two panels of :data:`PANEL_WIDTH` side by side, the raster
 :data:`WIDE_WIDTH`), at most :data:`MAX_WIDTH` px in all, so the widget fits a 1366 px screen without a
 horizontal scrollbar.
@@ -24,7 +29,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..spiking import Trainer
-from .plots import PALETTE, new_figure
+from .plots import PALETTE, new_figure, show_figure_in
 
 PANEL_WIDTH = 600  # px, each of the two side-by-side panels
 WIDE_WIDTH = 1200  # px, the raster (the same total width)
@@ -58,13 +63,13 @@ class SpikingTrainingWidget:
         self.progress = w.IntProgress(value=0, min=0, max=self.total_steps, description="steps")
         self.status = w.HTML("not started")
         self.fig_loss = new_figure("Training loss vs forward-output error", "optimiser step", "value (dimensionless)",
-                                   widget=True, log_y=True, height=320)
+                                   log_y=True, height=320)
         self.fig_loss.update_layout(width=PANEL_WIDTH)
         self.fig_loss.update_yaxes(exponentformat="power")
         for k, name in enumerate(("training loss", "residual term", "forward-output rel. L2 (dense grid)")):
             self.fig_loss.add_trace(go.Scatter(x=[], y=[], name=name, mode="lines" if k < 2 else "lines+markers",
                                                line=dict(color=PALETTE[k])))
-        self.fig_traj = new_figure("Forward output vs reference", "t (tau)", "x (sigma)", widget=True, height=320)
+        self.fig_traj = new_figure("Forward output vs reference", "t (tau)", "x (sigma)", height=320)
         self.fig_traj.update_layout(width=PANEL_WIDTH)
         self.n_curves = min(self.trainer.problem.n_out, 3)
         for c in range(self.n_curves):
@@ -73,13 +78,17 @@ class SpikingTrainingWidget:
             self.fig_traj.add_trace(go.Scatter(x=[], y=[], name=f"network {c}", mode="lines",
                                                line=dict(color=PALETTE[c])))
         self.fig_raster = new_figure("Spike raster, last LIF layer (spikes per query/knot)", "t (tau)",
-                                     "neuron (index)", widget=True, height=300)
+                                     "neuron (index)", height=300)
         self.fig_raster.update_layout(width=WIDE_WIDTH)
         self.fig_raster.add_trace(go.Heatmap(z=[[0]], colorscale="Greys", showscale=False))
+        self.outputs = {name: w.Output() for name in ("loss", "traj", "raster")}
         box = w.Layout(max_width=f"{MAX_WIDTH}px", overflow="hidden")
         self.widget = w.VBox([w.HBox([*self.buttons.values(), self.progress]), self.status,
-                              w.HBox([self.fig_loss, self.fig_traj], layout=box), self.fig_raster],
+                              w.HBox([self.outputs["loss"], self.outputs["traj"]], layout=box),
+                              self.outputs["raster"]],
                              layout=w.Layout(max_width=f"{MAX_WIDTH}px"))
+        if self.trainer.last_eval is None:
+            self.trainer.evaluate()  # step 0: the untrained network's forward output and error
         self.refresh()
 
     # -- control --------------------------------------------------------------------------------------
@@ -138,6 +147,7 @@ class SpikingTrainingWidget:
         """Pause, then start again from a fresh model (same seed) with an empty history."""
         self.pause()
         self.trainer.reset()
+        self.trainer.evaluate()  # step 0 again
         self.refresh()
 
     # -- display --------------------------------------------------------------------------------------
@@ -160,6 +170,7 @@ class SpikingTrainingWidget:
             self.fig_loss.data[1].x, self.fig_loss.data[1].y = h.step, h.residual
             self.fig_loss.data[2].x, self.fig_loss.data[2].y = h.eval_step, h.eval_rel_l2
         if ev is None:
+            self._draw()
             return
         x, x_ref, t = ev["x"].reshape(len(ev["times"]), -1), ev["x_ref"].reshape(len(ev["times"]), -1), ev["times"]
         with self.fig_traj.batch_update():
@@ -175,6 +186,11 @@ class SpikingTrainingWidget:
             with self.fig_raster.batch_update():
                 self.fig_raster.data[0].z = counts.T
                 self.fig_raster.data[0].x = times
+        self._draw()
+
+    def _draw(self) -> None:
+        for name, fig in (("loss", self.fig_loss), ("traj", self.fig_traj), ("raster", self.fig_raster)):
+            show_figure_in(self.outputs[name], fig)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -27,8 +27,7 @@ from ..stability import (
     morse_at_energy,
     morse_solution,
 )
-from .md_widgets import show_figure_in
-from .plots import PALETTE, TEMPLATE, readable_axes
+from .plots import PALETTE, TEMPLATE, readable_axes, show_figure_in
 
 SYSTEMS = ("harmonic", "morse")
 #: Floor for the energy error on the log axis (an exact zero cannot be drawn).
