@@ -128,7 +128,7 @@ ENTRY_KEYS = {"temperature_K", "seeds", "n_runs", "crashes", "n_crashes", "crash
               "runs"}
 
 
-@pytest.mark.parametrize("molecule", ["malondialdehyde"])
+@pytest.mark.parametrize("molecule", ["malondialdehyde", "aspirin"])
 def test_shipped_control_has_the_documented_keys(molecule):
     r = load_result(f"xtb_control_{molecule}")
     assert "npsnn_edu.gpr.control" in r.command and "--save" in r.command and r.provenance["seeds"]
@@ -139,7 +139,9 @@ def test_shipped_control_has_the_documented_keys(molecule):
         assert set(e) == ENTRY_KEYS
         n = e["n_runs"]
         assert n >= 2 and len(e["seeds"]) == n == len(e["crashes"]) == len(e["max_bonded_deviation_A"])
-        assert e["duration_ps"] >= 10 and e["dt_fs"] == 0.5 and e["friction_per_fs"] == 0.02
+        # malondialdehyde: 10 ps runs; aspirin: 2 ps runs (what the time allowed on the shared machine)
+        assert e["duration_ps"] >= (10 if molecule == "malondialdehyde" else 2)
+        assert e["dt_fs"] == 0.5 and e["friction_per_fs"] == 0.02
         assert e["crash_fraction"] == pytest.approx(np.mean(e["crashes"]))
         assert e["n_crashes"] == sum(e["crashes"])
         for crashed, dev, ps, t in zip(e["crashes"], e["max_bonded_deviation_A"], e["simulated_ps"],
