@@ -72,7 +72,7 @@ def test_bad_names_and_missing_files(tmp_path):
         load("water", path=bad)
     with pytest.raises(UnknownNameError):
         load("water").subset("training")
-    assert set(MOLECULES) == {"malondialdehyde", "water"}
+    assert set(MOLECULES) == {"malondialdehyde", "water", "aspirin"}
 
 
 def test_manifest_matches_the_shipped_files():
@@ -82,7 +82,7 @@ def test_manifest_matches_the_shipped_files():
     from npsnn_edu.gpr.data import data_dir
 
     manifest = json.loads((data_dir() / "gpr_datasets.json").read_text())
-    assert set(manifest["files"]) == {"gpr_malondialdehyde.npz", "gpr_water.npz"}
+    assert set(manifest["files"]) == {"gpr_malondialdehyde.npz", "gpr_water.npz", "gpr_aspirin.npz"}
     for name, entry in manifest["files"].items():
         assert hashlib.sha256((data_dir() / name).read_bytes()).hexdigest() == entry["sha256"], (
             f"{name} changed since the manifest was written; regenerate both with "
