@@ -168,3 +168,22 @@ def test_cli_merges_seeds(tmp_path, monkeypatch, capsys):
     assert e["seeds"] == [0, 1] and e["n_runs"] == 2 and len(d.data["commands"]) == 2
     assert d.provenance["seeds"] == [0, 1] and "--seeds 1" in d.provenance["command"]
     assert '"crash_fraction": 0.0' in capsys.readouterr().out
+
+
+def test_experiments_reads_the_shipped_control_as_the_model_table_needs():
+    """The crash table's control row comes from the shipped file: the reference itself survives the criterion."""
+    from npsnn_edu.gpr.control import enol_conformer
+    from npsnn_edu.gpr.experiments import HBOND_CUTOFF_A, enol_acceptor_distance, load_xtb_control
+
+    ctrl = load_xtb_control("malondialdehyde", 1000)
+    assert ctrl is not None and ctrl["n_runs"] >= 2 and ctrl["crash_fraction"] == 0.0
+    assert 0.0 < ctrl["max_bonded_deviation_A"] < 0.5 and 0.0 < ctrl["open_enol_fraction"] < 0.5
+    assert ctrl["max_bonded_deviation_A"] == max(ctrl["raw"]["max_bonded_deviation_A"])
+    assert load_xtb_control("malondialdehyde", 300) is None  # not shipped at 300 K
+    # one conformer definition: the detailed classifier and the model runs' coordinate agree
+    import numpy as np
+
+    from npsnn_edu.gpr.data import load
+
+    frames = load("malondialdehyde").subset("train", 200)[0]
+    assert np.array_equal(enol_conformer(frames).open, enol_acceptor_distance(frames) > HBOND_CUTOFF_A)

@@ -39,12 +39,14 @@ import numpy as np
 
 from ..errors import InvalidParameterError, ShapeMismatchError, unknown_name
 from ..validation import at_least, positive
+from .experiments import ENOL_H, ENOL_OXYGENS, HBOND_CUTOFF_A
 
 __all__ = ["ENOL_ATOMS", "EnolConformer", "enol_conformer", "conformer_statistics", "ControlRun", "run_control",
            "control_table", "run_record", "aggregate", "RESULT_NAME", "main"]
 
 #: Atom indices of malondialdehyde's enol unit in the kit's atom order.
-ENOL_ATOMS = {"h": 8, "oxygens": (3, 4), "carbons": (0, 2), "central": 1}
+#: the enol H and oxygens (and the H-bond cutoff) are the ones experiments.enol_acceptor_distance uses: one definition
+ENOL_ATOMS = {"h": ENOL_H, "oxygens": ENOL_OXYGENS, "carbons": (0, 2), "central": 1}
 RESULT_NAME = "xtb_control_{molecule}"
 _COMMIT_A = 1.15
 
@@ -83,7 +85,7 @@ def _torsion(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.n
     return np.degrees(np.arctan2(y, x))
 
 
-def enol_conformer(positions: Any, hbond_cutoff_A: float = 2.5) -> EnolConformer:
+def enol_conformer(positions: Any, hbond_cutoff_A: float = HBOND_CUTOFF_A) -> EnolConformer:
     """Enol conformer of malondialdehyde geometries ``positions`` (9, 3) or (F, 9, 3), Angstrom.
 
     See the module docstring for the definitions. Works on any geometry in the kit's atom order (shipped data,
@@ -115,7 +117,7 @@ def enol_conformer(positions: Any, hbond_cutoff_A: float = 2.5) -> EnolConformer
     return EnolConformer(carrier.astype(int), is_open, rotated, tors, donor, acceptor)
 
 
-def conformer_statistics(positions: Any, commit_A: float = _COMMIT_A, hbond_cutoff_A: float = 2.5) -> dict[str, Any]:
+def conformer_statistics(positions: Any, commit_A: float = _COMMIT_A, hbond_cutoff_A: float = HBOND_CUTOFF_A) -> dict[str, Any]:
     """Time fractions of the enol conformers and the proton-transfer count along a series (F, 9, 3).
 
     Returns ``open_enol_fraction``, ``rotated_enol_fraction``, ``carrier_fractions`` [O1, O2],

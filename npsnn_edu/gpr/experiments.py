@@ -478,9 +478,11 @@ def build_models(data: MoleculeData, setting: str, priors: Iterable[str] = ("MF2
     return out
 
 
-def load_xtb_control(molecule: str = "malondialdehyde") -> dict[str, Any] | None:
-    """The shipped GFN2-xTB control run (``xtb_control_<molecule>.json``) as a dict, or None when absent.
-    Keys read by the kit: ``crash_fraction``, ``n_runs``, ``max_bonded_deviation_A``, ``open_enol_fraction``."""
+def load_xtb_control(molecule: str = "malondialdehyde", temperature_K: float = 1000.0) -> dict[str, Any] | None:
+    """The shipped GFN2-xTB control run (``xtb_control_<molecule>.json``, written by :mod:`.control`) at
+    ``temperature_K`` as a dict, or None when absent. Keys: ``crash_fraction``, ``n_runs``,
+    ``max_bonded_deviation_A`` (largest over the runs), ``open_enol_fraction`` (mean over the runs), ``duration_ps``,
+    plus ``provenance`` and the full entry as ``raw``."""
     from ..errors import UnknownNameError
     from ..precomputed import load_result
 
@@ -489,8 +491,13 @@ def load_xtb_control(molecule: str = "malondialdehyde") -> dict[str, Any] | None
     except (UnknownNameError, KeyError, ValueError):
         return None
     data = res.data if isinstance(res.data, dict) else {}
-    return {k: data.get(k) for k in ("crash_fraction", "n_runs", "max_bonded_deviation_A", "open_enol_fraction")} | \
-        {"provenance": res.provenance, "raw": data}
+    entry = data.get("temperatures", {}).get(str(int(round(float(temperature_K)))))
+    if entry is None:
+        return None
+    return {"crash_fraction": entry.get("crash_fraction"), "n_runs": entry.get("n_runs"),
+            "max_bonded_deviation_A": entry.get("max_bonded_deviation_A_max"),
+            "open_enol_fraction": entry.get("open_enol_fraction_mean"), "duration_ps": entry.get("duration_ps"),
+            "provenance": res.provenance, "raw": entry}
 
 
 # ----------------------------------------------------------------------------- bond stretch
