@@ -117,7 +117,8 @@ def enol_conformer(positions: Any, hbond_cutoff_A: float = HBOND_CUTOFF_A) -> En
     return EnolConformer(carrier.astype(int), is_open, rotated, tors, donor, acceptor)
 
 
-def conformer_statistics(positions: Any, commit_A: float = _COMMIT_A, hbond_cutoff_A: float = HBOND_CUTOFF_A) -> dict[str, Any]:
+def conformer_statistics(positions: Any, commit_A: float = _COMMIT_A,
+                         hbond_cutoff_A: float = HBOND_CUTOFF_A) -> dict[str, Any]:
     """Time fractions of the enol conformers and the proton-transfer count along a series (F, 9, 3).
 
     Returns ``open_enol_fraction``, ``rotated_enol_fraction``, ``carrier_fractions`` [O1, O2],
