@@ -31,9 +31,9 @@ import plotly.graph_objects as go
 from ..spiking import Trainer
 from .plots import PALETTE, new_figure, show_figure_in
 
-PANEL_WIDTH = 600  # px, each of the two side-by-side panels
-WIDE_WIDTH = 1200  # px, the raster (the same total width)
-MAX_WIDTH = 1250  # px, the widget box (fits a 1366 px screen with the notebook's margins)
+PANEL_WIDTH = 440  # px, each of the two side-by-side panels
+WIDE_WIDTH = 880  # px, the raster (the same total width)
+MAX_WIDTH = 900  # px, the widget box: a 1366 px screen leaves about 915 px for outputs in JupyterLab
 
 
 class SpikingTrainingWidget:
