@@ -49,7 +49,7 @@ from ..progress import progress_bar
 from ..registry import Registry
 from ..validation import at_least, in_range, positive
 from .energy import E_AC_PJ, E_MAC_PJ  # Horowitz 2014 (45 nm, fp32): the one place these constants live
-from .models import make_surrogate
+from .models import gaussian_kernel, make_surrogate
 from .operator_families import OperatorFamily, available_families, get_family
 
 __all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "OperatorTrainer", "PhysicsOperator",
@@ -58,24 +58,9 @@ __all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "
            "solve_free_coefficients", "solve_gauss_newton", "time_march", "verlet_baseline"]
 
 
-
 # ------------------------------------------------------------------------------------------------
 # Trunk: the Gaussian kernel basis with the initial conditions built in
 # ------------------------------------------------------------------------------------------------
-def gaussian_kernel(t: torch.Tensor, knots: torch.Tensor, sigma: float, order: int = 0) -> torch.Tensor:
-    """G^(order)(t_i - t_k), shape ``(T, K)``, G(u) = exp(-u^2 / 2 sigma^2) (the same as ``ClockSNN.kernel``)."""
-    u = t.reshape(-1, 1).to(torch.float64) - knots[None, :]
-    s2 = sigma**2
-    g = torch.exp(-0.5 * u * u / s2)
-    if order == 0:
-        return g
-    if order == 1:
-        return -u / s2 * g
-    if order == 2:
-        return (u * u / s2**2 - 1.0 / s2) * g
-    raise InvalidParameterError(f"order must be 0, 1 or 2, got {order}")
-
-
 class KernelBasis:
     """Gaussian knots on [0, tau_end] (``n_knots`` + 2 ``pad``), width ``kernel_width`` knot spacings."""
 
