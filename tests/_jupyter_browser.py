@@ -587,14 +587,27 @@ def _walk_cells(page: Any, report: NotebookReport, screenshot_dir: Path) -> None
             c = canv.nth(k)
             if c.evaluate("e => !!e.closest('.js-plotly-plot')"):
                 continue
+            # a canvas left hidden in the DOM (e.g. a replaced 3D view inside a widget box) cannot be shot; the
+            # visible ones are checked, and the count check in the test catches a view that never became visible
+            if not c.is_visible():
+                report.notes.append(f"cell {i}: canvas {k} not visible, skipped")
+                continue
             c.scroll_into_view_if_needed()
             stats: dict[str, float] = {}
+            png = b""
             for _ in range(20):  # WebGL on SwiftShader: the first frames can be blank while the structure loads
-                png = c.screenshot()
+                try:
+                    png = c.screenshot(timeout=15_000)
+                except Exception as exc:  # playwright TimeoutError: the canvas went away or was hidden meanwhile
+                    report.notes.append(f"cell {i}: canvas {k} screenshot failed ({type(exc).__name__})")
+                    png = b""
+                    break
                 stats = canvas_pixel_stats(png)
                 if stats["foreground_fraction"] > 0.002 and stats["n_colors"] >= 32:
                     break
                 time.sleep(0.5)
+            if not png:
+                continue
             shot = screenshot_dir / f"{report.name}_canvas_cell{i}_{k}.png"
             shot.write_bytes(png)
             report.ngl_canvases.append({"cell": i, **stats, "png": str(shot)})
