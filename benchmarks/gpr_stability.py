@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import time
+from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -97,6 +98,9 @@ def full(args: argparse.Namespace) -> dict:
     name = "gpr_crash_table" if args.thermostat == "langevin" else "gpr_crash_table_nose_hoover"
     cmd = COMMAND_FULL + f" --temperatures {args.temperatures}" + (" --extras" if args.extras else "") + \
         ("" if args.thermostat == "langevin" else " --thermostat nose_hoover")
+    previous = _previous_table(name, temps) if args.merge else None
+    if previous is not None:
+        cmd = previous.command + " && " + cmd + " --merge"
     for setting in ("force_trained", "energy_only", "short_lengthscale"):
         priors = PRIOR_NAMES if (setting == "force_trained" and args.extras) else ("MF2", "MF5")
         models = build_models(d, setting, priors=priors)
@@ -116,9 +120,14 @@ def full(args: argparse.Namespace) -> dict:
                                                                   "max_prior_weight", "open_enol_fraction")}
                                                for r in recs],
                                       "ms_per_md_step": round(_ms_per_step(recs), 4)}
+        if previous is not None and setting in previous.data["settings"]:
+            _merge_setting(table["settings"][setting], previous.data["settings"][setting], temps)
         print(setting, json.dumps({r["prior"] + "@" + str(int(r["temperature_K"])): r["crash_fraction"]
                                    for r in table["settings"][setting]["rows"]}), flush=True)
         table["wall_s"] = round(time.time() - t0, 1)
+        if previous is not None:
+            table["temperatures_K"] = sorted(set(temps) | set(previous.data.get("temperatures_K", [])))
+            table["wall_s"] = round(table["wall_s"] + previous.data.get("wall_s", 0.0), 1)
         if args.save:  # after every setting, so a partial table is usable
             from npsnn_edu.precomputed import save_result
 
@@ -128,6 +137,27 @@ def full(args: argparse.Namespace) -> dict:
     return {"benchmark": "gpr_stability", "mode": "full", "wall_s": table["wall_s"],
             "crash_fraction": {s: {r["prior"] + "@" + str(int(r["temperature_K"])): r["crash_fraction"]
                                    for r in v["rows"]} for s, v in table["settings"].items()}}
+
+
+def _previous_table(name: str, temps: list[float]) -> Any:
+    """The shipped table to extend with ``--merge`` (its rows at other temperatures are kept as they are)."""
+    from npsnn_edu.precomputed import load_result
+
+    prev = load_result(name)
+    if prev.data.get("duration_fs") != 10_000.0 or prev.provenance.get("seeds") != list(SEEDS):
+        raise SystemExit(f"--merge: the shipped {name} was made with other seeds or run length; rerun --full")
+    return prev
+
+
+def _merge_setting(block: dict, old: dict, temps: list[float]) -> None:
+    """Keep ``old``'s rows and runs at temperatures not rerun now (same model, seeds and run length)."""
+    if old["model"] != block["model"]:
+        raise SystemExit(f"--merge: the shipped table's model {old['model']} differs from {block['model']}")
+    keep_rows = [r for r in old["rows"] if r["temperature_K"] not in temps]
+    keep_runs = [r for r in old["runs"] if r["temperature_K"] not in temps]
+    block["rows"] = sorted(block["rows"] + keep_rows, key=lambda r: (r["temperature_K"], r["prior"]))
+    block["runs"] = sorted(block["runs"] + keep_runs, key=lambda r: (r["temperature_K"], r["prior"], r["seed"]))
+    block["accuracy"] = {**old["accuracy"], **block["accuracy"]}  # extras' accuracies (hottest T only) kept
 
 
 def long(args: argparse.Namespace) -> dict:
@@ -170,6 +200,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--long-ps", type=float, default=1000.0)
     ap.add_argument("--temperatures", default="300,600,1000", help="--full: temperatures (K)")
+    ap.add_argument("--merge", action="store_true",
+                    help="--full --save: keep the shipped table's rows at the other temperatures (same models)")
     ap.add_argument("--extras", action="store_true", help="--full: also MF1, MF3, MF4 (force-trained, hottest T)")
     ap.add_argument("--seeds", type=int, default=8, help="--quick: number of seeds (0..7)")
     ap.add_argument("--duration-ps", type=float, default=10.0, help="--quick: run length (ps)")

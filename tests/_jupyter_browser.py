@@ -558,6 +558,13 @@ def _execute_command_from_menu(page: Any, menu: str, command: str) -> None:
     item.click()
 
 
+#: Sizes of an element and its ancestors up to the output area (what a hidden canvas sits in, for the report).
+_ANCESTORS_JS = """e => { const out = []; for (let k = 0; e && k < 8; k++, e = e.parentElement) {
+  const r = e.getBoundingClientRect(); out.push(`${e.tagName.toLowerCase()}.${(e.className || '').toString()
+  .split(' ')[0]} ${Math.round(r.width)}x${Math.round(r.height)} ${getComputedStyle(e).display}`);
+  if (e.classList.contains('jp-OutputArea-output')) break; } return out.join(' < '); }"""
+
+
 def _walk_cells(page: Any, report: NotebookReport, screenshot_dir: Path) -> None:
     """Select each cell in turn (it scrolls into view and renders), wait for its widgets, record findings."""
     screenshot_dir.mkdir(parents=True, exist_ok=True)
@@ -587,10 +594,14 @@ def _walk_cells(page: Any, report: NotebookReport, screenshot_dir: Path) -> None
             c = canv.nth(k)
             if c.evaluate("e => !!e.closest('.js-plotly-plot')"):
                 continue
-            # a canvas left hidden in the DOM (e.g. a replaced 3D view inside a widget box) cannot be shot; the
-            # visible ones are checked, and the count check in the test catches a view that never became visible
+            # A canvas left hidden in the DOM (e.g. a replaced 3D view inside a widget box) cannot be shot; the
+            # visible ones are checked, and the count check in the test catches a view that never became visible.
+            # A view still fitting itself (the kit's views fit their canvas when first shown) gets a few seconds.
+            deadline = time.monotonic() + 10.0
+            while not c.is_visible() and time.monotonic() < deadline:
+                time.sleep(0.5)
             if not c.is_visible():
-                report.notes.append(f"cell {i}: canvas {k} not visible, skipped")
+                report.notes.append(f"cell {i}: canvas {k} not visible, skipped: {c.evaluate(_ANCESTORS_JS)}")
                 continue
             c.scroll_into_view_if_needed()
             stats: dict[str, float] = {}

@@ -119,6 +119,16 @@ def test_show_trajectory_queues_spacefill_and_unit_cell(lj_traj):
         playback.show_trajectory(lj_traj, camera="fisheye")
 
 
+
+def test_views_queue_the_fit_when_shown_script(lj_traj):
+    """Every kit view asks the browser to fit its canvas when first shown (tests/test_browser.py checks that it
+    draws; here: the script is queued once, before any drawing call, for trajectories and single structures)."""
+    for view in (playback.show_trajectory(lj_traj), playback.show_atoms(lj_traj.to_atoms()[0])):
+        calls = [c._ngl_msg for c in view._ngl_displayed_callbacks_before_loaded]
+        scripts = [m["args"][0] for m in calls if m.get("methodName") == "executeCode"]
+        assert scripts == [playback._FIT_WHEN_SHOWN_JS] and "ResizeObserver" in scripts[0]
+        assert calls[0].get("methodName") == "executeCode"
+
 def test_show_trajectory_without_box_has_no_unit_cell_and_ball_and_stick():
     traj = morse_diatomic(stretch=0.2).run(dt=0.01, n_steps=40)
     view = playback.show_trajectory(traj, representation="ball+stick", radius=0.4, wrap=False)

@@ -122,6 +122,36 @@ def _default_radius(traj: Any) -> float | None:
     return None
 
 
+# nglview 3.1.4 sizes its WebGL canvas once, when the view is created, from the width of the element it sits in.
+# A view created while that element is hidden (its notebook in a background tab, a page still laying out when
+# Run All reaches the cell) gets a 0 x 0 canvas and stays blank: nglview does not resize when it is shown later
+# (measured in JupyterLab 4.6 + Chromium: 0 x 0 while the notebook is hidden and still 0 x 0 once it is shown).
+# This script, run in the browser by the view itself, watches the view's element and fits the canvas when the
+# element holding it has a width while the canvas is still empty. A canvas that already has a size is left alone, so a
+# view resized by hand keeps its size.
+_FIT_WHEN_SHOWN_JS = """
+const view = this;
+if (typeof ResizeObserver !== 'undefined' && !view._npsnnFitObserver) {
+  const fit = () => {
+    const viewer = view.stage && view.stage.viewer;
+    const width = view.$el.parent().width();
+    if (!viewer || !(width > 0) || (viewer.width > 1 && viewer.height > 1)) { return; }
+    view.setSize(view.model.get('_view_width') || (width + 'px'), view.model.get('_view_height') || '300px');
+  };
+  view._npsnnFitObserver = new ResizeObserver(fit);
+  view._npsnnFitObserver.observe(view.el);
+  if (view.el.parentElement) { view._npsnnFitObserver.observe(view.el.parentElement); }
+}
+"""
+
+
+def _new_view(nv: Any, **widget_kwargs: Any) -> Any:
+    """An ``nglview.NGLWidget`` whose canvas is fitted when it is first shown (see ``_FIT_WHEN_SHOWN_JS``)."""
+    view = nv.NGLWidget(**widget_kwargs)
+    view._execute_js_code(_FIT_WHEN_SHOWN_JS)  # nglview queues it until the view has loaded in the browser
+    return view
+
+
 def _style(view: Any, representation: str, radius: float | None, unit_cell: bool, color: str | None,
            component: int = 0) -> None:
     key = REPRESENTATION_NAMES.get(representation)
@@ -179,7 +209,7 @@ def show_trajectory(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: "s
         radius = _default_radius(traj)
     if unit_cell is None:
         unit_cell = bool(images[0].pbc.any() and images[0].cell.volume > 0)
-    view = nv.NGLWidget(**widget_kwargs)
+    view = _new_view(nv, **widget_kwargs)
     if size is not None:
         view._view_width, view._view_height = size
     view.add_trajectory(nv.ASETrajectory(images), default_representation=False)
@@ -204,7 +234,7 @@ def show_atoms(atoms: Atoms, *, representation: str = "spacefill", radius: float
     nv = import_nglview()
     if unit_cell is None:
         unit_cell = bool(atoms.pbc.any() and atoms.cell.volume > 0)
-    view = nv.NGLWidget(**widget_kwargs)
+    view = _new_view(nv, **widget_kwargs)
     view.add_structure(nv.ASEStructure(atoms), default_representation=False)
     _style(view, representation, radius, unit_cell, color)
     _camera(view, camera, tilt)
