@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import InvalidParameterError, InvalidStateError, ShapeMismatchError
 from .registry import Registry, adapter
-from .validation import finite, positive
+from .validation import finite, one_of, positive
 
 Array = Any  # numpy.ndarray or torch.Tensor
 
@@ -291,9 +291,20 @@ class PairPotential(Potential):
             disp = x - ref
             if float(np.max(np.einsum("ij,ij->i", disp, disp))) < (0.5 * self.skin) ** 2:
                 return self._nlist  # type: ignore[return-value]
+        radius = self.cutoff + self.skin
+        if getattr(self, "_compiled", False) and x.shape[-1] == 3 and x.dtype == np.float64 and \
+                (self.box is None or self.box.shape[0] == 3):
+            from ._compiled import pairs_within_3d
+
+            periodic = self.box is not None
+            i, j, shifts = pairs_within_3d(np.ascontiguousarray(x), self.box if periodic else np.ones(3), periodic,
+                                           radius * radius)
+            self._nlist = (i, j)
+            self._nlist_reference = x.copy()
+            self._nlist_shifts = shifts if periodic else None
+            return self._nlist
         from scipy.spatial import cKDTree
 
-        radius = self.cutoff + self.skin
         if self.box is not None:
             box = self.box
             if x.shape[-1] != box.shape[0]:
@@ -427,6 +438,18 @@ class PairPotential(Potential):
         return energy, forces
 
 
+_KERNELS: dict[int, tuple[Any, np.ndarray, np.ndarray]] = {}
+
+
+def _compiled_kernel(dim: int) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The compiled Lennard-Jones loop for ``dim`` coordinates and its placeholder arguments (cached)."""
+    if dim not in _KERNELS:
+        from ._compiled import lj_kernel
+
+        _KERNELS[dim] = (lj_kernel(dim), np.zeros((dim, 0)), np.ones(dim))
+    return _KERNELS[dim]
+
+
 class LennardJones(PairPotential):
     """Lennard-Jones 12-6: u(r) = 4 epsilon [(sigma/r)^12 - (sigma/r)^6].
 
@@ -436,14 +459,47 @@ class LennardJones(PairPotential):
 
     name = "lennard-jones"
 
+    #: ``backend``: "auto" (the compiled pair loop of :mod:`npsnn_edu._compiled` when numba imports, else
+    #: NumPy), "numpy" (the array code of :class:`PairPotential`) or "numba" (compiled, an error without numba).
+    BACKENDS = ("auto", "numpy", "numba")
+
     def __init__(self, sigma: float = 1.0, epsilon: float = 1.0, cutoff: float | None = 2.5, shift: bool = True,
-                 box: Any = None, skin: float = 0.3):
+                 box: Any = None, skin: float = 0.3, backend: str = "auto"):
+        from . import _compiled
+
         self.sigma = positive("sigma", sigma)
         self.epsilon = positive("epsilon", epsilon)
+        self.backend = one_of("backend", backend, self.BACKENDS)
+        if self.backend == "numba" and not _compiled.AVAILABLE:
+            raise InvalidParameterError("backend='numba' needs numba, which does not import here: install it "
+                                        "(`pip install numba`) or use backend='auto' or 'numpy' (same numbers)")
+        self._compiled = self.backend != "numpy" and _compiled.AVAILABLE
         super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin)
 
     def params(self) -> dict[str, Any]:
         return {"sigma": self.sigma, "epsilon": self.epsilon, **super().params()}
+
+    def _single_energy_and_forces(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """The compiled pair loop (same pairs, images and cutoff as the NumPy path), else the NumPy path."""
+        if not self._compiled or x.dtype != np.float64:
+            return super()._single_energy_and_forces(x)
+        n, dim = x.shape
+        if n < 2:
+            return 0.0, np.zeros_like(x)
+        kernel, no_shifts, ones = _compiled_kernel(dim)
+        if self._uses_neighbour_list(x):
+            i, j = self._neighbour_pairs(x)
+            shifts = self._nlist_shifts
+        else:
+            i, j = self._all_pairs(n)
+            shifts = None
+        box = self.box
+        mode = 2 if shifts is not None else 1 if box is not None else 0  # _compiled: FIXED_SHIFTS, MINIMUM_IMAGE
+        energy, forces = kernel(x if x.flags.c_contiguous else np.ascontiguousarray(x), i, j,
+                                no_shifts if shifts is None else shifts, ones if box is None else box, mode,
+                                self.sigma * self.sigma, self.epsilon,
+                                0.0 if self.cutoff is None else self.cutoff * self.cutoff, self._energy_shift)
+        return float(energy), forces
 
     def _cutoff_terms(self, r2: np.ndarray) -> tuple[float, np.ndarray]:
         """The same numbers as the generic version with fewer array passes (the chapter-1 hot path):

@@ -1,4 +1,6 @@
 """Chapter-3 experiments and widgets: NVT runs with crash detection, bond-stretch profile, explorer panel."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -229,3 +231,28 @@ def test_shipped_crash_table_is_reproduced_by_rerunning_a_subset(ma):
         rows = {(r["prior"], r["temperature_K"]): r for r in block["rows"]}
         for r in block["runs"]:
             assert rows[(r["prior"], r["temperature_K"])]["runs"] == 8
+
+
+def test_notebook_claims_about_temperatures_match_the_shipped_crash_table():
+    """Chapter 3 states that at 300 and 600 K no accurate model crashes with either prior, and gives the
+    energy-only model's 600 K crash counts: those sentences must follow the shipped table."""
+    import json
+
+    from npsnn_edu.precomputed import load_result
+
+    table = load_result("gpr_crash_table").data
+    assert table["temperatures_K"] == [300.0, 600.0, 1000.0]
+    crashes = {(s, r["prior"], r["temperature_K"]): r["crashes"] for s, b in table["settings"].items()
+               for r in b["rows"]}
+    for setting in ("force_trained", "short_lengthscale"):
+        for T in (300.0, 600.0):
+            assert crashes[(setting, "MF2", T)] == crashes[(setting, "MF5", T)] == 0
+        assert crashes[(setting, "MF2", 1000.0)] == 8 and crashes[(setting, "MF5", 1000.0)] == 0
+    assert crashes[("energy_only", "MF2", 300.0)] == crashes[("energy_only", "MF5", 300.0)] == 0
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "03_gpr_prior_mean.ipynb").read_text())
+    text = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    mf2, mf5 = crashes[("energy_only", "MF2", 600.0)], crashes[("energy_only", "MF5", 600.0)]
+    assert f"At 600 K this model already crashes with either prior ({mf2}/8 and {mf5}/8)" in text
+    assert f"At 600 K only the energy-only model does, with either prior\n  ({mf2}/8 and {mf5}/8)" in "\n".join(
+        "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "force-trained and short-lengthscale models run 0/8 with both priors at 300 and 600 K" in text
