@@ -20,6 +20,8 @@ Modes (last line: one JSON object):
   --long   MF5 and MF2 (force-trained) at 1000 K for 1000 ps each: outcome, wall time, ms/step.
   --thermostat nose_hoover   the same runs with ASE's NoseHooverChainNVT (ASE driver) instead of Langevin.
   --tune   re-validate the lengthscales/nuggets of the settings (prints the chosen values).
+  --molecule aspirin   (--full / --tune) the 21-atom aspirin data instead: the force-trained setting only
+           (:data:`npsnn_edu.gpr.experiments.MOLECULE_SETTINGS`), saved as gpr_crash_table_aspirin.json.
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ from npsnn_edu.gpr.experiments import (  # noqa: E402
     build_models,
     fisher_p,
     load_xtb_control,
+    model_settings,
     run_many,
     stretched_oh_test,
     summarize_runs,
@@ -89,19 +92,22 @@ def quick(args: argparse.Namespace) -> dict:
 
 
 def full(args: argparse.Namespace) -> dict:
-    d = load("malondialdehyde")
+    d = load(args.molecule)
+    settings = model_settings(args.molecule)
     ref = d.reference_atoms()
     t0 = time.time()
     temps = [float(t) for t in args.temperatures.split(",")]
     table: dict = {"seeds": list(SEEDS), "duration_fs": 10_000.0, "temperatures_K": temps, "settings": {},
                    "thermostat": args.thermostat}
-    name = "gpr_crash_table" if args.thermostat == "langevin" else "gpr_crash_table_nose_hoover"
+    name = "gpr_crash_table" + ("" if args.molecule == "malondialdehyde" else f"_{args.molecule}") + \
+        ("" if args.thermostat == "langevin" else "_nose_hoover")
     cmd = COMMAND_FULL + f" --temperatures {args.temperatures}" + (" --extras" if args.extras else "") + \
-        ("" if args.thermostat == "langevin" else " --thermostat nose_hoover")
+        ("" if args.thermostat == "langevin" else " --thermostat nose_hoover") + \
+        ("" if args.molecule == "malondialdehyde" else f" --molecule {args.molecule}")
     previous = _previous_table(name, temps) if args.merge else None
     if previous is not None:
         cmd = previous.command + " && " + cmd + " --merge"
-    for setting in ("force_trained", "energy_only", "short_lengthscale"):
+    for setting in [s for s in ("force_trained", "energy_only", "short_lengthscale") if s in settings]:
         priors = PRIOR_NAMES if (setting == "force_trained" and args.extras) else ("MF2", "MF5")
         models = build_models(d, setting, priors=priors)
         acc = {p: accuracy(m, d, n_force=100) for p, m in models.items()}
@@ -112,7 +118,7 @@ def full(args: argparse.Namespace) -> dict:
         if extra:  # the other public priors at the hottest temperature only
             recs += run_many(extra, ref, temps[-1:], SEEDS, 10_000.0, workers=args.workers,
                              thermostat=args.thermostat, progress=True)
-        table["settings"][setting] = {"model": MODEL_SETTINGS[setting],
+        table["settings"][setting] = {"model": settings[setting],
                                       "accuracy": {p: {k: round(v, 4) for k, v in a.items()} for p, a in acc.items()},
                                       "rows": summarize_runs(recs),
                                       "runs": [{k: r[k] for k in ("prior", "temperature_K", "seed", "crashed",
@@ -132,7 +138,7 @@ def full(args: argparse.Namespace) -> dict:
             from npsnn_edu.precomputed import save_result
 
             save_result(name, table, command=cmd, seeds=SEEDS,
-                        notes="malondialdehyde GFN2-xTB data; crash = bonded deviation > 0.5 A or contact < 0.5 A; "
+                        notes=f"{args.molecule} GFN2-xTB data; crash = bonded deviation > 0.5 A or contact < 0.5 A; "
                               "settings present: " + ", ".join(table["settings"]))
     return {"benchmark": "gpr_stability", "mode": "full", "wall_s": table["wall_s"],
             "crash_fraction": {s: {r["prior"] + "@" + str(int(r["temperature_K"])): r["crash_fraction"]
@@ -180,11 +186,14 @@ def long(args: argparse.Namespace) -> dict:
 
 
 def tune(args: argparse.Namespace) -> dict:
-    d = load("malondialdehyde")
+    d = load(args.molecule)
     out = {}
+    grid = (0.45, 0.7, 1.0, 1.5, 2.0) if args.molecule == "malondialdehyde" else (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 9.0)
+    noises = (1e-10, 1e-8, 1e-6) if args.molecule == "malondialdehyde" else (1e-8,)
     for setting, n_force in (("energy_only", 0), ("force_trained", 100)):
-        m = train_model(d, "MF5", n_force=n_force, lengthscales=(0.45, 0.7, 1.0, 1.5, 2.0), noises=(1e-10, 1e-8, 1e-6),
-                        noises_forces=(1e-6, 1e-4))
+        if setting not in model_settings(args.molecule):
+            continue
+        m = train_model(d, "MF5", n_force=n_force, lengthscales=grid, noises=noises, noises_forces=(1e-6, 1e-4))
         out[setting] = {"lengthscale": float(m.lengthscale), "noise": m.noise, "noise_forces": m.noise_forces}
     return {"benchmark": "gpr_stability", "mode": "tune", "validated": out}
 
@@ -205,6 +214,8 @@ def main() -> None:
     ap.add_argument("--extras", action="store_true", help="--full: also MF1, MF3, MF4 (force-trained, hottest T)")
     ap.add_argument("--seeds", type=int, default=8, help="--quick: number of seeds (0..7)")
     ap.add_argument("--duration-ps", type=float, default=10.0, help="--quick: run length (ps)")
+    ap.add_argument("--molecule", default="malondialdehyde", choices=("malondialdehyde", "aspirin"),
+                    help="--full / --tune: the molecule (aspirin: the force-trained setting only)")
     ap.add_argument("--thermostat", default="langevin", choices=("langevin", "nose_hoover"))
     args = ap.parse_args()
     np.seterr(all="ignore")

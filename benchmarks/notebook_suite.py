@@ -14,7 +14,8 @@ Usage::
     .venv/bin/python benchmarks/notebook_suite.py [--mode fast|classroom|full | --all-modes] [--save] [NOTEBOOK ...]
 
 ``--save`` merges the measured modes into ``npsnn_edu/data/notebook_timings.json`` (or ``--timings-file``),
-the file ``npsnn_edu.config.describe_mode`` reads for each notebook's banner::
+the file ``npsnn_edu.config.describe_mode`` reads for each notebook's banner, and rewrites the times each chapter
+quotes in its first cell (``sync_time_sentences``; tests/test_notebook_runner.py checks that they agree)::
 
     {"notebooks": {"01_newtonian_md": {"fast": {"seconds": s, "peak_rss_mb": m}, ...}, ...},
      "measured": {"fast": {provenance: date, command, cpu, python, torch, ...}, ...}}
@@ -33,6 +34,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import sys
 from pathlib import Path
 
@@ -94,6 +96,55 @@ def save_timings(path: Path, measured: "dict[str, dict[str, dict]]", prov: "dict
     return data
 
 
+#: The sentence in each chapter's first cell that quotes the measured times (kept in step by ``--save``).
+TIME_SENTENCE = re.compile(r"\s+".join([r"measured", r"(\d{4}-\d{2}-\d{2})\):", r"fast", r"mode", r"([^,]+),",
+                                          r"classroom", r"mode", r"([^,]+),", r"full", r"mode", r"([^;]+);", r"the",
+                                          r"kernel", r"peaks", r"at", r"(\d+)", r"MB"]))
+
+
+def format_seconds(seconds: float) -> str:
+    """How the chapters quote a run time: whole seconds below 100 s, else minutes to 0.1."""
+    return f"{seconds:.0f} s" if seconds < 99.5 else f"{seconds / 60:.1f} min"
+
+
+def time_sentence(timings: dict, date: str) -> str:
+    """The quoted sentence for one notebook's entry of the timings file (all three modes present)."""
+    peak = max(timings[m]["peak_rss_mb"] for m in ("fast", "classroom", "full"))
+    return (f"measured {date}): fast mode {format_seconds(timings['fast']['seconds'])}, classroom mode "
+            f"{format_seconds(timings['classroom']['seconds'])}, full mode {format_seconds(timings['full']['seconds'])}"
+            f"; the kernel peaks at {peak:.0f} MB")
+
+
+def sync_time_sentences(data: dict, notebooks_dir: Path = REPO / "notebooks") -> list[str]:
+    """Rewrite each chapter's quoted times from the timings file ``data`` (line breaks kept where they were);
+    returns the notebooks changed. Only notebooks measured in all three modes are touched."""
+    changed = []
+    date = max(p.get("date", "")[:10] for p in data.get("measured", {}).values()) or dt.date.today().isoformat()
+    for path in sorted(notebooks_dir.glob("0*.ipynb")):
+        entry = data.get("notebooks", {}).get(path.stem, {})
+        if not all(m in entry for m in ("fast", "classroom", "full")):
+            continue
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            text = "".join(cell["source"])
+            m = TIME_SENTENCE.search(text)
+            if cell["cell_type"] != "markdown" or m is None:
+                continue
+            new = time_sentence(entry, date)
+            old = m.group(0)
+            # keep the cell's line breaks: put them back at the same word positions
+            words_old, words_new = old.split(), new.split()
+            if len(words_old) == len(words_new):
+                seps = re.findall(r"\s+", old)
+                new = words_new[0] + "".join(sep + w for sep, w in zip(seps, words_new[1:]))
+            if new != old:
+                cell["source"] = (text[:m.start()] + new + text[m.end():]).splitlines(True)
+                path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+                changed.append(path.name)
+            break
+    return changed
+
+
 def main(argv: "list[str] | None" = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -141,8 +192,10 @@ def main(argv: "list[str] | None" = None) -> int:
               f"{'met' if not heavy else 'MISSED by ' + ', '.join(heavy)}")
     if args.save:
         ok_only = {m: {k: v for k, v in rows.items() if v["ok"]} for m, rows in measured.items()}
-        save_timings(args.timings_file, ok_only, prov)
+        data = save_timings(args.timings_file, ok_only, prov)
         print(f"timings of the notebooks that ran saved to {args.timings_file}")
+        if args.timings_file.resolve() == TIMINGS_FILE.resolve():
+            print("chapters whose quoted times were updated:", sync_time_sentences(data) or "none")
     if failed:
         print(f"FAILED notebooks: {', '.join(failed)}", file=sys.stderr)
     summary = {"benchmark": "notebook_suite", "modes": measured,

@@ -495,10 +495,19 @@ class LennardJones(PairPotential):
             shifts = None
         box = self.box
         mode = 2 if shifts is not None else 1 if box is not None else 0  # _compiled: FIXED_SHIFTS, MINIMUM_IMAGE
-        energy, forces = kernel(x if x.flags.c_contiguous else np.ascontiguousarray(x), i, j,
-                                no_shifts if shifts is None else shifts, ones if box is None else box, mode,
-                                self.sigma * self.sigma, self.epsilon,
-                                0.0 if self.cutoff is None else self.cutoff * self.cutoff, self._energy_shift)
+        try:
+            energy, forces = kernel(x if x.flags.c_contiguous else np.ascontiguousarray(x), i, j,
+                                    no_shifts if shifts is None else shifts, ones if box is None else box, mode,
+                                    self.sigma * self.sigma, self.epsilon,
+                                    0.0 if self.cutoff is None else self.cutoff * self.cutoff, self._energy_shift)
+        except Exception as exc:  # noqa: BLE001 - numba imports but cannot compile/run here: NumPy, same numbers
+            import warnings
+
+            warnings.warn(f"the compiled Lennard-Jones loop failed ({type(exc).__name__}: {exc}); using the NumPy "
+                          "path (same results, slower). Pass backend='numpy' to skip the attempt.", RuntimeWarning,
+                          stacklevel=2)
+            self._compiled = False
+            return super()._single_energy_and_forces(x)
         return float(energy), forces
 
     def _cutoff_terms(self, r2: np.ndarray) -> tuple[float, np.ndarray]:

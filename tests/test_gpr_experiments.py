@@ -256,3 +256,42 @@ def test_notebook_claims_about_temperatures_match_the_shipped_crash_table():
     assert f"At 600 K only the energy-only model does, with either prior\n  ({mf2}/8 and {mf5}/8)" in "\n".join(
         "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     assert "force-trained and short-lengthscale models run 0/8 with both priors at 300 and 600 K" in text
+
+
+def test_shipped_aspirin_crash_table_is_reproduced_by_rerunning_its_earliest_crash():
+    """Aspirin (21 atoms): the shipped force-trained table records its validated model and regeneration
+    command, and rerunning its earliest crash with the same seed crashes at the same time."""
+    from npsnn_edu.gpr.experiments import build_models, model_settings
+    from npsnn_edu.precomputed import load_result
+
+    res = load_result("gpr_crash_table_aspirin")
+    assert "--molecule aspirin" in res.command and res.provenance["seeds"] == list(range(8))
+    block = res.data["settings"]["force_trained"]
+    assert block["model"] == model_settings("aspirin")["force_trained"]
+    assert block["accuracy"]["MF5"]["energy_mae_kcal"] < 1.0  # accurate: sub-kcal/mol on 500 test geometries
+    run = min((r for r in block["runs"] if r["crashed"]), key=lambda r: r["time_to_crash_fs"])
+    asp = load("aspirin")
+    model = build_models(asp, "force_trained", priors=(run["prior"],))[run["prior"]]
+    live = run_nvt(model, asp.reference_atoms(), run["temperature_K"], duration_fs=run["time_to_crash_fs"] + 50.0,
+                   seed=run["seed"])
+    assert live.crashed and np.isclose(live.time_to_crash_fs, run["time_to_crash_fs"])
+
+
+def test_chapter3_aspirin_sentences_follow_the_shipped_aspirin_table():
+    import json
+
+    from npsnn_edu.precomputed import load_result
+
+    block = load_result("gpr_crash_table_aspirin").data["settings"]["force_trained"]
+    rows = {(r["prior"], r["temperature_K"]): r for r in block["rows"]}
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "03_gpr_prior_mean.ipynb").read_text())
+    text = " ".join(" ".join("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == "markdown")
+    hot = (rows[("MF2", 1000.0)], rows[("MF5", 1000.0)])
+    assert (f"At 1000 K MF2 crashes in {hot[0]['crashes']} of 8 runs and MF5 in {hot[1]['crashes']} of 8 "
+            f"(Fisher $p = {hot[0]['p_vs_MF5']:.2f}$)") in text
+    assert f"at 600 K {rows[('MF2', 600.0)]['crashes']}/8 against {rows[('MF5', 600.0)]['crashes']}/8" in text
+    assert rows[("MF2", 300.0)]["crashes"] == rows[("MF5", 300.0)]["crashes"] == 0 and "at 300 K neither" in text
+    assert f"test energy MAE {block['accuracy']['MF5']['energy_mae_kcal']:.2f} kcal/mol" in text
+    assert f"$l = {block['model']['lengthscale']:.1f}$" in text
+    mf5_crash = [r["time_to_crash_fs"] for r in block["runs"] if r["prior"] == "MF5" and r["crashed"]]
+    assert f"one run crashed after {mf5_crash[0] / 1000:.1f} ps" in text and len(mf5_crash) == 1

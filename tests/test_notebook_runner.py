@@ -118,3 +118,39 @@ def test_benchmark_suite_measures_one_core_and_saves_the_timings_describe_mode_r
     monkeypatch.setenv("NPSNN_EDU_MODE", "fast")
     line = config.describe_mode("course_roundtrip")
     assert "Run mode: fast" in line and f"fast {row['seconds'] / 60:.1f} min" in line
+
+
+def test_times_quoted_by_each_chapter_are_the_measured_ones(tmp_path):
+    """Each chapter's first cell quotes its run times per mode and its peak memory: they must be the numbers
+    in npsnn_edu/data/notebook_timings.json (written by `make bench-notebooks`, which also rewrites the quotes)."""
+    import importlib.util
+
+    from npsnn_edu import config
+
+    bench = DATA.parents[1] / "benchmarks" / "notebook_suite.py"
+    spec = importlib.util.spec_from_file_location("notebook_suite", bench)
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    data = json.loads(config.TIMINGS_FILE.read_text())
+    chapters = sorted((DATA.parents[1] / "notebooks").glob("0*.ipynb"))
+    assert len(chapters) == 4
+    for path in chapters:
+        nb = json.loads(path.read_text())
+        text = " ".join("".join(nb["cells"][0]["source"]).split())
+        m = suite.TIME_SENTENCE.search(text)
+        assert m is not None, f"{path.name}: no quoted run times in the first cell"
+        expected = suite.time_sentence(data["notebooks"][path.stem], m.group(1))
+        assert m.group(0) == expected, f"{path.name} quotes '{m.group(0)}', measured: '{expected}'"
+    assert suite.format_seconds(214.0) == "3.6 min" and suite.format_seconds(12.92) == "13 s"
+    # the rewrite: a new measurement changes the quote, the cell keeps its line breaks, others are untouched
+    import shutil
+
+    for path in chapters:
+        shutil.copy(path, tmp_path / path.name)
+    new = json.loads(json.dumps(data))
+    new["notebooks"]["01_newtonian_md"]["fast"]["seconds"] = 123.0
+    before = json.loads((tmp_path / "01_newtonian_md.ipynb").read_text())["cells"][0]["source"]
+    assert suite.sync_time_sentences(new, tmp_path) == ["01_newtonian_md.ipynb"]
+    after = json.loads((tmp_path / "01_newtonian_md.ipynb").read_text())["cells"][0]["source"]
+    assert len(after) == len(before) and "fast mode 2.0 min" in "".join(after)
+    assert suite.sync_time_sentences(new, tmp_path) == []

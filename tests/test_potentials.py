@@ -325,6 +325,18 @@ def test_compiled_backend_choices_and_fallbacks(monkeypatch) -> None:
     bad[3] = bad[1]
     with pytest.raises(InvalidStateError, match="particles 1 and 3"):
         LennardJones(backend="numba").energy_and_forces(bad)
+    # numba imports but the compiled call fails on this machine: a warning, then the NumPy path (same numbers)
+    broken = LennardJones(backend="numba")
+    from npsnn_edu import potentials as potentials_module
+
+    def failing_kernel(*args):
+        raise RuntimeError("no LLVM target")
+
+    monkeypatch.setitem(potentials_module._KERNELS, 3, (failing_kernel, np.zeros((3, 0)), np.ones(3)))
+    with pytest.warns(RuntimeWarning, match="using the NumPy path"):
+        e_broken, _ = broken.evaluate(x)
+    assert e_broken == pytest.approx(LennardJones(backend="numpy").evaluate(x)[0], rel=1e-12)
+    assert not broken._compiled
     monkeypatch.setattr(_compiled, "AVAILABLE", False)
     with pytest.raises(InvalidParameterError, match="backend='auto' or 'numpy'"):
         LennardJones(backend="numba")
