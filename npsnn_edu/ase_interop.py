@@ -58,19 +58,22 @@ class PotentialCalculator(Calculator):
     def calculate(self, atoms: Atoms | None = None, properties: Sequence[str] = ("energy",),
                   system_changes: Sequence[str] = all_changes) -> None:
         super().calculate(atoms, properties, system_changes)
-        pos = self.atoms.get_positions()[:, : self.dim]
+        atoms = self.atoms
+        if atoms is None:
+            raise InvalidParameterError("no atoms to calculate: attach the calculator to an ase.Atoms first")
+        pos = atoms.get_positions()[:, : self.dim]
         length = 1.0 if self.lj_units is None else self.lj_units.length
         energy_unit = 1.0 if self.lj_units is None else self.lj_units.energy
         box = getattr(self.potential, "box", None)
-        if box is not None and self.atoms.pbc.any():
-            cell = np.diag(self.atoms.cell.array)[: self.dim] / length
+        if box is not None and atoms.pbc.any():
+            cell = np.diag(atoms.cell.array)[: self.dim] / length
             if not np.allclose(cell, box, rtol=1e-8):
                 raise ShapeMismatchError(
                     f"the atoms' cell {cell * length} does not match the potential's periodic box {box * length}; "
                     "build the potential with box=atoms.cell lengths (in the potential's units)"
                 )
         energy, forces = self.potential.energy_and_forces(pos / length)
-        f3 = np.zeros((len(self.atoms), 3))
+        f3 = np.zeros((len(atoms), 3))
         f3[:, : self.dim] = np.asarray(forces) * energy_unit / length
         self.results["energy"] = float(energy) * energy_unit
         self.results["free_energy"] = self.results["energy"]
@@ -207,6 +210,7 @@ def atoms_to_trajectory(images: "Sequence[Atoms] | Atoms", *, dt: float | None =
             pe.append(np.nan)
     masses = images[0].get_masses() / mass
     ke = 0.5 * np.einsum("n,fnd->f", masses, vel**2)
+    times: np.ndarray
     if all("time" in a.info for a in images):
         times = np.array([a.info["time"] for a in images], dtype=float) / time  # info["time"]: ASE time units
         step = float(times[1] - times[0]) if len(times) > 1 else (dt or 1.0)

@@ -625,17 +625,22 @@ def dt_scan(system: System, dts: Sequence[float], *, t_total: float | None = Non
     """
     if (t_total is None) == (n_steps is None):
         raise InvalidParameterError("give exactly one of t_total (physical time) or n_steps")
-    dts = np.asarray(sorted(positive("dt", d, hint="dts must be positive time steps") for d in dts))
-    if dts.size == 0:
+    dt_values = np.asarray(sorted(positive("dt", d, hint="dts must be positive time steps") for d in dts))
+    if dt_values.size == 0:
         raise InvalidParameterError("dts must be a non-empty list of positive time steps")
     name = canonical_integrator(integrator)
     limit = ANALYTIC_STABILITY_LIMITS[name]
     omega = fastest_vibration(system.potential, system.masses)
     if track_min_distance is None:
         track_min_distance = isinstance(system.potential, PairPotential)
-    steps, drifts, div_steps, div_times, dmin = [], [], [], [], []
-    for dt in progress_iter(dts, f"dt scan ({system.name}, {name})", show=bool(progress), total=len(dts), unit="dt"):
-        n = int(n_steps) if n_steps is not None else max(1, int(round(float(t_total) / dt)))
+    steps: list[int] = []
+    drifts: list[float] = []
+    div_steps: list[int | None] = []
+    div_times: list[float | None] = []
+    dmin: list[float] = []
+    for dt in progress_iter(dt_values, f"dt scan ({system.name}, {name})", show=bool(progress), total=len(dt_values),
+                            unit="dt"):
+        n = int(n_steps) if n_steps is not None else max(1, int(round(float(t_total or 0.0) / dt)))
         steps.append(n)
         try:
             traj = system.run(dt=float(dt), n_steps=n, integrator=name, blowup_factor=blowup_factor, progress=False,
@@ -651,8 +656,11 @@ def dt_scan(system: System, dts: Sequence[float], *, t_total: float | None = Non
             dmin.append(min_pair_distance(traj.positions, system.box))
     curv = mu = None
     if track_min_distance:
+        if not isinstance(system.potential, PairPotential):
+            raise InvalidParameterError("track_min_distance needs a pair potential (the curvature u''(r) at the "
+                                        f"closest approach); {type(system.potential).__name__} is not one")
         curv = float(pair_curvature(system.potential, dmin[0]))
         m = np.sort(np.asarray(system.masses, dtype=float))
         mu = float(m[0] * m[1] / (m[0] + m[1]))
-    return DtScanResult(system.name, name, dts, np.array(steps), np.array(drifts), div_steps, div_times, omega, limit,
-                        blowup_factor, np.array(dmin) if track_min_distance else None, curv, mu)
+    return DtScanResult(system.name, name, dt_values, np.array(steps), np.array(drifts), div_steps, div_times, omega,
+                        limit, blowup_factor, np.array(dmin) if track_min_distance else None, curv, mu)

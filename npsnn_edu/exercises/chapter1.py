@@ -15,7 +15,8 @@ Exercises (the student writes the function; the check never raises and says what
 * :func:`check_radial_distribution` - ``radial_distribution(positions, box, r_max, n_bins)``: g(r) of hidden
   configurations, compared with :func:`npsnn_edu.analysis.radial_distribution`.
 
-The checks of the last three refuse answers that call the kit's own implementation (:func:`calls_into`).
+The checks of the last three refuse answers that call the kit's own implementation
+(:func:`npsnn_edu.exercises.feedback.calls_into`).
 
 References are computed independently of the student's formula: the core potentials and finite differences
 of their energies, simulations with the core's integrators, the closed forms of :mod:`npsnn_edu.analytic`.
@@ -32,7 +33,7 @@ from ..analytic import morse_period
 from ..integrators import simulate
 from ..potentials import Harmonic, LennardJones, Morse
 from ..systems import maxwell_boltzmann_velocities
-from .feedback import CheckResult, call_student_function, checker
+from .feedback import CheckResult, call_guarded, call_student_function, calls_into, checker
 
 __all__ = ["check_morse_force", "check_period_prediction", "check_morse_period", "check_lj_minimum",
            "check_kinetic_temperature", "check_velocity_verlet_step", "check_diffusion_coefficient",
@@ -301,45 +302,6 @@ def check_lj_minimum(fn: Callable[[float, float], Any]) -> CheckResult:
 
 
 # ------------------------------------------------------------------------------------------------
-# Guard: did the student's function call the kit's own implementation?
-# ------------------------------------------------------------------------------------------------
-class calls_into:  # noqa: N801 - used as a context manager, reads like a function
-    """Context manager recording whether Python code of the given modules ran inside the ``with`` block.
-
-    ``with calls_into(npsnn_edu.analysis) as spy: fn(...)``; then ``spy.called`` is True when any function
-    defined in one of the modules' files was entered (however it was imported). Uses ``sys.setprofile``
-    (restored afterwards); C functions are ignored.
-    """
-
-    def __init__(self, *modules: Any):
-        self.files = {str(getattr(mod, "__file__", mod)) for mod in modules}
-        self.called = False
-        self._previous: Any = None
-
-    def _profile(self, frame: Any, event: str, arg: Any) -> None:
-        if event == "call" and frame.f_code.co_filename in self.files:
-            self.called = True
-
-    def __enter__(self) -> "calls_into":
-        import sys
-
-        self._previous = sys.getprofile()
-        sys.setprofile(self._profile)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        import sys
-
-        sys.setprofile(self._previous)
-
-
-def _call_guarded(name: str, fn: Any, modules: Sequence[Any], *args: Any) -> "tuple[bool, Any, str, bool]":
-    with calls_into(*modules) as spy:
-        ok, value, msg = call_student_function(name, fn, *args)
-    return ok, value, msg, spy.called
-
-
-# ------------------------------------------------------------------------------------------------
 # Exercise: the kinetic temperature (drift removed: D (N - 1) degrees of freedom)
 # ------------------------------------------------------------------------------------------------
 @checker("Kinetic temperature")
@@ -487,7 +449,7 @@ def check_velocity_verlet_step(fn: Callable[..., Any], *, use_on_liquid: bool = 
     x, v, m, dt = _VV_X0.copy(), _VV_V0.copy(), _VV_MASSES.copy(), 0.07
     f = pot.forces(x)
     pot.n_calls = 0
-    ok, value, msg, used_kit = _call_guarded(name, fn, [integrators], x.copy(), v.copy(), f.copy(), pot.forces, dt,
+    ok, value, msg, used_kit = call_guarded(name, fn, [integrators], x.copy(), v.copy(), f.copy(), pot.forces, dt,
                                              m.copy())
     if not ok:
         return CheckResult(name, False, [msg])
@@ -607,7 +569,7 @@ def check_diffusion_coefficient(fn: Callable[[np.ndarray, np.ndarray], Any]) -> 
                                              all_origins=False), dim=dim).D
         if abs(kit / exact - 1) > 0.08:  # pragma: no cover - guards the reference
             return CheckResult(name, False, ["internal reference failed (kit D vs k_B T / (m gamma)); please report"])
-        ok, value, msg, used_kit = _call_guarded(name, fn, [analysis], traj.times.copy(), traj.positions.copy())
+        ok, value, msg, used_kit = call_guarded(name, fn, [analysis], traj.times.copy(), traj.positions.copy())
         if not ok:
             return CheckResult(name, False, [msg])
         if used_kit:
@@ -693,7 +655,7 @@ def check_radial_distribution(fn: Callable[..., Any]) -> CheckResult:
     name = "Exercise 1.7: radial distribution function g(r)"
     for pos, box, r_max, n_bins, label in _hidden_configurations():
         r_ref, g_ref = analysis.radial_distribution(pos, box, r_max=r_max, n_bins=n_bins)
-        ok, value, msg, used_kit = _call_guarded(name, fn, [analysis], pos.copy(), box.copy(), r_max, n_bins)
+        ok, value, msg, used_kit = call_guarded(name, fn, [analysis], pos.copy(), box.copy(), r_max, n_bins)
         if not ok:
             return CheckResult(name, False, [msg])
         if used_kit:

@@ -30,8 +30,7 @@ from ..errors import SimulationDivergedError
 from ..integrators import simulate
 from ..potentials import Harmonic, LennardJones
 from ..stability import amplification_matrix, analytic_amplification_matrix, spectral_radius
-from .chapter1 import calls_into
-from .feedback import CheckResult, call_student_function, checker
+from .feedback import CheckResult, call_student_function, calls_into, checker
 
 __all__ = ["check_largest_stable_dt", "check_energy_error_exponent", "check_symplectic_euler_matrix",
            "check_find_largest_stable_dt", "check_dt_limit_at_distance", "PairSpring"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 
 @dataclass
@@ -72,3 +72,44 @@ def checker(exercise: str) -> Callable[[Callable[..., CheckResult]], Callable[..
         inner.__name__, inner.__doc__ = fn.__name__, fn.__doc__
         return inner
     return wrap
+
+
+# ------------------------------------------------------------------------------------------------
+# Guard: did the student's function call the kit's own implementation?
+# ------------------------------------------------------------------------------------------------
+class calls_into:  # noqa: N801 - used as a context manager, reads like a function
+    """Context manager recording whether Python code of the given modules ran inside the ``with`` block.
+
+    ``with calls_into(npsnn_edu.analysis) as spy: fn(...)``; then ``spy.called`` is True when any function
+    defined in one of the modules' files was entered (however it was imported). Uses ``sys.setprofile``
+    (restored afterwards); C functions are ignored.
+    """
+
+    def __init__(self, *modules: Any):
+        self.files = {str(getattr(mod, "__file__", mod)) for mod in modules}
+        self.called = False
+        self._previous: Any = None
+
+    def _profile(self, frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code.co_filename in self.files:
+            self.called = True
+
+    def __enter__(self) -> "calls_into":
+        import sys
+
+        self._previous = sys.getprofile()
+        sys.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        import sys
+
+        sys.setprofile(self._previous)
+
+
+def call_guarded(name: str, fn: Any, modules: Sequence[Any], *args: Any) -> "tuple[bool, Any, str, bool]":
+    """Call the student's ``fn`` (as :func:`call_student_function`) and report whether it ran the kit's own
+    code of ``modules``: ``(ok, value, message, used_kit)``."""
+    with calls_into(*modules) as spy:
+        ok, value, msg = call_student_function(name, fn, *args)
+    return ok, value, msg, spy.called
