@@ -179,7 +179,11 @@ def test_experiments_reads_the_shipped_control_as_the_model_table_needs():
     assert ctrl is not None and ctrl["n_runs"] >= 2 and ctrl["crash_fraction"] == 0.0
     assert 0.0 < ctrl["max_bonded_deviation_A"] < 0.5 and 0.0 < ctrl["open_enol_fraction"] < 0.5
     assert ctrl["max_bonded_deviation_A"] == max(ctrl["raw"]["max_bonded_deviation_A"])
-    assert load_xtb_control("malondialdehyde", 300) is None  # not shipped at 300 K
+    for T in (300, 600):  # the crash table's other temperatures have their control too
+        low = load_xtb_control("malondialdehyde", T)
+        assert low is not None and low["crash_fraction"] == 0.0 and low["n_runs"] >= 2
+        assert low["max_bonded_deviation_A"] < ctrl["max_bonded_deviation_A"]  # colder: smaller excursions
+    assert load_xtb_control("malondialdehyde", 450) is None  # not shipped at 450 K
     # one conformer definition: the detailed classifier and the model runs' coordinate agree
     import numpy as np
 

@@ -295,3 +295,7 @@ def test_chapter3_aspirin_sentences_follow_the_shipped_aspirin_table():
     assert f"$l = {block['model']['lengthscale']:.1f}$" in text
     mf5_crash = [r["time_to_crash_fs"] for r in block["runs"] if r["prior"] == "MF5" and r["crashed"]]
     assert f"one run crashed after {mf5_crash[0] / 1000:.1f} ps" in text and len(mf5_crash) == 1
+    ctrl = load_xtb_control("aspirin", 1000.0)
+    assert ctrl["crash_fraction"] == 0.0 and ctrl["duration_ps"] == 10.0
+    assert f"({ctrl['n_runs']} runs x {ctrl['duration_ps']:.0f} ps at 1000 K)" in text
+    assert f"largest bonded deviation of {ctrl['max_bonded_deviation_A']:.2f} Å against the 0.5 Å limit" in text
