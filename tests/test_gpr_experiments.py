@@ -299,3 +299,32 @@ def test_chapter3_aspirin_sentences_follow_the_shipped_aspirin_table():
     assert ctrl["crash_fraction"] == 0.0 and ctrl["duration_ps"] == 10.0
     assert f"({ctrl['n_runs']} runs x {ctrl['duration_ps']:.0f} ps at 1000 K)" in text
     assert f"largest bonded deviation of {ctrl['max_bonded_deviation_A']:.2f} Å against the 0.5 Å limit" in text
+
+
+def test_nose_hoover_table_and_the_chapter3_sentence_about_it():
+    """The Nose-Hoover-chain crash table (ASE driver) is shipped with its command; chapter 3 quotes its crash
+    counts and p-value, and rerunning its earliest crash with the same seed crashes at the same time."""
+    import json
+
+    from npsnn_edu.precomputed import load_result
+
+    res = load_result("gpr_crash_table_nose_hoover")
+    assert res.data["thermostat"] == "nose_hoover" and "--thermostat nose_hoover" in res.command
+    c = {(s, r["prior"]): r for s, b in res.data["settings"].items() for r in b["rows"] if r["temperature_K"] == 1000}
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "03_gpr_prior_mean.ipynb").read_text())
+    text = " ".join(" ".join("".join(x["source"]).split()) for x in nb["cells"] if x["cell_type"] == "markdown")
+    ft, sl, eo = (c[("force_trained", "MF2")], c[("force_trained", "MF5")]), \
+        (c[("short_lengthscale", "MF2")], c[("short_lengthscale", "MF5")]), \
+        (c[("energy_only", "MF2")], c[("energy_only", "MF5")])
+    assert (f"force-trained MF2 {ft[0]['crashes']}/8 vs MF5 {ft[1]['crashes']}/8 (Fisher $p = "
+            f"{ft[0]['p_vs_MF5']:.2f}$), short lengthscale {sl[0]['crashes']}/8 vs {sl[1]['crashes']}/8, "
+            f"energy-only {eo[0]['crashes']}/8 vs {eo[1]['crashes']}/8") in text
+    block = res.data["settings"]["force_trained"]
+    run = min((r for r in block["runs"] if r["crashed"]), key=lambda r: r["time_to_crash_fs"])
+    ma = load("malondialdehyde")
+    from npsnn_edu.gpr.experiments import build_models
+
+    model = build_models(ma, "force_trained", priors=(run["prior"],))[run["prior"]]
+    live = run_nvt(model, ma.reference_atoms(), 1000.0, duration_fs=run["time_to_crash_fs"] + 50.0,
+                   seed=run["seed"], thermostat="nose_hoover")
+    assert live.crashed and np.isclose(live.time_to_crash_fs, run["time_to_crash_fs"])
