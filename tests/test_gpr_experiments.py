@@ -328,3 +328,26 @@ def test_nose_hoover_table_and_the_chapter3_sentence_about_it():
     live = run_nvt(model, ma.reference_atoms(), 1000.0, duration_fs=run["time_to_crash_fs"] + 50.0,
                    seed=run["seed"], thermostat="nose_hoover")
     assert live.crashed and np.isclose(live.time_to_crash_fs, run["time_to_crash_fs"])
+
+
+def test_chapter3_sentences_about_the_other_public_priors_follow_the_shipped_table():
+    import json
+
+    from npsnn_edu.gpr import load as load_data
+    from npsnn_edu.precomputed import load_result
+
+    block = load_result("gpr_crash_table").data["settings"]["force_trained"]
+    rows = {r["prior"]: r for r in block["rows"] if r["temperature_K"] == 1000.0}
+    assert set(rows) == {"MF1", "MF2", "MF3", "MF4", "MF5"}  # MF5 against each other public prior
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "03_gpr_prior_mean.ipynb").read_text())
+    text = " ".join(" ".join("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == "markdown")
+    mf1 = rows["MF1"]
+    assert f"as stable: {mf1['crashes']}/8 (Fisher $p = {mf1['p_vs_MF5']:.0f}$ against MF5)" in text
+    acc = block["accuracy"]
+    assert f"energy MAE, {acc['MF1']['energy_mae_kcal']:.2f} kcal/mol, is four times MF5's" in text
+    assert 3.5 < acc["MF1"]["energy_mae_kcal"] / acc["MF5"]["energy_mae_kcal"] < 4.5
+    assert f"MF3 and MF4 crash like MF2: {rows['MF3']['crashes']}/8 and {rows['MF4']['crashes']}/8" in text
+    d = load_data("malondialdehyde")
+    mean_e = float(np.mean(d.subset("train", None)[1]))
+    free_atoms = sum(d.isolated_atom_energies[s] for s in d.symbols)
+    assert round(-mean_e, -1) == 450 and round(free_atoms - mean_e) == 56  # "about 450 eV", "56 eV" above the data
