@@ -225,6 +225,7 @@ class PairPotential(Potential):
                 )
             self.box = box_arr
             self._inverse_box = 1.0 / box_arr[:, None]  # (D, 1), for the minimum image of (D, M) pair vectors
+            self._half_shortest_box = 0.5 * float(box_arr.min())
         self.skin = positive("skin", skin)
         self._pair_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._nlist: tuple[np.ndarray, np.ndarray] | None = None
@@ -279,7 +280,7 @@ class PairPotential(Potential):
         """A Verlet list pays only with a cutoff, many particles, and (periodic) cutoff + skin <= box/2."""
         if self.cutoff is None or x.shape[0] < self.neighbour_list_min_particles:
             return False
-        if self.box is not None and self.cutoff + self.skin > 0.5 * float(self.box.min()):
+        if self.box is not None and self.cutoff + self.skin > self._half_shortest_box:
             return False  # the list would hold (almost) all pairs: plain all-pairs is faster
         return True
 
@@ -438,18 +439,6 @@ class PairPotential(Potential):
         return energy, forces
 
 
-_KERNELS: dict[int, tuple[Any, np.ndarray, np.ndarray]] = {}
-
-
-def _compiled_kernel(dim: int) -> tuple[Any, np.ndarray, np.ndarray]:
-    """The compiled Lennard-Jones loop for ``dim`` coordinates and its placeholder arguments (cached)."""
-    if dim not in _KERNELS:
-        from ._compiled import lj_kernel
-
-        _KERNELS[dim] = (lj_kernel(dim), np.zeros((dim, 0)), np.ones(dim))
-    return _KERNELS[dim]
-
-
 class LennardJones(PairPotential):
     """Lennard-Jones 12-6: u(r) = 4 epsilon [(sigma/r)^12 - (sigma/r)^6].
 
@@ -465,7 +454,7 @@ class LennardJones(PairPotential):
 
     def __init__(self, sigma: float = 1.0, epsilon: float = 1.0, cutoff: float | None = 2.5, shift: bool = True,
                  box: Any = None, skin: float = 0.3, backend: str = "auto"):
-        from . import _compiled
+        from . import _compiled  # imports numba (a few tenths of a second): only when an LJ potential is made
 
         self.sigma = positive("sigma", sigma)
         self.epsilon = positive("epsilon", epsilon)
@@ -474,6 +463,7 @@ class LennardJones(PairPotential):
             raise InvalidParameterError("backend='numba' needs numba, which does not import here: install it "
                                         "(`pip install numba`) or use backend='auto' or 'numpy' (same numbers)")
         self._compiled = self.backend != "numpy" and _compiled.AVAILABLE
+        self._loops = _compiled
         super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin)
 
     def params(self) -> dict[str, Any]:
@@ -486,20 +476,8 @@ class LennardJones(PairPotential):
         n, dim = x.shape
         if n < 2:
             return 0.0, np.zeros_like(x)
-        kernel, no_shifts, ones = _compiled_kernel(dim)
-        if self._uses_neighbour_list(x):
-            i, j = self._neighbour_pairs(x)
-            shifts = self._nlist_shifts
-        else:
-            i, j = self._all_pairs(n)
-            shifts = None
-        box = self.box
-        mode = 2 if shifts is not None else 1 if box is not None else 0  # _compiled: FIXED_SHIFTS, MINIMUM_IMAGE
         try:
-            energy, forces = kernel(x if x.flags.c_contiguous else np.ascontiguousarray(x), i, j,
-                                    no_shifts if shifts is None else shifts, ones if box is None else box, mode,
-                                    self.sigma * self.sigma, self.epsilon,
-                                    0.0 if self.cutoff is None else self.cutoff * self.cutoff, self._energy_shift)
+            energy, forces = self._compiled_energy_and_forces(x if x.flags.c_contiguous else np.ascontiguousarray(x))
         except Exception as exc:  # noqa: BLE001 - numba imports but cannot compile/run here: NumPy, same numbers
             import warnings
 
@@ -509,6 +487,30 @@ class LennardJones(PairPotential):
             self._compiled = False
             return super()._single_energy_and_forces(x)
         return float(energy), forces
+
+    def _compiled_energy_and_forces(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """Pick the loop of :mod:`npsnn_edu._compiled`: a Verlet list (3D), every pair (3D), or any D."""
+        loops = self._loops
+        dim = x.shape[1]
+        box = self.box
+        terms = (self.sigma * self.sigma, self.epsilon, 0.0 if self.cutoff is None else self.cutoff**2,
+                 self._energy_shift)
+        if self._uses_neighbour_list(x):
+            i, j = self._neighbour_pairs(x)
+            shifts = self._nlist_shifts
+            mode = loops.FIXED_SHIFTS if shifts is not None else loops.NO_BOX
+        else:
+            if dim == 3:
+                return loops.lj_all_pairs_3d(x, loops.UNIT_BOX_3D if box is None else box, box is not None, *terms)
+            i, j = self._all_pairs(x.shape[0])
+            shifts = None
+            mode = loops.MINIMUM_IMAGE if box is not None else loops.NO_BOX
+        placeholder = loops.NO_SHIFTS_3D if dim == 3 else np.zeros((dim, 0))
+        if dim == 3:
+            return loops.lj_pairs_3d(x, i, j, placeholder if shifts is None else shifts, mode == loops.FIXED_SHIFTS,
+                                     *terms)
+        return loops.lj_pairs(x, i, j, placeholder if shifts is None else shifts, np.ones(dim) if box is None else box,
+                              mode, *terms)
 
     def _cutoff_terms(self, r2: np.ndarray) -> tuple[float, np.ndarray]:
         """The same numbers as the generic version with fewer array passes (the chapter-1 hot path):

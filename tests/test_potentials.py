@@ -264,9 +264,28 @@ def _both_backends(**kw):
 
 @pytest.mark.parametrize("case", ["periodic_all_pairs", "periodic_neighbour_list", "cluster_cutoff",
                                   "cluster_no_cutoff", "two_dimensional", "neighbour_list_no_box"])
-def test_compiled_lennard_jones_equals_numpy_path(case: str) -> None:
+def test_compiled_lennard_jones_equals_numpy_path(case: str, monkeypatch) -> None:
     """Same pairs, images, cutoff and shift: energies and forces agree to round-off on every path the
-    compiled code takes (minimum image, list shifts fixed at the build, no box, D != 3)."""
+    compiled code takes (minimum image, list shifts fixed at the build, no box, D != 3), and each case runs
+    the loop it is meant to test."""
+    from npsnn_edu import _compiled
+
+    called: list[str] = []
+
+    def spy_on(name: str):
+        loop = getattr(_compiled, name)
+
+        def spy(*args):
+            called.append(name)
+            return loop(*args)
+
+        return spy
+
+    for name in ("lj_all_pairs_3d", "lj_pairs_3d", "lj_pairs"):
+        monkeypatch.setattr(_compiled, name, spy_on(name))
+    expected = {"periodic_all_pairs": "lj_all_pairs_3d", "periodic_neighbour_list": "lj_pairs_3d",
+                "cluster_cutoff": "lj_all_pairs_3d", "cluster_no_cutoff": "lj_all_pairs_3d",
+                "two_dimensional": "lj_pairs", "neighbour_list_no_box": "lj_pairs_3d"}[case]
     rng = np.random.default_rng(4)
     if case.startswith("periodic"):
         system = lj_fcc_system(n_cells=3 if case == "periodic_all_pairs" else 4, temperature=1.0, seed=2)
@@ -286,6 +305,7 @@ def test_compiled_lennard_jones_equals_numpy_path(case: str) -> None:
     e_fast, f_fast = fast.evaluate(x)
     e_slow, f_slow = slow.evaluate(x)
     assert fast._compiled and not slow._compiled
+    assert called == [expected]
     assert e_fast == pytest.approx(e_slow, rel=1e-12, abs=1e-12)
     np.testing.assert_allclose(f_fast, f_slow, rtol=0, atol=1e-11 * np.abs(f_slow).max())
 
@@ -327,12 +347,11 @@ def test_compiled_backend_choices_and_fallbacks(monkeypatch) -> None:
         LennardJones(backend="numba").energy_and_forces(bad)
     # numba imports but the compiled call fails on this machine: a warning, then the NumPy path (same numbers)
     broken = LennardJones(backend="numba")
-    from npsnn_edu import potentials as potentials_module
 
     def failing_kernel(*args):
         raise RuntimeError("no LLVM target")
 
-    monkeypatch.setitem(potentials_module._KERNELS, 3, (failing_kernel, np.zeros((3, 0)), np.ones(3)))
+    monkeypatch.setattr(_compiled, "lj_all_pairs_3d", failing_kernel)  # the loop of a small 3D cluster
     with pytest.warns(RuntimeWarning, match="using the NumPy path"):
         e_broken, _ = broken.evaluate(x)
     assert e_broken == pytest.approx(LennardJones(backend="numpy").evaluate(x)[0], rel=1e-12)
