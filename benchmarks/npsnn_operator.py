@@ -1,13 +1,15 @@
 """Benchmark: the physics-informed spiking operator (npsnn_edu.spiking.operator) on three families.
 
-    .venv/bin/python benchmarks/npsnn_operator.py --quick            # <= 5 min on 2 cores
+    .venv/bin/python benchmarks/npsnn_operator.py --quick --workers 2   # <= 5 min on 2 cores (1 worker: ~6.5 min)
     .venv/bin/python benchmarks/npsnn_operator.py --full --save      # <= 20 min; ships npsnn_operator_full.json
     .venv/bin/python benchmarks/npsnn_operator.py --gpu-scan [--device cuda]   # CPU vs GPU step time, batch 64..4096
 
 Per family one operator is trained from the equations only (fresh batches of p every step, no data), then judged
 on 64 held-out p (another seed) with the forward-output rule: relative L2 on a dense 1001-point grid in physical
 time (not the training grid) against the analytic solution (harmonic) or a fine core velocity-Verlet run (Morse,
-LJ).  Branches at (about) equal parameter count: spiking (spikes + membrane readout), spikes-only, tanh.
+LJ).  Branches at (about) equal parameter count: spiking (spikes + membrane readout), spikes-only, tanh, all
+with amplitude scaling (the state divided by its amplitude in, the coefficients times it out), and the spiking
+branch without it ("unscaled", the ablation).
 Per-p baselines on the same basis: free coefficients (same loss, Adam), Gauss-Newton / least squares; and core
 velocity Verlet.  Costs: training seconds, amortised seconds per new trajectory, operation counts.
 The last line is JSON (per family: heldout_median_rel_l2, heldout_p90_rel_l2, n_heldout, tanh_*, spikes_only_*).
@@ -33,6 +35,9 @@ STEPS = {
              "lj3d": {"spiking": 1200, "spikes_only": 600, "tanh": 1500}},
 }
 FREE_STEPS = {"quick": 500, "full": 2000}
+#: families where the spiking operator is also trained without amplitude scaling (same steps, seed 0): the
+#: ablation of that design choice (quick mode leaves out lj3d to stay within its time budget)
+ABLATE_SCALING = {"quick": ("harmonic", "morse"), "full": ("harmonic", "morse", "lj3d")}
 MARCH = {"quick": {"windows": 4, "steps": 300}, "full": {"windows": 4, "steps": 1500}}
 
 
@@ -77,17 +82,20 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
     out: dict = {"n_heldout": n_heldout, "metric": fam.metric}
     steps = {k: max(1, int(v * scale)) for k, v in STEPS[mode][name].items()}
     free_steps = max(1, int(FREE_STEPS[mode] * scale))
-    for branch in ("spiking", "spikes_only", "tanh"):
+    # "unscaled": the spiking operator without amplitude scaling (the ablation of that design choice)
+    for branch in ("spiking", "spikes_only", "tanh", *(("unscaled",) if name in ABLATE_SCALING[mode] else ())):
         for seed in (seeds if branch == "spiking" else seeds[:1]):
-            tr = OperatorTrainer(fam, OperatorConfig(branch=branch, total_steps=steps[branch], seed=seed),
-                                 device=device)
+            cfg = OperatorConfig(branch="spiking", amplitude_scaling=False) if branch == "unscaled" else \
+                OperatorConfig(branch=branch)
+            cfg.total_steps, cfg.seed = steps["spiking" if branch == "unscaled" else branch], seed
+            tr = OperatorTrainer(fam, cfg, device=device)
             untrained = evaluate_coefficients(fam, tr.model.basis, ph, tr.model.coefficients(ph).detach(),
                                               x_ref=x_ref)["median"]
             cpu0 = time.process_time()
-            tr.train(steps[branch])
+            tr.train(cfg.total_steps)
             cpu = time.process_time() - cpu0
             ev = evaluate_coefficients(fam, tr.model.basis, ph, tr.model.coefficients(ph).detach(), x_ref=x_ref)
-            log(f"[{name}] {branch:11s} seed {seed}: {steps[branch]} steps in {tr.train_seconds:6.1f} s "
+            log(f"[{name}] {branch:11s} seed {seed}: {cfg.total_steps} steps in {tr.train_seconds:6.1f} s "
                 f"({cpu:.1f} s CPU), "
                 f"final loss {np.mean(tr.losses[-20:]):.2e}, held-out median {ev['median']:.2e} p90 {ev['p90']:.2e} "
                 f"(untrained {untrained:.2e}), {tr.model.n_parameters} params")
@@ -95,12 +103,12 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
                 out.setdefault("seed_median_rel_l2", []).append(ev["median"])
                 out.setdefault("seed_p90_rel_l2", []).append(ev["p90"])
                 continue
-            prefix = {"spiking": "heldout", "spikes_only": "spikes_only", "tanh": "tanh"}[branch]
+            prefix = "heldout" if branch == "spiking" else branch
             out[f"{prefix}_median_rel_l2"] = ev["median"]
             out[f"{prefix}_p90_rel_l2"] = ev["p90"]
             out[f"{prefix}_train_seconds"] = tr.train_seconds
             out[f"{prefix}_train_cpu_seconds"] = cpu
-            out[f"{prefix}_steps"] = steps[branch]
+            out[f"{prefix}_steps"] = cfg.total_steps
             out[f"{prefix}_params"] = tr.model.n_parameters
             out[f"{prefix}_untrained_median"] = untrained
             sec_branch, sec_readout = _time_per_trajectory(tr.model, ph)
@@ -206,6 +214,26 @@ def gpu_scan(device_arg: str, steps: int, log) -> dict:
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
+def run_family_and_march(name: str, mode: str, device_arg: str, seeds: list, n_heldout: int, scale: float,
+                         march: bool, threads: int) -> dict:
+    """One family's whole comparison (and, for harmonic, the marching comparison) in this process."""
+    import torch
+
+    from npsnn_edu.device import resolve_device
+
+    torch.set_num_threads(threads)
+    device = resolve_device(device_arg)
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    res = run_family(name, mode, device, seeds if name == "harmonic" else seeds[:1], n_heldout, log, scale)
+    trainer = res.pop("_trainer")
+    if name == "harmonic" and march:
+        res["march"] = run_march(mode, device, trainer, log, scale)
+    return res
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_mutually_exclusive_group()
@@ -215,12 +243,15 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     ap.add_argument("--families", default="harmonic,morse,lj3d")
     ap.add_argument("--seeds", default=None, help="comma-separated seeds for the harmonic spiking operator "
-                                                   "(default: 0 in quick mode, 0,1,2 in full mode)")
+                                                   "(default 0,1,2; the other families use the first)")
     ap.add_argument("--n-heldout", type=int, default=64)
     ap.add_argument("--scan-steps", type=int, default=10)
     ap.add_argument("--no-march", action="store_true", help="skip the time-marching comparison")
     ap.add_argument("--save", action="store_true", help="ship the result with npsnn_edu.precomputed.save_result")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="families run in this many processes at once (2 on a 2-core machine: quick mode in about "
+                         "4 minutes; 1, the default, gives the cleanest timings)")
     ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every step count (smoke tests)")
     ap.add_argument("--save-tag", default="", help="suffix of the saved result names (e.g. _seeds for a seed run)")
     args = ap.parse_args()
@@ -248,19 +279,25 @@ def main() -> None:
     except DeviceUnavailableError as exc:
         sys.exit(f"npsnn_operator: {exc}")
     mode = "full" if args.full else "quick"
-    seeds = [int(s) for s in (args.seeds or ("0,1,2" if mode == "full" else "0")).split(",")]
+    seeds = [int(s) for s in (args.seeds or "0,1,2").split(",")]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     log(f"npsnn_operator {mode} mode, device {device}, torch threads {args.threads}, load average {load:.2f} "
         "(timings on a shared machine are noisy)")
     start = time.perf_counter()
     result: dict = {"benchmark": "npsnn_operator", "mode": mode, "device": str(device), "families": {}}
-    for name in [f.strip() for f in args.families.split(",") if f.strip()]:
-        res = run_family(name, mode, device, seeds if name == "harmonic" else seeds[:1], args.n_heldout, log,
-                         args.steps_scale)
-        trainer = res.pop("_trainer")
-        if name == "harmonic" and not args.no_march:
-            res["march"] = run_march(mode, device, trainer, log, args.steps_scale)
-        result["families"][name] = res
+    names = [f.strip() for f in args.families.split(",") if f.strip()]
+    job = dict(mode=mode, device_arg=args.device, seeds=seeds, n_heldout=args.n_heldout, scale=args.steps_scale,
+               march=not args.no_march, threads=args.threads)
+    if args.workers > 1 and len(names) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {name: pool.submit(run_family_and_march, name, **job) for name in names}
+            result["families"] = {name: future.result() for name, future in futures.items()}
+    else:
+        for name in names:
+            result["families"][name] = run_family_and_march(name, **job)
     result["seconds"] = time.perf_counter() - start
     if args.save:  # one file per family (families can run as separate processes)
         from npsnn_edu.precomputed import save_result
@@ -274,7 +311,8 @@ def main() -> None:
             "spikes_only_p90_rel_l2", "tanh_median_rel_l2", "tanh_p90_rel_l2", "free_median_rel_l2",
             "gauss_newton_median_rel_l2", "verlet50_median_rel_l2", "heldout_train_seconds", "tanh_train_seconds",
             "heldout_branch_seconds_per_trajectory", "readout_seconds_per_trajectory", "free_seconds_per_trajectory",
-            "gauss_newton_seconds_per_trajectory", "verlet50_seconds_per_trajectory", "seed_median_rel_l2")
+            "gauss_newton_seconds_per_trajectory", "verlet50_seconds_per_trajectory", "seed_median_rel_l2",
+            "seed_p90_rel_l2", "unscaled_median_rel_l2", "unscaled_p90_rel_l2")
     for name, res in result["families"].items():
         summary[name] = {k: res[k] for k in keep if k in res}
         if "march" in res:

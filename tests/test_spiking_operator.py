@@ -34,15 +34,42 @@ def _one_thread():
 
 
 def test_operator_beats_untrained_on_heldout_p():
-    tr = OperatorTrainer("harmonic", OperatorConfig(branch="spiking", seed=0, **SMALL))
+    tr = OperatorTrainer("harmonic", OperatorConfig(branch="spiking", seed=0, **{**SMALL, "total_steps": 160}))
     fam = tr.family
     ph = fam.sample(64, seed=12345)
     before = tr.evaluate(ph, n_eval=201)
-    tr.train(80)
+    tr.train(160)
     after = tr.evaluate(ph, n_eval=201)
     assert after["errors"].shape == (64,)
-    assert after["median"] < 0.25 * before["median"], (before["median"], after["median"])
-    assert after["median"] < 0.3
+    assert after["median"] < 0.1 * before["median"], (before["median"], after["median"])
+    assert after["median"] < 0.15
+
+
+def test_amplitude_scaling_makes_the_harmonic_operator_scale_equivariant():
+    """x'' = -omega^2 x is linear, so x(t; c x0, c v0) = c x(t; x0, v0).  With amplitude scaling the operator
+    has this symmetry exactly, for any weights (here untrained); without it, it does not.  The unit state of
+    every family has the size its amplitude promises."""
+    t = np.linspace(0.0, 3.0, 40)
+    for scaled in (True, False):
+        model = PhysicsOperator("harmonic", OperatorConfig(hidden=16, num_steps=4, seed=1, amplitude_scaling=scaled))
+        p = model.family.sample(5, seed=3)
+        q = p.copy()
+        q[:, :2] *= 1.7
+        (x_p,) = model.predict(p, t)
+        (x_q,) = model.predict(q, t)
+        if scaled:
+            np.testing.assert_allclose(x_q, 1.7 * x_p, rtol=1e-6, atol=1e-9)
+        else:
+            assert np.max(np.abs(x_q - 1.7 * x_p)) > 1e-3
+    harmonic, lj = get_family("harmonic"), get_family("lj3d")
+    np.testing.assert_allclose(np.linalg.norm(harmonic.unit_state(harmonic.sample(50, seed=1)), axis=1), 1.0)
+    np.testing.assert_allclose(np.linalg.norm(lj.unit_state(lj.sample(50, seed=1)), axis=1), 3.0)  # sqrt(9) RMS 1
+    assert harmonic.scaled_features(harmonic.sample(3)).shape[1] == 2  # scale invariant: no amplitude feature
+    morse = get_family("morse")
+    f = morse.scaled_features(morse.sample(200, seed=2))
+    assert f.shape[1] == 3 and np.all(np.abs(f[:, 2]) < 1.0)  # amplitude relative to the family's median
+    norms = np.linalg.norm(f[:, :2], axis=1)
+    assert 0.8 < norms.min() and norms.max() < 1.25  # anharmonic: about 1
 
 
 def test_kernel_is_the_clock_snn_kernel():
@@ -171,15 +198,18 @@ def test_benchmark_command_runs_on_a_subset(tmp_path):
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, str(root / "benchmarks" / "npsnn_operator.py"), "--quick", "--families",
-                          "harmonic", "--steps-scale", "0.005", "--no-march"], capture_output=True, text=True,
-                         env=env, cwd=tmp_path, timeout=300, check=True)
+                          "harmonic,morse", "--steps-scale", "0.005", "--no-march", "--workers", "2"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, check=True)
     summary = json.loads(out.stdout.strip().splitlines()[-1])
-    res = summary["harmonic"]
-    assert res["n_heldout"] >= 64
-    for key in ("heldout_median_rel_l2", "heldout_p90_rel_l2", "tanh_median_rel_l2", "tanh_p90_rel_l2",
-                "spikes_only_median_rel_l2", "gauss_newton_median_rel_l2", "free_median_rel_l2"):
-        assert np.isfinite(res[key]), key
-    assert res["gauss_newton_median_rel_l2"] < 1e-3  # the basis optimum is far below any trained operator here
+    for family in ("harmonic", "morse"):  # each family ran in its own worker process
+        res = summary[family]
+        assert res["n_heldout"] >= 64
+        for key in ("heldout_median_rel_l2", "heldout_p90_rel_l2", "tanh_median_rel_l2", "tanh_p90_rel_l2",
+                    "spikes_only_median_rel_l2", "unscaled_median_rel_l2", "gauss_newton_median_rel_l2",
+                    "free_median_rel_l2"):
+            assert np.isfinite(res[key]), (family, key)
+        assert res["gauss_newton_median_rel_l2"] < 1e-3  # the basis optimum is far below any trained operator here
+    assert len(summary["harmonic"]["seed_median_rel_l2"]) == 3  # three seeds by default
 
 
 def test_shipped_results_load_with_provenance():
@@ -201,25 +231,39 @@ def test_chapter4_operator_verdicts_follow_the_shipped_results():
     res = load_operator_results("best")
     h, m, lj = res["harmonic"], res["morse"], res["lj3d"]
     assert h["_mode"] == "full" and len(h["seed_median_rel_l2"]) == 3
-    # tanh more accurate on harmonic than every spiking seed; about a quarter of the training CPU time
-    assert h["tanh_median_rel_l2"] < min(h["seed_median_rel_l2"]) and h["tanh_p90_rel_l2"] < min(h["seed_p90_rel_l2"])
+    # harmonic and Morse to about 1-2 % (median) in one pass, untrained at order 1; the spiking branch misses the
+    # full-mode goal (p90 <= 1e-2) on both, in every harmonic seed
+    for d in (h, m):
+        assert 0.005 < d["heldout_median_rel_l2"] < 0.02 and d["heldout_untrained_median"] > 0.5
+    assert min(h["seed_p90_rel_l2"]) > 1e-2 and m["heldout_p90_rel_l2"] > 1e-2
+    assert 0.015 < min(h["seed_p90_rel_l2"]) and max(h["seed_p90_rel_l2"]) < 0.03  # "2-3e-2 over three seeds"
+    # amplitude scaling (ablation at the same steps): about halves the harmonic error, helps Morse a little,
+    # slightly worse on LJ
+    gain = {k: d["unscaled_median_rel_l2"] / d["heldout_median_rel_l2"] for k, d in res.items()}
+    assert 1.7 <= gain["harmonic"] <= 2.3 and 1.05 <= gain["morse"] <= 1.3 and 0.8 <= gain["lj3d"] < 1.0
+    assert h["unscaled_steps"] == h["heldout_steps"] and m["unscaled_steps"] == m["heldout_steps"]
+    # harmonic: tanh of equal size about 8x more accurate than the best spiking seed, meets the goal, a quarter
+    # of the CPU time, and more accurate than Verlet with 50 steps per window
+    assert 6 <= min(h["seed_median_rel_l2"]) / h["tanh_median_rel_l2"] <= 10
+    assert h["tanh_p90_rel_l2"] <= 1e-2 and h["tanh_median_rel_l2"] < h["verlet50_median_rel_l2"]
     assert 0.2 <= h["tanh_train_cpu_seconds"] / h["heldout_train_cpu_seconds"] <= 0.3
-    # spiking ahead on Morse (about 3x the tanh CPU) and LJ (about 1.5x), both poor on LJ
-    assert m["heldout_median_rel_l2"] < m["tanh_median_rel_l2"]
-    assert lj["heldout_median_rel_l2"] < lj["tanh_median_rel_l2"]
+    # Morse: close (tanh lower median, spiking lower p90), neither meets the goal; spiking ~3x the CPU
+    assert m["tanh_median_rel_l2"] < m["heldout_median_rel_l2"] and m["heldout_p90_rel_l2"] < m["tanh_p90_rel_l2"]
+    assert m["tanh_p90_rel_l2"] > 1e-2
     assert 2.5 <= m["heldout_train_cpu_seconds"] / m["tanh_train_cpu_seconds"] <= 3.5
+    # LJ: spiking ahead (about 2x) at about 1.5x the tanh CPU, both poor
+    assert 1.5 <= lj["tanh_median_rel_l2"] / lj["heldout_median_rel_l2"] <= 2.5
     assert 1.3 <= lj["heldout_train_cpu_seconds"] / lj["tanh_train_cpu_seconds"] <= 1.7
     assert min(lj["heldout_median_rel_l2"], lj["tanh_median_rel_l2"]) > 0.05
-    # spikes-only: about 2x worse on harmonic and Morse, more than 5x on LJ
+    # spikes-only: 2-3x worse on harmonic and Morse, about 5x on LJ
     ratio = {k: d["spikes_only_median_rel_l2"] / d["heldout_median_rel_l2"] for k, d in res.items()}
-    assert 1.7 <= ratio["harmonic"] <= 2.3 and 1.7 <= ratio["morse"] <= 2.3 and ratio["lj3d"] > 5
-    # no run reached the full-mode goal p90 <= 1e-2; per-p Gauss-Newton ~1000x better; Verlet-50 beats the operator
+    assert 2.0 <= ratio["harmonic"] <= 3.0 and 2.0 <= ratio["morse"] <= 3.0 and 4.5 <= ratio["lj3d"] <= 6
+    # per-p Gauss-Newton ~1000x better than the spiking operator; Verlet-50 beats it too
     for d in res.values():
-        assert d["heldout_p90_rel_l2"] > 1e-2 and d["tanh_p90_rel_l2"] > 1e-2
-        assert d["gauss_newton_median_rel_l2"] * 300 < d["heldout_median_rel_l2"]
+        assert d["gauss_newton_median_rel_l2"] * 1000 < d["heldout_median_rel_l2"]
         assert d["verlet50_median_rel_l2"] < d["heldout_median_rel_l2"]
-    # marching: error grows slowly per window; the long window (fewer steps) is about twice less accurate
+    # marching: error grows window by window; the long window (fewer steps) is about three times less accurate
     march = h["march"]
     assert all(a <= b for a, b in zip(march["marched_per_window"], march["marched_per_window"][1:]))
     assert march["long_steps"] < h["heldout_steps"]
-    assert 1.5 <= march["long_median_rel_l2"] / march["marched_median_rel_l2"] <= 2.5
+    assert 2.5 <= march["long_median_rel_l2"] / march["marched_median_rel_l2"] <= 3.5

@@ -13,6 +13,10 @@ shared/notes/spiking-pinn-pitfall.md):
 
   so x(0) = x0 and dx/dtau(0) = v0' exactly for any coefficients, and x', x'' are exact derivatives of the
   forward output (no autograd in t, no surrogate between t and x);
+* amplitude scaling (``OperatorConfig.amplitude_scaling``, on by default; the benchmark ablates it): lengths are
+  made dimensionless per problem, the branch sees the initial state divided by its amplitude A(p) (plus A itself,
+  except for the linear harmonic family, where x(t; c p) = c x(t; p) makes the operator exactly scale
+  equivariant) and its coefficients are multiplied by A(p);
 * branch: p -> y (K coefficients per coordinate).  ``spiking``: p (scaled to ~[-1, 1]) is a constant input
   current (direct/rate coding) into two snnTorch LIF layers (atan surrogate, subtract reset) run for
   ``num_steps`` steps; the step-averaged spikes and membrane of layer 2 are read out linearly.
@@ -197,6 +201,10 @@ class OperatorConfig:
     grad_clip: float | None = 1.0
     causal_eps: float = 1.0
     causal_chunks: int = 8
+    #: Non-dimensional lengths per problem: the branch sees the state divided by its amplitude A(p)
+    #: (``family.scaled_features``) and its coefficients are multiplied by A(p); False: the raw scaled p in,
+    #: one constant output scale (the family's median amplitude) out.
+    amplitude_scaling: bool = True
     seed: int = 0
 
     def validate(self) -> "OperatorConfig":
@@ -223,7 +231,8 @@ class PhysicsOperator(nn.Module):
         cfg = self.config
         dev = resolve_device(device)
         self.basis = KernelBasis(self.family.tau_end, cfg.n_knots, cfg.kernel_width, cfg.pad, device=dev)
-        n_in, n_coef = self.family.n_features, self.basis.size * self.family.n_out
+        n_in = self._features(self.family.sample(1, seed=0)).shape[1]
+        n_coef = self.basis.size * self.family.n_out
         torch.manual_seed(cfg.seed)
         if cfg.branch == "tanh":
             self.branch: nn.Module = TanhBranch(n_in, n_coef, matched_tanh_hidden(n_in, n_coef, cfg.hidden))
@@ -241,11 +250,18 @@ class PhysicsOperator(nn.Module):
     def n_parameters(self) -> int:
         return int(sum(p.numel() for p in self.parameters() if p.requires_grad))
 
+    def _features(self, p: np.ndarray) -> np.ndarray:
+        return self.family.scaled_features(p) if self.config.amplitude_scaling else self.family.features(p)
+
     def coefficients(self, p: Any) -> torch.Tensor:
         """Kernel coefficients ``(B, K, n_out)`` (float64) for parameters ``p`` ``(B, n_params)``."""
         p = self.family.check(p)
-        feats = torch.as_tensor(self.family.features(p), dtype=torch.float32, device=self.device)
-        y = self.branch(feats).to(torch.float64) * self.out_scale
+        feats = torch.as_tensor(self._features(p), dtype=torch.float32, device=self.device)
+        y = self.branch(feats).to(torch.float64)
+        if self.config.amplitude_scaling:
+            y = y * torch.as_tensor(self.family.amplitude(p), dtype=torch.float64, device=self.device)[:, None]
+        else:
+            y = y * self.out_scale
         return y.reshape(len(p), self.basis.size, self.family.n_out)
 
     def predict(self, p: Any, t: Any, order: int = 0) -> list[np.ndarray]:
@@ -275,7 +291,7 @@ def coefficients_to_trajectory(family: OperatorFamily, basis: KernelBasis, p: np
     outs = [np.empty((b, t.shape[1], family.n_particles, family.dim)) for _ in range(order + 1)]
     with torch.no_grad():
         for i in range(b):
-            tau = torch.as_tensor(t[i], dtype=torch.float64, device=basis.device) * om[i]
+            tau = torch.as_tensor(np.array(t[i]), dtype=torch.float64, device=basis.device) * om[i]
             vals = _trajectory(basis.design(tau), x0[i:i + 1], w0[i:i + 1], y[i:i + 1].to(basis.device), order)
             for d, v in enumerate(vals):
                 outs[d][i] = (v[0] * om[i] ** d).reshape(t.shape[1], family.n_particles, family.dim).cpu().numpy()
@@ -624,6 +640,7 @@ def load_operator_results(mode: str = "best", families: "tuple[str, ...] | None"
 
 
 _ROWS = (("spiking operator (spikes + membrane)", "heldout"), ("spiking operator, spikes-only readout", "spikes_only"),
+         ("spiking operator without amplitude scaling (ablation)", "unscaled"),
          ("tanh-branch operator (DeepONet)", "tanh"), ("free coefficients, per p (Adam)", "free"),
          ("Gauss-Newton / least squares, per p", "gauss_newton"), ("velocity Verlet, 50 steps", "verlet50"),
          ("velocity Verlet, 200 steps", "verlet200"))

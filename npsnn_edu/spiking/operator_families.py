@@ -49,6 +49,9 @@ class OperatorFamily:
     metric: str = "rel_l2"  # or "rel_l2_disp"
     ref_steps: int = 1000  # fine velocity-Verlet steps per window for the reference (non-analytic families)
     galilean: bool = False  # translation invariant: time-marching moves the centre of mass out of p
+    #: Linear equations of motion (x(t; c p) = c x(t; p) for any c > 0): with amplitude scaling the branch then
+    #: sees only the direction of the initial state, not its size.
+    scale_invariant: bool = False
 
     @property
     def n_params(self) -> int:
@@ -104,6 +107,26 @@ class OperatorFamily:
         """Displacement scale per problem (normalises the residual and the output), ``(B,)``."""
         raise NotImplementedError
 
+    def unit_state(self, p: np.ndarray) -> np.ndarray:
+        """The initial displacement and velocity / omega divided by the amplitude (a unit-size state), ``(B, F)``."""
+        raise NotImplementedError
+
+    @property
+    def reference_amplitude(self) -> float:
+        """Median amplitude of the family (256 problems, a fixed seed): the size the amplitude feature is relative to."""
+        if "_reference_amplitude" not in self.__dict__:
+            self.__dict__["_reference_amplitude"] = float(np.median(self.amplitude(self.sample(256, seed=10_000))))
+        return float(self.__dict__["_reference_amplitude"])
+
+    def scaled_features(self, p: np.ndarray) -> np.ndarray:
+        """Branch input of an amplitude-scaled operator (``OperatorConfig.amplitude_scaling``): the unit-size
+        state (:meth:`unit_state`) and, unless the family is :attr:`scale_invariant`, the amplitude relative
+        to :attr:`reference_amplitude` (A / A_ref - 1), shape ``(B, F)`` or ``(B, F + 1)``."""
+        unit = self.unit_state(p)
+        if self.scale_invariant:
+            return unit
+        return np.concatenate([unit, (self.amplitude(p) / self.reference_amplitude - 1.0)[:, None]], 1)
+
     def potential(self, p: np.ndarray) -> Any:
         raise NotImplementedError
 
@@ -138,6 +161,7 @@ class HarmonicFamily(OperatorFamily):
     param_names: tuple[str, ...] = ("x0", "v0", "omega")
     amp_range: tuple[float, float] = (0.5, 1.5)
     omega_range: tuple[float, float] = (0.5, 2.0)
+    scale_invariant: bool = True  # x'' = -omega^2 x is linear
 
     def _sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         amp = rng.uniform(*self.amp_range, n)
@@ -166,6 +190,9 @@ class HarmonicFamily(OperatorFamily):
 
     def amplitude(self, p: np.ndarray) -> np.ndarray:
         return np.hypot(p[:, 0], p[:, 1] / p[:, 2])
+
+    def unit_state(self, p: np.ndarray) -> np.ndarray:
+        return np.stack([p[:, 0], p[:, 1] / p[:, 2]], 1) / self.amplitude(p)[:, None]
 
     def potential(self, p: Any) -> Any:
         return Harmonic(k=1.0 if p is None else float(p[0, 2]) ** 2)
@@ -228,6 +255,9 @@ class MorseFamily(OperatorFamily):
     def amplitude(self, p: np.ndarray) -> np.ndarray:
         return np.sqrt(2 * (self._energy(p) + 1.0) / 2.0) * 0.5  # bond amplitude from E - u_min (k = 2), per atom
 
+    def unit_state(self, p: np.ndarray) -> np.ndarray:  # (stretch, v_rel / omega) over the bond amplitude
+        return np.stack([p[:, 0], p[:, 1] / self.omega(p)], 1) / (2.0 * self.amplitude(p))[:, None]
+
     def potential(self, p: Any) -> Morse:
         return self._pot()
 
@@ -273,6 +303,10 @@ class LJ3DFamily(OperatorFamily):
     def amplitude(self, p: np.ndarray) -> np.ndarray:
         w = self.omega(p)
         return np.sqrt(np.mean(p[:, :9] ** 2, 1) + np.mean(p[:, 9:] ** 2, 1) / w**2)
+
+    def unit_state(self, p: np.ndarray) -> np.ndarray:
+        w = self.omega(p)[:, None]
+        return np.concatenate([p[:, :9], p[:, 9:] / w], 1) / self.amplitude(p)[:, None]
 
     def potential(self, p: Any) -> LennardJones:
         return LennardJones(cutoff=None, shift=False)
