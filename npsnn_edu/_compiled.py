@@ -7,7 +7,8 @@ costs what the arithmetic costs. They are used by :class:`npsnn_edu.potentials.L
 imports (``backend="auto"``, the default) and can be switched off with ``backend="numpy"``; both are tested
 against each other and against ASE.
 
-Three loops share one pair formula (:func:`_lj_pair`) and one periodic image (:func:`_image`):
+Three loops share one pair formula (:func:`_lj_pair`), one periodic image (:func:`_image`) and, in 3D,
+one force update (:func:`_pair_force_3d`):
 
 - :func:`lj_all_pairs_3d`: every pair i < j by two nested loops (no pair-index arrays to read): the path of a
   small periodic box, where cutoff + skin does not fit in half the box and a Verlet list would hold every pair;
@@ -63,8 +64,19 @@ def _image_py(d: float, box_length: float, inverse_length: float) -> float:
     return d - np.rint(d * inverse_length) * box_length
 
 
+def _pair_force_3d_py(forces: np.ndarray, b: int, f_over_r: float, dx: float, dy: float, dz: float, fx: float,
+                      fy: float, fz: float) -> tuple[float, float, float]:
+    """Newton's third law for one pair: subtract the pair force from partner ``b``'s row of ``forces`` and
+    return the running force (fx, fy, fz) on the other partner with it added."""
+    forces[b, 0] -= f_over_r * dx
+    forces[b, 1] -= f_over_r * dy
+    forces[b, 2] -= f_over_r * dz
+    return fx + f_over_r * dx, fy + f_over_r * dy, fz + f_over_r * dz
+
+
 _lj_pair: Any = _jit(_lj_pair_py, inline=True)
 _image: Any = _jit(_image_py, inline=True)
+_pair_force_3d: Any = _jit(_pair_force_3d_py, inline=True)
 
 
 def _lj_pairs(x: np.ndarray, i: np.ndarray, j: np.ndarray, shifts: np.ndarray, box: np.ndarray, mode: int,
@@ -131,12 +143,7 @@ def _lj_pairs_3d(x: np.ndarray, i: np.ndarray, j: np.ndarray, shifts: np.ndarray
             dz -= shifts[2, p]
         u, f_over_r = _lj_pair(dx * dx + dy * dy + dz * dz, sigma2, epsilon, cutoff2, energy_shift)
         energy += u
-        fx += f_over_r * dx
-        fy += f_over_r * dy
-        fz += f_over_r * dz
-        forces[b, 0] -= f_over_r * dx
-        forces[b, 1] -= f_over_r * dy
-        forces[b, 2] -= f_over_r * dz
+        fx, fy, fz = _pair_force_3d(forces, b, f_over_r, dx, dy, dz, fx, fy, fz)
     if current >= 0:
         forces[current, 0] += fx
         forces[current, 1] += fy
@@ -167,12 +174,7 @@ def _lj_all_pairs_3d(x: np.ndarray, box: np.ndarray, periodic: bool, sigma2: flo
                 dz = _image(dz, bz, ibz)
             u, f_over_r = _lj_pair(dx * dx + dy * dy + dz * dz, sigma2, epsilon, cutoff2, energy_shift)
             energy += u
-            fx += f_over_r * dx
-            fy += f_over_r * dy
-            fz += f_over_r * dz
-            forces[b, 0] -= f_over_r * dx
-            forces[b, 1] -= f_over_r * dy
-            forces[b, 2] -= f_over_r * dz
+            fx, fy, fz = _pair_force_3d(forces, b, f_over_r, dx, dy, dz, fx, fy, fz)
         forces[a, 0] += fx
         forces[a, 1] += fy
         forces[a, 2] += fz

@@ -38,7 +38,6 @@ least squares of the basis per p (:func:`solve_gauss_newton`), and core velocity
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -55,6 +54,7 @@ from ..validation import at_least, in_range, positive
 from .energy import E_AC_PJ, E_MAC_PJ  # Horowitz 2014 (45 nm, fp32): the one place these constants live
 from .models import gaussian_kernel, make_surrogate
 from .operator_families import OperatorFamily, available_families, get_family
+from .training import cosine_learning_rate
 
 __all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "OperatorTrainer", "PhysicsOperator",
            "SpikingBranch", "TanhBranch", "available_families", "count_operations", "evaluate_coefficients",
@@ -239,7 +239,7 @@ class PhysicsOperator(nn.Module):
         else:
             self.branch = SpikingBranch(n_in, n_coef, cfg.hidden, cfg.num_steps, cfg.beta,
                                         spikes_only=cfg.branch == "spikes_only", surrogate=cfg.surrogate)
-        self.out_scale = float(np.median(self.family.amplitude(self.family.sample(256, seed=10_000))))
+        self.out_scale = self.family.reference_amplitude
         self.to(dev)
 
     @property
@@ -349,10 +349,7 @@ class OperatorTrainer:
         self.losses: list[float] = []
 
     def lr_at(self, step: int) -> float:
-        cfg = self.config
-        frac = min(step / cfg.total_steps, 1.0)
-        lo = cfg.lr * cfg.lr_min_factor
-        return lo + 0.5 * (cfg.lr - lo) * (1 + math.cos(math.pi * frac))
+        return cosine_learning_rate(step, self.config.total_steps, self.config.lr, self.config.lr_min_factor)
 
     def loss(self, p: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Causally weighted loss and per-problem residual for a batch ``p``."""
@@ -453,8 +450,7 @@ def solve_free_coefficients(family: "str | OperatorFamily", p: Any, config: Oper
     start = time.perf_counter()
     for step in range(n_steps):
         for group in opt.param_groups:
-            cos = 0.5 * (1 + math.cos(math.pi * step / n_steps))
-            group["lr"] = lr * (cfg.lr_min_factor + (1 - cfg.lr_min_factor) * cos)
+            group["lr"] = cosine_learning_rate(step, n_steps, lr, cfg.lr_min_factor)
         loss, _ = _residual_loss(family, design, x0, w0, om, amp, y, cfg.causal_eps, cfg.causal_chunks)
         opt.zero_grad(set_to_none=True)
         (loss * len(p)).backward()

@@ -113,7 +113,8 @@ class OperatorFamily:
 
     @property
     def reference_amplitude(self) -> float:
-        """Median amplitude of the family (256 problems, a fixed seed): the size the amplitude feature is relative to."""
+        """Median amplitude of the family (256 problems, a fixed seed): the scale the amplitude feature is relative
+        to, and the constant output scale of an operator without amplitude scaling."""
         if "_reference_amplitude" not in self.__dict__:
             self.__dict__["_reference_amplitude"] = float(np.median(self.amplitude(self.sample(256, seed=10_000))))
         return float(self.__dict__["_reference_amplitude"])

@@ -45,6 +45,14 @@ from .energy import synaptic_energy
 from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN, count_parameters
 from .problems import NewtonProblem, get_problem
 
+
+def cosine_learning_rate(step: int, total_steps: int, lr: float, min_factor: float) -> float:
+    """Cosine decay from ``lr`` at step 0 to ``lr * min_factor`` at ``total_steps`` (and after): the one schedule
+    of every trainer in this package (single trajectories, operators, per-problem free coefficients)."""
+    frac = min(step / total_steps, 1.0)
+    lo = lr * min_factor
+    return lo + 0.5 * (lr - lo) * (1 + math.cos(math.pi * frac))
+
 #: method -> (model class name, derivative mode)
 METHODS = {
     "continuous": ("clock", "analytic"),  # honest: smooth kernel readout, exact derivatives of the forward output
@@ -317,9 +325,7 @@ class Trainer:
         lr = cfg.learning_rate
         if cfg.lr_schedule == "none":
             return lr
-        frac = min(step / cfg.total_steps, 1.0)
-        lo = lr * cfg.lr_min_factor
-        return lo + 0.5 * (lr - lo) * (1 + math.cos(math.pi * frac))
+        return cosine_learning_rate(step, cfg.total_steps, lr, cfg.lr_min_factor)
 
     def request_stop(self) -> None:
         """Ask a running :meth:`train` to stop after its current step (thread-safe)."""
