@@ -16,9 +16,9 @@ core never imports its adapters.
 """
 from __future__ import annotations
 
-from typing import Any, Generic, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
 
-from .errors import unknown_name
+from .errors import InvalidParameterError, unknown_name
 
 T = TypeVar("T")
 
@@ -83,6 +83,15 @@ class Registry(Generic[T]):
 
 #: Functions provided by modules that depend on the core (e.g. the ASE converters), looked up by the core.
 ADAPTERS: Registry[Any] = Registry("adapter")
+
+
+def build(factory: Callable[..., Any], /, *args: Any, **params: Any) -> Any:
+    """``factory(*args, **params)``; a TypeError (a parameter it does not take, or one it needs and did not get)
+    becomes an InvalidParameterError that points to the factory's help."""
+    try:
+        return factory(*args, **params)
+    except TypeError as exc:
+        raise InvalidParameterError(f"{exc}; see help({factory.__module__}.{factory.__qualname__})") from exc
 
 
 def adapter(name: str) -> Any:

@@ -14,7 +14,7 @@ from .config import rng as make_rng
 from .errors import InvalidParameterError
 from .integrators import simulate
 from .potentials import DoubleWell, Harmonic, LennardJones, Morse, Potential
-from .registry import Registry
+from .registry import Registry, build
 from .trajectory import Trajectory
 from .units import ARGON, LJUnits
 from .validation import at_least, positive
@@ -169,8 +169,4 @@ def available_systems() -> list[str]:
 
 def get_system(name: str, **params: Any) -> System:
     """Build a ready-made system by name: harmonic, morse, lennard-jones, double-well."""
-    builder = SYSTEMS.get(name)
-    try:
-        return builder(**params)
-    except TypeError as exc:
-        raise InvalidParameterError(f"{exc}; see help(npsnn_edu.systems.{builder.__name__})") from exc
+    return build(SYSTEMS.get(name), **params)

@@ -13,8 +13,9 @@ error from :mod:`npsnn_edu.errors` (which also derive from ``ValueError``/``KeyE
 """
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, TypeVar
 
 import numpy as np
 
@@ -128,3 +129,18 @@ def check_fitted(estimator: Any, attribute: str, *, action: str = "call fit(...)
     """Raise :class:`~npsnn_edu.errors.NotFittedError` when ``estimator.<attribute>`` is missing or None."""
     if getattr(estimator, attribute, None) is None:
         raise NotFittedError(f"this {type(estimator).__name__} is not fitted yet; {action}")
+
+
+ConfigT = TypeVar("ConfigT")
+
+
+def with_overrides(config: ConfigT, overrides: Mapping[str, Any]) -> ConfigT:
+    """A copy of the dataclass ``config`` with the fields in ``overrides`` replaced (``config`` itself when there
+    are none); an unknown field name is an InvalidParameterError that lists the valid ones."""
+    if not overrides:
+        return config
+    valid = {f.name for f in dataclasses.fields(config)}  # type: ignore[arg-type]
+    bad = sorted(set(overrides) - valid)
+    if bad:
+        raise InvalidParameterError(f"unknown {type(config).__name__} field(s) {bad}; valid: {sorted(valid)}")
+    return type(config)(**{**dataclasses.asdict(config), **overrides})  # type: ignore[call-overload]

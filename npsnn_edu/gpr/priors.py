@@ -44,7 +44,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..errors import InvalidParameterError
-from ..registry import Registry
+from ..registry import Registry, build
 
 PRIOR_NAMES = ("MF1", "MF2", "MF3", "MF4", "MF5")
 EXTRA_PRIOR_NAMES = ("median", "training_max")
@@ -278,10 +278,7 @@ def get_prior(prior: "str | PriorMean | Callable[[np.ndarray], Any]", **options:
         atom_energies = options.pop("atom_energies", None)
         if cls is FreeAtomPrior:
             options["atom_energies"] = atom_energies
-        try:
-            return cls(**options)
-        except TypeError as exc:
-            raise InvalidParameterError(f"{exc}; see help(npsnn_edu.gpr.priors.{cls.__name__})") from exc
+        return build(cls, **options)
     if callable(prior):
         options.pop("atom_energies", None)
         return CallablePrior(prior, **options)

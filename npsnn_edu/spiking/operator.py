@@ -39,7 +39,7 @@ least squares of the basis per p (:func:`solve_gauss_newton`), and core velocity
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,7 @@ from ..device import resolve_device
 from ..errors import InvalidParameterError
 from ..progress import progress_bar
 from ..registry import Registry
-from ..validation import at_least, in_range, positive
+from ..validation import at_least, in_range, positive, with_overrides
 from .energy import E_AC_PJ, E_MAC_PJ  # Horowitz 2014 (45 nm, fp32): the one place these constants live
 from .models import gaussian_kernel, make_surrogate
 from .operator_families import OperatorFamily, available_families, get_family
@@ -331,13 +331,7 @@ class OperatorTrainer:
 
     def __init__(self, family: "str | OperatorFamily" = "harmonic", config: OperatorConfig | None = None,
                  device: Any = "cpu", **overrides: Any):
-        cfg = config or OperatorConfig()
-        if overrides:
-            valid = {f.name for f in fields(OperatorConfig)}
-            bad = sorted(set(overrides) - valid)
-            if bad:
-                raise InvalidParameterError(f"unknown OperatorConfig field(s) {bad}; valid: {sorted(valid)}")
-            cfg = OperatorConfig(**{**asdict(cfg), **overrides})
+        cfg = with_overrides(config or OperatorConfig(), overrides)
         self.device = resolve_device(device)
         self.model = PhysicsOperator(family, cfg, device=self.device)
         self.family, self.config = self.model.family, self.model.config
@@ -430,6 +424,20 @@ def evaluate_coefficients(family: OperatorFamily, basis: KernelBasis, p: np.ndar
 # ------------------------------------------------------------------------------------------------
 # Per-problem baselines on the same basis
 # ------------------------------------------------------------------------------------------------
+def _per_problem_setup(family: "str | OperatorFamily", p: Any, config: OperatorConfig | None, device: Any
+                       ) -> tuple[OperatorFamily, OperatorConfig, np.ndarray, torch.device, KernelBasis,
+                                  tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
+    """What every per-p solver starts from: the family, the validated config, p, the device, the operator's basis,
+    its design on the training grid and the state tensors (x0, v0', omega, amplitude) of each p."""
+    family = get_family(family)
+    cfg = (config or OperatorConfig()).validate()
+    p = family.check(p)
+    dev = resolve_device(device)
+    basis = KernelBasis(family.tau_end, cfg.n_knots, cfg.kernel_width, cfg.pad, device=dev)
+    design = basis.design(training_taus(family.tau_end, cfg.n_colloc))
+    return family, cfg, p, dev, basis, design, _state_tensors(family, p, dev)
+
+
 def solve_free_coefficients(family: "str | OperatorFamily", p: Any, config: OperatorConfig | None = None,
                             n_steps: int = 1000, lr: float = 1e-2, device: Any = "cpu") -> dict[str, Any]:
     """Solve each p separately: its coefficients are free parameters, same loss (causal weights, same grid).
@@ -437,13 +445,7 @@ def solve_free_coefficients(family: "str | OperatorFamily", p: Any, config: Oper
     The problems are optimised together (the loss is a sum of independent terms and Adam is elementwise, so this
     is B independent solves; no global clipping).  Returns coefficients, wall seconds and seconds per problem.
     """
-    family = get_family(family)
-    cfg = (config or OperatorConfig()).validate()
-    p = family.check(p)
-    dev = resolve_device(device)
-    basis = KernelBasis(family.tau_end, cfg.n_knots, cfg.kernel_width, cfg.pad, device=dev)
-    design = basis.design(training_taus(family.tau_end, cfg.n_colloc))
-    x0, w0, om, amp = _state_tensors(family, p, dev)
+    family, cfg, p, dev, basis, design, (x0, w0, om, amp) = _per_problem_setup(family, p, config, device)
     y = torch.zeros(len(p), basis.size, family.n_out, dtype=torch.float64, device=dev, requires_grad=True)
     opt = torch.optim.Adam([y], lr=positive("lr", lr))
     n_steps = at_least("n_steps", n_steps, 1, integer=True)
@@ -468,13 +470,7 @@ def solve_gauss_newton(family: "str | OperatorFamily", p: Any, config: OperatorC
     """
     from torch.func import jacrev, vmap
 
-    family = get_family(family)
-    cfg = (config or OperatorConfig()).validate()
-    p = family.check(p)
-    dev = resolve_device(device)
-    basis = KernelBasis(family.tau_end, cfg.n_knots, cfg.kernel_width, cfg.pad, device=dev)
-    design = basis.design(training_taus(family.tau_end, cfg.n_colloc))
-    x0, w0, om, amp = _state_tensors(family, p, dev)
+    family, cfg, p, dev, basis, design, (x0, w0, om, amp) = _per_problem_setup(family, p, config, device)
     k, c = basis.size, family.n_out
 
     def residual(yv: torch.Tensor, x0_: torch.Tensor, w0_: torch.Tensor, om_: torch.Tensor, amp_: torch.Tensor

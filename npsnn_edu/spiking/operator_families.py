@@ -31,7 +31,7 @@ from ..analytic import harmonic_solution
 from ..errors import InvalidParameterError
 from ..integrators import simulate
 from ..potentials import Harmonic, LennardJones, Morse
-from ..registry import Registry
+from ..registry import Registry, build
 from ..validation import at_least, finite_array
 
 __all__ = ["FAMILIES", "OperatorFamily", "available_families", "get_family"]
@@ -328,8 +328,4 @@ def get_family(name: "str | OperatorFamily", **params: Any) -> OperatorFamily:
     """A family by name (``harmonic``, ``morse``, ``lj3d``); UnknownNameError lists the names."""
     if isinstance(name, OperatorFamily):
         return name
-    cls = FAMILIES.get(name)
-    try:
-        return cls(**params)
-    except TypeError as exc:
-        raise InvalidParameterError(f"{exc}; see help(npsnn_edu.spiking.operator_families.{cls.__name__})") from exc
+    return build(FAMILIES.get(name), **params)

@@ -24,7 +24,7 @@ from ..analytic import harmonic_solution, morse_period
 from ..errors import InvalidParameterError
 from ..integrators import simulate
 from ..potentials import LennardJones, Potential
-from ..registry import Registry
+from ..registry import Registry, build
 from ..systems import harmonic_oscillator, morse_diatomic
 from ..validation import at_least, finite, positive
 
@@ -214,11 +214,7 @@ def get_problem(name: "str | NewtonProblem", **params: Any) -> NewtonProblem:
         if params:
             raise InvalidParameterError("parameters can only be given with a problem name, not with a NewtonProblem")
         return name
-    builder = PROBLEMS.get(name)
-    try:
-        return builder(**params)
-    except TypeError as exc:
-        raise InvalidParameterError(f"{exc}; see help(npsnn_edu.spiking.problems.{builder.__name__})") from exc
+    return build(PROBLEMS.get(name), **params)
 
 
 def make_problem(name: "str | NewtonProblem", **params: Any) -> NewtonProblem:

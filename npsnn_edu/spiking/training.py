@@ -28,7 +28,7 @@ import json
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -39,7 +39,7 @@ from ..device import resolve_device
 from ..errors import DataFormatError, InvalidParameterError, unknown_name
 from ..progress import progress_bar
 from ..trajectory import Trajectory
-from ..validation import at_least, positive
+from ..validation import at_least, positive, with_overrides
 from .derivatives import DERIVATIVE_MODES, forward_fd, time_derivatives
 from .energy import synaptic_energy
 from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN, count_parameters
@@ -288,13 +288,7 @@ class Trainer:
     def __init__(self, problem: "str | NewtonProblem" = "harmonic", config: TrainConfig | None = None,
                  device: Any = "cpu", **overrides: Any):
         self.problem = get_problem(problem)
-        cfg = config or TrainConfig()
-        if overrides:
-            valid = {f.name for f in fields(TrainConfig)}
-            bad = sorted(set(overrides) - valid)
-            if bad:
-                raise InvalidParameterError(f"unknown TrainConfig field(s) {bad}; valid: {sorted(valid)}")
-            cfg = TrainConfig(**{**asdict(cfg), **overrides})
+        cfg = with_overrides(config or TrainConfig(), overrides)
         self.config = cfg.validate()
         self.device = resolve_device(device)
         self._stop = threading.Event()
