@@ -197,12 +197,30 @@ class PairPotential(Potential):
         cutoff <= box/2.
     skin : float
         Verlet-list skin for periodic systems with many particles (performance only, results unchanged).
+    backend : "auto", "numpy" or "numba"
+        "auto" (default): the compiled loops of :mod:`npsnn_edu._compiled` when numba imports (the Verlet-list
+        builder for every pair potential, the pair loop for Lennard-Jones), else NumPy; "numpy": the array code
+        only; "numba": compiled, an error without numba. Same numbers either way (performance only).
     """
+
+    BACKENDS = ("auto", "numpy", "numba")
+    #: The module of compiled loops (:mod:`npsnn_edu._compiled`), set on the class at the first construction:
+    #: a class attribute, so that potentials still pickle and copy (a module does not).
+    _loops: Any = None
 
     #: Use a neighbour list (cKDTree + skin) above this many particles when a cutoff is set.
     neighbour_list_min_particles = 64
 
-    def __init__(self, cutoff: float | None = None, shift: bool = False, box: Any = None, skin: float = 0.3):
+    def __init__(self, cutoff: float | None = None, shift: bool = False, box: Any = None, skin: float = 0.3,
+                 backend: str = "auto"):
+        from . import _compiled  # imports numba (a few tenths of a second): only when a pair potential is made
+
+        self.backend = one_of("backend", backend, self.BACKENDS)
+        if self.backend == "numba" and not _compiled.AVAILABLE:
+            raise InvalidParameterError("backend='numba' needs numba, which does not import here: install it "
+                                        "(`pip install numba`) or use backend='auto' or 'numpy' (same numbers)")
+        self._compiled = self.backend != "numpy" and _compiled.AVAILABLE
+        PairPotential._loops = _compiled
         self.cutoff: float | None = None if cutoff is None else float(positive("cutoff", cutoff))
         if shift and self.cutoff is None:
             raise InvalidParameterError("shift=True needs a cutoff: give cutoff=... or set shift=False")
@@ -293,13 +311,11 @@ class PairPotential(Potential):
             if float(np.max(np.einsum("ij,ij->i", disp, disp))) < (0.5 * self.skin) ** 2:
                 return self._nlist  # type: ignore[return-value]
         radius = self.cutoff + self.skin
-        if getattr(self, "_compiled", False) and x.shape[-1] == 3 and x.dtype == np.float64 and \
+        if self._compiled and x.shape[-1] == 3 and x.dtype == np.float64 and \
                 (self.box is None or self.box.shape[0] == 3):
-            from ._compiled import pairs_within_3d
-
             periodic = self.box is not None
-            i, j, shifts = pairs_within_3d(np.ascontiguousarray(x), self.box if periodic else np.ones(3), periodic,
-                                           radius * radius)
+            i, j, shifts = self._loops.pairs_within_3d(np.ascontiguousarray(x), self.box if periodic else
+                                                       self._loops.UNIT_BOX_3D, periodic, radius * radius)
             self._nlist = (i, j)
             self._nlist_reference = x.copy()
             self._nlist_shifts = shifts if periodic else None
@@ -448,23 +464,11 @@ class LennardJones(PairPotential):
 
     name = "lennard-jones"
 
-    #: ``backend``: "auto" (the compiled pair loop of :mod:`npsnn_edu._compiled` when numba imports, else
-    #: NumPy), "numpy" (the array code of :class:`PairPotential`) or "numba" (compiled, an error without numba).
-    BACKENDS = ("auto", "numpy", "numba")
-
     def __init__(self, sigma: float = 1.0, epsilon: float = 1.0, cutoff: float | None = 2.5, shift: bool = True,
                  box: Any = None, skin: float = 0.3, backend: str = "auto"):
-        from . import _compiled  # imports numba (a few tenths of a second): only when an LJ potential is made
-
         self.sigma = positive("sigma", sigma)
         self.epsilon = positive("epsilon", epsilon)
-        self.backend = one_of("backend", backend, self.BACKENDS)
-        if self.backend == "numba" and not _compiled.AVAILABLE:
-            raise InvalidParameterError("backend='numba' needs numba, which does not import here: install it "
-                                        "(`pip install numba`) or use backend='auto' or 'numpy' (same numbers)")
-        self._compiled = self.backend != "numpy" and _compiled.AVAILABLE
-        self._loops = _compiled
-        super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin)
+        super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin, backend=backend)
 
     def params(self) -> dict[str, Any]:
         return {"sigma": self.sigma, "epsilon": self.epsilon, **super().params()}
@@ -559,11 +563,11 @@ class Morse(PairPotential):
     name = "morse"
 
     def __init__(self, D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0, cutoff: float | None = None,
-                 shift: bool = False, box: Any = None, skin: float = 0.3):
+                 shift: bool = False, box: Any = None, skin: float = 0.3, backend: str = "auto"):
         self.D_e = positive("D_e (well depth)", D_e)
         self.a = positive("a (inverse width)", a)
         self.r_e = positive("r_e (equilibrium distance)", r_e)
-        super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin)
+        super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin, backend=backend)
 
     def params(self) -> dict[str, Any]:
         return {"D_e": self.D_e, "a": self.a, "r_e": self.r_e, **super().params()}

@@ -79,6 +79,18 @@ def test_forces_are_minus_gradient_by_finite_differences(case: str) -> None:
     assert rel_err(fd_forces(pot, x), forces) < 1e-6
 
 
+def _assert_same_dynamics_across_list_rebuilds(pot_a, pot_b, system) -> None:
+    """150 MD steps with each potential from the same start: the list is rebuilt on the way (a particle moves
+    further than skin/2) and both runs follow the same trajectory, potential and total energy."""
+    kw = dict(dt=0.005, n_steps=150, masses=system.masses)
+    a = simulate(pot_a, system.positions, system.velocities, **kw)
+    b = simulate(pot_b, system.positions, system.velocities, **kw)
+    assert np.max(np.abs(a.positions[-1] - a.positions[0])) > 0.15  # > skin/2: the list was rebuilt
+    np.testing.assert_allclose(a.positions, b.positions, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a.potential_energy, b.potential_energy, rtol=1e-11)
+    np.testing.assert_allclose(a.total_energy, b.total_energy, rtol=1e-11)
+
+
 def test_neighbour_list_path_is_used_and_matches_all_pairs_over_a_run() -> None:
     """The Verlet-list path (N >= 64, cutoff + skin <= box/2) gives the same dynamics as plain all pairs,
     including across list rebuilds (particles move more than skin/2 during the run)."""
@@ -87,12 +99,7 @@ def test_neighbour_list_path_is_used_and_matches_all_pairs_over_a_run() -> None:
     pot_all = LennardJones(cutoff=2.5, box=system.box, skin=0.3)
     pot_all.neighbour_list_min_particles = 10**9
     assert pot_list._uses_neighbour_list(system.positions) and not pot_all._uses_neighbour_list(system.positions)
-    kw = dict(dt=0.005, n_steps=150, masses=system.masses)
-    a = simulate(pot_list, system.positions, system.velocities, **kw)
-    b = simulate(pot_all, system.positions, system.velocities, **kw)
-    assert np.max(np.abs(a.positions[-1] - a.positions[0])) > 0.15  # > skin/2: the list was rebuilt
-    np.testing.assert_allclose(a.positions, b.positions, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(a.potential_energy, b.potential_energy, rtol=1e-11)
+    _assert_same_dynamics_across_list_rebuilds(pot_list, pot_all, system)
 
 
 def test_batched_positions_equal_one_by_one() -> None:
@@ -321,12 +328,7 @@ def test_compiled_verlet_list_equals_scipy_list_and_dynamics_across_rebuilds() -
     np.testing.assert_array_equal(i_fast, i_slow)
     np.testing.assert_array_equal(j_fast, j_slow)
     np.testing.assert_array_equal(fast._nlist_shifts, slow._nlist_shifts)
-    kw = dict(dt=0.005, n_steps=150, masses=system.masses)
-    a = simulate(fast, system.positions, system.velocities, **kw)
-    b = simulate(slow, system.positions, system.velocities, **kw)
-    assert np.max(np.abs(a.positions[-1] - a.positions[0])) > 0.15  # > skin/2: the list was rebuilt
-    np.testing.assert_allclose(a.positions, b.positions, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(a.total_energy, b.total_energy, rtol=1e-11)
+    _assert_same_dynamics_across_list_rebuilds(fast, slow, system)
 
 
 def test_compiled_backend_choices_and_fallbacks(monkeypatch) -> None:
@@ -360,3 +362,29 @@ def test_compiled_backend_choices_and_fallbacks(monkeypatch) -> None:
     with pytest.raises(InvalidParameterError, match="backend='auto' or 'numpy'"):
         LennardJones(backend="numba")
     assert not LennardJones()._compiled  # auto falls back to NumPy without numba
+
+
+def test_pair_potentials_choose_a_backend_and_still_pickle_and_copy() -> None:
+    """The backend belongs to every pair potential (the compiled Verlet-list builder serves Morse too, with the
+    same list as cKDTree), and a potential with compiled loops still pickles and deep-copies."""
+    import copy
+    import pickle
+
+    from npsnn_edu.errors import UnknownNameError
+
+    system = lj_fcc_system(n_cells=4, temperature=1.0, seed=1)
+    fast = Morse(D_e=1.0, a=3.0, r_e=1.12, cutoff=2.5, box=system.box, backend="numba")
+    slow = Morse(D_e=1.0, a=3.0, r_e=1.12, cutoff=2.5, box=system.box, backend="numpy")
+    x = system.positions
+    assert fast._compiled and not slow._compiled and fast._uses_neighbour_list(x)
+    for got, want in zip(fast._neighbour_pairs(x), slow._neighbour_pairs(x)):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(fast._nlist_shifts, slow._nlist_shifts)
+    assert fast.energy(x) == pytest.approx(slow.energy(x), rel=1e-12)
+    with pytest.raises(UnknownNameError, match="numpy"):
+        Morse(backend="fortran")
+    lj = LennardJones(cutoff=2.5, box=system.box)
+    e = lj.energy(x)
+    for clone in (pickle.loads(pickle.dumps(lj)), copy.deepcopy(lj), copy.deepcopy(fast)):
+        assert clone._compiled
+    assert pickle.loads(pickle.dumps(lj)).energy(x) == e

@@ -23,6 +23,7 @@ the same window tau in [0, tau_end] and the operator learns one map p -> kernel 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -111,13 +112,11 @@ class OperatorFamily:
         """The initial displacement and velocity / omega divided by the amplitude (a unit-size state), ``(B, F)``."""
         raise NotImplementedError
 
-    @property
+    @cached_property
     def reference_amplitude(self) -> float:
         """Median amplitude of the family (256 problems, a fixed seed): the scale the amplitude feature is relative
         to, and the constant output scale of an operator without amplitude scaling."""
-        if "_reference_amplitude" not in self.__dict__:
-            self.__dict__["_reference_amplitude"] = float(np.median(self.amplitude(self.sample(256, seed=10_000))))
-        return float(self.__dict__["_reference_amplitude"])
+        return float(np.median(self.amplitude(self.sample(256, seed=10_000))))
 
     def scaled_features(self, p: np.ndarray) -> np.ndarray:
         """Branch input of an amplitude-scaled operator (``OperatorConfig.amplitude_scaling``): the unit-size
