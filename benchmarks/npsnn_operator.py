@@ -35,7 +35,7 @@ STEPS = {
              "lj3d": {"spiking": 1200, "spikes_only": 600, "tanh": 1500}},
 }
 FREE_STEPS = {"quick": 500, "full": 2000}
-#: families where the spiking operator is also trained without amplitude scaling (same steps, seed 0): the
+#: families where the spiking operator is also trained without amplitude scaling (same steps and seeds): the
 #: ablation of that design choice (quick mode leaves out lj3d to stay within its time budget)
 ABLATE_SCALING = {"quick": ("harmonic", "morse"), "full": ("harmonic", "morse", "lj3d")}
 MARCH = {"quick": {"windows": 4, "steps": 300}, "full": {"windows": 4, "steps": 1500}}
@@ -84,7 +84,7 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
     free_steps = max(1, int(FREE_STEPS[mode] * scale))
     # "unscaled": the spiking operator without amplitude scaling (the ablation of that design choice)
     for branch in ("spiking", "spikes_only", "tanh", *(("unscaled",) if name in ABLATE_SCALING[mode] else ())):
-        for seed in (seeds if branch == "spiking" else seeds[:1]):
+        for seed in (seeds if branch in ("spiking", "unscaled") else seeds[:1]):  # the ablation: the same seeds
             cfg = OperatorConfig(branch="spiking", amplitude_scaling=False) if branch == "unscaled" else \
                 OperatorConfig(branch=branch)
             cfg.total_steps, cfg.seed = steps["spiking" if branch == "unscaled" else branch], seed
@@ -100,8 +100,9 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
                 f"final loss {np.mean(tr.losses[-20:]):.2e}, held-out median {ev['median']:.2e} p90 {ev['p90']:.2e} "
                 f"(untrained {untrained:.2e}), {tr.model.n_parameters} params")
             if seed != seeds[0]:
-                out.setdefault("seed_median_rel_l2", []).append(ev["median"])
-                out.setdefault("seed_p90_rel_l2", []).append(ev["p90"])
+                tag = "seed" if branch == "spiking" else f"{branch}_seed"
+                out.setdefault(f"{tag}_median_rel_l2", []).append(ev["median"])
+                out.setdefault(f"{tag}_p90_rel_l2", []).append(ev["p90"])
                 continue
             prefix = "heldout" if branch == "spiking" else branch
             out[f"{prefix}_median_rel_l2"] = ev["median"]
@@ -124,6 +125,10 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
         out["seed_median_rel_l2"] = [out["heldout_median_rel_l2"], *out.get("seed_median_rel_l2", [])]
         out["seed_p90_rel_l2"] = [out["heldout_p90_rel_l2"], *out.get("seed_p90_rel_l2", [])]
         out["seeds"] = list(seeds)
+        if "unscaled_median_rel_l2" in out:
+            for stat in ("median", "p90"):
+                out[f"unscaled_seed_{stat}_rel_l2"] = [out[f"unscaled_{stat}_rel_l2"],
+                                                       *out.get(f"unscaled_seed_{stat}_rel_l2", [])]
     free = solve_free_coefficients(fam, ph, n_steps=free_steps, device=device)
     ev = evaluate_coefficients(fam, free["basis"], ph, free["y"], x_ref=x_ref)
     out.update(free_median_rel_l2=ev["median"], free_p90_rel_l2=ev["p90"], free_steps=free_steps,
@@ -312,7 +317,8 @@ def main() -> None:
             "gauss_newton_median_rel_l2", "verlet50_median_rel_l2", "heldout_train_seconds", "tanh_train_seconds",
             "heldout_branch_seconds_per_trajectory", "readout_seconds_per_trajectory", "free_seconds_per_trajectory",
             "gauss_newton_seconds_per_trajectory", "verlet50_seconds_per_trajectory", "seed_median_rel_l2",
-            "seed_p90_rel_l2", "unscaled_median_rel_l2", "unscaled_p90_rel_l2")
+            "seed_p90_rel_l2", "unscaled_median_rel_l2", "unscaled_p90_rel_l2", "unscaled_seed_median_rel_l2",
+            "unscaled_seed_p90_rel_l2")
     for name, res in result["families"].items():
         summary[name] = {k: res[k] for k in keep if k in res}
         if "march" in res:

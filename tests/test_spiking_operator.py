@@ -210,6 +210,7 @@ def test_benchmark_command_runs_on_a_subset(tmp_path):
             assert np.isfinite(res[key]), (family, key)
         assert res["gauss_newton_median_rel_l2"] < 1e-3  # the basis optimum is far below any trained operator here
     assert len(summary["harmonic"]["seed_median_rel_l2"]) == 3  # three seeds by default
+    assert len(summary["harmonic"]["unscaled_seed_median_rel_l2"]) == 3  # the ablation at the same seeds
 
 
 def test_shipped_results_load_with_provenance():
