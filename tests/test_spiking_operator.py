@@ -238,10 +238,13 @@ def test_chapter4_operator_verdicts_follow_the_shipped_results():
         assert 0.005 < d["heldout_median_rel_l2"] < 0.02 and d["heldout_untrained_median"] > 0.5
     assert min(h["seed_p90_rel_l2"]) > 1e-2 and m["heldout_p90_rel_l2"] > 1e-2
     assert 0.015 < min(h["seed_p90_rel_l2"]) and max(h["seed_p90_rel_l2"]) < 0.03  # "2-3e-2 over three seeds"
-    # amplitude scaling (ablation at the same steps): about halves the harmonic error, helps Morse a little,
-    # slightly worse on LJ
+    # amplitude scaling (ablation at the same steps and seeds): 1.5-2x on harmonic in every seed, the seed ranges
+    # apart; helps Morse a little, slightly worse on LJ (one seed each)
+    scaled, unscaled = h["seed_median_rel_l2"], h["unscaled_seed_median_rel_l2"]
+    assert len(unscaled) == 3 and all(1.4 <= u / s <= 2.1 for s, u in zip(scaled, unscaled))
+    assert max(scaled) < min(unscaled)
     gain = {k: d["unscaled_median_rel_l2"] / d["heldout_median_rel_l2"] for k, d in res.items()}
-    assert 1.7 <= gain["harmonic"] <= 2.3 and 1.05 <= gain["morse"] <= 1.3 and 0.8 <= gain["lj3d"] < 1.0
+    assert 1.05 <= gain["morse"] <= 1.3 and 0.8 <= gain["lj3d"] < 1.0
     assert h["unscaled_steps"] == h["heldout_steps"] and m["unscaled_steps"] == m["heldout_steps"]
     # harmonic: tanh of equal size about 8x more accurate than the best spiking seed, meets the goal, a quarter
     # of the CPU time, and more accurate than Verlet with 50 steps per window
