@@ -10,9 +10,15 @@ time (not the training grid) against the analytic solution (harmonic) or a fine 
 LJ).  Branches at (about) equal parameter count: spiking (spikes + membrane readout), spikes-only, tanh, all
 with amplitude scaling (the state divided by its amplitude in, the coefficients times it out), and the spiking
 branch without it ("unscaled", the ablation).
+Readout solves (npsnn_edu.spiking.readout_solve, the equations only, Levenberg-Marquardt on fresh p): a spiking
+RESERVOIR (random LIF layers, only the linear readout solved; no surrogate gradient) at every harmonic seed (and
+Morse in full mode), its spikes-only ablation, the tanh control of equal parameter count (random tanh layers,
+solved readout: a physics-informed extreme learning machine), and the trained spiking operator refined by the
+solve ("solved").
 Per-p baselines on the same basis: free coefficients (same loss, Adam), Gauss-Newton / least squares; and core
 velocity Verlet.  Costs: training seconds, amortised seconds per new trajectory, operation counts.
-The last line is JSON (per family: heldout_median_rel_l2, heldout_p90_rel_l2, n_heldout, tanh_*, spikes_only_*).
+The last line is JSON (per family: heldout_median_rel_l2, heldout_p90_rel_l2, n_heldout, tanh_*, spikes_only_*,
+reservoir_* with reservoir_seed_*_rel_l2 over the seeds, tanh_reservoir_*, spikes_only_reservoir_*, solved_*).
 """
 from __future__ import annotations
 
@@ -39,6 +45,20 @@ FREE_STEPS = {"quick": 500, "full": 2000}
 #: ablation of that design choice (quick mode leaves out lj3d to stay within its time budget)
 ABLATE_SCALING = {"quick": ("harmonic", "morse"), "full": ("harmonic", "morse", "lj3d")}
 MARCH = {"quick": {"windows": 4, "steps": 300}, "full": {"windows": 4, "steps": 1500}}
+#: spiking reservoirs (random LIF layers, readout solved from the equations by Levenberg-Marquardt on n_fit fresh
+#: p; no surrogate gradient): hidden width, problems in the solve, solver iterations (harmonic: one exact step)
+RESERVOIR = {
+    "quick": {"harmonic": {"hidden": 512, "n_fit": 4096, "n_iter": 1},
+              "morse": {"hidden": 512, "n_fit": 2048, "n_iter": 10},
+              "lj3d": {"hidden": 128, "n_fit": 384, "n_iter": 3}},
+    "full": {"harmonic": {"hidden": 1024, "n_fit": 8192, "n_iter": 1},
+             "morse": {"hidden": 1024, "n_fit": 4096, "n_iter": 15},
+             "lj3d": {"hidden": 256, "n_fit": 768, "n_iter": 8}},
+}
+#: families whose reservoir runs at every seed (the others at the first); and where the spikes-only reservoir
+#: (the membrane ablated) runs
+RESERVOIR_SEEDS = {"quick": ("harmonic",), "full": ("harmonic", "morse")}
+RESERVOIR_SPIKES_ONLY = {"quick": ("harmonic",), "full": ("harmonic",)}
 
 
 def _time_per_trajectory(model, p, repeats: int = 3) -> tuple[float, float]:
@@ -59,7 +79,8 @@ def _time_per_trajectory(model, p, repeats: int = 3) -> tuple[float, float]:
     return branch / len(p), readout / len(p)
 
 
-def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: float = 1.0) -> dict:
+def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: float = 1.0,
+               reservoir_seeds=None) -> dict:
     import numpy as np
 
     from npsnn_edu.spiking.operator import (
@@ -148,7 +169,79 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
         out[f"verlet{n_v}_seconds_per_trajectory"] = vv["seconds_per_problem"]
         log(f"[{name}] velocity Verlet {n_v} steps/window (16 p): median {vv['median']:.2e}, "
             f"{vv['seconds_per_problem'] * 1e3:.1f} ms per trajectory")
+    out.update(run_reservoirs(name, mode, device, reservoir_seeds or seeds, ph, x_ref, log, spiking_trainer, scale))
     out["_trainer"] = spiking_trainer
+    return out
+
+
+def _record(out: dict, prefix: str, tr, ev: dict, ph, seconds: float, cpu: float) -> None:
+    from npsnn_edu.spiking.operator import count_operations
+
+    out[f"{prefix}_median_rel_l2"] = ev["median"]
+    out[f"{prefix}_p90_rel_l2"] = ev["p90"]
+    out[f"{prefix}_errors"] = [float(e) for e in ev["errors"]]
+    out[f"{prefix}_solve_seconds"] = seconds
+    out[f"{prefix}_train_cpu_seconds"] = cpu
+    out[f"{prefix}_params"] = tr.model.n_parameters
+    out[f"{prefix}_solved_params"] = tr.solves[-1]["n_solved_parameters"]
+    out[f"{prefix}_solve_loss"] = tr.solves[-1]["losses"][-1]
+    sec_branch, _ = _time_per_trajectory(tr.model, ph)
+    out[f"{prefix}_branch_seconds_per_trajectory"] = sec_branch
+    out[f"{prefix}_ops"] = count_operations(tr.model, ph)
+
+
+def run_reservoirs(name: str, mode: str, device, seeds, ph, x_ref, log, spiking_trainer, scale: float = 1.0) -> dict:
+    """Readout solves from the equations (npsnn_edu.spiking.readout_solve): a spiking reservoir (random LIF
+    layers) at the family's seeds, its spikes-only ablation, the tanh control (random tanh layers of equal
+    parameter count: a physics-informed extreme learning machine), and the surrogate-trained spiking operator of
+    the first seed refined by the same solve."""
+    import copy
+
+    import numpy as np
+
+    from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer, evaluate_coefficients
+
+    spec = dict(RESERVOIR[mode][name])
+    if scale != 1.0:  # --steps-scale (smoke tests): fewer problems in the solve and fewer solver iterations
+        spec.update(n_fit=max(64, int(spec["n_fit"] * scale)), n_iter=max(1, int(spec["n_iter"] * scale)))
+    out: dict = {"reservoir_hidden": spec["hidden"], "reservoir_n_fit": spec["n_fit"],
+                 "reservoir_n_iter": spec["n_iter"]}
+    runs = [("reservoir", "spiking", s) for s in (seeds if name in RESERVOIR_SEEDS[mode] else seeds[:1])]
+    if name in RESERVOIR_SPIKES_ONLY[mode]:
+        runs.append(("spikes_only_reservoir", "spikes_only", seeds[0]))
+    # the reservoir at the width of the trained operator (is it the width or the random weights?), the tanh
+    # control, and the trained operator refined by the same solve
+    runs += [("small_reservoir", "spiking", seeds[0]), ("tanh_reservoir", "tanh", seeds[0]),
+             ("solved", None, seeds[0])]
+    for prefix, branch, seed in runs:
+        if branch is None:  # the trained spiking operator of the first seed, its readout refined by the solve
+            tr = copy.deepcopy(spiking_trainer)
+        else:
+            hidden = OperatorConfig().hidden if prefix == "small_reservoir" else spec["hidden"]
+            tr = OperatorTrainer(name, OperatorConfig(branch=branch, hidden=hidden, seed=seed), device=device)
+        cpu0 = time.process_time()
+        info = tr.solve_readout(spec["n_fit"], spec["n_iter"])
+        cpu = time.process_time() - cpu0
+        ev = evaluate_coefficients(tr.family, tr.model.basis, ph, tr.model.coefficients(ph).detach(), x_ref=x_ref)
+        log(f"[{name}] {prefix:21s} seed {seed}: solve on {spec['n_fit']} p, {len(info['losses']) - 1} steps in "
+            f"{info['seconds']:6.1f} s, loss {info['losses'][-1]:.2e}, held-out median {ev['median']:.2e} "
+            f"p90 {ev['p90']:.2e}, {info['n_solved_parameters']} solved of {tr.model.n_parameters} params")
+        if prefix == "reservoir" and seed != seeds[0]:
+            out["reservoir_seed_median_rel_l2"].append(ev["median"])
+            out["reservoir_seed_p90_rel_l2"].append(ev["p90"])
+            continue
+        _record(out, prefix, tr, ev, ph, info["seconds"], cpu)
+        if prefix == "reservoir":
+            out["reservoir_seed_median_rel_l2"] = [ev["median"]]
+            out["reservoir_seed_p90_rel_l2"] = [ev["p90"]]
+            if isinstance(getattr(tr.model.branch, "last_counts", None), dict):
+                h = spec["hidden"]
+                out["reservoir_spikes_per_neuron_step"] = {
+                    k: v / (h * tr.model.branch.num_steps) for k, v in tr.model.branch.last_counts.items()}
+    out["reservoir_seeds"] = [s for prefix, _, s in runs if prefix == "reservoir"]
+    log(f"[{name}] reservoir over seeds {out['reservoir_seeds']}: median "
+        f"{np.median(out['reservoir_seed_median_rel_l2']):.2e} [{min(out['reservoir_seed_median_rel_l2']):.2e}, "
+        f"{max(out['reservoir_seed_median_rel_l2']):.2e}], p90 max {max(out['reservoir_seed_p90_rel_l2']):.2e}")
     return out
 
 
@@ -232,7 +325,8 @@ def run_family_and_march(name: str, mode: str, device_arg: str, seeds: list, n_h
     def log(msg: str) -> None:
         print(msg, flush=True)
 
-    res = run_family(name, mode, device, seeds if name == "harmonic" else seeds[:1], n_heldout, log, scale)
+    res = run_family(name, mode, device, seeds if name == "harmonic" else seeds[:1], n_heldout, log, scale,
+                     reservoir_seeds=seeds)
     trainer = res.pop("_trainer")
     if name == "harmonic" and march:
         res["march"] = run_march(mode, device, trainer, log, scale)
@@ -318,7 +412,11 @@ def main() -> None:
             "heldout_branch_seconds_per_trajectory", "readout_seconds_per_trajectory", "free_seconds_per_trajectory",
             "gauss_newton_seconds_per_trajectory", "verlet50_seconds_per_trajectory", "seed_median_rel_l2",
             "seed_p90_rel_l2", "unscaled_median_rel_l2", "unscaled_p90_rel_l2", "unscaled_seed_median_rel_l2",
-            "unscaled_seed_p90_rel_l2")
+            "unscaled_seed_p90_rel_l2", "reservoir_median_rel_l2", "reservoir_p90_rel_l2",
+            "reservoir_seed_median_rel_l2", "reservoir_seed_p90_rel_l2", "reservoir_hidden", "reservoir_solve_seconds",
+            "reservoir_solved_params", "spikes_only_reservoir_median_rel_l2", "spikes_only_reservoir_p90_rel_l2",
+            "tanh_reservoir_median_rel_l2", "tanh_reservoir_p90_rel_l2", "tanh_reservoir_solve_seconds",
+            "solved_median_rel_l2", "solved_p90_rel_l2", "small_reservoir_median_rel_l2", "small_reservoir_p90_rel_l2")
     for name, res in result["families"].items():
         summary[name] = {k: res[k] for k in keep if k in res}
         if "march" in res:

@@ -16,6 +16,7 @@ from npsnn_edu.spiking.operator import (
     evaluate_coefficients,
     gaussian_kernel,
     get_family,
+    operation_energy,
     solve_gauss_newton,
     time_march,
 )
@@ -184,7 +185,14 @@ def test_operation_count_by_hand():
     assert ops["kernel_mac"] == 10 * 8 and ops["kernel_exp"] == 10 * 8
     tanh = PhysicsOperator("harmonic", OperatorConfig(branch="tanh", hidden=4, n_knots=6, pad=1))
     h = tanh.branch.net[0].out_features
-    assert count_operations(tanh, p, n_queries=1)["branch_mac"] == 2 * h + h * h + h * 8
+    tanh_ops = count_operations(tanh, p, n_queries=1)
+    assert tanh_ops["branch_mac"] == 2 * h + h * h + h * 8
+    # every operation priced on equal terms, by hand (Horowitz fp32: AC 0.9, MAC 4.6 pJ; LIF update 1 multiply +
+    # 3 adds = 6.4 pJ; a tanh or exp = 10 MACs = 46 pJ)
+    ac, mac = br.last_counts["spikes1"] * 4 + br.last_counts["spikes2"] * 8, 2 * 4 + 4 * 8 + 10 * 8
+    assert ops["total_pJ"] == pytest.approx(0.9 * ac + 4.6 * mac + 6.4 * 2 * 4 * 3 + 46.0 * 10 * 8)
+    assert tanh_ops["total_pJ"] == pytest.approx(4.6 * (tanh_ops["branch_mac"] + 8) + 46.0 * (2 * h + 8))
+    assert operation_energy(tanh_ops, spiking=False)["nonlinear"] == 2 * h + 8
 
 
 def test_benchmark_command_runs_on_a_subset(tmp_path):
@@ -206,11 +214,16 @@ def test_benchmark_command_runs_on_a_subset(tmp_path):
         assert res["n_heldout"] >= 64
         for key in ("heldout_median_rel_l2", "heldout_p90_rel_l2", "tanh_median_rel_l2", "tanh_p90_rel_l2",
                     "spikes_only_median_rel_l2", "unscaled_median_rel_l2", "gauss_newton_median_rel_l2",
-                    "free_median_rel_l2"):
+                    "free_median_rel_l2", "reservoir_median_rel_l2", "reservoir_p90_rel_l2",
+                    "tanh_reservoir_median_rel_l2", "small_reservoir_median_rel_l2", "solved_median_rel_l2"):
             assert np.isfinite(res[key]), (family, key)
         assert res["gauss_newton_median_rel_l2"] < 1e-3  # the basis optimum is far below any trained operator here
     assert len(summary["harmonic"]["seed_median_rel_l2"]) == 3  # three seeds by default
     assert len(summary["harmonic"]["unscaled_seed_median_rel_l2"]) == 3  # the ablation at the same seeds
+    assert len(summary["harmonic"]["reservoir_seed_median_rel_l2"]) == 3  # the reservoir at the same seeds
+    assert np.isfinite(summary["harmonic"]["spikes_only_reservoir_median_rel_l2"])
+    # a harmonic reservoir's readout solve is one exact linear step, whatever the scale: far below untrained
+    assert summary["harmonic"]["reservoir_median_rel_l2"] < 0.1
 
 
 def test_shipped_results_load_with_provenance():
@@ -232,12 +245,59 @@ def test_chapter4_operator_verdicts_follow_the_shipped_results():
     res = load_operator_results("best")
     h, m, lj = res["harmonic"], res["morse"], res["lj3d"]
     assert h["_mode"] == "full" and len(h["seed_median_rel_l2"]) == 3
-    # harmonic and Morse to about 1-2 % (median) in one pass, untrained at order 1; the spiking branch misses the
-    # full-mode goal (p90 <= 1e-2) on both, in every harmonic seed
+    # the spiking reservoir (1024 LIF per layer, readout solved) meets the full-mode goal p90 <= 1e-2 on harmonic
+    # and Morse in each of three seeds: harmonic median 8.3-9.2e-4 (p90 1.7-2.2e-3), Morse 3.4-4.2e-3 (5.7-7.9e-3)
+    for d, med, p90 in ((h, (8.0e-4, 9.5e-4), (1.6e-3, 2.3e-3)), (m, (3.3e-3, 4.3e-3), (5.6e-3, 8.0e-3))):
+        assert d["reservoir_seeds"] == [0, 1, 2] and d["reservoir_hidden"] == 1024
+        assert all(med[0] <= x <= med[1] for x in d["reservoir_seed_median_rel_l2"])
+        assert all(p90[0] <= x <= p90[1] for x in d["reservoir_seed_p90_rel_l2"])
+        assert max(d["reservoir_seed_p90_rel_l2"]) <= 1e-2
+    # the surrogate-trained spiking operator: harmonic 1.1-1.4e-2 (p90 2.1-2.6e-2), Morse 1.6e-2; untrained ~1
+    assert all(0.010 <= x <= 0.0145 for x in h["seed_median_rel_l2"])
+    assert all(0.020 <= x <= 0.027 for x in h["seed_p90_rel_l2"])
+    assert 0.015 <= m["heldout_median_rel_l2"] <= 0.017
     for d in (h, m):
-        assert 0.005 < d["heldout_median_rel_l2"] < 0.02 and d["heldout_untrained_median"] > 0.5
-    assert min(h["seed_p90_rel_l2"]) > 1e-2 and m["heldout_p90_rel_l2"] > 1e-2
-    assert 0.015 < min(h["seed_p90_rel_l2"]) and max(h["seed_p90_rel_l2"]) < 0.03  # "2-3e-2 over three seeds"
+        assert d["heldout_untrained_median"] > 0.5 and d["heldout_p90_rel_l2"] > 1e-2
+    # solve time: ~14 s CPU harmonic (one exact step), ~70 s Morse (about a dozen Levenberg-Marquardt steps)
+    assert 8 <= h["reservoir_train_cpu_seconds"] <= 20 and 45 <= m["reservoir_train_cpu_seconds"] <= 95
+    # at the trained width (64) a reservoir is no better than the trained operator; solving the trained
+    # operator's readout gains little (harmonic 9.2e-3, Morse 1.4e-2)
+    assert 1.2e-2 <= h["small_reservoir_median_rel_l2"] <= 1.4e-2
+    assert 2.2e-2 <= m["small_reservoir_median_rel_l2"] <= 2.5e-2
+    for d in (h, m):
+        assert d["small_reservoir_median_rel_l2"] > 0.9 * d["heldout_median_rel_l2"]
+        assert 0.75 * d["heldout_median_rel_l2"] <= d["solved_median_rel_l2"] < d["heldout_median_rel_l2"]
+    assert round(h["solved_median_rel_l2"], 4) == 0.0092 and round(m["solved_median_rel_l2"], 3) == 0.014
+    # about 1.1 million weights (61k / 123k solved) against 8-12k; branch pass 0.6-0.7 ms vs about 0.1 ms
+    assert round(h["reservoir_solved_params"], -3) == 61_000 and round(m["reservoir_solved_params"], -3) == 123_000
+    for d in (h, m):
+        assert 1.05e6 <= d["reservoir_params"] <= 1.2e6 and 8000 <= d["heldout_params"] <= 12_500
+        assert 0.55e-3 <= d["reservoir_branch_seconds_per_trajectory"] <= 0.75e-3
+        assert d["heldout_branch_seconds_per_trajectory"] <= 0.15e-3
+    # the tanh reservoir (equal parameter count): ~300x (harmonic) and ~500x (Morse) more accurate, at the level
+    # of the per-p Gauss-Newton optimum (~5e-6), with half the solved parameters and a shorter solve
+    assert 250 <= h["reservoir_median_rel_l2"] / h["tanh_reservoir_median_rel_l2"] <= 350
+    assert 420 <= m["reservoir_median_rel_l2"] / m["tanh_reservoir_median_rel_l2"] <= 580
+    for d in (h, m):
+        assert d["tanh_reservoir_median_rel_l2"] < 2 * d["gauss_newton_median_rel_l2"] < 2e-5
+        assert 0.4 <= d["tanh_reservoir_solved_params"] / d["reservoir_solved_params"] <= 0.6
+        assert d["tanh_reservoir_train_cpu_seconds"] < d["reservoir_train_cpu_seconds"]
+        assert 0.95 <= d["tanh_reservoir_params"] / d["reservoir_params"] <= 1.05
+    # spikes-only reservoir 15x worse on harmonic (1.3e-2)
+    assert 13 <= h["spikes_only_reservoir_median_rel_l2"] / h["reservoir_median_rel_l2"] <= 17
+    assert round(h["spikes_only_reservoir_median_rel_l2"], 3) == 0.013
+    # operations on equal terms: spiking reservoir 4.3-4.6 uJ vs tanh reservoir 6.7-7.2 uJ, 1.5-1.7x less;
+    # layer 1 fires in 14-18 % of its LIF steps
+    from npsnn_edu.spiking.operator import operation_energy
+
+    for d in (h, m):
+        spiking = operation_energy(d["reservoir_ops"], spiking=True)["total_uJ"]
+        tanh = operation_energy(d["tanh_reservoir_ops"], spiking=False)["total_uJ"]
+        assert 4.2 <= spiking <= 4.6 and 6.7 <= tanh <= 7.2 and 1.45 <= tanh / spiking <= 1.7
+        assert 0.135 <= d["reservoir_spikes_per_neuron_step"]["spikes1"] <= 0.18
+        ops = d["reservoir_ops"]
+        kernel_pj = ops["kernel_exp"] * 46.0 + ops["kernel_mac"] * 4.6
+        assert ops["branch_ac"] * 0.9 > 0.5 * (spiking * 1e6 - kernel_pj)  # the branch's work: mostly accumulates
     # amplitude scaling (ablation at the same steps and seeds): 1.5-2x on harmonic in every seed, the seed ranges
     # apart; helps Morse a little, slightly worse on LJ (one seed each)
     scaled, unscaled = h["seed_median_rel_l2"], h["unscaled_seed_median_rel_l2"]
@@ -246,26 +306,31 @@ def test_chapter4_operator_verdicts_follow_the_shipped_results():
     gain = {k: d["unscaled_median_rel_l2"] / d["heldout_median_rel_l2"] for k, d in res.items()}
     assert 1.05 <= gain["morse"] <= 1.3 and 0.8 <= gain["lj3d"] < 1.0
     assert h["unscaled_steps"] == h["heldout_steps"] and m["unscaled_steps"] == m["heldout_steps"]
-    # harmonic: tanh of equal size about 8x more accurate than the best spiking seed, meets the goal, a quarter
-    # of the CPU time, and more accurate than Verlet with 50 steps per window
+    # trained branches: tanh about 8x the best spiking seed on harmonic; Morse close (tanh lower median, spiking
+    # lower p90), neither meets the goal
     assert 6 <= min(h["seed_median_rel_l2"]) / h["tanh_median_rel_l2"] <= 10
-    assert h["tanh_p90_rel_l2"] <= 1e-2 and h["tanh_median_rel_l2"] < h["verlet50_median_rel_l2"]
-    assert 0.2 <= h["tanh_train_cpu_seconds"] / h["heldout_train_cpu_seconds"] <= 0.3
-    # Morse: close (tanh lower median, spiking lower p90), neither meets the goal; spiking ~3x the CPU
     assert m["tanh_median_rel_l2"] < m["heldout_median_rel_l2"] and m["heldout_p90_rel_l2"] < m["tanh_p90_rel_l2"]
     assert m["tanh_p90_rel_l2"] > 1e-2
-    assert 2.5 <= m["heldout_train_cpu_seconds"] / m["tanh_train_cpu_seconds"] <= 3.5
-    # LJ: spiking ahead (about 2x) at about 1.5x the tanh CPU, both poor
-    assert 1.5 <= lj["tanh_median_rel_l2"] / lj["heldout_median_rel_l2"] <= 2.5
-    assert 1.3 <= lj["heldout_train_cpu_seconds"] / lj["tanh_train_cpu_seconds"] <= 1.7
-    assert min(lj["heldout_median_rel_l2"], lj["tanh_median_rel_l2"]) > 0.05
-    # spikes-only: 2-3x worse on harmonic and Morse, about 5x on LJ
-    ratio = {k: d["spikes_only_median_rel_l2"] / d["heldout_median_rel_l2"] for k, d in res.items()}
-    assert 2.0 <= ratio["harmonic"] <= 3.0 and 2.0 <= ratio["morse"] <= 3.0 and 4.5 <= ratio["lj3d"] <= 6
-    # per-p Gauss-Newton ~1000x better than the spiking operator; Verlet-50 beats it too
-    for d in res.values():
-        assert d["gauss_newton_median_rel_l2"] * 1000 < d["heldout_median_rel_l2"]
-        assert d["verlet50_median_rel_l2"] < d["heldout_median_rel_l2"]
+    # LJ: every operator off by 9-50 %; reservoirs about 0.18; direct methods 100x better
+    ops_lj = [lj[f"{k}_median_rel_l2"] for k in ("heldout", "spikes_only", "reservoir", "tanh_reservoir", "tanh",
+                                                 "solved", "small_reservoir", "unscaled")]
+    assert 0.085 <= min(ops_lj) and max(ops_lj) <= 0.5
+    assert round(lj["heldout_median_rel_l2"], 3) == 0.093
+    for k in ("reservoir", "tanh_reservoir", "tanh"):
+        assert 0.17 <= lj[f"{k}_median_rel_l2"] <= 0.19
+    assert lj["reservoir_n_fit"] == 768
+    assert max(lj["gauss_newton_median_rel_l2"], lj["free_median_rel_l2"], lj["verlet50_median_rel_l2"]) * 100 \
+        < min(ops_lj)
+    # per problem: Gauss-Newton ~5e-6 in 1-15 ms (harmonic, Morse); Verlet-50 beats every spiking operator but
+    # the harmonic reservoir, Verlet-200 beats them all
+    for d in (h, m):
+        assert d["gauss_newton_median_rel_l2"] < 1e-5 and 0.5e-3 <= d["gauss_newton_seconds_per_trajectory"] <= 20e-3
+        spiking_rows = [d[f"{k}_median_rel_l2"] for k in ("heldout", "spikes_only", "unscaled", "solved", "reservoir",
+                                                          "small_reservoir") if f"{k}_median_rel_l2" in d]
+        assert all(d["verlet200_median_rel_l2"] < x for x in spiking_rows)
+    assert h["reservoir_median_rel_l2"] < h["verlet50_median_rel_l2"] < h["heldout_median_rel_l2"]
+    assert m["verlet50_median_rel_l2"] < m["reservoir_median_rel_l2"]
+    assert round(h["verlet50_median_rel_l2"], 4) == 0.003 and round(m["verlet50_median_rel_l2"], 4) == 0.002
     # marching: error grows window by window; the long window (fewer steps) is about three times less accurate
     march = h["march"]
     assert all(a <= b for a, b in zip(march["marched_per_window"], march["marched_per_window"][1:]))

@@ -26,7 +26,12 @@ shared/notes/spiking-pinn-pitfall.md):
 * loss: the residual d^2x/dtau^2 - F(x)/(m omega^2) at fixed collocation midpoints, divided by each problem's
   amplitude, with causal weights per problem (Wang, Sankaran, Perdikaris 2022): the window is cut into
   ``causal_chunks`` pieces and piece i is weighted by exp(-eps * sum_{j<i} L_j) (detached);
-* a new batch of p from the family every step (no reference data anywhere in training).
+* a new batch of p from the family every step (no reference data anywhere in training);
+* or, instead of (or after) surrogate-gradient training, the **readout solve**
+  (:meth:`OperatorTrainer.solve_readout`, :mod:`.readout_solve`): with the hidden layers fixed the loss is a
+  least-squares problem in the linear readout (linear for the harmonic family), solved by Levenberg-Marquardt on
+  fresh p.  Before any training step this is a *spiking reservoir* (random LIF layers, a liquid state machine);
+  the same on a tanh branch is a physics-informed extreme learning machine, its control.
 
 Evaluation (:func:`evaluate_coefficients`) uses the forward output on a dense uniform grid in physical time
 (1001 points, disjoint from the training midpoints) against the analytic solution (harmonic) or a fine core
@@ -58,7 +63,8 @@ from .training import cosine_learning_rate
 
 __all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "OperatorTrainer", "PhysicsOperator",
            "SpikingBranch", "TanhBranch", "available_families", "count_operations", "evaluate_coefficients",
-           "get_family", "gaussian_kernel", "load_operator_results", "matched_tanh_hidden", "operator_table_rows",
+           "get_family", "gaussian_kernel", "load_operator_results", "matched_tanh_hidden", "operation_energy",
+           "operator_table_rows",
            "solve_free_coefficients", "solve_gauss_newton", "time_march", "verlet_baseline"]
 
 
@@ -135,6 +141,10 @@ class SpikingBranch(nn.Module):
         self.last_counts: dict[str, float] = {}
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        return self.readout(self.hidden_features(feats))
+
+    def hidden_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """What the readout sees: mean layer-2 spike rates (and mean membrane unless ``spikes_only``)."""
         cur1 = self.fc1(feats)
         mem1 = torch.zeros_like(cur1)
         mem2 = torch.zeros(feats.shape[0], self.fc2.out_features, device=feats.device, dtype=cur1.dtype)
@@ -149,8 +159,7 @@ class SpikingBranch(nn.Module):
         self.last_counts = {"spikes1": float(s1_sum.detach().sum()) / feats.shape[0],
                             "spikes2": float(s2_sum.detach().sum()) / feats.shape[0]}
         rates = s2_sum / self.num_steps
-        inp = rates if self.spikes_only else torch.cat([rates, m2_sum / self.num_steps], 1)
-        return self.readout(inp)
+        return rates if self.spikes_only else torch.cat([rates, m2_sum / self.num_steps], 1)
 
 
 class TanhBranch(nn.Module):
@@ -163,6 +172,10 @@ class TanhBranch(nn.Module):
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         return self.net(feats)
+
+    def hidden_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """What the readout (the last linear layer) sees: the second tanh layer."""
+        return self.net[:-1](feats)
 
 
 def _n_params(n_in: int, n_out: int, hidden: int, readout_in: int) -> int:
@@ -341,6 +354,8 @@ class OperatorTrainer:
         self.step = 0
         self.train_seconds = 0.0
         self.losses: list[float] = []
+        self.solve_seconds = 0.0  # readout solves (solve_readout)
+        self.solves: list[dict[str, Any]] = []
 
     def lr_at(self, step: int) -> float:
         return cosine_learning_rate(step, self.config.total_steps, self.config.lr, self.config.lr_min_factor)
@@ -377,6 +392,25 @@ class OperatorTrainer:
                     bar.set_postfix(loss=f"{out[-1]:.2e}")
         self.losses += out
         return out
+
+    def solve_readout(self, n_problems: int = 2048, n_iter: int = 20, *, seed: "int | None" = None,
+                      progress: bool = False) -> dict[str, Any]:
+        """Fit the branch's linear readout to the equations on ``n_problems`` fresh p (Levenberg-Marquardt,
+        :func:`~npsnn_edu.spiking.readout_solve.solve_readout`); the hidden layers stay as they are.
+
+        Before any :meth:`train` step this makes a **reservoir** (random hidden layers, solved readout; the
+        solve then starts from a zero readout); after training it refines the trained readout.  The p are
+        drawn with ``seed`` (default: a stream of its own derived from the config seed).
+        """
+        from .readout_solve import solve_readout
+
+        n_problems = at_least("n_problems", n_problems, 2, integer=True)
+        p = self.family.sample(n_problems, seed=np.random.default_rng([self.config.seed, 7]) if seed is None else seed)
+        info = solve_readout(self.model, p, n_iter, zero_start=self.step == 0,
+                             log=(lambda msg: print(msg, flush=True)) if progress else None)
+        self.solve_seconds += info["seconds"]
+        self.solves.append(info)
+        return info
 
     def evaluate(self, p: Any, n_eval: int = 1001) -> dict[str, Any]:
         """Forward-output errors on held-out ``p`` (see :func:`evaluate_coefficients`)."""
@@ -573,7 +607,8 @@ def count_operations(model: PhysicsOperator, p: Any, n_queries: int = 1001, deri
     add, threshold compare, reset: counted as one update each).  tanh branch: every weight is a MAC; 2 H tanh
     evaluations (counted as neuron updates).  Kernel readout: per query K exponentials and K * n_out MACs per
     derivative order (plus the S = tanh term, negligible).  ``energy_pJ`` uses :data:`E_MAC_PJ`, :data:`E_AC_PJ`
-    (Horowitz 2014) for MACs and ACs only (neuron updates, exponentials and memory are not priced).
+    (Horowitz 2014) for MACs and ACs only; ``total_pJ`` prices every operation on equal terms
+    (:func:`operation_energy`: LIF updates, tanh and exp evaluations too).  Memory traffic is not priced.
     """
     p = model.family.check(p)
     br = model.branch
@@ -595,7 +630,23 @@ def count_operations(model: PhysicsOperator, p: Any, n_queries: int = 1001, deri
     out = {"branch_mac": float(mac), "branch_ac": float(ac), "neuron_updates": float(updates),
            "kernel_exp": float(q * model.basis.size), "kernel_mac": float(kernel_mac)}
     out["energy_pJ"] = (out["branch_mac"] + out["kernel_mac"]) * E_MAC_PJ + out["branch_ac"] * E_AC_PJ
+    out["total_pJ"] = operation_energy(out, spiking=isinstance(br, SpikingBranch))["total_pJ"]
     return out
+
+
+def operation_energy(ops: dict[str, float], spiking: bool, constants: str = "fp32") -> dict[str, float]:
+    """Every operation of :func:`count_operations` priced on equal terms (:mod:`.energy`: AC, MAC, LIF update,
+    nonlinear function, each with its source): MACs of the branch and the kernel sum, ACs, LIF neuron updates
+    (spiking branch) or tanh evaluations (tanh branch, priced as nonlinear functions), and the kernel's
+    exponentials.  Returns the per-category counts and pJ and ``total_pJ``.  Works on shipped ``*_ops`` records.
+    """
+    from .energy import _result
+
+    updates = float(ops["neuron_updates"])
+    counts = {"ac": float(ops["branch_ac"]), "mac": float(ops["branch_mac"]) + float(ops["kernel_mac"]),
+              "neuron": updates if spiking else 0.0,
+              "nonlinear": float(ops["kernel_exp"]) + (0.0 if spiking else updates)}
+    return _result(counts, constants)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -633,13 +684,19 @@ def load_operator_results(mode: str = "best", families: "tuple[str, ...] | None"
 
 _ROWS = (("spiking operator (spikes + membrane)", "heldout"), ("spiking operator, spikes-only readout", "spikes_only"),
          ("spiking operator without amplitude scaling (ablation)", "unscaled"),
-         ("tanh-branch operator (DeepONet)", "tanh"), ("free coefficients, per p (Adam)", "free"),
+         ("spiking operator + readout solve", "solved"),
+         ("spiking reservoir, readout solved (no surrogate gradient)", "reservoir"),
+         ("spiking reservoir, spikes-only readout", "spikes_only_reservoir"),
+         ("spiking reservoir at the trained width", "small_reservoir"),
+         ("tanh-branch operator (DeepONet)", "tanh"),
+         ("tanh reservoir, readout solved (PIELM)", "tanh_reservoir"), ("free coefficients, per p (Adam)", "free"),
          ("Gauss-Newton / least squares, per p", "gauss_newton"), ("velocity Verlet, 50 steps", "verlet50"),
          ("velocity Verlet, 200 steps", "verlet200"))
 
 
 def operator_table_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows (family, method, held-out median / p90 error, parameters, training CPU s, ms per new trajectory)."""
+    """Rows (family, method, held-out median / p90 error, parameters, of which fitted (all for gradient training,
+    the readout for a readout solve), training or solve CPU s, ms per new trajectory)."""
     rows = []
     for fam, data in results.items():
         for label, key in _ROWS:
@@ -649,6 +706,7 @@ def operator_table_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append({"family": fam, "method": label, "median": data[f"{key}_median_rel_l2"],
                          "p90": data.get(f"{key}_p90_rel_l2", float("nan")),
                          "params": data.get(f"{key}_params", ""),
+                         "fitted_params": data.get(f"{key}_solved_params", data.get(f"{key}_params", "")),
                          "train_cpu_s": data.get(f"{key}_train_cpu_seconds", float("nan")),
                          "ms_per_traj": 1e3 * per_traj if per_traj is not None else float("nan")})
     return rows
