@@ -10,19 +10,21 @@ time (not the training grid) against the analytic solution (harmonic) or a fine 
 LJ).  Branches at (about) equal parameter count: spiking (spikes + membrane readout), spikes-only, tanh, all
 with amplitude scaling (the state divided by its amplitude in, the coefficients times it out), and the spiking
 branch without it ("unscaled", the ablation).
-Readout solves (npsnn_edu.spiking.readout_solve, the equations only, Levenberg-Marquardt on fresh p): a spiking
-RESERVOIR (random LIF layers, only the linear readout solved; no surrogate gradient) at every harmonic seed (and
-Morse in full mode), its spikes-only ablation, the tanh control of equal parameter count (random tanh layers,
-solved readout: a physics-informed extreme learning machine), and the trained spiking operator refined by the
-solve ("solved").
+Readout solves (npsnn_edu.spiking.readout_solve, the equations only, Levenberg-Marquardt on fresh p), each at every
+harmonic seed (and Morse in full mode): a spiking RESERVOIR (random LIF layers, only the linear readout solved; no
+surrogate gradient; also judged on a second, fresh held-out draw), its spikes-only ablation (same readout width),
+the reservoir at the trained width, the reservoir's width trained by surrogate gradients for the CPU time of its
+solve, the tanh controls of equal parameter count at both widths (random tanh layers, solved readout: physics-
+informed extreme learning machines), and the trained spiking operators refined by the solve ("solved").
 Per-p baselines on the same basis: free coefficients (same loss, Adam), Gauss-Newton / least squares; and core
 velocity Verlet.  Costs: training seconds, amortised seconds per new trajectory, operation counts.
 The last line is JSON (per family: heldout_median_rel_l2, heldout_p90_rel_l2, n_heldout, tanh_*, spikes_only_*,
-reservoir_* with reservoir_seed_*_rel_l2 over the seeds, tanh_reservoir_*, spikes_only_reservoir_*, solved_*).
+reservoir_* with reservoir_seed_*_rel_l2 over the seeds and reservoir_fresh_*, and the same for every solve row).
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -59,6 +61,11 @@ RESERVOIR = {
 #: (the membrane ablated) runs
 RESERVOIR_SEEDS = {"quick": ("harmonic",), "full": ("harmonic", "morse")}
 RESERVOIR_SPIKES_ONLY = {"quick": ("harmonic",), "full": ("harmonic",)}
+#: the rows of run_reservoirs (readout solves and their controls)
+SOLVE_ROWS = ("reservoir", "spikes_only_reservoir", "small_reservoir", "trained_wide", "tanh_reservoir",
+              "small_tanh_reservoir", "solved")
+#: families where the reservoir's width is also trained by surrogate gradients for the CPU time of its solve
+TRAINED_WIDE = {"quick": ("harmonic", "morse"), "full": ("harmonic", "morse")}
 
 
 def _time_per_trajectory(model, p, repeats: int = 3) -> tuple[float, float]:
@@ -103,6 +110,7 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
     out: dict = {"n_heldout": n_heldout, "metric": fam.metric}
     steps = {k: max(1, int(v * scale)) for k, v in STEPS[mode][name].items()}
     free_steps = max(1, int(FREE_STEPS[mode] * scale))
+    trained_spiking: dict = {}  # the surrogate-trained spiking operators per seed (their readouts are solved later)
     # "unscaled": the spiking operator without amplitude scaling (the ablation of that design choice)
     for branch in ("spiking", "spikes_only", "tanh", *(("unscaled",) if name in ABLATE_SCALING[mode] else ())):
         for seed in (seeds if branch in ("spiking", "unscaled") else seeds[:1]):  # the ablation: the same seeds
@@ -120,6 +128,8 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
                 f"({cpu:.1f} s CPU), "
                 f"final loss {np.mean(tr.losses[-20:]):.2e}, held-out median {ev['median']:.2e} p90 {ev['p90']:.2e} "
                 f"(untrained {untrained:.2e}), {tr.model.n_parameters} params")
+            if branch == "spiking":
+                trained_spiking[seed] = tr
             if seed != seeds[0]:
                 tag = "seed" if branch == "spiking" else f"{branch}_seed"
                 out.setdefault(f"{tag}_median_rel_l2", []).append(ev["median"])
@@ -169,80 +179,130 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
         out[f"verlet{n_v}_seconds_per_trajectory"] = vv["seconds_per_problem"]
         log(f"[{name}] velocity Verlet {n_v} steps/window (16 p): median {vv['median']:.2e}, "
             f"{vv['seconds_per_problem'] * 1e3:.1f} ms per trajectory")
-    out.update(run_reservoirs(name, mode, device, reservoir_seeds or seeds, ph, x_ref, log, spiking_trainer, scale))
+    out.update(run_reservoirs(name, mode, device, reservoir_seeds or seeds, ph, x_ref, log, trained_spiking, scale))
     out["_trainer"] = spiking_trainer
     return out
 
 
-def _record(out: dict, prefix: str, tr, ev: dict, ph, seconds: float, cpu: float) -> None:
+def _record(out: dict, prefix: str, tr, ev: dict, ph, info: dict, cpu: float) -> None:
     from npsnn_edu.spiking.operator import count_operations
 
     out[f"{prefix}_median_rel_l2"] = ev["median"]
     out[f"{prefix}_p90_rel_l2"] = ev["p90"]
     out[f"{prefix}_errors"] = [float(e) for e in ev["errors"]]
-    out[f"{prefix}_solve_seconds"] = seconds
     out[f"{prefix}_train_cpu_seconds"] = cpu
     out[f"{prefix}_params"] = tr.model.n_parameters
-    out[f"{prefix}_solved_params"] = tr.solves[-1]["n_solved_parameters"]
-    out[f"{prefix}_solve_loss"] = tr.solves[-1]["losses"][-1]
+    if info:  # a readout solve
+        out[f"{prefix}_solve_seconds"] = info["seconds"]
+        out[f"{prefix}_solved_params"] = info["n_solved_parameters"]
+        out[f"{prefix}_solve_loss"] = info["losses"][-1]
+        out[f"{prefix}_deployed_loss"] = info["deployed_loss"]
+        for key in ("steps", "cg_iterations", "cg_capped", "n_features_kept"):
+            out[f"{prefix}_solve_{key}"] = info[key]
+    else:  # surrogate-gradient training
+        out[f"{prefix}_steps"] = tr.step
     sec_branch, _ = _time_per_trajectory(tr.model, ph)
     out[f"{prefix}_branch_seconds_per_trajectory"] = sec_branch
     out[f"{prefix}_ops"] = count_operations(tr.model, ph)
 
 
-def run_reservoirs(name: str, mode: str, device, seeds, ph, x_ref, log, spiking_trainer, scale: float = 1.0) -> dict:
-    """Readout solves from the equations (npsnn_edu.spiking.readout_solve): a spiking reservoir (random LIF
-    layers) at the family's seeds, its spikes-only ablation, the tanh control (random tanh layers of equal
-    parameter count: a physics-informed extreme learning machine), and the surrogate-trained spiking operator of
-    the first seed refined by the same solve."""
-    import copy
+def run_reservoirs(name: str, mode: str, device, seeds, ph, x_ref, log, trained_spiking: dict,
+                   scale: float = 1.0) -> dict:
+    """Readout solves from the equations (npsnn_edu.spiking.readout_solve), each at the family's reservoir seeds:
 
+    * ``reservoir``: random LIF layers of ``hidden`` neurons, readout solved (also judged on a second, fresh
+      held-out draw: the reservoir sizes were chosen while looking at the first one);
+    * ``spikes_only_reservoir``: the membrane ablated, at twice the width (the same number of readout inputs);
+    * ``small_reservoir``: the reservoir at the trained operator's width (64);
+    * ``trained_wide``: the reservoir's width trained by surrogate gradients for the CPU time of its solve (the
+      same budget: does the solve help, or the width?);
+    * ``tanh_reservoir`` / ``small_tanh_reservoir``: random tanh layers of equal total parameter count at both
+      widths (physics-informed extreme learning machines: the controls);
+    * ``solved``: the surrogate-trained spiking operators (their seeds) with the readout solved."""
     import numpy as np
 
-    from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer, evaluate_coefficients
+    from npsnn_edu.spiking.operator import (
+        OperatorConfig,
+        OperatorTrainer,
+        eval_grid,
+        evaluate_coefficients,
+        get_family,
+    )
 
     spec = dict(RESERVOIR[mode][name])
     if scale != 1.0:  # --steps-scale (smoke tests): fewer problems in the solve and fewer solver iterations
         spec.update(n_fit=max(64, int(spec["n_fit"] * scale)), n_iter=max(1, int(spec["n_iter"] * scale)))
+    fam = get_family(name)
+    res_seeds = list(seeds if name in RESERVOIR_SEEDS[mode] else seeds[:1])
+    fresh = fam.sample(len(ph), seed=54321)
+    x_fresh = fam.reference(fresh, eval_grid(fam, fresh))
     out: dict = {"reservoir_hidden": spec["hidden"], "reservoir_n_fit": spec["n_fit"],
-                 "reservoir_n_iter": spec["n_iter"]}
-    runs = [("reservoir", "spiking", s) for s in (seeds if name in RESERVOIR_SEEDS[mode] else seeds[:1])]
+                 "reservoir_n_iter": spec["n_iter"], "reservoir_seeds": res_seeds}
+    small = OperatorConfig().hidden
+    runs = [("reservoir", "spiking", spec["hidden"]), ("small_reservoir", "spiking", small),
+            ("tanh_reservoir", "tanh", spec["hidden"]), ("small_tanh_reservoir", "tanh", small)]
     if name in RESERVOIR_SPIKES_ONLY[mode]:
-        runs.append(("spikes_only_reservoir", "spikes_only", seeds[0]))
-    # the reservoir at the width of the trained operator (is it the width or the random weights?), the tanh
-    # control, and the trained operator refined by the same solve
-    runs += [("small_reservoir", "spiking", seeds[0]), ("tanh_reservoir", "tanh", seeds[0]),
-             ("solved", None, seeds[0])]
-    for prefix, branch, seed in runs:
-        if branch is None:  # the trained spiking operator of the first seed, its readout refined by the solve
-            tr = copy.deepcopy(spiking_trainer)
-        else:
-            hidden = OperatorConfig().hidden if prefix == "small_reservoir" else spec["hidden"]
+        runs.insert(1, ("spikes_only_reservoir", "spikes_only", 2 * spec["hidden"]))
+    solve_cpu: dict = {}
+    for prefix, branch, hidden in runs:
+        for seed in res_seeds:
             tr = OperatorTrainer(name, OperatorConfig(branch=branch, hidden=hidden, seed=seed), device=device)
-        cpu0 = time.process_time()
-        info = tr.solve_readout(spec["n_fit"], spec["n_iter"])
-        cpu = time.process_time() - cpu0
-        ev = evaluate_coefficients(tr.family, tr.model.basis, ph, tr.model.coefficients(ph).detach(), x_ref=x_ref)
-        log(f"[{name}] {prefix:21s} seed {seed}: solve on {spec['n_fit']} p, {len(info['losses']) - 1} steps in "
-            f"{info['seconds']:6.1f} s, loss {info['losses'][-1]:.2e}, held-out median {ev['median']:.2e} "
-            f"p90 {ev['p90']:.2e}, {info['n_solved_parameters']} solved of {tr.model.n_parameters} params")
-        if prefix == "reservoir" and seed != seeds[0]:
-            out["reservoir_seed_median_rel_l2"].append(ev["median"])
-            out["reservoir_seed_p90_rel_l2"].append(ev["p90"])
-            continue
-        _record(out, prefix, tr, ev, ph, info["seconds"], cpu)
-        if prefix == "reservoir":
-            out["reservoir_seed_median_rel_l2"] = [ev["median"]]
-            out["reservoir_seed_p90_rel_l2"] = [ev["p90"]]
-            if isinstance(getattr(tr.model.branch, "last_counts", None), dict):
-                h = spec["hidden"]
-                out["reservoir_spikes_per_neuron_step"] = {
-                    k: v / (h * tr.model.branch.num_steps) for k, v in tr.model.branch.last_counts.items()}
-    out["reservoir_seeds"] = [s for prefix, _, s in runs if prefix == "reservoir"]
-    log(f"[{name}] reservoir over seeds {out['reservoir_seeds']}: median "
-        f"{np.median(out['reservoir_seed_median_rel_l2']):.2e} [{min(out['reservoir_seed_median_rel_l2']):.2e}, "
-        f"{max(out['reservoir_seed_median_rel_l2']):.2e}], p90 max {max(out['reservoir_seed_p90_rel_l2']):.2e}")
+            cpu0 = time.process_time()
+            info = tr.solve_readout(spec["n_fit"], spec["n_iter"])
+            cpu = time.process_time() - cpu0
+            if prefix == "reservoir":
+                solve_cpu[seed] = cpu
+            _store(out, prefix, seed, res_seeds, tr, ph, x_ref, info, cpu, log, name)
+            if prefix == "reservoir":
+                ev = evaluate_coefficients(fam, tr.model.basis, fresh, tr.model.coefficients(fresh).detach(),
+                                           x_ref=x_fresh)
+                out.setdefault("reservoir_fresh_median_rel_l2", []).append(ev["median"])
+                out.setdefault("reservoir_fresh_p90_rel_l2", []).append(ev["p90"])
+                if seed == res_seeds[0]:
+                    out["reservoir_spikes_per_neuron_step"] = {
+                        k: v / (hidden * tr.model.branch.num_steps) for k, v in tr.model.branch.last_counts.items()}
+    if name in TRAINED_WIDE[mode]:  # the reservoir's width trained for the CPU time of its solve
+        for seed in res_seeds:
+            probe = OperatorTrainer(name, OperatorConfig(hidden=spec["hidden"], seed=seed), device=device)
+            cpu0 = time.process_time()
+            probe.train(3)
+            n_steps = max(3, int(solve_cpu[seed] / ((time.process_time() - cpu0) / 3)))
+            tr = OperatorTrainer(name, OperatorConfig(hidden=spec["hidden"], seed=seed, total_steps=n_steps),
+                                 device=device)
+            cpu0 = time.process_time()
+            tr.train(n_steps)
+            _store(out, "trained_wide", seed, res_seeds, tr, ph, x_ref, {}, time.process_time() - cpu0, log, name)
+    for seed in res_seeds:  # the trained operators of these seeds, their readouts solved
+        if seed in trained_spiking:
+            trained = trained_spiking[seed]
+            tr = OperatorTrainer(name, copy.deepcopy(trained.config), device=device)
+            tr.model.load_state_dict(trained.model.state_dict())
+            tr.step = trained.step  # trained: the solve starts from its readout
+            cpu0 = time.process_time()
+            info = tr.solve_readout(spec["n_fit"], spec["n_iter"])
+            _store(out, "solved", seed, [s for s in res_seeds if s in trained_spiking], tr, ph, x_ref, info,
+                   time.process_time() - cpu0, log, name)
+    for prefix in sorted({k[: -len("_seed_median_rel_l2")] for k in out if k.endswith("_seed_median_rel_l2")}):
+        med = out[f"{prefix}_seed_median_rel_l2"]
+        log(f"[{name}] {prefix} over {len(med)} seeds: median {np.median(med):.2e} [{min(med):.2e}, {max(med):.2e}], "
+            f"p90 max {max(out[f'{prefix}_seed_p90_rel_l2']):.2e}")
     return out
+
+
+def _store(out: dict, prefix: str, seed: int, seeds: list, tr, ph, x_ref, info: dict, cpu: float, log,
+           name: str) -> None:
+    """Judge one run on the held-out p; the first seed fills the ``prefix_*`` record, every seed the seed lists."""
+    from npsnn_edu.spiking.operator import evaluate_coefficients
+
+    ev = evaluate_coefficients(tr.family, tr.model.basis, ph, tr.model.coefficients(ph).detach(), x_ref=x_ref)
+    how = (f"solve on {info['n_problems']} p, {info['steps']} steps" if info else f"{tr.step} surrogate steps")
+    log(f"[{name}] {prefix:21s} seed {seed}: {how}, {cpu:6.1f} s CPU, held-out median {ev['median']:.2e} "
+        f"p90 {ev['p90']:.2e}, {info.get('n_solved_parameters', tr.model.n_parameters)} fitted of "
+        f"{tr.model.n_parameters} params")
+    out.setdefault(f"{prefix}_seed_median_rel_l2", []).append(ev["median"])
+    out.setdefault(f"{prefix}_seed_p90_rel_l2", []).append(ev["p90"])
+    if seed == seeds[0]:
+        _record(out, prefix, tr, ev, ph, info, cpu)
 
 
 def run_march(mode: str, device, trainer, log, scale: float = 1.0) -> dict:
@@ -412,11 +472,11 @@ def main() -> None:
             "heldout_branch_seconds_per_trajectory", "readout_seconds_per_trajectory", "free_seconds_per_trajectory",
             "gauss_newton_seconds_per_trajectory", "verlet50_seconds_per_trajectory", "seed_median_rel_l2",
             "seed_p90_rel_l2", "unscaled_median_rel_l2", "unscaled_p90_rel_l2", "unscaled_seed_median_rel_l2",
-            "unscaled_seed_p90_rel_l2", "reservoir_median_rel_l2", "reservoir_p90_rel_l2",
-            "reservoir_seed_median_rel_l2", "reservoir_seed_p90_rel_l2", "reservoir_hidden", "reservoir_solve_seconds",
-            "reservoir_solved_params", "spikes_only_reservoir_median_rel_l2", "spikes_only_reservoir_p90_rel_l2",
-            "tanh_reservoir_median_rel_l2", "tanh_reservoir_p90_rel_l2", "tanh_reservoir_solve_seconds",
-            "solved_median_rel_l2", "solved_p90_rel_l2", "small_reservoir_median_rel_l2", "small_reservoir_p90_rel_l2")
+            "unscaled_seed_p90_rel_l2", "reservoir_hidden", "reservoir_n_fit", "reservoir_seeds",
+            "reservoir_solve_seconds", "reservoir_solved_params", "reservoir_fresh_median_rel_l2",
+            "reservoir_fresh_p90_rel_l2", "tanh_reservoir_solve_seconds",
+            *(f"{prefix}_{stat}" for prefix in SOLVE_ROWS for stat in (
+                "median_rel_l2", "p90_rel_l2", "seed_median_rel_l2", "seed_p90_rel_l2")))
     for name, res in result["families"].items():
         summary[name] = {k: res[k] for k in keep if k in res}
         if "march" in res:

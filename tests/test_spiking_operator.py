@@ -26,12 +26,7 @@ from npsnn_edu.spiking.problems import morse_problem
 SMALL = dict(hidden=32, num_steps=8, batch=64, n_colloc=64, total_steps=80, lr=1e-2)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_operator_beats_untrained_on_heldout_p():
@@ -237,63 +232,94 @@ def test_shipped_results_load_with_provenance():
         assert data["heldout_median_rel_l2"] == pytest.approx(float(np.median(data["heldout_errors"])))
 
 
+def _chapter4_verdict_text() -> str:
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "04_spiking_pinn.ipynb").read_text())
+    cells = ["".join(c["source"]) for c in nb["cells"]]
+    return " ".join(" ".join(c for c in cells if c.startswith(("### What the numbers show", "## Summary"))).split())
+
+
 def test_chapter4_operator_verdicts_follow_the_shipped_results():
     """The sentences of chapter 4's 'What the numbers show' are read off the shipped (full-mode) results: each
-    claim is checked here against the numbers the notebook loads."""
-    from npsnn_edu.spiking.operator import load_operator_results
+    claim is checked here against the numbers the notebook loads, and the figures it quotes against its text."""
+    from npsnn_edu.spiking.operator import load_operator_results, operation_energy
 
     res = load_operator_results("best")
     h, m, lj = res["harmonic"], res["morse"], res["lj3d"]
+    text = _chapter4_verdict_text()
     assert h["_mode"] == "full" and len(h["seed_median_rel_l2"]) == 3
-    # the spiking reservoir (1024 LIF per layer, readout solved) meets the full-mode goal p90 <= 1e-2 on harmonic
-    # and Morse in each of three seeds: harmonic median 8.3-9.2e-4 (p90 1.7-2.2e-3), Morse 3.4-4.2e-3 (5.7-7.9e-3)
-    for d, med, p90 in ((h, (8.0e-4, 9.5e-4), (1.6e-3, 2.3e-3)), (m, (3.3e-3, 4.3e-3), (5.6e-3, 8.0e-3))):
+
+    def span(values, digits=1):
+        """'a to b' as the chapter writes a seed range (the two ends rounded to ``digits`` decimals)."""
+        lo, hi = (f"{v:.{digits}e}".replace("e-0", "e-") for v in (min(values), max(values)))
+        return f"{lo} to {hi}"
+
+    # the spiking reservoir (1024 LIF per layer) meets p90 <= 1e-2 on harmonic and Morse in each of three seeds,
+    # on the held-out draw and on a fresh one
+    for d in (h, m):
         assert d["reservoir_seeds"] == [0, 1, 2] and d["reservoir_hidden"] == 1024
-        assert all(med[0] <= x <= med[1] for x in d["reservoir_seed_median_rel_l2"])
-        assert all(p90[0] <= x <= p90[1] for x in d["reservoir_seed_p90_rel_l2"])
-        assert max(d["reservoir_seed_p90_rel_l2"]) <= 1e-2
-    # the surrogate-trained spiking operator: harmonic 1.1-1.4e-2 (p90 2.1-2.6e-2), Morse 1.6e-2; untrained ~1
-    assert all(0.010 <= x <= 0.0145 for x in h["seed_median_rel_l2"])
-    assert all(0.020 <= x <= 0.027 for x in h["seed_p90_rel_l2"])
-    assert 0.015 <= m["heldout_median_rel_l2"] <= 0.017
+        assert max(d["reservoir_seed_p90_rel_l2"]) <= 1e-2 and max(d["reservoir_fresh_p90_rel_l2"]) <= 1e-2
+        assert len(d["reservoir_fresh_median_rel_l2"]) == 3
+    assert f"median of {span(h['reservoir_seed_median_rel_l2'])} (p90 {span(h['reservoir_seed_p90_rel_l2'])})" in text
+    assert f"Morse problems to {span(m['reservoir_seed_median_rel_l2'])} " \
+        f"(p90 {span(m['reservoir_seed_p90_rel_l2'])})" in text
+    assert f"fresh draw: {span(h['reservoir_fresh_median_rel_l2'])} (p90 1.9e-3) and " \
+        f"{span(m['reservoir_fresh_median_rel_l2'])} (p90 {span(m['reservoir_fresh_p90_rel_l2'])})" in text
+    assert all(1.8e-3 <= x <= 1.95e-3 for x in h["reservoir_fresh_p90_rel_l2"])
+    # the surrogate-trained spiking operator; the solve's CPU time and steps
+    assert f"stays at {span(h['seed_median_rel_l2'])} on harmonic (p90 {span(h['seed_p90_rel_l2'])})" in text
+    assert round(m["heldout_median_rel_l2"], 3) == 0.016 and m["heldout_p90_rel_l2"] > 1e-2
+    assert 11 <= h["reservoir_train_cpu_seconds"] <= 13 and h["reservoir_solve_steps"] == 1
+    assert 70 <= m["reservoir_train_cpu_seconds"] <= 78 and m["reservoir_solve_steps"] == 12
+    for d in res.values():  # no solve hit the CG limit, and the deployed (float32) readout has the solved loss
+        for k in ("reservoir", "small_reservoir", "tanh_reservoir", "small_tanh_reservoir", "solved"):
+            assert d[f"{k}_solve_cg_capped"] == 0
+            assert d[f"{k}_deployed_loss"] == pytest.approx(d[f"{k}_solve_loss"], rel=0.2)
+    # width and solve together: small reservoir ~ trained; solving the trained readout gains little; the wide
+    # network trained for the solve's CPU time is far off
+    assert f"(harmonic {span(h['small_reservoir_seed_median_rel_l2'])}, Morse " \
+        f"{span(m['small_reservoir_seed_median_rel_l2'])}, three seeds)" in text
+    assert f"gains little (harmonic {span(h['solved_seed_median_rel_l2'])}, Morse 1.4e-2)" in text
     for d in (h, m):
-        assert d["heldout_untrained_median"] > 0.5 and d["heldout_p90_rel_l2"] > 1e-2
-    # solve time: ~14 s CPU harmonic (one exact step), ~70 s Morse (about a dozen Levenberg-Marquardt steps)
-    assert 8 <= h["reservoir_train_cpu_seconds"] <= 20 and 45 <= m["reservoir_train_cpu_seconds"] <= 95
-    # at the trained width (64) a reservoir is no better than the trained operator; solving the trained
-    # operator's readout gains little (harmonic 9.2e-3, Morse 1.4e-2)
-    assert 1.2e-2 <= h["small_reservoir_median_rel_l2"] <= 1.4e-2
-    assert 2.2e-2 <= m["small_reservoir_median_rel_l2"] <= 2.5e-2
-    for d in (h, m):
-        assert d["small_reservoir_median_rel_l2"] > 0.9 * d["heldout_median_rel_l2"]
-        assert 0.75 * d["heldout_median_rel_l2"] <= d["solved_median_rel_l2"] < d["heldout_median_rel_l2"]
-    assert round(h["solved_median_rel_l2"], 4) == 0.0092 and round(m["solved_median_rel_l2"], 3) == 0.014
-    # about 1.1 million weights (61k / 123k solved) against 8-12k; branch pass 0.6-0.7 ms vs about 0.1 ms
+        trained = d.get("seed_median_rel_l2", [d["heldout_median_rel_l2"]])
+        assert min(d["small_reservoir_seed_median_rel_l2"]) > 0.85 * min(trained)
+        assert min(d["solved_seed_median_rel_l2"]) > 0.8 * min(trained)
+    assert h["trained_wide_steps"] == 54 and m["trained_wide_steps"] == 301
+    assert f"harmonic median {min(h['trained_wide_seed_median_rel_l2']):.0f} to " \
+        f"{max(h['trained_wide_seed_median_rel_l2']):.0f}" in text
+    assert 0.085 <= min(m["trained_wide_seed_median_rel_l2"]) and max(m["trained_wide_seed_median_rel_l2"]) <= 0.175
     assert round(h["reservoir_solved_params"], -3) == 61_000 and round(m["reservoir_solved_params"], -3) == 123_000
     for d in (h, m):
         assert 1.05e6 <= d["reservoir_params"] <= 1.2e6 and 8000 <= d["heldout_params"] <= 12_500
-        assert 0.55e-3 <= d["reservoir_branch_seconds_per_trajectory"] <= 0.75e-3
-        assert d["heldout_branch_seconds_per_trajectory"] <= 0.15e-3
-    # the tanh reservoir (equal parameter count): ~300x (harmonic) and ~500x (Morse) more accurate, at the level
-    # of the per-p Gauss-Newton optimum (~5e-6), with half the solved parameters and a shorter solve
-    assert 250 <= h["reservoir_median_rel_l2"] / h["tanh_reservoir_median_rel_l2"] <= 350
-    assert 420 <= m["reservoir_median_rel_l2"] / m["tanh_reservoir_median_rel_l2"] <= 580
+        assert 0.75e-3 <= d["reservoir_branch_seconds_per_trajectory"] <= 0.95e-3
+        assert d["heldout_branch_seconds_per_trajectory"] <= 0.125e-3
+    # the tanh controls: at the per-p Gauss-Newton level; the small one ~290x / ~150x the spiking reservoir
+    assert h["tanh_reservoir_median_rel_l2"] < 3e-6 and "Morse with the reservoir's parameter count" in text
+    assert f"{span(m['tanh_reservoir_seed_median_rel_l2'])} on Morse" in text
+    assert f"already {span(h['small_tanh_reservoir_seed_median_rel_l2'])} and " \
+        f"{span(m['small_tanh_reservoir_seed_median_rel_l2'])} at the trained width" in text
     for d in (h, m):
-        assert d["tanh_reservoir_median_rel_l2"] < 2 * d["gauss_newton_median_rel_l2"] < 2e-5
-        assert 0.4 <= d["tanh_reservoir_solved_params"] / d["reservoir_solved_params"] <= 0.6
-        assert d["tanh_reservoir_train_cpu_seconds"] < d["reservoir_train_cpu_seconds"]
-        assert 0.95 <= d["tanh_reservoir_params"] / d["reservoir_params"] <= 1.05
-    # spikes-only reservoir 15x worse on harmonic (1.3e-2)
-    assert 13 <= h["spikes_only_reservoir_median_rel_l2"] / h["reservoir_median_rel_l2"] <= 17
-    assert round(h["spikes_only_reservoir_median_rel_l2"], 3) == 0.013
-    # operations on equal terms: spiking reservoir 4.3-4.6 uJ vs tanh reservoir 6.7-7.2 uJ, 1.5-1.7x less;
-    # layer 1 fires in 14-18 % of its LIF steps
-    from npsnn_edu.spiking.operator import operation_energy
-
-    for d in (h, m):
+        assert max(d["tanh_reservoir_seed_median_rel_l2"]) < 2 * d["gauss_newton_median_rel_l2"]
+        assert max(d["small_tanh_reservoir_seed_median_rel_l2"]) < 5 * d["gauss_newton_median_rel_l2"]
+        assert 2000 <= d["small_tanh_reservoir_solved_params"] <= 5000
+        assert 0.005 <= d["small_tanh_reservoir_params"] / d["reservoir_params"] <= 0.011  # a hundredth
+    assert 270 <= h["reservoir_median_rel_l2"] / h["small_tanh_reservoir_median_rel_l2"] <= 310
+    assert 135 <= m["reservoir_median_rel_l2"] / m["small_tanh_reservoir_median_rel_l2"] <= 160
+    # spikes-only at the same readout width: about 8x worse on harmonic
+    assert h["spikes_only_reservoir_solved_params"] == h["reservoir_solved_params"]
+    assert 7 <= h["spikes_only_reservoir_median_rel_l2"] / h["reservoir_median_rel_l2"] <= 9
+    assert f"({span(h['spikes_only_reservoir_seed_median_rel_l2'])}, p90 " \
+        f"{span(h['spikes_only_reservoir_seed_p90_rel_l2'])})" in text
+    # energy with every operation priced: spiking reservoir 4.6 / 4.3 uJ; tanh reservoir 1.5-1.7x more; the small
+    # tanh reservoir 2.5-2.9x less, mostly the kernel's exponentials
+    for d, fam in ((h, "harmonic"), (m, "Morse")):
         spiking = operation_energy(d["reservoir_ops"], spiking=True)["total_uJ"]
         tanh = operation_energy(d["tanh_reservoir_ops"], spiking=False)["total_uJ"]
-        assert 4.2 <= spiking <= 4.6 and 6.7 <= tanh <= 7.2 and 1.45 <= tanh / spiking <= 1.7
+        small = operation_energy(d["small_tanh_reservoir_ops"], spiking=False)
+        assert f"{spiking:.1f} uJ ({fam})" in text and 1.45 <= tanh / spiking <= 1.7
+        assert 2.45 <= spiking / small["total_uJ"] <= 2.95 and small["nonlinear_pJ"] > 0.8 * small["total_pJ"]
         assert 0.135 <= d["reservoir_spikes_per_neuron_step"]["spikes1"] <= 0.18
         ops = d["reservoir_ops"]
         kernel_pj = ops["kernel_exp"] * 46.0 + ops["kernel_mac"] * 4.6
@@ -306,31 +332,33 @@ def test_chapter4_operator_verdicts_follow_the_shipped_results():
     gain = {k: d["unscaled_median_rel_l2"] / d["heldout_median_rel_l2"] for k, d in res.items()}
     assert 1.05 <= gain["morse"] <= 1.3 and 0.8 <= gain["lj3d"] < 1.0
     assert h["unscaled_steps"] == h["heldout_steps"] and m["unscaled_steps"] == m["heldout_steps"]
-    # trained branches: tanh about 8x the best spiking seed on harmonic; Morse close (tanh lower median, spiking
-    # lower p90), neither meets the goal
+    # trained branches: tanh about 8x the best spiking seed on harmonic; Morse close, neither meets the goal
     assert 6 <= min(h["seed_median_rel_l2"]) / h["tanh_median_rel_l2"] <= 10
     assert m["tanh_median_rel_l2"] < m["heldout_median_rel_l2"] and m["heldout_p90_rel_l2"] < m["tanh_p90_rel_l2"]
     assert m["tanh_p90_rel_l2"] > 1e-2
-    # LJ: every operator off by 9-50 %; reservoirs about 0.18; direct methods 100x better
-    ops_lj = [lj[f"{k}_median_rel_l2"] for k in ("heldout", "spikes_only", "reservoir", "tanh_reservoir", "tanh",
-                                                 "solved", "small_reservoir", "unscaled")]
-    assert 0.085 <= min(ops_lj) and max(ops_lj) <= 0.5
-    assert round(lj["heldout_median_rel_l2"], 3) == 0.093
-    for k in ("reservoir", "tanh_reservoir", "tanh"):
-        assert 0.17 <= lj[f"{k}_median_rel_l2"] <= 0.19
+    # LJ: every operator off by 8-50 %, the trained spiking ones best; reservoirs about 0.18; direct methods 100x
+    rows = ("heldout", "spikes_only", "unscaled", "solved", "reservoir", "small_reservoir", "tanh", "tanh_reservoir",
+            "small_tanh_reservoir")
+    ops_lj = {k: lj[f"{k}_median_rel_l2"] for k in rows}
+    assert 0.08 <= min(ops_lj.values()) and max(ops_lj.values()) <= 0.5
+    assert min(ops_lj, key=ops_lj.get) == "unscaled" and round(lj["heldout_median_rel_l2"], 3) == 0.093
+    assert sorted(ops_lj, key=ops_lj.get)[:3] == ["unscaled", "solved", "heldout"]
+    assert all(0.17 <= lj[f"{k}_median_rel_l2"] <= 0.19 for k in ("reservoir", "tanh_reservoir"))
     assert lj["reservoir_n_fit"] == 768
     assert max(lj["gauss_newton_median_rel_l2"], lj["free_median_rel_l2"], lj["verlet50_median_rel_l2"]) * 100 \
-        < min(ops_lj)
-    # per problem: Gauss-Newton ~5e-6 in 1-15 ms (harmonic, Morse); Verlet-50 beats every spiking operator but
-    # the harmonic reservoir, Verlet-200 beats them all
+        < min(ops_lj.values())
+    # per problem: Gauss-Newton ~5e-6 in 1.5-25 ms; Verlet-50 beats every spiking operator but the harmonic
+    # reservoir, Verlet-200 all; the tanh reservoirs match the optimum in 0.01-0.06 ms per trajectory
     for d in (h, m):
-        assert d["gauss_newton_median_rel_l2"] < 1e-5 and 0.5e-3 <= d["gauss_newton_seconds_per_trajectory"] <= 20e-3
+        assert d["gauss_newton_median_rel_l2"] < 1e-5 and 1e-3 <= d["gauss_newton_seconds_per_trajectory"] <= 25e-3
         spiking_rows = [d[f"{k}_median_rel_l2"] for k in ("heldout", "spikes_only", "unscaled", "solved", "reservoir",
-                                                          "small_reservoir") if f"{k}_median_rel_l2" in d]
+                                                          "small_reservoir", "trained_wide")
+                        if f"{k}_median_rel_l2" in d]
         assert all(d["verlet200_median_rel_l2"] < x for x in spiking_rows)
+        for k in ("tanh_reservoir", "small_tanh_reservoir"):
+            assert 0.005e-3 <= d[f"{k}_branch_seconds_per_trajectory"] <= 0.065e-3
     assert h["reservoir_median_rel_l2"] < h["verlet50_median_rel_l2"] < h["heldout_median_rel_l2"]
     assert m["verlet50_median_rel_l2"] < m["reservoir_median_rel_l2"]
-    assert round(h["verlet50_median_rel_l2"], 4) == 0.003 and round(m["verlet50_median_rel_l2"], 4) == 0.002
     # marching: error grows window by window; the long window (fewer steps) is about three times less accurate
     march = h["march"]
     assert all(a <= b for a, b in zip(march["marched_per_window"], march["marched_per_window"][1:]))

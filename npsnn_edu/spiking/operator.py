@@ -400,12 +400,14 @@ class OperatorTrainer:
 
         Before any :meth:`train` step this makes a **reservoir** (random hidden layers, solved readout; the
         solve then starts from a zero readout); after training it refines the trained readout.  The p are
-        drawn with ``seed`` (default: a stream of its own derived from the config seed).
+        drawn with ``seed`` (default: a stream of their own derived from the config seed and the number of earlier
+        solves, so a second solve sees new problems).
         """
         from .readout_solve import solve_readout
 
         n_problems = at_least("n_problems", n_problems, 2, integer=True)
-        p = self.family.sample(n_problems, seed=np.random.default_rng([self.config.seed, 7]) if seed is None else seed)
+        stream = np.random.default_rng([self.config.seed, 7, len(self.solves)])  # a new draw for every solve
+        p = self.family.sample(n_problems, seed=stream if seed is None else seed)
         info = solve_readout(self.model, p, n_iter, zero_start=self.step == 0,
                              log=(lambda msg: print(msg, flush=True)) if progress else None)
         self.solve_seconds += info["seconds"]
@@ -685,11 +687,14 @@ def load_operator_results(mode: str = "best", families: "tuple[str, ...] | None"
 _ROWS = (("spiking operator (spikes + membrane)", "heldout"), ("spiking operator, spikes-only readout", "spikes_only"),
          ("spiking operator without amplitude scaling (ablation)", "unscaled"),
          ("spiking operator + readout solve", "solved"),
-         ("spiking reservoir, readout solved (no surrogate gradient)", "reservoir"),
+         ("spiking reservoir (readout solved)", "reservoir"),
          ("spiking reservoir, spikes-only readout", "spikes_only_reservoir"),
          ("spiking reservoir at the trained width", "small_reservoir"),
+         ("reservoir width, trained for the solve's time", "trained_wide"),
          ("tanh-branch operator (DeepONet)", "tanh"),
-         ("tanh reservoir, readout solved (PIELM)", "tanh_reservoir"), ("free coefficients, per p (Adam)", "free"),
+         ("tanh reservoir, readout solved (PIELM)", "tanh_reservoir"),
+         ("tanh reservoir at the trained width (PIELM)", "small_tanh_reservoir"),
+         ("free coefficients, per p (Adam)", "free"),
          ("Gauss-Newton / least squares, per p", "gauss_newton"), ("velocity Verlet, 50 steps", "verlet50"),
          ("velocity Verlet, 200 steps", "verlet200"))
 
