@@ -118,12 +118,11 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
                 OperatorConfig(branch=branch)
             cfg.total_steps, cfg.seed = steps["spiking" if branch == "unscaled" else branch], seed
             tr = OperatorTrainer(fam, cfg, device=device)
-            untrained = evaluate_coefficients(fam, tr.model.basis, ph, tr.model.coefficients(ph).detach(),
-                                              x_ref=x_ref)["median"]
+            untrained = tr.evaluate(ph, x_ref=x_ref)["median"]
             cpu0 = time.process_time()
             tr.train(cfg.total_steps)
             cpu = time.process_time() - cpu0
-            ev = evaluate_coefficients(fam, tr.model.basis, ph, tr.model.coefficients(ph).detach(), x_ref=x_ref)
+            ev = tr.evaluate(ph, x_ref=x_ref)
             log(f"[{name}] {branch:11s} seed {seed}: {cfg.total_steps} steps in {tr.train_seconds:6.1f} s "
                 f"({cpu:.1f} s CPU), "
                 f"final loss {np.mean(tr.losses[-20:]):.2e}, held-out median {ev['median']:.2e} p90 {ev['p90']:.2e} "
@@ -225,7 +224,6 @@ def run_reservoirs(name: str, mode: str, device, seeds, ph, x_ref, log, trained_
         OperatorConfig,
         OperatorTrainer,
         eval_grid,
-        evaluate_coefficients,
         get_family,
     )
 
@@ -254,8 +252,7 @@ def run_reservoirs(name: str, mode: str, device, seeds, ph, x_ref, log, trained_
                 solve_cpu[seed] = cpu
             _store(out, prefix, seed, res_seeds, tr, ph, x_ref, info, cpu, log, name)
             if prefix == "reservoir":
-                ev = evaluate_coefficients(fam, tr.model.basis, fresh, tr.model.coefficients(fresh).detach(),
-                                           x_ref=x_fresh)
+                ev = tr.evaluate(fresh, x_ref=x_fresh)
                 out.setdefault("reservoir_fresh_median_rel_l2", []).append(ev["median"])
                 out.setdefault("reservoir_fresh_p90_rel_l2", []).append(ev["p90"])
                 if seed == res_seeds[0]:
@@ -274,10 +271,7 @@ def run_reservoirs(name: str, mode: str, device, seeds, ph, x_ref, log, trained_
             _store(out, "trained_wide", seed, res_seeds, tr, ph, x_ref, {}, time.process_time() - cpu0, log, name)
     for seed in res_seeds:  # the trained operators of these seeds, their readouts solved
         if seed in trained_spiking:
-            trained = trained_spiking[seed]
-            tr = OperatorTrainer(name, copy.deepcopy(trained.config), device=device)
-            tr.model.load_state_dict(trained.model.state_dict())
-            tr.step = trained.step  # trained: the solve starts from its readout
+            tr = copy.deepcopy(trained_spiking[seed])  # trained: the solve starts from its readout
             cpu0 = time.process_time()
             info = tr.solve_readout(spec["n_fit"], spec["n_iter"])
             _store(out, "solved", seed, [s for s in res_seeds if s in trained_spiking], tr, ph, x_ref, info,
@@ -292,9 +286,7 @@ def run_reservoirs(name: str, mode: str, device, seeds, ph, x_ref, log, trained_
 def _store(out: dict, prefix: str, seed: int, seeds: list, tr, ph, x_ref, info: dict, cpu: float, log,
            name: str) -> None:
     """Judge one run on the held-out p; the first seed fills the ``prefix_*`` record, every seed the seed lists."""
-    from npsnn_edu.spiking.operator import evaluate_coefficients
-
-    ev = evaluate_coefficients(tr.family, tr.model.basis, ph, tr.model.coefficients(ph).detach(), x_ref=x_ref)
+    ev = tr.evaluate(ph, x_ref=x_ref)
     how = (f"solve on {info['n_problems']} p, {info['steps']} steps" if info else f"{tr.step} surrogate steps")
     log(f"[{name}] {prefix:21s} seed {seed}: {how}, {cpu:6.1f} s CPU, held-out median {ev['median']:.2e} "
         f"p90 {ev['p90']:.2e}, {info.get('n_solved_parameters', tr.model.n_parameters)} fitted of "

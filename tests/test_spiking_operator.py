@@ -364,3 +364,18 @@ def test_chapter4_operator_verdicts_follow_the_shipped_results():
     assert all(a <= b for a, b in zip(march["marched_per_window"], march["marched_per_window"][1:]))
     assert march["long_steps"] < h["heldout_steps"]
     assert 2.5 <= march["long_median_rel_l2"] / march["marched_median_rel_l2"] <= 3.5
+
+
+def test_a_trained_operator_can_be_deep_copied_and_the_copy_is_independent():
+    """snnTorch keeps the last membrane as a buffer; the branch drops it after each call, so a trained trainer
+    holds no autograd graph and deep-copies (the benchmark refines copies of trained operators)."""
+    import copy
+
+    tr = OperatorTrainer("harmonic", OperatorConfig(seed=0, **SMALL))
+    tr.train(3)
+    twin = copy.deepcopy(tr)
+    p = tr.family.sample(4, seed=1)
+    np.testing.assert_array_equal(twin.evaluate(p, n_eval=51)["errors"], tr.evaluate(p, n_eval=51)["errors"])
+    twin.train(2)
+    assert twin.step == 5 and tr.step == 3
+    assert not np.array_equal(twin.evaluate(p, n_eval=51)["errors"], tr.evaluate(p, n_eval=51)["errors"])

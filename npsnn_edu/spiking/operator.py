@@ -57,7 +57,7 @@ from ..progress import progress_bar
 from ..registry import Registry
 from ..validation import at_least, in_range, positive, with_overrides
 from .energy import E_AC_PJ, E_MAC_PJ  # Horowitz 2014 (45 nm, fp32): the one place these constants live
-from .models import gaussian_kernel, make_surrogate
+from .models import _lif, gaussian_kernel, make_surrogate
 from .operator_families import OperatorFamily, available_families, get_family
 from .training import cosine_learning_rate
 
@@ -127,16 +127,13 @@ class SpikingBranch(nn.Module):
     def __init__(self, n_in: int, n_out: int, hidden: int = 64, num_steps: int = 16, beta: float = 0.9,
                  spikes_only: bool = False, surrogate: str = "atan", surrogate_alpha: float = 2.0):
         super().__init__()
-        import snntorch as snn
-
         grad = make_surrogate(surrogate, surrogate_alpha)
         self.num_steps = int(num_steps)
         self.spikes_only = bool(spikes_only)
         self.fc1 = nn.Linear(n_in, hidden)
         self.fc2 = nn.Linear(hidden, hidden)
-        # init_hidden=False: states are created per call on the input's device (snnTorch #225)
-        self.lif1 = snn.Leaky(beta=beta, spike_grad=grad, init_hidden=False, reset_mechanism="subtract")
-        self.lif2 = snn.Leaky(beta=beta, spike_grad=grad, init_hidden=False, reset_mechanism="subtract")
+        self.lif1 = _lif(beta, grad)  # states created per call on the input's device (snnTorch #225)
+        self.lif2 = _lif(beta, grad)
         self.readout = nn.Linear(hidden if spikes_only else 2 * hidden, n_out)
         self.last_counts: dict[str, float] = {}
 
@@ -158,6 +155,10 @@ class SpikingBranch(nn.Module):
             m2_sum = m2_sum + mem2
         self.last_counts = {"spikes1": float(s1_sum.detach().sum()) / feats.shape[0],
                             "spikes2": float(s2_sum.detach().sum()) / feats.shape[0]}
+        # snnTorch keeps the last membrane as a buffer even with init_hidden=False: drop it, so that the module
+        # holds no autograd graph between calls (and can be deep-copied or pickled after training)
+        self.lif1.reset_mem()
+        self.lif2.reset_mem()
         rates = s2_sum / self.num_steps
         return rates if self.spikes_only else torch.cat([rates, m2_sum / self.num_steps], 1)
 
@@ -414,12 +415,13 @@ class OperatorTrainer:
         self.solves.append(info)
         return info
 
-    def evaluate(self, p: Any, n_eval: int = 1001) -> dict[str, Any]:
-        """Forward-output errors on held-out ``p`` (see :func:`evaluate_coefficients`)."""
+    def evaluate(self, p: Any, n_eval: int = 1001, x_ref: "np.ndarray | None" = None) -> dict[str, Any]:
+        """Forward-output errors on held-out ``p`` (see :func:`evaluate_coefficients`; ``x_ref``: the reference on
+        its grid, when already computed)."""
         p = self.family.check(p)
         with torch.no_grad():
             y = self.model.coefficients(p)
-        return evaluate_coefficients(self.family, self.model.basis, p, y, n_eval)
+        return evaluate_coefficients(self.family, self.model.basis, p, y, n_eval, x_ref=x_ref)
 
 
 def eval_grid(family: OperatorFamily, p: np.ndarray, n_eval: int = 1001) -> np.ndarray:
