@@ -14,6 +14,19 @@ Recipe (per molecule)
    ``n_equil`` equilibration steps, one frame is kept every ``stride`` steps (10 fs apart).
 3. All frames are pooled and split at random (seeded) into train / validation / test.
 
+Any molecule
+------------
+:func:`generate` runs the same recipe on a molecule of your own: an ``ase.Atoms``, any file ASE can read
+(xyz, pdb, mol, ...), a name of :data:`MOLECULES` or a name ``ase.build.molecule`` knows (e.g. ``"CH3CH2OH"``),
+with an optional total charge. Each finished chain is checkpointed next to the output file, so an interrupted
+generation resumes where it stopped; the final file appears only when complete (written to a temporary name,
+then renamed). From the command line::
+
+    python -m npsnn_edu.gpr.data generate CH3CH2OH --frames-per-chain 50 --out ethanol.npz
+    python -m npsnn_edu.gpr.data generate my_molecule.xyz --charge -1 --out mine.npz
+
+and ``gpr.data.load(path="ethanol.npz")`` reads it back.
+
 Energies are in eV, positions in Angstrom, forces in eV/Angstrom. Generation is deterministic for a given
 tblite build when run single-threaded (the command sets ``OMP_NUM_THREADS=1`` before tblite is loaded).
 """
@@ -21,8 +34,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import hashlib
 import json
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -33,12 +48,41 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import DataFormatError, InvalidParameterError, unknown_name
+from ..errors import DataFormatError, InvalidParameterError, UnknownNameError, unknown_name
 
 METHOD = "GFN2-xTB"
 TEMPERATURES_K: tuple[float, ...] = (300.0, 600.0, 1000.0)
-#: Hund's-rule ground-state spin multiplicities of the free atoms used for the MF5 prior.
+#: Hund's-rule ground-state spin multiplicities of the free atoms used for the MF5 prior (the shipped files' elements;
+#: any other element gets :func:`hund_multiplicity`).
 ATOM_MULTIPLICITY = {"H": 2, "C": 3, "N": 4, "O": 3}
+#: Heaviest element GFN2-xTB is parametrised for (radon, Z = 86).
+MAX_ATOMIC_NUMBER = 86
+#: Closest approach (Angstrom) below which two atoms of an input geometry count as overlapping.
+MIN_INTERATOMIC_DISTANCE_A = 0.5
+# Aufbau (Madelung) filling order: (n, l) of each subshell.
+_AUFBAU = [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (4, 0), (3, 2), (4, 1), (5, 0), (4, 2), (5, 1), (6, 0), (4, 3),
+           (5, 2), (6, 1)]
+
+
+def hund_multiplicity(atomic_number: int) -> int:
+    """Spin multiplicity 2S + 1 of a free atom's ground state by Hund's first rule on the Aufbau configuration.
+
+    The last, partly filled subshell of angular momentum ``l`` holds ``k`` electrons in ``2l + 1`` orbitals:
+    ``min(k, 2(2l + 1) - k)`` of them are unpaired. Aufbau exceptions (Cr, Cu, ...) are not modelled; for the MF5
+    prior only the order of magnitude matters (the free atoms sit tens of eV above a bound molecule).
+    """
+    if not 1 <= int(atomic_number) <= MAX_ATOMIC_NUMBER:
+        raise InvalidParameterError(f"atomic number must be 1..{MAX_ATOMIC_NUMBER} (GFN2-xTB), got {atomic_number}")
+    left = int(atomic_number)
+    unpaired = 0
+    for _, l in _AUFBAU:
+        cap = 2 * (2 * l + 1)
+        k = min(left, cap)
+        unpaired = min(k, cap - k)
+        left -= k
+        if left == 0:
+            break
+    return unpaired + 1
 
 # Rough starting geometries (Angstrom); relaxed with GFN2-xTB before use.
 _MA_RING = {  # enol malondialdehyde O=CH-CH=CH-OH, planar, intramolecular O-H...O hydrogen bond
@@ -107,17 +151,142 @@ class GenerationSettings:
     def chain_seed(self, molecule_index: int, chain_index: int) -> int:
         return int(self.seed + 1000 * molecule_index + chain_index)
 
+    @classmethod
+    def sized(cls, frames_per_chain: int, **overrides: Any) -> "GenerationSettings":
+        """Settings with ``frames_per_chain`` and a train/validation/test split of all frames in the kit's
+        proportions 1000 : 250 : 500 (unless ``n_train``/``n_val``/``n_test`` are given)."""
+        if int(frames_per_chain) < 1:
+            raise InvalidParameterError(f"frames_per_chain must be >= 1, got {frames_per_chain}")
+        base = cls(frames_per_chain=int(frames_per_chain),
+                   **{k: v for k, v in overrides.items() if k not in ("n_train", "n_val", "n_test")})
+        total = len(base.temperatures_K) * base.chains_per_temperature * base.frames_per_chain
+        n_train = overrides.get("n_train", max(1, round(total * 4 / 7)))
+        n_val = overrides.get("n_val", round(total / 7))
+        n_test = overrides.get("n_test", total - n_train - n_val)
+        return cls(**(base.__dict__ | {"n_train": n_train, "n_val": n_val, "n_test": n_test}))
+
 
 def _ensure_single_thread() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-def make_calculator() -> Any:
-    """A fresh GFN2-xTB calculator (tblite, quiet)."""
+def make_calculator(charge: int = 0, multiplicity: int | None = None) -> Any:
+    """A fresh GFN2-xTB calculator (tblite, quiet).
+
+    Parameters
+    ----------
+    charge : int
+        Total charge of the molecule in units of e (0: neutral).
+    multiplicity : int or None
+        Spin multiplicity 2S + 1; None lets tblite choose (singlet for an even electron count).
+    """
     _ensure_single_thread()
     from tblite.ase import TBLite
 
-    return TBLite(method=METHOD, verbosity=0)
+    if charge == 0 and multiplicity is None:
+        return TBLite(method=METHOD, verbosity=0)
+    return TBLite(method=METHOD, verbosity=0, charge=float(charge), multiplicity=multiplicity)
+
+
+def _known_names() -> list[str]:
+    from ase.collections import g2
+
+    return sorted(set(MOLECULES) | set(g2.names))
+
+
+def resolve_molecule(molecule: Any, charge: int = 0) -> tuple[Any, str]:
+    """Turn ``molecule`` into ``(ase.Atoms, name)`` and check that GFN2-xTB can do it.
+
+    Parameters
+    ----------
+    molecule : ase.Atoms, str or path
+        An ``ase.Atoms``; a path to any file ``ase.io.read`` understands (xyz, pdb, mol, cif, ...); a name of
+        :data:`MOLECULES`; or a name ``ase.build.molecule`` knows (the G2 set, e.g. ``"CH3CH2OH"``).
+    charge : int
+        Total charge in units of e.
+
+    Raises
+    ------
+    UnknownNameError
+        A string that is neither a file nor a known name (the message lists the names).
+    DataFormatError
+        An empty or unreadable file.
+    InvalidParameterError
+        An element GFN2-xTB has no parameters for (Z > 86), overlapping atoms (closer than
+        :data:`MIN_INTERATOMIC_DISTANCE_A`), a periodic cell, or a charge that leaves no electrons.
+    """
+    from ase import Atoms
+
+    if isinstance(molecule, Atoms):
+        atoms, name = molecule.copy(), molecule.get_chemical_formula()
+    elif isinstance(molecule, (str, Path)) and Path(molecule).is_file():
+        path = Path(molecule)
+        if path.stat().st_size == 0:
+            raise DataFormatError(f"{path} is empty: give a structure file ASE can read (xyz, pdb, mol, cif, ...)")
+        try:
+            import ase.io
+
+            atoms = ase.io.read(path)
+        except Exception as exc:  # ASE raises many types for a bad file
+            raise DataFormatError(f"ASE could not read {path} ({type(exc).__name__}: {exc}); give a structure "
+                                  "file in a format ASE reads (xyz, pdb, mol, cif, ...), with the right extension"
+                                  ) from None
+        if not isinstance(atoms, Atoms) or len(atoms) == 0:
+            raise DataFormatError(f"{path} holds no atoms")
+        name = path.stem
+    elif isinstance(molecule, str) and molecule in MOLECULES:
+        spec = MOLECULES[molecule]
+        atoms, name = Atoms(spec["symbols"], positions=spec["positions"]), molecule
+    elif isinstance(molecule, str):
+        from ase.collections import g2
+
+        if molecule not in g2.names:
+            raise UnknownNameError(f"{molecule!r} is neither a file nor a known molecule name; give a path to a "
+                                   "structure file, an ase.Atoms, or one of: " + ", ".join(_known_names()))
+        from ase.build import molecule as build_molecule
+
+        atoms, name = build_molecule(molecule), molecule
+    else:
+        raise InvalidParameterError(f"molecule must be an ase.Atoms, a file path or a name, got "
+                                    f"{type(molecule).__name__}")
+    check_molecule(atoms, charge)
+    # charge and spin come from `charge` alone (tblite would otherwise read ASE's initial moments and charges)
+    atoms.set_initial_magnetic_moments(np.zeros(len(atoms)))
+    atoms.set_initial_charges(np.zeros(len(atoms)))
+    atoms.pbc = False
+    atoms.cell = None
+    atoms.calc = None
+    return atoms, name
+
+
+def check_molecule(atoms: Any, charge: int = 0) -> None:
+    """Raise :class:`InvalidParameterError` when GFN2-xTB cannot treat ``atoms`` with total ``charge``."""
+    z = atoms.get_atomic_numbers()
+    bad = sorted({s for s, zi in zip(atoms.get_chemical_symbols(), z) if zi < 1 or zi > MAX_ATOMIC_NUMBER})
+    if bad:
+        raise InvalidParameterError(f"GFN2-xTB has parameters for elements H to Rn (Z = 1..{MAX_ATOMIC_NUMBER}) only; "
+                                    f"remove or replace {', '.join(bad)}")
+    if atoms.pbc.any():
+        raise InvalidParameterError("the structure is periodic; give an isolated molecule (atoms.pbc = False)")
+    pos = atoms.get_positions()
+    if not np.isfinite(pos).all():
+        raise InvalidParameterError("the structure has NaN or infinite coordinates")
+    if len(atoms) > 1:
+        d = np.linalg.norm(pos[:, None] - pos[None], axis=-1) + np.eye(len(atoms)) * 1e9
+        i, j = np.unravel_index(np.argmin(d), d.shape)
+        if d[i, j] < MIN_INTERATOMIC_DISTANCE_A:
+            raise InvalidParameterError(
+                f"atoms {i} ({atoms[i].symbol}) and {j} ({atoms[j].symbol}) are {d[i, j]:.3f} A apart (overlapping; "
+                f"closer than {MIN_INTERATOMIC_DISTANCE_A} A): fix the geometry or its units (Angstrom)")
+    if int(charge) != charge:
+        raise InvalidParameterError(f"charge must be a whole number of e, got {charge}")
+    if int(z.sum()) - int(charge) < 1:
+        raise InvalidParameterError(f"a charge of {charge} leaves no electrons")
+
+
+def molecule_multiplicity(atoms: Any, charge: int = 0) -> int | None:
+    """Doublet for an odd electron count, else None (tblite's singlet)."""
+    return 2 if (int(atoms.get_atomic_numbers().sum()) - int(charge)) % 2 else None
 
 
 def isolated_atom_energies(symbols: Sequence[str] = ("H", "C", "O")) -> dict[str, float]:
@@ -129,29 +298,40 @@ def isolated_atom_energies(symbols: Sequence[str] = ("H", "C", "O")) -> dict[str
     """
     _ensure_single_thread()
     from ase import Atoms
+    from ase.data import atomic_numbers
     from tblite.ase import TBLite
 
     out = {}
     for s in sorted(set(symbols)):
-        if s not in ATOM_MULTIPLICITY:
-            raise unknown_name("element", s, list(ATOM_MULTIPLICITY))
+        if s not in atomic_numbers:
+            raise unknown_name("element", s, [k for k in atomic_numbers if k != "X"])
         atom = Atoms(s)
-        atom.calc = TBLite(method=METHOD, verbosity=0, multiplicity=ATOM_MULTIPLICITY[s])
+        atom.calc = TBLite(method=METHOD, verbosity=0, multiplicity=atom_multiplicity(s))
         out[s] = float(atom.get_potential_energy())
     return out
 
 
-def relaxed_geometry(molecule: str) -> Any:
-    """The GFN2-xTB-relaxed reference geometry of ``molecule`` as ase.Atoms (no calculator attached)."""
-    from ase import Atoms
+def atom_multiplicity(symbol: str) -> int:
+    """Ground-state multiplicity of a free atom: :data:`ATOM_MULTIPLICITY`, else :func:`hund_multiplicity`."""
+    from ase.data import atomic_numbers
+
+    return ATOM_MULTIPLICITY.get(symbol) or hund_multiplicity(atomic_numbers[symbol])
+
+
+def relaxed_geometry(molecule: Any, charge: int = 0) -> Any:
+    """The GFN2-xTB-relaxed reference geometry of ``molecule`` as ase.Atoms (no calculator attached).
+
+    ``molecule``: anything :func:`resolve_molecule` accepts. BFGS to fmax 1e-3 eV/A (at most 500 steps; a
+    warning says so when it stops before).
+    """
     from ase.optimize import BFGS
 
-    if molecule not in MOLECULES:
-        raise unknown_name("molecule", molecule, list(MOLECULES))
-    spec = MOLECULES[molecule]
-    atoms = Atoms(spec["symbols"], positions=spec["positions"])
-    atoms.calc = make_calculator()
-    BFGS(atoms, logfile=None).run(fmax=1e-3, steps=500)
+    atoms, name = resolve_molecule(molecule, charge)
+    atoms.calc = make_calculator(charge, molecule_multiplicity(atoms, charge))
+    converged = BFGS(atoms, logfile=None).run(fmax=1e-3, steps=500)
+    if not converged:
+        warnings.warn(f"the relaxation of {name} stopped after 500 BFGS steps above fmax 1e-3 eV/A; the reference "
+                      "geometry is not a minimum", RuntimeWarning, stacklevel=2)
     atoms.calc = None
     return atoms
 
@@ -176,10 +356,10 @@ def thermalized_langevin(atoms: Any, temperature_K: float, seed: int, dt_fs: flo
 
 
 def run_chain(atoms0: Any, temperature_K: float, seed: int, n_frames: int, settings: GenerationSettings,
-              progress: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One seeded Langevin chain; returns (positions (F,N,3), energies (F,), forces (F,N,3))."""
+              progress: Any = None, charge: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One seeded Langevin chain; returns (positions (F,N,3) A, energies (F,) eV, forces (F,N,3) eV/A)."""
     atoms = atoms0.copy()
-    atoms.calc = make_calculator()
+    atoms.calc = make_calculator(charge, molecule_multiplicity(atoms, charge))
     dyn = thermalized_langevin(atoms, temperature_K, seed, settings.dt_fs, settings.friction_per_fs)
     dyn.run(settings.n_equil)
     pos, ene, frc = [], [], []
@@ -200,53 +380,98 @@ def _versions() -> dict[str, str]:
             "python": sys.version.split()[0]}
 
 
-def generate(molecule: str, settings: GenerationSettings | None = None, *, progress: bool = True) -> dict[str, Any]:
-    """Generate the full data set of ``molecule`` (several minutes on one core). Returns a dict of arrays."""
+def generate(molecule: Any, settings: GenerationSettings | None = None, *, charge: int = 0, progress: bool = True,
+             checkpoint_dir: "str | Path | None" = None, command: str | None = None) -> dict[str, Any]:
+    """Generate a GFN2-xTB data set of ``molecule`` by the kit's recipe (minutes per molecule on one core).
+
+    Parameters
+    ----------
+    molecule : ase.Atoms, str or path
+        Anything :func:`resolve_molecule` accepts (a kit molecule, an ASE/G2 name, a structure file, an Atoms).
+    settings : GenerationSettings, optional
+        Temperatures, chains, frames per chain, strides (fs) and the train/validation/test sizes.
+    charge : int
+        Total charge in units of e.
+    progress : bool
+        Show a tqdm progress bar over the frames.
+    checkpoint_dir : path, optional
+        Folder where each finished chain is stored (``chain_<k>.npz``); a later call with the same molecule and
+        settings reuses the finished chains and runs only the missing ones. Stale checkpoints (other molecule or
+        settings) are ignored with a warning.
+    command : str, optional
+        The command to record in the provenance (the CLI passes its own).
+
+    Returns
+    -------
+    dict of arrays: symbols (N,), numbers (N,), reference_positions (N, 3) A, reference_energy eV,
+    positions (F, N, 3) A, energies (F,) eV, forces (F, N, 3) eV/A, temperature_K (F,), chain (F,),
+    frame_in_chain (F,), split (F,) (0 train, 1 validation, 2 test, -1 unused), provenance (JSON string).
+    """
     from tqdm.auto import tqdm
 
     settings = settings or GenerationSettings()
-    if molecule not in MOLECULES:
-        raise unknown_name("molecule", molecule, list(MOLECULES))
-    mol_index = SEED_INDEX[molecule]
-    t0 = time.time()
-    ref = relaxed_geometry(molecule)
-    calc = make_calculator()
-    ref_c = ref.copy()
-    ref_c.calc = calc
-    ref_energy = float(ref_c.get_potential_energy())
+    atoms_in, name = resolve_molecule(molecule, charge)
+    need = settings.n_train + settings.n_val + settings.n_test
     n_chains = len(settings.temperatures_K) * settings.chains_per_temperature
-    bar = tqdm(total=n_chains * settings.frames_per_chain, desc=f"xTB MD {molecule}", disable=not progress)
+    if n_chains * settings.frames_per_chain < need:
+        raise InvalidParameterError(
+            f"{n_chains} chains x {settings.frames_per_chain} frames = {n_chains * settings.frames_per_chain} frames "
+            f"for {need} requested (train + validation + test); raise frames_per_chain or lower the split sizes")
+    mol_index = SEED_INDEX.get(name, 0)
+    fingerprint = _fingerprint(atoms_in, charge, settings)
+    ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    if ckpt is not None:
+        ckpt.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    ref = relaxed_geometry(atoms_in, charge)
+    ref_c = ref.copy()
+    ref_c.calc = make_calculator(charge, molecule_multiplicity(ref, charge))
+    ref_energy = float(ref_c.get_potential_energy())
+    bar = tqdm(total=n_chains * settings.frames_per_chain, desc=f"xTB MD {name}", disable=not progress)
     pos, ene, frc, temp, chain, frame = [], [], [], [], [], []
-    c = 0
-    for T in settings.temperatures_K:
-        for _ in range(settings.chains_per_temperature):
-            p, e, f = run_chain(ref, T, settings.chain_seed(mol_index, c), settings.frames_per_chain, settings, bar)
-            pos.append(p), ene.append(e), frc.append(f)
-            temp.append(np.full(len(e), T)), chain.append(np.full(len(e), c)), frame.append(np.arange(len(e)))
-            c += 1
+    resumed = []
+    for c in range(n_chains):
+        T = settings.temperatures_K[c // settings.chains_per_temperature]
+        done = _read_chain(ckpt, c, fingerprint) if ckpt is not None else None
+        if done is not None:
+            p, e, f = done
+            bar.update(len(e))
+            resumed.append(c)
+        else:
+            p, e, f = run_chain(ref, T, settings.chain_seed(mol_index, c), settings.frames_per_chain, settings, bar,
+                                charge=charge)
+            if ckpt is not None:
+                _write_chain(ckpt, c, fingerprint, p, e, f)
+        pos.append(p), ene.append(e), frc.append(f)
+        temp.append(np.full(len(e), T)), chain.append(np.full(len(e), c)), frame.append(np.arange(len(e)))
     bar.close()
     pos, ene, frc = np.concatenate(pos), np.concatenate(ene), np.concatenate(frc)
     n = len(ene)
-    need = settings.n_train + settings.n_val + settings.n_test
-    if n < need:
-        raise InvalidParameterError(f"only {n} frames for {need} requested; raise frames_per_chain")
     perm = np.random.default_rng(settings.seed).permutation(n)
     split = np.full(n, -1, dtype=np.int8)  # 0 train, 1 val, 2 test, -1 unused
     split[perm[: settings.n_train]] = 0
     split[perm[settings.n_train: settings.n_train + settings.n_val]] = 1
     split[perm[settings.n_train + settings.n_val: need]] = 2
     atom_e = isolated_atom_energies(ref.get_chemical_symbols())
+    if name in MOLECULES:
+        regenerate = f"OMP_NUM_THREADS=1 python -m npsnn_edu.gpr.data --regenerate --molecule {name} --out DIR"
+    else:
+        regenerate = command or f"npsnn_edu.gpr.data.generate({name!r}, charge={charge})"
     provenance = {
-        "molecule": molecule, "method": METHOD, "calculator": "tblite.ase.TBLite(method='GFN2-xTB', verbosity=0)",
+        "molecule": name, "method": METHOD, "charge": int(charge),
+        "multiplicity": molecule_multiplicity(ref, charge) or 1,
+        "calculator": "tblite.ase.TBLite(method='GFN2-xTB', verbosity=0)",
         "sampling": "ASE Langevin NVT, Maxwell-Boltzmann start, Stationary+ZeroRotation, RandomState(seed)",
         "settings": settings.__dict__ | {"temperatures_K": list(settings.temperatures_K)},
         "chain_seeds": [settings.chain_seed(mol_index, k) for k in range(n_chains)],
         "versions": _versions(), "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "generation_seconds": round(time.time() - t0, 1),
+        "generation_seconds": round(time.time() - t0, 1), "resumed_chains": resumed,
+        "input_fingerprint": fingerprint,
         "isolated_atom_energies_eV": atom_e,
-        "isolated_atom_multiplicity": {s: ATOM_MULTIPLICITY[s] for s in atom_e},
+        "isolated_atom_multiplicity": {s: atom_multiplicity(s) for s in atom_e},
         "units": {"positions": "Angstrom", "energies": "eV", "forces": "eV/Angstrom"},
-        "regenerate": f"OMP_NUM_THREADS=1 python -m npsnn_edu.gpr.data --regenerate --molecule {molecule}",
+        "command": command or regenerate,
+        "regenerate": regenerate,
     }
     return {
         "symbols": np.array(ref.get_chemical_symbols()), "numbers": ref.get_atomic_numbers(),
@@ -255,6 +480,60 @@ def generate(molecule: str, settings: GenerationSettings | None = None, *, progr
         "chain": np.concatenate(chain), "frame_in_chain": np.concatenate(frame), "split": split,
         "provenance": np.array(json.dumps(provenance, indent=1)),
     }
+
+
+def generate_file(molecule: Any, out: "str | Path", settings: GenerationSettings | None = None, *, charge: int = 0,
+                  progress: bool = True, command: str | None = None) -> Path:
+    """:func:`generate` into the file ``out`` (.npz), resumable: chains are checkpointed in ``<out>.partial/``.
+
+    The file appears only when the data set is complete (written under a temporary name, then renamed), and the
+    checkpoint folder is removed then; an interrupted call leaves only ``<out>.partial/``, which the next call with
+    the same arguments resumes. Returns the path written.
+    """
+    out = Path(out)
+    if out.suffix != ".npz":
+        raise InvalidParameterError(f"the output file must end in .npz, got {out.name}")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise InvalidParameterError(f"{out.parent} is not a folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    data = generate(molecule, settings, charge=charge, progress=progress, checkpoint_dir=partial, command=command)
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **data)
+    os.replace(tmp, out)
+    shutil.rmtree(partial, ignore_errors=True)
+    return out
+
+
+def _fingerprint(atoms: Any, charge: int, settings: GenerationSettings) -> str:
+    key = {"symbols": atoms.get_chemical_symbols(), "positions": np.round(atoms.get_positions(), 6).tolist(),
+           "charge": int(charge), "settings": settings.__dict__ | {"temperatures_K": list(settings.temperatures_K)}}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _write_chain(folder: Path, c: int, fingerprint: str, p: np.ndarray, e: np.ndarray, f: np.ndarray) -> None:
+    tmp = folder / f"chain_{c}.npz.tmp"
+    with open(tmp, "wb") as fh:
+        np.savez(fh, positions=p, energies=e, forces=f, fingerprint=np.array(fingerprint))
+    os.replace(tmp, folder / f"chain_{c}.npz")
+
+
+def _read_chain(folder: Path, c: int, fingerprint: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    path = folder / f"chain_{c}.npz"
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["fingerprint"]) != fingerprint:
+                warnings.warn(f"{path} was made for another molecule or other settings; recomputing that chain",
+                              RuntimeWarning, stacklevel=3)
+                return None
+            return z["positions"], z["energies"], z["forces"]
+    except (OSError, ValueError, KeyError):
+        warnings.warn(f"{path} is unreadable (interrupted write?); recomputing that chain", RuntimeWarning,
+                      stacklevel=3)
+        return None
 
 
 def data_dir() -> Path:
@@ -334,7 +613,7 @@ def load(molecule: str = "malondialdehyde", path: "str | Path | None" = None) ->
     path = Path(path) if path is not None else data_path(molecule)
     if not path.exists():
         raise DataFormatError(f"{path} does not exist; regenerate it with "
-                              f"`python -m npsnn_edu.gpr.data --regenerate --molecule {molecule}`")
+                              f"`python -m npsnn_edu.gpr.data --regenerate --molecule {molecule} --out DIR`")
     with np.load(path, allow_pickle=False) as z:
         missing = [k for k in REQUIRED_KEYS if k not in z.files]
         if missing:
@@ -386,11 +665,58 @@ def write_manifest(folder: "str | Path | None" = None) -> Path:
     return out
 
 
+def _generate_main(argv: Sequence[str]) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m npsnn_edu.gpr.data generate",
+        description="Generate a GFN2-xTB data set (energies + forces of Langevin MD frames) for any molecule. "
+                    "Interrupted runs resume from <out>.partial/.")
+    ap.add_argument("molecule", help="a structure file ASE reads (xyz, pdb, mol, ...), a kit molecule "
+                                     f"({', '.join(sorted(MOLECULES))}) or an ase.build name (e.g. CH3CH2OH)")
+    ap.add_argument("--out", required=True, type=Path, help="output file (.npz)")
+    ap.add_argument("--frames-per-chain", type=int, default=GenerationSettings.frames_per_chain)
+    ap.add_argument("--charge", type=int, default=0, help="total charge in e (default 0)")
+    ap.add_argument("--temperatures", type=float, nargs="+", default=list(TEMPERATURES_K), metavar="K")
+    ap.add_argument("--chains-per-temperature", type=int, default=GenerationSettings.chains_per_temperature)
+    ap.add_argument("--seed", type=int, default=GenerationSettings.seed)
+    ap.add_argument("--n-train", type=int, default=None, help="default: 4/7 of all frames")
+    ap.add_argument("--n-val", type=int, default=None, help="default: 1/7 of all frames")
+    ap.add_argument("--n-test", type=int, default=None, help="default: the rest")
+    ap.add_argument("--no-progress", action="store_true")
+    args = ap.parse_args(argv)
+    split = {k: v for k, v in (("n_train", args.n_train), ("n_val", args.n_val), ("n_test", args.n_test))
+             if v is not None}
+    settings = GenerationSettings.sized(args.frames_per_chain, temperatures_K=tuple(args.temperatures),
+                                        chains_per_temperature=args.chains_per_temperature, seed=args.seed, **split)
+    command = "OMP_NUM_THREADS=1 python -m npsnn_edu.gpr.data generate " + " ".join(argv)
+    out = generate_file(args.molecule, args.out, settings, charge=args.charge, progress=not args.no_progress,
+                        command=command)
+    d = load(path=out)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB): {d!r}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Generate the chapter-3 GFN2-xTB reference data")
-    ap.add_argument("--regenerate", action="store_true", help="run the generation (minutes per molecule)")
+    """Command line: ``generate MOLECULE --out FILE.npz`` for any molecule; ``--regenerate --out DIR`` for the
+    kit's shipped molecules; no arguments: list the shipped data sets."""
+    from ..errors import NpsnnError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["generate"]:
+            return _generate_main(argv[1:])
+        return _legacy_main(argv)
+    except NpsnnError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _legacy_main(argv: Sequence[str]) -> int:
+    ap = argparse.ArgumentParser(description="The chapter-3 GFN2-xTB reference data. `generate MOLECULE --out "
+                                             "FILE.npz` makes a data set for any molecule (see `generate -h`).")
+    ap.add_argument("--regenerate", action="store_true", help="rerun the shipped molecules' generation")
     ap.add_argument("--molecule", choices=sorted(MOLECULES) + ["all"], default="all")
-    ap.add_argument("--out", default=None, help="output folder (default: the package's data folder)")
+    ap.add_argument("--out", default=None, type=Path,
+                    help="output folder (required with --regenerate; copy the files into the package yourself)")
     args = ap.parse_args(argv)
     if not args.regenerate:
         for m in sorted(MOLECULES):
@@ -400,13 +726,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             except DataFormatError as exc:
                 print(m, "missing:", exc)
         return 0
+    if args.out is None:
+        ap.error("--regenerate needs --out DIR (the command never writes into the installed package)")
     mols = sorted(MOLECULES) if args.molecule == "all" else [args.molecule]
     for m in mols:
-        data = generate(m)
-        out = Path(args.out) / f"gpr_{m}.npz" if args.out else data_path(m)
-        save(data, out)
+        out = generate_file(m, args.out / f"gpr_{m}.npz")
         print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
-    print("wrote", write_manifest(Path(args.out) if args.out else None))
+    print("wrote", write_manifest(args.out))
     return 0
 
 
