@@ -156,3 +156,22 @@ def test_the_generate_command_writes_where_told_and_reports_errors(tmp_path, cap
     assert "neither a file nor a known molecule" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         gd.main(["--regenerate", "--molecule", "water"])  # never into the installed package: --out required
+
+
+def test_a_molecule_of_your_own_gets_settings_validated_on_its_own_split(tmp_path):
+    """No hand-validated settings needed: the lengthscale is chosen on the molecule's validation split, and the
+    model it picks is more accurate on the test split than the worst grid lengthscale (the choice matters)."""
+    from npsnn_edu.gpr.experiments import AUTO_SETTINGS, accuracy, build_models, model_settings, train_model
+
+    settings = gd.GenerationSettings.sized(40, temperatures_K=(300.0, 600.0), chains_per_temperature=1, n_equil=20,
+                                           stride=5)
+    d = gd.load(path=gd.generate_file("CH3OH", tmp_path / "m.npz", settings, progress=False))
+    assert model_settings(d.molecule) is AUTO_SETTINGS
+    models = build_models(d, "force_trained", priors=("MF2", "MF5"))
+    assert set(models) == {"MF2", "MF5"}
+    grid = (0.3, 1.0, 3.0, 9.0)
+    chosen = train_model(d, "MF5", n_force=10, lengthscales=grid)
+    maes = {ls: accuracy(train_model(d, "MF5", n_force=10, lengthscale=ls), d)["energy_mae_kcal"] for ls in grid}
+    assert accuracy(chosen, d)["energy_mae_kcal"] < max(maes.values())
+    for m in models.values():
+        assert np.isfinite(accuracy(m, d)["energy_mae_kcal"])

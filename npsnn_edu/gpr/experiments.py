@@ -476,22 +476,36 @@ MOLECULE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+#: Settings for a molecule of the user's own: the lengthscale and nuggets are chosen on the molecule's own
+#: validation split when the models are built (``lengthscale=None``); the force-trained setting uses the forces of
+#: up to 100 training geometries.
+AUTO_SETTINGS: dict[str, dict[str, Any]] = {
+    "force_trained": {"n_force": 100, "lengthscale": None},
+    "energy_only": {"n_force": 0, "lengthscale": None},
+}
+
+
 def model_settings(molecule: str) -> dict[str, dict[str, Any]]:
-    """The validated model settings of ``molecule`` (:data:`MOLECULE_SETTINGS`)."""
-    if molecule not in MOLECULE_SETTINGS:
-        from ..errors import unknown_name
-        raise unknown_name("molecule with validated model settings", molecule, list(MOLECULE_SETTINGS))
-    return MOLECULE_SETTINGS[molecule]
+    """The model settings of ``molecule``: the shipped validation record (:data:`MOLECULE_SETTINGS`) for the kit's
+    molecules, else :data:`AUTO_SETTINGS` (validated on the molecule's own split when the models are built)."""
+    return MOLECULE_SETTINGS.get(molecule, AUTO_SETTINGS)
 
 
 def build_models(data: MoleculeData, setting: str, priors: Iterable[str] = ("MF2", "MF5"),
                  n_train: int | None = None, **overrides: Any) -> dict[str, GPRPotential]:
-    """Models of one setting of ``data``'s molecule (:data:`MODEL_SETTINGS` for malondialdehyde), one per prior."""
+    """Models of one setting of ``data``'s molecule, one per prior.
+
+    ``setting`` names an entry of :func:`model_settings` (e.g. ``"force_trained"``); for a molecule of your own
+    (a file made by :func:`npsnn_edu.gpr.data.generate_file`) the lengthscale and nuggets are validated on its own
+    split. ``overrides`` replace single settings (e.g. ``lengthscale=1.0``).
+    """
     settings = model_settings(data.molecule)
     if setting not in settings:
         from ..errors import unknown_name
         raise unknown_name(f"model setting for {data.molecule}", setting, list(settings))
     kw = {**settings[setting], **overrides}
+    n_available = int((data.split == 0).sum()) if n_train is None else int(n_train)
+    kw["n_force"] = min(int(kw.get("n_force", 0)), n_available)
     out = {}
     for p in priors:
         m = train_model(data, p, n_train=n_train, **kw)
