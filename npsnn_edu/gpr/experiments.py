@@ -264,14 +264,54 @@ def _initial_velocities(masses_amu: np.ndarray, temperature_K: float, rng: np.ra
     return v
 
 
-def run_nvt(model: GPRPotential, reference: Any, temperature_K: float, *, duration_fs: float = 1000.0,
+def as_md_model(model: Any, reference: Any) -> Any:
+    """What :func:`run_nvt` drives: a GP model as is; an ASE calculator (e.g. GFN2-xTB from
+    :func:`npsnn_edu.gpr.data.make_calculator`) or a kit potential wrapped so that every model and the reference
+    method run under one protocol. The wrapper answers ``predict`` (energy, eV) and ``prior_name``."""
+    if isinstance(model, GPRPotential):
+        return model
+    from ase.calculators.calculator import BaseCalculator
+
+    from ..ase_interop import AseCalculatorPotential
+    from ..potentials import Potential
+
+    if isinstance(model, BaseCalculator):
+        pot = AseCalculatorPotential(reference, model)
+        name = "xtb" if type(model).__name__ == "TBLite" else type(model).__name__
+    elif isinstance(model, Potential):
+        pot, name = model, getattr(model, "name", type(model).__name__)
+    else:
+        raise InvalidParameterError(f"run_nvt needs a GPRPotential, an ASE calculator or a kit Potential, got "
+                                    f"{type(model).__name__}")
+    pot.prior_name = name
+    pot.predict = lambda x: float(pot.energy_and_forces(np.asarray(x, float))[0])
+    return pot
+
+
+def run_nvt(model: Any, reference: Any, temperature_K: float, *, duration_fs: float = 1000.0,
             seed: int = 0, dt_fs: float = 0.5, friction_per_fs: float = 0.02, check_every: int = 20,
             record_every_fs: float = 10.0, criterion: CrashCriterion | None = None,
             start_positions: np.ndarray | None = None, engine: str = "core", thermostat: str = "langevin",
             tdamp_fs: float = 25.0, record_prior_weight: bool = True) -> MDRun:
-    """NVT with the GP model from ``reference`` (ase.Atoms); stops at the first crash (checked every
-    ``check_every`` steps). ``engine`` "core" (kit integrator, Langevin only) or "ase" (ASE driver +
-    calculator); ``thermostat`` "langevin" or "nose_hoover" (ASE NoseHooverChainNVT, ``tdamp_fs``)."""
+    """NVT from ``reference`` (ase.Atoms) with ``model``; stops at the first crash (checked every ``check_every``
+    steps).
+
+    Parameters
+    ----------
+    model : GPRPotential, ASE calculator or kit Potential
+        The GP model, or the reference method itself (e.g. GFN2-xTB, ``gpr.data.make_calculator()``) run under
+        exactly the same protocol: same integrator, same random stream (``numpy.random.default_rng(seed)``),
+        same crash check (:func:`as_md_model`).
+    reference : ase.Atoms
+        Start geometry and the bonded reference of the crash criterion.
+    temperature_K, duration_fs, dt_fs, friction_per_fs : float
+        Thermostat temperature (K), run length (fs), time step (fs), Langevin friction (1/fs).
+    engine : {"core", "ase"}
+        The kit's BAOAB integrator (default) or ASE's Langevin driver; ``thermostat`` "langevin" or
+        "nose_hoover" (ASE NoseHooverChainNVT, ``tdamp_fs``).
+    """
+    model = as_md_model(model, reference)
+    record_prior_weight = record_prior_weight and hasattr(model, "prior_weight")
     temperature_K = positive("temperature_K", temperature_K, hint="in Kelvin, e.g. 1000")
     duration_fs = positive("duration_fs", duration_fs, hint="e.g. 10000 for 10 ps")
     dt_fs = positive("dt_fs", dt_fs, hint="e.g. 0.5")
@@ -314,7 +354,7 @@ def run_nvt(model: GPRPotential, reference: Any, temperature_K: float, *, durati
 
         atoms = reference.copy()
         atoms.set_positions(x0)
-        atoms.calc = model.as_ase_calculator()
+        atoms.calc = model.as_ase_calculator() if isinstance(model, GPRPotential) else model.atoms.calc
         dyn = thermalized_langevin(atoms, temperature_K, seed, dt_fs, friction_per_fs)
         if thermostat == "nose_hoover":
             from ase.md.nose_hoover_chain import NoseHooverChainNVT
@@ -410,32 +450,34 @@ def summarize_runs(runs: Sequence[Any], reference_prior: str = "MF5") -> list[di
     return rows
 
 
-_POOL_MODELS: dict[str, GPRPotential] = {}
-_POOL_REFERENCE: list[Any] = []
-
-
-def _pool_job(job: tuple[str, float, int, float, dict]) -> dict[str, Any]:
-    p, T, seed, duration_fs, md = job
-    run = run_nvt(_POOL_MODELS[p], _POOL_REFERENCE[0], T, duration_fs=duration_fs, seed=seed, **md)
+def _summary_of_run(model: Any, reference: Any, T: float, seed: int, duration_fs: float, md: dict) -> dict[str, Any]:
+    run = run_nvt(model, reference, T, duration_fs=duration_fs, seed=seed, **md)
     out = run.summary()
     out["n_steps"], out["wall_s"] = run.n_steps, run.wall_s
     return out
 
 
-def run_many(models: dict[str, GPRPotential], reference: Any, temperatures: Sequence[float], seeds: Sequence[int],
+def run_many(models: dict[str, Any], reference: Any, temperatures: Sequence[float], seeds: Sequence[int],
              duration_fs: float, *, workers: int = 1, progress: bool = False, **md: Any) -> list[dict[str, Any]]:
     """Run every (prior, temperature, seed) job (the SAME seeds for every prior) and return the run summaries
-    (dicts, with ``n_steps`` and ``wall_s``). ``workers > 1`` forks that many processes (Linux)."""
-    jobs = [(p, float(T), int(s), float(duration_fs), md) for p in models for T in temperatures for s in seeds]
-    _POOL_MODELS.clear()
-    _POOL_MODELS.update(models)
-    _POOL_REFERENCE[:] = [reference]
-    if workers <= 1:
-        return [_pool_job(j) for j in _maybe_tqdm(jobs, progress, "NVT runs")]
-    import multiprocessing as mp
+    (dicts, with ``n_steps`` and ``wall_s``), in job order.
 
-    with mp.get_context("fork").Pool(int(workers)) as pool:
-        return list(_maybe_tqdm(pool.imap(_pool_job, jobs), progress, "NVT runs"))
+    ``workers > 1`` runs them on a Dask ``LocalCluster`` of that many processes (the models are sent to each worker
+    once). For resumable campaigns over molecules, or a cluster, use :mod:`npsnn_edu.gpr.campaign`.
+    """
+    jobs = [(p, float(T), int(s)) for p in models for T in temperatures for s in seeds]
+    if workers <= 1:
+        return [_summary_of_run(models[p], reference, T, s, float(duration_fs), md)
+                for p, T, s in _maybe_tqdm(jobs, progress, "NVT runs")]
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster, Client(cluster) as client:
+        remote = client.scatter(dict(models), broadcast=True)  # {prior: future}, each model sent once per worker
+        ref = client.scatter(reference, broadcast=True)
+        futures = [client.submit(_summary_of_run, remote[p], ref, T, s, float(duration_fs), md, pure=False)
+                   for p, T, s in jobs]
+        return list(_maybe_tqdm((f.result() for f in futures), progress, "NVT runs"))
 
 
 def stability_table(models: dict[str, GPRPotential], reference: Any, temperatures: Sequence[float] = (300, 600, 1000),
@@ -623,7 +665,7 @@ def stretched_bond_test(model: GPRPotential, data: MoleculeData, i: int, j: int,
     back = np.flatnonzero(np.abs(r - r_ref) < within)
     last = r[t >= t[-1] - 200.0] if len(t) else r
     relaxed = None if run.crashed else _relaxed_by(t, r, r_ref, within)
-    return {"prior": model.prior_name, "times_fs": t, "bond_A": r, "reference_A": r_ref,
+    return {"prior": run.prior, "times_fs": t, "bond_A": r, "reference_A": r_ref,
             "start_A": float(start_distance), "first_return_fs": float(t[back[0]]) if len(back) else None,
             "final_mean_A": None if run.crashed else float(last.mean()), "crashed": run.crashed,
             "relaxed_by_fs": relaxed,
