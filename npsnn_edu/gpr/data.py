@@ -49,6 +49,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import DataFormatError, InvalidParameterError, UnknownNameError, unknown_name
+from .peptides import CONFORMERS, dipeptide
 
 METHOD = "GFN2-xTB"
 TEMPERATURES_K: tuple[float, ...] = (300.0, 600.0, 1000.0)
@@ -127,9 +128,15 @@ MOLECULES: dict[str, dict[str, Any]] = {
         ],
     },
 }
+# The GPR paper's peptides (Ace-X-NMe), built at the C7eq backbone torsions from standard internal coordinates
+# (npsnn_edu.gpr.peptides) and relaxed with GFN2-xTB like the others.
+for _name, _res in (("capped_glycine", "GLY"), ("alanine_dipeptide", "ALA"), ("capped_serine", "SER")):
+    _sym, _pos = dipeptide(_res, *CONFORMERS["C7eq"])
+    MOLECULES[_name] = {"symbols": _sym, "positions": [tuple(r) for r in _pos.round(4)]}
 #: Fixed per-molecule index for the chain seeds (seed + 1000 * index + chain); fixed so that adding a molecule
 #: never changes the seeds of the others.
-SEED_INDEX = {"malondialdehyde": 0, "water": 1, "aspirin": 2}
+SEED_INDEX = {"malondialdehyde": 0, "water": 1, "aspirin": 2, "capped_glycine": 3, "alanine_dipeptide": 4,
+              "capped_serine": 5}
 
 
 @dataclass(frozen=True)
