@@ -86,6 +86,7 @@ bench: install $(BENCH_STAMP)
 	$(PY) benchmarks/dt_slider_latency.py
 	$(PY) benchmarks/gpr_vs_sklearn.py --quick
 	$(PY) benchmarks/gpr_stability.py --quick
+	$(PY) benchmarks/gpr_paper_claims.py --quick
 	$(PY) benchmarks/npsnn_train.py --system harmonic
 	$(PY) benchmarks/npsnn_operator.py --quick
 	$(PY) benchmarks/notebook_suite.py --mode fast
