@@ -40,7 +40,8 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 lab: install
 	$(VENV)/bin/jupyter-lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
-# Lint (ruff: pyflakes, pycodestyle, import order, bugbear) and a type check of the core (mypy).
+# Lint (ruff: pyflakes, pycodestyle, import order, bugbear), a type check of the core (mypy) and the package's
+# layers (lint-imports: the contracts in .importlinter).
 LINT_PATHS := npsnn_edu tests benchmarks scripts notebooks
 TYPED_CORE := npsnn_edu/potentials.py npsnn_edu/integrators.py npsnn_edu/trajectory.py npsnn_edu/systems.py \
 	npsnn_edu/units.py npsnn_edu/validation.py npsnn_edu/registry.py npsnn_edu/config.py \
@@ -48,6 +49,7 @@ TYPED_CORE := npsnn_edu/potentials.py npsnn_edu/integrators.py npsnn_edu/traject
 lint: install
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/mypy $(TYPED_CORE)
+	$(VENV)/bin/lint-imports --no-cache
 
 # Browser dependency: Debian's chromium (installed with apt when we are root and it is missing).
 browser-deps:
