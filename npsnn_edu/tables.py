@@ -4,7 +4,7 @@
 and returns a :class:`ResultsTable` (a DataFrame); in a notebook it renders as an HTML table, in a terminal as text,
 and ``.to_markdown()``-free :func:`markdown` gives plain Markdown for READMEs and notes without extra dependencies.
 
-Readable for a student: a missing value (``None``, ``NaN``, ``pd.NA``) shows as :data:`MISSING` (an en dash, or the
+Readable for a student: a missing value (``None``, ``NaN``, ``pd.NA``) shows as :data:`MISSING` (a dash, or the
 ``missing`` text given), never as a raw ``NaN``/``None``; every column is shown with its full name (no ``...``
 column elision, no cut cell text), and long header names wrap instead of widening the table past the screen.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 __all__ = ["MISSING", "ResultsTable", "markdown", "results_table"]
 
 #: What a missing value (None, NaN, pd.NA) looks like in a table.
-MISSING = "\u2013"
+MISSING = "-"
 #: Header cells wrap between words (long names stay whole but do not widen the table past the screen).
 _TABLE_CSS = ("<style>.npsnn-table th {white-space: normal; overflow-wrap: normal; word-break: normal; "
               "text-align: right; vertical-align: bottom; max-width: 14em;}"
