@@ -6,8 +6,9 @@
    (fast mode; ``make site FULL=1``: full mode, for publishing);
 2. ``python -m npsnn_edu.site prepare`` (this module) lays out the book sources in ``build/site-src/``: the book's
    own files from ``site/`` (``_config.yml``, ``_toc.yml``, ``index.md``), ``docs/`` as it is, and every executed
-   notebook with its exercise solutions marked by cell tags (:func:`mark_solutions`) and its plotly figures given an
-   HTML rendering that a static page can show (:func:`add_plotly_html`);
+   notebook with its exercise solutions marked by cell tags (:func:`mark_solutions`), its plotly figures given an
+   HTML rendering that a static page can show (:func:`add_plotly_html`) and its live widgets replaced by a note
+   (:func:`replace_widget_views`); MathJax is copied from its npm package (:func:`copy_mathjax`);
 3. Jupyter Book (``jupyter-book config sphinx`` then ``sphinx-build``) writes the static site into ``build/site/``.
 
 The table of contents (``site/_toc.yml``) lists the pages by glob pattern, so new going-further notebooks
@@ -31,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 from .errors import InvalidParameterError
 
 __all__ = ["SOLUTION_BEGIN", "SOLUTION_MODES", "BrokenLink", "is_solution_cell", "mark_solutions", "add_plotly_html",
-           "transform_notebook", "copy_mathjax", "prepare_book", "check_links", "main"]
+           "replace_widget_views", "transform_notebook", "copy_mathjax", "prepare_book", "check_links", "main"]
 
 #: nbgrader's marker that opens a solution region in a code cell (the kit's convention)
 SOLUTION_BEGIN = "### BEGIN SOLUTION"
@@ -110,11 +111,37 @@ def add_plotly_html(nb: Any) -> int:
     return n
 
 
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+#: what a static page shows where the notebook displays a live widget (sliders, buttons, a 3D view)
+WIDGET_NOTE = ("Interactive widget (controls, live plot or 3D view): it needs a running Python kernel, so it "
+               "works when you run this notebook in JupyterLab, not on this page.")
+
+
+def replace_widget_views(nb: Any) -> int:
+    """Replace every live-widget output of ``nb`` (in place) by a short note; returns how many were replaced.
+
+    A widget is drawn by its kernel: on a static page its controls would move nothing. The notebook's saved
+    widget state (``metadata.widgets``) is dropped too, so the page loads no widget manager from the network.
+    """
+    n = 0
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET_VIEW_MIME in data:
+                out["data"] = {"text/html": f'<p class="npsnn-widget-note"><em>{WIDGET_NOTE}</em></p>',
+                               "text/plain": WIDGET_NOTE}
+                n += 1
+    nb.get("metadata", {}).pop("widgets", None)
+    return n
+
+
 def transform_notebook(nb: Any, solutions: str = "hide") -> Any:
-    """A copy of an executed notebook ready for the site: solutions tagged, plotly figures with HTML."""
+    """A copy of an executed notebook ready for the site: solutions tagged, plotly figures with HTML, live
+    widgets replaced by a note."""
     nb = copy.deepcopy(nb)
     mark_solutions(nb, solutions)
     add_plotly_html(nb)
+    replace_widget_views(nb)
     return nb
 
 

@@ -138,15 +138,16 @@ def browser(tmp_path_factory):
 
 
 class PageLog:
-    """Uncaught JavaScript errors and failed requests of one page."""
+    """Uncaught JavaScript errors and failed requests of one page (``failed``: any request that did not succeed,
+    local or remote: the site must be whole without a network, MathJax and plotly.js included)."""
 
     def __init__(self, page, base: str) -> None:
         self.errors: list[str] = []
-        self.failed_local: list[str] = []
+        self.failed: list[str] = []
         page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.failed_local.append(r.url) if r.url.startswith(base) else None)
-        page.on("response", lambda r: self.failed_local.append(f"{r.status} {r.url}")
-                if r.url.startswith(base) and r.status >= 400 else None)
+        page.on("requestfailed", lambda r: self.failed.append(r.url))
+        page.on("response", lambda r: self.failed.append(f"{r.status} {r.url}")
+                if r.url.startswith(base) and r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
 
     def unexpected_errors(self) -> list[str]:
         return [e for e in self.errors if not any(k in e for k in KNOWN_THEME_ERRORS)]
@@ -180,7 +181,7 @@ def test_start_page_renders(site, browser):
             assert page.locator(f'nav a[href="notebooks/{path.stem}.html"]').count() >= 1
         assert page.locator("mjx-container").count() >= 1  # maths in the chapter titles, typeset offline
         _assert_no_python_errors(page)
-        assert log.failed_local == []
+        assert log.failed == []
         assert log.unexpected_errors() == []
         page.close()
 
@@ -207,6 +208,9 @@ def test_chapter_page_renders_with_figures_maths_and_hidden_solutions(site, brow
         assert plots >= 1, "the plotly figures were not drawn"
         assert page.locator("mjx-container").count() >= 1
         _assert_no_python_errors(page)
+        widget_notes = page.locator(".npsnn-widget-note")
+        if widget_notes.count():  # live widgets are replaced by a note, never an empty box
+            assert "running Python kernel" in widget_notes.first.inner_text()
         summaries = page.locator("details.hide.above-input > summary")
         if summaries.count():  # SOLUTIONS=hide
             details = page.locator("details.hide.above-input").first
@@ -216,7 +220,7 @@ def test_chapter_page_renders_with_figures_maths_and_hidden_solutions(site, brow
             summaries.first.click()
             code.wait_for(state="visible", timeout=5000)
             assert "BEGIN SOLUTION" in code.inner_text()
-        assert log.failed_local == []
+        assert log.failed == []
         assert log.unexpected_errors() == []
         page.close()
 
@@ -271,7 +275,7 @@ def test_quiz_renders_and_answers_on_a_static_page(tmp_path, browser):
         _answer_quiz(page)
         assert page.locator("details.hide.above-input").count() == 1
         assert log.unexpected_errors() == []
-        assert log.failed_local == []
+        assert log.failed == []
         page.close()
 
 

@@ -21,6 +21,7 @@ from npsnn_edu.site import (
     is_solution_cell,
     mark_solutions,
     prepare_book,
+    replace_widget_views,
     transform_notebook,
 )
 
@@ -102,6 +103,22 @@ def test_plotly_outputs_get_html_with_plotlyjs_inlined_once():
     # plotly.js itself (about 4 MB) only in the first figure: the page needs no network and carries it once
     assert len(first["text/html"]) > 1_000_000 > len(second["text/html"])
     assert add_plotly_html(nb) == 0
+
+
+def test_live_widgets_become_a_note_and_their_state_is_dropped():
+    nb = nbformat.v4.new_notebook()
+    view = {"model_id": "abc", "version_major": 2, "version_minor": 0}
+    nb.cells = [nbformat.v4.new_code_cell("w", outputs=[
+        nbformat.v4.new_output("display_data", data={"application/vnd.jupyter.widget-view+json": view,
+                                                     "text/plain": "VBox(children=(FloatSlider(...),))"}),
+        nbformat.v4.new_output("stream", name="stdout", text="kept\n")])]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"abc": {}}}}
+    assert replace_widget_views(nb) == 1
+    data = nb.cells[0].outputs[0]["data"]
+    assert set(data) == {"text/html", "text/plain"} and "running Python kernel" in data["text/plain"]
+    assert nb.cells[0].outputs[1]["text"] == "kept\n"
+    assert "widgets" not in nb.metadata
+    assert replace_widget_views(nb) == 0
 
 
 def _toc_globs() -> dict[str, list[str]]:
