@@ -13,7 +13,7 @@ STAMP := $(VENV)/.npsnn-installed
 PIP_QUIET := 2>&1 | { grep -v -E "is ignored: it is neither a file nor a directory" || true; }
 JOBS ?= 2
 
-.PHONY: help install lint lab test bench-notebooks course test-unit test-notebooks test-browser browser-deps bench notebooks-html student-notebooks clean
+.PHONY: help install lint lab test bench-notebooks course test-unit test-notebooks test-browser test-site site browser-deps bench notebooks-html student-notebooks clean
 
 help:
 	@echo "make lab    - install (first time) and open JupyterLab on notebooks/"
@@ -23,6 +23,7 @@ help:
 	@echo "make course - an nbgrader course folder in build/course"
 	@echo "make notebooks-html [FULL=1] - execute every notebook headless and export HTML to build/"
 	@echo "make student-notebooks - generate student versions of the assignments"
+	@echo "make site [FULL=1] [SOLUTIONS=remove] - the course website (Jupyter Book) in build/site/"
 
 # torch is installed first and alone: the pinned 2.13.0 resolves to the local CPU wheel; anything else
 # would pull gigabytes of CUDA packages.
@@ -56,10 +57,10 @@ browser-deps:
 	@bash scripts/ensure_chromium.sh
 
 test: install browser-deps
-	$(MAKE) lint test-unit test-notebooks test-browser
+	$(MAKE) lint test-unit test-notebooks test-browser test-site
 
 test-unit: install
-	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -n $(JOBS) --dist loadscope -m "not browser" tests
+	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -n $(JOBS) --dist loadscope -m "not browser and not site" tests
 
 test-notebooks: install
 	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -n $(JOBS) --dist loadscope --nbval-lax -p no:cacheprovider notebooks
@@ -72,6 +73,37 @@ test-browser: install browser-deps
 # Execute every notebook headless (fast mode; FULL=1 for the teaching-size runs) and export HTML to build/html/.
 notebooks-html: install
 	$(PY) -m npsnn_edu.notebook_runner --out build $(if $(FULL),--full,)
+
+# The course website (docs/site.md): every notebooks/0*.ipynb executed (fast mode; FULL=1 for publishing), laid out
+# with docs/ by npsnn_edu.site (solutions tagged: SOLUTIONS=hide, the default, or remove), built by Jupyter Book
+# (pinned in site/requirements.txt, installed into build/site-venv) into build/site/ (index.html at its root).
+# MathJax (npm, pinned) is served by the site itself: pages typeset their maths offline.
+SITE_VENV := build/site-venv
+SITE_STAMP := $(SITE_VENV)/.npsnn-site-installed
+MATHJAX_VERSION := 3.2.2
+SITE_NPM := build/site-npm
+$(SITE_STAMP): site/requirements.txt
+	@command -v npm >/dev/null || { echo "make site needs npm (Node >= 18) for MathJax: apt-get install -y nodejs npm"; exit 1; }
+	@test -x $(SITE_VENV)/bin/python || $(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/python -m pip install -q -r site/requirements.txt $(PIP_QUIET)
+	npm install --prefix $(SITE_NPM) --no-save --no-audit --no-fund --loglevel=error mathjax@$(MATHJAX_VERSION)
+	@touch $(SITE_STAMP)
+
+site: install $(SITE_STAMP)
+	rm -rf build/site build/site-src build/site-exec
+	$(PY) -m npsnn_edu.notebook_runner --no-html --out build/site-exec $(if $(FULL),--full,)
+	$(PY) -m npsnn_edu.site prepare --executed build/site-exec/executed --out build/site-src \
+		--mathjax $(SITE_NPM)/node_modules/mathjax $(if $(SOLUTIONS),--solutions $(SOLUTIONS),)
+	$(SITE_VENV)/bin/jupyter-book config sphinx build/site-src
+	$(SITE_VENV)/bin/sphinx-build -b html -q --keep-going -w build/site-warnings.txt build/site-src build/site
+	@echo "$$(grep -c WARNING build/site-warnings.txt || true) build warning(s): build/site-warnings.txt"
+	-$(PY) -m npsnn_edu.site check-links build/site
+	@echo "site: build/site/index.html"
+
+# The built site: link check, every notebook and docs page present, solutions hidden, and headless Chromium on the
+# start page and a chapter page (screenshots in build/screenshots/).
+test-site: site browser-deps
+	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -p no:cacheprovider -m site tests/test_site.py
 
 # Student versions of the instructor notebooks (solutions replaced by stubs) in build/student/.
 student-notebooks: install
