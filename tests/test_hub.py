@@ -393,7 +393,9 @@ def _scenario(hub: Hub, browser) -> None:
 
     run_nbgrader(["collect", stem], course, env=instr_env, timeout=120)
     assert sorted(p.name for p in (course / "submitted").iterdir()) == ["alice", "bob"]
+    t1 = time.monotonic()
     run_nbgrader(["autograde", stem, "--force"], course, env=instr_env, timeout=600)
+    timings["autograde_two_students_s"] = round(time.monotonic() - t1, 1)
     run_nbgrader(["generate_feedback", stem, "--force"], course, env=instr_env, timeout=300)
     run_nbgrader(["release_feedback", stem], course, env=instr_env, timeout=120)
     feedback = {}
