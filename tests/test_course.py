@@ -249,3 +249,12 @@ def test_relocated_course_folder_keeps_its_gradebook_inside(tmp_path):
     run_nbgrader(["db", "student", "add", "alice"], moved, timeout=120)
     assert (moved / "gradebook.db").is_file() and not (made / "gradebook.db").exists()
     assert "alice" in run_nbgrader(["db", "student", "list"], moved, timeout=120).stdout
+
+
+def test_cli_checks_the_notebook_against_a_checkout(local_repo, capsys):
+    args = ["link", "--hub", "https://hub.example.edu", "--repo", REPO_URL, "--checkout", str(local_repo)]
+    assert main([*args, "--notebook", "student/01_newtonian_md.ipynb", "--target-dir", "course"]) == 0
+    _, q = _parse(capsys.readouterr().out.strip())
+    assert q["targetpath"] == "course" and q["urlpath"] == "lab/tree/course/student/01_newtonian_md.ipynb"
+    assert main([*args, "--notebook", "student/99.ipynb"]) == 2
+    assert "is not in" in capsys.readouterr().err
