@@ -13,7 +13,7 @@ STAMP := $(VENV)/.npsnn-installed
 PIP_QUIET := 2>&1 | { grep -v -E "is ignored: it is neither a file nor a directory" || true; }
 JOBS ?= 2
 
-.PHONY: help install lint lab test bench-notebooks course test-unit test-notebooks test-browser test-site site browser-deps bench notebooks-html student-notebooks clean
+.PHONY: help install lint lab test bench-notebooks course test-unit test-notebooks test-browser test-site site browser-deps hub-deps hub-test bench notebooks-html student-notebooks clean
 
 help:
 	@echo "make lab    - install (first time) and open JupyterLab on notebooks/"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench  - run every benchmark (quick mode; about 25 minutes on 2 cores)"
 	@echo "make bench-notebooks - seconds and memory of every notebook per run mode on one core"
 	@echo "make course - an nbgrader course folder in build/course"
+	@echo "make hub-test - the course on a real JupyterHub (instructor + 2 students, headless chromium)"
 	@echo "make notebooks-html [FULL=1] - execute every notebook headless and export HTML to build/"
 	@echo "make student-notebooks - generate student versions of the assignments"
 	@echo "make site [FULL=1] [SOLUTIONS=remove] - the course website (Jupyter Book) in build/site/"
@@ -30,8 +31,8 @@ help:
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c constraints.txt torch==2.13.0 $(PIP_QUIET)
-	$(PY) -m pip install -q -c constraints.txt -e ".[test,course]" $(PIP_QUIET)
-	$(PY) -c "import torch, snntorch, nglview, ase, plotly, anywidget, ipywidgets, tblite, pandas, nbgrader; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	$(PY) -m pip install -q -c constraints.txt -e ".[test,course,hub]" $(PIP_QUIET)
+	$(PY) -c "import torch, snntorch, nglview, ase, plotly, anywidget, ipywidgets, tblite, pandas, nbgrader, jupyterhub, nbgitpuller; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -57,10 +58,10 @@ browser-deps:
 	@bash scripts/ensure_chromium.sh
 
 test: install browser-deps
-	$(MAKE) lint test-unit test-notebooks test-browser test-site
+	$(MAKE) lint test-unit test-notebooks test-browser test-site hub-test
 
 test-unit: install
-	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -n $(JOBS) --dist loadscope -m "not browser and not site" tests
+	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -n $(JOBS) --dist loadscope -m "not browser and not site and not hub" tests
 
 test-notebooks: install
 	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -n $(JOBS) --dist loadscope --nbval-lax -p no:cacheprovider notebooks
@@ -69,6 +70,24 @@ test-notebooks: install
 # fails under CI=true). Screenshots land in build/screenshots/.
 test-browser: install browser-deps
 	NPSNN_EDU_FAST=1 $(PY) -m pytest -q -m browser tests
+
+# The course on a real JupyterHub (tests/test_hub.py): configurable-http-proxy from npm into build/hub/ (Node.js
+# >= 18), jupyterhub + nbgitpuller from the `hub` extra; an instructor and two students in headless chromium.
+CHP_VERSION := 5.3.0
+CHP := build/hub/node_modules/.bin/configurable-http-proxy
+$(CHP):
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "make hub-test needs Node.js >= 18 \
+	and npm (for configurable-http-proxy, JupyterHub's proxy): install them, e.g. apt-get install -y nodejs npm" >&2; exit 1; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' || { echo "make hub-test needs \
+	Node.js >= 18 for configurable-http-proxy $(CHP_VERSION); found $$(node --version): upgrade Node.js" >&2; exit 1; }
+	mkdir -p build/hub
+	cd build/hub && npm install --no-audit --no-fund --loglevel=error --prefix . configurable-http-proxy@$(CHP_VERSION)
+	@test -x $(CHP)
+
+hub-deps: $(CHP)
+
+hub-test: install browser-deps hub-deps
+	NPSNN_EDU_CHP=$(abspath $(CHP)) NPSNN_EDU_FAST=1 $(PY) -m pytest -q -p no:cacheprovider -m hub tests/test_hub.py
 
 # Execute every notebook headless (fast mode; FULL=1 for the teaching-size runs) and export HTML to build/html/.
 notebooks-html: install

@@ -56,7 +56,7 @@ from .errors import DataFormatError, InvalidParameterError
 __all__ = ["BEGIN_SOLUTION", "END_SOLUTION", "HIDDEN_BEGIN", "HIDDEN_END", "Exercise", "CheckCall", "CheckOutcome",
            "strip_solutions", "strip_test_markers", "find_exercises", "find_checks", "lint_notebook",
            "make_student_notebook", "student_problems", "make_nbgrader_source", "write_nbgrader_course",
-           "run_nbgrader", "exercise_slice", "run_checks", "generate", "main"]
+           "run_nbgrader", "student_nbgrader_config", "exercise_slice", "run_checks", "generate", "main"]
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -471,29 +471,82 @@ NBGRADER_CONFIG = """\
 # nbgrader configuration of this course (written by python -m npsnn_edu.assignments --nbgrader-course).
 # Run every nbgrader command from this folder, e.g.
 #   nbgrader generate_assignment 01_newtonian_md      # source/ -> release/ (student copies)
-#   nbgrader autograde 01_newtonian_md                # submitted/<student>/... -> autograded/ + gradebook.db
+#   nbgrader release_assignment 01_newtonian_md       # release/ -> the exchange (students fetch it)
+#   nbgrader collect 01_newtonian_md && nbgrader autograde 01_newtonian_md
 # Run mode of the autograding kernels: npsnn_edu_mode.txt in this folder ({mode}); NPSNN_EDU_MODE=fast overrides.
+# Relocatable: the course root (and the gradebook, gradebook.db next to this file) is wherever this file is, so
+# the folder can be copied to the instructor's account on a hub as it is.
+import os
+
 c = get_config()  # noqa: F821
-c.CourseDirectory.root = {root!r}
-c.CourseDirectory.db_url = "sqlite:///" + {db!r}
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = {course_id!r}
+c.Exchange.root = {exchange!r}
+# the students' shared config may set a student id from JUPYTERHUB_USER: the instructor's commands act on all
+c.CourseDirectory.student_id = "*"
 c.Execute.timeout = {timeout}
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 """
 
+STUDENT_CONFIG = """\
+# nbgrader configuration for EVERY user's server on the hub (students and instructor), written by
+# python -m npsnn_edu.assignments --nbgrader-course. Install it where every single-user server reads it, e.g.
+#   The Littlest JupyterHub: /opt/tljh/user/etc/jupyter/nbgrader_config.py
+#   a Docker image (z2jh):    /etc/jupyter/nbgrader_config.py
+import os
+
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = {course_id!r}
+c.Exchange.root = {exchange!r}
+# nbgrader takes the student id from the OS user name (JUPYTERHUB_USER only when that is 'jovyan'): on a hub
+# whose users share one OS user, every submission would carry the same id. The hub user's name is the id.
+if os.environ.get("JUPYTERHUB_USER"):
+    c.CourseDirectory.student_id = os.environ["JUPYTERHUB_USER"]
+"""
+
+#: Default exchange folder written into the course config (every user must be able to write it).
+DEFAULT_EXCHANGE = "/srv/nbgrader/exchange"
+DEFAULT_COURSE_ID = "npsnn_edu"
+_COURSE_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def _check_course(course_id: str, exchange: str) -> None:
+    if not isinstance(course_id, str) or not _COURSE_ID_RE.fullmatch(course_id):
+        raise InvalidParameterError(f"course_id={course_id!r}: give a name of letters, digits, '_', '-' or '.' "
+                                    "(no spaces, no '+': nbgrader splits submission names on '+'), e.g. npsnn101")
+    if not isinstance(exchange, str) or not os.path.isabs(exchange):
+        raise InvalidParameterError(f"exchange={exchange!r}: give the absolute path of a folder every user of the "
+                                    f"hub can write (e.g. {DEFAULT_EXCHANGE}, chmod 777)")
+
+
+def student_nbgrader_config(course_id: str = DEFAULT_COURSE_ID, exchange: str = DEFAULT_EXCHANGE) -> str:
+    """Text of the nbgrader_config.py every single-user server on the hub reads (course id, exchange root, and
+    the student id from ``JUPYTERHUB_USER``)."""
+    _check_course(course_id, exchange)
+    return STUDENT_CONFIG.format(course_id=course_id, exchange=exchange)
+
 
 def write_nbgrader_course(notebooks: Iterable[Path], root: Path, *, mode: str = "classroom", points: float = 1.0,
-                          timeout: int = 900, generate_release: bool = False) -> list[Path]:
+                          timeout: int = 900, generate_release: bool = False, course_id: str = DEFAULT_COURSE_ID,
+                          exchange: str = DEFAULT_EXCHANGE) -> list[Path]:
     """Write an nbgrader course directory at ``root`` (one assignment per notebook, named by its stem); with
-    ``generate_release`` also run ``nbgrader generate_assignment`` for each. Returns the source notebooks."""
+    ``generate_release`` also run ``nbgrader generate_assignment`` for each. Returns the source notebooks.
+
+    ``root/nbgrader_config.py`` sets the course id, the exchange folder (an absolute path every hub user can write)
+    and a course root relative to the file itself (the folder can be moved); ``root/hub_nbgrader_config.py`` is
+    the config for every single-user server (:func:`student_nbgrader_config`); ``timeout`` is the per-cell
+    autograding limit in seconds."""
     import nbformat
 
     from .config import MODE_FILE, _check_mode
 
     mode = _check_mode(mode, "--mode")
+    _check_course(course_id, exchange)
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    (root / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(root=str(root), db=str(root / "gradebook.db"),
+    (root / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(course_id=course_id, exchange=exchange,
                                                                     timeout=int(timeout), mode=mode))
+    (root / "hub_nbgrader_config.py").write_text(student_nbgrader_config(course_id, exchange))
     (root / MODE_FILE).write_text(mode + "\n")
     written = []
     for path in notebooks:
@@ -517,6 +570,12 @@ def run_nbgrader(args: Sequence[str], root: Path, *, env: "dict[str, str] | None
     full_env = {**os.environ, **(env or {})}
     # nbgrader calls the `alembic` executable (gradebook migrations): it must be found next to this Python
     full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env.get("PATH", "")])
+    import shutil
+
+    if shutil.which("alembic", path=full_env["PATH"]) is None:
+        raise RuntimeError(f"nbgrader needs the `alembic` command (it creates the gradebook with it) and there is "
+                           f"none next to {sys.executable} nor on PATH: install nbgrader into this environment "
+                           "(pip install -e '.[course]'), which brings alembic")
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, capture_output=True, text=True,
                           env=full_env, timeout=timeout)
     if proc.returncode != 0:
@@ -597,6 +656,10 @@ def main(argv: "Sequence[str] | None" = None) -> int:
                         help="with --nbgrader-course: also run `nbgrader generate_assignment` (release/)")
     parser.add_argument("--mode", default="classroom", help="run mode of the autograding kernels (default classroom)")
     parser.add_argument("--points", type=float, default=1.0, help="points per graded exercise (default 1)")
+    parser.add_argument("--course-id", default=DEFAULT_COURSE_ID,
+                        help=f"nbgrader course id (default {DEFAULT_COURSE_ID})")
+    parser.add_argument("--exchange", default=DEFAULT_EXCHANGE,
+                        help=f"nbgrader exchange folder every hub user can write (default {DEFAULT_EXCHANGE})")
     parser.add_argument("--self-test", action="store_true",
                         help="run the exercise and check cells: instructor must PASS, untouched student NOT YET")
     args = parser.parse_args(argv)
@@ -633,7 +696,8 @@ def main(argv: "Sequence[str] | None" = None) -> int:
                   f"{', '.join(p.name for p in written)}")
         if args.nbgrader_course is not None:
             sources = write_nbgrader_course(notebooks, args.nbgrader_course, mode=args.mode, points=args.points,
-                                            generate_release=args.generate)
+                                            generate_release=args.generate, course_id=args.course_id,
+                                            exchange=args.exchange)
             names = [p.parent.name for p in sources]
             nxt = " (release/ generated)" if args.generate else \
                 f"; next: cd {args.nbgrader_course} && nbgrader generate_assignment {names[0]}"

@@ -7,76 +7,133 @@ student's persistent home folder and opens the first one. Re-clicking the link l
 overwriting the student's work.
 
 ``python -m npsnn_edu.course link --hub https://hub.example.edu --repo https://github.com/ORG/npsnn_edu-student``
-    prints the nbgitpuller link (``--branch``, ``--notebook`` path inside the repository, ``--app lab|notebook``).
+    prints the nbgitpuller link (``--branch``, ``--notebook`` path inside the repository, ``--app lab|notebook``,
+    ``--target-dir``, ``--checkout`` a local clone to check the notebook path against).
 ``python -m npsnn_edu.course z2jh --image ghcr.io/ORG/npsnn-edu --tag 2026-12-01``
     prints the ``singleuser`` section of a zero-to-jupyterhub ``config.yaml`` (``--mode``, ``--memory``, ``--cpu``).
 
 Link format (nbgitpuller's documented one)::
 
-    https://HUB/hub/user-redirect/git-pull?repo=<url>&urlpath=lab/tree/<repo-dir>/<path>&branch=<branch>
+    https://HUB/hub/user-redirect/git-pull?repo=<url>&urlpath=lab/tree/<dir>/<path>&branch=<b>&targetpath=<dir>
 
-with every value URL-encoded; ``<repo-dir>`` is the folder nbgitpuller clones into (the repository's name,
-without ``.git``), because ``urlpath`` is relative to the home folder.
+with every value URL-encoded and <dir> the clone folder. ``urlpath`` is relative to the home folder, so it must name
+the folder nbgitpuller clones into. nbgitpuller 1.3 names that folder after the last part of the repository URL
+*with* ``.git`` kept (upstream issue #205), and its streaming API takes only the lower-case ``targetpath``: the link
+therefore always sends ``targetpath`` explicitly, with the clone folder's real name (:func:`repo_dir_name`).
+``file://`` URLs and absolute local paths are accepted (nbgitpuller clones them with ``git clone``: a repository on
+the hub's own disk, and what the offline hub test uses); for such a local repository the builder also checks that
+the branch and the notebook exist in it (``check=True``), and so it does for a remote one when given a local clone
+of it (``checkout=``).
 """
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from .config import MODES
 from .errors import InvalidParameterError
 
-__all__ = ["nbgitpuller_link", "repo_dir_name", "z2jh_singleuser", "z2jh_yaml", "main"]
+__all__ = ["nbgitpuller_link", "repo_dir_name", "local_repo_path", "z2jh_singleuser", "z2jh_yaml", "main"]
 
 _APPS = {"lab": "lab/tree", "notebook": "tree"}
+_REMOTE_SCHEMES = ("http", "https", "git", "ssh")
+
+
+def local_repo_path(repo: str) -> "Path | None":
+    """The folder of a local repository (``file:///srv/course.git`` or ``/srv/course.git``), else ``None``."""
+    repo = repo.strip()
+    if repo.startswith("file://"):
+        parts = urlsplit(repo)
+        if parts.netloc not in ("", "localhost"):
+            raise InvalidParameterError(f"repo={repo!r}: a file:// URL names a folder on the hub's own disk: "
+                                        "write it as file:///absolute/path (three slashes)")
+        return Path(unquote(parts.path))
+    if repo.startswith("/"):
+        return Path(repo)
+    return None
 
 
 def repo_dir_name(repo: str) -> str:
-    """The folder nbgitpuller clones ``repo`` into: the last path component, without ``.git``."""
-    path = urlsplit(repo).path if "://" in repo else repo.split(":", 1)[-1]
-    name = PurePosixPath(path.rstrip("/")).name
-    if name.endswith(".git"):
-        name = name[:-4]
-    if not name:
+    """The folder nbgitpuller clones ``repo`` into: the URL's (or path's) last part, ``.git`` kept, as nbgitpuller
+    1.3 does (``repo.rstrip('/').split('/')[-1]``; for ``git@host:kit.git`` the part after the colon)."""
+    tail = repo.strip().rstrip("/").split("/")[-1]
+    if "://" not in repo and ":" in tail and "/" not in repo:  # scp-like git@host:kit.git
+        tail = tail.split(":", 1)[1]
+    if not tail or tail in (".", "..") or tail.endswith(":") or ("://" in repo and not urlsplit(repo).path.strip("/")):
         raise InvalidParameterError(f"repo={repo!r} has no repository name: give the clone URL, e.g. "
-                                    "https://github.com/ORG/npsnn_edu")
-    return name
+                                    "https://github.com/ORG/npsnn_edu-student")
+    return tail
+
+
+def _git(folder: Path, *args: str) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=60)
+
+
+def _check_in_repo(folder: Path, branch: str, notebook: "PurePosixPath | None", repo: str) -> None:
+    """Raise InvalidParameterError unless ``folder`` is a git repository with ``branch`` holding ``notebook``."""
+    if not folder.is_dir() or _git(folder, "rev-parse", "--git-dir").returncode != 0:
+        raise InvalidParameterError(f"repo={repo!r}: {folder} is not a git repository on this machine: give the "
+                                    "path (or file:// URL) of the repository that holds the student copies")
+    if _git(folder, "rev-parse", "--verify", "--quiet", f"{branch}^{{commit}}").returncode != 0:
+        known = _git(folder, "for-each-ref", "--format=%(refname:short)", "refs/heads").stdout.split()
+        raise InvalidParameterError(f"branch={branch!r} is not in {repo}: choose one of {known or ['(none)']}")
+    if notebook is None:
+        return
+    if _git(folder, "cat-file", "-e", f"{branch}:{notebook}").returncode != 0:
+        files = _git(folder, "ls-tree", "-r", "--name-only", branch).stdout.split("\n")
+        nbs = [f for f in files if f.endswith(".ipynb")][:8]
+        raise InvalidParameterError(f"notebook={str(notebook)!r} is not in {repo} (branch {branch!r}): give a path "
+                                    f"relative to the repository's root, e.g. one of {nbs or ['(no notebook)']}")
 
 
 def nbgitpuller_link(hub: str, repo: str, *, branch: str = "main", notebook: str = "",
-                     app: str = "lab", target_dir: "str | None" = None) -> str:
+                     app: str = "lab", target_dir: "str | None" = None, check: bool = True,
+                     checkout: "str | Path | None" = None) -> str:
     """An nbgitpuller link: log in to ``hub``, pull ``repo`` at ``branch`` into the home folder, open ``notebook``.
 
     ``hub`` is the hub's base URL (``https://hub.example.edu`` or ``https://example.edu/jupyter``), ``repo`` a git
-    clone URL, ``notebook`` a path inside the repository (empty: open the repository folder), ``app`` ``"lab"``
-    (JupyterLab) or ``"notebook"`` (Notebook's tree), ``target_dir`` nbgitpuller's ``targetPath`` when the
-    folder should not be named after the repository.
+    clone URL (http(s), git, ssh, ``file:///...``) or an absolute path on the hub's disk, ``notebook`` a path inside
+    the repository (empty: open the repository folder), ``app`` ``"lab"`` (JupyterLab) or ``"notebook"``
+    (Notebook's tree), ``target_dir`` the clone folder in the student's home (default: nbgitpuller's own name for
+    it, :func:`repo_dir_name`; always sent as ``targetpath``). With ``check`` (default) a local repository must
+    exist and hold ``branch`` and ``notebook``; ``checkout`` (a local clone of a remote ``repo``) is checked the
+    same way. Raises :class:`~npsnn_edu.errors.InvalidParameterError` saying what to change.
     """
     parts = urlsplit(hub.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidParameterError(f"hub={hub!r} is not a hub URL: give its address, e.g. https://hub.example.edu")
+        raise InvalidParameterError(f"hub={hub!r} is not a hub URL: give its address with the scheme, e.g. "
+                                    "https://hub.example.edu")
     if parts.query or parts.fragment:
         raise InvalidParameterError(f"hub={hub!r} must be the hub's base address, without ?query or #fragment")
     if app not in _APPS:
         raise InvalidParameterError(f"app={app!r}: choose one of {sorted(_APPS)}")
     if not branch or any(c.isspace() for c in branch):
         raise InvalidParameterError(f"branch={branch!r}: give a git branch name (e.g. main)")
-    if "://" in repo and urlsplit(repo).scheme not in ("http", "https", "git", "ssh"):
-        raise InvalidParameterError(f"repo={repo!r}: give an http(s) clone URL")
-    folder = target_dir or repo_dir_name(repo)
-    inner = PurePosixPath(notebook.strip("/")) if notebook else None
-    if inner is not None and (inner.is_absolute() or ".." in inner.parts):
+    repo = repo.strip()
+    local = local_repo_path(repo)
+    if local is None and "://" in repo and urlsplit(repo).scheme not in _REMOTE_SCHEMES:
+        raise InvalidParameterError(f"repo={repo!r}: give an http(s), git, ssh or file:/// clone URL, or an absolute "
+                                    "path on the hub")
+    if local is None and "://" not in repo and not (":" in repo and "@" in repo.split(":", 1)[0]):
+        raise InvalidParameterError(f"repo={repo!r} is neither a clone URL nor an absolute path: give e.g. "
+                                    "https://github.com/ORG/npsnn_edu-student or /srv/repos/npsnn_edu-student.git")
+    folder = (target_dir or repo_dir_name(repo)).strip("/")
+    if not folder or ".." in PurePosixPath(folder).parts:
+        raise InvalidParameterError(f"target_dir={target_dir!r}: give a folder name inside the student's home")
+    inner = PurePosixPath(notebook.strip("/")) if notebook.strip("/") else None
+    if inner is not None and ".." in inner.parts:
         raise InvalidParameterError(f"notebook={notebook!r} must be a path inside the repository")
+    if check and (local is not None or checkout is not None):
+        _check_in_repo(Path(checkout) if checkout is not None else local, branch, inner, repo)  # type: ignore[arg-type]
     urlpath = f"{_APPS[app]}/{folder}" + (f"/{inner}" if inner is not None else "")
     base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
     if base.endswith("/hub"):
         base = base[:-4]
-    query = {"repo": repo, "urlpath": urlpath, "branch": branch}
-    if target_dir:
-        query["targetPath"] = target_dir
+    query = {"repo": repo, "urlpath": urlpath, "branch": branch, "targetpath": folder}
     return f"{base}/hub/user-redirect/git-pull?{urlencode(query, quote_via=quote, safe='')}"
 
 
@@ -136,6 +193,10 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     link.add_argument("--branch", default="main")
     link.add_argument("--notebook", default="", help="path of the start notebook inside the repository")
     link.add_argument("--app", choices=sorted(_APPS), default="lab")
+    link.add_argument("--target-dir", default=None, help="clone folder in the student's home (default: nbgitpuller's "
+                      "own name for it, the repository URL's last part)")
+    link.add_argument("--checkout", default=None, help="a local clone of --repo: check that --branch and --notebook "
+                      "exist in it (done anyway for a file:// or local-path repository)")
     hub = sub.add_parser("z2jh", help="print the singleuser section of a z2jh config.yaml")
     hub.add_argument("--image", required=True, help="image name, e.g. ghcr.io/ORG/npsnn-edu")
     hub.add_argument("--tag", required=True, help="image tag")
@@ -145,7 +206,8 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "link":
-            print(nbgitpuller_link(args.hub, args.repo, branch=args.branch, notebook=args.notebook, app=args.app))
+            print(nbgitpuller_link(args.hub, args.repo, branch=args.branch, notebook=args.notebook, app=args.app,
+                                   target_dir=args.target_dir, checkout=args.checkout))
         else:
             print(z2jh_yaml(args.image, args.tag, mode=args.mode, memory_limit=args.memory, cpu_limit=args.cpu,
                             cpu_guarantee=min(0.5, args.cpu)), end="")

@@ -789,3 +789,52 @@ def copy_tree_for_server(notebooks: list[Path], dest: Path) -> dict[Path, str]:
                 shutil.copy2(extra, dest / sub / extra.name)
         out[src] = rel
     return out
+
+
+# ------------------------------------------------------------------------------ JupyterHub (tests/test_hub.py)
+def hub_login(page: Any, username: str, password: str, timeout: float = 60.0) -> None:
+    """On a JupyterHub login page (DummyAuthenticator's form), log in as a student would."""
+    page.wait_for_selector("input[name=username]", timeout=timeout * 1000)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("#login_submit, input[type=submit], button[type=submit]")
+
+
+def wait_for_lab_document(page: Any, file_name: str, timeout: float = 120.0) -> str:
+    """Wait until JupyterLab shows an open document tab named ``file_name``; return the page URL."""
+    page.wait_for_function(
+        """(name) => [...document.querySelectorAll('.lm-TabBar-tabLabel')].some(t => t.textContent.trim() === name)
+                     && document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell') !== null""",
+        arg=file_name, timeout=timeout * 1000)
+    return page.url
+
+
+def wait_for_nbgitpuller_error(page: Any, timeout: float = 60.0) -> str:
+    """On nbgitpuller's status page, wait for its error banner ('Error: ...'); return the banner's text."""
+    page.wait_for_function(
+        """() => { const t = document.querySelector('#status-panel-title');
+                   return t && /^Error/.test(t.innerText.trim()); }""", timeout=timeout * 1000)
+    return page.inner_text("#status-panel-title").strip()
+
+
+def user_api(context: Any, base_url: str, method: str, path: str, body: Any = None, form: "dict | None" = None,
+             timeout: float = 120.0) -> Any:
+    """Call a single-user server's REST API with the browser's own login cookies (and its _xsrf token), as
+    JupyterLab's front end does; ``path`` starts with ``/user/<name>/``. Returns the decoded JSON (or text)."""
+    user_prefix = "/".join(path.split("/")[:3]) + "/"
+    xsrf = [c["value"] for c in context.cookies(base_url + user_prefix) if c["name"] == "_xsrf"]
+    headers = {"X-XSRFToken": xsrf[-1]} if xsrf else {}
+    kwargs: dict[str, Any] = {"headers": headers, "timeout": timeout * 1000}
+    if body is not None:
+        kwargs["data"] = json.dumps(body)
+        headers["Content-Type"] = "application/json"
+    elif form is not None:
+        kwargs["form"] = form
+    resp = context.request.fetch(base_url + path, method=method, **kwargs)
+    if not resp.ok:
+        raise RuntimeError(f"{method} {path} -> HTTP {resp.status}: {resp.text()[:500]}")
+    text = resp.text()
+    try:
+        return json.loads(text) if text else None
+    except json.JSONDecodeError:
+        return text
