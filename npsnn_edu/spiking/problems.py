@@ -223,8 +223,12 @@ class NewtonProblem:
         out: dict[str, Any] = {"name": self.name, "t_end": self.t_end, "params": dict(self.params)}
         if not self.params:
             out["arrays"] = {"x0": self.x0.tolist(), "v0": self.v0.tolist(), "masses": self.masses.tolist()}
-            out["potential"] = {"name": self.potential.name, "params": _json_params(self.potential)}
+            pot = _stored_potential(self.potential)
+            if pot is not None:  # a core potential with plain parameters: the problem round-trips by itself
+                out["potential"] = pot
             out["ref_dt"] = self.ref_dt
+            out["analytic"] = bool(self.analytic)
+            out["info"] = {k: float(v) for k, v in self.info.items() if isinstance(v, (int, float))}
         return out
 
     @classmethod
@@ -238,17 +242,23 @@ class NewtonProblem:
                                         "not be stored: pass the problem again when loading")
         arr = cfg["arrays"]
         return cls(cfg["name"], get_potential(pot["name"], **pot["params"]), np.array(arr["x0"]),
-                   np.array(arr["v0"]), np.array(arr["masses"]), cfg["t_end"], ref_dt=cfg.get("ref_dt", 1e-3))
+                   np.array(arr["v0"]), np.array(arr["masses"]), cfg["t_end"], ref_dt=cfg.get("ref_dt", 1e-3),
+                   analytic=bool(cfg.get("analytic", False)), info=dict(cfg.get("info", {})))
 
 
-def _json_params(potential: Potential) -> dict[str, Any]:
-    """The potential's constructor parameters if they are plain JSON values, else an error naming the fix."""
+def _stored_potential(potential: Potential) -> "dict[str, Any] | None":
+    """``{"name", "params"}`` of a registered core potential with plain (JSON) parameters that rebuilds an object
+    of the same class; None otherwise (a user's own Potential subclass: pass the problem again when loading)."""
+    from ..potentials import POTENTIALS
+
     params = potential.params()
-    for key, val in params.items():
-        if val is not None and not isinstance(val, (int, float, str, bool)):
-            raise InvalidParameterError(f"the potential's parameter {key}={val!r} cannot be saved as JSON: pass the "
-                                        "problem again when loading (Trainer.load(path, problem=...))")
-    return dict(params)
+    if any(v is not None and not isinstance(v, (int, float, str, bool)) for v in params.values()):
+        return None
+    try:
+        same = POTENTIALS.get(potential.name) is type(potential)
+    except KeyError:
+        return None
+    return {"name": potential.name, "params": dict(params)} if same else None
 
 
 def _state_array(name: str, value: Any) -> np.ndarray:
