@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def remedies(device: str, quick: bool, log) -> list[dict]:
-    from npsnn_edu.spiking import fit
     from npsnn_edu.spiking.systems import march_fit, rel_l2, solve_ivp_reference, system_problem
 
     prob = system_problem("double_well_across")
