@@ -106,7 +106,7 @@ class OperatorFamily:
         from dataclasses import asdict
 
         return {"name": self.name, "params": {k: (list(v) if isinstance(v, tuple) else v)
-                                              for k, v in asdict(self).items() if k != "param_names"}}
+                                              for k, v in asdict(self).items() if k not in ("param_names", "name")}}
 
     # -- to be provided -----------------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -538,7 +538,7 @@ def family_from_potential(potential: "Potential | str", x_box: Any, v_box: Any, 
                 xp[i, j] += h
                 xm[i, j] -= h
                 curv = max(curv, abs(float(potential.forces(xm)[i, j] - potential.forces(xp)[i, j]) / (2 * h)) / m[i])
-        if not curv > 0:
+        if not curv > 1e-6:
             raise InvalidParameterError("the potential has no curvature at the centre of the position box: give the "
                                         "time scale as omega=... (1 / tau)")
         omega = float(np.sqrt(curv))
