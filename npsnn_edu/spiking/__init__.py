@@ -31,7 +31,8 @@ from .training import (
                        training_times,
 )
 
-__all__ = ["DEFAULT_TOL", "DERIVATIVE_MODES", "ForwardCheckWarning", "E_AC_PJ", "E_MAC_PJ", "METHODS", "PROBLEMS", "ClockSNN", "FitResult", "History",
+__all__ = ["DEFAULT_TOL", "DERIVATIVE_MODES", "ForwardCheckWarning", "E_AC_PJ", "E_MAC_PJ", "METHODS", "PROBLEMS",
+           "ClockSNN", "FitResult", "History",
            "KernelCoefficients", "MLPPINN", "NewtonProblem", "PointwiseSNN", "TrainConfig", "Trainer",
            "available_problems", "build_model", "count_parameters", "derivative_consistency", "eval_times",
            "evaluate", "fit", "forward_fd", "gaussian_kernel", "get_problem", "make_knots", "make_problem",
