@@ -142,6 +142,7 @@ bench: install $(BENCH_STAMP)
 	$(PY) benchmarks/gpr_paper_claims.py --quick
 	$(PY) benchmarks/npsnn_train.py --system harmonic
 	$(PY) benchmarks/npsnn_operator.py --quick
+	$(PY) benchmarks/npsnn_systems.py --quick
 	$(PY) benchmarks/notebook_suite.py --mode fast
 
 # Per-notebook seconds and peak RSS in every run mode on ONE core (about 25 minutes); --save feeds the banners.

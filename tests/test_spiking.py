@@ -446,10 +446,16 @@ def test_benchmark_regeneration_subset(tmp_path):
 
 
 def test_hand_built_problem_needs_to_be_passed_back(tmp_path):
+    """A problem on a user's own Potential subclass cannot be rebuilt from JSON: load asks for it back.
+    (A hand-built problem on a registered core potential round-trips by itself: tests/test_spiking_systems.py.)"""
+    from npsnn_edu.potentials import Harmonic
     from npsnn_edu.spiking import NewtonProblem
 
+    class MySpring(Harmonic):
+        name = "my-spring"
+
     base = get_problem("harmonic", periods=1)
-    prob = NewtonProblem("my-spring", base.potential, base.x0.copy(), base.v0.copy(), base.masses, base.t_end,
+    prob = NewtonProblem("my-spring", MySpring(k=1.0), base.x0.copy(), base.v0.copy(), base.masses, base.t_end,
                          analytic=True)
     tr = Trainer(prob, method="mlp", n_colloc=16)
     tr.train(1)

@@ -52,7 +52,7 @@ def test_amplitude_scaling_makes_the_harmonic_operator_scale_equivariant():
         q = p.copy()
         q[:, :2] *= 1.7
         (x_p,) = model.predict(p, t)
-        (x_q,) = model.predict(q, t)
+        (x_q,) = model.predict(q, t, check_range=False)  # 1.7 x the amplitude leaves the trained range on purpose
         if scaled:
             np.testing.assert_allclose(x_q, 1.7 * x_p, rtol=1e-6, atol=1e-9)
         else:

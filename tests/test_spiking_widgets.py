@@ -29,6 +29,11 @@ def test_widget_chunks_pause_resume_reset_keep_state():
     assert len(wdg.fig_loss.data[0].y) == 20 and len(wdg.fig_loss.data[2].y) >= 1
     assert np.asarray(wdg.fig_raster.data[0].z).shape[0] == 32  # hidden neurons
     assert "rel L2" in wdg.status.value
+    # the check's verdict next to the loss, and it is the trainer's own verdict
+    chk = wdg.trainer.last_eval["check"]
+    assert f"train loss {wdg.trainer.history.loss[-1]:.2e}" in wdg.verdict.value
+    assert f"error {chk['error']:.2e}" in wdg.verdict.value
+    assert ("DO NOT TRUST" in wdg.verdict.value) == (not chk["trusted"])
     assert wdg.status.value.startswith("<b>finished</b>")
     assert wdg.step_chunk() == 0  # done
     wdg.reset()

@@ -1,6 +1,9 @@
 """Chapter 4: a spiking physics-informed network (NP-SNN, snnTorch) that solves m x'' = F(x).
 
-* :mod:`.problems`    harmonic oscillator, Morse diatomic, LJ trimer (parameterised), with independent references
+* :mod:`.problems`    harmonic oscillator, Morse diatomic, LJ trimer (2-D), double well, and any core potential
+                      (``NewtonProblem.from_potential``), with independent references
+* :mod:`.check`       the forward-output check against a fine-step velocity Verlet (warns: ForwardCheckWarning)
+* :mod:`.systems`     four unshipped test systems, a solve_ivp reference, time-marching windows (notebook 04c)
 * :mod:`.models`      PointwiseSNN (the obvious design), ClockSNN (honest smooth readout), KernelCoefficients
                       (the same basis with free coefficients), MLPPINN baseline
 * :mod:`.derivatives` autograd / finite differences / exact kernel derivatives, and a consistency check
@@ -8,6 +11,7 @@
 * :mod:`.energy`      operation counts (AC, MAC, LIF updates, exps) and an energy estimate per trajectory
 * :mod:`.compare`     honest comparison rows, basis optimum, seed spreads, Verlet dt scan, hypothesis H
 """
+from .check import DEFAULT_TOL, ForwardCheckWarning
 from .derivatives import DERIVATIVE_MODES, derivative_consistency, forward_fd, time_derivatives
 from .energy import E_AC_PJ, E_MAC_PJ, operation_counts, synaptic_energy
 from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN, count_parameters, gaussian_kernel, make_knots
@@ -27,7 +31,8 @@ from .training import (
                        training_times,
 )
 
-__all__ = ["DERIVATIVE_MODES", "E_AC_PJ", "E_MAC_PJ", "METHODS", "PROBLEMS", "ClockSNN", "FitResult", "History",
+__all__ = ["DEFAULT_TOL", "DERIVATIVE_MODES", "ForwardCheckWarning", "E_AC_PJ", "E_MAC_PJ", "METHODS", "PROBLEMS",
+           "ClockSNN", "FitResult", "History",
            "KernelCoefficients", "MLPPINN", "NewtonProblem", "PointwiseSNN", "TrainConfig", "Trainer",
            "available_problems", "build_model", "count_parameters", "derivative_consistency", "eval_times",
            "evaluate", "fit", "forward_fd", "gaussian_kernel", "get_problem", "make_knots", "make_problem",

@@ -120,6 +120,7 @@ def _run_lif(lif: nn.Module, cur: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
         s, mem = lif(cur[k:k + 1], mem)
         spk.append(s)
         mems.append(mem)
+    lif.reset_mem()  # drop snnTorch's kept membrane: the module then holds no autograd graph (deep-copyable)
     return torch.cat(spk), torch.cat(mems)
 
 
@@ -153,6 +154,10 @@ class _TwoLayerLIF(_Base):
             s1_rec.append(s1)
             s2_rec.append(s2)
         self.last_spikes = [torch.stack(s1_rec).detach(), torch.stack(s2_rec).detach()]
+        # snnTorch keeps the last membrane as a buffer even with init_hidden=False: drop it, so that a trained
+        # model holds no autograd graph between calls (copy.deepcopy and pickle work after any forward/backward)
+        self.lif1.reset_mem()
+        self.lif2.reset_mem()
         return out / self.num_steps
 
 

@@ -43,8 +43,11 @@ least squares of the basis per p (:func:`solve_gauss_newton`), and core velocity
 """
 from __future__ import annotations
 
+import json
 import time
+import warnings
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -52,16 +55,19 @@ import torch
 from torch import nn
 
 from ..device import resolve_device
-from ..errors import InvalidParameterError
+from ..errors import DataFormatError, InvalidParameterError
+from ..potentials import get_potential
 from ..progress import progress_bar
-from ..registry import Registry
+from ..registry import Registry, normalise_name
 from ..validation import at_least, in_range, positive, with_overrides
+from .check import DEFAULT_TOL, ForwardCheckWarning
 from .energy import E_AC_PJ, E_MAC_PJ  # Horowitz 2014 (45 nm, fp32): the one place these constants live
 from .models import _lif, gaussian_kernel, make_surrogate
-from .operator_families import OperatorFamily, available_families, get_family
+from .operator_families import OperatorFamily, PotentialFamily, available_families, get_family
 from .training import cosine_learning_rate
 
-__all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "OperatorTrainer", "PhysicsOperator",
+__all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "OperatorRangeWarning",
+           "OperatorTrainer", "PhysicsOperator", "check_operator",
            "SpikingBranch", "TanhBranch", "available_families", "count_operations", "evaluate_coefficients",
            "get_family", "gaussian_kernel", "load_operator_results", "matched_tanh_hidden", "operation_energy",
            "operator_table_rows",
@@ -192,7 +198,13 @@ def matched_tanh_hidden(n_in: int, n_out: int, hidden: int) -> int:
 BRANCHES: Registry = Registry("operator branch")
 BRANCHES.register("spiking", "spiking", aliases=("snn", "lif"))
 BRANCHES.register("spikes_only", "spikes_only", aliases=("spikes",))
-BRANCHES.register("tanh", "tanh", aliases=("mlp", "deeponet"))
+BRANCHES.register("tanh", "tanh", aliases=("deeponet",))
+#: Retired branch spellings and the name to use ("mlp" is a single-trajectory ``fit`` method, not a branch).
+RENAMED_BRANCHES = {"mlp": "tanh"}
+
+
+class OperatorRangeWarning(UserWarning):
+    """An operator was asked about parameters outside the range of the family it was trained on."""
 
 
 @dataclass
@@ -211,7 +223,9 @@ class OperatorConfig:
     batch: int = 128
     lr: float = 1e-2
     lr_min_factor: float = 0.02
-    total_steps: int = 2000  # horizon of the cosine schedule
+    #: Horizon of the cosine schedule; None (default): the step count of the first ``OperatorTrainer.train`` call,
+    #: like ``fit`` (so ``train(500)`` decays over its 500 steps).
+    total_steps: int | None = None
     grad_clip: float | None = 1.0
     causal_eps: float = 1.0
     causal_chunks: int = 8
@@ -222,9 +236,15 @@ class OperatorConfig:
     seed: int = 0
 
     def validate(self) -> "OperatorConfig":
+        if normalise_name(self.branch) in RENAMED_BRANCHES:
+            raise InvalidParameterError(f"the operator branch {self.branch!r} is now called "
+                                        f"{RENAMED_BRANCHES[normalise_name(self.branch)]!r} (a tanh MLP branch); "
+                                        "'mlp' names the single-trajectory fit method only")
         self.branch = BRANCHES.resolve(self.branch)
-        for name in ("hidden", "num_steps", "n_colloc", "batch", "total_steps", "causal_chunks"):
+        for name in ("hidden", "num_steps", "n_colloc", "batch", "causal_chunks"):
             setattr(self, name, at_least(name, getattr(self, name), 1, integer=True))
+        if self.total_steps is not None:
+            self.total_steps = at_least("total_steps", self.total_steps, 1, integer=True)
         positive("lr", self.lr)
         in_range("beta", self.beta, 0.0, 1.0, hint="membrane decay per step, e.g. 0.9")
         if self.causal_eps < 0:
@@ -278,9 +298,31 @@ class PhysicsOperator(nn.Module):
             y = y * self.out_scale
         return y.reshape(len(p), self.basis.size, self.family.n_out)
 
-    def predict(self, p: Any, t: Any, order: int = 0) -> list[np.ndarray]:
-        """Physical x(t) (and dx/dt, d2x/dt2 up to ``order``) ``(B, T, N, D)`` at times ``t`` ``(B, T)`` or ``(T,)``."""
+    def check_range(self, p: Any, strict: bool = False) -> np.ndarray:
+        """Warn (:class:`OperatorRangeWarning`), or raise InvalidParameterError with ``strict=True``, when rows of
+        ``p`` lie outside the range of the family the operator was trained on; returns the out-of-range mask."""
         p = self.family.check(p)
+        bad = self.family.out_of_range(p)
+        if np.any(bad):
+            rows = np.flatnonzero(bad)
+            more = " ..." if len(rows) > 5 else ""
+            msg = (f"{len(rows)} of {len(p)} parameter vectors (rows {rows[:5].tolist()}{more}) "
+                   f"lie outside what this operator was trained on ({self.family.name}: {self.family.range_text()}); "
+                   "its answers there are extrapolations with no accuracy guarantee")
+            if strict:
+                raise InvalidParameterError(msg + ": move p into that range, or train on a family that contains it")
+            warnings.warn(OperatorRangeWarning(msg), stacklevel=3)
+        return bad
+
+    def predict(self, p: Any, t: Any, order: int = 0, *, strict: bool = False, check_range: bool = True
+                ) -> list[np.ndarray]:
+        """Physical x(t) (and dx/dt, d2x/dt2 up to ``order``) ``(B, T, N, D)`` at times ``t`` ``(B, T)`` or ``(T,)``.
+
+        p outside the family's range: a warning with the range, or (``strict=True``) InvalidParameterError.
+        """
+        p = self.family.check(p)
+        if check_range:
+            self.check_range(p, strict)
         with torch.no_grad():
             y = self.coefficients(p)
         return coefficients_to_trajectory(self.family, self.basis, p, y, t, order)
@@ -357,9 +399,13 @@ class OperatorTrainer:
         self.losses: list[float] = []
         self.solve_seconds = 0.0  # readout solves (solve_readout)
         self.solves: list[dict[str, Any]] = []
+        self.horizon: int | None = self.config.total_steps
 
     def lr_at(self, step: int) -> float:
-        return cosine_learning_rate(step, self.config.total_steps, self.config.lr, self.config.lr_min_factor)
+        """Learning rate at ``step``: cosine decay over ``config.total_steps`` or, when that is None, over the step
+        count of the first :meth:`train` call (like :func:`~npsnn_edu.spiking.training.fit`)."""
+        horizon = self.horizon if self.horizon is not None else max(step, 1)
+        return cosine_learning_rate(step, horizon, self.config.lr, self.config.lr_min_factor)
 
     def loss(self, p: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Causally weighted loss and per-problem residual for a batch ``p``."""
@@ -372,6 +418,8 @@ class OperatorTrainer:
         """Run ``n_steps`` optimiser steps (each on a fresh batch of p); returns the losses of those steps."""
         n_steps = at_least("n_steps", n_steps, 0, integer=True)
         cfg = self.config
+        if self.horizon is None and n_steps > 0:
+            self.horizon = self.step + n_steps  # the schedule decays over this call's steps
         out = []
         with progress_bar(n_steps, f"{cfg.branch} operator ({self.family.name})", show=progress) as bar:
             for _ in range(n_steps):
@@ -415,13 +463,98 @@ class OperatorTrainer:
         self.solves.append(info)
         return info
 
-    def evaluate(self, p: Any, n_eval: int = 1001, x_ref: "np.ndarray | None" = None) -> dict[str, Any]:
+    def evaluate(self, p: Any, n_eval: int = 1001, x_ref: "np.ndarray | None" = None, *, strict: bool = False,
+                 check: bool = False, tol: float = DEFAULT_TOL) -> dict[str, Any]:
         """Forward-output errors on held-out ``p`` (see :func:`evaluate_coefficients`; ``x_ref``: the reference on
-        its grid, when already computed)."""
+        its grid, when already computed).  p outside the trained family's range warns (``strict=True`` raises);
+        ``check=True`` adds the forward-output check against a fine-step velocity Verlet (:func:`check_operator`)."""
         p = self.family.check(p)
+        self.model.check_range(p, strict)
         with torch.no_grad():
             y = self.model.coefficients(p)
-        return evaluate_coefficients(self.family, self.model.basis, p, y, n_eval, x_ref=x_ref)
+        out = evaluate_coefficients(self.family, self.model.basis, p, y, n_eval, x_ref=x_ref)
+        if check:
+            out["check"] = check_operator(self.family, p, out["t"], out["x"], tol=tol)
+        return out
+
+    # -- checkpoints --------------------------------------------------------------------------------
+    def save(self, path: "str | Path") -> Path:
+        """Write ``path/config.json`` (family, config, step) and ``path/weights.pt`` (the operator's state_dict)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        meta = {"format": OPERATOR_FORMAT, "family": self.family.config(), "config": asdict(self.config),
+                "step": self.step, "horizon": self.horizon}
+        (path / "config.json").write_text(json.dumps(meta, indent=2))
+        torch.save(self.model.state_dict(), path / "weights.pt")
+        return path
+
+    @classmethod
+    def load(cls, path: "str | Path", device: Any = "cpu", family: "OperatorFamily | None" = None
+             ) -> "OperatorTrainer":
+        """Rebuild a trainer from :meth:`save` output (weights through ``torch.load(weights_only=True)``): the same
+        predictions, bit for bit.  A file of another kind raises :class:`~npsnn_edu.errors.DataFormatError`; a
+        custom family whose potential could not be stored must be passed as ``family``."""
+        path = Path(path)
+        try:
+            meta = json.loads((path / "config.json").read_text())
+            if meta.get("format") != OPERATOR_FORMAT:
+                raise KeyError(f"format {meta.get('format')!r}")
+            fam_cfg, cfg, step = meta["family"], OperatorConfig(**meta["config"]), int(meta["step"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise DataFormatError(f"{path} is not a spiking-operator checkpoint (config.json missing or of another "
+                                  f"kind: {exc}); save one with OperatorTrainer.save(path)") from exc
+        if family is None:
+            family = _family_from_config(fam_cfg)
+        trainer = cls(family, cfg, device=device)
+        try:
+            state = torch.load(path / "weights.pt", map_location=trainer.device, weights_only=True)
+            trainer.model.load_state_dict(state)
+        except Exception as exc:  # torch raises several types for corrupt or mismatched files
+            raise DataFormatError(f"{path / 'weights.pt'} could not be loaded as this operator's weights ({exc})") \
+                from exc
+        trainer.step, trainer.horizon = step, meta.get("horizon")
+        return trainer
+
+
+OPERATOR_FORMAT = "npsnn_edu.operator/1"
+
+
+def _family_from_config(cfg: dict[str, Any]) -> OperatorFamily:
+    if cfg.get("name") == "potential_family":
+        pot = get_potential(cfg["potential"]["name"], **cfg["potential"]["params"])
+        prm = dict(cfg["params"])
+        return PotentialFamily(name=cfg.get("custom_name", "custom"), pot=pot,
+                               **{k: (tuple(v) if isinstance(v, list) else v) for k, v in prm.items()})
+    params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in cfg.get("params", {}).items()}
+    return get_family(cfg["name"], **params)
+
+
+def check_operator(family: OperatorFamily, p: np.ndarray, t: np.ndarray, x: np.ndarray, *, tol: float = DEFAULT_TOL,
+                   warn: bool = True) -> dict[str, Any]:
+    """The forward-output check of an operator: each trajectory ``x`` ``(B, T, N, D)`` on its grid ``t``
+    ``(B, T)`` against a fine-step (>= 20000 steps per window) core velocity-Verlet run, error relative to the
+    motion.  Warns (:class:`~.check.ForwardCheckWarning`) with the worst error and the tolerance when any
+    trajectory fails.  Returns per-p ``errors``, ``trusted`` (bool per p) and ``verdict``."""
+    from .check import verlet_on_grid
+
+    tol = positive("tol", tol)
+    x0, v0 = family.initial_state(p)
+    errs = np.empty(len(p))
+    for b in range(len(p)):
+        xv = verlet_on_grid(family.potential(p[b:b + 1]), x0[b], v0[b], family.masses, t[b])
+        motion = max(float(np.linalg.norm(xv - x0[b][None])), 1e-12)
+        errs[b] = float(np.linalg.norm(x[b] - xv)) / motion
+    trusted = errs <= tol
+    n_bad = int(np.sum(~trusted))
+    verdict = (f"check vs fine velocity Verlet: worst error {errs.max():.2e} <= tolerance {tol:.0e}: trusted"
+               if n_bad == 0 else f"check vs fine velocity Verlet: {n_bad} of {len(p)} trajectories above tolerance "
+               f"{tol:.0e} (worst {errs.max():.2e}): DO NOT TRUST those")
+    if n_bad and warn:
+        warnings.warn(ForwardCheckWarning(
+            f"operator on {family.name}: {n_bad} of {len(p)} forward outputs differ from a fine-step velocity-Verlet "
+            f"run of the core by more than the tolerance {tol:.2e} (worst {errs.max():.2e}, relative L2 against the "
+            "motion); do not trust those trajectories"), stacklevel=3)
+    return {"errors": errs, "trusted": trusted, "verdict": verdict, "tol": float(tol)}
 
 
 def eval_grid(family: OperatorFamily, p: np.ndarray, n_eval: int = 1001) -> np.ndarray:
@@ -577,7 +710,7 @@ def time_march(model: PhysicsOperator, p: Any, n_windows: int, n_per_window: int
     shift_v = np.zeros((len(p), 1, fam.dim))
     for w in range(n_windows):
         t_loc = np.linspace(0.0, 1.0, n)[None, :] * t_win[:, None]
-        x, v = model.predict(ps[-1], t_loc, order=1)
+        x, v = model.predict(ps[-1], t_loc, order=1, check_range=False)  # end states sit on the family's edge
         x = x + shift_x[:, None] + shift_v[:, None] * t_loc[..., None, None]
         v = v + shift_v[:, None]
         ts.append(t_loc + w * t_win[:, None])

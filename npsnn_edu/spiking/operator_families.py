@@ -18,7 +18,14 @@ the same window tau in [0, tau_end] and the operator learns one map p -> kernel 
                triangle at r_min, random displacements (uniform +-0.04 sigma) and velocities (uniform +-0.4),
                centre of mass and its velocity removed.  omega = sqrt(3 u''(r_min) / m) ~ 13.1 (breathing
                mode), tau_end = 2 pi (a short window, ~0.48 tau_LJ).  Reference: core velocity Verlet.
-               Metric: displacement relative L2.
+               Metric: displacement relative L2.  (``get_problem("lj3")`` is the 2-D trimer of a single
+               trajectory; the old family alias ``lj3`` raises an error that names ``lj3d``.)
+``PotentialFamily`` any core potential and a box of initial states (:func:`family_from_potential`):
+               p = (x0 flattened, v0 flattened) sampled uniformly in the box; omega from the curvature at the
+               box centre (or given).  Reference: core velocity Verlet.  Metric: displacement relative L2.
+
+Every family knows the range it samples (:meth:`OperatorFamily.out_of_range`, :meth:`OperatorFamily.range_text`):
+an operator asked about parameters outside it warns with that range, or refuses with ``strict=True``.
 """
 from __future__ import annotations
 
@@ -29,13 +36,14 @@ from typing import Any
 import numpy as np
 
 from ..analytic import harmonic_solution
-from ..errors import InvalidParameterError
+from ..errors import InvalidParameterError, ShapeMismatchError, UnknownNameError
 from ..integrators import simulate
-from ..potentials import Harmonic, LennardJones, Morse
-from ..registry import Registry, build
-from ..validation import at_least, finite_array
+from ..potentials import Harmonic, LennardJones, Morse, Potential, get_potential
+from ..registry import Registry, build, normalise_name
+from ..validation import at_least, finite_array, positive
 
-__all__ = ["FAMILIES", "OperatorFamily", "available_families", "get_family"]
+__all__ = ["FAMILIES", "OperatorFamily", "PotentialFamily", "available_families", "family_from_potential",
+           "get_family"]
 
 
 @dataclass
@@ -83,6 +91,22 @@ class OperatorFamily:
         """``n`` parameter vectors drawn from the family (seeded)."""
         n = at_least("n", n, 1, integer=True)
         return self._sample(int(n), np.random.default_rng(seed))
+
+    def out_of_range(self, p: Any) -> np.ndarray:
+        """Boolean ``(B,)``: True where p lies outside the range the family samples (what an operator was trained
+        on).  The base class has no range (all False)."""
+        return np.zeros(len(self.check(p)), dtype=bool)
+
+    def range_text(self) -> str:
+        """The sampled range in words (for warnings and errors)."""
+        return "no stated range"
+
+    def config(self) -> dict[str, Any]:
+        """JSON-able description: ``get_family(cfg["name"], **cfg["params"])`` rebuilds a registered family."""
+        from dataclasses import asdict
+
+        return {"name": self.name, "params": {k: (list(v) if isinstance(v, tuple) else v)
+                                              for k, v in asdict(self).items() if k not in ("param_names", "name")}}
 
     # -- to be provided -----------------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -178,6 +202,17 @@ class HarmonicFamily(OperatorFamily):
     def omega(self, p: np.ndarray) -> np.ndarray:
         return p[:, 2].copy()
 
+    def out_of_range(self, p: Any) -> np.ndarray:
+        p = self.check(p)
+        amp, om = self.amplitude(p), p[:, 2]
+        lo, hi = self.amp_range
+        return (amp < lo * (1 - 1e-9)) | (amp > hi * (1 + 1e-9)) | (om < self.omega_range[0] * (1 - 1e-9)) | (
+            om > self.omega_range[1] * (1 + 1e-9))
+
+    def range_text(self) -> str:
+        return (f"amplitude sqrt(x0^2 + (v0/omega)^2) in [{self.amp_range[0]:g}, {self.amp_range[1]:g}] sigma, "
+                f"omega in [{self.omega_range[0]:g}, {self.omega_range[1]:g}] 1/tau")
+
     def initial_state(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return p[:, 0].reshape(-1, 1, 1).copy(), p[:, 1].reshape(-1, 1, 1).copy()
 
@@ -240,6 +275,20 @@ class MorseFamily(OperatorFamily):
     def omega(self, p: np.ndarray) -> np.ndarray:
         return np.full(len(p), 2.0)  # sqrt(2 a^2 D_e / mu), mu = m / 2
 
+    def _shell_energies(self) -> tuple[float, float]:
+        lo, hi = (float(self._energy(np.array([[s, 0.0]]))[0]) for s in self.shell)
+        return lo, hi
+
+    def out_of_range(self, p: Any) -> np.ndarray:
+        e = self._energy(self.check(p))
+        lo, hi = self._shell_energies()
+        return (e < lo - 1e-9 * abs(lo)) | (e > hi + 1e-9 * abs(hi))
+
+    def range_text(self) -> str:
+        lo, hi = self._shell_energies()
+        return (f"total energy between u(r_e + {self.shell[0]:g}) = {lo:.4f} and u(r_e + {self.shell[1]:g}) = "
+                f"{hi:.4f} epsilon (a bond stretched by {self.shell[0]:g} to {self.shell[1]:g} sigma at rest)")
+
     def initial_state(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r, v = 1.0 + p[:, 0], p[:, 1]
         x = np.stack([-0.5 * r, 0.5 * r], 1)[..., None]
@@ -291,6 +340,16 @@ class LJ3DFamily(OperatorFamily):
     def omega(self, p: np.ndarray) -> np.ndarray:
         return np.full(len(p), float(np.sqrt(3 * LennardJones().curvature_at_minimum)))
 
+    def out_of_range(self, p: Any) -> np.ndarray:  # uniform +-max, then the mean removed: |.| <= 4/3 max
+        p = self.check(p)
+        return (np.max(np.abs(p[:, :9]), 1) > 4 / 3 * self.max_disp * (1 + 1e-9)) | (
+            np.max(np.abs(p[:, 9:]), 1) > 4 / 3 * self.max_vel * (1 + 1e-9))
+
+    def range_text(self) -> str:
+        return (f"displacements within +-{4 / 3 * self.max_disp:.3g} sigma and velocities within "
+                f"+-{4 / 3 * self.max_vel:.3g} sigma/tau per coordinate (drawn uniform +-{self.max_disp:g} and "
+                f"+-{self.max_vel:g}, centre of mass removed)")
+
     def initial_state(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.base[None] + p[:, :9].reshape(-1, 3, 3), p[:, 9:].reshape(-1, 3, 3).copy()
 
@@ -312,10 +371,191 @@ class LJ3DFamily(OperatorFamily):
         return LennardJones(cutoff=None, shift=False)
 
 
+@dataclass
+class PotentialFamily(OperatorFamily):
+    """A family from any core potential and a box of initial states (see :func:`family_from_potential`).
+
+    p = (x0 flattened, v0 flattened), ``2 N D`` numbers; sampled uniformly in ``x_box`` x ``v_box``.
+    """
+
+    name: str = "custom"
+    pot: Any = None
+    x_lo: tuple[float, ...] = ()
+    x_hi: tuple[float, ...] = ()
+    v_lo: tuple[float, ...] = ()
+    v_hi: tuple[float, ...] = ()
+    omega0: float = 1.0
+    mass_values: tuple[float, ...] = ()
+    metric: str = "rel_l2_disp"
+
+    def __post_init__(self) -> None:
+        n = self.n_particles * self.dim
+        for key in ("x_lo", "x_hi", "v_lo", "v_hi"):
+            setattr(self, key, tuple(float(v) for v in np.ravel(getattr(self, key))))
+            if len(getattr(self, key)) != n:
+                raise ShapeMismatchError(f"{key} needs {n} numbers (N = {self.n_particles} particles x D = "
+                                         f"{self.dim}), got {len(getattr(self, key))}")
+        if np.any(np.array(self.x_hi) < np.array(self.x_lo)) or np.any(np.array(self.v_hi) < np.array(self.v_lo)):
+            raise InvalidParameterError("each box needs lo <= hi in every coordinate")
+        if not self.param_names:
+            self.param_names = tuple(f"x{i}{c}" for i in range(self.n_particles) for c in "xyz"[:self.dim]) + tuple(
+                f"v{i}{c}" for i in range(self.n_particles) for c in "xyz"[:self.dim])
+
+    @property
+    def masses(self) -> np.ndarray:
+        return np.array(self.mass_values, dtype=float) if self.mass_values else np.ones(self.n_particles)
+
+    def _lo_hi(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.array(self.x_lo + self.v_lo), np.array(self.x_hi + self.v_hi)
+
+    def _sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        lo, hi = self._lo_hi()
+        return rng.uniform(lo, hi, (n, len(lo)))
+
+    def out_of_range(self, p: Any) -> np.ndarray:
+        p = self.check(p)
+        lo, hi = self._lo_hi()
+        tol = 1e-9 * np.maximum(np.abs(hi - lo), 1e-12)
+        return np.any((p < lo - tol) | (p > hi + tol), 1)
+
+    def range_text(self) -> str:
+        def fmt(vals: tuple[float, ...]) -> str:
+            return "[" + ", ".join(f"{v:g}" for v in vals) + "]"
+
+        return (f"x0 in the box {fmt(self.x_lo)} .. {fmt(self.x_hi)} sigma, v0 in {fmt(self.v_lo)} .. "
+                f"{fmt(self.v_hi)} sigma/tau")
+
+    def omega(self, p: np.ndarray) -> np.ndarray:
+        return np.full(len(p), float(self.omega0))
+
+    def initial_state(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = self.n_particles * self.dim
+        shape = (-1, self.n_particles, self.dim)
+        return p[:, :k].reshape(shape).copy(), p[:, k:].reshape(shape).copy()
+
+    def from_state(self, x: np.ndarray, v: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return np.concatenate([x.reshape(len(p), -1), v.reshape(len(p), -1)], 1)
+
+    def _centre_half(self) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self._lo_hi()
+        return 0.5 * (lo + hi), np.maximum(0.5 * (hi - lo), 1e-12)
+
+    def features(self, p: np.ndarray) -> np.ndarray:
+        c, h = self._centre_half()
+        return (p - c) / h
+
+    def amplitude(self, p: np.ndarray) -> np.ndarray:
+        k = self.n_particles * self.dim
+        c = self._centre_half()[0][:k]
+        d = p[:, :k] - c
+        floor = 1e-3 * max(float(np.max(np.abs(np.array(self.x_hi) - np.array(self.x_lo)))), 1e-6)
+        return np.maximum(np.sqrt(np.mean(d**2, 1) + np.mean((p[:, k:] / self.omega0) ** 2, 1)), floor)
+
+    def unit_state(self, p: np.ndarray) -> np.ndarray:
+        k = self.n_particles * self.dim
+        c = self._centre_half()[0][:k]
+        return np.concatenate([p[:, :k] - c, p[:, k:] / self.omega0], 1) / self.amplitude(p)[:, None]
+
+    def potential(self, p: Any) -> Any:
+        return self.pot
+
+    def accel(self, x: Any, omega2: Any) -> Any:
+        _, f = self.pot.energy_and_forces(x)
+        m = torch_masses(self.masses, x)
+        return f / m / omega2[:, None, None, None]
+
+    def config(self) -> dict[str, Any]:
+        params = {k: list(getattr(self, k)) for k in ("x_lo", "x_hi", "v_lo", "v_hi")}
+        pot_params = self.pot.params()
+        if any(v is not None and not isinstance(v, (int, float, str, bool)) for v in pot_params.values()):
+            raise InvalidParameterError("this family's potential has parameters that are not plain numbers: pass the "
+                                        "family again when loading (OperatorTrainer.load(path, family=...))")
+        return {"name": "potential_family", "custom_name": self.name,
+                "potential": {"name": self.pot.name, "params": pot_params},
+                "params": {**params, "n_particles": self.n_particles, "dim": self.dim, "omega0": self.omega0,
+                           "tau_end": self.tau_end, "mass_values": list(self.mass_values),
+                           "ref_steps": self.ref_steps}}
+
+
+def torch_masses(masses: np.ndarray, x: Any) -> Any:
+    """Masses ``(N, 1)`` as a tensor on ``x``'s device and dtype (x a torch tensor ``(..., N, D)``)."""
+    import torch
+
+    return torch.as_tensor(masses, dtype=x.dtype, device=x.device)[:, None]
+
+
+def family_from_potential(potential: "Potential | str", x_box: Any, v_box: Any, *, masses: Any = None,
+                          omega: float | None = None, periods: float = 1.0, name: str = "custom") -> PotentialFamily:
+    """A custom operator family from a core potential and a box of initial states, in one call.
+
+    Parameters
+    ----------
+    potential : Potential or str
+        Any core potential (:mod:`npsnn_edu.potentials`) or its registered name.
+    x_box, v_box : pair of array-likes of shape (N, D) (or numbers for one particle in 1D)
+        ``(lo, hi)`` corners of the box the initial positions (sigma) and velocities (sigma / tau) are drawn from.
+    masses : float or array-like of shape (N,), optional
+        Particle masses (default 1).
+    omega : float, optional
+        The time scale (1 / tau): the window is ``2 pi periods / omega``.  Default: sqrt of the largest
+        |curvature| / m at the centre of the position box (finite differences of the core forces).
+    periods : float
+        Window length in units of 2 pi / omega.
+    name : str
+        A label.
+
+    Example (a quartic double well, starts inside the right well)::
+
+        fam = family_from_potential(DoubleWell(), x_box=(0.8, 1.2), v_box=(-0.3, 0.3))
+    """
+    if isinstance(potential, str):
+        potential = get_potential(potential)
+    if not isinstance(potential, Potential):
+        raise InvalidParameterError(f"potential must be a core Potential or its name, got {type(potential).__name__}")
+    try:
+        x_lo, x_hi = (np.array(b, dtype=float) for b in x_box)
+        v_lo, v_hi = (np.array(b, dtype=float) for b in v_box)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError("x_box and v_box must each be a pair (lo, hi) of numbers or (N, D) arrays") \
+            from exc
+    shape = x_lo.shape if x_lo.ndim == 2 else (1, 1) if x_lo.ndim == 0 else None
+    if shape is None:
+        raise ShapeMismatchError(f"box corners must be numbers (one particle in 1D) or shaped (N, D), got {x_lo.shape}")
+    n, d = shape
+    corners = [np.broadcast_to(c, shape) if c.ndim == 0 else c for c in (x_lo, x_hi, v_lo, v_hi)]
+    if any(c.shape != shape for c in corners):
+        raise ShapeMismatchError(f"all four box corners need the shape {shape}")
+    m = np.ones(n) if masses is None else np.broadcast_to(np.asarray(masses, dtype=float), (n,)).copy()
+    if np.any(~np.isfinite(m)) or np.any(m <= 0):
+        raise InvalidParameterError(f"masses must be positive, got {m.tolist()}")
+    if omega is None:
+        centre = 0.5 * (corners[0] + corners[1])
+        h = 1e-4 * max(float(np.max(np.abs(centre))), 1.0)
+        curv = 0.0
+        for i in range(n):
+            for j in range(d):
+                xp, xm = centre.copy(), centre.copy()
+                xp[i, j] += h
+                xm[i, j] -= h
+                curv = max(curv, abs(float(potential.forces(xm)[i, j] - potential.forces(xp)[i, j]) / (2 * h)) / m[i])
+        if not curv > 1e-6:
+            raise InvalidParameterError("the potential has no curvature at the centre of the position box: give the "
+                                        "time scale as omega=... (1 / tau)")
+        omega = float(np.sqrt(curv))
+    omega = positive("omega", omega, hint="the family's time scale in 1 / tau")
+    return PotentialFamily(name=str(name), n_particles=n, dim=d, tau_end=2 * np.pi * positive("periods", periods),
+                           pot=potential, x_lo=tuple(corners[0].ravel()), x_hi=tuple(corners[1].ravel()),
+                           v_lo=tuple(corners[2].ravel()), v_hi=tuple(corners[3].ravel()), omega0=omega,
+                           mass_values=tuple(float(v) for v in m))
+
+
 FAMILIES: Registry = Registry("operator family")
 FAMILIES.register("harmonic", HarmonicFamily, aliases=("harmonic_oscillator", "sho"))
 FAMILIES.register("morse", MorseFamily, aliases=("morse_diatomic",))
-FAMILIES.register("lj3d", LJ3DFamily, aliases=("lj3", "lj_3d", "many_body", "lj_trimer_3d"))
+FAMILIES.register("lj3d", LJ3DFamily, aliases=("lj_3d", "many_body", "lj_trimer_3d"))
+
+#: Retired spellings and the name to use instead.
+RENAMED = {"lj3": "lj3d"}
 
 
 def available_families() -> list[str]:
@@ -324,7 +564,21 @@ def available_families() -> list[str]:
 
 
 def get_family(name: "str | OperatorFamily", **params: Any) -> OperatorFamily:
-    """A family by name (``harmonic``, ``morse``, ``lj3d``); UnknownNameError lists the names."""
+    """A family by name (``harmonic``, ``morse``, ``lj3d``) built with ``params`` (its dataclass fields, e.g.
+    ``get_family("harmonic", omega_range=(0.5, 1.0))``); an :class:`OperatorFamily` passes through unchanged.
+
+    Raises :class:`~npsnn_edu.errors.UnknownNameError` (lists the names) for an unknown name,
+    :class:`~npsnn_edu.errors.InvalidParameterError` for a keyword the family does not take or keywords given with
+    a family instance (which would otherwise be dropped), and for ``"lj3"`` (the 3-D family is ``"lj3d"``;
+    ``get_problem("lj3")`` is the 2-D trimer).
+    """
     if isinstance(name, OperatorFamily):
+        if params:
+            kws = ", ".join(f"{k}=..." for k in params)
+            raise InvalidParameterError(f"keywords {sorted(params)} cannot change a family instance: build it with "
+                                        f"them (e.g. get_family({name.name!r}, {kws}))")
         return name
+    if normalise_name(name) in RENAMED:
+        raise UnknownNameError(f"operator family {name!r} is now called {RENAMED[normalise_name(name)]!r} (three LJ "
+                               "atoms in 3-D); get_problem('lj3') is the 2-D trimer of a single trajectory")
     return build(FAMILIES.get(name), **params)

@@ -11,7 +11,13 @@ Systems
 ``morse``     Morse diatomic (D_e = 1, a = 1, r_e = 1) stretched by 0.3 off its minimum, atoms at rest;
               reference: velocity Verlet from the core at a small dt (cubic-Hermite interpolated).
 ``lj3``       three Lennard-Jones atoms in 2D (no cutoff), an equilateral triangle at r_min with one atom
-              pushed outwards by 0.05 sigma; reference: velocity Verlet at a small dt.
+              pushed outwards by 0.05 sigma; reference: velocity Verlet at a small dt.  (Alias ``lj3_2d``: the
+              operator family ``lj3d`` is the 3-D trimer.)
+``double-well`` one particle in the core quartic double well E = barrier ((x / x_min)^2 - 1)^2, started at
+              the core's default (x0 = 1, v0 = 0.5: at the bottom of the right well, where F(x0) = 0).
+
+Any system: :meth:`NewtonProblem.from_potential` (or ``get_problem(potential, x0=..., v0=..., t_end=...)``) builds
+a problem from any core potential (:mod:`npsnn_edu.potentials`), with validated inputs.
 """
 from __future__ import annotations
 
@@ -21,9 +27,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ..analytic import harmonic_solution, morse_period
-from ..errors import InvalidParameterError
+from ..errors import InvalidParameterError, ShapeMismatchError, SimulationDivergedError
 from ..integrators import simulate
-from ..potentials import LennardJones, Potential
+from ..potentials import DoubleWell, LennardJones, Potential, get_potential
 from ..registry import Registry, build
 from ..systems import harmonic_oscillator, morse_diatomic
 from ..validation import at_least, finite, positive
@@ -35,6 +41,24 @@ class NewtonProblem:
 
     ``reference(t)`` returns positions ``(len(t), N, D)`` and velocities from an independent solver
     (analytic where it exists, else velocity Verlet at ``ref_dt``).
+
+    Parameters
+    ----------
+    name : str
+        A label (a registered name when built by :func:`get_problem`).
+    potential : Potential
+        Any core potential (:mod:`npsnn_edu.potentials`); F = -dU/dx in epsilon / sigma.
+    x0, v0 : array-like of shape (N, D)
+        Initial positions (sigma) and velocities (sigma / tau); a scalar is one particle in 1D.
+    masses : float or array-like of shape (N,)
+        Particle masses (m); a scalar is the same mass for every particle.
+    t_end : float
+        Length of the time window (tau), > 0.
+    ref_dt : float
+        Step (tau) of the velocity-Verlet reference of a non-analytic problem, > 0.
+
+    Bad input raises :class:`~npsnn_edu.errors.InvalidParameterError` or
+    :class:`~npsnn_edu.errors.ShapeMismatchError` with what to change.
     """
 
     name: str
@@ -47,7 +71,107 @@ class NewtonProblem:
     analytic: bool = False
     info: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)  # builder keywords: get_problem(name, **params) rebuilds it
-    _ref_cache: Any = field(default=None, repr=False)
+    _ref_cache: Any = field(default=None, repr=False, compare=False)
+    _probe_cache: Any = field(default=None, repr=False, compare=False)
+    _check_cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.potential, Potential):
+            raise InvalidParameterError(f"potential must be a core Potential (npsnn_edu.potentials, e.g. "
+                                        f"DoubleWell()), got {type(self.potential).__name__}")
+        self.x0 = _state_array("x0", self.x0)
+        self.v0 = _state_array("v0", self.v0)
+        if self.v0.shape != self.x0.shape:
+            raise ShapeMismatchError(f"v0 must have the shape of x0 {self.x0.shape} (N particles, D dimensions), "
+                                     f"got {self.v0.shape}")
+        self.masses = _masses(self.masses, self.x0.shape[0])
+        if self.potential.n_particles is not None and self.potential.n_particles != self.x0.shape[0]:
+            raise ShapeMismatchError(f"{type(self.potential).__name__} needs {self.potential.n_particles} particles, "
+                                     f"x0 has {self.x0.shape[0]}")
+        self.t_end = _check_span(self.t_end)
+        self.ref_dt = positive("ref_dt", self.ref_dt, hint="the reference's velocity-Verlet step in tau, e.g. 1e-3")
+        self.potential.energy_and_forces(self.x0)  # typed error for a start the potential cannot evaluate
+
+    @classmethod
+    def from_potential(cls, potential: "Potential | str", x0: Any, v0: Any = 0.0, *, masses: Any = 1.0,
+                       t_end: float = 10.0, name: str | None = None, ref_dt: float = 1e-3) -> "NewtonProblem":
+        """A problem ``m x'' = F(x)`` from any core potential, in one call.
+
+        Parameters
+        ----------
+        potential : Potential or str
+            A core potential instance (``DoubleWell(barrier=1)``) or a registered name (``"double-well"``,
+            built with its default parameters by :func:`~npsnn_edu.potentials.get_potential`).
+        x0 : float or array-like of shape (N, D)
+            Initial positions (sigma); a scalar is one particle in 1D.
+        v0 : float or array-like of shape (N, D)
+            Initial velocities (sigma / tau); a scalar is broadcast to the shape of x0.
+        masses : float or array-like of shape (N,)
+            Masses (m).
+        t_end : float
+            Window length (tau).
+        name : str, optional
+            A label (default: the potential's name).
+        ref_dt : float
+            Velocity-Verlet step of the reference (tau).
+
+        Example::
+
+            prob = NewtonProblem.from_potential(DoubleWell(), x0=1.5, v0=0.0, t_end=8.0)
+        """
+        if isinstance(potential, str):
+            potential = get_potential(potential)
+        x0a = _state_array("x0", x0)
+        v0a = np.broadcast_to(np.asarray(v0, dtype=float), x0a.shape).copy() if np.ndim(v0) == 0 else v0
+        label = name or getattr(potential, "name", "custom")
+        return cls(str(label), potential, x0a, v0a, masses, t_end, ref_dt=ref_dt)
+
+    def acceleration_scale(self) -> float:
+        """The largest |F / m| (sigma / tau^2) along the motion: what the loss divides the residual by.
+
+        Analytic harmonic problems: k A / m with A the exact amplitude sqrt(x0^2 + (v0 / omega)^2).  Otherwise a
+        cheap probe: a coarse velocity-Verlet run of the core over the window (at most 400 steps), max |F / m|
+        along it (including the start).  It does not depend on the force at the start alone, so a start at an
+        equilibrium point (F(x0) = 0) gets the scale of the motion it starts.
+        """
+        return self._probe()["a"]
+
+    def check_reference(self, t: np.ndarray) -> np.ndarray:
+        """Positions ``(T, N, D)`` of the forward-output check on the uniform grid ``t`` (from 0): a core
+        velocity-Verlet run at >= 20000 steps over the window (:func:`~npsnn_edu.spiking.check.verlet_on_grid`),
+        cached per grid."""
+        from .check import verlet_on_grid
+
+        t = np.asarray(t, dtype=float)
+        key = (len(t), float(t[-1]))
+        if key not in self._check_cache:
+            self._check_cache[key] = verlet_on_grid(self.potential, self.x0, self.v0, self.masses, t)
+        return self._check_cache[key]
+
+    def _probe(self) -> dict[str, float]:
+        if self._probe_cache is not None:
+            return self._probe_cache
+        m = self.masses[:, None]
+        f0 = np.abs(self.potential.forces(self.x0) / m)
+        if self.analytic:
+            omega = float(np.sqrt(self.potential.k / self.masses[0]))
+            amp = float(np.hypot(self.x0[0, 0] - getattr(self.potential, "center", 0.0), self.v0[0, 0] / omega))
+            out = {"a": omega**2 * amp, "amp": amp, "omega": omega}
+        else:
+            n = 400
+            try:
+                traj = simulate(self.potential, self.x0, self.v0, dt=self.t_end / n, n_steps=n, masses=self.masses,
+                                progress=False)
+                pos = traj.positions
+            except SimulationDivergedError as exc:  # keep what ran before it diverged
+                pos = exc.trajectory.positions if exc.trajectory is not None else self.x0[None]
+            f = np.abs(self.potential.forces(pos) / m[None])
+            a = float(max(np.max(f0), np.max(f)))
+            amp = float(np.max(0.5 * (pos.max(0) - pos.min(0))))
+            omega = float(np.sqrt(a / amp)) if amp > 0 and a > 0 else 2 * np.pi / self.t_end
+            out = {"a": a, "amp": amp, "omega": omega}
+        self._probe_cache = out
+        return out
 
     @property
     def n_particles(self) -> int:
@@ -99,7 +223,73 @@ class NewtonProblem:
         out: dict[str, Any] = {"name": self.name, "t_end": self.t_end, "params": dict(self.params)}
         if not self.params:
             out["arrays"] = {"x0": self.x0.tolist(), "v0": self.v0.tolist(), "masses": self.masses.tolist()}
+            pot = _stored_potential(self.potential)
+            if pot is not None:  # a core potential with plain parameters: the problem round-trips by itself
+                out["potential"] = pot
+            out["ref_dt"] = self.ref_dt
+            out["analytic"] = bool(self.analytic)
+            out["info"] = {k: float(v) for k, v in self.info.items() if isinstance(v, (int, float))}
         return out
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any]) -> "NewtonProblem":
+        """Rebuild a problem from :meth:`config` (registered builders, or a core potential with its arrays)."""
+        if cfg.get("params"):
+            return get_problem(cfg["name"], **cfg["params"])
+        pot = cfg.get("potential")
+        if pot is None or "arrays" not in cfg:
+            raise InvalidParameterError(f"problem {cfg.get('name')!r} was built by hand from a potential that could "
+                                        "not be stored: pass the problem again when loading")
+        arr = cfg["arrays"]
+        return cls(cfg["name"], get_potential(pot["name"], **pot["params"]), np.array(arr["x0"]),
+                   np.array(arr["v0"]), np.array(arr["masses"]), cfg["t_end"], ref_dt=cfg.get("ref_dt", 1e-3),
+                   analytic=bool(cfg.get("analytic", False)), info=dict(cfg.get("info", {})))
+
+
+def _stored_potential(potential: Potential) -> "dict[str, Any] | None":
+    """``{"name", "params"}`` of a registered core potential with plain (JSON) parameters that rebuilds an object
+    of the same class; None otherwise (a user's own Potential subclass: pass the problem again when loading)."""
+    from ..potentials import POTENTIALS
+
+    params = potential.params()
+    if any(v is not None and not isinstance(v, (int, float, str, bool)) for v in params.values()):
+        return None
+    try:
+        same = POTENTIALS.get(potential.name) is type(potential)
+    except KeyError:
+        return None
+    return {"name": potential.name, "params": dict(params)} if same else None
+
+
+def _state_array(name: str, value: Any) -> np.ndarray:
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{name} must be numbers shaped (N, D) (sigma or sigma / tau), "
+                                    f"got {type(value).__name__}") from exc
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    if arr.ndim != 2 or arr.size == 0:
+        raise ShapeMismatchError(f"{name} must be shaped (N, D): N particles in D dimensions (one particle in 1D: "
+                                 f"[[x]] or a plain number), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InvalidParameterError(f"{name} must be finite, got {arr.tolist()}")
+    return arr
+
+
+def _masses(value: Any, n: int) -> np.ndarray:
+    try:
+        m = np.array(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"masses must be a positive number or {n} positive numbers (m), "
+                                    f"got {type(value).__name__}") from exc
+    if m.ndim == 0:
+        m = np.full(n, float(m))
+    if m.shape != (n,):
+        raise ShapeMismatchError(f"masses must be one number or one per particle (shape ({n},)), got shape {m.shape}")
+    if not np.all(np.isfinite(m)) or np.any(m <= 0):
+        raise InvalidParameterError(f"masses must be positive and finite (m), got {m.tolist()}")
+    return m
 
 
 def _hermite(traj: Any, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,10 +380,26 @@ def lj3_problem(t_end: float = 2.0, push: float = 0.05, mass: float = 1.0, veloc
     return NewtonProblem("lj3", pot, x0, v0, np.full(3, mass), _check_span(t_end), ref_dt=5e-4, params=params)
 
 
-PROBLEMS: Registry[Callable[..., NewtonProblem]] = Registry("system")
+def double_well_problem(t_end: float = 8.0, x0: float = 1.0, v0: float = 0.5, barrier: float = 1.0,
+                        x_min: float = 1.0, mass: float = 1.0) -> NewtonProblem:
+    """One particle in the core double well E = barrier ((x / x_min)^2 - 1)^2 over ``t_end`` (tau).
+
+    The default start (x0 = 1, v0 = 0.5) is the core's: the bottom of the right well (F(x0) = 0), moving; its
+    energy (0.125) is below the barrier (1), so it stays in that well.  A start with E > barrier crosses it.
+    Reference: velocity Verlet at a small dt.
+    """
+    pot = DoubleWell(barrier=positive("barrier", barrier), x_min=positive("x_min", x_min))
+    params = {"t_end": _check_span(t_end), "x0": float(finite("x0", x0)), "v0": float(finite("v0", v0)),
+              "barrier": float(barrier), "x_min": float(x_min), "mass": float(positive("mass", mass))}
+    return NewtonProblem("double-well", pot, np.array([[float(x0)]]), np.array([[float(v0)]]), np.array([mass]),
+                         params["t_end"], params=params)
+
+
+PROBLEMS: Registry[Callable[..., NewtonProblem]] = Registry("problem")
 PROBLEMS.register("harmonic", harmonic_problem, aliases=("harmonic-oscillator", "harmonic_oscillator"))
 PROBLEMS.register("morse", morse_problem, aliases=("morse-diatomic", "morse_diatomic"))
-PROBLEMS.register("lj3", lj3_problem, aliases=("lj-trimer", "lj_trimer", "lj-3"))
+PROBLEMS.register("lj3", lj3_problem, aliases=("lj-trimer", "lj_trimer", "lj-3", "lj3_2d", "lj-trimer-2d"))
+PROBLEMS.register("double-well", double_well_problem, aliases=("double_well", "doublewell"))
 
 
 def available_problems() -> list[str]:
@@ -201,8 +407,10 @@ def available_problems() -> list[str]:
     return sorted(PROBLEMS.names())
 
 
-def get_problem(name: "str | NewtonProblem", **params: Any) -> NewtonProblem:
-    """Build a problem by name: ``harmonic``, ``morse`` (alias ``morse-diatomic``), ``lj3`` (alias ``lj-trimer``).
+def get_problem(name: "str | NewtonProblem | Potential", **params: Any) -> NewtonProblem:
+    """Build a problem by name: ``harmonic``, ``morse`` (alias ``morse-diatomic``), ``lj3`` (the 2-D LJ trimer,
+    alias ``lj-trimer``, ``lj3_2d``), ``double-well``; or from any core potential instance:
+    ``get_problem(DoubleWell(), x0=1.5, v0=0.0, t_end=8.0)`` (see :meth:`NewtonProblem.from_potential`).
 
     Keyword arguments go to the builder, e.g. ``get_problem("harmonic", omega=2, x0=0.5, v0=1, periods=3)``,
     ``get_problem("morse", stretch=0.2, velocity=0.1)``, ``get_problem("lj3", t_end=1.5)``.  A non-positive time
@@ -214,6 +422,11 @@ def get_problem(name: "str | NewtonProblem", **params: Any) -> NewtonProblem:
         if params:
             raise InvalidParameterError("parameters can only be given with a problem name, not with a NewtonProblem")
         return name
+    if isinstance(name, Potential):
+        return build(NewtonProblem.from_potential, name, **params)
+    if not isinstance(name, str):
+        raise InvalidParameterError(f"give a problem name ({', '.join(available_problems())}), a NewtonProblem or a "
+                                    f"core Potential, got {type(name).__name__}")
     return build(PROBLEMS.get(name), **params)
 
 

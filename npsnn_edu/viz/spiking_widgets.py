@@ -4,7 +4,9 @@ The widget drives a stepwise :class:`~npsnn_edu.spiking.Trainer` in chunks of ``
 on a background thread (``background=True``, the notebook default) so the kernel stays responsive, or
 synchronously (``step_chunk()``; what tests use).  Pausing stops after the current step; the model, the
 optimiser state and the history are kept, and Resume continues from there.  Every refresh shows the
-training loss NEXT TO the forward-output error (relative L2 on the dense evaluation grid).
+training loss NEXT TO the forward-output error (relative L2 on the dense evaluation grid) and the verdict of the
+forward-output check (:mod:`npsnn_edu.spiking.check`: the forward output against a fine-step velocity-Verlet run
+of the core, "trusted" or "DO NOT TRUST", in :attr:`SpikingTrainingWidget.verdict`).
 
 Figures: plain plotly figures (``fig_loss``, ``fig_traj``, ``fig_raster``) redrawn into ipywidgets ``Output``
 widgets on every refresh (a live ``FigureWidget`` drew no traces in JupyterLab 4.6 + anywidget 0.11, and updates
@@ -62,6 +64,7 @@ class SpikingTrainingWidget:
         self.buttons["Reset"].on_click(lambda _: self.reset())
         self.progress = w.IntProgress(value=0, min=0, max=self.total_steps, description="steps")
         self.status = w.HTML("not started")
+        self.verdict = w.HTML("")  # the forward-output check, next to the loss
         self.fig_loss = new_figure("Training loss vs forward-output error", "optimiser step", "value (dimensionless)",
                                    log_y=True, height=320)
         self.fig_loss.update_layout(width=PANEL_WIDTH)
@@ -83,7 +86,7 @@ class SpikingTrainingWidget:
         self.fig_raster.add_trace(go.Heatmap(z=[[0]], colorscale="Greys", showscale=False))
         self.outputs = {name: w.Output() for name in ("loss", "traj", "raster")}
         box = w.Layout(max_width=f"{MAX_WIDTH}px", overflow="hidden")
-        self.widget = w.VBox([w.HBox([*self.buttons.values(), self.progress]), self.status,
+        self.widget = w.VBox([w.HBox([*self.buttons.values(), self.progress]), self.verdict, self.status,
                               w.HBox([self.outputs["loss"], self.outputs["traj"]], layout=box),
                               self.outputs["raster"]],
                              layout=w.Layout(max_width=f"{MAX_WIDTH}px"))
@@ -165,6 +168,7 @@ class SpikingTrainingWidget:
             self.status.value = f"<b>{state}</b> &nbsp; {tr.summary()}"
         else:
             self.status.value = f"<b>{state}</b> &nbsp; step {tr.step}"
+        self.verdict.value = self._verdict_html(ev)
         with self.fig_loss.batch_update():
             self.fig_loss.data[0].x, self.fig_loss.data[0].y = h.step, h.loss
             self.fig_loss.data[1].x, self.fig_loss.data[1].y = h.step, h.residual
@@ -187,6 +191,18 @@ class SpikingTrainingWidget:
                 self.fig_raster.data[0].z = counts.T
                 self.fig_raster.data[0].x = times
         self._draw()
+
+    def _verdict_html(self, ev: "dict[str, Any] | None") -> str:
+        """Training loss next to the check's verdict (green when trusted, red otherwise)."""
+        h = self.trainer.history
+        loss = f"train loss {h.loss[-1]:.2e}" if h.loss else "train loss -"
+        if ev is None or "check" not in ev:
+            return f"{loss} &nbsp;|&nbsp; check: not evaluated yet"
+        chk = ev["check"]
+        colour = "#1b7837" if chk["trusted"] else "#b2182b"
+        word = "trusted" if chk["trusted"] else "DO NOT TRUST"
+        return (f"{loss} &nbsp;|&nbsp; <span style='color:{colour}'><b>check vs fine velocity Verlet: error "
+                f"{chk['error']:.2e} (tolerance {chk['tol']:.0e}): {word}</b></span>")
 
     def _draw(self) -> None:
         for name, fig in (("loss", self.fig_loss), ("traj", self.fig_traj), ("raster", self.fig_raster)):
