@@ -93,8 +93,8 @@ def nearest_image(xi: Any, xj: Any, box: Any) -> np.ndarray:
     return a + d - L * np.round(d / L)
 
 
-def minimum_image(*, box: float = 4.0, xi: tuple[float, float] = (0.7, 1.2),
-                  xj: tuple[float, float] = (3.5, 2.9), cutoff: float = 1.6) -> Any:
+def minimum_image(*, box: float = 4.0, xi: tuple[float, float] = (0.8, 1.0),
+                  xj: tuple[float, float] = (3.4, 2.2), cutoff: float = 2.0) -> Any:
     """Figure 1.2: the minimum-image rule in a periodic 2D box of edge ``box`` (arbitrary length units).
 
     The central box and its eight images; atom i at ``xi`` and atom j at ``xj``: the direct vector inside the box
@@ -125,9 +125,14 @@ def minimum_image(*, box: float = 4.0, xi: tuple[float, float] = (0.7, 1.2),
     ax.add_patch(Circle(xi, cutoff, fill=False, edgecolor="tab:red", lw=1.2, linestyle=":"))
     ax.text(xi[0], xi[1] - 0.45, "i", color="tab:blue", fontsize=14, ha="center")
     ax.text(xj[0] + 0.15, xj[1] + 0.2, "j", color="tab:orange", fontsize=14)
-    ax.text(near[0] - 0.1, near[1] - 0.45, "nearest image of j", color="tab:red", fontsize=11, ha="center")
+    ax.text(near[0], near[1] + 0.3, "nearest image of j", color="tab:red", fontsize=11, ha="center")
+    ang = float(np.arctan2(xj[1] - xi[1], xj[0] - xi[0]))
+    ax.text(0.5 * (xi[0] + xj[0]) + 0.12 * np.sin(ang), 0.5 * (xi[1] + xj[1]) - 0.12 * np.cos(ang),
+            "direct: longer than L/2", color="dimgray", fontsize=10, ha="center", va="top", rotation_mode="anchor",
+            rotation=float(np.degrees(ang)))
     ax.text(0.5 * L, L + 0.15, "simulation box", ha="center", fontsize=11)
-    ax.text(xi[0] + cutoff * 0.72, xi[1] + cutoff * 0.78, r"cut-off $r_c \leq L/2$", color="tab:red", fontsize=10)
+    ax.text(xi[0], xi[1] - cutoff - 0.3, r"cut-off sphere, $r_c \leq L/2$", color="tab:red", fontsize=10,
+            ha="center")
     ax.set_xlim(-0.6 * L, 1.6 * L)
     ax.set_ylim(-0.6 * L, 1.6 * L)
     ax.set_aspect("equal")
@@ -144,7 +149,7 @@ def langevin_thermostat() -> Any:
     random kicks of zero mean; friction removes kinetic energy in proportion to gamma T_kin, the kicks add it in
     proportion to gamma T (fluctuation-dissipation), so T_kin relaxes to T in about 1/gamma. Returns the Figure.
     """
-    fig, ax = _figure(7.0, 3.6)
+    fig, ax = _figure(7.6, 3.6)
     from matplotlib.patches import Circle
 
     ax.add_patch(Circle((0.0, 0.0), 0.32, color="tab:blue", zorder=3))
@@ -167,7 +172,7 @@ def langevin_thermostat() -> Any:
             color="tab:purple", fontsize=11, ha="center")
     ax.text(2.05, -0.6, "balance:\nenergy removed = energy added\nwhen the kinetic temperature is $T$",
             fontsize=10, ha="left", va="center", color="dimgray")
-    ax.set_xlim(-2.4, 4.4)
+    ax.set_xlim(-2.4, 5.2)
     ax.set_ylim(-1.6, 2.0)
     ax.set_aspect("equal")
     ax.axis("off")
