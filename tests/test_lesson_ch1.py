@@ -85,12 +85,19 @@ def _time_line() -> tuple[int, int, int]:
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
+def _stats():
+    from npsnn_edu.lesson_stats import lesson_stats
+
+    return lesson_stats(NOTEBOOK)
+
+
 def _check_reading_time() -> bool:
-    return abs(_time_line()[0] - markdown_words() / 100) <= 3  # ~100 words a minute for dense text
+    return abs(_time_line()[0] - _stats().reading_minutes) <= 3  # the kit's estimate: 100 words a minute
 
 
-def _check_total_time() -> bool:
-    return sum(_time_line()) <= 120  # a 2-hour lab
+def _check_exercise_time() -> bool:
+    stats = _stats()
+    return _time_line()[2] == round(stats.exercise_minutes) and stats.total_minutes <= 120  # a 2-hour lab
 
 
 def _check_label(kind: str, label: str) -> bool:
@@ -105,7 +112,7 @@ CHECKED = {
     "108": _check_n_atoms,          # N = 108
     "2.5": _check_cutoff,           # r_c = 2.5 sigma
     "25": _check_reading_time,      # reading ~25 min
-    "80": _check_total_time,        # exercises ~80 min (reading + running + exercises within 2 h)
+    "70": _check_exercise_time,     # exercises ~70 min (and reading + running + exercises within 2 h)
 }
 
 
