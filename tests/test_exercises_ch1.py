@@ -10,6 +10,9 @@ import pytest
 from npsnn_edu.analytic import morse_period
 from npsnn_edu.exercises import CheckResult
 from npsnn_edu.exercises.chapter1 import (
+    _morse_wrong_answers,
+    _time_unit_mistakes,
+    _vv_mistakes,
     calls_into,
     check_diffusion_coefficient,
     check_kinetic_temperature,
@@ -500,3 +503,35 @@ def test_settled_temperature_mistakes_get_their_hint_and_never_the_ratio(wrong, 
     assert_not_yet(res, fragment)
     text = str(res)
     assert "0.5" not in text and "1/2" not in text and "half" not in text.lower()
+
+
+# --- every catalogued mistake, fed to its check, gets exactly its own hint ---------------------------
+_Z = np.zeros((3, 2))
+
+
+@pytest.mark.parametrize("key", list(_vv_mistakes(_Z, _Z, _Z, lambda x: -x, 0.1, np.ones((3, 1)))))
+def test_velocity_verlet_catalogue_entry_gets_its_own_hint(key):
+    def wrong(x, v, f, force_fn, dt, m):
+        xw, vw = _vv_mistakes(x, v, f, force_fn, dt, m)[key]
+        return xw, vw, force_fn(xw)
+
+    res = check_velocity_verlet_step(wrong, use_on_liquid=False)
+    assert_not_yet(res, key)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+@pytest.mark.parametrize("key", list(_morse_wrong_answers(np.linspace(0.5, 3, 5), 1.0, 1.5, 1.2)))
+def test_morse_force_catalogue_entry_gets_its_own_hint(key):
+    res = check_morse_force(lambda r, D, a, re: _morse_wrong_answers(r, D, a, re)[key])
+    assert_not_yet(res, key)
+
+
+@pytest.mark.parametrize("key", list(_time_unit_mistakes(3.405, 0.0103, 39.948)))
+def test_time_unit_catalogue_entry_gets_its_own_hint(key):
+    res = check_time_unit(lambda s, e, m: _time_unit_mistakes(s, e, m)[key])
+    assert_not_yet(res, key)
+
+
+def test_morse_period_too_fast_variant():
+    assert_not_yet(check_morse_period(lambda D, a, m: 2 * math.pi * math.sqrt((m / 2) / (4 * a * a * D))),
+                   "too fast")
