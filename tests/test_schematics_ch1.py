@@ -64,3 +64,19 @@ def test_langevin_figure_names_the_three_forces():
     text = _texts(sch.langevin_thermostat())
     for part in ("friction", "random kicks", r"\partial U", "balance"):
         assert part in text
+
+
+def test_figures_display_as_png_in_ipython_without_matplotlib_magic():
+    """A bare Figure has no image repr until a formatter is registered: the schematics register it themselves, so a
+    one-line cell shows a picture (not '<Figure size ...>') in a kernel that never ran %matplotlib inline."""
+    from IPython import get_ipython
+    from IPython.core.interactiveshell import InteractiveShell
+
+    assert sch.enable_inline_png() is (get_ipython() is not None)  # plain Python: nothing to do
+    shell = InteractiveShell.instance()
+    try:
+        fig = sch.kick_drift_kick()
+        data, _ = shell.display_formatter.format(fig)
+        assert "image/png" in data and data["image/png"][:4] in (b"\x89PNG", "iVBO")
+    finally:
+        InteractiveShell.clear_instance()
