@@ -1,21 +1,26 @@
 """Chapter 1 self-checks (Newtonian MD) and the small analysis helpers the notebook uses.
 
-Exercises (the student writes the function; the check never raises and says what is wrong):
+Exercises of the lab (the student writes the function; the check never raises, names the mistake it recognises
+with a hint, and never prints the solution):
 
-* :func:`check_morse_force` - ``morse_force(r, D_e, a, r_e)``: the Morse pair force f(r) = -du/dr;
-* :func:`check_period_prediction` - ``harmonic_period(k, m)``: the period of a mass on a spring;
-* :func:`check_morse_period` - ``morse_small_period(D_e, a, m)``: small-oscillation period of a Morse dimer;
-* :func:`check_lj_minimum` - ``lj_minimum(sigma, epsilon)``: position and depth of the LJ minimum;
-* :func:`check_kinetic_temperature` - ``kinetic_temperature(velocities, masses)``: T from equipartition with
-  the centre-of-mass drift removed (D (N - 1) degrees of freedom);
-* :func:`check_velocity_verlet_step` - ``velocity_verlet_step(x, v, f, force_fn, dt, m)``: one step, tested for
-  one force call per step, second order and time reversibility on a hidden potential;
-* :func:`check_diffusion_coefficient` - ``diffusion_coefficient(times, positions)``: D from the MSD of hidden
+* 1.1 :func:`check_velocity_verlet_step` - ``velocity_verlet_step(x, v, f, force_fn, dt, m)``: one step, tested for
+  one force call per step, second order and time reversibility on a hidden potential (sign slips in either kick,
+  a stale force, half or full kicks, mass factors, Euler variants recognised);
+* 1.2 :func:`check_morse_force` - ``morse_force(r, D_e, a, r_e)``: the Morse pair force f(r) = -du/dr;
+* 1.3 :func:`check_morse_period` - ``morse_small_period(D_e, a, m)``: small-oscillation period of a Morse dimer;
+* 1.4 :func:`check_time_unit` - ``time_unit_seconds(sigma_angstrom, epsilon_ev, mass_amu)``: the LJ time unit
+  tau = sigma sqrt(m / epsilon) in seconds (unit conversions missing, doubled or squared recognised);
+* 1.5 :func:`check_settled_temperature` - ``predicted_temperature(T0)`` (predict, then run): the kinetic
+  temperature a perfect crystal started at its lattice sites settles at, against simulated crystals;
+* 1.6 :func:`check_diffusion_coefficient` - ``diffusion_coefficient(times, positions)``: D from the MSD of hidden
   trajectories (free Langevin particles, D = k_B T / (m gamma) exactly);
-* :func:`check_radial_distribution` - ``radial_distribution(positions, box, r_max, n_bins)``: g(r) of hidden
+* 1.7 :func:`check_radial_distribution` - ``radial_distribution(positions, box, r_max, n_bins)``: g(r) of hidden
   configurations, compared with :func:`npsnn_edu.analysis.radial_distribution`.
 
-The checks of the last three refuse answers that call the kit's own implementation
+Kept for other material (no longer in the lab): :func:`check_period_prediction` (harmonic period),
+:func:`check_lj_minimum`, :func:`check_kinetic_temperature`.
+
+The checks of 1.1, 1.6 and 1.7 refuse answers that call the kit's own implementation
 (:func:`npsnn_edu.exercises.feedback.calls_into`).
 
 References are computed independently of the student's formula: the core potentials and finite differences
