@@ -24,7 +24,8 @@ from .analytic import morse_period
 from .errors import InvalidParameterError, ShapeMismatchError
 from .systems import morse_diatomic
 
-__all__ = ["mean_squared_displacement", "DiffusionFit", "diffusion_coefficient", "radial_distribution",
+__all__ = ["mean_squared_displacement", "DiffusionFit", "diffusion_coefficient", "DiffusionReport", "diffusion_report",
+           "radial_distribution",
            "velocity_autocorrelation", "measure_period", "morse_period_scan"]
 
 
@@ -103,6 +104,53 @@ def diffusion_coefficient(times: Any, msd: Any, *, dim: int = 3, fit_from: float
     slope, intercept = np.polyfit(t[mask], y[mask], 1)
     return DiffusionFit(D=float(slope) / (2 * int(dim)), slope=float(slope), intercept=float(intercept),
                         t_min=float(t[mask][0]), t_max=float(t[mask][-1]), dim=int(dim))
+
+
+@dataclass(frozen=True)
+class DiffusionReport:
+    """What an MSD curve says about diffusion: a measured D, or an upper bound when the MSD levels off.
+
+    ``diffusing`` is True when the MSD grows by at least ``growth_factor`` over the fit window (then ``fit.D``,
+    in length^2 / time, is the measurement); otherwise the atoms stay in their cages and ``upper_bound`` =
+    max MSD / (2 d t_end) is all this run can say (a fitted slope of a plateau is noise and can be negative).
+    """
+
+    fit: DiffusionFit
+    diffusing: bool
+    growth: float
+    upper_bound: float
+    plateau: float
+
+    @property
+    def value(self) -> float:
+        """D when diffusing, else 0.0 (not resolved; see ``upper_bound``), in length^2 / time."""
+        return self.fit.D if self.diffusing else 0.0
+
+    def __str__(self) -> str:
+        if self.diffusing:
+            return f"D = {self.fit.D:.3g} (MSD grows {self.growth:.1f}-fold over the fit window)"
+        return f"no diffusion: MSD levels off near {self.plateau:.3g}, so D < {self.upper_bound:.1g}"
+
+
+def diffusion_report(times: Any, msd: Any, *, dim: int = 3, fit_from: float = 0.3,
+                     growth_factor: float = 2.0) -> DiffusionReport:
+    """Einstein fit of :func:`diffusion_coefficient` plus the verdict whether the MSD grows at all.
+
+    ``times`` (lags, time units) and ``msd`` (length^2) as for :func:`diffusion_coefficient`. The MSD grows by
+    ``growth = MSD(t_end) / MSD(fit_from * t_end)``; with ``growth >= growth_factor`` the run is diffusing and
+    the fit's D is reported, else the atoms rattle in place (a solid) and only the bound
+    ``D < max(MSD) / (2 d t_end)`` is reported.
+    """
+    if not growth_factor > 1:
+        raise InvalidParameterError(f"growth_factor must be > 1, got {growth_factor}")
+    fit = diffusion_coefficient(times, msd, dim=dim, fit_from=fit_from)
+    t = np.asarray(times, dtype=float)
+    y = np.asarray(msd, dtype=float)
+    start = float(y[t >= fit.t_min - 1e-12][0])
+    growth = float(y[-1] / start) if start > 0 else float("inf")
+    window = y[t >= fit.t_min - 1e-12]
+    return DiffusionReport(fit=fit, diffusing=growth >= growth_factor, growth=growth,
+                           upper_bound=float(y.max() / (2 * int(dim) * t[-1])), plateau=float(window.mean()))
 
 
 def radial_distribution(positions: Any, box: Any, *, r_max: float, n_bins: int = 100) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,9 @@ import pytest
 from npsnn_edu.analytic import morse_period
 from npsnn_edu.exercises import CheckResult
 from npsnn_edu.exercises.chapter1 import (
+    _morse_wrong_answers,
+    _time_unit_mistakes,
+    _vv_mistakes,
     calls_into,
     check_diffusion_coefficient,
     check_kinetic_temperature,
@@ -18,9 +21,12 @@ from npsnn_edu.exercises.chapter1 import (
     check_morse_period,
     check_period_prediction,
     check_radial_distribution,
+    check_settled_temperature,
+    check_time_unit,
     check_velocity_verlet_step,
     measure_period,
     morse_period_scan,
+    settled_crystal_temperature,
 )
 
 
@@ -246,6 +252,52 @@ def _kit_shortcut(x, v, f, force_fn, dt, m):
     return s.positions, s.velocities, s.forces
 
 
+def _vv_signs(first: float, second: float, drift: float = 1.0):
+    def step(x, v, f, force_fn, dt, m):
+        vh = v + first * 0.5 * dt * f / m
+        xn = x + drift * dt * vh
+        fn = force_fn(xn)
+        return xn, vh + second * 0.5 * dt * fn / m, fn
+    return step
+
+
+def _vv_stale_second_kick(x, v, f, force_fn, dt, m):
+    """Computes the new force but kicks with the stale one (a classic ordering slip)."""
+    vh = v + 0.5 * dt * f / m
+    xn = x + dt * vh
+    fn = force_fn(xn)
+    return xn, vh + 0.5 * dt * f / m, fn
+
+
+def _vv_unknown(x, v, f, force_fn, dt, m):
+    xn, vn, fn = vv_step(x, v, f, force_fn, dt, m)
+    return xn, 1.01 * vn, fn
+
+
+def _vv_unknown_x(x, v, f, force_fn, dt, m):
+    xn, vn, fn = vv_step(x, v, f, force_fn, dt, m)
+    return xn + 1e-3, vn, fn
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (_vv_signs(-1, -1), "Sign error in the kicks"),
+    (_vv_signs(-1, +1), "Sign error in the first half kick"),
+    (_vv_signs(+1, -1), "Sign error in the second half kick"),
+    (_vv_signs(+1, +1, drift=0.5), "The drift is a full step"),
+    (_vv_stale_second_kick, "NEW force"),
+    (_vv_unknown, "look at the second half kick"),
+    (_vv_unknown_x, "Your x_new differs"),
+])
+def test_velocity_verlet_sign_stale_force_and_unknown_mistakes_get_a_hint_not_the_solution(wrong, fragment):
+    res = check_velocity_verlet_step(wrong, use_on_liquid=False)
+    assert_not_yet(res, fragment)
+    text = str(res)
+    # the solution's lines never appear in the feedback
+    for leak in ("v_half = v + (dt/2) f/m", "x_new = x + dt v_half", "f_new = force_fn(x_new)",
+                 "v + 0.5 * dt * f / m", "x + dt * v_half"):
+        assert leak not in text, text
+
+
 @pytest.mark.parametrize("wrong, fragment", [
     (stub, "not written yet"),
     (_vv_twice, "needs ONE force evaluation"),
@@ -381,3 +433,105 @@ def test_checks_never_raise_on_weird_returns():
                   check_radial_distribution):
         res = check(weird)
         assert isinstance(res, CheckResult) and not res.passed
+
+
+# --- time unit in seconds (exercise 1.4) ------------------------------------------------------------
+ANG, EV, AMU = 1e-10, 1.602176634e-19, 1.66053906660e-27
+
+
+def tau_si(s, e, m):
+    return s * ANG * math.sqrt(m * AMU / (e * EV))
+
+
+def test_time_unit_correct_passes_and_matches_the_kits_argon_units():
+    from npsnn_edu.units import ARGON
+
+    res = check_time_unit(tau_si)
+    assert res.passed, str(res)
+    assert tau_si(3.405, 0.0103, 39.948) == pytest.approx(ARGON.time_fs * 1e-15, rel=1e-9)
+    # an independent route: scipy.constants
+    from scipy.constants import angstrom, atomic_mass, electron_volt
+
+    assert tau_si(3.405, 0.0103, 39.948) == pytest.approx(
+        3.405 * angstrom * math.sqrt(39.948 * atomic_mass / (0.0103 * electron_volt)), rel=1e-9)
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (lambda s, e, m: s * ANG * math.sqrt(e * EV / (m * AMU)), "Inverted square root"),
+    (lambda s, e, m: s * ANG * m * AMU / (e * EV), "square root is missing"),
+    (lambda s, e, m: s * math.sqrt(m * AMU / (e * EV)), "still in Angstrom"),
+    (lambda s, e, m: s * ANG**2 * math.sqrt(m * AMU / (e * EV)), "squared or not"),
+    (lambda s, e, m: s * ANG * math.sqrt(m * AMU / e), "epsilon is still in eV"),
+    (lambda s, e, m: s * ANG * math.sqrt(m / (e * EV)), "atomic mass units"),
+    (lambda s, e, m: s * ANG * math.sqrt(m / e), "both missing"),
+    (lambda s, e, m: tau_si(s, e, m) * 1e15, "femtoseconds"),
+    (lambda s, e, m: tau_si(s, e, m) * 1e12, "picoseconds"),
+    (lambda s, e, m: -tau_si(s, e, m), "positive"),
+    (lambda s, e, m: 3 * tau_si(s, e, m), "Off by a factor 3"),
+    (lambda s, e, m: "2 ps", "not a number"),
+    (stub, "not written yet"),
+])
+def test_time_unit_mistakes_get_their_hint(wrong, fragment):
+    res = check_time_unit(wrong)
+    assert_not_yet(res, fragment)
+    assert "sigma sqrt(m / epsilon) in SI" not in str(res)
+
+
+# --- predict, then run: the settled crystal temperature (exercise 1.5) -------------------------------
+def test_settled_temperature_reference_is_about_half_of_T0_and_the_prediction_passes():
+    for T0 in (0.3, 0.6):
+        ratio = settled_crystal_temperature(T0) / T0
+        assert 0.5 < ratio < 0.56, ratio  # harmonic equipartition gives 1/2; anharmonicity raises it a little
+    res = check_settled_temperature(lambda T0: 0.5 * T0)
+    assert res.passed, str(res)
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (lambda T0: T0, "does not stay at T0"),
+    (lambda T0: 2 * T0, "drops, it does not rise"),
+    (lambda T0: T0 / 4, "Squared or not"),
+    (lambda T0: T0 / 3, "not in three"),
+    (lambda T0: 0 * T0, "does not vanish"),
+    (lambda T0: 0.8 * T0, "settle clearly lower"),
+    (lambda T0: 0.3 * T0, "settle clearly higher"),
+    (lambda T0: 0.5 * T0 + 0.1, "not proportional to T0"),
+    (lambda T0: [T0], "shape"),
+    (stub, "not written yet"),
+])
+def test_settled_temperature_mistakes_get_their_hint_and_never_the_ratio(wrong, fragment):
+    res = check_settled_temperature(wrong)
+    assert_not_yet(res, fragment)
+    text = str(res)
+    assert "0.5" not in text and "1/2" not in text and "half" not in text.lower()
+
+
+# --- every catalogued mistake, fed to its check, gets exactly its own hint ---------------------------
+_Z = np.zeros((3, 2))
+
+
+@pytest.mark.parametrize("key", list(_vv_mistakes(_Z, _Z, _Z, lambda x: -x, 0.1, np.ones((3, 1)))))
+def test_velocity_verlet_catalogue_entry_gets_its_own_hint(key):
+    def wrong(x, v, f, force_fn, dt, m):
+        xw, vw = _vv_mistakes(x, v, f, force_fn, dt, m)[key]
+        return xw, vw, force_fn(xw)
+
+    res = check_velocity_verlet_step(wrong, use_on_liquid=False)
+    assert_not_yet(res, key)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+@pytest.mark.parametrize("key", list(_morse_wrong_answers(np.linspace(0.5, 3, 5), 1.0, 1.5, 1.2)))
+def test_morse_force_catalogue_entry_gets_its_own_hint(key):
+    res = check_morse_force(lambda r, D, a, re: _morse_wrong_answers(r, D, a, re)[key])
+    assert_not_yet(res, key)
+
+
+@pytest.mark.parametrize("key", list(_time_unit_mistakes(3.405, 0.0103, 39.948)))
+def test_time_unit_catalogue_entry_gets_its_own_hint(key):
+    res = check_time_unit(lambda s, e, m: _time_unit_mistakes(s, e, m)[key])
+    assert_not_yet(res, key)
+
+
+def test_morse_period_too_fast_variant():
+    assert_not_yet(check_morse_period(lambda D, a, m: 2 * math.pi * math.sqrt((m / 2) / (4 * a * a * D))),
+                   "too fast")

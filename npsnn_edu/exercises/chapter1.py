@@ -1,21 +1,26 @@
 """Chapter 1 self-checks (Newtonian MD) and the small analysis helpers the notebook uses.
 
-Exercises (the student writes the function; the check never raises and says what is wrong):
+Exercises of the lab (the student writes the function; the check never raises, names the mistake it recognises
+with a hint, and never prints the solution):
 
-* :func:`check_morse_force` - ``morse_force(r, D_e, a, r_e)``: the Morse pair force f(r) = -du/dr;
-* :func:`check_period_prediction` - ``harmonic_period(k, m)``: the period of a mass on a spring;
-* :func:`check_morse_period` - ``morse_small_period(D_e, a, m)``: small-oscillation period of a Morse dimer;
-* :func:`check_lj_minimum` - ``lj_minimum(sigma, epsilon)``: position and depth of the LJ minimum;
-* :func:`check_kinetic_temperature` - ``kinetic_temperature(velocities, masses)``: T from equipartition with
-  the centre-of-mass drift removed (D (N - 1) degrees of freedom);
-* :func:`check_velocity_verlet_step` - ``velocity_verlet_step(x, v, f, force_fn, dt, m)``: one step, tested for
-  one force call per step, second order and time reversibility on a hidden potential;
-* :func:`check_diffusion_coefficient` - ``diffusion_coefficient(times, positions)``: D from the MSD of hidden
+* 1.1 :func:`check_velocity_verlet_step` - ``velocity_verlet_step(x, v, f, force_fn, dt, m)``: one step, tested for
+  one force call per step, second order and time reversibility on a hidden potential (sign slips in either kick,
+  a stale force, half or full kicks, mass factors, Euler variants recognised);
+* 1.2 :func:`check_morse_force` - ``morse_force(r, D_e, a, r_e)``: the Morse pair force f(r) = -du/dr;
+* 1.3 :func:`check_morse_period` - ``morse_small_period(D_e, a, m)``: small-oscillation period of a Morse dimer;
+* 1.4 :func:`check_time_unit` - ``time_unit_seconds(sigma_angstrom, epsilon_ev, mass_amu)``: the LJ time unit
+  tau = sigma sqrt(m / epsilon) in seconds (unit conversions missing, doubled or squared recognised);
+* 1.5 :func:`check_settled_temperature` - ``predicted_temperature(T0)`` (predict, then run): the kinetic
+  temperature a perfect crystal started at its lattice sites settles at, against simulated crystals;
+* 1.6 :func:`check_diffusion_coefficient` - ``diffusion_coefficient(times, positions)``: D from the MSD of hidden
   trajectories (free Langevin particles, D = k_B T / (m gamma) exactly);
-* :func:`check_radial_distribution` - ``radial_distribution(positions, box, r_max, n_bins)``: g(r) of hidden
+* 1.7 :func:`check_radial_distribution` - ``radial_distribution(positions, box, r_max, n_bins)``: g(r) of hidden
   configurations, compared with :func:`npsnn_edu.analysis.radial_distribution`.
 
-The checks of the last three refuse answers that call the kit's own implementation
+Kept for other material (no longer in the lab): :func:`check_period_prediction` (harmonic period),
+:func:`check_lj_minimum`, :func:`check_kinetic_temperature`.
+
+The checks of 1.1, 1.6 and 1.7 refuse answers that call the kit's own implementation
 (:func:`npsnn_edu.exercises.feedback.calls_into`).
 
 References are computed independently of the student's formula: the core potentials and finite differences
@@ -36,6 +41,7 @@ from ..systems import maxwell_boltzmann_velocities
 from .feedback import CheckResult, call_guarded, call_student_function, calls_into, checker
 
 __all__ = ["check_morse_force", "check_period_prediction", "check_morse_period", "check_lj_minimum",
+           "check_time_unit", "check_settled_temperature", "settled_crystal_temperature",
            "check_kinetic_temperature", "check_velocity_verlet_step", "check_diffusion_coefficient",
            "check_radial_distribution", "calls_into", "measure_period", "morse_period_scan"]
 
@@ -409,6 +415,18 @@ def _vv_mistakes(x: np.ndarray, v: np.ndarray, f: np.ndarray, force: Any, dt: fl
     xd = x + dt * v
     out["The drift must use the half-step velocity v_{n+1/2} (after the first half kick), not v_n."] = (
         xd, v + h * f / m + h * force(xd) / m)
+    vh = v - h * f / m
+    xs = x + dt * vh
+    out["Sign error in the kicks: a kick ADDS (dt/2) F/m to the velocity (Newton: m dv/dt = +F); you subtracted "
+        "it."] = (xs, vh - h * force(xs) / m)
+    out["Sign error in the first half kick: it must ADD (dt/2) F(x_n)/m to v_n (your second kick looks right)."] = (
+        xs, vh + h * force(xs) / m)
+    vh = v + h * f / m
+    xk = x + dt * vh
+    out["Sign error in the second half kick: it must ADD (dt/2) F(x_{n+1})/m to v_{n+1/2} (your first kick and the "
+        "drift look right)."] = (xk, vh - h * force(xk) / m)
+    out["The drift is a full step: x_{n+1} = x_n + dt v_{n+1/2}; you moved the positions by only half of it."] = (
+        x + h * vh, vh + h * force(x + h * vh) / m)
     out["That is explicit Euler (x and v both from the old state): velocity Verlet kicks, drifts, kicks."] = (
         x + dt * v, v + dt * f / m)
     vs = v + dt * f / m
@@ -471,10 +489,14 @@ def check_velocity_verlet_step(fn: Callable[..., Any], *, use_on_liquid: bool = 
             if np.allclose(x_new, xw, rtol=1e-9, atol=1e-12) and np.allclose(v_new, vw, rtol=1e-9, atol=1e-12):
                 return CheckResult(name, False, [feedback, "(tested on a potential you have not seen, 3 particles "
                                                            "in 2D with unequal masses)"])
-        which = " and ".join(lbl for lbl, g in zip(("x_new", "v_new"), good[:2]) if not g)
-        return CheckResult(name, False, [f"After one step on a hidden potential your {which} differ(s) from velocity "
-                                         "Verlet. Check the three lines: v_half = v + (dt/2) f/m; x_new = x + dt "
-                                         "v_half; v_new = v_half + (dt/2) f_new/m with f_new = force_fn(x_new)."])
+        if good[0]:
+            hint = ("Your x_new is right, so the first half kick and the drift are fine; v_new is not: look at the "
+                    "second half kick (which force, which factor, which sign, divided by which mass?).")
+        else:
+            hint = ("Your x_new differs from velocity Verlet after one step. The drift moves x with the velocity "
+                    "AFTER the first half kick: check that kick (factor, sign, mass) and the length of the drift.")
+        return CheckResult(name, False, [hint, "Figure 1.1 shows the order of the three updates. (Tested on a "
+                                               "hidden potential: 3 particles in 2D with unequal masses.)"])
     if not good[2]:
         return CheckResult(name, False, ["x_new and v_new are right, but f_new is not the force at x_new: return "
                                          "force_fn(x_new), the f of the next step."])
@@ -690,3 +712,126 @@ def check_radial_distribution(fn: Callable[..., Any]) -> CheckResult:
                                          "count by the ideal count N (N-1)/2 * (4/3) pi (r_hi^3 - r_lo^3) / V."])
     return CheckResult(name, True, ["Your g(r) matches the kit's (minimum image, exact shell volumes) on a hidden LJ "
                                     "liquid frame and on random points in a non-cubic box (g ~ 1)."])
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise: the LJ time unit in seconds (reduced units -> SI)
+# ------------------------------------------------------------------------------------------------
+#: (sigma in Angstrom, epsilon in eV, mass in u) of the hidden cases: argon, neon-like, krypton-like
+_GASES = ((3.405, 0.0103, 39.948), (2.75, 0.0031, 20.18), (3.60, 0.0141, 83.80))
+_ANGSTROM, _EV, _AMU = 1e-10, 1.602176634e-19, 1.66053906660e-27  # m, J, kg (CODATA 2018 exact / recommended)
+
+
+def _time_unit_mistakes(sigma: float, epsilon: float, mass: float) -> dict[str, float]:
+    """Typical wrong values of tau (in the units the student returned) -> feedback."""
+    s, e, m = sigma * _ANGSTROM, epsilon * _EV, mass * _AMU
+    tau = s * np.sqrt(m / e)
+    return {
+        "Inverted square root: tau = sigma sqrt(m / epsilon) (a heavier atom moves more slowly, so its time unit is "
+        "LONGER).": s * np.sqrt(e / m),
+        "The square root is missing: from [epsilon] = kg m^2 / s^2, sigma sqrt(m / epsilon) has units of seconds, "
+        "sigma m / epsilon does not.": s * m / e,
+        "sigma is still in Angstrom: 1 Angstrom = 1e-10 m.": tau / _ANGSTROM,
+        "sigma converted twice (squared or not?): sigma enters tau once, so multiply by 1e-10 once.": tau * _ANGSTROM,
+        "epsilon is still in eV: 1 eV = 1.602176634e-19 J.": tau * np.sqrt(_EV),
+        "The mass is still in atomic mass units: 1 u = 1.66053906660e-27 kg.": tau / np.sqrt(_AMU),
+        "The eV and u conversions are both missing: energies in J and masses in kg.": tau * np.sqrt(_EV / _AMU),
+        "You returned femtoseconds: the exercise asks for seconds (1 fs = 1e-15 s).": tau * 1e15,
+        "You returned picoseconds: the exercise asks for seconds (1 ps = 1e-12 s).": tau * 1e12,
+    }
+
+
+@checker("Exercise 1.4: the time unit tau in seconds")
+def check_time_unit(fn: Callable[[float, float, float], Any]) -> CheckResult:
+    """Check ``fn(sigma_angstrom, epsilon_ev, mass_amu)`` -> tau = sigma sqrt(m / epsilon) in seconds.
+
+    Reference: SI constants (Angstrom, eV, u) written out here, independent of :mod:`npsnn_edu.units`, and
+    compared with it for argon. Three hidden (sigma, epsilon, m) sets; typical mistakes (unit conversions missing
+    or doubled, inverted root, fs or ps returned) are named.
+    """
+    from ..units import ARGON
+
+    name = "Exercise 1.4: the time unit tau in seconds"
+    argon = _ANGSTROM * 3.405 * np.sqrt(39.948 * _AMU / (0.0103 * _EV))
+    if abs(argon / (ARGON.time_fs * 1e-15) - 1) > 1e-6:  # pragma: no cover - guards the reference
+        return CheckResult(name, False, ["internal reference failed (SI tau vs npsnn_edu.units); please report"])
+    got, failed = _collect_scalars(name, fn, _GASES, "time_unit_seconds")
+    if failed is not None:
+        return failed
+    for (sigma, epsilon, mass), value in zip(_GASES, got):
+        ref = sigma * _ANGSTROM * np.sqrt(mass * _AMU / (epsilon * _EV))
+        if abs(value / ref - 1) <= 1e-4:
+            continue
+        where = f"(sigma = {sigma} Angstrom, epsilon = {epsilon} eV, m = {mass} u)"
+        for feedback, wrong in _time_unit_mistakes(sigma, epsilon, mass).items():
+            if abs(value / wrong - 1) <= 1e-4:
+                return CheckResult(name, False, [feedback, where])
+        if value <= 0:
+            return CheckResult(name, False, [f"A time unit is positive; you returned {value:.3g} {where}."])
+        return CheckResult(name, False, [f"Off by a factor {value / ref:.3g} {where}. Convert each quantity to SI "
+                                         "first (m, J, kg), then combine them so the result has units of seconds."])
+    return CheckResult(name, True, [f"tau = sigma sqrt(m / epsilon) in SI units for three gases; for argon it is "
+                                    f"{argon * 1e12:.3f} ps, so a step of 0.005 tau is about "
+                                    f"{0.005 * argon * 1e15:.0f} fs."])
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise (predict, then run): the temperature a perfect crystal settles at
+# ------------------------------------------------------------------------------------------------
+#: initial temperatures of the hidden crystal runs (low enough that the 108-atom FCC crystal does not melt)
+_CRYSTAL_T0 = (0.3, 0.6)
+_CRYSTAL_STEPS = 1500
+
+
+def settled_crystal_temperature(T0: float, *, n_steps: int = _CRYSTAL_STEPS, seed: int = 42) -> float:
+    """Mean kinetic temperature (epsilon / k_B) over the second half of an NVE run of the 108-atom FCC crystal
+    (rho* = 0.8442, dt = 0.005 tau) started at its lattice sites with Maxwell-Boltzmann velocities at ``T0``."""
+    from ..systems import lj_fcc_system
+
+    if not T0 > 0:
+        from ..errors import InvalidParameterError
+
+        raise InvalidParameterError(f"T0 must be > 0 (epsilon / k_B), got {T0}")
+    run = lj_fcc_system(n_cells=3, density=0.8442, temperature=T0, seed=seed).run(dt=0.005, n_steps=int(n_steps),
+                                                                                  record_every=10)
+    return float(run.temperature[run.n_frames // 2:].mean())
+
+
+@checker("Exercise 1.5: where does the kinetic energy go?")
+def check_settled_temperature(fn: Callable[[float], Any]) -> CheckResult:
+    """Check ``fn(T0)`` -> the predicted temperature a perfect crystal started at its lattice sites settles at.
+
+    Reference: NVE runs of the 108-atom LJ crystal (:func:`settled_crystal_temperature`) at T0 = 0.3 and 0.6;
+    a prediction within 12 % of both passes (equipartition for a harmonic crystal gives T0 / 2; the simulated
+    ratio is a little higher, about 0.53, because the real crystal is anharmonic).
+    """
+    name = "Exercise 1.5: where does the kinetic energy go?"
+    got, failed = _collect_scalars(name, fn, [(t,) for t in _CRYSTAL_T0], "predicted_temperature")
+    if failed is not None:
+        return failed
+    simulated = np.array([settled_crystal_temperature(t) for t in _CRYSTAL_T0])
+    T0 = np.array(_CRYSTAL_T0)
+    ratio = got / T0
+    if np.all(np.abs(got / simulated - 1) <= 0.12):
+        return CheckResult(name, True, [f"Simulated: T0 = {T0[0]} settles at {simulated[0]:.3f}, T0 = {T0[1]} at "
+                                        f"{simulated[1]:.3f}, your prediction {got[0]:.3f} and {got[1]:.3f}. Half the "
+                                        "kinetic energy became potential energy of the vibrations."])
+    known = [(1.0, "The temperature does not stay at T0: the atoms start at the bottom of their potential wells, "
+                   "so as they move away from the lattice sites kinetic energy turns into potential energy."),
+             (2.0, "The temperature drops, it does not rise: the crystal starts with zero potential energy "
+                   "(all atoms at their lattice sites) and the total energy is fixed."),
+             (0.25, "Squared or not? For a harmonic vibration the time-averaged kinetic and potential energies are "
+                    "EQUAL, so the kinetic energy (not its square root or square) is shared in two."),
+             (1 / 3, "Kinetic and potential energy share the total in two equal parts (virial theorem for a "
+                     "harmonic vibration), not in three."),
+             (0.0, "The kinetic energy does not vanish: the atoms keep vibrating, the total energy is conserved.")]
+    for factor, feedback in known:
+        if np.all(np.abs(ratio - factor) <= 0.02 * max(factor, 0.05)):
+            return CheckResult(name, False, [feedback])
+    if np.any(np.abs(np.diff(ratio)) > 0.05):
+        return CheckResult(name, False, ["Your prediction is not proportional to T0; for small vibrations the "
+                                         "fraction of energy that stays kinetic does not depend on T0."])
+    side = "higher" if np.mean(got / simulated) < 1 else "lower"
+    return CheckResult(name, False, [f"Not yet: the simulated crystals settle clearly {side} than you predict. Hint: "
+                                     "for a harmonic vibration compare the time-averaged kinetic and potential "
+                                     "energy, and remember where the atoms start."])

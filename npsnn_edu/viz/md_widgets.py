@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import InvalidParameterError, NpsnnError, SimulationDivergedError, unknown_name
+from ..errors import InvalidParameterError, NpsnnError, ShapeMismatchError, SimulationDivergedError, unknown_name
 from ..integrators import integrator_class, simulate
 from ..systems import SYSTEMS, System, double_well_particle, harmonic_oscillator, lj_fcc_system, morse_diatomic
 from ..trajectory import Trajectory
@@ -393,8 +393,36 @@ def energy_plot(traj: Trajectory, title: str, *, relative: bool = False) -> Any:
     return readable_axes(fig)
 
 
-def rdf_figure(curves: Any, title: str = "Radial distribution function") -> Any:
-    """g(r) curves: ``curves`` maps a legend name to ``(r, g)`` (r in sigma); the ideal gas g = 1 dotted."""
-    fig = lines(None, dict(curves), title, "r (sigma)", "g(r) (dimensionless)")
+def rdf_figure(curves: Any, title: str = "Radial distribution function", *,
+               shells: "Sequence[float] | None" = None) -> Any:
+    """g(r) curves: ``curves`` maps a legend name to ``(r, g)`` (r in sigma); the ideal gas g = 1 dotted.
+
+    ``shells``: distances (sigma) of a perfect lattice's neighbour shells, drawn as thin vertical lines instead
+    of the lattice's own g(r), whose delta-like peaks would squash the other curves. The y axis spans 0 to 1.1
+    times the highest curve.
+    """
+    curves = dict(curves)
+    fig = lines(None, curves, title, "r (sigma)", "g(r) (dimensionless)")
     fig.add_hline(y=1.0, line_color="gray", line_dash="dot")
+    top = max([float(np.max(g)) for _, g in curves.values()] + [1.0])
+    if shells is not None:
+        for r0 in shells:
+            fig.add_vline(x=float(r0), line_color="black", line_width=1, line_dash="dash", opacity=0.5)
+        fig.add_annotation(x=float(shells[0]), y=1.05 * top, text="dashed: perfect-crystal neighbour shells",
+                           showarrow=False, xanchor="left", yanchor="top", font=dict(size=11))
+    fig.update_yaxes(range=[0.0, 1.1 * top])
     return fig
+
+
+def lattice_shells(positions: Any, box: Any, r_max: float, *, decimals: int = 6) -> np.ndarray:
+    """Distinct minimum-image pair distances (sigma) below ``r_max`` of one configuration ``positions`` (N, 3) in
+    the periodic orthorhombic ``box``: the neighbour shells of a perfect lattice, sorted ascending."""
+    x = np.asarray(positions, dtype=float)
+    L = np.asarray(box, dtype=float)
+    if x.ndim != 2 or x.shape[1] != L.shape[0]:
+        raise ShapeMismatchError(f"positions must be (N, {L.shape[0]}) for this box, got {x.shape}")
+    i, j = np.triu_indices(len(x), k=1)
+    d = x[j] - x[i]
+    d -= L * np.round(d / L)
+    r = np.sqrt(np.sum(d * d, axis=-1))
+    return np.unique(np.round(r[r < r_max], decimals))
