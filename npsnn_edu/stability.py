@@ -67,7 +67,7 @@ __all__ = [
     "largest_stable_dt", "phase_error",
     "energy_factor_per_step", "verlet_shadow_energy", "energy_error", "verlet_energy_scaling", "fit_power_law",
     "convergence_study", "fastest_vibration", "pair_curvature", "min_pair_distance", "dt_scan", "morse_at_energy",
-    "morse_solution",
+    "morse_solution", "morse_scans", "morse_limits_table",
 ]
 
 #: Analytic stability limits h* = omega dt on the harmonic oscillator (0.0: no stable h > 0 at all).
@@ -635,6 +635,28 @@ class DtScanResult:
             return f"diverged at step {self.diverged_step[index]}"
         return "accurate" if self.accurate[index] else "inaccurate"
 
+    def limits_table(self) -> pd.DataFrame:
+        """The predicted and measured time-step limits of this scan, one row each (time units of the system).
+
+        Rows: the linear limit from the curvature at the minimum, the linear limit at the closest approach (pair
+        potentials only), the first dt that blew up, the largest stable dt and the largest accurate dt. A limit
+        the scan did not reach is written as text ("none up to <largest dt>"), never as NaN.
+        """
+        top = float(self.dts.max())
+
+        def show(value: float, none: str) -> str:
+            return f"{value:.4g}" if np.isfinite(value) else none
+
+        rows = [("linear limit, curvature at the minimum", "prediction", f"{self.dt_linear_limit:.4g}")]
+        if np.isfinite(self.omega_closest_approach):
+            rows.append(("linear limit, curvature at the closest approach", "prediction",
+                         f"{self.dt_limit_closest_approach:.4g}"))
+        rows += [("first dt that blew up", "measured", show(self.smallest_diverging_dt, f"none up to {top:g}")),
+                 ("largest stable dt (no blow-up)", "measured", show(self.largest_stable_dt, "none")),
+                 (f"largest accurate dt (max |dE/E0| <= {self.energy_tolerance:g})", "measured",
+                  show(self.largest_accurate_dt, "none"))]
+        return results_table([{"limit": a, "kind": b, "dt": c} for a, b, c in rows], index="limit")
+
     def table(self) -> pd.DataFrame:
         """One row per dt: steps, max |dE/E0| as text ("blew up" for a diverged run) and the verdict in words.
 
@@ -740,3 +762,49 @@ def dt_scan(system: System, dts: Sequence[float], *, t_total: float | None = Non
     return DtScanResult(system.name, name, dt_values, np.array(steps), np.array(drifts), div_steps, div_times, omega,
                         limit, blowup_factor, np.array(dmin) if track_min_distance else None, curv, mu,
                         float(energy_tolerance))
+
+
+def morse_scans(fractions: Sequence[float] = (0.3, 0.5, 0.7, 0.9), *, dt_step: float = 0.04, dt_max: float = 1.1,
+                n_periods: float = 10.0, energy_tolerance: float = 1.0) -> list[DtScanResult]:
+    """One :func:`dt_scan` of a 1D Morse molecule (D_e = a = r_e = m = 1) per vibrational energy ``fraction`` of
+    the well depth, started at rest on the inner wall; dts = ``dt_step``, 2 ``dt_step``, ... up to ``dt_max``,
+    each run ``n_periods`` periods of the exact motion long.
+
+    The default ``energy_tolerance=1`` makes "accurate" mean "the energy error stays below the binding energy
+    |E0|": the bond survives. Divergence uses the kit's default criterion (:data:`DIVERGENCE_FACTOR`).
+    """
+    dt_step = positive("dt_step", dt_step, hint="spacing of the dt grid in time units, e.g. 0.04")
+    dt_max = positive("dt_max", dt_max)
+    if dt_max < dt_step:
+        raise InvalidParameterError(f"dt_max ({dt_max}) must be at least dt_step ({dt_step})")
+    grid = np.round(np.arange(1, int(np.floor(dt_max / dt_step + 1e-9)) + 1) * dt_step, 10)
+    scans = []
+    for fraction in fractions:
+        mol = morse_at_energy(float(fraction))
+        scan = dt_scan(mol, grid, t_total=float(n_periods) * mol.info["period"], energy_tolerance=energy_tolerance,
+                       progress=False)
+        scan.system = f"Morse at {float(fraction):.0%} of D_e"
+        scans.append(scan)
+    return scans
+
+
+def morse_limits_table(scans: Sequence[DtScanResult],
+                       fractions: Sequence[float] = (0.3, 0.5, 0.7, 0.9)) -> pd.DataFrame:
+    """One row per Morse scan of :func:`morse_scans`: the two predictions and the two measured limits.
+
+    Columns: ``E / D_e`` (vibrational energy as a fraction of the well depth), the linear limit 2 / omega at the
+    minimum and at the inner wall (closest approach), the largest dt at which the bond survives (accuracy,
+    tolerance = the binding energy) and the first dt that blew up ("none up to ..." when none did).
+    """
+    if len(scans) != len(fractions):
+        raise InvalidParameterError(f"give one fraction per scan: {len(scans)} scans, {len(fractions)} fractions")
+    rows = []
+    for fraction, scan in zip(fractions, scans):
+        blow = scan.smallest_diverging_dt
+        rows.append({"E / D_e": f"{float(fraction):.0%}",
+                     "limit at minimum": round(scan.dt_linear_limit, 3),
+                     "limit at inner wall": round(scan.dt_limit_closest_approach, 3),
+                     "bond survives up to": (f"{scan.largest_accurate_dt:.2f}" if np.isfinite(scan.largest_accurate_dt)
+                                             else "none"),
+                     "first blow-up": (f"{blow:.2f}" if np.isfinite(blow) else f"none up to {scan.dts.max():.2f}")})
+    return results_table(rows, index="E / D_e")
