@@ -11,14 +11,14 @@ Exercises (in notebook order)
 3. ``energy_error_exponent(integrator)``: the exponent p in |E(T) - E(0)| / E(0) ~ dt^p at a FIXED final time T
    for ``"rk4"`` and ``"euler"`` on the oscillator (derived from their energy factor per step); the check
    measures both by simulation.
-4. ``find_dt_limits(system, dts, t_total, tolerance)``: the experiment, run by the student's function on hidden
-   systems (a Lennard-Jones liquid, a Morse molecule, a stiff spring): the largest STABLE dt (no blow-up: the kit's
+4. ``baoab_radius(h, gamma_dt)``: the spectral radius of one noise-free BAOAB Langevin step on the oscillator
+   (under-damped case), predicted on paper and then compared with the matrix measured from the core's step.
+5. ``find_dt_limits(system, dts, t_total, tolerance)``: the experiment, run by the student's function on hidden
+   systems (a stiff spring, a Morse molecule, a Lennard-Jones liquid): the largest STABLE dt (no blow-up: the kit's
    divergence detection, ``SimulationDivergedError``) and the largest ACCURATE dt (max relative energy error <=
    tolerance), both below the first failure; compared with hidden reference runs.
-5. ``dt_limit_at_distance(r)``: the linear limit 2 / omega with omega = sqrt(u''(r) / mu) of a Lennard-Jones pair
+6. ``dt_limit_at_distance(r)``: the linear limit 2 / omega with omega = sqrt(u''(r) / mu) of a Lennard-Jones pair
    at distance r: the explanation of the liquid's limit (the closest approach, not the minimum).
-6. ``baoab_radius(h, gamma_dt)``: the spectral radius of one noise-free BAOAB Langevin step on the oscillator
-   (under-damped case), predicted on paper and then compared with the matrix measured from the core's step.
 
 Every check recognises the usual mistakes of its exercise (sign, factor, squared or not, shape, stale
 velocity/force, wrong order, wrong criterion) and says which one with a hint; tests/test_exercises_ch2.py feeds each
@@ -259,7 +259,7 @@ def check_symplectic_euler_matrix(fn: Callable[[float], Any]) -> CheckResult:
 
 
 # ------------------------------------------------------------------------------------------------
-# Exercise 2.4: the largest stable and the largest accurate dt, by experiment
+# Exercise 2.5: the largest stable and the largest accurate dt, by experiment
 # ------------------------------------------------------------------------------------------------
 def _hidden_experiments() -> list[tuple[Any, list[float], float, float, str]]:
     """(system, dts, t_total, tolerance, label): the hidden experiments of exercise 2.4."""
@@ -360,7 +360,7 @@ def _same(a: "float | None", b: "float | None") -> bool:
     return _close(a, b, 1e-9)
 
 
-@checker("Exercise 2.4: the largest stable and the largest accurate time step, by experiment")
+@checker("Exercise 2.5: the largest stable and the largest accurate time step, by experiment")
 def check_find_dt_limits(fn: Callable[..., Any]) -> CheckResult:
     """Check ``fn(system, dts, t_total, tolerance)`` -> ``(largest_stable_dt, largest_accurate_dt)``.
 
@@ -371,7 +371,7 @@ def check_find_dt_limits(fn: Callable[..., Any]) -> CheckResult:
     fails). The student's function runs on hidden systems with hidden grids; mistakes are recognised by comparing
     with the same experiment done wrong in each usual way. Answers that call :mod:`npsnn_edu.stability` are refused.
     """
-    name = "Exercise 2.4: the largest stable and the largest accurate time step, by experiment"
+    name = "Exercise 2.5: the largest stable and the largest accurate time step, by experiment"
     for system, dts, t_total, tol, label in _hidden_experiments():
         where = f"(hidden system: {label})"
         with calls_into(stability) as spy:
@@ -437,17 +437,17 @@ def check_find_largest_stable_dt(fn: Callable[..., Any]) -> CheckResult:
 
 
 # ------------------------------------------------------------------------------------------------
-# Exercise 2.5: explain the limit - the curvature at the closest approach
+# Exercise 2.6: explain the limit - the curvature at the closest approach
 # ------------------------------------------------------------------------------------------------
 _DISTANCES = (0.86, 0.9, 0.95, 1.0, 1.05, 1.12)
 
 
-@checker("Exercise 2.5: the time-step limit of a colliding LJ pair")
+@checker("Exercise 2.6: the time-step limit of a colliding LJ pair")
 def check_dt_limit_at_distance(fn: Callable[[float], Any], *, explain: bool = True) -> CheckResult:
     """Check ``fn(r)`` -> 2 / omega(r), omega = sqrt(u''(r) / mu), for a Lennard-Jones pair (sigma = epsilon = m = 1,
     mu = 1/2) at distances r inside the inflection point. Reference: finite differences of the kit's LJ force.
     On a pass, compares the formula at a liquid's closest approach with that liquid's measured limit."""
-    name = "Exercise 2.5: the time-step limit of a colliding LJ pair"
+    name = "Exercise 2.6: the time-step limit of a colliding LJ pair"
     lj = LennardJones(cutoff=None, shift=False)
     got = []
     for r in _DISTANCES:
@@ -501,7 +501,7 @@ def check_dt_limit_at_distance(fn: Callable[[float], Any], *, explain: bool = Tr
 
 
 # ------------------------------------------------------------------------------------------------
-# Exercise 2.6: BAOAB with friction (predict, then run)
+# Exercise 2.4: BAOAB with friction (predict, then run)
 # ------------------------------------------------------------------------------------------------
 _BAOAB_CASES = ((0.5, 0.02), (1.0, 0.1), (1.5, 0.3), (0.8, 0.05), (1.2, 0.2))
 
@@ -511,12 +511,12 @@ def _baoab_reference(h: float, gamma_dt: float) -> float:
     return spectral_radius(amplification_matrix("langevin", h, friction=gamma_dt / h))
 
 
-@checker("Exercise 2.6: the spectral radius of a BAOAB step")
+@checker("Exercise 2.4: the spectral radius of a BAOAB step")
 def check_baoab_radius(fn: Callable[[float, float], Any], *, run: bool = True) -> CheckResult:
     """Check ``fn(h, gamma_dt)`` -> spectral radius of one noise-free BAOAB step at h = omega dt with
     c = exp(-gamma dt), in the under-damped case (complex eigenvalues). Reference: the matrix measured from the
     core's Langevin step. On a pass, runs the matrix just beyond h = 2 with friction: still unstable."""
-    name = "Exercise 2.6: the spectral radius of a BAOAB step"
+    name = "Exercise 2.4: the spectral radius of a BAOAB step"
     got = []
     for h, g in _BAOAB_CASES:
         with calls_into(stability) as spy:
