@@ -25,9 +25,19 @@ written a second time.  The chapter's three questions and where they are answere
    global convergence orders (:func:`convergence_study`).
 
 3. **Real systems** (:func:`dt_scan`): energy drift versus dt for a Lennard-Jones liquid and a Morse
-   oscillator at high energy, the largest dt that does not blow up (the core's
-   :class:`~npsnn_edu.errors.SimulationDivergedError` gives the step), compared with the linear estimate
-   2 / omega_fastest from the curvature at the potential minimum (:func:`fastest_vibration`).
+   oscillator at high energy, judged by two criteria that must not be confused:
+
+   * **stability** (divergence): a run *diverges* when its energy becomes non-finite or moves by more than
+     ``blowup_factor`` (default :data:`DIVERGENCE_FACTOR` = 100) times its initial energy scale (the core's
+     :class:`~npsnn_edu.errors.SimulationDivergedError` gives the step).  A bounded error cannot do that:
+     below the limit Verlet's relative energy oscillation is at most (omega dt)^2 / 4 < 1.
+     :attr:`DtScanResult.largest_stable_dt` is the largest dt below the first divergence;
+   * **accuracy** (a tolerance): a run is *accurate* when its largest relative energy error stays below
+     ``energy_tolerance``.  :attr:`DtScanResult.largest_accurate_dt` is the largest dt below the first
+     inaccurate one.  It is always <= the largest stable dt, usually far below.
+
+   Both are compared with the linear estimate 2 / omega_fastest from the curvature at the potential minimum
+   (:func:`fastest_vibration`) and with the curvature at the closest approach a run really reaches.
 
 Units: h is dimensionless; dt and omega in the system's time units (reduced LJ: tau, 1/tau).
 """
@@ -51,13 +61,13 @@ from .validation import at_least, positive
 
 __all__ = [
     "ANALYTIC_STABILITY_LIMITS", "ALL_INTEGRATORS", "canonical_integrator", "StabilityLimit", "PhaseError",
-    "EnergyErrorResult", "PowerLawFit",
+    "EnergyErrorResult", "PowerLawFit", "DIVERGENCE_FACTOR", "DEFAULT_ENERGY_TOLERANCE",
     "ConvergenceResult", "DtScanResult", "amplification_matrix", "analytic_amplification_matrix", "spectral_radius",
     "spectral_radius_curve", "find_stability_limit", "stability_limits", "limits_table", "stability_table",
     "largest_stable_dt", "phase_error",
     "energy_factor_per_step", "verlet_shadow_energy", "energy_error", "verlet_energy_scaling", "fit_power_law",
     "convergence_study", "fastest_vibration", "pair_curvature", "min_pair_distance", "dt_scan", "morse_at_energy",
-    "morse_solution",
+    "morse_solution", "morse_scans", "morse_limits_table",
 ]
 
 #: Analytic stability limits h* = omega dt on the harmonic oscillator (0.0: no stable h > 0 at all).
@@ -68,6 +78,11 @@ ANALYTIC_STABILITY_LIMITS: dict[str, float] = {
     "rk4": 2.0 * np.sqrt(2.0),
     "langevin": 2.0,
 }
+#: Divergence criterion of :func:`dt_scan`: a run has blown up when |E(t) - E(0)| exceeds this many times the
+#: initial energy scale (or E is not finite).  A bounded (stable) error stays far below it.
+DIVERGENCE_FACTOR: float = 100.0
+#: Accuracy criterion of :func:`dt_scan`: the largest tolerated max |E(t) - E(0)| / |E(0)| (dimensionless).
+DEFAULT_ENERGY_TOLERANCE: float = 1e-2
 #: Every integrator of the core, in teaching order (the NVE ones, then the thermostats).
 ALL_INTEGRATORS: tuple[str, ...] = (*NVE_INTEGRATORS, *(n for n in INTEGRATORS if n not in NVE_INTEGRATORS))
 
@@ -528,13 +543,20 @@ def min_pair_distance(positions: np.ndarray, box: Any = None) -> float:
 
 @dataclass
 class DtScanResult:
-    """Energy drift and blow-up versus dt for one system and integrator.
+    """Energy error, divergence and accuracy versus dt for one system and integrator.
 
-    Per dt: ``drift`` = max |relative energy error| (Trajectory.energy_drift) up to the end or up to the
-    blow-up, ``diverged_step`` / ``diverged_time`` from the core's SimulationDivergedError (None: survived).
-    ``largest_stable_dt``: the largest dt below the smallest diverging dt (NaN if even the first diverged).
+    Two criteria, kept apart:
+
+    * **divergence** (stability): ``diverged_step`` / ``diverged_time`` come from the core's
+      SimulationDivergedError, raised when the energy moved by more than ``blowup_factor`` times the initial
+      energy scale (None: the run survived).  :attr:`largest_stable_dt` is the largest dt below the smallest
+      diverging dt (NaN if even the first diverged);
+    * **accuracy**: ``drift`` = max |E(t) - E(0)| / |E(0)| of a run that survived
+      (NaN for a diverged run).  A run is *accurate* when ``drift <= energy_tolerance``;
+      :attr:`largest_accurate_dt` is the largest dt below the first inaccurate (or diverged) one.
+
     ``omega_fastest`` and ``dt_linear_limit`` = h*/omega_fastest are the harmonic prediction from the
-    curvature at the potential minimum, ``h_linear_limit`` the integrator's h*.
+    curvature at the potential minimum, ``h_linear_limit`` the integrator's h*.  Times in the system's units.
     """
 
     system: str
@@ -550,22 +572,45 @@ class DtScanResult:
     min_distance: np.ndarray | None = None
     curvature_at_closest_approach: float | None = None
     reduced_mass: float | None = None
+    energy_tolerance: float = DEFAULT_ENERGY_TOLERANCE
 
     @property
     def diverged(self) -> np.ndarray:
+        """True where the run blew up (the divergence criterion fired)."""
         return np.array([s is not None for s in self.diverged_step])
 
     @property
-    def largest_stable_dt(self) -> float:
-        bad = self.dts[self.diverged]
-        ok = self.dts[~self.diverged]
+    def accurate(self) -> np.ndarray:
+        """True where the run survived AND its max relative energy error is <= ``energy_tolerance``."""
+        with np.errstate(invalid="ignore"):
+            return ~self.diverged & (np.nan_to_num(self.drift, nan=np.inf) <= self.energy_tolerance)
+
+    @staticmethod
+    def _largest_below_first_failure(dts: np.ndarray, ok: np.ndarray) -> float:
+        bad = dts[~ok]
+        good = dts[ok]
         if bad.size:
-            ok = ok[ok < bad.min()]
-        return float(ok.max()) if ok.size else float("nan")
+            good = good[good < bad.min()]
+        return float(good.max()) if good.size else float("nan")
+
+    @property
+    def largest_stable_dt(self) -> float:
+        """Largest dt below the first divergence (NaN if the smallest dt already diverged)."""
+        return self._largest_below_first_failure(self.dts, ~self.diverged)
 
     @property
     def smallest_diverging_dt(self) -> float:
         bad = self.dts[self.diverged]
+        return float(bad.min()) if bad.size else float("nan")
+
+    @property
+    def largest_accurate_dt(self) -> float:
+        """Largest dt below the first run that is inaccurate or diverged (NaN if the smallest dt fails)."""
+        return self._largest_below_first_failure(self.dts, self.accurate)
+
+    @property
+    def smallest_inaccurate_dt(self) -> float:
+        bad = self.dts[~self.accurate]
         return float(bad.min()) if bad.size else float("nan")
 
     @property
@@ -584,39 +629,89 @@ class DtScanResult:
         """h* / omega at the closest approach: the linear limit of the stiffest motion the run actually visits."""
         return self.h_linear_limit / self.omega_closest_approach
 
+    def outcome(self, index: int) -> str:
+        """The verdict on run ``index`` in words: "accurate", "inaccurate" or "diverged at step n"."""
+        if self.diverged_step[index] is not None:
+            return f"diverged at step {self.diverged_step[index]}"
+        return "accurate" if self.accurate[index] else "inaccurate"
+
+    def limits_table(self) -> pd.DataFrame:
+        """The predicted and measured time-step limits of this scan, one row each (time units of the system).
+
+        Rows: the linear limit from the curvature at the minimum, the linear limit at the closest approach (pair
+        potentials only), the first dt that blew up, the largest stable dt and the largest accurate dt. A limit
+        the scan did not reach is written as text ("none up to <largest dt>"), never as NaN.
+        """
+        top = float(self.dts.max())
+
+        def show(value: float, none: str) -> str:
+            return f"{value:.4g}" if np.isfinite(value) else none
+
+        rows = [("linear limit, curvature at the minimum", "prediction", f"{self.dt_linear_limit:.4g}")]
+        if np.isfinite(self.omega_closest_approach):
+            rows.append(("linear limit, curvature at the closest approach", "prediction",
+                         f"{self.dt_limit_closest_approach:.4g}"))
+        rows += [("first dt that blew up", "measured", show(self.smallest_diverging_dt, f"none up to {top:g}")),
+                 ("largest stable dt (no blow-up)", "measured", show(self.largest_stable_dt, "none")),
+                 (f"largest accurate dt (max |dE/E0| <= {self.energy_tolerance:g})", "measured",
+                  show(self.largest_accurate_dt, "none"))]
+        return results_table([{"limit": a, "kind": b, "dt": c} for a, b, c in rows], index="limit")
+
     def table(self) -> pd.DataFrame:
-        """One row per dt: steps, max |dE/E| (NaN when diverged), the diverging step and time (None: stable)."""
-        rows = [{"dt": float(dt), "steps": int(n), "max |dE/E|": float(d), "diverged at step": s,
-                 "diverged at t": t} for dt, n, d, s, t in zip(self.dts, self.n_steps, self.drift,
-                                                                self.diverged_step, self.diverged_time)]
+        """One row per dt: steps, max |dE/E0| as text ("blew up" for a diverged run) and the verdict in words.
+
+        No NaN or None is shown: a diverged run has no meaningful maximum error, its row says where it blew up.
+        """
+        rows = [{"dt": float(dt), "steps": int(n),
+                 "max |dE/E0|": (f"{d:.2e}" if s is None else "blew up"),
+                 f"verdict (tolerance {self.energy_tolerance:g})": self.outcome(k)}
+                for k, (dt, n, d, s) in enumerate(zip(self.dts, self.n_steps, self.drift, self.diverged_step))]
         return results_table(rows, index="dt")
 
     def summary(self) -> str:
         lines = [f"{self.system} with {self.integrator}: omega_fastest = {self.omega_fastest:.4g} "
                  f"(period {2 * np.pi / self.omega_fastest:.4g}); linear limit dt* = {self.dt_linear_limit:.4g}"]
-        for dt, d, s, t in zip(self.dts, self.drift, self.diverged_step, self.diverged_time):
-            state = f"DIVERGED at step {s} (t = {t:.4g})" if s is not None else "stable"
-            lines.append(f"  dt = {dt:<8.4g} max|dE/E| = {d:<10.3g} {state}")
+        for k, (dt, d) in enumerate(zip(self.dts, self.drift)):
+            err = f"max|dE/E0| = {d:<10.3g}" if np.isfinite(d) else f"{'blew up':<22}"
+            lines.append(f"  dt = {dt:<8.4g} {err} {self.outcome(k)}")
         if self.min_distance is not None:
             lines.append(f"  closest approach r = {self.min_distance[0]:.4g}: "
                          f"u'' = {self.curvature_at_closest_approach:.4g}, "
                          f"limit there dt* = {self.dt_limit_closest_approach:.4g}")
-        lines.append(f"  largest stable dt tested: {self.largest_stable_dt:.4g} "
-                     f"(= {self.largest_stable_dt / self.dt_linear_limit:.2f} x the linear limit at the minimum)")
+        lines.append(f"  largest stable dt tested (no blow-up): {_fmt_dt(self.largest_stable_dt)}")
+        lines.append(f"  largest accurate dt tested (max |dE/E0| <= {self.energy_tolerance:g}): "
+                     f"{_fmt_dt(self.largest_accurate_dt)}")
         return "\n".join(lines)
 
 
+def _fmt_dt(value: float) -> str:
+    return f"{value:.4g}" if np.isfinite(value) else "none (the smallest dt already failed)"
+
+
+def _max_relative_energy_error(traj: Any) -> float:
+    """max |E(t) - E(0)| / |E(0)| (the mean kinetic energy replaces |E(0)| when E(0) is zero)."""
+    e = np.asarray(traj.total_energy, dtype=float)
+    scale = abs(float(e[0]))
+    if scale == 0.0:
+        scale = max(float(np.mean(traj.kinetic_energy)), 1e-300)
+    return float(np.max(np.abs(e - e[0])) / scale)
+
+
 def dt_scan(system: System, dts: Sequence[float], *, t_total: float | None = None, n_steps: int | None = None,
-            integrator: str = "velocity_verlet", blowup_factor: float | None = 1.0, progress: bool | None = True,
+            integrator: str = "velocity_verlet", blowup_factor: float | None = DIVERGENCE_FACTOR,
+            energy_tolerance: float = DEFAULT_ENERGY_TOLERANCE, progress: bool | None = True,
             track_min_distance: bool | None = None, **run_options: Any) -> DtScanResult:
     """Run ``system`` once per dt and record energy drift and blow-up (the core's divergence detection).
 
     Give either ``t_total`` (same physical time for every dt: n = round(t_total/dt), the fair comparison of
-    drift) or ``n_steps``.  ``blowup_factor`` is passed to :func:`~npsnn_edu.integrators.simulate`: the default
-    1.0 calls a run diverged once its energy has changed by as much as its whole initial energy scale.  (The
-    core's production default, 100, is a safety net: a Lennard-Jones liquid can "boil" to T ~ 45 with dt =
-    0.04 and stay finite, so it is never flagged.)  For a bound Morse molecule the scale is its binding
-    energy |E0|: "diverged" then means the energy error could have dissociated it.
+    drift) or ``n_steps``.  Two separate verdicts per run:
+
+    * ``blowup_factor`` (divergence, passed to :func:`~npsnn_edu.integrators.simulate`; default
+      :data:`DIVERGENCE_FACTOR` = 100): the run *diverged* once its energy moved by more than that many times
+      its initial energy scale, or became non-finite.  ``None`` catches non-finite energies only.
+    * ``energy_tolerance`` (accuracy, dimensionless, default 1e-2): a surviving run is *accurate* when
+      max |E(t) - E(0)| / |E(0)| <= ``energy_tolerance``.  For a bound Morse molecule started at rest,
+      |E(0)| is its binding energy, so ``energy_tolerance=1`` asks "does the bond survive the energy error?".
 
     ``track_min_distance`` (default: on for pair potentials) records the closest pair approach of each run;
     the smallest-dt run gives the curvature u''(r_closest) of the stiffest motion really visited and
@@ -628,6 +723,8 @@ def dt_scan(system: System, dts: Sequence[float], *, t_total: float | None = Non
     dt_values = np.asarray(sorted(positive("dt", d, hint="dts must be positive time steps") for d in dts))
     if dt_values.size == 0:
         raise InvalidParameterError("dts must be a non-empty list of positive time steps")
+    energy_tolerance = positive("energy_tolerance", energy_tolerance,
+                                hint="a relative energy error, e.g. energy_tolerance=1e-2 for 1 %")
     name = canonical_integrator(integrator)
     limit = ANALYTIC_STABILITY_LIMITS[name]
     omega = fastest_vibration(system.potential, system.masses)
@@ -651,7 +748,7 @@ def dt_scan(system: System, dts: Sequence[float], *, t_total: float | None = Non
             traj = exc.trajectory
             div_steps.append(int(exc.step))
             div_times.append(float(exc.time))
-        drifts.append(traj.energy_drift() if div_steps[-1] is None else float("nan"))
+        drifts.append(_max_relative_energy_error(traj) if div_steps[-1] is None else float("nan"))
         if track_min_distance:
             dmin.append(min_pair_distance(traj.positions, system.box))
     curv = mu = None
@@ -663,4 +760,51 @@ def dt_scan(system: System, dts: Sequence[float], *, t_total: float | None = Non
         m = np.sort(np.asarray(system.masses, dtype=float))
         mu = float(m[0] * m[1] / (m[0] + m[1]))
     return DtScanResult(system.name, name, dt_values, np.array(steps), np.array(drifts), div_steps, div_times, omega,
-                        limit, blowup_factor, np.array(dmin) if track_min_distance else None, curv, mu)
+                        limit, blowup_factor, np.array(dmin) if track_min_distance else None, curv, mu,
+                        float(energy_tolerance))
+
+
+def morse_scans(fractions: Sequence[float] = (0.3, 0.5, 0.7, 0.9), *, dt_step: float = 0.04, dt_max: float = 1.1,
+                n_periods: float = 10.0, energy_tolerance: float = 1.0) -> list[DtScanResult]:
+    """One :func:`dt_scan` of a 1D Morse molecule (D_e = a = r_e = m = 1) per vibrational energy ``fraction`` of
+    the well depth, started at rest on the inner wall; dts = ``dt_step``, 2 ``dt_step``, ... up to ``dt_max``,
+    each run ``n_periods`` periods of the exact motion long.
+
+    The default ``energy_tolerance=1`` makes "accurate" mean "the energy error stays below the binding energy
+    |E0|": the bond survives. Divergence uses the kit's default criterion (:data:`DIVERGENCE_FACTOR`).
+    """
+    dt_step = positive("dt_step", dt_step, hint="spacing of the dt grid in time units, e.g. 0.04")
+    dt_max = positive("dt_max", dt_max)
+    if dt_max < dt_step:
+        raise InvalidParameterError(f"dt_max ({dt_max}) must be at least dt_step ({dt_step})")
+    grid = np.round(np.arange(1, int(np.floor(dt_max / dt_step + 1e-9)) + 1) * dt_step, 10)
+    scans = []
+    for fraction in fractions:
+        mol = morse_at_energy(float(fraction))
+        scan = dt_scan(mol, grid, t_total=float(n_periods) * mol.info["period"], energy_tolerance=energy_tolerance,
+                       progress=False)
+        scan.system = f"Morse at {float(fraction):.0%} of D_e"
+        scans.append(scan)
+    return scans
+
+
+def morse_limits_table(scans: Sequence[DtScanResult],
+                       fractions: Sequence[float] = (0.3, 0.5, 0.7, 0.9)) -> pd.DataFrame:
+    """One row per Morse scan of :func:`morse_scans`: the two predictions and the two measured limits.
+
+    Columns: ``E / D_e`` (vibrational energy as a fraction of the well depth), the linear limit 2 / omega at the
+    minimum and at the inner wall (closest approach), the largest dt at which the bond survives (accuracy,
+    tolerance = the binding energy) and the first dt that blew up ("none up to ..." when none did).
+    """
+    if len(scans) != len(fractions):
+        raise InvalidParameterError(f"give one fraction per scan: {len(scans)} scans, {len(fractions)} fractions")
+    rows = []
+    for fraction, scan in zip(fractions, scans):
+        blow = scan.smallest_diverging_dt
+        rows.append({"E / D_e": f"{float(fraction):.0%}",
+                     "limit at minimum": round(scan.dt_linear_limit, 3),
+                     "limit at inner wall": round(scan.dt_limit_closest_approach, 3),
+                     "bond survives up to": (f"{scan.largest_accurate_dt:.2f}" if np.isfinite(scan.largest_accurate_dt)
+                                             else "none"),
+                     "first blow-up": (f"{blow:.2f}" if np.isfinite(blow) else f"none up to {scan.dts.max():.2f}")})
+    return results_table(rows, index="E / D_e")

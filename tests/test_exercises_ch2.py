@@ -8,8 +8,10 @@ from npsnn_edu.errors import SimulationDivergedError
 from npsnn_edu.exercises.chapter2 import (
     PairSpring,
     _simulate_pair,
+    check_baoab_radius,
     check_dt_limit_at_distance,
     check_energy_error_exponent,
+    check_find_dt_limits,
     check_find_largest_stable_dt,
     check_largest_stable_dt,
     check_symplectic_euler_matrix,
@@ -91,7 +93,10 @@ def test_symplectic_euler_matrix():
         "Verlet": lambda h: np.array([[1 - h * h / 2, h], [-h * (1 - h * h / 4), 1 - h * h / 2]]),
         "2 x 2": lambda h: [1.0, h],
         "calls npsnn_edu.stability": lambda h: st.amplification_matrix("symplectic_euler", h),
-        "M[0, 0]": lambda h: np.array([[1 - 2 * h * h, h], [-h, 1.0]]),
+        "M[0, 1]": lambda h: np.array([[1 - h * h, 2 * h], [-h, 1.0]]),
+        "stale (OLD) velocity": lambda h: np.array([[1.0, h], [-h, 1.0]]),
+        "sign of the kick": lambda h: np.array([[1 + h * h, h], [h, 1.0]]),
+        "factor is off": lambda h: np.array([[1 - 2 * h * h, h], [-h, 1.0]]),
     }
     for phrase, fn in wrong.items():
         res = check_symplectic_euler_matrix(fn)
@@ -101,69 +106,82 @@ def test_symplectic_euler_matrix():
 
 
 # --- 2.4 ---------------------------------------------------------------------------------------------
-def find_largest_stable_dt(system, dts, t_total):
-    best = None
+def _experiment(system, dts, t_total, tolerance, *, error="right", stop_accurate=True, catch=True, steps=None,
+                blowup_factor=100.0, keep_diverging=False, order="stable-first"):
+    """The experiment done right, or with one typical mistake (independent of the check's own code)."""
+    stable = accurate = None
+    still = True
     for dt in sorted(dts):
+        n = int(round(t_total / dt)) if steps is None else steps
         try:
-            system.run(dt=dt, n_steps=int(round(t_total / dt)), blowup_factor=1.0)
+            traj = system.run(dt=dt, n_steps=n, blowup_factor=blowup_factor)
         except SimulationDivergedError:
+            if not catch:
+                raise
+            if keep_diverging:
+                stable = dt
             break
-        best = dt
-    return best
+        stable = dt
+        e = traj.total_energy
+        err = {"right": np.max(np.abs(e - e[0])) / abs(e[0]), "final": abs(e[-1] - e[0]) / abs(e[0]),
+               "signed": np.max(e - e[0]) / abs(e[0]), "absolute": np.max(np.abs(e - e[0])),
+               "squared": (np.max(np.abs(e - e[0])) / abs(e[0])) ** 2}[error]
+        ok = err <= tolerance
+        if ok and (still or not stop_accurate):
+            accurate = dt
+        still = still and ok
+    return (stable, accurate) if order == "stable-first" else (accurate, stable)
 
 
-def test_find_largest_stable_dt_correct_passes():
-    res = check_find_largest_stable_dt(find_largest_stable_dt)
+def find_dt_limits(system, dts, t_total, tolerance):
+    return _experiment(system, dts, t_total, tolerance)
+
+
+def test_find_dt_limits_correct_passes():
+    res = check_find_dt_limits(find_dt_limits)
     assert res.passed, str(res)
+    assert check_find_largest_stable_dt(find_dt_limits).passed  # the old name still works
 
 
-def _first_diverging(system, dts, t_total):
-    for dt in sorted(dts):
-        try:
-            system.run(dt=dt, n_steps=int(round(t_total / dt)), blowup_factor=1.0)
-        except SimulationDivergedError:
-            return dt
-    return dts[-1]
+def _kit(system, dts, t_total, tolerance):
+    scan = st.dt_scan(system, dts, t_total=t_total, progress=False, energy_tolerance=tolerance)
+    return scan.largest_stable_dt, scan.largest_accurate_dt
 
 
-def _no_catch(system, dts, t_total):
-    for dt in sorted(dts):
-        system.run(dt=dt, n_steps=int(round(t_total / dt)), blowup_factor=1.0)
-    return dts[-1]
+def _v(**kw):
+    return lambda system, dts, t_total, tolerance: _experiment(system, dts, t_total, tolerance, **kw)
 
 
-def _fixed_steps(system, dts, t_total):
-    best = None
-    for dt in sorted(dts):
-        try:
-            system.run(dt=dt, n_steps=int(round(t_total / dts[-1])), blowup_factor=1.0)
-        except SimulationDivergedError:
-            break
-        best = dt
-    return best
-
-
-def _kit(system, dts, t_total):
-    return st.dt_scan(system, dts, t_total=t_total, progress=False).largest_stable_dt
-
-
-@pytest.mark.parametrize("wrong, phrase", [
+#: the catalogue of wrong answers of exercise 2.4 and the hint each must get
+CATALOGUE_24 = [
     (stub, "not written yet"),
-    (_first_diverging, "SURVIVED"),
-    (_no_catch, "catch it"),
+    (_v(keep_diverging=True), "SURVIVED"),
+    (_v(catch=False), "catch it"),
     (_kit, "calls npsnn_edu.stability"),
-    (lambda system, dts, t_total: 0.0123, "one of the dts"),
-    (lambda system, dts, t_total: min(dts), "too small"),
-    (lambda system, dts, t_total: None, "return one dt"),
-])
-def test_find_largest_stable_dt_mistakes(wrong, phrase):
-    res = check_find_largest_stable_dt(wrong)
+    (lambda system, dts, t_total, tolerance: (0.0123, 0.0123), "from the list"),
+    (lambda system, dts, t_total, tolerance: None, "return a pair"),
+    (lambda system, dts, t_total, tolerance: 0.38, "return a pair"),
+    (_v(order="accurate-first"), "wrong order"),
+    (_v(error="final"), "END of the run"),
+    (_v(error="signed"), "sign"),
+    (_v(error="absolute"), "RELATIVE"),
+    (_v(stop_accurate=False), "FIRST dt whose error exceeds"),
+    (_v(blowup_factor=1.0), "accuracy threshold, not a blow-up"),
+    (_v(steps=100), "t_total"),
+    (lambda system, dts, t_total, tolerance: (_experiment(system, dts, t_total, tolerance)[0],) * 2,
+     "not automatically accurate"),
+]
+
+
+@pytest.mark.parametrize("wrong, phrase", CATALOGUE_24)
+def test_find_dt_limits_mistakes_get_their_hint(wrong, phrase):
+    res = check_find_dt_limits(wrong)
     assert not res.passed and phrase in str(res), str(res)
 
 
-def test_find_largest_stable_dt_fixed_steps_mistake_is_caught():
-    res = check_find_largest_stable_dt(_fixed_steps)
-    assert not res.passed  # too few steps for the small dts: a different answer than the hidden bracket
+def test_find_dt_limits_squared_error_is_not_accepted():
+    # squaring a relative error below 1 makes it smaller: more dts look accurate; the check must not pass it
+    assert not check_find_dt_limits(_v(error="squared")).passed
 
 
 # --- 2.5 ---------------------------------------------------------------------------------------------
@@ -188,7 +206,52 @@ def test_dt_limit_at_distance():
     (lambda r: 2 / np.sqrt(abs(4 * (-12 / r**13 + 6 / r**7)) / 0.5), "slope"),
     (lambda r: 2 * np.pi / np.sqrt(lj_u2(r) / 0.5), "period"),
     (lambda r: 1.3 * 2 / np.sqrt(lj_u2(r) / 0.5), "off by a factor"),
+    (lambda r: 2 / (lj_u2(r) / 0.5), "SQUARE ROOT"),
+    (lambda r: 2 / np.sqrt(4 * (156 / r**14 + 42 / r**8) / 0.5), "signs"),
 ])
 def test_dt_limit_at_distance_mistakes(wrong, phrase):
     res = check_dt_limit_at_distance(wrong, explain=False)
     assert not res.passed and phrase in str(res), str(res)
+
+
+# --- 2.6 ---------------------------------------------------------------------------------------------
+def test_baoab_radius_right_answer_passes_and_runs_beyond_two():
+    res = check_baoab_radius(lambda h, g: np.exp(-g / 2))
+    assert res.passed and "h = 2.05" in str(res) and "> 1" in str(res), str(res)
+    # independent reference: the product of the five BAOAB sub-step matrices, by hand (omega = 1, dt = h)
+    h, g = 1.2, 0.2
+    b = np.array([[1.0, 0.0], [-h / 2, 1.0]])
+    a = np.array([[1.0, h / 2], [0.0, 1.0]])
+    o = np.diag([1.0, np.exp(-g)])
+    m = b @ a @ o @ a @ b
+    assert np.max(np.abs(np.linalg.eigvals(m))) == pytest.approx(np.exp(-g / 2), rel=1e-12)
+
+
+CATALOGUE_26 = [
+    (stub, "not written yet"),
+    (lambda h, g: np.exp(-g), "SQUARE ROOT"),
+    (lambda h, g: 1.0, "friction does change"),
+    (lambda h, g: np.exp(g / 2), "sign of the exponent"),
+    (lambda h, g: np.exp(-g / 4), "factor is off"),
+    (lambda h, g: np.exp(-2 * g), "factor is off"),
+    (lambda h, g: 0.5 * (1 + np.exp(-g)) * abs(1 - h * h / 2), "|Re lambda|"),
+    (lambda h, g: np.sqrt(1 - np.exp(-2 * g)), "noise amplitude"),
+    (lambda h, g: [np.exp(-g / 2), np.exp(-g / 2)], "ONE number"),
+    (lambda h, g: st.spectral_radius(st.amplification_matrix("langevin", h, friction=g / h)),
+     "calls npsnn_edu.stability"),
+    (lambda h, g: 0.9 * np.exp(-g / 2), "off by a factor"),
+]
+
+
+@pytest.mark.parametrize("wrong, phrase", CATALOGUE_26)
+def test_baoab_radius_mistakes_get_their_hint(wrong, phrase):
+    res = check_baoab_radius(wrong, run=False)
+    assert not res.passed and phrase in str(res), str(res)
+    assert "0.95" not in str(res) and "exp(-gamma dt / 2)" not in str(res)  # never the answer itself
+
+
+def test_no_check_prints_a_solution_for_any_catalogued_mistake():
+    # the answers' tell-tale numbers never appear in feedback to a wrong answer
+    for wrong, _ in CATALOGUE_24[:3]:
+        text = str(check_find_dt_limits(wrong))
+        assert "0.38" not in text and "(0.38" not in text

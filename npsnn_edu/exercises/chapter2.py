@@ -11,16 +11,25 @@ Exercises (in notebook order)
 3. ``energy_error_exponent(integrator)``: the exponent p in |E(T) - E(0)| / E(0) ~ dt^p at a FIXED final time T
    for ``"rk4"`` and ``"euler"`` on the oscillator (derived from their energy factor per step); the check
    measures both by simulation.
-4. ``find_largest_stable_dt(system, dts, t_total)``: the experiment, run by the student's function on hidden
-   systems (a Lennard-Jones liquid, a Morse molecule, a stiff spring) and compared with a hidden bracketing run.
-5. ``dt_limit_at_distance(r)``: the linear limit 2 / omega with omega = sqrt(u''(r) / mu) of a Lennard-Jones pair
+4. ``baoab_radius(h, gamma_dt)``: the spectral radius of one noise-free BAOAB Langevin step on the oscillator
+   (under-damped case), predicted on paper and then compared with the matrix measured from the core's step.
+5. ``find_dt_limits(system, dts, t_total, tolerance)``: the experiment, run by the student's function on hidden
+   systems (a stiff spring, a Morse molecule, a Lennard-Jones liquid): the largest STABLE dt (no blow-up: the kit's
+   divergence detection, ``SimulationDivergedError``) and the largest ACCURATE dt (max relative energy error <=
+   tolerance), both below the first failure; compared with hidden reference runs.
+6. ``dt_limit_at_distance(r)``: the linear limit 2 / omega with omega = sqrt(u''(r) / mu) of a Lennard-Jones pair
    at distance r: the explanation of the liquid's limit (the closest approach, not the minimum).
+
+Every check recognises the usual mistakes of its exercise (sign, factor, squared or not, shape, stale
+velocity/force, wrong order, wrong criterion) and says which one with a hint; tests/test_exercises_ch2.py feeds each
+check its catalogue of wrong answers.
 
 No feedback prints the expected answer; answers that call the kit's :mod:`npsnn_edu.stability` (which computes
 the answers of exercises 1 and 4) are refused.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -33,7 +42,8 @@ from ..stability import amplification_matrix, analytic_amplification_matrix, spe
 from .feedback import CheckResult, call_student_function, calls_into, checker
 
 __all__ = ["check_largest_stable_dt", "check_energy_error_exponent", "check_symplectic_euler_matrix",
-           "check_find_largest_stable_dt", "check_dt_limit_at_distance", "PairSpring"]
+           "check_find_dt_limits", "check_find_largest_stable_dt", "check_dt_limit_at_distance", "check_baoab_radius",
+           "PairSpring"]
 
 _SPRINGS = ((1.0, 1.0), (4.0, 1.0), (100.0, 1.0), (9.0, 4.0), (0.25, 2.0))
 
@@ -225,8 +235,14 @@ def check_symplectic_euler_matrix(fn: Callable[[float], Any]) -> CheckResult:
         if np.allclose(mat, ref.T, atol=1e-12):
             hint = "rows and columns are swapped: the FIRST ROW gives the new x from (x, v)."
         elif np.allclose(mat, analytic_amplification_matrix("euler", h), atol=1e-12):
-            hint = ("that is explicit Euler's matrix (det 1 + h^2). Symplectic Euler kicks first, v' = v - h x, and "
-                    "then drifts with the NEW velocity: x' = x + h v'.")
+            hint = ("that is explicit Euler's matrix (det 1 + h^2): your drift used the stale (OLD) velocity. "
+                    "Symplectic Euler kicks first, v' = v - h x, and then drifts with the NEW velocity: x' = x + h v'.")
+        elif np.allclose(mat, np.array([[1.0 + h * h, h], [h, 1.0]]), atol=1e-12):
+            hint = "check the sign of the kick: the spring pulls back, the force is -k x, so v' = v - h x."
+        elif np.allclose(mat, np.array([[1.0 - h * h / 2, h], [-h, 1.0]]), atol=1e-12) or np.allclose(
+                mat, np.array([[1.0 - 2 * h * h, h], [-h, 1.0]]), atol=1e-12):
+            hint = ("a factor is off in M[0, 0]: x' = x + h v' with v' = v - h x gives x' = x + h v - h^2 x, a full h "
+                    "times a full h.")
         elif np.allclose(mat, analytic_amplification_matrix("velocity_verlet", h), atol=1e-12):
             hint = "that is velocity Verlet's matrix (half kicks); symplectic Euler does one full kick, then one drift."
         elif np.allclose(mat, np.array([[1.0, h], [-h, 1.0 - h * h]]), atol=1e-12):
@@ -243,39 +259,123 @@ def check_symplectic_euler_matrix(fn: Callable[[float], Any]) -> CheckResult:
 
 
 # ------------------------------------------------------------------------------------------------
-# Exercise 2.4: the largest stable dt by experiment
+# Exercise 2.5: the largest stable and the largest accurate dt, by experiment
 # ------------------------------------------------------------------------------------------------
-def _hidden_experiments() -> list[tuple[Any, list[float], float, str]]:
+def _hidden_experiments() -> list[tuple[Any, list[float], float, float, str]]:
+    """(system, dts, t_total, tolerance, label): the hidden experiments of exercise 2.4."""
     from ..systems import harmonic_oscillator, lj_fcc_system
 
     return [
-        (lj_fcc_system(n_cells=3, temperature=2.0, seed=5), [0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.05, 0.06],
-         0.6, "a Lennard-Jones liquid at T = 2"),
-        (stability.morse_at_energy(0.6), [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0], 20.0, "a Morse molecule"),
-        (harmonic_oscillator(k=25.0), [0.1, 0.2, 0.3, 0.38, 0.42, 0.5, 0.6], 30.0, "a stiff spring"),
+        (harmonic_oscillator(k=25.0), [0.01, 0.03, 0.05, 0.07, 0.1, 0.2, 0.3, 0.38, 0.42, 0.5], 30.0, 0.01,
+         "a stiff spring"),
+        (stability.morse_at_energy(0.6), [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0], 20.0, 2.0,
+         "a Morse molecule"),
+        (lj_fcc_system(n_cells=3, temperature=2.0, seed=5), [0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04,
+                                                            0.05, 0.06], 0.6, 1e-3, "a Lennard-Jones liquid at T = 2"),
     ]
 
 
-def _bracket(system: Any, dts: list[float], t_total: float, blowup_factor: float = 1.0) -> tuple[float, float]:
-    """The hidden bracketing run: (largest stable dt below the first divergence, first diverging dt)."""
-    scan = stability.dt_scan(system, dts, t_total=t_total, progress=False, blowup_factor=blowup_factor,
-                             track_min_distance=False)
-    return scan.largest_stable_dt, scan.smallest_diverging_dt
+@dataclass
+class _Record:
+    """One hidden reference experiment: per dt (increasing) whether it diverged and its total energy E(t)."""
+
+    dts: list[float]
+    diverged: list[bool]
+    energies: list["np.ndarray | None"]
 
 
-@checker("Exercise 2.4: the largest stable time step, by experiment")
-def check_find_largest_stable_dt(fn: Callable[..., Any]) -> CheckResult:
-    """Check ``fn(system, dts, t_total)`` -> the largest dt of ``dts`` whose run survives, below the first blow-up.
+def _record(system: Any, dts: list[float], t_total: float, blowup_factor: "float | None" = 100.0) -> _Record:
+    out = _Record([], [], [])
+    for dt in sorted(dts):
+        try:
+            traj = system.run(dt=dt, n_steps=int(round(t_total / dt)), blowup_factor=blowup_factor, progress=False)
+            out.energies.append(np.asarray(traj.total_energy, dtype=float))
+            out.diverged.append(False)
+        except SimulationDivergedError:
+            out.energies.append(None)
+            out.diverged.append(True)
+        out.dts.append(float(dt))
+    return out
 
-    Each run lasts ``t_total`` (n = round(t_total / dt) steps) with ``system.run(..., blowup_factor=1.0)``; a run
-    diverges when the kit raises :class:`~npsnn_edu.errors.SimulationDivergedError`. The student's function runs
-    on hidden systems (a hotter LJ liquid, a Morse molecule, a stiff spring) with hidden grids; the answer must
-    equal the hidden bracketing run's. Answers that call :mod:`npsnn_edu.stability` (``dt_scan``) are refused.
+
+def _error(e: np.ndarray, variant: str) -> float:
+    """The run's energy error as the right answer measures it, or as a typical mistake does."""
+    if variant == "final":
+        return float(abs(e[-1] - e[0]) / abs(e[0]))
+    if variant == "signed":
+        return float(np.max(e - e[0]) / abs(e[0]))
+    if variant == "absolute":
+        return float(np.max(np.abs(e - e[0])))
+    return float(np.max(np.abs(e - e[0])) / abs(e[0]))
+
+
+def _limits(rec: _Record, tolerance: float, variant: str = "right") -> tuple[float | None, float | None]:
+    """(largest stable dt, largest accurate dt) of a record, computed right or with one typical mistake."""
+    stable = accurate = None
+    still_accurate = True
+    for dt, div, e in zip(rec.dts, rec.diverged, rec.energies):
+        if div:
+            if variant == "diverging":
+                stable = dt
+            break
+        stable = dt
+        ok = _error(e, variant) <= tolerance
+        if ok and (still_accurate or variant == "no_stop"):
+            accurate = dt
+        still_accurate = still_accurate and ok
+    return stable, accurate
+
+
+_ACCURACY_HINTS = {
+    "final": "your accurate dt is judged by the error at the END of the run; take the largest error over the whole "
+             "run (the energy oscillates: the end may land near a small value).",
+    "signed": "check the sign: the energy error can be negative; compare the largest |E(t) - E(0)| (absolute value) "
+              "with the tolerance.",
+    "absolute": "the tolerance is RELATIVE: divide the energy error by |E(0)| before comparing.",
+    "no_stop": "for the accurate dt stop at the FIRST dt whose error exceeds the tolerance; a larger dt that happens "
+               "to look accurate again does not count (the error is not monotonic in dt).",
+}
+
+
+def _pair(value: Any) -> "tuple[float | None, float | None] | None":
+    try:
+        a, b = value
+    except (TypeError, ValueError):
+        return None
+    conv = []
+    for x in (a, b):
+        if x is None:
+            conv.append(None)
+            continue
+        f = _as_float(x)
+        if f is None:
+            return None
+        conv.append(f)
+    return conv[0], conv[1]
+
+
+def _same(a: "float | None", b: "float | None") -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return _close(a, b, 1e-9)
+
+
+@checker("Exercise 2.5: the largest stable and the largest accurate time step, by experiment")
+def check_find_dt_limits(fn: Callable[..., Any]) -> CheckResult:
+    """Check ``fn(system, dts, t_total, tolerance)`` -> ``(largest_stable_dt, largest_accurate_dt)``.
+
+    Each run lasts ``t_total`` (n = round(t_total / dt) steps) with ``system.run(...)`` (the kit's divergence
+    criterion: energy moved by more than 100 x its initial scale); a diverged run raises
+    :class:`~npsnn_edu.errors.SimulationDivergedError`. A surviving run is accurate when max |E(t) - E(0)| / |E(0)|
+    <= ``tolerance``. Both answers are the largest dt below the first failure (None if the smallest dt already
+    fails). The student's function runs on hidden systems with hidden grids; mistakes are recognised by comparing
+    with the same experiment done wrong in each usual way. Answers that call :mod:`npsnn_edu.stability` are refused.
     """
-    name = "Exercise 2.4: the largest stable time step, by experiment"
-    for system, dts, t_total, label in _hidden_experiments():
+    name = "Exercise 2.5: the largest stable and the largest accurate time step, by experiment"
+    for system, dts, t_total, tol, label in _hidden_experiments():
+        where = f"(hidden system: {label})"
         with calls_into(stability) as spy:
-            ok, value, msg = call_student_function(name, fn, system, list(dts), t_total)
+            ok, value, msg = call_student_function(name, fn, system, list(dts), t_total, tol)
         if spy.called:
             return CheckResult(name, False, ["Your function calls npsnn_edu.stability (dt_scan does the experiment "
                                              "for you): run system.run(...) yourself for each dt."])
@@ -284,47 +384,70 @@ def check_find_largest_stable_dt(fn: Callable[..., Any]) -> CheckResult:
                 msg = ("A blow-up escaped from your function (SimulationDivergedError). A diverging run is a RESULT "
                        "of the experiment, not a failure: catch it with try/except SimulationDivergedError.")
             return CheckResult(name, False, [msg])
-        got = _as_float(value)
+        got = _pair(value)
         if got is None:
-            return CheckResult(name, False, [f"For {label} your function returned {value!r}; return one dt from "
-                                             "the list."])
-        stable, diverging = _bracket(system, dts, t_total)
-        if _close(got, stable, 1e-9):
+            return CheckResult(name, False, [f"For {label} your function returned {value!r}; return a pair "
+                                             "(largest_stable_dt, largest_accurate_dt) of two dts from the list."])
+        rec = _record(system, dts, t_total)
+        right = _limits(rec, tol)
+        if _same(got[0], right[0]) and _same(got[1], right[1]):
             continue
-        where = f"(hidden system: {label})"
-        if not any(_close(got, d, 1e-9) for d in dts):
-            return CheckResult(name, False, [f"Return one of the dts you were given (the largest that survived) "
-                                             f"{where}."])
-        if _close(got, diverging, 1e-9):
-            return CheckResult(name, False, ["That dt blew up: return the largest dt that SURVIVED, the one just "
-                                             "below the first divergence.", where])
-        if np.isfinite(diverging) and got > diverging:
-            loose = _bracket(system, dts, t_total, blowup_factor=100.0)[0]
-            if _close(got, loose, 1e-9):
-                return CheckResult(name, False, ["Pass blowup_factor=1.0 to system.run: with the default (100) a run "
-                                                 "that has gained far more than its whole energy scale still counts "
-                                                 "as alive (a liquid can boil to T ~ 45 and stay finite).", where])
-            return CheckResult(name, False, ["A smaller dt diverged before this one: stop at the FIRST divergence "
-                                             "(scan the dts in increasing order).", where])
-        return CheckResult(name, False, ["Your dt is too small: a larger dt in the list still survived. Does every "
-                                         "run last t_total (n_steps = round(t_total / dt)), not a fixed number of "
-                                         "steps?", where])
-    return CheckResult(name, True, ["Your experiment finds the same limit as a hidden bracketing run on three systems "
-                                    "(a hotter LJ liquid, a Morse molecule, a stiff spring)."])
+        if _same(got[0], right[1]) and _same(got[1], right[0]) and not _same(right[0], right[1]):
+            return CheckResult(name, False, ["The two answers are in the wrong order: return (largest_stable_dt, "
+                                             "largest_accurate_dt); the accurate one can never be the larger.", where])
+        if any(x is not None and not any(_close(x, d, 1e-9) for d in dts) for x in got):
+            return CheckResult(name, False, [f"Return dts from the list you were given {where}."])
+        problems = []
+        if not _same(got[0], right[0]):
+            if _same(got[0], _limits(rec, tol, "diverging")[0]):
+                problems.append("Your stable dt blew up: return the largest dt that SURVIVED, the one just below "
+                                "the first divergence.")
+            elif got[0] is not None and right[0] is not None and got[0] < right[0] and _same(
+                    got[0], _limits(_record(system, dts, t_total, 1.0), tol)[0]):
+                problems.append("You called a run diverged when its energy changed by its whole initial scale "
+                                "(blowup_factor=1): that is an accuracy threshold, not a blow-up. Use system.run's "
+                                "default divergence detection for the stable dt.")
+            elif got[0] is not None and right[0] is not None and got[0] < right[0]:
+                problems.append("Your stable dt is too small: a larger dt still ran without blowing up. Does every "
+                                "run last t_total (n_steps = round(t_total / dt)), and do you stop only at a "
+                                "SimulationDivergedError (not at an inaccurate run)?")
+            else:
+                problems.append("Your stable dt is too large: a smaller dt already diverged. Scan the dts in "
+                                "increasing order and stop at the first divergence.")
+        if not _same(got[1], right[1]):
+            hint = None
+            if _same(got[1], got[0]):
+                hint = ("your accurate dt equals your stable dt: a run that survives is not automatically accurate; "
+                        "compare its largest relative energy error with the tolerance (mind the sign: take the "
+                        "absolute value |E(t) - E(0)|).")
+            hint = hint or next((h for variant, h in _ACCURACY_HINTS.items()
+                                 if _same(got[1], _limits(rec, tol, variant)[1])), None)
+            problems.append("Accurate dt: " + (hint or "not the reference's. Measure max |E(t) - E(0)| / |E(0)| over "
+                                                       "each surviving run and stop at the first that exceeds the "
+                                                       "tolerance."))
+        return CheckResult(name, False, [*problems, where])
+    return CheckResult(name, True, ["Your experiment finds the same two limits as hidden reference runs on three "
+                                    "systems (a stiff spring, a Morse molecule, a hotter LJ liquid). Notice how far "
+                                    "below the stability limit the accuracy limit lies."])
+
+
+def check_find_largest_stable_dt(fn: Callable[..., Any]) -> CheckResult:
+    """Deprecated: exercise 2.4 now asks for both limits; see :func:`check_find_dt_limits`."""
+    return check_find_dt_limits(fn)
 
 
 # ------------------------------------------------------------------------------------------------
-# Exercise 2.5: explain the limit - the curvature at the closest approach
+# Exercise 2.6: explain the limit - the curvature at the closest approach
 # ------------------------------------------------------------------------------------------------
 _DISTANCES = (0.86, 0.9, 0.95, 1.0, 1.05, 1.12)
 
 
-@checker("Exercise 2.5: the time-step limit of a colliding LJ pair")
+@checker("Exercise 2.6: the time-step limit of a colliding LJ pair")
 def check_dt_limit_at_distance(fn: Callable[[float], Any], *, explain: bool = True) -> CheckResult:
     """Check ``fn(r)`` -> 2 / omega(r), omega = sqrt(u''(r) / mu), for a Lennard-Jones pair (sigma = epsilon = m = 1,
     mu = 1/2) at distances r inside the inflection point. Reference: finite differences of the kit's LJ force.
     On a pass, compares the formula at a liquid's closest approach with that liquid's measured limit."""
-    name = "Exercise 2.5: the time-step limit of a colliding LJ pair"
+    name = "Exercise 2.6: the time-step limit of a colliding LJ pair"
     lj = LennardJones(cutoff=None, shift=False)
     got = []
     for r in _DISTANCES:
@@ -364,6 +487,9 @@ def check_dt_limit_at_distance(fn: Callable[[float], Any], *, explain: bool = Tr
         "distance given, which is far stiffer on the repulsive wall.": np.full_like(r, 2.0 / np.sqrt(u2_min / 0.5)),
         "You used the slope u'(r) (minus the force), not the curvature u''(r).": 2.0 / np.sqrt(np.abs(first) / 0.5),
         "That is the period 2 pi / omega: Verlet's limit is omega dt < 2.": 2 * np.pi / np.sqrt(curv / 0.5),
+        "Squared or not: omega is the SQUARE ROOT of u''(r) / mu.": 2.0 / (curv / 0.5),
+        "Check the signs in u''(r): differentiating -r^-6 twice gives -42 r^-8 (a minus sign).":
+            2.0 / np.sqrt(4 * (156 / r**14 + 42 / r**8) / 0.5),
     }
     for feedback, w in wrong.items():
         if np.allclose(got_arr, w, rtol=1e-4):
@@ -372,3 +498,71 @@ def check_dt_limit_at_distance(fn: Callable[[float], Any], *, explain: bool = Tr
     return CheckResult(name, False, [f"At r = {_DISTANCES[k]} your limit is off by a factor {got_arr[k] / ref[k]:.3g}. "
                                      "Differentiate u(r) = 4 (r^-12 - r^-6) twice, then omega = sqrt(u''(r) / mu), "
                                      "mu = 1/2, and dt* = 2 / omega."])
+
+
+# ------------------------------------------------------------------------------------------------
+# Exercise 2.4: BAOAB with friction (predict, then run)
+# ------------------------------------------------------------------------------------------------
+_BAOAB_CASES = ((0.5, 0.02), (1.0, 0.1), (1.5, 0.3), (0.8, 0.05), (1.2, 0.2))
+
+
+def _baoab_reference(h: float, gamma_dt: float) -> float:
+    """rho of the BAOAB matrix measured from the core's noise-free Langevin step (omega = 1, dt = h)."""
+    return spectral_radius(amplification_matrix("langevin", h, friction=gamma_dt / h))
+
+
+@checker("Exercise 2.4: the spectral radius of a BAOAB step")
+def check_baoab_radius(fn: Callable[[float, float], Any], *, run: bool = True) -> CheckResult:
+    """Check ``fn(h, gamma_dt)`` -> spectral radius of one noise-free BAOAB step at h = omega dt with
+    c = exp(-gamma dt), in the under-damped case (complex eigenvalues). Reference: the matrix measured from the
+    core's Langevin step. On a pass, runs the matrix just beyond h = 2 with friction: still unstable."""
+    name = "Exercise 2.4: the spectral radius of a BAOAB step"
+    got = []
+    for h, g in _BAOAB_CASES:
+        with calls_into(stability) as spy:
+            ok, value, msg = call_student_function(name, fn, h, g)
+        if spy.called:
+            return CheckResult(name, False, ["Your function calls npsnn_edu.stability (which measures the matrix "
+                                             "for you): predict the radius from det M and the eigenvalues."])
+        if not ok:
+            return CheckResult(name, False, [msg])
+        val = _as_float(value)
+        if val is None:
+            shape = np.shape(value) if isinstance(value, (list, tuple, np.ndarray)) else None
+            extra = f" (shape {shape}: the two eigenvalues?)" if shape else ""
+            return CheckResult(name, False, [f"baoab_radius({h}, {g}) returned {value!r}{extra}; return ONE number, "
+                                             "the largest |eigenvalue|."])
+        got.append(val)
+    got_arr = np.array(got)
+    hs = np.array([c[0] for c in _BAOAB_CASES])
+    gs = np.array([c[1] for c in _BAOAB_CASES])
+    ref = np.array([_baoab_reference(h, g) for h, g in _BAOAB_CASES])
+    if np.allclose(got_arr, ref, rtol=1e-9, atol=1e-12):
+        messages = ["Matches the radius measured from the core's noise-free BAOAB step at five (h, gamma dt): "
+                    "friction shrinks |lambda| below 1, the same at every h of the under-damped range."]
+        if run:
+            rho = _baoab_reference(2.05, 0.1)
+            messages.append(f"Now the run: at h = 2.05 with the same friction the measured radius is {rho:.2f} > 1. "
+                            "Friction does not move the stability limit h = 2.")
+        return CheckResult(name, True, messages)
+    c = np.exp(-gs)
+    wrong = [
+        (c, "squared or not: |lambda|^2 = det M = c for a complex pair, so |lambda| is the SQUARE ROOT of c."),
+        (np.ones_like(c), "friction does change the answer: the O step multiplies v by c = exp(-gamma dt) < 1, so "
+                          "det M = c < 1."),
+        (np.exp(gs / 2), "check the sign of the exponent: friction removes energy, so |lambda| < 1."),
+        (np.exp(gs), "check the sign of the exponent (and whether to take a square root)."),
+        (np.exp(-gs / 4), "a factor is off in the exponent: det M = c = exp(-gamma dt) and |lambda| = sqrt(det M)."),
+        (np.exp(-2 * gs), "a factor is off in the exponent: det M = c = exp(-gamma dt) and |lambda| = sqrt(det M)."),
+        (0.5 * (1 + c) * np.abs(1 - hs**2 / 2), "that is |Re lambda| = |trace| / 2; a complex pair has "
+                                                "|lambda| = sqrt(det M)."),
+        (np.sqrt(1 - c**2), "that is the noise amplitude of the O step, not the damping of the velocity."),
+    ]
+    for w, hint in wrong:
+        if np.allclose(got_arr, w, rtol=1e-6):
+            return CheckResult(name, False, [hint])
+    k = int(np.argmax(np.abs(got_arr / ref - 1)))
+    return CheckResult(name, False, [f"At (h, gamma dt) = {_BAOAB_CASES[k]} your radius is off by a factor "
+                                     f"{got_arr[k] / ref[k]:.3g}. Hint: the determinant of a product is the product "
+                                     "of the determinants (B and A have det 1), and a complex pair has |lambda|^2 = "
+                                     "det M."])

@@ -12,7 +12,7 @@ inspect ``explorer.figure.data`` and ``explorer.messages``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -274,33 +274,76 @@ def stability_diagram_figure(hs: Any = None, integrators: Sequence[str] = ("eule
     for h_star, label in ((2.0, "h = 2"), (2.0 * np.sqrt(2.0), "h = 2 sqrt 2")):
         fig.add_vline(x=h_star, line_color="gray", line_dash="dot", annotation_text=label)
     fig.update_yaxes(range=[0.0, 3.0])
-    return readable_axes(fig)
+    return legend_below(readable_axes(fig))
 
 
-def drift_scan_figure(scans: "Any | Sequence[Any]", title: str = "Energy drift versus time step") -> Any:
-    """max |dE/E| versus dt for one or several :class:`~npsnn_edu.stability.DtScanResult` (log-log); diverged
-    runs are drawn as crosses at the top, the linear limits as vertical dotted lines."""
+def legend_below(fig: Any, *, y: float = -0.28, bottom_margin: int = 120) -> Any:
+    """Move a figure's legend below the x axis (horizontal), so it can overlap neither the title nor another
+    legend at any screen width; adds ``bottom_margin`` pixels for it. Returns the figure."""
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=y, xanchor="left", x=0.0),
+                      margin=dict(b=bottom_margin, t=60))
+    return fig
+
+
+def energy_error_figure(runs: Mapping[str, Any], title: str = "Energy error versus time") -> Any:
+    """|E(t) - E0| / |E0| on a log axis, one curve per run (objects with ``times`` and ``relative_error``, e.g.
+    :class:`~npsnn_edu.stability.EnergyErrorResult`). The log axis fits every curve, from a bounded oscillation
+    of 1e-3 to a drift that grows by many orders of magnitude; exact zeros are drawn at :data:`ENERGY_FLOOR`."""
+    import plotly.graph_objects as go
+
+    from .plots import new_figure
+
+    fig = new_figure(title, "t (tau)", "|E - E0| / |E0| (dimensionless)", log_y=True, height=420)
+    tops, lows = [], []
+    for k, (name, run) in enumerate(runs.items()):
+        err = np.maximum(np.abs(np.asarray(run.relative_error, dtype=float)), ENERGY_FLOOR)
+        fig.add_trace(go.Scatter(x=np.asarray(run.times), y=err, mode="lines", name=name,
+                                 line=dict(color=PALETTE[k % len(PALETTE)], width=2)))
+        tops.append(float(np.max(err)))
+        lows.append(float(np.percentile(err, 25)))
+    if tops:
+        fig.update_yaxes(range=[np.log10(min(lows)) - 1.0, np.log10(max(tops)) + 0.5], exponentformat="power")
+    return legend_below(readable_axes(fig))
+
+
+def drift_scan_figure(scans: "Any | Sequence[Any]", title: str = "Energy error versus time step",
+                      labels: "Sequence[str] | None" = None) -> Any:
+    """max |dE/E0| versus dt for one or several :class:`~npsnn_edu.stability.DtScanResult` (log-log).
+
+    One legend entry per scan (``labels``, default: the scans' system names); a diverged run is drawn as a cross
+    at the top of the plot in its scan's colour (no extra legend entry; hover says where it blew up); each scan's
+    accuracy tolerance is a dashed horizontal line, its linear limit at the minimum a dotted vertical line and
+    at the closest approach a dash-dotted one (described in the axis note, not in the legend). Legend below the
+    plot.
+    """
     import plotly.graph_objects as go
 
     from .plots import new_figure
 
     scans = [scans] if not isinstance(scans, (list, tuple)) else list(scans)
-    fig = new_figure(title, "dt (tau)", "max |E(t) - E0| / |E0|", log_x=True, log_y=True, height=420)
-    fig.update_layout(legend=dict(y=1.08), margin=dict(t=90))
-    finite = [d for s in scans for d in s.drift[np.isfinite(s.drift)]]
+    labels = [s.system for s in scans] if labels is None else list(labels)
+    if len(labels) != len(scans):
+        raise InvalidParameterError(f"give one label per scan: {len(scans)} scans, {len(labels)} labels")
+    fig = new_figure(title, "dt (tau)", "max |E(t) - E0| / |E0|", log_x=True, log_y=True,
+                     height=440)
+    finite = [d for s in scans for d in s.drift[np.isfinite(s.drift)] if d > 0]
     top = 10 * max(finite) if finite else 1.0
-    for k, scan in enumerate(scans):
+    low = min(finite) / 10 if finite else 1e-6
+    for k, (scan, label) in enumerate(zip(scans, labels)):
         color = PALETTE[k % len(PALETTE)]
         ok = ~scan.diverged
-        label = f"{scan.system} ({scan.integrator})"
         fig.add_trace(go.Scatter(x=scan.dts[ok], y=scan.drift[ok], mode="lines+markers", name=label,
-                                 line=dict(color=color)))
+                                 legendgroup=label, line=dict(color=color)))
         if scan.diverged.any():
             steps = [s for s in scan.diverged_step if s is not None]
             fig.add_trace(go.Scatter(x=scan.dts[~ok], y=np.full(int((~ok).sum()), top), mode="markers",
-                                     name=f"{label}: diverged", marker=dict(symbol="x", size=11, color=color),
-                                     text=[f"diverged at step {s}" for s in steps], hoverinfo="x+text"))
+                                     name=f"{label}: blew up", legendgroup=label, showlegend=False,
+                                     marker=dict(symbol="x", size=11, color=color),
+                                     text=[f"blew up at step {s}" for s in steps], hoverinfo="x+text"))
         fig.add_vline(x=scan.dt_linear_limit, line_color=color, line_dash="dot")
         if np.isfinite(scan.omega_closest_approach):
-            fig.add_vline(x=scan.dt_limit_closest_approach, line_color=color, line_dash="dash")
-    return readable_axes(fig)
+            fig.add_vline(x=scan.dt_limit_closest_approach, line_color=color, line_dash="dashdot")
+    for tol in sorted({s.energy_tolerance for s in scans}):
+        fig.add_hline(y=tol, line_color="gray", line_dash="dash")
+    fig.update_yaxes(range=[np.log10(low), np.log10(top) + 0.3], exponentformat="power")
+    return legend_below(readable_axes(fig))
