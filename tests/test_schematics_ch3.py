@@ -78,4 +78,5 @@ def test_each_schematic_is_a_labelled_figure(fn, n_lines):
     assert len(ax.get_lines()) >= n_lines
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert len(labels) == len(set(labels)) >= 2
-    fig.canvas.draw()  # renders without error
+    png = fig._repr_png_()  # a notebook shows the returned Figure as this PNG (no pyplot, no inline backend)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000

@@ -30,12 +30,19 @@ TOY_BOND = {"D_eV": 4.5, "a_per_A": 2.2, "r_e_A": 1.0}
 
 
 def _figure(width: float, height: float) -> tuple[Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)  # no display needed; notebooks still render the Figure inline
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    class SchematicFigure(Figure):
+        """A matplotlib Figure that shows itself as a PNG when it is a cell's value (no pyplot, no backend)."""
+
+        def _repr_png_(self) -> bytes:
+            import io
+
+            buf = io.BytesIO()
+            self.savefig(buf, format="png", dpi=100)
+            return buf.getvalue()
+
+    fig = SchematicFigure(figsize=(width, height), dpi=100, layout="constrained")
     return fig, fig.add_subplot(1, 1, 1)
 
 
