@@ -130,7 +130,7 @@ CASES = {
 
 
 def test_every_catalogued_mistake_has_a_wrong_answer_here():
-    assert set(CASES) == set(MISTAKES)
+    assert set(CASES) | {"3.7"} == set(MISTAKES)  # 3.7 (the going-further notebook) is tested below
     for ex, (_, _, wrong) in CASES.items():
         assert set(wrong) == set(MISTAKES[ex]), ex
 
@@ -197,3 +197,43 @@ def test_kit_implementations_are_consistent_with_the_checked_formulas():
     assert check_rbf_kernel(lambda A, B, l: rbf_kernel(A, B, l)).passed
     assert check_prior_weight_prediction(lambda d, l, nz: float(gp_1d([0.0], [1.0], [d], l, nugget=nz)["w"][0])).passed
     assert check_zero_crash_bound(zero_crash_upper_bound).passed
+
+
+# ----------------------------------------------------------------------------------------- 3.7
+def _hyper(ka, na, kb, nb):
+    t = ka + kb
+    js = range(max(0, t - nb), min(na, t) + 1)
+    return {j: math.comb(na, j) * math.comb(nb, t - j) / math.comb(na + nb, t) for j in js}
+
+
+def good_fisher(ka, na, kb, nb):
+    probs = _hyper(ka, na, kb, nb)
+    return sum(p for p in probs.values() if p <= probs[ka] * (1 + 1e-9))
+
+
+WRONG_FISHER = {
+    "point_probability": lambda ka, na, kb, nb: _hyper(ka, na, kb, nb)[ka],
+    "one_sided": lambda ka, na, kb, nb: sum(p for j, p in _hyper(ka, na, kb, nb).items()
+                                            if (j >= ka if ka / na >= kb / nb else j <= ka)),
+    "strict_inequality": lambda ka, na, kb, nb: sum(p for p in _hyper(ka, na, kb, nb).values()
+                                                    if p < _hyper(ka, na, kb, nb)[ka] * (1 - 1e-9)),
+    "complement": lambda ka, na, kb, nb: 1 - good_fisher(ka, na, kb, nb),
+}
+
+
+def test_fisher_check_and_its_mistakes():
+    from npsnn_edu.exercises.chapter3 import check_fisher_p
+
+    assert set(WRONG_FISHER) == set(MISTAKES["3.7"])
+    assert check_fisher_p(good_fisher).passed
+    for key, fn in WRONG_FISHER.items():
+        r = check_fisher_p(fn)
+        assert not r.passed and MISTAKES["3.7"][key] in str(r), (key, str(r))
+    r = check_fisher_p(stub)
+    assert not r.passed and "NotImplementedError" in str(r)
+    r = check_fisher_p(lambda *a: 0.5)
+    assert not r.passed and "hypergeometric" in str(r)
+    # the kit's own helper is the same test
+    from npsnn_edu.gpr.experiments import fisher_p
+
+    assert check_fisher_p(fisher_p).passed

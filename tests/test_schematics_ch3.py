@@ -67,7 +67,7 @@ def test_bad_input_is_refused():
 
 
 @pytest.mark.parametrize("fn,n_lines", [(sch.gp_two_priors, 5), (sch.prior_weight_schematic, 3),
-                                        (sch.zero_crash_bound, 4)])
+                                        (sch.zero_crash_bound, 4), (sch.prior_shapes, 6)])
 def test_each_schematic_is_a_labelled_figure(fn, n_lines):
     from matplotlib.figure import Figure
 
@@ -80,3 +80,33 @@ def test_each_schematic_is_a_labelled_figure(fn, n_lines):
     assert len(labels) == len(set(labels)) >= 2
     png = fig._repr_png_()  # a notebook shows the returned Figure as this PNG (no pyplot, no inline backend)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def test_anchored_priors_and_the_far_field_of_figure_3_4():
+    r, e = sch.toy_bond_data()
+    lin, quad = sch.anchored_prior(r, e, 1), sch.anchored_prior(r, e, 2)
+    k = int(np.argmin(e))
+    assert np.isclose(lin(r[k]), e[k]) and np.isclose(quad(r[k]), e[k])  # anchored at the lowest energy
+    # beta is the least-squares slope through the anchor (independent: numpy lstsq without intercept)
+    beta = np.linalg.lstsq((r - r[k])[:, None], e - e[k], rcond=None)[0][0]
+    assert np.isclose(lin(r[k] + 1.0) - e[k], beta)
+    far = np.array([0.4, 2.2])
+    g_lin = sch.gp_1d(r, e, far, 0.12, prior_mean=lin)["mean"]
+    assert np.allclose(g_lin, lin(far), atol=1e-6)  # far away the GP IS its prior: the slope stays
+    assert g_lin[0] < e.min()  # the linear mean runs below every training energy on one side
+    with pytest.raises(InvalidParameterError, match="power"):
+        sch.anchored_prior(r, e, 3)
+
+
+def test_stretched_oh_geometry_is_drawn_from_the_shipped_molecule():
+    from npsnn_edu.gpr import load
+
+    ma = load("malondialdehyde")
+    fig = sch.stretched_oh_geometry(ma.reference_positions, ma.symbols)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    x = ma.reference_positions
+    h = x[4] + 1.5 * (x[8] - x[4]) / np.linalg.norm(x[8] - x[4])
+    assert f"{np.linalg.norm(h - x[3]):.2f} Å to other O" in texts and "1.50 Å to own O" in texts
+    assert fig._repr_png_()[:4] == b"\x89PNG"
+    with pytest.raises(InvalidParameterError, match="shape"):
+        sch.stretched_oh_geometry(x[:3], ma.symbols)

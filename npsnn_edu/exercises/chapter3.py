@@ -18,6 +18,8 @@ or the expected value.
                                    upper bound of the crash probability after 0 crashes in ``runs`` runs
  3.6   :func:`check_runs_needed`   ``runs_needed(upper, confidence)``: the fewest crash-free runs that push that
                                    bound to ``upper`` or below
+ 3.7   :func:`check_fisher_p`      ``fisher_p_value(crashes_a, runs_a, crashes_b, runs_b)``: two-sided Fisher
+                                   exact test of two crash counts (going-further notebook 03b)
 =====  ==========================  ===================================================================================
 
 Units: energies in eV, distances and lengthscales in the unit of the inputs, probabilities as fractions.
@@ -32,7 +34,7 @@ import numpy as np
 from .feedback import CheckResult, call_student_function, checker, result
 
 __all__ = ["MISTAKES", "check_rbf_kernel", "check_posterior_mean", "check_prior_weight_prediction",
-           "check_prior_constant", "check_zero_crash_bound", "check_runs_needed"]
+           "check_prior_constant", "check_zero_crash_bound", "check_runs_needed", "check_fisher_p"]
 
 #: Per exercise: mistake key -> the hint a student who made it reads (tests/test_exercises_ch3.py feeds each one).
 MISTAKES: dict[str, dict[str, str]] = {
@@ -90,6 +92,14 @@ MISTAKES: dict[str, dict[str, str]] = {
         "rule_of_three": "3 / upper is the rule-of-three approximation; use the exact condition "
                          "(1 - upper)^n <= (1 - confidence) / 2.",
         "not_integer": "A number of runs is a whole number: round the solution of the equation up to an integer.",
+    },
+    "3.7": {
+        "point_probability": "That is the probability of the observed table alone; the p-value adds every table "
+                             "that is at most as probable as the observed one.",
+        "one_sided": "You summed only the tail on the observed side: the two-sided test also counts the tables as "
+                     "improbable on the other side.",
+        "strict_inequality": "Include the observed table itself (tables at most as probable, <=, not <).",
+        "complement": "You returned 1 minus the p-value: a small p-value must mean a split unlikely by chance.",
     },
 }
 
@@ -357,3 +367,54 @@ def _runs(upper: float, confidence: float) -> int:
     while _cp_upper(n, confidence) > upper:  # guard against rounding at an exact integer
         n += 1
     return int(n)
+
+
+# --------------------------------------------------------------------------------------------- 3.7
+_FISHER_CASES = ((8, 8, 0, 8), (6, 8, 1, 8), (3, 8, 2, 8), (7, 8, 0, 8), (2, 10, 5, 6))
+
+
+def _table_probs(ka: int, na: int, kb: int, nb: int) -> tuple[np.ndarray, int]:
+    """Hypergeometric probabilities of every possible crash count of A with the margins fixed, and the
+    observed count's index (computed with exact integer binomials)."""
+    total = ka + kb
+    lo, hi = max(0, total - nb), min(na, total)
+    probs = np.array([math.comb(na, j) * math.comb(nb, total - j) for j in range(lo, hi + 1)], float)
+    return probs / math.comb(na + nb, total), ka - lo
+
+
+@checker("Exercise 3.7: Fisher's exact test")
+def check_fisher_p(fisher_p_value: Callable[..., Any]) -> CheckResult:
+    """Check ``fisher_p_value(crashes_a, runs_a, crashes_b, runs_b)`` (two-sided) on hidden crash counts against
+    scipy.stats.fisher_exact."""
+    from scipy.stats import fisher_exact
+
+    name = "Exercise 3.7: Fisher's exact test"
+    got = []
+    for ka, na, kb, nb in _FISHER_CASES:
+        ok, value, msg = call_student_function(name, fisher_p_value, ka, na, kb, nb)
+        if not ok:
+            return CheckResult(name, False, [msg])
+        try:
+            got.append(float(value))
+        except (TypeError, ValueError):
+            return CheckResult(name, False, [f"return one number (the p-value), got {type(value).__name__}"])
+    g = np.array(got)
+    ref = np.array([fisher_exact([[ka, na - ka], [kb, nb - kb]])[1] for ka, na, kb, nb in _FISHER_CASES])
+    if np.allclose(g, ref, rtol=1e-6, atol=1e-12):
+        return CheckResult(name, True, ["Correct: the same p-value as scipy.stats.fisher_exact."])
+    wrong: dict[str, list[float]] = {k: [] for k in MISTAKES["3.7"]}
+    for ka, na, kb, nb in _FISHER_CASES:
+        probs, i = _table_probs(ka, na, kb, nb)
+        p_obs = probs[i]
+        tie = p_obs * (1 + 1e-7)
+        side = probs[i:] if ka / na >= kb / nb else probs[: i + 1]
+        wrong["point_probability"].append(p_obs)
+        wrong["one_sided"].append(float(side.sum()))
+        wrong["strict_inequality"].append(float(probs[probs < p_obs * (1 - 1e-7)].sum()))
+        wrong["complement"].append(1.0 - float(probs[probs <= tie].sum()))
+    key = _match(g, {k: np.array(v) for k, v in wrong.items()}, rtol=1e-6, atol=1e-12)
+    if key:
+        return CheckResult(name, False, [_hint("3.7", key)])
+    return CheckResult(name, False, ["not yet: with the total number of crashes fixed, list every way they could "
+                                     "split between A and B, give each its hypergeometric probability, and add up "
+                                     "those at most as probable as the observed split"])
