@@ -189,7 +189,8 @@ def zero_crash_bound(runs: Sequence[int] = (8, 30)) -> Any:
     return fig
 
 
-def anchored_prior(x_train: Sequence[float], y_train: Sequence[float], power: int) -> Callable[[np.ndarray], np.ndarray]:
+def anchored_prior(x_train: Sequence[float], y_train: Sequence[float],
+                   power: int) -> Callable[[np.ndarray], np.ndarray]:
     """The FEREBUS/ICHOR anchored mean in one dimension: m(x) = y_min + beta (x - x_min)^power (power 1: linear,
     2: quadratic), anchored at the lowest training target, beta by least squares. Returns m as a function."""
     if power not in (1, 2):
