@@ -69,6 +69,7 @@ BROKEN = {
     "numeric bad range": (_broken(lambda d: d[1]["answers"][1].update(range=[28, 2])), "low < high"),
     "numeric answer type": (_broken(lambda d: d[1]["answers"][0].update(type="exact")), "'type' is 'exact'"),
     "numeric default correct": (_broken(lambda d: d[1]["answers"][2].update(correct=True)), "'default' answer takes"),
+    "latex in feedback": (_broken(lambda d: d[0]["answers"][0].update(feedback="Yes: $E$ stays")), "as Unicode"),
     "bad precision": (_broken(lambda d: d[1].update(precision=0)), "'precision' must be an integer >= 1"),
 }
 
@@ -116,6 +117,9 @@ def test_html_output_is_self_contained_and_script_safe():
     payload = text.split(f"var questions{div_id} = ", 1)[1].split(";\n", 1)[0]
     assert json.loads(payload.replace("<\\/", "</").replace("<\\!--", "<!--")) == hostile
     assert "class MCQuestion" in text and "check_numeric" in text  # jupyterquiz's library is inlined
+    assert "cdn.jsdelivr" not in text and "script.src" not in text  # its MathJax download is patched out
+    with pytest.raises(RuntimeError, match="offline patch"):
+        quizmod._offline("function show_questions() {}")  # a changed library is reported, never shipped unpatched
     with pytest.raises(InvalidParameterError, match="max_width"):
         quiz_html(GOOD, max_width=50)
 

@@ -63,6 +63,15 @@ def _nonempty_str(x: Any) -> bool:
     return isinstance(x, str) and x.strip() != ""
 
 
+def _check_feedback(a: dict[str, Any], where: str, why: str) -> None:
+    if not _nonempty_str(a.get("feedback")):
+        raise DataFormatError(f"{where}: give a non-empty 'feedback' saying why this {why} is right or wrong")
+    if "$" in a["feedback"] or "\\(" in a["feedback"]:
+        raise DataFormatError(f"{where}: write maths in 'feedback' as Unicode text (e.g. ω Δt < 2), not LaTeX: "
+                              f"feedback appears on a click, after the page typeset its maths ($...$ is fine in "
+                              f"'question' and 'answer')")
+
+
 def validate_quiz(questions: Any, source: str = "quiz") -> list[dict[str, Any]]:
     """Check a quiz (the parsed JSON) and return it unchanged.
 
@@ -74,7 +83,8 @@ def validate_quiz(questions: Any, source: str = "quiz") -> list[dict[str, Any]]:
     Numeric questions: answers of ``type`` ``value`` (a finite number ``value``), ``range`` (``[low, high)`` with
     low < high) or ``default`` (what any other input gets); every answer has a non-empty ``feedback``; at least one
     ``value``/``range`` answer is correct; exactly one ``default`` answer, so a wrong number is always explained;
-    ``precision`` (significant digits compared) an integer >= 1 when given.
+    ``precision`` (significant digits compared) an integer >= 1 when given. Feedback holds no LaTeX (``$``,
+    ``\\(``): it is created on a click, after JupyterLab typeset the output, so write its maths in Unicode.
     """
     if not isinstance(questions, list) or not questions:
         raise DataFormatError(f"{source}: a quiz must be a non-empty JSON list of question objects, got "
@@ -123,9 +133,7 @@ def _validate_choice(answers: list[dict[str, Any]], where: str, qtype: str) -> N
                                   f"text, e.g. \"0.5\")")
         if not isinstance(a.get("correct"), bool):
             raise DataFormatError(f"{where}, answer {k}: 'correct' must be true or false")
-        if not _nonempty_str(a.get("feedback")):
-            raise DataFormatError(f"{where}, answer {k}: give a non-empty 'feedback' saying why this answer is "
-                                  f"right or wrong")
+        _check_feedback(a, f"{where}, answer {k}", "answer")
         text = a["answer"].strip()
         if text in seen:
             raise DataFormatError(f"{where}, answer {k}: the answer {text!r} appears twice; make answers distinct")
@@ -150,9 +158,7 @@ def _validate_numeric(answers: list[dict[str, Any]], where: str) -> None:
         if atype not in _NUMERIC_ANSWER_TYPES:
             raise DataFormatError(f"{where}, answer {k}: a numeric answer's 'type' is {atype!r}; use one of "
                                   f"{list(_NUMERIC_ANSWER_TYPES)}")
-        if not _nonempty_str(a.get("feedback")):
-            raise DataFormatError(f"{where}, answer {k}: give a non-empty 'feedback' saying why this input is "
-                                  f"right or wrong")
+        _check_feedback(a, f"{where}, answer {k}", "input")
         if atype == "default":
             n_default += 1
             if "value" in a or "range" in a or a.get("correct", False):
@@ -217,6 +223,21 @@ def _script_safe(text: str) -> str:
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
+_CDN_LOAD = re.compile(r"console\.log\('WARNING: Trying to force load MathJax 3'\);.*?"
+                       r"document\.head\.appendChild\(script\);\s*\}\)\(\);", re.S)
+
+
+def _offline(library: str) -> str:
+    """jupyterquiz's JavaScript without its fallback that loads MathJax from a CDN (JupyterLab 4 exposes a MathJax
+    without ``typeset``, which triggers it): the kit never touches the network at run time. JupyterLab typesets the
+    question and answer text itself when it renders the output."""
+    patched, n = _CDN_LOAD.subn("/* npsnn_edu: no MathJax download (offline) */", library)
+    if n == 0 or "script.src" in patched or "cdn.jsdelivr" in patched:
+        raise RuntimeError("jupyterquiz's JavaScript changed: the offline patch of npsnn_edu.viz.quiz no longer "
+                           "applies; pin jupyterquiz==2.9.6.4 (constraints.txt) or update _offline()")
+    return patched
+
+
 def quiz_html(questions: list[dict[str, Any]], *, shuffle_answers: bool = True, max_width: int = 600) -> str:
     """One self-contained HTML fragment that renders ``questions`` with jupyterquiz: the container ``div``, its
     ``<style>`` and one inline ``<script>`` holding the questions and jupyterquiz's JavaScript (no network).
@@ -242,6 +263,7 @@ def quiz_html(questions: list[dict[str, Any]], *, shuffle_answers: bool = True, 
     js_dir = importlib.resources.files("jupyterquiz").joinpath("js")
     library = "".join(f.read_text(encoding="utf-8") for f in sorted(js_dir.iterdir(), key=lambda f: f.name)
                       if f.name.endswith(".js"))
+    library = _offline(library)
     suffix = Template(js_dir.joinpath("static_suffix.js.tpl").read_text(encoding="utf-8")).substitute(div_id=div_id)
     script = (f"var questions{div_id} = {_script_safe(json.dumps(questions))};\n{{\n{library}\n{suffix}\n}}\n")
     return f'{div}\n{styles}\n<script type="text/javascript">\n{script}</script>\n'
