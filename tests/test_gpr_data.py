@@ -91,3 +91,35 @@ def test_manifest_matches_the_shipped_files():
             f"{name} changed since the manifest was written; regenerate both with "
             "`python -m npsnn_edu.gpr.data --regenerate`")
         assert entry["split_counts"] == {"train": 1000, "val": 250, "test": 500}
+
+
+@pytest.mark.parametrize("kind", ["text", "truncated", "single_array", "bad_provenance", "bad_shape"])
+def test_load_of_a_malformed_npz_raises_the_kits_data_format_error(tmp_path, kind):
+    """Issue 19 item 7: whatever is wrong with the file, `load(path=...)` raises DataFormatError (never numpy's
+    own error), and the message says how to get a good file."""
+    good = data_path("water")
+    path = tmp_path / "bad.npz"
+    if kind == "text":
+        path.write_text("not an archive")
+    elif kind == "truncated":
+        path.write_bytes(good.read_bytes()[:500])
+    elif kind == "single_array":
+        path = tmp_path / "bad.npy"
+        np.save(path, np.zeros(3))
+    else:
+        with np.load(good, allow_pickle=False) as z:
+            fields = {k: z[k] for k in z.files}
+        if kind == "bad_provenance":
+            fields["provenance"] = np.array("{not json")
+        else:
+            fields["forces"] = fields["forces"][:, :2]
+        np.savez(path, **fields)
+    with pytest.raises(DataFormatError, match="regenerate") as info:
+        load("water", path=path)
+    assert str(path) in str(info.value)
+
+
+def test_load_of_a_well_formed_copy_still_works(tmp_path):
+    path = tmp_path / "copy.npz"
+    path.write_bytes(data_path("water").read_bytes())
+    assert len(load("water", path=path).energies) == len(load("water").energies)

@@ -41,6 +41,7 @@ import shutil
 import sys
 import time
 import warnings
+import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -621,14 +622,35 @@ def load(molecule: str = "malondialdehyde", path: "str | Path | None" = None) ->
     if not path.exists():
         raise DataFormatError(f"{path} does not exist; regenerate it with "
                               f"`python -m npsnn_edu.gpr.data --regenerate --molecule {molecule} --out DIR`")
-    with np.load(path, allow_pickle=False) as z:
+    regen = f"`python -m npsnn_edu.gpr.data --regenerate --molecule {molecule} --out DIR`"
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataFormatError(f"{path} is not a readable .npz archive ({type(exc).__name__}: {exc}); pass the path "
+                              f"of a file written by {regen}") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise DataFormatError(f"{path} holds a single array, not an .npz archive with the fields "
+                              f"{list(REQUIRED_KEYS)}; regenerate it with {regen}")
+    with z:
         missing = [k for k in REQUIRED_KEYS if k not in z.files]
         if missing:
-            raise DataFormatError(f"{path} misses the fields {missing}")
-        prov = json.loads(str(z["provenance"]))
-        return MoleculeData(prov.get("molecule", molecule), [str(s) for s in z["symbols"]],
-                            z["reference_positions"], z["positions"], z["energies"], z["forces"], z["split"],
-                            z["temperature_K"], z["chain"], z["frame_in_chain"], prov)
+            raise DataFormatError(f"{path} misses the fields {missing}; regenerate it with {regen}")
+        try:
+            prov = json.loads(str(z["provenance"]))
+            data = MoleculeData(prov.get("molecule", molecule), [str(s) for s in z["symbols"]],
+                                z["reference_positions"], z["positions"], z["energies"], z["forces"], z["split"],
+                                z["temperature_K"], z["chain"], z["frame_in_chain"], prov)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError) as exc:
+            raise DataFormatError(f"{path}: a field could not be read ({type(exc).__name__}: {exc}); regenerate "
+                                  f"the file with {regen}") from None
+    n = len(data.energies)
+    shapes_ok = (data.positions.ndim == 3 and data.positions.shape[0] == n and data.forces.shape == data.positions.shape
+                 and data.positions.shape[1:] == (len(data.symbols), 3) and len(data.split) == n)
+    if not shapes_ok:
+        raise DataFormatError(f"{path}: inconsistent shapes (positions {data.positions.shape}, forces "
+                              f"{data.forces.shape}, energies {data.energies.shape}, {len(data.symbols)} symbols); "
+                              f"positions and forces must be (n_frames, n_atoms, 3); regenerate with {regen}")
+    return data
 
 
 def regenerate_frames(data: MoleculeData, chain: int, n_frames: int) -> tuple[np.ndarray, np.ndarray]:

@@ -5,6 +5,8 @@
 * :func:`crash_table`: crash statistics per prior and temperature as a results table (DataFrame).
 * :func:`prior_weight_figure`: the prior weight w(x) along NVT runs.
 * :func:`bond_trace_figure`: bond length vs time of stretched-bond runs.
+* :func:`crash_overview`: the shipped crash counts of every model setting and prior in one table.
+* :func:`proton_trace_figure`: the stretched enol O-H run: H to its own and to the other oxygen.
 * :func:`side_by_side`: two runs played together with one play control.
 * :class:`GPRMDExplorer`: choose prior, lengthscale, temperature (and duration, seed), press *Run*: the GP is
   trained (cached), an ASE Langevin NVT run is made, and the status, the largest bonded-distance deviation and
@@ -73,14 +75,51 @@ def crash_table(rows: Sequence[Mapping[str, Any]], reference_prior: str = "MF5")
         out.append({"prior": PRIOR_LABELS.get(r["prior"], r["prior"]), "T (K)": int(r["temperature_K"]),
                     "crashed / runs": f"{r['crashes']}/{r['runs']}",
                     "95% CI": f"{r['ci_low']:.2f}-{r['ci_high']:.2f}",
-                    f"Fisher p vs {reference_prior}": (None if r.get(pkey) is None else round(r[pkey], 4)),
-                    "median time to crash (fs)": r.get("median_time_to_crash_fs"),
-                    "open enol (fraction of time)": (None if r.get("open_enol_fraction") is None
-                                                     else round(r["open_enol_fraction"], 3)),
-                    "max bond deviation (A)": round(r["max_deviation_A"], 2),
-                    "max prior weight w": (None if r.get("max_prior_weight") is None
-                                           else float(f"{r['max_prior_weight']:.2g}"))})
+                    f"Fisher p vs {reference_prior}": _or_dash(r.get(pkey), ".2g"),
+                    "median time to crash (fs)": _or_dash(r.get("median_time_to_crash_fs"), ".0f"),
+                    "open enol (fraction of time)": _or_dash(r.get("open_enol_fraction"), ".3f"),
+                    "max bond deviation (A)": _or_dash(r["max_deviation_A"], ".2f"),
+                    "max prior weight w": _or_dash(r.get("max_prior_weight"), ".2g")})
     return results_table(out)
+
+
+def _or_dash(value: Any, fmt: str) -> str:
+    """A table cell: the number formatted, or an en dash where there is none (no raw None/NaN in tables)."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "\u2013"
+    return format(float(value), fmt)
+
+
+def crash_overview(result: Any, priors: Sequence[str] = ("MF2", "MF5")) -> Any:
+    """One table of the shipped crash statistics (``load_result("gpr_crash_table")``): a row per model setting and
+    prior, a column per temperature, each cell "crashes/runs"; plus the test energy MAE (kcal/mol) of the model."""
+    from ..tables import results_table
+
+    data = result.data
+    rows = []
+    for setting, block in data["settings"].items():
+        by = {(r["prior"], r["temperature_K"]): r for r in block["rows"]}
+        for p in priors:
+            row: dict[str, Any] = {"model": setting.replace("_", " "), "prior": PRIOR_LABELS.get(p, p),
+                                   "energy MAE (kcal/mol)": _or_dash(block["accuracy"][p]["energy_mae_kcal"], ".2f")}
+            for T in data["temperatures_K"]:
+                r = by.get((p, T))
+                row[f"crashes at {T:g} K"] = "\u2013" if r is None else f"{r['crashes']}/{r['runs']}"
+            rows.append(row)
+    return results_table(rows)
+
+
+def proton_trace_figure(result: Mapping[str, Any], title: str = "Stretched enol O-H") -> go.Figure:
+    """The H's distance (A) to its own (donor) oxygen and to the other (acceptor) oxygen vs time (fs), from
+    :func:`npsnn_edu.gpr.experiments.stretched_oh_test`, with the reference O-H length dashed."""
+    fig = new_figure(title, "time (fs)", "H-O distance (A)")
+    t = result["times_fs"]
+    fig.add_trace(go.Scatter(x=t, y=result["donor_A"], name="H to its own O (stretched bond)",
+                             line=dict(color=PALETTE[0])))
+    fig.add_trace(go.Scatter(x=t, y=result["acceptor_A"], name="H to the other O", line=dict(color=PALETTE[3])))
+    fig.add_hline(y=result["reference_A"], line_dash="dash", line_color="#000000")
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0))
+    return fig
 
 
 def shipped_crash_table(result: Any, setting: str) -> Any:
