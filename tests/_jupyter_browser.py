@@ -27,6 +27,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -37,7 +38,10 @@ from typing import Any
 import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
-VENV_BIN = REPO / ".venv" / "bin"
+#: The venv whose jupyter-lab runs: the repository's .venv (what `make install` builds), else NPSNN_EDU_VENV, else
+#: the venv of the Python running the tests (a git worktree that uses a shared venv).
+VENV_BIN = next((p for p in (REPO / ".venv" / "bin", Path(os.environ.get("NPSNN_EDU_VENV", "/nonexistent")) / "bin",
+                             Path(sys.executable).parent) if (p / "jupyter-lab").exists()), REPO / ".venv" / "bin")
 CHROMIUM = Path(os.environ.get("NPSNN_EDU_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
