@@ -16,7 +16,7 @@ from ..config import pick
 from ..errors import InvalidParameterError
 
 __all__ = ["LAB_SIZES", "lab_size", "omegas_for", "velocity_probe", "spike_comparison", "shipped_seed_rows",
-           "legend_below", "H_WINDOW"]
+           "display_rows", "legend_below", "H_WINDOW"]
 
 #: Optimiser steps and scan grids of the lab, per run mode (full / classroom / fast).
 LAB_SIZES: dict[str, dict[str, Any]] = {
@@ -137,3 +137,18 @@ def legend_below(fig: Any, rows: int = 1) -> Any:
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0),
                       margin=dict(b=60 + 24 * rows), height=(fig.layout.height or 380) + 24 * rows)
     return fig
+
+
+def display_rows(rows: Iterable[dict[str, Any]], nan_text: "dict[str, str] | None" = None,
+                 default: str = "-") -> list[dict[str, Any]]:
+    """Copies of ``rows`` for display: every NaN or None value becomes a word (``nan_text[column]``, else
+    ``default``), so that a table never shows a raw NaN (e.g. ``{"verlet_rel_l2": "diverged"}``)."""
+    words = dict(nan_text or {})
+    out = []
+    for row in rows:
+        clean = {}
+        for key, value in row.items():
+            missing = value is None or (isinstance(value, float) and math.isnan(value))
+            clean[key] = words.get(key, default) if missing else value
+        out.append(clean)
+    return out
