@@ -244,3 +244,11 @@ def test_lab_sizes_are_validated():
     with pytest.raises(InvalidParameterError, match="n_knots"):
         omegas_for([1.0], 3)
     assert omegas_for([2.0], 32) == pytest.approx([2.0 * 31 / (4 * np.pi)])
+
+
+def test_lab_formula_for_the_gaussian_uses_the_knot_spacing_as_width():
+    """Theory: G(u) = exp(-u^2 / 2h^2) with h the knot spacing (the kit's default kernel width of one spacing)."""
+    model = Trainer(get_problem("harmonic", periods=2), method="continuous", device="cpu").model
+    knots = model.knots.numpy()
+    assert model.sigma == pytest.approx(knots[1] - knots[0])
+    assert r"G(u) = e^{-u^2 / 2h^2}" in _markdown(LAB)
