@@ -236,13 +236,13 @@ def _chapter4_verdict_text() -> str:
     import json
     from pathlib import Path
 
-    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "04_spiking_pinn.ipynb").read_text())
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "04b_spiking_operators.ipynb").read_text())
     cells = ["".join(c["source"]) for c in nb["cells"]]
     return " ".join(" ".join(c for c in cells if c.startswith(("### What the numbers show", "## Summary"))).split())
 
 
 def test_chapter4_operator_verdicts_follow_the_shipped_results():
-    """The sentences of chapter 4's 'What the numbers show' are read off the shipped (full-mode) results: each
+    """The sentences of chapter 4b's 'What the numbers show' are read off the shipped (full-mode) results: each
     claim is checked here against the numbers the notebook loads, and the figures it quotes against its text."""
     from npsnn_edu.spiking.operator import load_operator_results, operation_energy
 

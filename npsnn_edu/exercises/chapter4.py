@@ -1,15 +1,20 @@
 """Self-checks for chapter 4 (spiking PINNs). Each check calls the student's function and never raises.
 
+Every check recognises the usual mistakes of its exercise (sign, missing factor, one-sided or wrongly scaled
+difference, a graph that was not kept, missing initial-condition rows, the kit's own solver used as a shortcut)
+and answers each with a hint; no message writes out the solution. tests/test_exercises_ch4.py feeds every check
+its catalogue of wrong answers and asserts the hint.
+
 Exercises
 ---------
-1. ``harmonic_residual(x, a, k, m)``: the physics residual m a + k x of the harmonic oscillator.
-2. ``second_derivative_fd(x_fn, t, h)``: central finite-difference second derivative of a FORWARD output.
-3. ``derivatives_are_honest(v_model, v_fd, rtol)``: spot the pitfall - do reported derivatives agree with
-   finite differences of the forward output?
-4. ``kernel_coefficients_lstsq(kernel, t, omega, x0, v0, w_ic)``: the kernel-only ablation by hand - the
-   least-squares coefficients of the Gaussian basis for x'' = -omega^2 x (the ceiling of the NP-SNN).
-5. ``clock_snn_operations(n_knots, num_steps, n_in, hidden, n_out, n_queries, spikes1, spikes2)``: count the
-   operations of one ClockSNN trajectory (MACs, synaptic accumulates, LIF updates, kernel exponentials).
+4.1 ``pinn_residual(x_fn, t, omega)`` (lab): the physics residual x'' + omega^2 x of a network output, with the
+    second derivative taken by automatic differentiation (``torch.autograd.grad``).
+4.2 ``derivatives_agree(x_fn, v_reported, t, h, rtol)`` (lab, predict then run): does a reported velocity agree
+    with central finite differences of the FORWARD output? (the pitfall detector, applied to two networks).
+4.3 ``kernel_coefficients_lstsq(kernel, t, omega, x0, v0, w_ic)`` (lab): the basis optimum by hand - the
+    least-squares coefficients of the Gaussian basis for x'' = -omega^2 x.
+4.4 ``clock_snn_operations(n_knots, num_steps, n_in, hidden, n_out, n_queries, spikes1, spikes2)`` (going further,
+    04b): count the operations of one ClockSNN trajectory (MACs, synaptic accumulates, LIF updates, exponentials).
 """
 from __future__ import annotations
 
@@ -20,83 +25,144 @@ import numpy as np
 from .feedback import CheckResult, call_student_function, checker, result
 
 
-@checker("Exercise 4.1: harmonic residual")
-def check_harmonic_residual(fn: Any) -> CheckResult:
-    """Expect ``fn(x, a, k=1.0, m=1.0) = m * a + k * x`` (zero when m x'' = -k x holds), elementwise."""
-    name = "Exercise 4.1: harmonic residual"
-    t = np.linspace(0, 4 * np.pi, 50)
-    ok, r_exact, msg = call_student_function(name, fn, np.cos(t), -np.cos(t), 1.0, 1.0)
-    if not ok:
-        return CheckResult(name, False, [msg])
-    ok, r_stiff, msg = call_student_function(name, fn, np.cos(2 * t), -4 * np.cos(2 * t), 4.0, 1.0)
-    ok2, r_wrong, msg2 = call_student_function(name, fn, np.cos(2 * t), -4 * np.cos(2 * t), 1.0, 1.0)
-    ok3, r_mass, msg3 = call_student_function(name, fn, np.cos(t), -np.cos(t), 2.0, 2.0)
-    if not (ok and ok2 and ok3):
-        return CheckResult(name, False, [m for m in (msg, msg2, msg3) if m])
-    r_exact, r_stiff, r_wrong, r_mass = (np.asarray(r, dtype=float) for r in (r_exact, r_stiff, r_wrong, r_mass))
-    return result(name, [
-        (r_exact.shape == t.shape, f"return one residual per time point (shape {t.shape}), got shape {r_exact.shape}"),
-        (np.allclose(r_exact, 0, atol=1e-12), "x = cos t, a = -cos t solves x'' = -x: the residual should be 0"),
-        (np.allclose(r_stiff, 0, atol=1e-12), "x = cos 2t with k = 4, m = 1 is exact: residual should be 0 (use k)"),
-        (np.allclose(r_wrong, -3 * np.cos(2 * t), atol=1e-12),
-         "x = cos 2t with k = m = 1 violates the equation: expected m a + k x = -3 cos 2t"),
-        (np.allclose(r_mass, 0, atol=1e-12), "with k = m = 2 the residual m a + k x is still 0 (use m)"),
-    ], "Your residual is zero exactly on solutions and measures the violation elsewhere.")
+def _as_array(value: Any) -> np.ndarray:
+    """A student's result as a float64 array (torch tensors are detached first)."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=float)
 
 
-@checker("Exercise 4.2: finite-difference second derivative")
-def check_second_derivative_fd(fn: Any) -> CheckResult:
-    """Expect ``fn(x_fn, t, h) = (x_fn(t + h) - 2 x_fn(t) + x_fn(t - h)) / h**2`` using only forward calls."""
-    name = "Exercise 4.2: finite-difference second derivative"
-    t = np.linspace(0.5, 5.0, 40)
-    ok, d2, msg = call_student_function(name, fn, np.sin, t, 1e-3)
-    if not ok:
-        return CheckResult(name, False, [msg])
-    ok, d2_coarse, msg = call_student_function(name, fn, np.sin, t, 1e-1)
-    def staircase(s: Any) -> np.ndarray:  # a piecewise-constant "spiking" output
-        return np.floor(4 * np.asarray(s)) / 4
+def _ref_residual_cases() -> list[tuple[str, Any, Any, float]]:
+    """(description, x(t) as a torch function, exact x''(t) as a numpy function, omega)."""
+    import torch
 
-    ok2, d2_stair, msg2 = call_student_function(name, fn, staircase, np.array([0.6, 1.1, 2.05]), 1e-3)
-    if not (ok and ok2):
-        return CheckResult(name, False, [m for m in (msg, msg2) if m])
-    d2, d2_coarse, d2_stair = (np.asarray(v, dtype=float) for v in (d2, d2_coarse, d2_stair))
-    err_fine = np.max(np.abs(d2 + np.sin(t)))
-    err_coarse = np.max(np.abs(d2_coarse + np.sin(t)))
-    return result(name, [
-        (d2.shape == t.shape, f"return one value per time point (shape {t.shape}), got {d2.shape}"),
-        (err_fine < 1e-5, f"for sin t the second derivative is -sin t; your max error is {err_fine:.2e} "
-                          "(expected ~1e-7 with h = 1e-3): use (x(t+h) - 2 x(t) + x(t-h)) / h**2"),
-        (abs(err_coarse - 0.1**2 / 12 * np.max(np.abs(np.sin(t)))) < 2e-4,
-         f"with h = 0.1 the central-difference error should be about h^2/12 |x''''| = 8e-4, got {err_coarse:.2e}: "
-         "use the symmetric three-point stencil"),
-        (np.allclose(d2_stair, 0.0), "on a staircase (piecewise-constant output) away from the steps the forward "
-                                     "output's second difference is exactly 0; only forward values may be used"),
-    ], "Central differences see exactly what the network outputs, including a staircase's flat steps.")
-
-
-@checker("Exercise 4.3: spot the pitfall")
-def check_derivatives_are_honest(fn: Any) -> CheckResult:
-    """Expect ``fn(v_model, v_fd, rtol=0.05) -> bool``: True iff max|v_model - v_fd| <= rtol * max(|v_fd|, 1e-12)."""
-    name = "Exercise 4.3: spot the pitfall"
-    t = np.linspace(0, 6, 200)
-    v_true = -np.sin(t)
-    cases = [
-        ((v_true + 1e-4, v_true, 0.05), True, "derivatives equal to the finite differences (up to 1e-4) are honest"),
-        ((v_true, np.zeros_like(t), 0.05), False,
-         "a model reporting -sin t while its forward output is flat (finite differences 0) is the pitfall: "
-         "return False (guard the scale with max(|v_fd|, 1e-12))"),
-        ((v_true, np.where(t < 3, v_true, 0.0), 0.05), False,
-         "half of the derivatives disagree with the forward output: return False"),
-        ((1.02 * v_true, v_true, 0.05), True, "a 2 % difference is within rtol = 0.05: return True"),
-        ((1.02 * v_true, v_true, 0.01), False, "with rtol = 0.01 a 2 % difference is too much: use rtol"),
+    return [
+        ("x = cos(2t), omega = 2 (an exact solution)", lambda t: torch.cos(2 * t), lambda t: -4 * np.cos(2 * t), 2.0),
+        ("x = t**3, omega = 1.5", lambda t: t**3, lambda t: 6 * t, 1.5),
+        ("x = exp(-t) sin(3t), omega = 0.7", lambda t: torch.exp(-t) * torch.sin(3 * t),
+         lambda t: np.exp(-t) * (-8 * np.sin(3 * t) - 6 * np.cos(3 * t)), 0.7),
     ]
+
+
+@checker("Exercise 4.1: a PINN residual by automatic differentiation")
+def check_pinn_residual(fn: Any) -> CheckResult:
+    """Expect ``fn(x_fn, t, omega) -> r`` with r = x''(t) + omega^2 x(t) for x = x_fn(t), x'' by ``torch.autograd``.
+
+    ``t`` is a float64 tensor of times (shape (n,)); ``x_fn`` maps it to positions of the same shape. The result may
+    be a tensor or an array of shape (n,).
+    """
+    import torch
+
+    name = "Exercise 4.1: a PINN residual by automatic differentiation"
+    t_np = np.linspace(0.1, 3.0, 25)
     checks = []
-    for args, want, msg in cases:
-        ok, got, err = call_student_function(name, fn, *args)
+    for label, x_fn, acc, omega in _ref_residual_cases():
+        t = torch.tensor(t_np, dtype=torch.float64)
+        ok, got, msg = call_student_function(name, fn, x_fn, t, omega)
         if not ok:
-            return CheckResult(name, False, [err])
-        checks.append((bool(got) == want and isinstance(got, (bool, np.bool_)), msg + f" (you returned {got!r})"))
-    return result(name, checks, "You can tell an honest derivative from a surrogate artefact.")
+            hint = msg
+            if "does not require grad" in msg or "not have a grad_fn" in msg:
+                hint += (" | Hint: autograd can only differentiate what it recorded. Either t was not marked as "
+                         "requiring gradients before x was computed, or the first derivative was computed without "
+                         "keeping its own graph, so it cannot be differentiated a second time.")
+            elif "only for scalar outputs" in msg:
+                hint += (" | Hint: x holds one value per time; torch.autograd.grad needs a scalar or grad_outputs. "
+                         "Each x_i depends only on its own t_i, so differentiating the sum gives every dx_i/dt_i.")
+            elif "appears to not have been used" in msg:
+                hint += " | Hint: differentiate with respect to the very tensor x was computed from."
+            return CheckResult(name, False, [hint])
+        r = _as_array(got).reshape(-1)
+        tt = torch.tensor(t_np, dtype=torch.float64, requires_grad=True)
+        xx = x_fn(tt)
+        (vv,) = torch.autograd.grad(xx.sum(), tt, create_graph=True)
+        x, v = xx.detach().numpy(), vv.detach().numpy()
+        a = acc(t_np)
+        want = a + omega**2 * x
+
+        def near(candidate: np.ndarray, rtol: float = 1e-9, r: np.ndarray = r) -> bool:
+            return bool(np.allclose(r, candidate, rtol=rtol, atol=rtol))
+
+        if r.shape != t_np.shape:
+            checks.append((False, f"{label}: return one residual per time ({t_np.shape}), got shape {r.shape}"))
+            break
+        if near(want):
+            checks.append((True, ""))
+            continue
+        if near(a - omega**2 * x):
+            hint = "check the sign of the force term: x'' = -omega^2 x, so the residual adds omega^2 x"
+        elif near(a + omega * x):
+            hint = "the restoring term should scale with omega squared (k/m = omega^2), not omega"
+        elif near(a):
+            hint = "your residual is only the acceleration: the force term is missing"
+        elif near(v + omega**2 * x):
+            hint = "that is the first derivative plus the force term: differentiate a second time"
+        elif near(omega**2 * x):
+            hint = "the second derivative is missing or zero: differentiate twice, keeping the first derivative's graph"
+        elif near(want, rtol=1e-3):
+            hint = ("close but not exact: this looks like a finite-difference estimate; automatic differentiation "
+                    "gives x'' to machine precision")
+        else:
+            hint = f"your residual differs from x'' + omega^2 x by up to {np.max(np.abs(r - want)):.2e}"
+        checks.append((False, f"{label}: {hint}"))
+        break
+    return result(name, checks or [(False, "no case was checked")],
+                  "Your residual uses exact second derivatives from autograd: the core of every PINN loss.")
+
+
+def _staircase(t: Any) -> Any:
+    """A piecewise-constant output (what a spikes-only network gives): numpy or torch in, same out."""
+    return np.floor(8 * np.asarray(t, dtype=float)) / 8
+
+
+@checker("Exercise 4.2: do the reported derivatives belong to the forward output?")
+def check_derivatives_agree(fn: Any) -> CheckResult:
+    """Expect ``fn(x_fn, v_reported, t, h=1e-3, rtol=0.05) -> bool``: True iff
+
+    max|v_reported - v_fd| <= rtol * max(max|v_fd|, max|v_reported|),  v_fd = (x_fn(t + h) - x_fn(t - h)) / (2 h),
+
+    using only forward calls of ``x_fn`` (numpy arrays in and out).
+    """
+    name = "Exercise 4.2: do the reported derivatives belong to the forward output?"
+    t = np.linspace(0.3, 5.7, 120)
+    t_stairs = np.array([0.3, 0.61, 1.1, 2.05, 2.9, 3.33])  # away from the steps at multiples of 1/8
+    cases = [
+        ("exact derivative of a smooth output", (np.sin, np.cos(t), t, 1e-3, 0.05), True, "smooth_exact"),
+        ("a staircase output whose model reports cos t", (_staircase, np.cos(t_stairs), t_stairs, 1e-3, 0.05),
+         False, "staircase"),
+        ("a reported velocity with the wrong sign", (np.sin, -np.cos(t), t, 1e-3, 0.05), False, "sign"),
+        ("a reported velocity 3 % off, rtol = 0.05", (np.sin, 1.03 * np.cos(t), t, 1e-3, 0.05), True, "within"),
+        ("x = 50 sin t with a reported velocity 3 % off, rtol = 0.05",
+         (lambda s: 50 * np.sin(s), 51.5 * np.cos(t), t, 1e-3, 0.05), True, "within"),
+        ("a reported velocity 3 % off, rtol = 0.01", (np.sin, 1.03 * np.cos(t), t, 1e-3, 0.01), False, "rtol"),
+        ("the exact derivative of x = 2 t^2 checked with a coarse step h = 0.2",
+         (lambda s: 2 * np.asarray(s) ** 2, 4 * t, t, 0.2, 0.01), True, "stencil"),
+        ("an output flat everywhere whose model reports velocity 0", (lambda s: 0 * np.asarray(s) + 1.0,
+                                                                    np.zeros_like(t), t, 1e-3, 0.05), True, "zero"),
+    ]
+    hints = {
+        "smooth_exact": "the exact derivative of x = sin t is cos t, so this should be True: compare with the velocity "
+                        "of the forward output estimated by a difference quotient (did you divide by the right step?)",
+        "staircase": "the forward output is flat between steps (its difference quotient is 0) while the model "
+                     "reports cos t: that is the pitfall, so return False",
+        "sign": "the reported velocity has the wrong sign: compare signed values (the size of the difference), "
+                "not absolute values",
+        "within": "a 3 % difference is inside rtol = 0.05: scale the tolerance by the size of the velocities",
+        "rtol": "with rtol = 0.01 a 3 % difference is too much: use the rtol argument",
+        "stencil": "with a coarse step your difference quotient is not accurate enough: use the symmetric "
+                   "(central) difference, whose error falls as h squared and vanishes for a parabola",
+        "zero": "both velocities are exactly 0 here: guard the scale so that 0 <= rtol * 0 counts as agreement",
+    }
+    checks = []
+    for label, args, want, key in cases:
+        ok, got, msg = call_student_function(name, fn, *args)
+        if not ok:
+            return CheckResult(name, False, [msg])
+        if not isinstance(got, (bool, np.bool_)):
+            return CheckResult(name, False, [f"return True or False, got {type(got).__name__}"])
+        if bool(got) != want:
+            checks.append((False, f"{label}: expected {want}, you returned {bool(got)}. {hints[key]}"))
+    return result(name, checks, "Your check tells exact derivatives from surrogate artefacts, from the forward "
+                                "output alone.")
 
 
 def _gauss(knots: np.ndarray, sigma: float):
@@ -135,7 +201,7 @@ def _kit_blocked(name: str):
     return block()
 
 
-@checker("Exercise 4.4: the kernel-only ablation by least squares")
+@checker("Exercise 4.3: the basis optimum by least squares")
 def check_kernel_coefficients_lstsq(fn: Any) -> CheckResult:
     """Expect ``fn(kernel, t, omega, x0, v0, w_ic=10.0) -> y`` (K,) minimising
 
@@ -143,7 +209,7 @@ def check_kernel_coefficients_lstsq(fn: Any) -> CheckResult:
 
     where ``kernel(t, order)`` returns the (len(t), K) matrix of G^(order)(t_i - t_k).
     """
-    name = "Exercise 4.4: the kernel-only ablation by least squares"
+    name = "Exercise 4.3: the basis optimum by least squares"
     checks = []
     for omega, x0, v0, t_end, n_knots in ((1.7, 0.8, -0.6, 5.0, 30), (0.6, -1.2, 0.4, 12.0, 26)):
         h = t_end / (n_knots - 1)
@@ -166,28 +232,29 @@ def check_kernel_coefficients_lstsq(fn: Any) -> CheckResult:
         ic = max(abs(float((kernel([0.0], 0) @ y)[0])), abs(float((kernel([0.0], 1) @ y)[0]) - v0) / omega) / scale
         err = np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref)
         if res < 1e-2 and ic > 1e-2:
-            checks.append((False, "your x(t) satisfies the equation but misses the initial conditions: add the two "
-                                  "rows sqrt(w_ic) G(0 - t_k) y = 0 (x(0) = x0 already holds through the offset) "
-                                  "and sqrt(w_ic) G'(0 - t_k) y = v0"))
+            checks.append((False, "your x(t) satisfies the equation but misses the initial conditions: the system "
+                                  "needs one row that pins x(0) and one that pins x'(0), each weighted by "
+                                  "sqrt(w_ic) (x0 is already part of x(t) through the constant offset)"))
             break
         if ic < 1e-2 and res > 1e-2:
-            checks.append((False, "the initial conditions hold but the residual x'' + omega^2 x is large: the rows "
-                                  "are G''(t_i - t_k) + omega^2 G(t_i - t_k) and the right-hand side is "
-                                  "-omega^2 x0 (the constant offset x0 is part of x)"))
+            checks.append((False, "the initial conditions hold but the residual x'' + omega^2 x is large: check the "
+                                  "sign and the power of omega in the equation rows, and that the constant offset "
+                                  "x0 (part of x, not of the basis) is accounted for on the right-hand side"))
             break
         checks.append((err < 1e-3, f"for omega = {omega}, x0 = {x0}, v0 = {v0} the relative L2 error of x(t) against "
-                                   f"the analytic solution is {err:.1e} (the basis optimum reaches < 1e-4)"))
-    return result(name, checks, "Your free-coefficient least squares is the ceiling any model with this basis, "
-                                "spiking or not, can reach on this loss.")
+                                   f"the analytic solution is {err:.1e}; the basis optimum reaches below 1e-4: are the "
+                                   "initial-condition rows weighted and is the offset x0 included?"))
+    return result(name, checks, "Your free-coefficient least squares is the lowest loss any model with this basis, "
+                                "spiking or not, can reach.")
 
 
-@checker("Exercise 4.5: count a ClockSNN's operations")
+@checker("Exercise 4.4: count a ClockSNN's operations")
 def check_clock_snn_operations(fn: Any) -> CheckResult:
     """Expect ``fn(n_knots, num_steps, n_in, hidden, n_out, n_queries, spikes1, spikes2) -> dict`` with keys
     ``mac``, ``ac``, ``neuron``, ``nonlinear`` for one trajectory of a two-layer ClockSNN with n_freq = 0
     (see the counting rules in the notebook); spikes1 / spikes2 are the total spike counts of layers 1 and 2.
     """
-    name = "Exercise 4.5: count a ClockSNN's operations"
+    name = "Exercise 4.4: count a ClockSNN's operations"
     import torch
 
     from ..spiking.energy import operation_counts
