@@ -174,7 +174,7 @@ def main() -> None:
     dist = distortion(data, models, 1.5, 1000.0)
     camp = campaign_overhead(n_camp, 400.0)
     opt = optimisation()
-    speed = {m: ms_per_step(m) for m in ("malondialdehyde", "aspirin")}
+    speed = {m: ms_per_step(m) for m in ("malondialdehyde", "aspirin", "alanine_dipeptide")}
     print(f"{'molecule':<16} {'prior':<5} {'T (K)':>6} {'runs':>4} {'crashes':>7} {'ps':>6} {'CI95 high':>9}")
     for r in runs:
         print(f"{r['molecule']:<16} {r['prior']:<5} {r['temperature_K']:>6.0f} {r['runs']:>4} {r['crashes']:>7} "
