@@ -16,10 +16,6 @@ from ..trajectory import Trajectory
 #: A colour-blind-safe palette (Okabe-Ito), used in this order by every figure of the kit.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 TEMPLATE = "plotly_white"
-#: The kit's legend: horizontal, at the bottom edge of the figure (below the x-axis title; plotly grows the bottom
-#: margin to fit it), so however many entries wrap it overlaps neither the title nor an axis title. A legend above
-#: the plot (the old default) wraps upwards over the title once its entries fill the width.
-LEGEND_BELOW = dict(orientation="h", yref="container", y=0.0, yanchor="bottom", xanchor="left", x=0.0)
 
 
 def new_figure(title: str = "", xaxis: str = "", yaxis: str = "", *, widget: bool = False, height: int = 380,
@@ -27,7 +23,7 @@ def new_figure(title: str = "", xaxis: str = "", yaxis: str = "", *, widget: boo
     """An empty figure in the kit's style (``widget=True`` gives a live FigureWidget)."""
     fig = go.FigureWidget() if widget else go.Figure()
     fig.update_layout(template=TEMPLATE, title=title, height=height, margin=dict(l=60, r=20, t=50, b=50),
-                      legend=LEGEND_BELOW)
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))
     fig.update_xaxes(title_text=xaxis, type="log" if log_x else "linear")
     fig.update_yaxes(title_text=yaxis, type="log" if log_y else "linear")
     return fig
