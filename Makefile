@@ -93,10 +93,10 @@ hub-test: install browser-deps hub-deps
 notebooks-html: install
 	$(PY) -m npsnn_edu.notebook_runner --out build $(if $(FULL),--full,)
 
-# The course website (docs/site.md): every notebooks/0*.ipynb executed (fast mode; FULL=1 for publishing), laid out
-# with docs/ by npsnn_edu.site (solutions tagged: SOLUTIONS=hide, the default, or remove), built by Jupyter Book
-# (pinned in site/requirements.txt, installed into build/site-venv) into build/site/ (index.html at its root).
-# MathJax (npm, pinned) is served by the site itself: pages typeset their maths offline.
+# The course website (docs/site.md): every notebooks/0*.ipynb executed ($(JOBS) at a time, one kernel each; fast
+# mode, FULL=1 for publishing), laid out with docs/ by npsnn_edu.site (solutions tagged: SOLUTIONS=hide, the
+# default, or remove), built by Jupyter Book (pinned in site/requirements.txt, installed into build/site-venv) into
+# build/site/ (index.html at its root). MathJax (npm, pinned) is served by the site itself: maths typeset offline.
 SITE_VENV := build/site-venv
 SITE_STAMP := $(SITE_VENV)/.npsnn-site-installed
 MATHJAX_VERSION := 3.2.2
@@ -110,7 +110,7 @@ $(SITE_STAMP): site/requirements.txt
 
 site: install $(SITE_STAMP)
 	rm -rf build/site build/site-src build/site-exec
-	$(PY) -m npsnn_edu.notebook_runner --no-html --out build/site-exec $(if $(FULL),--full,)
+	ls notebooks/0*.ipynb | xargs -P $(JOBS) -n 1 $(PY) -m npsnn_edu.notebook_runner --no-html --out build/site-exec $(if $(FULL),--full,)
 	$(PY) -m npsnn_edu.site prepare --executed build/site-exec/executed --out build/site-src \
 		--mathjax $(SITE_NPM)/node_modules/mathjax $(if $(SOLUTIONS),--solutions $(SOLUTIONS),)
 	$(SITE_VENV)/bin/jupyter-book config sphinx build/site-src

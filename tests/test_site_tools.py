@@ -4,7 +4,7 @@ Fast unit tests on small hand-made notebooks and pages; the built site itself is
 """
 from __future__ import annotations
 
-import fnmatch
+import re
 import shutil
 from pathlib import Path
 
@@ -130,6 +130,7 @@ def _toc_globs() -> dict[str, list[str]]:
     ("notebooks/01_newtonian_md", "Labs"), ("notebooks/04_spiking_pinn", "Labs"),
     ("notebooks/01b_ase_and_real_molecules", "Going further"), ("notebooks/03c_gpr_sparse", "Going further"),
     ("docs/course", "For teachers"), ("docs/instructor/ch2", "For teachers"),
+    ("docs/instructor/extra/handout", "For teachers"),
 ])
 def test_table_of_contents_globs_place_each_kind_of_page_in_one_part(name, part):
     hits = [caption for caption, globs in _toc_globs().items() if any(_toc_match(name, g) for g in globs)]
@@ -137,10 +138,23 @@ def test_table_of_contents_globs_place_each_kind_of_page_in_one_part(name, part)
 
 
 def _toc_match(name: str, pattern: str) -> bool:
-    """Sphinx's toctree glob (sphinx.util.matching.patmatch) for patterns without ``**``: ``*`` stops at ``/``."""
-    assert "**" not in pattern
-    names, pats = name.split("/"), pattern.split("/")
-    return len(names) == len(pats) and all(fnmatch.fnmatchcase(n, p) for n, p in zip(names, pats))
+    """Sphinx's toctree glob (sphinx.util.matching.patmatch): ``**`` crosses folders, ``*`` and ``?`` stay within
+    one, ``[...]`` is a character class."""
+    regex = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            regex, i = regex + ".*", i + 2
+        elif pattern[i] == "*":
+            regex, i = regex + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            regex, i = regex + "[^/]", i + 1
+        elif pattern[i] == "[":
+            end = pattern.index("]", i)
+            regex, i = regex + pattern[i:end + 1], end + 1
+        else:
+            regex, i = regex + re.escape(pattern[i]), i + 1
+    return re.fullmatch(regex, name) is not None
 
 
 def _fake_repo(tmp_path: Path) -> tuple[Path, Path]:
