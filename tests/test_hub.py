@@ -341,8 +341,11 @@ def _scenario(hub: Hub, browser) -> None:
     assert f"/user/alice/lab/tree/npsnn_edu-student.git/student/{CHAPTER.name}" in url, url
     pulled = nbformat.read(clone_dir / "student" / CHAPTER.name, as_version=4)
     assert nbformat.reads(_git(clone, "show", f"HEAD:student/{CHAPTER.name}"), as_version=4).cells == pulled.cells
+    # the notebook's kernel (the kit's environment on the hub) starts
+    alice.wait_for_function("() => /Idle/.test(document.querySelector('.jp-StatusBar-Widget, #jp-main-statusbar')"
+                            "?.innerText || '')", timeout=180_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    alice.wait_for_timeout(1500)  # let the notebook finish rendering
+    alice.wait_for_timeout(1000)  # let the notebook finish rendering
     alice.screenshot(path=str(SCREENSHOTS / "hub_jupyterlab.png"))
     all_solutions = _solution_lines(instructor)
     assert all(all_solutions.values()) and _leaks(_nb_text(CHAPTER), all_solutions)  # the check can see them
