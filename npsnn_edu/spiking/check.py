@@ -47,11 +47,13 @@ def verlet_on_grid(potential: Any, x0: np.ndarray, v0: np.ndarray, masses: np.nd
 
 
 def check_trajectory(x: np.ndarray, x_verlet: np.ndarray, x0: np.ndarray, *, tol: float = DEFAULT_TOL,
-                     loss: float | None = None, label: str = "the network", warn: bool = True) -> dict[str, Any]:
+                     loss: float | None = None, label: str = "the network", warn: bool = True,
+                     stacklevel: int = 2) -> dict[str, Any]:
     """Compare a forward output ``x`` ``(T, N, D)`` with the check's Verlet run on the same grid.
 
     Returns ``{"error", "tol", "trusted", "verdict", "reference"}``; warns (:class:`ForwardCheckWarning`) with
-    both numbers when ``error > tol`` and ``warn``.
+    both numbers when ``error > tol`` and ``warn`` (``stacklevel``: as in :func:`warnings.warn`, counted from the
+    caller of this function).
     """
     tol = positive("tol", tol, hint="the largest relative L2 error (against the motion) you accept, e.g. 0.05")
     x, x_verlet = np.asarray(x, dtype=float), np.asarray(x_verlet, dtype=float)
@@ -67,6 +69,6 @@ def check_trajectory(x: np.ndarray, x_verlet: np.ndarray, x0: np.ndarray, *, tol
             f"{label}: the forward output differs from a fine-step velocity-Verlet run of the core by {err:.2e} "
             f"(relative L2 against the motion), above the tolerance {tol:.2e}{extra}; do not trust this "
             "trajectory (more knots, time-marching windows or a plain integrator fix it: see notebook 04c)"),
-            stacklevel=3)
+            stacklevel=stacklevel + 1)
     return {"error": err, "tol": float(tol), "trusted": trusted, "verdict": verdict,
             "reference": "velocity Verlet (core), >= 20000 steps per window"}

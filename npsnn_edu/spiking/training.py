@@ -410,7 +410,7 @@ class Trainer:
             h.eval_energy_drift.append(ev["energy_drift"])
         return ev
 
-    def check(self, tol: float | None = None, *, warn: bool = True) -> dict[str, Any]:
+    def check(self, tol: float | None = None, *, warn: bool = True, stacklevel: int = 2) -> dict[str, Any]:
         """The forward-output check (:mod:`.check`): this model's forward output on the dense grid against a
         fine-step velocity-Verlet run of the core.  Warns (:class:`~.check.ForwardCheckWarning`) with the error,
         the tolerance and the training loss when they disagree beyond ``tol`` (default ``config.check_tol``)."""
@@ -419,7 +419,8 @@ class Trainer:
         loss = self.history.loss[-1] if self.history.loss else None
         return check_trajectory(ev["x"], self.problem.check_reference(ev["times"]), self.problem.x0,
                                 tol=self.config.check_tol if tol is None else tol, loss=loss,
-                                label=f"{self.config.method} PINN on {self.problem.name}", warn=warn)
+                                label=f"{self.config.method} PINN on {self.problem.name}", warn=warn,
+                                stacklevel=stacklevel + 1)
 
     def summary(self) -> str:
         """One line: training loss next to the forward-output metrics and the check's verdict."""
@@ -523,5 +524,5 @@ def fit(problem: "str | NewtonProblem" = "harmonic", method: str = "continuous",
     trainer.train(n_steps, progress=progress)
     metrics = trainer.evaluate()
     if check:
-        metrics["check"] = trainer.check()
+        metrics["check"] = trainer.check(stacklevel=3)  # the warning points at the caller of fit
     return FitResult(trainer, metrics, trainer.train_seconds)
