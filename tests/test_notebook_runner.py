@@ -121,8 +121,10 @@ def test_benchmark_suite_measures_one_core_and_saves_the_timings_describe_mode_r
 
 
 def test_times_quoted_by_each_chapter_are_the_measured_ones(tmp_path):
-    """Each chapter's first cell quotes its run times per mode and its peak memory: they must be the numbers
-    in npsnn_edu/data/notebook_timings.json (written by `make bench-notebooks`, which also rewrites the quotes)."""
+    """A notebook whose first cell quotes its run times per mode and its peak memory must quote the numbers in
+    npsnn_edu/data/notebook_timings.json (written by `make bench-notebooks`, which also rewrites the quotes).
+    Lessons on the lesson template keep such provenance out of the student text (docs/instructor/chN.md), so
+    only the notebooks that still quote are checked; the rewrite is checked on a synthetic copy."""
     import importlib.util
 
     from npsnn_edu import config
@@ -133,24 +135,29 @@ def test_times_quoted_by_each_chapter_are_the_measured_ones(tmp_path):
     spec.loader.exec_module(suite)
     data = json.loads(config.TIMINGS_FILE.read_text())
     chapters = sorted((DATA.parents[1] / "notebooks").glob("0*.ipynb"))
-    assert len(chapters) == 4
+    assert {p.name[:3] for p in chapters} >= {"01_", "02_", "03_", "04_"}
     for path in chapters:
         nb = json.loads(path.read_text())
         text = " ".join("".join(nb["cells"][0]["source"]).split())
         m = suite.TIME_SENTENCE.search(text)
-        assert m is not None, f"{path.name}: no quoted run times in the first cell"
+        if m is None:
+            continue
         expected = suite.time_sentence(data["notebooks"][path.stem], m.group(1))
         assert m.group(0) == expected, f"{path.name} quotes '{m.group(0)}', measured: '{expected}'"
     assert suite.format_seconds(214.0) == "3.6 min" and suite.format_seconds(12.92) == "13 s"
     # the rewrite: a new measurement changes the quote, the cell keeps its line breaks, others are untouched
-    import shutil
-
-    for path in chapters:
-        shutil.copy(path, tmp_path / path.name)
+    entry = data["notebooks"]["01_newtonian_md"]
+    words = ("Times (" + suite.time_sentence(entry, "2026-01-01") + ".").split()
+    first = [" ".join(words[k:k + 6]) + "\n" for k in range(0, len(words), 6)]
+    synthetic = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": first}], "metadata": {},
+                 "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "01_newtonian_md.ipynb").write_text(json.dumps(synthetic))
+    (tmp_path / "02_other.ipynb").write_text(json.dumps({**synthetic, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# no quoted times\n"]}]}))
     new = json.loads(json.dumps(data))
     new["notebooks"]["01_newtonian_md"]["fast"]["seconds"] = 123.0
     before = json.loads((tmp_path / "01_newtonian_md.ipynb").read_text())["cells"][0]["source"]
     assert suite.sync_time_sentences(new, tmp_path) == ["01_newtonian_md.ipynb"]
     after = json.loads((tmp_path / "01_newtonian_md.ipynb").read_text())["cells"][0]["source"]
-    assert len(after) == len(before) and "fast mode 2.0 min" in "".join(after)
+    assert len(after) == len(before) and "fast mode 2.0 min" in " ".join("".join(after).split())
     assert suite.sync_time_sentences(new, tmp_path) == []
