@@ -805,7 +805,16 @@ def check_settled_temperature(fn: Callable[[float], Any]) -> CheckResult:
     a prediction within 12 % of both passes (equipartition for a harmonic crystal gives T0 / 2; the simulated
     ratio is a little higher, about 0.53, because the real crystal is anharmonic).
     """
+    from .. import integrators, systems
+
     name = "Exercise 1.5: where does the kinetic energy go?"
+    ok, _, msg, used_kit = call_guarded(name, fn, [integrators, systems], _CRYSTAL_T0[0])
+    if not ok:
+        return CheckResult(name, False, [msg])
+    if used_kit:
+        return CheckResult(name, False, ["Your function runs a simulation: this exercise asks for a PREDICTION "
+                                         "from physics (a formula in T0), which the check then compares with "
+                                         "simulated crystals."])
     got, failed = _collect_scalars(name, fn, [(t,) for t in _CRYSTAL_T0], "predicted_temperature")
     if failed is not None:
         return failed
