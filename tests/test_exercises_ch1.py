@@ -496,6 +496,7 @@ def test_settled_temperature_reference_is_about_half_of_T0_and_the_prediction_pa
     (lambda T0: 0.3 * T0, "settle clearly higher"),
     (lambda T0: 0.5 * T0 + 0.1, "not proportional to T0"),
     (lambda T0: [T0], "shape"),
+    (settled_crystal_temperature, "PREDICTION"),
     (stub, "not written yet"),
 ])
 def test_settled_temperature_mistakes_get_their_hint_and_never_the_ratio(wrong, fragment):

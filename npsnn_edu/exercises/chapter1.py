@@ -197,6 +197,7 @@ def check_period_prediction(fn: Callable[[float, float], Any]) -> CheckResult:
     got, failed = _collect_scalars(name, fn, _SPRINGS, "harmonic_period")
     if failed is not None:
         return failed
+    assert got is not None  # _collect_scalars returns values when nothing failed
     measured = np.array([_simulated_harmonic_period(k, m) for k, m in _SPRINGS])
     k, m = np.array(_SPRINGS).T
     omega = np.sqrt(k / m)
@@ -236,6 +237,7 @@ def check_morse_period(fn: Callable[[float, float, float], Any]) -> CheckResult:
     got, failed = _collect_scalars(name, fn, _DIMERS, "morse_small_period")
     if failed is not None:
         return failed
+    assert got is not None  # _collect_scalars returns values when nothing failed
     exact = []
     for D_e, a, m in _DIMERS:
         period = morse_period(-D_e * (1 - 1e-12), D_e, a, 0.5 * m)
@@ -758,6 +760,7 @@ def check_time_unit(fn: Callable[[float, float, float], Any]) -> CheckResult:
     got, failed = _collect_scalars(name, fn, _GASES, "time_unit_seconds")
     if failed is not None:
         return failed
+    assert got is not None  # _collect_scalars returns values when nothing failed
     for (sigma, epsilon, mass), value in zip(_GASES, got):
         ref = sigma * _ANGSTROM * np.sqrt(mass * _AMU / (epsilon * _EV))
         if abs(value / ref - 1) <= 1e-4:
@@ -805,10 +808,20 @@ def check_settled_temperature(fn: Callable[[float], Any]) -> CheckResult:
     a prediction within 12 % of both passes (equipartition for a harmonic crystal gives T0 / 2; the simulated
     ratio is a little higher, about 0.53, because the real crystal is anharmonic).
     """
+    from .. import integrators, systems
+
     name = "Exercise 1.5: where does the kinetic energy go?"
+    ok, _, msg, used_kit = call_guarded(name, fn, [integrators, systems], _CRYSTAL_T0[0])
+    if not ok:
+        return CheckResult(name, False, [msg])
+    if used_kit:
+        return CheckResult(name, False, ["Your function runs a simulation: this exercise asks for a PREDICTION "
+                                         "from physics (a formula in T0), which the check then compares with "
+                                         "simulated crystals."])
     got, failed = _collect_scalars(name, fn, [(t,) for t in _CRYSTAL_T0], "predicted_temperature")
     if failed is not None:
         return failed
+    assert got is not None  # _collect_scalars returns values when nothing failed
     simulated = np.array([settled_crystal_temperature(t) for t in _CRYSTAL_T0])
     T0 = np.array(_CRYSTAL_T0)
     ratio = got / T0
