@@ -149,7 +149,8 @@ def test_worded_numbers_match_the_kit():
 def test_no_uncited_claim_and_no_provenance_in_the_student_text():
     text = _markdown().lower()
     assert "avoid time-step limits" not in text and "pinn papers" not in text
-    for phrase in ("make bench", "measured on", "not verified", "how the widget is tested", "peak rss", "one core", "-core"):
+    for phrase in ("make bench", "measured on", "not verified", "how the widget is tested", "peak rss", "one core",
+                   "-core"):
         assert phrase not in text, phrase
     assert "largest stable dt found" not in text and "blowup_factor=1" not in text
     # chapter 4 tests "hypothesis H", stated here (as a hypothesis, not attributed to papers)
