@@ -98,6 +98,9 @@ def test_drift_scan_figure_one_legend_entry_per_scan_below_the_plot():
     lo, hi = fig.layout.yaxis.range
     finite = np.concatenate([s.drift[np.isfinite(s.drift)] for s in scans])
     assert 10**lo <= finite.min() and 10**hi >= finite.max()
+    x0, x1 = fig.layout.xaxis.range
+    for s in scans:  # every dt and every limit line inside the x range
+        assert 10**x0 < s.dts.min() and 10**x1 > max(s.dts.max(), s.dt_linear_limit)
     with pytest.raises(InvalidParameterError):
         drift_scan_figure(scans, labels=["only one"])
 

@@ -350,4 +350,7 @@ def drift_scan_figure(scans: "Any | Sequence[Any]", title: str = "Energy error v
     for tol in sorted({s.energy_tolerance for s in scans}):
         fig.add_hline(y=tol, line_color="gray", line_dash="dash")
     fig.update_yaxes(range=[np.log10(low), np.log10(top) + 0.3], exponentformat="power")
+    xs = [float(d) for s in scans for d in s.dts] + [s.dt_linear_limit for s in scans]
+    xs += [s.dt_limit_closest_approach for s in scans if np.isfinite(s.omega_closest_approach)]
+    fig.update_xaxes(range=[np.log10(min(xs)) - 0.1, np.log10(max(xs)) + 0.1])  # every point and limit line inside
     return legend_below(readable_axes(fig))
