@@ -353,6 +353,12 @@ class NotebookReport:
     overflow: list[str] = field(default_factory=list)        # outputs wider than their area (horizontal scroll)
     code_overflow: list[str] = field(default_factory=list)   # code lines that scroll sideways
     controls_rendered: int = 0
+    plotly_overlaps: list[str] = field(default_factory=list)  # a legend over the title or over another legend
+    tables_rendered: int = 0
+    raw_table_cells: list[str] = field(default_factory=list)  # NaN/None/<NA>/... shown in an HTML table
+    quiz_cells: list[int] = field(default_factory=list)       # cells whose output holds a rendered quiz
+    quiz_questions_rendered: int = 0
+    quiz_answers: list[dict[str, Any]] = field(default_factory=list)  # what answering the quiz showed
     ngl_canvases: list[dict[str, Any]] = field(default_factory=list)
     screenshot: Path | None = None
     notes: list[str] = field(default_factory=list)
@@ -423,8 +429,31 @@ _CELL_SCAN_JS = """
         .filter(e => (e.getAttribute('d') || '').length > 2).length;
     const images = p.querySelectorAll('.main-svg .overplot image, .main-svg g.plot image, .main-svg .trace image').length;
     const drawn = paths + images + p.querySelectorAll('.gl-container canvas, canvas.gl-canvas').length;
-    return {w: Math.round(r.width), h: Math.round(r.height), traces: nTraces, points: points, drawn: drawn};
+    // legends (g.legend, g.legend2, ...) drawn over a title or over each other: compare their bounding boxes
+    const box = e => e.getBoundingClientRect();
+    const area = (a, b) => Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) *
+                           Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+    const legends = [...p.querySelectorAll('.infolayer > g[class^="legend"]')]
+        .map(g => ({name: g.getAttribute('class'), r: box(g.querySelector('rect.bg') || g)}))
+        .filter(l => l.r.width > 1 && l.r.height > 1);
+    // titles: the figure's, the axes' (g-xtitle, g-y2title ...) and annotations (subplot titles are annotations)
+    const kind = t => t.closest('.g-gtitle') ? 'title' : t.closest('.annotation') ? 'annotation' : 'axis title';
+    const titles = [...p.querySelectorAll('.infolayer g[class^="g-"][class$="title"] text, .infolayer .annotation text')]
+        .map(t => ({name: `${kind(t)} "${(t.textContent || '').slice(0, 40)}"`, r: box(t)}))
+        .filter(t => t.r.width > 1 && t.r.height > 1);
+    const overlaps = [];
+    legends.forEach((l, k) => {
+      titles.forEach(t => { const a = area(l.r, t.r); if (a > 4) overlaps.push(`${l.name} over ${t.name} (${Math.round(a)} px2)`); });
+      legends.slice(k + 1).forEach(m => { const a = area(l.r, m.r); if (a > 4) overlaps.push(`${l.name} over ${m.name} (${Math.round(a)} px2)`); });
+    });
+    return {w: Math.round(r.width), h: Math.round(r.height), traces: nTraces, points: points, drawn: drawn,
+            legends: legends.length, overlaps: overlaps};
   });
+  // HTML tables in outputs: raw missing values (NaN, None, <NA>, NaT) and pandas' elided columns/cells ("...")
+  const rawCells = [...cell.querySelectorAll('.jp-OutputArea-output table td, .jp-OutputArea-output table th')]
+    .map(e => (e.textContent || '').trim()).filter(t => /^(NaN|nan|None|<NA>|NaT|[.]{3}|…)$/.test(t));
+  const tables = cell.querySelectorAll('.jp-OutputArea-output table').length;
+  const quizzes = cell.querySelectorAll('.jp-OutputArea-output .Quiz').length;
   // horizontal overflow: an output area whose content is wider than the area itself scrolls sideways
   const overflow = [...cell.querySelectorAll('.jp-OutputArea-output')]
     .map(o => ({client: o.clientWidth, scroll: o.scrollWidth}))
@@ -442,7 +471,8 @@ _CELL_SCAN_JS = """
       c => !c.closest('.js-plotly-plot')).map(c => { const r = c.getBoundingClientRect(); return {w: r.width, h: r.height}; });
   const errs = errTexts.filter(t => text.toLowerCase().includes(t.toLowerCase()));
   return {text: text.slice(0, 200), widgetOutputs: widgetOutputs.length, unrendered, plots, controls, canvases, errs,
-          overflow, codeOverflow, nOutputs: cell.querySelectorAll('.jp-OutputArea-output').length};
+          overflow, codeOverflow, nOutputs: cell.querySelectorAll('.jp-OutputArea-output').length,
+          rawCells, tables, quizzes};
 }
 """
 
@@ -523,6 +553,8 @@ def run_notebook_in_browser(context: Any, server: LabServer, rel_path: str, scre
                                    for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
         report.n_cells = len(nb["cells"])
         _walk_cells(page, report, screenshot_dir)
+        if report.quiz_cells:
+            report.quiz_answers = answer_quiz(page, report.quiz_cells[0], screenshot_dir / f"{report.name}_quiz.png")
     finally:
         try:
             sessions = server.api("GET", "/api/sessions")
@@ -533,6 +565,61 @@ def run_notebook_in_browser(context: Any, server: LabServer, rel_path: str, scre
             report.notes.append(f"could not delete the session: {exc}")
         page.close()
     return report
+
+
+_QUIZ_STATE_JS = """(q) => { const fb = q.querySelector('.Feedback');
+  return {question: (q.querySelector('.Question, .QuizQn, div') || q).textContent.trim().slice(0, 200),
+          feedback: fb ? fb.textContent.trim() : null, cls: fb ? fb.className : null,
+          shown: fb ? getComputedStyle(fb).display !== 'none' : false}; }"""
+
+
+def answer_quiz(page: Any, cell: int, screenshot: "Path | None" = None) -> list[dict[str, Any]]:
+    """Answer the quiz in cell ``cell`` as a student would: click a wrong option of the first multiple-choice
+    question, then its correct option; type the correct number (and Enter) into the first numeric question.
+    Returns what the page showed after each action: the option or input, the feedback text and its class."""
+    _select_first_cell(page)
+    _goto_cell(page, cell, 0)
+    out_sel = ".jp-NotebookPanel .jp-Cell.jp-mod-active .jp-OutputArea-output"
+    page.wait_for_selector(f"{out_sel} .Quiz", timeout=30_000)
+    results: list[dict[str, Any]] = []
+    questions = page.locator(f"{out_sel} .Quiz")
+    for k in range(questions.count()):
+        q = questions.nth(k)
+        if q.locator(".MCButton").count() == 0:
+            continue
+        for correct in ("false", "true"):
+            option = q.locator(f'.MCButton[data-correct="{correct}"]').first
+            option.scroll_into_view_if_needed()
+            option.click()
+            time.sleep(0.3)
+            results.append({"kind": "choice", "answer": option.inner_text().strip(), "correct": correct == "true",
+                            "expected_feedback": option.get_attribute("data-feedback"),
+                            **q.evaluate(_QUIZ_STATE_JS)})
+        break
+    for k in range(questions.count()):
+        q = questions.nth(k)
+        box = q.locator("input.Input-text")
+        if box.count() == 0:
+            continue
+        answers = json.loads(box.first.get_attribute("data-answers") or "[]")
+        right = next((a for a in answers if a.get("correct") and "value" in a), None)
+        if right is None:
+            right = next((a for a in answers if a.get("correct") and "range" in a), None)
+            value = None if right is None else right["range"][0]
+        else:
+            value = right["value"]
+        if value is None:
+            break
+        box.first.scroll_into_view_if_needed()
+        box.first.fill(str(value))
+        box.first.press("Enter")
+        time.sleep(0.3)
+        results.append({"kind": "numeric", "answer": str(value), "correct": True,
+                        "expected_feedback": right.get("feedback"), **q.evaluate(_QUIZ_STATE_JS)})
+        break
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot))
+    return results
 
 
 def _wait(cond: Any, timeout: float, what: str) -> None:
@@ -588,6 +675,13 @@ def _walk_cells(page: Any, report: NotebookReport, screenshot_dir: Path) -> None
             report.plotly_rendered += 1
             if p["traces"] < 1 or p["points"] < 1 or p["w"] < 50 or p["h"] < 50 or p["drawn"] < 1:
                 report.plotly_empty.append(f"cell {i} plot {k}: {p}")
+            report.plotly_overlaps += [f"cell {i} plot {k}: {o}" for o in p["overlaps"]]
+        report.tables_rendered += info["tables"]
+        if info["rawCells"]:
+            report.raw_table_cells.append(f"cell {i}: {info['rawCells'][:8]}")
+        if info["quizzes"]:
+            report.quiz_cells.append(i)
+            report.quiz_questions_rendered += info["quizzes"]
         report.overflow += [f"cell {i}: output {o['scroll']} px wide in a {o['client']} px area"
                             for o in info["overflow"]]
         report.code_overflow += [f"cell {i}: code {o['scroll']} px wide in {o['client']} px"

@@ -4,14 +4,19 @@ Asserts what a student would see after "Run All Cells" in fast mode on a 1366 x 
 outputs, no "javascript error" widget boxes, every widget view rendered, the ipywidgets controls, plotly figures
 (every one with at least one trace holding data points, and drawn marks) and nglview 3D views on the page (the
 nglview canvas is screenshotted and must contain drawn pixels), no output wider than its output area (no
-horizontal scrollbar) and no code line that scrolls sideways. One screenshot per notebook goes
-to build/screenshots/. Work copies live in a temporary directory: the repository's notebooks are not touched.
+horizontal scrollbar) and no code line that scrolls sideways; no plotly legend drawn over the figure's title, an
+axis title, an annotation (subplot titles) or another legend (their bounding boxes in the DOM are compared); no
+HTML table showing a raw NaN/None/<NA> cell or pandas' "..." elision; every quiz (npsnn_edu.viz.quiz) rendered
+with all its questions, and answering it shows the feedback of the JSON file (a wrong option, then the right one,
+then a numeric answer). One screenshot per notebook (and one of each answered quiz) goes to build/screenshots/.
+Work copies live in a temporary directory: the repository's notebooks are not touched.
 
 Missing chromium: skipped with a message saying how to install it, except with CI=true (then it fails).
 """
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -28,7 +33,8 @@ from _jupyter_browser import (
 
 pytestmark = pytest.mark.browser
 
-NOTEBOOKS = sorted((REPO / "notebooks").glob("0*.ipynb")) + [REPO / "tests" / "data" / "demo_delivery.ipynb"]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("0*.ipynb")) + [REPO / "tests" / "data" / "demo_delivery.ipynb",
+                                                              REPO / "tests" / "data" / "quiz_demo.ipynb"]
 NEGATIVE_CONTROL = REPO / "tests" / "data" / "harness_negative_control.ipynb"
 HIDDEN_VIEW = REPO / "tests" / "data" / "hidden_view.ipynb"
 SCREENSHOTS = REPO / "build" / "screenshots"
@@ -94,8 +100,14 @@ def test_harness_detects_errors_and_broken_widgets(lab, browser_context):
                                      timeout=120)
     assert any("deliberate error" in e for e in report.errors), report.summary()
     assert any("javascript error" in e.lower() for e in report.widget_errors), report.summary()
-    assert report.plotly_rendered == 2 and len(report.plotly_empty) == 2, report.summary()  # no marks / no data
+    assert report.plotly_rendered == 4 and len(report.plotly_empty) == 2, report.summary()  # no marks / no data
     assert any("points': 0" in e for e in report.plotly_empty), report.summary()
+    # a legend over the title (cell 6) and two legends over each other (cell 7), nothing else
+    assert len(report.plotly_overlaps) == 2, report.summary()
+    assert report.plotly_overlaps[0].startswith("cell 6 plot 0: legend over title"), report.summary()
+    assert report.plotly_overlaps[1].startswith("cell 7 plot 0: legend over legend2"), report.summary()
+    # a raw pandas table (cell 8) shows NaN and None
+    assert report.raw_table_cells == ["cell 8: ['NaN', 'None']"], report.summary()
     assert len(report.overflow) == 1, report.summary()  # the deliberately wide output
     assert len(report.code_overflow) == 1, report.summary()  # the deliberately long code line
     assert not report.probe_found, report.summary()  # run-all stops at the error
@@ -145,13 +157,51 @@ def test_notebook_renders_in_jupyterlab(notebook, lab, browser_context):
     assert len(report.ngl_canvases) >= exp["nglview"], f"nglview canvases missing{detail}"
     for c in report.ngl_canvases:
         assert c["foreground_fraction"] > 0.002 and c["n_colors"] >= 32, f"blank 3D canvas: {c}{detail}"
+    # plotly: a legend never covers the title or another legend (bounding boxes in the DOM)
+    assert not report.plotly_overlaps, f"legends over a title or another legend: {report.plotly_overlaps}{detail}"
+    # tables: no raw NaN/None/<NA> cells, no "..." elision
+    assert not report.raw_table_cells, f"tables with raw NaN/None or cut columns: {report.raw_table_cells}{detail}"
+    _check_quiz(notebook, report, detail)
     assert report.screenshot is not None and report.screenshot.stat().st_size > 10_000
+    if notebook.name == "quiz_demo.ipynb":  # the harness sees quizzes and readable tables (positive control)
+        assert len(report.quiz_answers) == 3 and report.tables_rendered == 1, report.summary()
     if notebook.name == "demo_delivery.ipynb":
         # The harness must see each kind of output, so the chapter checks above cannot pass vacuously.
         assert exp["nglview"] == 1 and exp["figurewidget"] == 1 and exp["controls"] >= 1, report.summary()
         assert report.static_plotly == 1 and report.plotly_rendered >= 2, report.summary()
         assert len(report.ngl_canvases) == 1 and report.controls_rendered >= 1, report.summary()
 
+
+
+def _check_quiz(notebook: Path, report, detail: str) -> None:
+    """A notebook that calls show_quiz shows every question, and answering gives the JSON's feedback."""
+    import nbformat
+
+    from npsnn_edu.viz.quiz import load_quiz
+
+    source = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+    calls = re.findall(r"show_quiz\(\s*[\"']([^\"']+)[\"']", source)
+    if not calls:
+        assert not report.quiz_cells, f"a quiz rendered but the notebook calls no show_quiz{detail}"
+        return
+    name = calls[0]
+    questions = load_quiz(notebook.parent / name if name.endswith(".json") else name)
+    assert report.quiz_cells, f"{notebook.name}: show_quiz({name!r}) rendered no quiz{detail}"
+    assert report.quiz_questions_rendered == len(questions), \
+        f"{report.quiz_questions_rendered} of {len(questions)} quiz questions rendered{detail}"
+    feedback = {a["feedback"] for q in questions for a in q["answers"]}
+    assert report.quiz_answers, f"no quiz question could be answered{detail}"
+    for step in report.quiz_answers:
+        assert step["shown"] and step["feedback"], f"no feedback shown after answering: {step}{detail}"
+        assert step["feedback"] == step["expected_feedback"] and step["feedback"] in feedback, f"{step}{detail}"
+        assert ("incorrect" not in step["cls"]) == step["correct"] and \
+            ("correct" in step["cls"].split()) == step["correct"], f"feedback styled wrongly: {step}{detail}"
+
+
+def test_the_browser_suite_covers_every_lab_and_a_going_further_notebook():
+    names = [p.name for p in NOTEBOOKS]
+    assert sum(n[:2] in {"01", "02", "03", "04"} and n[2] == "_" for n in names) == 4, names
+    assert any(re.match(r"0\d[b-z]_", n) for n in names), f"no going-further notebook in the browser suite: {names}"
 
 
 _CANVAS_SIZES_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel .widget-output canvas')]

@@ -36,3 +36,14 @@ def test_every_going_further_notebook_belongs_to_a_lab():
     chapters = {p.name[:2] for p in LABS}
     orphans = [p.name for p in FURTHER if p.name[:2] not in chapters]
     assert not orphans, f"going-further notebooks without a lab of their chapter: {orphans}"
+
+
+@pytest.mark.parametrize("notebook", LABS + FURTHER, ids=[p.stem for p in LABS + FURTHER])
+def test_notebook_is_committed_lean(notebook):
+    """No saved widget state (an executed FigureWidget holds plotly.js, megabytes) and under 500 KB."""
+    import json
+
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    assert "widgets" not in nb.get("metadata", {}), f"{notebook.name}: strip metadata.widgets before committing"
+    size = notebook.stat().st_size
+    assert size < 500_000, f"{notebook.name}: {size} bytes >= 500 KB; strip outputs before committing"

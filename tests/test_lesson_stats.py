@@ -226,3 +226,28 @@ def test_cli_prints_a_row_per_notebook_and_checks(tmp_path, capsys, monkeypatch)
     assert ls.main([str(bad), "--check", "--markdown"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("| notebook | kind | words |") and "code cell 11 has 16 lines" in out
+
+
+def test_the_template_doc_states_the_limits_the_code_enforces():
+    """docs/lesson_template.md's limits table and time rule are the values npsnn_edu.lesson_stats checks."""
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "lesson_template.md").read_text(encoding="utf-8")
+    rows = {m.group(1).strip(): m.group(2).strip() for m in re.finditer(r"^\| ([^|]+) \| ([^|]+) \|", text, re.M)}
+
+    def num(cell: str) -> int:  # the first number of a table cell ("<= 2,500" -> 2500)
+        return int(re.findall(r"\d[\d,]*", cell)[0].replace(",", ""))
+
+    assert num(rows["markdown words"]) == ls.LIMITS["words"]
+    assert num(rows["numbers in prose"]) == ls.LIMITS["numbers"]
+    assert num(rows["code-cell length"]) == ls.LIMITS["code_lines"]
+    assert num(rows["captioned figures in Theory"]) == ls.LIMITS["figures"]
+    assert rows["exercises"] == f">= {ls.LIMITS['exercises']}, >= {ls.LIMITS['predict']} predict-then-run"
+    assert num(rows["quiz questions"]) == ls.LIMITS["quiz_questions"]
+    assert num(rows["estimated time"]) == ls.LIMITS["minutes"]
+    assert f"reading at {ls.WORDS_PER_MINUTE} words a minute" in text
+    assert f"{ls.MINUTES_PER_EXERCISE} minutes per exercise" in text
+    assert f"words / {ls.WORDS_PER_MINUTE} + classroom run time + {ls.MINUTES_PER_EXERCISE} min per exercise" in text
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "instructor" / "README.md").read_text(encoding="utf-8")
+    assert f"reading at {ls.WORDS_PER_MINUTE} words a minute" in guide
+    assert f"{ls.MINUTES_PER_EXERCISE} minutes per exercise" in guide
