@@ -51,6 +51,7 @@ def test_pair_spring_limit_is_the_reduced_mass_one():
     (lambda k, m1, m2: 2.0 * np.pi * np.sqrt(mu(m1, m2) / k), "period"),
     (lambda k, m1, m2: np.sqrt(mu(m1, m2) / k), "1/omega"),
     (lambda k, m1, m2: 2.0 * mu(m1, m2) / k, "square root"),
+    (lambda k, m1, m2: -2.0 * np.sqrt(mu(m1, m2) / k), "sign"),
     (lambda k, m1, m2: 0.5, "Hint"),
 ])
 def test_largest_stable_dt_wrong_answers_do_not_print_the_answer(wrong, phrase):
@@ -81,6 +82,8 @@ def test_energy_exponent():
     # the exponents printed in the notebook (Verlet 2, symplectic Euler 1) are not the answer
     assert not check_energy_error_exponent(lambda name: {"rk4": 2, "euler": 1}[name], measure=False).passed
     assert "NOT YET" in str(check_energy_error_exponent(stub))
+    res = check_energy_error_exponent(lambda name: {"rk4": -5, "euler": -1}[name], measure=False)
+    assert not res.passed and "check the sign" in str(res)
 
 
 # --- 2.1 ---------------------------------------------------------------------------------------------

@@ -149,7 +149,8 @@ def test_worded_numbers_match_the_kit():
 def test_no_uncited_claim_and_no_provenance_in_the_student_text():
     text = _markdown().lower()
     assert "avoid time-step limits" not in text and "pinn papers" not in text
-    for phrase in ("make bench", "measured on", "not verified", "how the widget is tested", "peak rss", "one core", "-core"):
+    for phrase in ("make bench", "measured on", "not verified", "how the widget is tested", "peak rss", "one core",
+                   "-core"):
         assert phrase not in text, phrase
     assert "largest stable dt found" not in text and "blowup_factor=1" not in text
     # chapter 4 tests "hypothesis H", stated here (as a hypothesis, not attributed to papers)
@@ -170,6 +171,11 @@ def test_lj_statements_hold_at_classroom_size(lj_scan):
     assert lj_scan.largest_stable_dt < lj_scan.smallest_diverging_dt
     # "u'' is far larger" at the closest approach than at the minimum
     assert lj_scan.curvature_at_closest_approach > 10 * LennardJones(cutoff=None, shift=False).curvature_at_minimum
+    # rule of thumb: "keep dt below about a tenth of the period of the fastest motion actually performed (in the
+    # liquid above, the accurate dt does)": the period of the pair vibration at the closest approach
+    assert "below about a tenth of the period" in text
+    period = 2 * np.pi / lj_scan.omega_closest_approach
+    assert lj_scan.largest_accurate_dt < period / 10 and 0.005 < period / 10
     # the tables the student reads carry no raw NaN / None
     for table in (lj_scan.table(), lj_scan.limits_table()):
         assert "NaN" not in table.to_string() and "None" not in table.to_string()

@@ -66,3 +66,8 @@ def test_baoab_splitting_order():
     ax = _labelled(fig)
     letters = [t.get_text() for t in ax.texts if t.get_text() in "BAO" and t.get_text()]
     assert letters == list("BAOAB")
+
+
+def test_inline_png_is_a_no_op_outside_ipython():
+    # in a kernel it registers IPython's PNG formatter (a bare Figure would show as text only); here: no shell
+    assert sc.inline_png() is False

@@ -272,3 +272,23 @@ def test_dt_scan_table_has_one_row_per_dt_and_no_raw_nan_or_none():
     assert table.loc[2.5, "max |dE/E0|"] == "blew up"
     text = table.to_string()
     assert "NaN" not in text and "None" not in text and "nan" not in text
+
+
+def test_limits_table_and_morse_tables_have_no_nan_and_right_values():
+    sys = harmonic_oscillator(k=1.0)
+    scan = st.dt_scan(sys, [0.1, 0.5, 1.0], t_total=50.0, progress=False, energy_tolerance=0.01)
+    table = scan.limits_table()
+    assert table.loc["first dt that blew up", "dt"] == "none up to 1"
+    assert table.loc["largest stable dt (no blow-up)", "dt"] == "1"
+    assert table.loc["largest accurate dt (max |dE/E0| <= 0.01)", "dt"] == "0.1"
+    assert "NaN" not in table.to_string() and "None" not in table.to_string()
+    scans = st.morse_scans((0.5, 0.9), dt_step=0.1, dt_max=0.5, n_periods=3)
+    assert [s.system for s in scans] == ["Morse at 50% of D_e", "Morse at 90% of D_e"]
+    assert list(scans[0].dts) == [0.1, 0.2, 0.3, 0.4, 0.5] and scans[0].energy_tolerance == 1.0
+    morse = st.morse_limits_table(scans, (0.5, 0.9))
+    assert list(morse.index) == ["50%", "90%"] and morse.loc["90%", "limit at minimum"] == 1.0
+    assert "NaN" not in morse.to_string() and "nan" not in morse.to_string()
+    with pytest.raises(InvalidParameterError, match="one fraction per scan"):
+        st.morse_limits_table(scans, (0.5,))
+    with pytest.raises(InvalidParameterError, match="dt_max"):
+        st.morse_scans((0.5,), dt_step=0.2, dt_max=0.1)

@@ -76,3 +76,52 @@ def test_bad_input():
         DtSliderExplorer(dt=-1)
     with pytest.raises(UnknownNameError):
         DtSliderExplorer(integrators=("leapfrogg",))
+
+
+# --------------------------------------------------------------- chapter 2's static figures ----
+def _legend_entries(fig):
+    return [t.name for t in fig.data if t.showlegend is not False]
+
+
+def test_drift_scan_figure_one_legend_entry_per_scan_below_the_plot():
+    from npsnn_edu import stability as st
+    from npsnn_edu.systems import harmonic_oscillator
+    from npsnn_edu.viz.stability_widgets import drift_scan_figure
+
+    scans = [st.dt_scan(harmonic_oscillator(k=k), [0.1, 0.3, 0.5], n_steps=200, progress=False) for k in (1, 25)]
+    fig = drift_scan_figure(scans, "t", labels=["soft spring", "stiff spring"])
+    # the stiff spring blows up at 0.5 (h = 2.5): its crosses join its group without a legend entry of their own
+    assert _legend_entries(fig) == ["soft spring", "stiff spring"]
+    assert any(t.legendgroup == "stiff spring" and t.marker.symbol == "x" for t in fig.data)
+    assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top"  # below the axis: never over the title
+    # the y range covers every finite point and the crosses
+    lo, hi = fig.layout.yaxis.range
+    finite = np.concatenate([s.drift[np.isfinite(s.drift)] for s in scans])
+    assert 10**lo <= finite.min() and 10**hi >= finite.max()
+    x0, x1 = fig.layout.xaxis.range
+    for s in scans:  # every dt and every limit line inside the x range
+        assert 10**x0 < s.dts.min() and 10**x1 > max(s.dts.max(), s.dt_linear_limit)
+    with pytest.raises(InvalidParameterError):
+        drift_scan_figure(scans, labels=["only one"])
+
+
+def test_energy_error_figure_fits_a_bounded_and_a_growing_error():
+    from npsnn_edu import stability as st
+    from npsnn_edu.viz.stability_widgets import energy_error_figure
+
+    runs = {name: st.energy_error(name, 0.3, n_periods=10, blowup_factor=None) for name in ("euler", "velocity_verlet")}
+    fig = energy_error_figure(runs)
+    lo, hi = fig.layout.yaxis.range
+    for run in runs.values():
+        err = np.abs(run.relative_error)
+        assert 10**hi >= err.max()  # nothing cut at the top (the old fixed +-0.1 range cut Euler's curve)
+    assert 10**lo <= np.percentile(np.abs(runs["velocity_verlet"].relative_error), 50)
+    assert fig.layout.yaxis.type == "log" and fig.layout.legend.y < 0
+    assert _legend_entries(fig) == ["euler", "velocity_verlet"]
+
+
+def test_stability_diagram_legend_below():
+    from npsnn_edu.viz.stability_widgets import stability_diagram_figure
+
+    fig = stability_diagram_figure(np.linspace(0.1, 3.0, 30))
+    assert fig.layout.legend.y < 0 and len(_legend_entries(fig)) == 4

@@ -130,6 +130,8 @@ def check_largest_stable_dt(fn: Callable[[float, float, float], float], verify: 
             (lambda k, m1, m2: 2.0 * mu(m1, m2) / k, "check the units: dt must be sqrt(mass / spring constant), so "
              "take a square root (omega = sqrt(k / mu))."),
         ]
+        patterns.append((lambda k, m1, m2: -2.0 * np.sqrt(mu(m1, m2) / k), "check the sign: a time step is a "
+                         "positive time."))
         for formula, hint in patterns:
             if all(_close(v, formula(*case)) for case, v in answers.items()):
                 return CheckResult(name, False, [f"Not yet for (k, m1, m2) = {wrong[0]}: {hint}"])
@@ -195,6 +197,10 @@ def check_energy_error_exponent(fn: Callable[[str], float], measure: bool = True
     }
     problems = []
     for integrator, val in got.items():
+        if val < 0:
+            problems.append(f"for {integrator} you answered {val:g}: check the sign. The error SHRINKS as dt shrinks, "
+                            "so in error ~ dt^p the exponent p is positive.")
+            continue
         if abs(val - expected[integrator]) > 1e-9:
             hint = hints.get((integrator, float(round(val))), "start from the energy factor per step and count "
                              "the T/dt steps to the fixed final time.")

@@ -293,16 +293,20 @@ def energy_error_figure(runs: Mapping[str, Any], title: str = "Energy error vers
 
     from .plots import new_figure
 
-    fig = new_figure(title, "t (tau)", "|E - E0| / |E0| (dimensionless)", log_y=True, height=420)
+    fig = new_figure(title, "t (tau)", "|E - E0| / |E0| (dimensionless)", log_y=True, height=460)
     tops, lows = [], []
     for k, (name, run) in enumerate(runs.items()):
         err = np.maximum(np.abs(np.asarray(run.relative_error, dtype=float)), ENERGY_FLOOR)
         fig.add_trace(go.Scatter(x=np.asarray(run.times), y=err, mode="lines", name=name,
                                  line=dict(color=PALETTE[k % len(PALETTE)], width=2)))
         tops.append(float(np.max(err)))
-        lows.append(float(np.percentile(err, 25)))
+        nonzero = err[err > ENERGY_FLOOR]
+        if nonzero.size:  # the bulk of each curve is shown; exact zeros (turning points) dip out at the bottom
+            lows.append(float(np.percentile(nonzero, 5)))
     if tops:
-        fig.update_yaxes(range=[np.log10(min(lows)) - 1.0, np.log10(max(tops)) + 0.5], exponentformat="power")
+        low = np.log10(min(lows)) - 0.5 if lows else np.log10(ENERGY_FLOOR)
+        fig.update_yaxes(range=[max(low, np.log10(ENERGY_FLOOR)), np.log10(max(tops)) + 0.5],
+                         exponentformat="power")
     return legend_below(readable_axes(fig))
 
 
@@ -346,4 +350,7 @@ def drift_scan_figure(scans: "Any | Sequence[Any]", title: str = "Energy error v
     for tol in sorted({s.energy_tolerance for s in scans}):
         fig.add_hline(y=tol, line_color="gray", line_dash="dash")
     fig.update_yaxes(range=[np.log10(low), np.log10(top) + 0.3], exponentformat="power")
+    xs = [float(d) for s in scans for d in s.dts] + [s.dt_linear_limit for s in scans]
+    xs += [s.dt_limit_closest_approach for s in scans if np.isfinite(s.omega_closest_approach)]
+    fig.update_xaxes(range=[np.log10(min(xs)) - 0.1, np.log10(max(xs)) + 0.1])  # every point and limit line inside
     return legend_below(readable_axes(fig))
