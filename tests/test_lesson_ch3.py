@@ -303,3 +303,4 @@ def test_instructor_guide_quotes_the_kits_answers():
     d = load("malondialdehyde")
     gap = d.free_atom_sum - float(d.subset("train")[1].mean())
     assert f"= {gap:.2f} eV" in guide and f"| 03 lab | {len(_text(LAB).split())} |" in guide
+    assert f"| 03b going further | {len(_text(RESEARCH).split())} |" in guide
