@@ -37,8 +37,10 @@ def test_deviation_and_proton_figures(ma):
     crit = CrashCriterion(ref)
     assert np.allclose(fig.data[0].y, [crit.max_deviation(x) for x in run.frames])
     assert fig.layout.xaxis.title.text == "time (fs)" and fig.layout.yaxis.title.text == "deviation (A)"
-    assert fig.layout.legend.y < 0 and fig.layout.shapes[0].y0 == 0.5  # legend below; threshold line at 0.5 A
+    legend = fig.layout.legend  # at the bottom edge of the figure, below the axis title; threshold line at 0.5 A
+    assert legend.yref == "container" and legend.y == 0 and legend.yanchor == "bottom"
+    assert fig.layout.shapes[0].y0 == 0.5
     oh = stretched_oh_test(model, ma, 1.5, duration_fs=60.0)
     pf = proton_trace_figure(oh)
     assert np.allclose(pf.data[0].y, oh["donor_A"]) and np.allclose(pf.data[1].y, oh["acceptor_A"])
-    assert pf.data[0].y[0] == pytest.approx(1.5) and pf.layout.legend.y < 0
+    assert pf.data[0].y[0] == pytest.approx(1.5) and pf.layout.legend.yref == "container"

@@ -149,9 +149,10 @@ def prior_weight_figure(runs: Sequence[Any], title: str = "Prior weight along NV
 
 
 def _legend_below(fig: go.Figure) -> None:
-    """Legend in one row under the plot: never over the title or the curves."""
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0.0),
-                      margin=dict(b=110))
+    """Legend at the bottom edge of the figure, below the x-axis title (the whole legend dict is set, so no
+    partial update can inherit its container coordinates): never over the title, an axis title or the curves."""
+    fig.update_layout(legend=dict(orientation="h", yref="container", y=0.0, yanchor="bottom", xanchor="left",
+                                  x=0.0), margin=dict(b=100))
 
 
 def deviation_figure(runs: Sequence[Any], reference: Any, title: str = "Largest bonded-distance deviation",
