@@ -180,7 +180,8 @@ def long(args: argparse.Namespace) -> dict:
                                             "open_enol_fraction": r["open_enol_fraction"]} for r in recs}}
     oh = stretched_oh_test(models["MF5"], d)
     out["stretched_OH"] = {"start_A": 1.5, "reference_A": round(oh["reference_A"], 3),
-                           "relaxed_by_fs": oh["relaxed_by_fs"], "final_oh_A": round(oh["final_oh_A"], 3)}
+                           "relaxed_by_fs": oh["relaxed_by_fs"], "final_oh_A": round(oh["final_oh_A"], 3),
+                           "start_nearest_A": round(oh["start_nearest_A"], 3), "ends_on": oh["ends_on"]}
     out["wall_s"] = round(time.time() - t0, 1)
     return out
 

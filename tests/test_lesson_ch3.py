@@ -283,3 +283,24 @@ def test_classroom_stretched_oh_is_a_proton_transfer(classroom, ma):
     assert "the stretch hands the proton over" in _text(RESEARCH)
     assert "within about ten femtoseconds" in json.dumps(json.loads(
         (Path(__file__).resolve().parents[1] / "npsnn_edu" / "data" / "quizzes" / "03b_gpr_research.json").read_text()))
+
+
+def test_instructor_guide_quotes_the_kits_answers():
+    """docs/instructor/ch3.md gives the expected answers: they must be the kit's values."""
+    from npsnn_edu.exercises.chapter3 import _cp_upper, _runs
+    from npsnn_edu.gpr import load
+    from npsnn_edu.gpr.experiments import fisher_p
+    from npsnn_edu.viz.schematics_ch3 import gp_1d
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "instructor" / "ch3.md").read_text(encoding="utf-8")
+    guide = " ".join(guide.split())
+    assert f"for 0/8 at 95 %: {_cp_upper(8, 0.95):.3f}" in guide
+    assert f"{_runs(0.05, 0.95)} runs for 5 % at 95 %" in guide
+    assert f"one-sided bound ({1 - 0.05 ** (1 / 8):.3f} for n = 8)" in guide
+    w = gp_1d([0.0], [1.0], [0.0, 1.0, 2.0, 3.0], 1.0, nugget=0.01)["w"]
+    assert "prints " + ", ".join(f"{x:.4f}" for x in w) + " at d = 0, 1, 2, 3 l" in guide
+    assert "2/12870 = 1.55e-4" in guide and abs(fisher_p(8, 8, 0, 8) - 2 / 12870) < 1e-12
+    d = load("malondialdehyde")
+    gap = d.free_atom_sum - float(d.subset("train")[1].mean())
+    assert f"= {gap:.2f} eV" in guide and f"| 03 lab | {len(_text(LAB).split())} |" in guide
+    assert f"| 03b going further | {len(_text(RESEARCH).split())} |" in guide

@@ -5,6 +5,7 @@
 * :func:`crash_table`: crash statistics per prior and temperature as a results table (DataFrame).
 * :func:`prior_weight_figure`: the prior weight w(x) along NVT runs.
 * :func:`bond_trace_figure`: bond length vs time of stretched-bond runs.
+* :func:`deviation_figure`: the largest bonded-distance deviation along NVT runs, with the crash threshold.
 * :func:`crash_overview`: the shipped crash counts of every model setting and prior in one table.
 * :func:`proton_trace_figure`: the stretched enol O-H run: H to its own and to the other oxygen.
 * :func:`side_by_side`: two runs played together with one play control.
@@ -118,7 +119,7 @@ def proton_trace_figure(result: Mapping[str, Any], title: str = "Stretched enol 
                              line=dict(color=PALETTE[0])))
     fig.add_trace(go.Scatter(x=t, y=result["acceptor_A"], name="H to the other O", line=dict(color=PALETTE[3])))
     fig.add_hline(y=result["reference_A"], line_dash="dash", line_color="#000000")
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0))
+    _legend_below(fig)
     return fig
 
 
@@ -143,6 +144,32 @@ def prior_weight_figure(runs: Sequence[Any], title: str = "Prior weight along NV
         fig.add_trace(go.Scatter(x=run.times_fs[:len(w)], y=w, name=label,
                                  line=dict(color=PRIOR_COLORS.get(run.prior, PALETTE[k % len(PALETTE)]))))
     fig.update_yaxes(type="log", exponentformat="power")
+    _legend_below(fig)
+    return fig
+
+
+def _legend_below(fig: go.Figure) -> None:
+    """Legend at the bottom edge of the figure, below the x-axis title (the whole legend dict is set, so no
+    partial update can inherit its container coordinates): never over the title, an axis title or the curves."""
+    fig.update_layout(legend=dict(orientation="h", yref="container", y=0.0, yanchor="bottom", xanchor="left",
+                                  x=0.0), margin=dict(b=100))
+
+
+def deviation_figure(runs: Sequence[Any], reference: Any, title: str = "Largest bonded-distance deviation",
+                     threshold_A: float = 0.5) -> go.Figure:
+    """Largest bonded-distance deviation (A) from ``reference`` (ase.Atoms) vs time (fs) for MDRuns, with the
+    crash threshold dashed (:class:`npsnn_edu.gpr.experiments.CrashCriterion`)."""
+    from ..gpr.experiments import CrashCriterion
+
+    crit = CrashCriterion(reference, tolerance=threshold_A)
+    fig = new_figure(title, "time (fs)", "deviation (A)")
+    for k, run in enumerate(runs):
+        label = PRIOR_LABELS.get(run.prior, run.prior) + (" (crashed)" if run.crashed else "")
+        fig.add_trace(go.Scatter(x=run.times_fs, y=[crit.max_deviation(x) for x in run.frames], name=label,
+                                 line=dict(color=PRIOR_COLORS.get(run.prior, PALETTE[k % len(PALETTE)]))))
+    fig.add_hline(y=threshold_A, line_dash="dash", line_color="#000000", annotation_text="crash threshold",
+                  annotation_position="top left")
+    _legend_below(fig)
     return fig
 
 
