@@ -53,7 +53,7 @@ class ResultsTable(pd.DataFrame):
                 out.isetitem(k, col.astype(object).where(col.notna(), self.missing))
         return out
 
-    def to_html(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+    def to_html(self, *args: Any, **kwargs: Any) -> str:
         kwargs.setdefault("na_rep", self.missing)
         with self._display_options():
             return self._display_frame().to_html(*args, **kwargs)
@@ -61,7 +61,7 @@ class ResultsTable(pd.DataFrame):
     def _repr_html_(self) -> str:
         return f'<div class="npsnn-table">{_TABLE_CSS}{self.to_html(max_cols=None, max_rows=200)}</div>'
 
-    def to_string(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+    def to_string(self, *args: Any, **kwargs: Any) -> str:
         kwargs.setdefault("na_rep", self.missing)
         with self._display_options():
             return self._display_frame().to_string(*args, **kwargs)

@@ -429,15 +429,18 @@ _CELL_SCAN_JS = """
         .filter(e => (e.getAttribute('d') || '').length > 2).length;
     const images = p.querySelectorAll('.main-svg .overplot image, .main-svg g.plot image, .main-svg .trace image').length;
     const drawn = paths + images + p.querySelectorAll('.gl-container canvas, canvas.gl-canvas').length;
-    // legends (g.legend, g.legend2, ...) drawn over the title or over each other: compare their bounding boxes
+    // legends (g.legend, g.legend2, ...) drawn over a title or over each other: compare their bounding boxes
     const box = e => e.getBoundingClientRect();
     const area = (a, b) => Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) *
                            Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
     const legends = [...p.querySelectorAll('.infolayer > g[class^="legend"]')]
         .map(g => ({name: g.getAttribute('class'), r: box(g.querySelector('rect.bg') || g)}))
         .filter(l => l.r.width > 1 && l.r.height > 1);
-    const titles = [...p.querySelectorAll('.infolayer .g-gtitle text.gtitle')].map(t => ({name: 'title "' +
-        (t.textContent || '').slice(0, 40) + '"', r: box(t)})).filter(t => t.r.width > 1 && t.r.height > 1);
+    // titles: the figure's, the axes' (g-xtitle, g-y2title ...) and annotations (subplot titles are annotations)
+    const kind = t => t.closest('.g-gtitle') ? 'title' : t.closest('.annotation') ? 'annotation' : 'axis title';
+    const titles = [...p.querySelectorAll('.infolayer g[class^="g-"][class$="title"] text, .infolayer .annotation text')]
+        .map(t => ({name: `${kind(t)} "${(t.textContent || '').slice(0, 40)}"`, r: box(t)}))
+        .filter(t => t.r.width > 1 && t.r.height > 1);
     const overlaps = [];
     legends.forEach((l, k) => {
       titles.forEach(t => { const a = area(l.r, t.r); if (a > 4) overlaps.push(`${l.name} over ${t.name} (${Math.round(a)} px2)`); });

@@ -4,12 +4,12 @@ Asserts what a student would see after "Run All Cells" in fast mode on a 1366 x 
 outputs, no "javascript error" widget boxes, every widget view rendered, the ipywidgets controls, plotly figures
 (every one with at least one trace holding data points, and drawn marks) and nglview 3D views on the page (the
 nglview canvas is screenshotted and must contain drawn pixels), no output wider than its output area (no
-horizontal scrollbar) and no code line that scrolls sideways; no plotly legend drawn over the figure's title or over
-another legend (their bounding boxes in the DOM are compared); no HTML table showing a raw NaN/None/<NA> cell or
-pandas' "..." elision; every quiz (npsnn_edu.viz.quiz) rendered with all its questions, and answering it shows the
-feedback of the JSON file (a wrong option, then the right one, then a numeric answer). One screenshot per notebook
-(and one of each answered quiz) goes to build/screenshots/. Work copies live in a temporary directory: the
-repository's notebooks are not touched.
+horizontal scrollbar) and no code line that scrolls sideways; no plotly legend drawn over the figure's title, an
+axis title, an annotation (subplot titles) or another legend (their bounding boxes in the DOM are compared); no
+HTML table showing a raw NaN/None/<NA> cell or pandas' "..." elision; every quiz (npsnn_edu.viz.quiz) rendered
+with all its questions, and answering it shows the feedback of the JSON file (a wrong option, then the right one,
+then a numeric answer). One screenshot per notebook (and one of each answered quiz) goes to build/screenshots/.
+Work copies live in a temporary directory: the repository's notebooks are not touched.
 
 Missing chromium: skipped with a message saying how to install it, except with CI=true (then it fails).
 """

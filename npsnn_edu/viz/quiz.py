@@ -299,8 +299,9 @@ class QuizView:
         return quiz_text(self.questions)
 
 
-def show_quiz(name: str, *, shuffle_answers: bool = True, max_width: int = 600) -> None:
-    """Show the quiz of notebook ``name`` (its stem, e.g. ``"01_newtonian_md"``) with immediate feedback.
+def show_quiz(name: "str | Path", *, shuffle_answers: bool = True, max_width: int = 600) -> None:
+    """Show the quiz of notebook ``name`` (its stem, e.g. ``"01_newtonian_md"``, or a JSON file's path) with
+    immediate feedback.
 
     Click an option (or type a number and press Enter) to see whether it is right and why. Raises
     :class:`UnknownNameError` listing the shipped quizzes when ``name`` has none.
