@@ -135,13 +135,13 @@ def test_times_quoted_by_each_chapter_are_the_measured_ones(tmp_path):
     spec.loader.exec_module(suite)
     data = json.loads(config.TIMINGS_FILE.read_text())
     chapters = sorted((DATA.parents[1] / "notebooks").glob("0*.ipynb"))
-    assert {p.name[:3] for p in chapters} >= {"01_", "02_", "03_", "04_"}
+    assert {p.name[:3] for p in chapters} >= {"01_", "02_", "03_", "04_"}  # the labs (+ going-further notebooks)
     for path in chapters:
         nb = json.loads(path.read_text())
         text = " ".join("".join(nb["cells"][0]["source"]).split())
         m = suite.TIME_SENTENCE.search(text)
-        if m is None:
-            continue
+        if m is None:  # the lesson template keeps measured run times out of the student text (docs/instructor/);
+            continue   # a notebook that still quotes them must quote the measured ones
         expected = suite.time_sentence(data["notebooks"][path.stem], m.group(1))
         assert m.group(0) == expected, f"{path.name} quotes '{m.group(0)}', measured: '{expected}'"
     assert suite.format_seconds(214.0) == "3.6 min" and suite.format_seconds(12.92) == "13 s"
