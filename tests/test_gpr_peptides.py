@@ -134,3 +134,17 @@ def test_alanine_dipeptide_models_and_the_optimisation_claim_as_measured():
     assert ref["gap_kcal"] < 0 < got["gap_kcal"]
     assert kabsch_rmsd(got["starts"]["C7eq"]["positions"], ref["starts"]["C7eq"]["positions"]) < 0.1
     assert kabsch_rmsd(got["starts"]["C5"]["positions"], ref["starts"]["C5"]["positions"]) > 0.3
+
+
+def test_shipped_capped_serine_data_and_its_hydroxyl():
+    """Capped serine (Ace-Ser-NMe): 23 atoms, its hydroxyl O-H bonded in the relaxed reference (the bond the paper
+    stretches), first frames regenerated from the recorded seed."""
+    from npsnn_edu.gpr.data import load, regenerate_frames
+
+    d = load("capped_serine")
+    assert len(d.symbols) == 23 and d.symbols[13] == "O" and d.symbols[16] == "H"
+    oh = np.linalg.norm(d.reference_positions[13] - d.reference_positions[16])
+    assert 0.95 < oh < 1.0
+    pos, ene = regenerate_frames(d, chain=3, n_frames=2)
+    idx = np.flatnonzero(d.chain == 3)[:2]
+    np.testing.assert_allclose(ene, d.energies[idx], atol=1e-8)
