@@ -46,8 +46,10 @@ def test_prose_claims_match_the_shipped_systems_table():
     text = _markdown()
     # "the barrier crossing fails for every method in one window, including the basis optimum"
     assert "fails for every method in one window" in text
+    assert "and so does the Morse bond near dissociation" in text
     for method in ("continuous", "kernel", "lstsq", "mlp"):
         assert not any(trusted("double_well_across", method)), method
+        assert not any(trusted("morse_near_dissociation", method)), method
     # "velocity Verlet is accurate on all four"
     assert all(all(trusted(name, "verlet")) for name in SYSTEM_CASES)
     # "the starts with zero force now train": the basis optimum and the free coefficients pass the check
