@@ -58,6 +58,11 @@ def test_prose_claims_match_the_shipped_systems_table():
     # "time-marching is the remedy that works; a finer basis or stronger causal weights ... do not"
     marching = [r for r in rem if r["remedy"] == "time-marching, basis optimum"]
     assert any(r["trusted"] for r in marching) and not marching[0]["trusted"]  # 1 window fails, more windows work
+    assert "from four windows on" in text
+    assert all(r["trusted"] for r in marching if int(r["setting"].split()[0]) >= 4)
+    # "neither do the same four windows trained by gradient descent (free coefficients, the spiking network)"
+    assert "neither do the same four windows" in text
+    assert not any(r["trusted"] for r in rem if r["remedy"] in ("time-marching, kernel-only", "time-marching, NP-SNN"))
     assert not any(r["trusted"] for r in rem if r["remedy"] in ("more knots, basis optimum",
                                                                 "causal weighting, kernel-only"))
     # "velocity Verlet ... passes the check in a small fraction of the time of any remedy"
