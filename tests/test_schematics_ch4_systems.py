@@ -8,7 +8,7 @@ import pytest
 
 from npsnn_edu.viz import schematics_ch4_systems as sch
 
-FIGURES = ("zero_force_scale", "barrier_windows", "check_verdict")
+FIGURES = ("zero_force_scale", "barrier_windows", "forward_output_check")
 
 
 @pytest.mark.parametrize("name", FIGURES)
@@ -33,7 +33,7 @@ def test_drawn_double_well_trajectory_crosses_and_conserves_energy():
 
 
 def test_check_figure_shows_a_failing_verdict():
-    fig = sch.check_verdict()
+    fig = sch.forward_output_check()
     text = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert "DO NOT TRUST" in text and "tolerance 0.05" in text
 

@@ -51,7 +51,7 @@ def verlet_row(problem: "str | NewtonProblem", dt: float) -> dict[str, Any]:
 def markdown_table(rows: Iterable[dict[str, Any]]) -> str:
     """Rows of dicts as a Markdown table (3 significant digits; NaN shown as ``-``) via :mod:`npsnn_edu.tables`."""
     rows = [{k: (float("nan") if v is None else v) for k, v in r.items()} for r in rows]
-    return markdown(results_table(rows)).replace("| nan ", "| - ").replace("| nan|", "| - |")
+    return markdown(results_table(rows), missing="-").replace("| nan ", "| - ").replace("| nan|", "| - |")
 
 
 def grid_dependence(model: torch.nn.Module, problem: "str | NewtonProblem", spacings: Iterable[float]

@@ -3,11 +3,11 @@
 * :func:`zero_force_scale` - Figure 4c.1: why the loss scale cannot come from the force at the start: a start at
   the bottom of a well has F(x0) = 0, yet the motion it starts reaches forces as large as any other start of the
   same energy; the scale is taken from the largest |F| along a cheap probe run instead;
-* :func:`barrier_windows` - Figure 4c.2: a trajectory that crosses a barrier within one window (too many turns for
+* :func:`barrier_windows` - Figure 4c.3: a trajectory that crosses a barrier within one window (too many turns for
   one smooth basis) and the same trajectory cut into time-marching windows, each started from the previous
   window's end state;
-* :func:`check_verdict` - Figure 4c.3: the forward-output check: the network's output next to a fine-step velocity
-  Verlet run, the error relative to the motion, and the verdict against a tolerance.
+* :func:`forward_output_check` - Figure 4c.2: the forward-output check: the network's output next to a fine-step
+  velocity Verlet run, the error relative to the motion, and the verdict against a tolerance.
 
 Every function returns a :class:`matplotlib.figure.Figure` (nothing is shown or written to disk).  The curves are
 computed with the kit's own rules (the core double well, scipy's solve_ivp for the drawn trajectories, the check's
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["barrier_windows", "check_verdict", "double_well_trajectory", "zero_force_scale"]
+__all__ = ["barrier_windows", "forward_output_check", "double_well_trajectory", "zero_force_scale"]
 
 
 def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
@@ -74,7 +74,7 @@ def zero_force_scale() -> Any:
 
 
 def barrier_windows(n_windows: int = 4) -> Any:
-    """Figure 4c.2: a barrier crossing in one window, and cut into ``n_windows`` time-marching windows."""
+    """Figure 4c.3: a barrier crossing in one window, and cut into ``n_windows`` time-marching windows."""
     from ..spiking.systems import double_well_period
 
     t_end = 2.0 * double_well_period(1.5, 0.0)
@@ -103,8 +103,8 @@ def barrier_windows(n_windows: int = 4) -> Any:
     return fig
 
 
-def check_verdict(tol: float = 0.05) -> Any:
-    """Figure 4c.3: a wrong network output stays in one well while the fine Verlet run crosses: the check's error
+def forward_output_check(tol: float = 0.05) -> Any:
+    """Figure 4c.2: a wrong network output stays in one well while the fine Verlet run crosses: the check's error
     (relative to the motion) and its verdict."""
     from ..spiking.check import check_trajectory
     from ..spiking.systems import double_well_period
