@@ -230,7 +230,9 @@ def test_widget_legends_are_moved_below_the_plots():
     import plotly.graph_objects as go
 
     fig = legend_below(go.Figure(layout=dict(height=380)), rows=2)
-    assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top" and fig.layout.height == 428
+    legend = fig.layout.legend
+    assert legend.yref == "container" and legend.y == 0 and legend.yanchor == "bottom"  # bottom edge of the figure
+    assert fig.layout.margin.b >= 70 + 2 * 20 and fig.layout.height == 428  # room for the axis title and 2 rows
     with pytest.raises(InvalidParameterError, match="rows"):
         legend_below(go.Figure(), rows=0)
 

@@ -130,12 +130,14 @@ def shipped_seed_rows() -> dict[str, Any]:
 
 
 def legend_below(fig: Any, rows: int = 1) -> Any:
-    """Move a plotly figure's legend under the plot (horizontal, left-aligned), so that it never covers the title
-    or the curves, and make room for ``rows`` rows of legend entries. Returns the figure."""
+    """Move a plotly figure's legend to the bottom edge of the figure (horizontal, left-aligned, in container
+    coordinates), under the x-axis title, so that it never covers the title, the axis titles or the curves; the
+    bottom margin grows to hold ``rows`` rows of legend entries. Returns the figure."""
     if rows < 1:
         raise InvalidParameterError(f"rows must be at least 1, got {rows}")
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0),
-                      margin=dict(b=60 + 24 * rows), height=(fig.layout.height or 380) + 24 * rows)
+    extra = 24 * rows
+    fig.update_layout(legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.0, xanchor="left", x=0.0),
+                      margin=dict(b=70 + extra), height=(fig.layout.height or 380) + extra)
     return fig
 
 
