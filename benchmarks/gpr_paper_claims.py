@@ -223,7 +223,7 @@ def main() -> None:
         runs = long_runs(Path(tmp) / "long.jsonl", molecules, temps, seeds, gp_ps, xtb_ps, args.workers)
     dist = distortion(data, models, ENOL_O, ENOL_H, 1.5, 1000.0, acceptor=3)
     rama = []
-    for mol in [m for m in ("alanine_dipeptide", "capped_serine") if m in available_molecules()]:
+    for mol in [m for m in ("capped_glycine", "alanine_dipeptide", "capped_serine") if m in available_molecules()]:
         pep = load(mol)
         pep_models = build_models(pep, "force_trained", priors=("MF5", "MF2"))
         pep_models["xtb"] = make_calculator()

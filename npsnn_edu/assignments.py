@@ -538,9 +538,9 @@ def write_nbgrader_course(notebooks: Iterable[Path], root: Path, *, mode: str = 
     autograding limit in seconds."""
     import nbformat
 
-    from .config import MODE_FILE, _check_mode
+    from .config import MODE_FILE, check_mode
 
-    mode = _check_mode(mode, "--mode")
+    mode = check_mode(mode, "--mode")
     _check_course(course_id, exchange)
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,7 @@ __all__ = ["MODES", "describe_mode", "fast_mode", "mode", "mode_source", "pick",
 TIMINGS_FILE = Path(__file__).resolve().parent / "data" / "notebook_timings.json"
 
 
-def _check_mode(value: object, where: str) -> str:
+def check_mode(value: object, where: str) -> str:
     from .validation import one_of
 
     try:
@@ -65,7 +65,7 @@ def set_mode(value: "str | None") -> str:
     Returns the mode now in force.
     """
     global _session_mode
-    _session_mode = None if value is None else _check_mode(value, "set_mode")
+    _session_mode = None if value is None else check_mode(value, "set_mode")
     return mode()
 
 
@@ -84,13 +84,13 @@ def mode_source() -> tuple[str, str]:
         return _session_mode, "set_mode()"
     env = os.environ.get(MODE_ENV_VAR, "").strip()
     if env:
-        return _check_mode(env, f"${MODE_ENV_VAR}"), f"${MODE_ENV_VAR}"
+        return check_mode(env, f"${MODE_ENV_VAR}"), f"${MODE_ENV_VAR}"
     if os.environ.get(FAST_ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}:
         return "fast", f"${FAST_ENV_VAR}"
     path = _mode_file()
     if path is not None:
         text = path.read_text().strip().split()
-        return _check_mode(text[0] if text else "", str(path)), str(path)
+        return check_mode(text[0] if text else "", str(path)), str(path)
     return DEFAULT_MODE, "default"
 
 

@@ -153,7 +153,7 @@ def _memory(value: str) -> str:
 def z2jh_singleuser(image: str, tag: str, *, mode: str = "classroom", memory_limit: str = "2G",
                     memory_guarantee: str = "1G", cpu_limit: float = 1.0, cpu_guarantee: float = 0.5) -> dict:
     """The ``singleuser`` section of a zero-to-jupyterhub config.yaml for the image built from this repository."""
-    from .config import MODE_ENV_VAR, _check_mode
+    from .config import MODE_ENV_VAR, check_mode
 
     if not image or ":" in image.rsplit("/", 1)[-1]:
         raise InvalidParameterError(f"image={image!r}: give the image name without the tag (the tag goes in tag=)")
@@ -166,7 +166,7 @@ def z2jh_singleuser(image: str, tag: str, *, mode: str = "classroom", memory_lim
         "defaultUrl": "/lab",
         "cpu": {"limit": float(cpu_limit), "guarantee": float(cpu_guarantee)},
         "memory": {"limit": _memory(memory_limit), "guarantee": _memory(memory_guarantee)},
-        "extraEnv": {MODE_ENV_VAR: _check_mode(mode, "mode="), "OMP_NUM_THREADS": str(max(1, int(cpu_limit)))},
+        "extraEnv": {MODE_ENV_VAR: check_mode(mode, "mode="), "OMP_NUM_THREADS": str(max(1, int(cpu_limit)))},
     }}
 
 

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from .config import FAST_ENV_VAR, MODE_ENV_VAR, _check_mode
+from .config import FAST_ENV_VAR, MODE_ENV_VAR, check_mode
 
 __all__ = ["RunResult", "RssSampler", "execute_notebook", "run_notebooks", "default_notebooks", "main"]
 
@@ -114,7 +114,7 @@ def kernel_env(fast: bool = True, extra: "dict[str, str] | None" = None, *, mode
     every thread-count variable of :data:`THREAD_VARS` (a one-core measurement); fast mode defaults OMP to 1.
     """
     env = dict(os.environ)
-    chosen = _check_mode(mode, "kernel_env(mode=...)") if mode is not None else ("fast" if fast else "full")
+    chosen = check_mode(mode, "kernel_env(mode=...)") if mode is not None else ("fast" if fast else "full")
     env.pop(FAST_ENV_VAR, None)
     env[MODE_ENV_VAR] = chosen
     if chosen == "fast":

@@ -148,3 +148,13 @@ def test_shipped_capped_serine_data_and_its_hydroxyl():
     pos, ene = regenerate_frames(d, chain=3, n_frames=2)
     idx = np.flatnonzero(d.chain == 3)[:2]
     np.testing.assert_allclose(ene, d.energies[idx], atol=1e-8)
+
+
+def test_shipped_capped_glycine_data_are_reproduced_from_their_seeds():
+    from npsnn_edu.gpr.data import load, regenerate_frames
+
+    d = load("capped_glycine")
+    assert len(d.symbols) == 19 and d.provenance["settings"]["frames_per_chain"] == 292
+    pos, ene = regenerate_frames(d, chain=5, n_frames=2)
+    idx = np.flatnonzero(d.chain == 5)[:2]
+    np.testing.assert_allclose(ene, d.energies[idx], atol=1e-8)

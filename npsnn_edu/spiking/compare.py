@@ -23,7 +23,7 @@ from ..errors import InvalidParameterError, SimulationDivergedError
 from ..tables import markdown, results_table
 from ..validation import at_least, positive
 from .problems import NewtonProblem, get_problem
-from .training import FitResult, TrainConfig, Trainer, _Scales, fit, training_times
+from .training import FitResult, LossScales, TrainConfig, Trainer, fit, training_times
 
 
 def result_row(label: str, res: FitResult) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def kernel_lstsq(problem: "str | NewtonProblem", config: "TrainConfig | None" = 
     t_start = time.perf_counter()
     trainer = Trainer(problem, cfg, device=device)
     model = trainer.model
-    scales = _Scales(problem)
+    scales = LossScales(problem)
     dev = trainer.device
     t = torch.as_tensor(training_times(problem, cfg.n_colloc), dtype=torch.float64, device=dev)
     t_all = torch.cat([t, torch.zeros(1, dtype=torch.float64, device=dev)])

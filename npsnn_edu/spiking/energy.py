@@ -45,7 +45,7 @@ CONSTANTS.register("fpsnn", {"ac": 0.1, "mac": 3.1, "neuron": 3.1 + 3 * 0.1, "no
 CATEGORIES = ("ac", "mac", "neuron", "nonlinear")
 
 
-def _result(counts: dict[str, float], constants: str) -> dict[str, float]:
+def priced_counts(counts: dict[str, float], constants: str) -> dict[str, float]:
     table = CONSTANTS.get(constants)
     out = {k: float(counts.get(k, 0.0)) for k in CATEGORIES}
     for k in CATEGORIES:
@@ -99,9 +99,9 @@ def operation_counts(model: Any, n_queries: int, *, constants: str = "fp32", at_
             counts = _add(_mlp_counts(model, n_knots), kernel_readout_counts(n_knots, model.n_out, n_queries))
         else:
             counts = _mlp_counts(model, n_queries)
-        return _result(counts, constants)
+        return priced_counts(counts, constants)
     if isinstance(model, KernelCoefficients):
-        return _result(kernel_readout_counts(model.knots.shape[0], model.n_out, n_queries), constants)
+        return priced_counts(kernel_readout_counts(model.knots.shape[0], model.n_out, n_queries), constants)
     if not isinstance(model, (PointwiseSNN, ClockSNN)):
         raise InvalidParameterError(f"no operation count for {type(model).__name__}; use a ClockSNN, PointwiseSNN, "
                                     "KernelCoefficients or MLPPINN")
@@ -119,8 +119,8 @@ def operation_counts(model: Any, n_queries: int, *, constants: str = "fp32", at_
            "nonlinear": float(n_inputs * 2 * model.encoding.n_freq)}
     if isinstance(model, PointwiseSNN):
         scale = n_queries / s1.shape[1]
-        return _result({k: v * scale for k, v in net.items()}, constants)
-    return _result(_add(net, kernel_readout_counts(model.knots.shape[0], n_out, n_queries)), constants)
+        return priced_counts({k: v * scale for k, v in net.items()}, constants)
+    return priced_counts(_add(net, kernel_readout_counts(model.knots.shape[0], n_out, n_queries)), constants)
 
 
 def synaptic_energy(model: Any, n_queries: int, constants: str = "fp32") -> dict[str, float]:

@@ -104,7 +104,7 @@ class _Base(nn.Module):
         return self.x0 + out.to(torch.float64).reshape(-1, *self.shape)
 
 
-def _lif(beta: float, spike_grad: Any) -> nn.Module:
+def lif_layer(beta: float, spike_grad: Any) -> nn.Module:
     import snntorch as snn
 
     # init_hidden stays False: with init_hidden=True the hidden mem would stay on the old device after
@@ -134,9 +134,9 @@ class _TwoLayerLIF(_Base):
         grad = make_surrogate(surrogate, surrogate_alpha)
         self.num_steps = int(num_steps)
         self.fc1 = nn.Linear(self.encoding.dim, hidden)
-        self.lif1 = _lif(beta, grad)
+        self.lif1 = lif_layer(beta, grad)
         self.fc2 = nn.Linear(hidden, hidden)
-        self.lif2 = _lif(beta, grad)
+        self.lif2 = lif_layer(beta, grad)
         self.readout = nn.Linear(2 * hidden, self.n_out)
 
     def _rate_readout(self, cur1: torch.Tensor) -> torch.Tensor:

@@ -62,8 +62,10 @@ from ..registry import Registry, normalise_name
 from ..validation import at_least, in_range, positive, with_overrides
 from .check import DEFAULT_TOL, ForwardCheckWarning
 from .energy import E_AC_PJ, E_MAC_PJ  # Horowitz 2014 (45 nm, fp32): the one place these constants live
-from .models import _lif, gaussian_kernel, make_surrogate
+from .models import gaussian_kernel, lif_layer, make_surrogate
 from .operator_families import OperatorFamily, PotentialFamily, available_families, get_family
+from .operator_state import basis_trajectory, state_tensors, training_taus
+from .readout_solve import solve_readout
 from .training import cosine_learning_rate
 
 __all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "OperatorRangeWarning",
@@ -112,17 +114,6 @@ class KernelBasis:
         return phi0, phi1, phi2, s0, s1, s2
 
 
-def _trajectory(design: tuple[torch.Tensor, ...], x0: torch.Tensor, w0: torch.Tensor, y: torch.Tensor, order: int = 2
-                ) -> list[torch.Tensor]:
-    """x and its tau-derivatives up to ``order``: each ``(B, T, C)`` for x0, w0 = v0' ``(B, C)``, y ``(B, K, C)``."""
-    out = []
-    for d in range(order + 1):
-        phi, s = design[d], design[3 + d]
-        val = torch.einsum("tk,bkc->btc", phi, y) + s[None, :, None] * w0[:, None, :]
-        out.append(val + x0[:, None, :] if d == 0 else val)
-    return out
-
-
 # ------------------------------------------------------------------------------------------------
 # Branches: p -> coefficients
 # ------------------------------------------------------------------------------------------------
@@ -138,8 +129,8 @@ class SpikingBranch(nn.Module):
         self.spikes_only = bool(spikes_only)
         self.fc1 = nn.Linear(n_in, hidden)
         self.fc2 = nn.Linear(hidden, hidden)
-        self.lif1 = _lif(beta, grad)  # states created per call on the input's device (snnTorch #225)
-        self.lif2 = _lif(beta, grad)
+        self.lif1 = lif_layer(beta, grad)  # states created per call on the input's device (snnTorch #225)
+        self.lif2 = lif_layer(beta, grad)
         self.readout = nn.Linear(hidden if spikes_only else 2 * hidden, n_out)
         self.last_counts: dict[str, float] = {}
 
@@ -328,27 +319,18 @@ class PhysicsOperator(nn.Module):
         return coefficients_to_trajectory(self.family, self.basis, p, y, t, order)
 
 
-def _state_tensors(family: OperatorFamily, p: np.ndarray, device: Any) -> tuple[torch.Tensor, ...]:
-    x0, v0 = family.initial_state(p)
-    om = family.omega(p)
-    b = len(p)
-    as_t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64, device=device)  # noqa: E731
-    return (as_t(x0.reshape(b, -1)), as_t((v0 / om[:, None, None]).reshape(b, -1)), as_t(om),
-            as_t(family.amplitude(p)))
-
-
 def coefficients_to_trajectory(family: OperatorFamily, basis: KernelBasis, p: np.ndarray, y: torch.Tensor, t: Any,
                                order: int = 0) -> list[np.ndarray]:
     """Forward output of the basis with coefficients ``y``: physical x, dx/dt, ... at ``t`` (per-row times)."""
     b = len(p)
     t = np.asarray(t, dtype=float)
     t = np.broadcast_to(t, (b, t.shape[-1])) if t.ndim == 1 else t
-    x0, w0, om, _ = _state_tensors(family, p, basis.device)
+    x0, w0, om, _ = state_tensors(family, p, basis.device)
     outs = [np.empty((b, t.shape[1], family.n_particles, family.dim)) for _ in range(order + 1)]
     with torch.no_grad():
         for i in range(b):
             tau = torch.as_tensor(np.array(t[i]), dtype=torch.float64, device=basis.device) * om[i]
-            vals = _trajectory(basis.design(tau), x0[i:i + 1], w0[i:i + 1], y[i:i + 1].to(basis.device), order)
+            vals = basis_trajectory(basis.design(tau), x0[i:i + 1], w0[i:i + 1], y[i:i + 1].to(basis.device), order)
             for d, v in enumerate(vals):
                 outs[d][i] = (v[0] * om[i] ** d).reshape(t.shape[1], family.n_particles, family.dim).cpu().numpy()
     return outs
@@ -358,7 +340,7 @@ def _residual_loss(family: OperatorFamily, design: tuple[torch.Tensor, ...], x0:
                    om: torch.Tensor, amp: torch.Tensor, y: torch.Tensor, eps: float, chunks: int
                    ) -> tuple[torch.Tensor, torch.Tensor]:
     """(causally weighted loss, plain per-problem mean squared residual ``(B,)``)."""
-    x, _, a = _trajectory(design, x0, w0, y, order=2)
+    x, _, a = basis_trajectory(design, x0, w0, y, order=2)
     b, t_n, _ = x.shape
     shape = (b, t_n, family.n_particles, family.dim)
     acc = family.accel(x.reshape(shape), om * om).reshape(b, t_n, -1)
@@ -371,11 +353,6 @@ def _residual_loss(family: OperatorFamily, design: tuple[torch.Tensor, ...], x0:
     else:
         loss = res.mean()
     return loss, res.mean(1).detach()
-
-
-def training_taus(tau_end: float, n: int) -> np.ndarray:
-    """Fixed collocation midpoints (i + 1/2) tau_end / n (disjoint from the 1001-point evaluation grid)."""
-    return (np.arange(n) + 0.5) * tau_end / n
 
 
 class OperatorTrainer:
@@ -409,7 +386,7 @@ class OperatorTrainer:
 
     def loss(self, p: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Causally weighted loss and per-problem residual for a batch ``p``."""
-        x0, w0, om, amp = _state_tensors(self.family, p, self.device)
+        x0, w0, om, amp = state_tensors(self.family, p, self.device)
         y = self.model.coefficients(p)
         return _residual_loss(self.family, self.design, x0, w0, om, amp, y, self.config.causal_eps,
                               self.config.causal_chunks)
@@ -452,7 +429,6 @@ class OperatorTrainer:
         drawn with ``seed`` (default: a stream of their own derived from the config seed and the number of earlier
         solves, so a second solve sees new problems).
         """
-        from .readout_solve import solve_readout
 
         n_problems = at_least("n_problems", n_problems, 2, integer=True)
         stream = np.random.default_rng([self.config.seed, 7, len(self.solves)])  # a new draw for every solve
@@ -606,7 +582,7 @@ def _per_problem_setup(family: "str | OperatorFamily", p: Any, config: OperatorC
     dev = resolve_device(device)
     basis = KernelBasis(family.tau_end, cfg.n_knots, cfg.kernel_width, cfg.pad, device=dev)
     design = basis.design(training_taus(family.tau_end, cfg.n_colloc))
-    return family, cfg, p, dev, basis, design, _state_tensors(family, p, dev)
+    return family, cfg, p, dev, basis, design, state_tensors(family, p, dev)
 
 
 def solve_free_coefficients(family: "str | OperatorFamily", p: Any, config: OperatorConfig | None = None,
@@ -647,7 +623,7 @@ def solve_gauss_newton(family: "str | OperatorFamily", p: Any, config: OperatorC
     def residual(yv: torch.Tensor, x0_: torch.Tensor, w0_: torch.Tensor, om_: torch.Tensor, amp_: torch.Tensor
                  ) -> torch.Tensor:
         y1 = yv.reshape(1, k, c)
-        x, _, a = _trajectory(design, x0_[None], w0_[None], y1, order=2)
+        x, _, a = basis_trajectory(design, x0_[None], w0_[None], y1, order=2)
         acc = family.accel(x.reshape(1, x.shape[1], family.n_particles, family.dim), (om_ * om_)[None])
         return ((a - acc.reshape(a.shape)) / amp_).reshape(-1)
 
@@ -777,13 +753,13 @@ def operation_energy(ops: dict[str, float], spiking: bool, constants: str = "fp3
     (spiking branch) or tanh evaluations (tanh branch, priced as nonlinear functions), and the kernel's
     exponentials.  Returns the per-category counts and pJ and ``total_pJ``.  Works on shipped ``*_ops`` records.
     """
-    from .energy import _result
+    from .energy import priced_counts
 
     updates = float(ops["neuron_updates"])
     counts = {"ac": float(ops["branch_ac"]), "mac": float(ops["branch_mac"]) + float(ops["kernel_mac"]),
               "neuron": updates if spiking else 0.0,
               "nonlinear": float(ops["kernel_exp"]) + (0.0 if spiking else updates)}
-    return _result(counts, constants)
+    return priced_counts(counts, constants)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from torch import nn
 
 from ..errors import InvalidParameterError
 from ..validation import at_least, positive
+from .operator_state import basis_trajectory, state_tensors, training_taus
 
 __all__ = ["branch_features", "readout_layer", "solve_readout"]
 
@@ -119,7 +120,6 @@ def solve_readout(model: Any, p: Any, n_iter: int = 20, *, zero_start: bool = Fa
     the deployed readout (cast to the layer's precision), the number of steps, feature directions kept, CG
     iterations (and how many solves hit ``cg_iter``), and seconds.
     """
-    from .operator import _state_tensors, _trajectory, training_taus
 
     fam, basis, cfg = model.family, model.basis, model.config
     p = fam.check(p)
@@ -135,7 +135,7 @@ def solve_readout(model: Any, p: Any, n_iter: int = 20, *, zero_start: bool = Fa
     start = time.perf_counter()
     design = basis.design(training_taus(fam.tau_end, cfg.n_colloc))
     phi0, phi2 = design[0], design[2]
-    x0, w0, om, amp = _state_tensors(fam, p, dev)
+    x0, w0, om, amp = state_tensors(fam, p, dev)
     z = branch_features(model, p)
     z = torch.cat([z, torch.ones(len(p), 1, dtype=z.dtype, device=z.device)], 1)  # (B, F + 1): bias column
     layer = readout_layer(model.branch)
@@ -149,7 +149,7 @@ def solve_readout(model: Any, p: Any, n_iter: int = 20, *, zero_start: bool = Fa
         return (scale[sl, None] * (z[sl] @ th.T)).reshape(-1, k, c_n)
 
     def residual(th: torch.Tensor, sl: slice) -> tuple[torch.Tensor, torch.Tensor]:
-        x, _, a = _trajectory(design, x0[sl], w0[sl], coefficients(th, sl), order=2)
+        x, _, a = basis_trajectory(design, x0[sl], w0[sl], coefficients(th, sl), order=2)
         b, t_n, _ = x.shape
         acc = fam.accel(x.reshape(b, t_n, fam.n_particles, fam.dim), om[sl] * om[sl]).reshape(b, t_n, c_n)
         return (a - acc) / amp[sl, None, None], x

@@ -154,7 +154,7 @@ def build_model(problem: NewtonProblem, cfg: TrainConfig) -> torch.nn.Module:
     return MLPPINN(problem.x0, problem.t_end, cfg.hidden, cfg.n_freq)
 
 
-class _Scales:
+class LossScales:
     """Dimensionless loss scales of a problem (acceleration a, displacement d, velocity v, energy e).
 
     The acceleration scale is the largest |F / m| ALONG THE MOTION (:meth:`NewtonProblem.acceleration_scale`:
@@ -181,9 +181,9 @@ class _Scales:
 
 
 def physics_loss(model: torch.nn.Module, problem: NewtonProblem, t: torch.Tensor, cfg: TrainConfig,
-                 scales: "_Scales | None" = None) -> dict[str, torch.Tensor]:
+                 scales: "LossScales | None" = None) -> dict[str, torch.Tensor]:
     """Loss terms at collocation times ``t`` (float64 tensor on the model's device); ``total`` is the sum."""
-    scales = scales or _Scales(problem)
+    scales = scales or LossScales(problem)
     dev = t.device
     mode = cfg.derivative_mode
     h = cfg.fd_step or 0.5 * problem.t_end / cfg.n_colloc
@@ -258,7 +258,7 @@ def evaluate(model: torch.nn.Module, problem: NewtonProblem, n_eval: int = 1001,
     x_ref, v_ref = problem.reference(t_np)
     err = x - x_ref
     pe, f = problem.potential.energy_and_forces(x)
-    scales = _Scales(problem)
+    scales = LossScales(problem)
     res = (problem.masses[None, :, None] * a - f) / scales.a
     ke = 0.5 * np.sum(problem.masses[None, :, None] * v * v, axis=(1, 2))
     traj = Trajectory(times=t_np, positions=x, velocities=v, potential_energy=np.asarray(pe, dtype=float),
@@ -319,7 +319,7 @@ class Trainer:
         cfg = self.config
         self.model = build_model(self.problem, cfg).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.learning_rate)
-        self.scales = _Scales(self.problem)
+        self.scales = LossScales(self.problem)
         self.t_train = torch.as_tensor(training_times(self.problem, cfg.n_colloc), dtype=torch.float64,
                                        device=self.device)
         self.generator = torch.Generator().manual_seed(cfg.seed)
