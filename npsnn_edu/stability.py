@@ -697,7 +697,7 @@ def _max_relative_energy_error(traj: Any) -> float:
     return float(np.max(np.abs(e - e[0])) / scale)
 
 
-def dt_scan(system: System, dts: Sequence[float], *, t_total: float | None = None, n_steps: int | None = None,
+def dt_scan(system: System, dts: "Sequence[float] | np.ndarray", *, t_total: float | None = None, n_steps: int | None = None,
             integrator: str = "velocity_verlet", blowup_factor: float | None = DIVERGENCE_FACTOR,
             energy_tolerance: float = DEFAULT_ENERGY_TOLERANCE, progress: bool | None = True,
             track_min_distance: bool | None = None, **run_options: Any) -> DtScanResult:
