@@ -697,10 +697,11 @@ def _max_relative_energy_error(traj: Any) -> float:
     return float(np.max(np.abs(e - e[0])) / scale)
 
 
-def dt_scan(system: System, dts: "Sequence[float] | np.ndarray", *, t_total: float | None = None, n_steps: int | None = None,
-            integrator: str = "velocity_verlet", blowup_factor: float | None = DIVERGENCE_FACTOR,
-            energy_tolerance: float = DEFAULT_ENERGY_TOLERANCE, progress: bool | None = True,
-            track_min_distance: bool | None = None, **run_options: Any) -> DtScanResult:
+def dt_scan(system: System, dts: "Sequence[float] | np.ndarray", *, t_total: float | None = None,
+            n_steps: int | None = None, integrator: str = "velocity_verlet",
+            blowup_factor: float | None = DIVERGENCE_FACTOR, energy_tolerance: float = DEFAULT_ENERGY_TOLERANCE,
+            progress: bool | None = True, track_min_distance: bool | None = None,
+            **run_options: Any) -> DtScanResult:
     """Run ``system`` once per dt and record energy drift and blow-up (the core's divergence detection).
 
     Give either ``t_total`` (same physical time for every dt: n = round(t_total/dt), the fair comparison of
