@@ -70,4 +70,4 @@ def test_baoab_splitting_order():
 
 def test_inline_png_is_a_no_op_outside_ipython():
     # in a kernel it registers IPython's PNG formatter (a bare Figure would show as text only); here: no shell
-    assert sc.inline_png() is False
+    assert sc.enable_inline_png() is False

@@ -128,3 +128,22 @@ def show_figure_in(out: Any, fig: Any) -> None:
               "data": {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()), "config": {"responsive": False}},
                        "text/plain": f"<plotly figure: {fig.layout.title.text or ''}>"}}
     out.outputs = (bundle,)
+
+
+def enable_inline_png() -> bool:
+    """Make a running IPython kernel show a returned :class:`matplotlib.figure.Figure` as a PNG image.
+
+    Without ``%matplotlib inline`` (or a pyplot import) IPython has no image formatter for a bare Figure and
+    shows only its text repr ``<Figure size ...>``. Registers the PNG formatter (what ``%matplotlib inline``
+    does for figures); returns False outside IPython (scripts, tests), where nothing is needed.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import select_figure_formats
+    except ImportError:  # pragma: no cover - IPython is a dependency of the notebooks
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    select_figure_formats(shell, {"png"})
+    return True

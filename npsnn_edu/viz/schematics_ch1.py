@@ -18,27 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidParameterError
+from .plots import enable_inline_png
 
 __all__ = ["kick_drift_kick", "minimum_image", "langevin_thermostat", "nearest_image", "enable_inline_png"]
-
-
-def enable_inline_png() -> bool:
-    """Make a running IPython kernel show a returned :class:`matplotlib.figure.Figure` as a PNG image.
-
-    Without ``%matplotlib inline`` (or a pyplot import) IPython has no image formatter for a bare Figure and
-    shows only its text repr ``<Figure size ...>``. Registers the PNG formatter (what ``%matplotlib inline``
-    does for figures); returns False outside IPython (scripts, tests), where nothing is needed.
-    """
-    try:
-        from IPython import get_ipython
-        from IPython.core.pylabtools import select_figure_formats
-    except ImportError:  # pragma: no cover - IPython is a dependency of the notebooks
-        return False
-    shell = get_ipython()
-    if shell is None:
-        return False
-    select_figure_formats(shell, {"png"})
-    return True
 
 
 def _figure(width: float, height: float) -> tuple[Any, Any]:

@@ -20,35 +20,18 @@ import numpy as np
 
 from ..errors import InvalidParameterError
 from ..validation import positive
+from .plots import enable_inline_png
 
-__all__ = ["eigenvalue_paths", "stability_vs_accuracy", "baoab_splitting", "verlet_eigenvalues", "inline_png"]
-
-
-def inline_png() -> bool:
-    """Make a running IPython kernel show a returned :class:`matplotlib.figure.Figure` as a PNG image.
-
-    Without ``%matplotlib inline`` (or a pyplot import) IPython has no image formatter for a bare Figure and shows
-    only its text repr. Registers the PNG formatter (as ``%matplotlib inline`` does); returns False outside IPython.
-    """
-    try:
-        from IPython import get_ipython
-        from IPython.core.pylabtools import select_figure_formats
-    except ImportError:  # pragma: no cover - IPython is a dependency of the notebooks
-        return False
-    shell = get_ipython()
-    if shell is None:
-        return False
-    select_figure_formats(shell, {"png"})
-    return True
+__all__ = ["eigenvalue_paths", "stability_vs_accuracy", "baoab_splitting", "verlet_eigenvalues"]
 
 
 def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
     import matplotlib
 
-    matplotlib.use("Agg", force=False)  # no GUI window; inline_png makes a notebook show the Figure
+    matplotlib.use("Agg", force=False)  # no GUI window; enable_inline_png makes a notebook show the Figure
     from matplotlib.figure import Figure
 
-    inline_png()
+    enable_inline_png()
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     axes = [fig.add_subplot(1, ncols, k + 1) for k in range(ncols)]
     return fig, (axes[0] if ncols == 1 else axes)
