@@ -10,14 +10,8 @@ import pytest
 import torch
 
 from npsnn_edu.errors import InvalidParameterError
-from npsnn_edu.spiking.operator import (
-    OperatorConfig,
-    OperatorTrainer,
-    PhysicsOperator,
-    _residual_loss,
-    _state_tensors,
-    training_taus,
-)
+from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer, PhysicsOperator, _residual_loss
+from npsnn_edu.spiking.operator_state import basis_trajectory, state_tensors, training_taus
 from npsnn_edu.spiking.readout_solve import _force_jacobian, branch_features, readout_layer, solve_readout
 
 TINY = dict(hidden=6, num_steps=4, n_knots=8, pad=1, n_colloc=24)
@@ -29,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def _plain_loss(model: PhysicsOperator, p: np.ndarray) -> float:
     """The mean squared residual of the model's forward output on the training grid (the solve's objective)."""
     design = model.basis.design(training_taus(model.family.tau_end, model.config.n_colloc))
-    x0, w0, om, amp = _state_tensors(model.family, p, "cpu")
+    x0, w0, om, amp = state_tensors(model.family, p, "cpu")
     with torch.no_grad():
         _, per_problem = _residual_loss(model.family, design, x0, w0, om, amp, model.coefficients(p), 0.0, 1)
     return float(per_problem.mean())
@@ -40,11 +34,10 @@ def _independent_residuals(model: PhysicsOperator, p: np.ndarray):
     pass of the kit's pieces (features, trajectory, the family's force), with no structure of the solver: the
     readout acts on the significant feature directions only (float32 features: directions with singular values
     under 1e-7 of the largest are rounding noise, and the kit's solve leaves them out too)."""
-    from npsnn_edu.spiking.operator import _trajectory
 
     fam = model.family
     design = model.basis.design(training_taus(fam.tau_end, model.config.n_colloc))
-    x0, w0, om, amp = _state_tensors(fam, p, "cpu")
+    x0, w0, om, amp = state_tensors(fam, p, "cpu")
     feats = torch.as_tensor(model._features(p), dtype=torch.float32)
     hidden = model.branch.hidden_features(feats).double().detach()
     with_bias = torch.cat([hidden, torch.ones(len(p), 1, dtype=torch.float64)], 1)
@@ -54,7 +47,7 @@ def _independent_residuals(model: PhysicsOperator, p: np.ndarray):
 
     def residuals(theta: torch.Tensor) -> torch.Tensor:
         y = (scale[:, None] * (z @ theta.T)).reshape(len(p), model.basis.size, fam.n_out)
-        x, _, a = _trajectory(design, x0, w0, y, order=2)
+        x, _, a = basis_trajectory(design, x0, w0, y, order=2)
         b, t_n, _ = x.shape
         acc = fam.accel(x.reshape(b, t_n, fam.n_particles, fam.dim), om * om).reshape(b, t_n, -1)
         return ((a - acc) / amp[:, None, None]).reshape(-1)

@@ -8,7 +8,7 @@ import pytest
 
 from npsnn_edu.spiking.check import DEFAULT_TOL
 from npsnn_edu.spiking.systems import SYSTEM_CASES, load_systems_results, system_problem
-from npsnn_edu.spiking.training import _Scales
+from npsnn_edu.spiking.training import LossScales
 
 NB = Path(__file__).resolve().parents[1] / "notebooks" / "04c_spiking_any_system.ipynb"
 
@@ -36,7 +36,7 @@ def test_prose_numbers_match_the_kit():
     assert "five percent" in text and DEFAULT_TOL == 0.05
     # "weighted about a million times too high": the old scale was the floor 1e-3 for F(x0) = 0
     assert "about a million times" in text
-    a_new = _Scales(system_problem("harmonic_at_equilibrium")).a
+    a_new = LossScales(system_problem("harmonic_at_equilibrium")).a
     assert 3e5 < (a_new / 1e-3) ** 2 < 3e6
     assert "three decades below" in text and a_new / 1e-3 == pytest.approx(1e3)
 

@@ -34,7 +34,7 @@ from npsnn_edu.spiking.systems import (
     system_problem,
     system_rows,
 )
-from npsnn_edu.spiking.training import _Scales
+from npsnn_edu.spiking.training import LossScales
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TINY_OP = dict(hidden=16, num_steps=4, batch=16, n_colloc=32, n_knots=8, pad=1)
@@ -82,18 +82,18 @@ def test_bad_potential_and_unknown_fit_field_are_typed_errors():
 
 # -- 2. the loss scale --------------------------------------------------------------------------------------
 def test_loss_scale_does_not_depend_on_the_force_at_the_start():
-    at_eq = _Scales(get_problem("harmonic", x0=0.0, v0=1.0))  # F(x0) = 0
-    turning = _Scales(get_problem("harmonic", x0=1.0, v0=0.0))  # same energy, F(x0) = -1
+    at_eq = LossScales(get_problem("harmonic", x0=0.0, v0=1.0))  # F(x0) = 0
+    turning = LossScales(get_problem("harmonic", x0=1.0, v0=0.0))  # same energy, F(x0) = -1
     assert at_eq.a == pytest.approx(1.0) and turning.a == pytest.approx(1.0)
     assert (at_eq.d, at_eq.v) == pytest.approx((turning.d, turning.v))
     # the chapter's shipped case keeps exactly its old scales (so its shipped results are unchanged)
-    s = _Scales(get_problem("harmonic"))
+    s = LossScales(get_problem("harmonic"))
     assert (s.a, s.d, s.v, s.e) == (1.0, 1.0, 1.0, 0.5)
     # the double well's F(x0) = 0 start: scale of the motion (max |F| along it), far above the old 1e-3 floor
     dw = get_problem("double-well")
     traj = dw.verlet(dw.t_end / 4000)
     a_true = float(np.max(np.abs(dw.potential.forces(traj.positions))))
-    assert _Scales(dw).a == pytest.approx(a_true, rel=0.05)
+    assert LossScales(dw).a == pytest.approx(a_true, rel=0.05)
 
 
 def test_starts_with_zero_force_now_train():
