@@ -47,7 +47,19 @@ ForceFn = Callable[[np.ndarray], "tuple[float, np.ndarray]"]
 
 @dataclass
 class State:
-    """Phase-space point: positions and velocities ``(N, D)``, forces at the positions, potential energy."""
+    """Phase-space point: positions and velocities ``(N, D)``, forces at the positions, potential energy.
+
+    Parameters
+    ----------
+    positions : array of shape (n_atoms, n_dim)
+        Positions (reduced LJ units: sigma).
+    velocities : array of shape (n_atoms, n_dim)
+        Velocities (sigma/tau).
+    forces : array of shape (n_atoms, n_dim)
+        Forces at ``positions`` (epsilon/sigma).
+    potential_energy : float
+        Potential energy at ``positions`` (epsilon).
+    """
 
     positions: np.ndarray
     velocities: np.ndarray
@@ -62,6 +74,16 @@ class Integrator(abc.ABC):
     ``name``, ``order`` (global order of accuracy), ``symplectic``, ``thermostat`` (couples to a heat bath:
     the total energy is not conserved, its guard allows k_B T per degree of freedom), ``options`` (keyword
     options accepted besides ``dt``) and ``divergence_hint`` (what to change when a run with it blows up).
+
+    Parameters
+    ----------
+    dt : float
+        Time step (> 0), reduced units (tau) in chapters 1, 2, 4.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``dt`` not positive and finite.
     """
 
     name: ClassVar[str] = "integrator"
@@ -79,16 +101,61 @@ class Integrator(abc.ABC):
 
     @abc.abstractmethod
     def step(self, state: State, force_fn: ForceFn, inv_mass: np.ndarray) -> State:
-        """Advance ``state`` by one time step ``dt``."""
+        """Advance ``state`` by one time step ``dt``.
+
+        Parameters
+        ----------
+        state : State
+            Current positions, velocities, forces and potential energy, arrays of shape (n_atoms, n_dim).
+        force_fn : callable
+            ``force_fn(positions) -> (potential_energy, forces)``, positions of shape (n_atoms, n_dim).
+        inv_mass : array of shape (n_atoms, 1)
+            Inverse masses 1/m.
+
+        Returns
+        -------
+        State
+            The state one step ``dt`` later.
+        """
 
     def energy_scale(self, n_dof: int, kB: float) -> float:
-        """Energy the integrator may legitimately inject (thermostat); 0 for NVE integrators."""
+        """Energy the integrator may legitimately inject (thermostat); 0 for NVE integrators.
+
+        Parameters
+        ----------
+        n_dof : int
+            Number of degrees of freedom (n_atoms * n_dim).
+        kB : float
+            Boltzmann constant in the energy unit per temperature unit (1 in reduced units).
+
+        Returns
+        -------
+        float
+            Energy allowance added to the divergence guard's scale.
+        """
         return 0.0
 
     @classmethod
     def deterministic(cls, dt: float, *, friction: float = 0.0) -> "Integrator":
         """This integrator with any noise switched off, so that one step is a linear map of (x, v) for a linear
-        force (chapter 2's amplification matrices). ``friction`` only exists for thermostats."""
+        force (chapter 2's amplification matrices). ``friction`` only exists for thermostats.
+
+        Parameters
+        ----------
+        dt : float
+            Time step (reduced: tau).
+        friction : float, default 0.0
+            Friction gamma (1/time) of a thermostat integrator; must be 0 for the others.
+
+        Returns
+        -------
+        Integrator
+
+        Raises
+        ------
+        InvalidParameterError
+            ``friction`` given to an integrator without a thermostat.
+        """
         if friction != 0.0:
             raise InvalidParameterError(f"friction applies to thermostat integrators only; {cls.name!r} has none "
                                         "(use friction=0)")
@@ -99,7 +166,17 @@ class Integrator(abc.ABC):
 
 
 class ExplicitEuler(Integrator):
-    """x' = x + dt v, v' = v + dt F(x)/m. First order; unstable on every oscillator (energy grows)."""
+    r"""x' = x + dt v, v' = v + dt F(x)/m. First order; unstable on every oscillator (energy grows).
+
+    .. math::
+
+        x_{n+1} = x_n + h\, v_n, \qquad v_{n+1} = v_n + h \frac{F(x_n)}{m}
+
+    Parameters
+    ----------
+    dt : float
+        Time step h (> 0), reduced units (tau).
+    """
 
     name, order, symplectic = "euler", 1, False
     stable_on_oscillators = False
@@ -114,7 +191,17 @@ class ExplicitEuler(Integrator):
 
 
 class SymplecticEuler(Integrator):
-    """Kick then drift: v' = v + dt F(x)/m, x' = x + dt v'. First order, symplectic (Euler-Cromer)."""
+    r"""Kick then drift: v' = v + dt F(x)/m, x' = x + dt v'. First order, symplectic (Euler-Cromer).
+
+    .. math::
+
+        v_{n+1} = v_n + h \frac{F(x_n)}{m}, \qquad x_{n+1} = x_n + h\, v_{n+1}
+
+    Parameters
+    ----------
+    dt : float
+        Time step h (> 0), reduced units (tau).
+    """
 
     name, order, symplectic = "symplectic_euler", 1, True
 
@@ -126,7 +213,21 @@ class SymplecticEuler(Integrator):
 
 
 class VelocityVerlet(Integrator):
-    """Half kick, drift, half kick. Second order, symplectic, time reversible; one force call per step."""
+    r"""Half kick, drift, half kick. Second order, symplectic, time reversible; one force call per step.
+
+    .. math::
+
+        v_{n+1/2} = v_n + \frac{h}{2} \frac{F(x_n)}{m}, \qquad
+        x_{n+1} = x_n + h\, v_{n+1/2}, \qquad
+        v_{n+1} = v_{n+1/2} + \frac{h}{2} \frac{F(x_{n+1})}{m}
+
+    with h = ``dt``. On the harmonic oscillator it is stable for :math:`\omega h < 2`.
+
+    Parameters
+    ----------
+    dt : float
+        Time step h (> 0), reduced units (tau) in chapters 1, 2, 4.
+    """
 
     name, order, symplectic = "velocity_verlet", 2, True
 
@@ -140,7 +241,13 @@ class VelocityVerlet(Integrator):
 
 
 class RK4(Integrator):
-    """Classical fourth-order Runge-Kutta on (x, v). Not symplectic: energy drifts (slowly) at small dt."""
+    """Classical fourth-order Runge-Kutta on (x, v). Not symplectic: energy drifts (slowly) at small dt.
+
+    Parameters
+    ----------
+    dt : float
+        Time step (> 0), reduced units (tau).
+    """
 
     name, order, symplectic = "rk4", 4, False
 
@@ -161,13 +268,37 @@ class RK4(Integrator):
 
 
 class LangevinBAOAB(Integrator):
-    """Langevin dynamics (NVT) with the BAOAB splitting (Leimkuhler & Matthews 2013).
+    r"""Langevin dynamics (NVT) with the BAOAB splitting (Leimkuhler & Matthews 2013).
 
     B: half kick; A: half drift; O: exact Ornstein-Uhlenbeck velocity update
-    v <- c1 v + sqrt((1 - c1^2) kB T / m) xi with c1 = exp(-friction dt); A; B.
+    v <- c1 v + sqrt((1 - c1^2) kB T / m) xi with c1 = exp(-friction dt); A; B:
 
-    Parameters: ``temperature`` (same energy units as kB*T: reduced, or Kelvin with kB in eV/K),
-    ``friction`` gamma in 1/time, ``seed`` for the noise.
+    .. math::
+
+        \mathrm{B}:\ v \leftarrow v + \tfrac{h}{2} F(x)/m, \quad
+        \mathrm{A}:\ x \leftarrow x + \tfrac{h}{2} v, \quad
+        \mathrm{O}:\ v \leftarrow c_1 v + \sqrt{(1 - c_1^2)\, k_B T / m}\ \xi, \quad c_1 = e^{-\gamma h},
+
+    applied in the order B A O A B, with :math:`\xi \sim \mathcal{N}(0, 1)` drawn from the integrator's seeded
+    generator (h = ``dt``, gamma = ``friction``).
+
+    Parameters
+    ----------
+    dt : float
+        Time step h (reduced: tau).
+    temperature : float
+        Bath temperature T >= 0, in the units of kB*T (reduced, or K with ``kB`` in eV/K).
+    friction : float, default 1.0
+        Friction gamma >= 0 in 1/time.
+    seed : int, numpy.random.Generator or None, default 0
+        Seed or generator of the noise.
+    kB : float, default 1.0
+        Boltzmann constant (1 in reduced units; 8.617e-5 eV/K with ASE units).
+
+    Raises
+    ------
+    InvalidParameterError
+        A negative temperature or friction, a non-positive dt or kB.
     """
 
     name, order, symplectic = "langevin", 2, False
@@ -192,7 +323,19 @@ class LangevinBAOAB(Integrator):
 
     @classmethod
     def deterministic(cls, dt: float, *, friction: float = 0.0) -> "LangevinBAOAB":
-        """BAOAB at temperature 0: friction only, no noise (a linear map; its stability limit is still h < 2)."""
+        """BAOAB at temperature 0: friction only, no noise (a linear map; its stability limit is still h < 2).
+
+        Parameters
+        ----------
+        dt : float
+            Time step (reduced: tau).
+        friction : float, default 0.0
+            Friction gamma in 1/time.
+
+        Returns
+        -------
+        LangevinBAOAB
+        """
         return cls(dt, temperature=0.0, friction=friction, seed=0)
 
     def step(self, state: State, force_fn: ForceFn, inv_mass: np.ndarray) -> State:
@@ -234,6 +377,20 @@ def integrator_class(integrator: "str | Integrator | type[Integrator]") -> type[
 
     Read what it is from its class attributes (``name``, ``order``, ``symplectic``, ``thermostat``, ``options``)
     without building one. Unknown names raise :class:`~npsnn_edu.errors.UnknownNameError` listing the choices.
+
+    Parameters
+    ----------
+    integrator : str, Integrator or type of Integrator
+        Name, alias, instance or class.
+
+    Returns
+    -------
+    type of Integrator
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown name.
     """
     if isinstance(integrator, Integrator):
         return type(integrator)
@@ -248,6 +405,27 @@ def get_integrator(name: "str | Integrator", dt: float | None = None, **options:
     ``options`` must be among the class's declared ``options`` (e.g. ``temperature``, ``friction``, ``seed``,
     ``kB`` for ``"langevin"``). An :class:`Integrator` instance is returned unchanged (``dt`` must then be None
     or equal; its random generator continues where it stopped, so a run can be continued in chunks).
+
+    Parameters
+    ----------
+    name : str or Integrator
+        A name or alias from :func:`available_integrators` (``"velocity_verlet"``/``"verlet"``,
+        ``"langevin"``/``"baoab"``, ...), or an integrator returned unchanged.
+    dt : float or None, default None
+        Time step (reduced: tau; fs with ASE units). Required for a name.
+    **options
+        The class's declared ``options`` (``temperature``, ``friction``, ``seed``, ``kB`` for ``"langevin"``).
+
+    Returns
+    -------
+    Integrator
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown name.
+    InvalidParameterError
+        Missing ``dt``, a ``dt`` that contradicts an instance's, or an option the integrator does not take.
     """
     if isinstance(name, Integrator):
         if dt is not None and float(dt) != name.dt:
@@ -307,6 +485,29 @@ def initial_state(potential: Any, positions: Any, velocities: Any = None,
     Positions ``(N, D)``, velocities (default zero) and masses (scalar or ``(N,)``) are checked once here, and
     the first force call goes through the potential's validated ``energy_and_forces`` (clear errors for bad
     shapes, coincident particles, non-finite energies); the loop then uses the fast path.
+
+    Parameters
+    ----------
+    potential : Potential
+        Anything with ``energy_and_forces(positions) -> (E, F)``.
+    positions : array of shape (n_atoms, n_dim)
+        Starting positions (reduced: sigma).
+    velocities : array of shape (n_atoms, n_dim) or None, default None
+        Starting velocities (sigma/tau); None: zero.
+    masses : float or array of shape (n_atoms,), default 1.0
+        Particle masses (> 0).
+
+    Returns
+    -------
+    state : State
+    masses : array of shape (n_atoms,)
+
+    Raises
+    ------
+    ShapeMismatchError
+        Velocities or masses that do not match the positions.
+    InvalidStateError
+        Non-finite positions or a non-finite starting energy.
     """
     x, v, m = _as_state_arrays(positions, velocities, masses)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # non-finite results: typed error below
@@ -323,7 +524,19 @@ def initial_state(potential: Any, positions: Any, velocities: Any = None,
 
 class Recorder:
     """Which steps become frames (every ``record_every``-th, and always the first and the last) and the
-    preallocated frame arrays; :meth:`trajectory` turns what was recorded so far into a Trajectory."""
+    preallocated frame arrays; :meth:`trajectory` turns what was recorded so far into a Trajectory.
+
+    Parameters
+    ----------
+    state : State
+        The starting state (frame 0).
+    masses : array of shape (n_atoms,)
+        Particle masses.
+    n_steps : int
+        Number of steps of the run.
+    record_every : int, default 1
+        Keep every k-th step as a frame (the last step is always kept).
+    """
 
     def __init__(self, state: State, masses: np.ndarray, n_steps: int, record_every: int = 1):
         self.n_steps = at_least("n_steps", n_steps, 0, integer=True)
@@ -346,15 +559,37 @@ class Recorder:
 
     @property
     def n_frames(self) -> int:
+        """Number of frames the run records (first and last included)."""
         return len(self.frame_steps)
 
     def kinetic(self, velocities: np.ndarray) -> float:
-        """Kinetic energy sum m v^2 / 2."""
+        """Kinetic energy sum m v^2 / 2.
+
+        Parameters
+        ----------
+        velocities : array of shape (n_atoms, n_dim)
+            Velocities (sigma/tau).
+
+        Returns
+        -------
+        float
+            Kinetic energy (epsilon).
+        """
         w = self._sqrt_half_m * velocities
         return float(np.vdot(w, w))
 
     def record(self, step: int, state: State, kinetic: float) -> None:
-        """Store ``state`` if ``step`` is a frame step (steps must come in increasing order)."""
+        """Store ``state`` if ``step`` is a frame step (steps must come in increasing order).
+
+        Parameters
+        ----------
+        step : int
+            Step index (0 = the start).
+        state : State
+            State after that step.
+        kinetic : float
+            Its kinetic energy.
+        """
         if step != self._next_step:
             return
         k = self.n_recorded
@@ -365,7 +600,23 @@ class Recorder:
 
     def trajectory(self, dt: float, integrator: str, kB: float = 1.0,
                    labels: "Mapping[str, Any] | None" = None) -> Trajectory:
-        """The frames recorded so far (copies) as a Trajectory; ``labels``: units, lj_units, symbols, box, info."""
+        """The frames recorded so far (copies) as a Trajectory; ``labels``: units, lj_units, symbols, box, info.
+
+        Parameters
+        ----------
+        dt : float
+            Time step of the run.
+        integrator : str
+            Name of the integrator (stored on the trajectory).
+        kB : float, default 1.0
+            Boltzmann constant of the run's units.
+        labels : mapping or None, default None
+            Extra labels: ``units``, ``lj_units``, ``symbols``, ``box``, ``info``.
+
+        Returns
+        -------
+        Trajectory
+        """
         n = self.n_recorded
         return Trajectory(times=self.frame_steps[:n] * float(dt), positions=self.positions[:n].copy(),
                           velocities=self.velocities[:n].copy(), potential_energy=self.potential_energy[:n].copy(),
@@ -376,7 +627,17 @@ class Recorder:
 class DivergenceGuard:
     """Stops a run whose total energy becomes non-finite or moves further than ``blowup_factor`` times the
     initial energy scale from its start (scale: max of |E0|, kinetic, |potential|, plus the thermostat's
-    allowance ``integrator.energy_scale``). ``blowup_factor=None`` only catches non-finite energies."""
+    allowance ``integrator.energy_scale``). ``blowup_factor=None`` only catches non-finite energies.
+
+    Parameters
+    ----------
+    e0 : float
+        Total energy at the start.
+    scale : float
+        Initial energy scale.
+    blowup_factor : float or None, default 100.0
+        Allowed drift in units of ``scale``; None: only non-finite energies stop the run.
+    """
 
     def __init__(self, e0: float, scale: float, blowup_factor: "float | None" = 100.0):
         self.blowup_factor = positive_or_none("blowup_factor", blowup_factor, hint="or None to disable the check")
@@ -386,14 +647,55 @@ class DivergenceGuard:
     @classmethod
     def for_state(cls, state: State, kinetic: float, integrator: Integrator, kB: float,
                   blowup_factor: "float | None" = 100.0) -> "DivergenceGuard":
+        """The guard for a run starting at ``state``.
+
+        Parameters
+        ----------
+        state : State
+            Starting state.
+        kinetic : float
+            Its kinetic energy.
+        integrator : Integrator
+            The run's integrator (its ``energy_scale`` adds a thermostat's allowance).
+        kB : float
+            Boltzmann constant of the run's units.
+        blowup_factor : float or None, default 100.0
+            Allowed drift in units of the scale; None: only non-finite energies.
+
+        Returns
+        -------
+        DivergenceGuard
+        """
         e0 = kinetic + state.potential_energy
         scale = max(abs(e0), kinetic, abs(state.potential_energy), 1e-300)
         return cls(e0, scale + integrator.energy_scale(state.positions.size, kB), blowup_factor)
 
     def diverged(self, total_energy: float) -> bool:
+        """True when ``total_energy`` is non-finite or beyond the allowed drift.
+
+        Parameters
+        ----------
+        total_energy : float
+            Current total energy.
+
+        Returns
+        -------
+        bool
+        """
         return not math.isfinite(total_energy) or abs(total_energy - self.e0) > self.limit
 
     def reason(self, total_energy: float) -> str:
+        """Why ``total_energy`` counts as diverged, in words.
+
+        Parameters
+        ----------
+        total_energy : float
+            Current total energy.
+
+        Returns
+        -------
+        str
+        """
         if not math.isfinite(total_energy):
             return "non-finite energy"
         return (f"energy change {abs(total_energy - self.e0):.3g} exceeds {self.blowup_factor:g} x initial scale "
@@ -401,7 +703,23 @@ class DivergenceGuard:
 
     def error(self, step: int, total_energy: float, integrator: Integrator,
               trajectory: "Trajectory | None") -> SimulationDivergedError:
-        """The typed error naming the step and time, with the partial trajectory attached."""
+        """The typed error naming the step and time, with the partial trajectory attached.
+
+        Parameters
+        ----------
+        step : int
+            Step at which the run diverged.
+        total_energy : float
+            Total energy there.
+        integrator : Integrator
+            The run's integrator (its ``divergence_hint`` goes into the message).
+        trajectory : Trajectory or None
+            Frames recorded up to the divergence.
+
+        Returns
+        -------
+        SimulationDivergedError
+        """
         reason = self.reason(total_energy)
         t = step * integrator.dt
         return SimulationDivergedError(
@@ -413,7 +731,36 @@ class DivergenceGuard:
 def run_loop(integ: Integrator, state: State, force_fn: ForceFn, inv_mass: np.ndarray, recorder: Recorder,
              guard: DivergenceGuard, *, on_diverged: Callable[[], "Trajectory | None"] = lambda: None,
              bar: Any = None) -> State:
-    """Step ``recorder.n_steps`` times: step, check the energy, record. Returns the final state."""
+    """Step ``recorder.n_steps`` times: step, check the energy, record. Returns the final state.
+
+    Parameters
+    ----------
+    integ : Integrator
+        The integrator.
+    state : State
+        Starting state.
+    force_fn : callable
+        ``force_fn(positions) -> (potential_energy, forces)``.
+    inv_mass : array of shape (n_atoms, 1)
+        Inverse masses.
+    recorder : Recorder
+        Frame recorder (its ``n_steps`` is the run length).
+    guard : DivergenceGuard
+        Energy check after each step.
+    on_diverged : callable, optional
+        Returns the partial trajectory attached to the error.
+    bar : progress bar or None, default None
+        Advanced by one per step when given.
+
+    Returns
+    -------
+    State
+
+    Raises
+    ------
+    SimulationDivergedError
+        The guard found a diverged energy.
+    """
     for step in range(1, recorder.n_steps + 1):
         state = integ.step(state, force_fn, inv_mass)
         ke = recorder.kinetic(state.velocities)
@@ -428,7 +775,26 @@ def run_loop(integ: Integrator, state: State, force_fn: ForceFn, inv_mass: np.nd
 
 def trajectory_labels(potential: Any, metadata: "Mapping[str, Any] | None" = None, **keywords: Any) -> dict[str, Any]:
     """Labels of a run's Trajectory: the potential's periodic ``box``, then the old keywords (``units``,
-    ``lj_units``, ``symbols``; None = not given), then ``metadata`` (keys among TRAJECTORY_LABELS)."""
+    ``lj_units``, ``symbols``; None = not given), then ``metadata`` (keys among TRAJECTORY_LABELS).
+
+    Parameters
+    ----------
+    potential : Potential
+        Its ``box`` (when periodic) becomes the trajectory's box.
+    metadata : mapping or None, default None
+        Labels among TRAJECTORY_LABELS (``units``, ``lj_units``, ``symbols``, ``box``, ``info``).
+    **keywords
+        The older keywords ``units``, ``lj_units``, ``symbols`` (None = not given).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown metadata keys.
+    """
     labels: dict[str, Any] = {"box": getattr(potential, "box", None)}
     labels.update({k: v for k, v in keywords.items() if v is not None})
     if metadata:
@@ -463,23 +829,53 @@ def simulate(
 
     Parameters
     ----------
-    potential : Potential (or anything with ``energy_and_forces(positions) -> (E, F)``; the loop uses its
-        unvalidated ``evaluate`` when it has one)
-    positions, velocities : arrays ``(N, D)``; velocities default to zero.
-    dt : time step (reduced: tau); n_steps : number of steps.
-    integrator : a name from :func:`available_integrators` or an :class:`Integrator` (passed again, it
-        continues: its random generator goes on); extra keyword arguments (its declared ``options``, e.g.
-        ``temperature``, ``friction``, ``seed`` for ``"langevin"``) go to its constructor.
-    masses : scalar or ``(N,)``; record_every : keep every k-th frame (the first and the last are kept).
-    kB : Boltzmann constant in the energy unit per temperature unit (1 in reduced units); given to a
+    potential : Potential
+        Anything with ``energy_and_forces(positions) -> (E, F)``; the loop uses its unvalidated ``evaluate``
+        when it has one.
+    positions : array of shape (n_atoms, n_dim)
+        Starting positions (reduced LJ units: sigma; A for an ASE-unit potential).
+    velocities : array of shape (n_atoms, n_dim) or None, default None
+        Starting velocities (sigma/tau); None: zero.
+    dt : float
+        Time step (reduced: tau).
+    n_steps : int
+        Number of steps (>= 0).
+    integrator : str or Integrator, default "velocity_verlet"
+        A name from :func:`available_integrators` or an :class:`Integrator` (passed again, it continues: its
+        random generator goes on); extra keyword arguments (its declared ``options``, e.g. ``temperature``,
+        ``friction``, ``seed`` for ``"langevin"``) go to its constructor.
+    masses : float or array of shape (n_atoms,), default 1.0
+        Particle masses (> 0).
+    record_every : int, default 1
+        Keep every k-th frame (the first and the last are kept).
+    kB : float, default 1.0
+        Boltzmann constant in the energy unit per temperature unit (1 in reduced units); given to a
         thermostat that declares a ``kB`` option.
-    blowup_factor : stop with :class:`SimulationDivergedError` when |E(t) - E(0)| exceeds
-        ``blowup_factor`` times the initial energy scale (max of |E0|, kinetic, |potential|, plus k_B T per
-        degree of freedom for a thermostat). None disables the check (non-finite energies are always caught).
-    progress : show a progress bar (None: only for long runs).
-    metadata : labels of the returned trajectory (``units``, ``lj_units``, ``symbols``, ``box``, ``info``);
-        the keywords ``units``, ``lj_units``, ``symbols`` are the older spelling of the same. ``box`` defaults
-        to the potential's periodic box.
+    blowup_factor : float or None, default 100.0
+        Stop with :class:`SimulationDivergedError` when |E(t) - E(0)| exceeds ``blowup_factor`` times the
+        initial energy scale (max of |E0|, kinetic, |potential|, plus k_B T per degree of freedom for a
+        thermostat). None disables the check (non-finite energies are always caught).
+    progress : bool or None, default None
+        Show a progress bar (None: only for long runs).
+    metadata : mapping or None, default None
+        Labels of the returned trajectory (``units``, ``lj_units``, ``symbols``, ``box``, ``info``); ``box``
+        defaults to the potential's periodic box.
+    units, lj_units, symbols : optional
+        The older spelling of the same labels as ``metadata``.
+    **integrator_options
+        Options of the integrator's constructor.
+
+    Returns
+    -------
+    Trajectory
+        Frames of shape (n_frames, n_atoms, n_dim) with times and energies.
+
+    Raises
+    ------
+    SimulationDivergedError
+        The energy became non-finite or drifted beyond ``blowup_factor`` (the partial trajectory is attached).
+    InvalidParameterError, ShapeMismatchError, InvalidStateError
+        Bad parameters, shapes or starting state.
     """
     if not isinstance(integrator, Integrator) and "kB" in integrator_class(integrator).options:
         integrator_options.setdefault("kB", kB)

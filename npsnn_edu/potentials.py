@@ -53,7 +53,27 @@ class Potential(abc.ABC):
 
     # -- public API -------------------------------------------------------------------------------
     def energy_and_forces(self, positions: Array) -> tuple[Array, Array]:
-        """Energy ``(...)`` and forces ``(..., N, D)`` for positions ``(..., N, D)``."""
+        """Energy ``(...)`` and forces ``(..., N, D)`` for positions ``(..., N, D)``.
+
+        Parameters
+        ----------
+        positions : array or tensor of shape (..., n_atoms, n_dim)
+            Positions in the potential's length unit (reduced LJ units: sigma); any leading batch dimensions.
+
+        Returns
+        -------
+        energy : array of shape (...)
+            Potential energy (energy unit of the parameters; reduced: epsilon).
+        forces : array of shape (..., n_atoms, n_dim)
+            Forces -dE/dx (reduced: epsilon/sigma).
+
+        Raises
+        ------
+        ShapeMismatchError
+            ``positions`` is not shaped ``(..., N, D)`` or has the wrong particle count.
+        InvalidStateError
+            Non-finite positions, or coincident particles giving a non-finite energy.
+        """
         x = self._validate(positions)
         if _is_torch(x):
             return self._energy_and_forces(x)
@@ -65,15 +85,48 @@ class Potential(abc.ABC):
 
     def evaluate(self, positions: Array) -> tuple[Array, Array]:
         """Energy and forces WITHOUT validation: the fast path for inner loops (positions: a float array
-        ``(..., N, D)`` already checked by the caller, e.g. once by :meth:`energy_and_forces`)."""
+        ``(..., N, D)`` already checked by the caller, e.g. once by :meth:`energy_and_forces`).
+
+        Parameters
+        ----------
+        positions : array or tensor of shape (..., n_atoms, n_dim)
+            Float positions already validated by the caller (reduced LJ units in chapters 1, 2, 4).
+
+        Returns
+        -------
+        energy : array of shape (...)
+        forces : array of shape (..., n_atoms, n_dim)
+        """
         return self._energy_and_forces(positions)
 
     def energy(self, positions: Array) -> Array:
-        """Potential energy, shape ``(...)`` for positions ``(..., N, D)``."""
+        """Potential energy, shape ``(...)`` for positions ``(..., N, D)``.
+
+        Parameters
+        ----------
+        positions : array or tensor of shape (..., n_atoms, n_dim)
+            Positions (reduced LJ units in chapters 1, 2, 4).
+
+        Returns
+        -------
+        array of shape (...)
+            Potential energy.
+        """
         return self.energy_and_forces(positions)[0]
 
     def forces(self, positions: Array) -> Array:
-        """Forces -dE/dx, shaped like the positions."""
+        """Forces -dE/dx, shaped like the positions.
+
+        Parameters
+        ----------
+        positions : array or tensor of shape (..., n_atoms, n_dim)
+            Positions (reduced LJ units in chapters 1, 2, 4).
+
+        Returns
+        -------
+        array of shape (..., n_atoms, n_dim)
+            Forces -dE/dx.
+        """
         return self.energy_and_forces(positions)[1]
 
     def as_ase_calculator(self, lj_units: Any = None) -> Any:
@@ -82,6 +135,17 @@ class Potential(abc.ABC):
         ``lj_units``: an :class:`~npsnn_edu.units.LJUnits` if the potential's parameters are in reduced
         units (ASE positions are divided by sigma, energies multiplied by epsilon); None if they are already
         in eV and Angstrom.
+
+        Parameters
+        ----------
+        lj_units : LJUnits or None, default None
+            Unit system of a potential given in reduced units (positions from ASE in A are divided by sigma, energies
+            multiplied by epsilon in eV); None when the parameters are already in eV and A.
+
+        Returns
+        -------
+        ase.calculators.calculator.Calculator
+            Energies in eV, forces in eV/A.
         """
         return adapter("potential_calculator")(self, lj_units=lj_units)
 
@@ -136,10 +200,26 @@ class Potential(abc.ABC):
 # One-body (external) potentials
 # ------------------------------------------------------------------------------------------------
 class Harmonic(Potential):
-    """Harmonic trap: E = 1/2 k |x - center|^2 summed over particles and coordinates.
+    r"""Harmonic trap: E = 1/2 k |x - center|^2 summed over particles and coordinates.
 
     One particle in 1D with mass m is the harmonic oscillator with angular frequency sqrt(k/m).
     Units: k in energy/length^2 (reduced: epsilon/sigma^2).
+
+    .. math::
+
+        E(\mathbf{x}) = \frac{k}{2} \sum_{i,d} (x_{id} - c)^2, \qquad \mathbf{F} = -k (\mathbf{x} - c)
+
+    Parameters
+    ----------
+    k : float, default 1.0
+        Spring constant (> 0), energy/length^2 (reduced: epsilon/sigma^2).
+    center : float, default 0.0
+        Position c of the minimum on every coordinate (length unit).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``k`` not positive or ``center`` not finite.
     """
 
     name = "harmonic"
@@ -158,9 +238,25 @@ class Harmonic(Potential):
 
 
 class DoubleWell(Potential):
-    """Quartic double well on every coordinate: E = barrier * ((x / x_min)^2 - 1)^2.
+    r"""Quartic double well on every coordinate: E = barrier * ((x / x_min)^2 - 1)^2.
 
     Minima at x = +-x_min (E = 0), barrier of height ``barrier`` at x = 0.
+
+    .. math::
+
+        E(\mathbf{x}) = \Delta E \sum_{i,d} \left[\left(\frac{x_{id}}{x_0}\right)^2 - 1\right]^2
+
+    Parameters
+    ----------
+    barrier : float, default 1.0
+        Barrier height Delta E (> 0) at x = 0 (energy unit; reduced: epsilon).
+    x_min : float, default 1.0
+        Position x_0 (> 0) of the two minima +-x_0 (length unit; reduced: sigma).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``barrier`` or ``x_min`` not positive.
     """
 
     name = "double-well"
@@ -185,8 +281,8 @@ class DoubleWell(Potential):
 class PairPotential(Potential):
     """Sum of a pair term u(r) over all pairs i < j, with optional cutoff, shift and periodic box.
 
-    Parameters common to all pair potentials
-    ----------------------------------------
+    Parameters
+    ----------
     cutoff : float or None
         Pairs at r >= cutoff contribute nothing. None: all pairs.
     shift : bool
@@ -275,14 +371,49 @@ class PairPotential(Potential):
 
     @abc.abstractmethod
     def pair_terms(self, r2: Array) -> tuple[Array, Array]:
-        """Return (u(r), f(r)/r) for squared distances r2, where f = -du/dr is the pair force magnitude."""
+        """Return (u(r), f(r)/r) for squared distances r2, where f = -du/dr is the pair force magnitude.
+
+        Parameters
+        ----------
+        r2 : array or tensor of shape (n_pairs,)
+            Squared pair distances r^2 (length unit squared).
+
+        Returns
+        -------
+        u : array of shape (n_pairs,)
+            Pair energies u(r).
+        f_over_r : array of shape (n_pairs,)
+            Force magnitude over distance, f(r)/r with f = -du/dr.
+        """
 
     def pair_energy(self, r: Array) -> Array:
-        """Pair energy u(r) (unshifted, no cutoff), for plotting and teaching."""
+        """Pair energy u(r) (unshifted, no cutoff), for plotting and teaching.
+
+        Parameters
+        ----------
+        r : array of shape (n,)
+            Pair distances (length unit; reduced: sigma).
+
+        Returns
+        -------
+        array of shape (n,)
+            u(r).
+        """
         return self.pair_terms(np.asarray(r, dtype=float) ** 2)[0]
 
     def pair_force(self, r: Array) -> Array:
-        """Pair force magnitude f(r) = -du/dr (positive = repulsive)."""
+        """Pair force magnitude f(r) = -du/dr (positive = repulsive).
+
+        Parameters
+        ----------
+        r : array of shape (n,)
+            Pair distances (length unit; reduced: sigma).
+
+        Returns
+        -------
+        array of shape (n,)
+            f(r) = -du/dr.
+        """
         r = np.asarray(r, dtype=float)
         return self.pair_terms(r**2)[1] * r
 
@@ -456,10 +587,39 @@ class PairPotential(Potential):
 
 
 class LennardJones(PairPotential):
-    """Lennard-Jones 12-6: u(r) = 4 epsilon [(sigma/r)^12 - (sigma/r)^6].
+    r"""Lennard-Jones 12-6: u(r) = 4 epsilon [(sigma/r)^12 - (sigma/r)^6].
 
     Minimum -epsilon at r = 2^(1/6) sigma. Reduced units: sigma = epsilon = 1. The classic liquid-argon
     setting is cutoff 2.5 sigma with the energy shifted (``shift=True``), as in ASE's ``LennardJones``.
+
+    .. math::
+
+        u(r) = 4 \varepsilon \left[\left(\frac{\sigma}{r}\right)^{12} - \left(\frac{\sigma}{r}\right)^{6}\right],
+        \qquad E = \sum_{i<j,\ r_{ij} < r_c} \left[u(r_{ij}) - u(r_c)\right]
+
+    (the shift ``u(r_c)`` only with ``shift=True``), forces :math:`\mathbf{F}_i = -\nabla_i E`.
+
+    Parameters
+    ----------
+    sigma : float, default 1.0
+        Length scale sigma (> 0); 1 in reduced units (3.405 A for argon).
+    epsilon : float, default 1.0
+        Well depth epsilon (> 0); 1 in reduced units (0.0103 eV for argon).
+    cutoff : float or None, default 2.5
+        Cutoff radius r_c (length unit); None: all pairs.
+    shift : bool, default True
+        Subtract u(r_c) so that the energy is continuous at the cutoff (needs a cutoff).
+    box : sequence of n_dim floats or None, default None
+        Orthorhombic periodic box lengths (minimum image; needs cutoff <= box/2).
+    skin : float, default 0.3
+        Verlet-list skin (performance only).
+    backend : {"auto", "numpy", "numba"}, default "auto"
+        Compiled loops when numba imports ("auto"), NumPy only, or numba (an error without it).
+
+    Raises
+    ------
+    InvalidParameterError
+        A non-positive sigma/epsilon, ``shift`` without a cutoff, a bad box or backend.
     """
 
     name = "lennard-jones"
@@ -554,10 +714,38 @@ class LennardJones(PairPotential):
 
 
 class Morse(PairPotential):
-    """Morse pair potential: u(r) = D_e [exp(-2a(r - r_e)) - 2 exp(-a(r - r_e))].
+    r"""Morse pair potential: u(r) = D_e [exp(-2a(r - r_e)) - 2 exp(-a(r - r_e))].
 
     Zero at infinite separation, minimum -D_e at r = r_e, curvature u''(r_e) = 2 a^2 D_e.
     (Same form as ASE's ``MorsePotential`` with epsilon = D_e, r0 = r_e, rho0 = a r_e.)
+
+    .. math::
+
+        u(r) = D_e \left[e^{-2a(r - r_e)} - 2 e^{-a(r - r_e)}\right], \qquad E = \sum_{i<j} u(r_{ij})
+
+    Parameters
+    ----------
+    D_e : float, default 1.0
+        Well depth (> 0), energy unit (reduced: epsilon).
+    a : float, default 1.0
+        Inverse width (> 0), 1/length.
+    r_e : float, default 1.0
+        Equilibrium distance (> 0), length unit.
+    cutoff : float or None, default None
+        Cutoff radius (length unit); None: all pairs.
+    shift : bool, default False
+        Subtract u(cutoff) so that the energy is continuous at the cutoff (needs a cutoff).
+    box : sequence of n_dim floats or None, default None
+        Orthorhombic periodic box lengths (minimum image; needs cutoff <= box/2).
+    skin : float, default 0.3
+        Verlet-list skin (performance only).
+    backend : {"auto", "numpy", "numba"}, default "auto"
+        Compiled loops when numba imports, NumPy only, or numba.
+
+    Raises
+    ------
+    InvalidParameterError
+        A non-positive D_e, a or r_e, ``shift`` without a cutoff, a bad box or backend.
     """
 
     name = "morse"
@@ -603,6 +791,25 @@ def get_potential(name: str, **params: Any) -> Potential:
 
     Raises :class:`~npsnn_edu.errors.UnknownNameError` for an unknown name and
     :class:`~npsnn_edu.errors.InvalidParameterError` for an unknown or invalid parameter.
+
+    Parameters
+    ----------
+    name : str
+        A name or alias from :func:`available_potentials` (``"harmonic"``, ``"double-well"``,
+        ``"lennard-jones"``/``"lj"``, ``"morse"``).
+    **params
+        Constructor parameters of that potential (e.g. ``D_e``, ``a``, ``r_e`` for Morse).
+
+    Returns
+    -------
+    Potential
+
+    Raises
+    ------
+    UnknownNameError
+        ``name`` is not a registered potential.
+    InvalidParameterError
+        A parameter the potential does not take, or an invalid value.
     """
     cls = POTENTIALS.get(name)
     try:
