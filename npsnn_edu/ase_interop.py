@@ -41,6 +41,17 @@ class PotentialCalculator(Calculator):
     If ``lj_units`` is given, the potential's parameters are in reduced units: positions are divided by
     sigma before evaluation, energies multiplied by epsilon (eV) and forces by epsilon/sigma (eV/A).
     Low-dimensional potentials (D = 1 or 2) see only the first D Cartesian coordinates.
+
+    Parameters
+    ----------
+    potential : Potential
+        The npsnn_edu energy model.
+    lj_units : LJUnits or None, default None
+        Units of a potential with reduced parameters; None: parameters in eV and A.
+    dim : int, default 3
+        Coordinates the potential sees (1, 2 or 3).
+    **kwargs
+        Options of ASE's ``Calculator``.
     """
 
     implemented_properties = ["energy", "free_energy", "forces"]
@@ -57,6 +68,17 @@ class PotentialCalculator(Calculator):
 
     def calculate(self, atoms: Atoms | None = None, properties: Sequence[str] = ("energy",),
                   system_changes: Sequence[str] = all_changes) -> None:
+        """Compute ``energy`` (eV) and ``forces`` (eV/A) of ``atoms`` into ``self.results`` (ASE's protocol).
+
+        Parameters
+        ----------
+        atoms : ase.Atoms or None, default None
+            The structure (None: the calculator's current atoms).
+        properties : sequence of str, default ("energy",)
+            Properties asked for (``"energy"``, ``"forces"``).
+        system_changes : sequence of str
+            What changed since the last call (ASE's ``all_changes``).
+        """
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
         if atoms is None:
@@ -84,6 +106,18 @@ class AseCalculatorPotential(Potential):
     """An ASE calculator seen as an npsnn_edu potential (positions in Angstrom, energy in eV).
 
     ``atoms`` is a template giving symbols, cell and pbc; its calculator (or ``calculator``) is used.
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        Template structure (symbols, cell, pbc); positions are replaced at every call.
+    calculator : ase Calculator or None, default None
+        The calculator; None: ``atoms.calc``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Neither ``calculator`` nor ``atoms.calc`` is set.
     """
 
     name = "ase-calculator"
@@ -117,6 +151,34 @@ def simulate_atoms(atoms: Atoms, *, dt_fs: float, n_steps: int, integrator: str 
     ``dt_fs`` is the time step in femtoseconds; ``temperature_K`` and ``friction_per_fs`` (1/fs) are used by
     ``integrator="langevin"``. Initial velocities are ``atoms.get_velocities()``. The returned trajectory's
     times are in ASE time units (divide by ``ase.units.fs`` for fs).
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        Starting structure with a calculator (positions in A).
+    dt_fs : float
+        Time step in fs.
+    n_steps : int
+        Number of steps.
+    integrator : str, default "velocity_verlet"
+        A name from :func:`~npsnn_edu.integrators.available_integrators`.
+    temperature_K : float or None, default None
+        Bath temperature in K (``"langevin"``).
+    friction_per_fs : float, default 0.01
+        Langevin friction in 1/fs.
+    seed : int, default 0
+        Seed of the thermostat noise.
+    record_every : int, default 1
+        Keep every k-th frame.
+    calculator : ase Calculator or None, default None
+        Calculator to use instead of ``atoms.calc``.
+    **kwargs
+        Further arguments of :func:`~npsnn_edu.integrators.simulate`.
+
+    Returns
+    -------
+    Trajectory
+        In ASE units (A, eV, amu, ASE time).
     """
     dt_fs = positive("dt_fs", dt_fs, hint="the time step in femtoseconds, e.g. dt_fs=1.0")
     pot = AseCalculatorPotential(atoms, calculator)
@@ -140,6 +202,22 @@ def trajectory_to_atoms(traj: Trajectory, symbols: "str | Sequence[str] | None" 
     Reduced-unit trajectories are converted with ``lj_units`` (default: the trajectory's own, else argon).
     Low-dimensional trajectories are padded with zeros to 3D; ``info["dim"]`` keeps the original D and
     ``info["time"]`` the frame time in ASE time units (reduced times are multiplied by tau).
+
+    Parameters
+    ----------
+    traj : Trajectory
+        Frames of shape (n_frames, n_atoms, n_dim).
+    symbols : str, sequence of str or None, default None
+        Chemical symbols (default: the trajectory's, else argon).
+    lj_units : LJUnits or None, default None
+        Conversion of a reduced-unit trajectory (default: its own, else argon).
+    wrap : bool, default False
+        Wrap positions into the periodic box.
+
+    Returns
+    -------
+    list of ase.Atoms
+        One per frame, positions in A.
     """
     if traj.units == "reduced":
         units = lj_units or traj.lj_units or ARGON
@@ -186,6 +264,28 @@ def atoms_to_trajectory(images: "Sequence[Atoms] | Atoms", *, dt: float | None =
     frames' calculators (NaN where a frame has none); times from ``info["time"]`` (ASE time units, as
     written by :func:`trajectory_to_atoms`) when present, else ``dt`` (default 1, in the result's units)
     per frame. ``dim`` (default ``info["dim"]`` or 3) keeps only the first D coordinates.
+
+    Parameters
+    ----------
+    images : ase.Atoms or sequence of ase.Atoms
+        The frames.
+    dt : float or None, default None
+        Time between frames when ``info["time"]`` is absent (result's units; default 1).
+    lj_units : LJUnits or None, default None
+        Convert to reduced units with these; None: keep ASE units.
+    dim : int or None, default None
+        Keep the first D coordinates (default ``info["dim"]`` or 3).
+
+    Returns
+    -------
+    Trajectory
+
+    Raises
+    ------
+    DataFormatError
+        No frames.
+    ShapeMismatchError
+        Frames with different atom counts.
     """
     if isinstance(images, Atoms):
         images = [images]
@@ -230,7 +330,21 @@ def atoms_to_trajectory(images: "Sequence[Atoms] | Atoms", *, dt: float | None =
 
 
 def write_trajectory(traj: Trajectory, path: "str | Path", **kwargs: Any) -> Path:
-    """Write ``traj`` to any file format ASE knows (by extension: ``.traj``, ``.xyz``, ``.extxyz``...)."""
+    """Write ``traj`` to any file format ASE knows (by extension: ``.traj``, ``.xyz``, ``.extxyz``...).
+
+    Parameters
+    ----------
+    traj : Trajectory
+        The frames.
+    path : str or Path
+        Output file.
+    **kwargs
+        Options of :func:`trajectory_to_atoms`.
+
+    Returns
+    -------
+    Path
+    """
     import ase.io
     from ase.io.formats import UnknownFileTypeError
 
@@ -245,7 +359,24 @@ def write_trajectory(traj: Trajectory, path: "str | Path", **kwargs: Any) -> Pat
 
 
 def read_trajectory(path: "str | Path", **kwargs: Any) -> Trajectory:
-    """Read every frame of a file ASE can read as a Trajectory (options of :func:`atoms_to_trajectory`)."""
+    """Read every frame of a file ASE can read as a Trajectory (options of :func:`atoms_to_trajectory`).
+
+    Parameters
+    ----------
+    path : str or Path
+        Input file.
+    **kwargs
+        Options of :func:`atoms_to_trajectory`.
+
+    Returns
+    -------
+    Trajectory
+
+    Raises
+    ------
+    DataFormatError
+        A file ASE cannot read as frames.
+    """
     import ase.io
 
     path = Path(path)

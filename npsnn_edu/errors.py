@@ -68,5 +68,19 @@ class SimulationDivergedError(NpsnnError, FloatingPointError):
 
 
 def unknown_name(kind: str, name: object, valid: "list[str] | tuple[str, ...]") -> UnknownNameError:
-    """Build an :class:`UnknownNameError` whose message lists the valid choices."""
+    """Build an :class:`UnknownNameError` whose message lists the valid choices.
+
+    Parameters
+    ----------
+    kind : str
+        What was looked up (``"potential"``, ``"integrator"``...).
+    name : object
+        The name given.
+    valid : list or tuple of str
+        The valid names.
+
+    Returns
+    -------
+    UnknownNameError
+    """
     return UnknownNameError(f"unknown {kind} {name!r}; choose one of: {', '.join(sorted(valid))}")

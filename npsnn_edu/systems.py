@@ -22,7 +22,27 @@ from .validation import at_least, positive
 
 @dataclass
 class System:
-    """A potential with initial positions/velocities ``(N, D)`` and masses ``(N,)``."""
+    """A potential with initial positions/velocities ``(N, D)`` and masses ``(N,)``.
+
+    Parameters
+    ----------
+    name : str
+        Label of the system.
+    potential : Potential
+        Its energy model.
+    positions : array of shape (n_atoms, n_dim)
+        Initial positions (reduced LJ units: sigma).
+    velocities : array of shape (n_atoms, n_dim)
+        Initial velocities (sigma/tau).
+    masses : array of shape (n_atoms,)
+        Particle masses (reduced: m).
+    lj_units : LJUnits or None, default None
+        How the reduced units convert to ASE units (None: not a physical system).
+    symbols : list of str or None, default None
+        Chemical symbols of the particles (for ASE export).
+    info : dict, default {}
+        Free-form labels (e.g. the state point).
+    """
 
     name: str
     potential: Potential
@@ -35,10 +55,27 @@ class System:
 
     @property
     def box(self) -> np.ndarray | None:
+        """The periodic box lengths of the potential, shape (n_dim,), or None when not periodic."""
         return getattr(self.potential, "box", None)
 
     def run(self, *, dt: float, n_steps: int, integrator: str = "velocity_verlet", **kwargs: Any) -> Trajectory:
-        """Simulate from the initial state (see :func:`npsnn_edu.integrators.simulate`)."""
+        """Simulate from the initial state (see :func:`npsnn_edu.integrators.simulate`).
+
+        Parameters
+        ----------
+        dt : float
+            Time step (reduced: tau).
+        n_steps : int
+            Number of steps.
+        integrator : str, default "velocity_verlet"
+            A name from :func:`~npsnn_edu.integrators.available_integrators`.
+        **kwargs
+            Further arguments of :func:`~npsnn_edu.integrators.simulate` (``record_every``, ``temperature``...).
+
+        Returns
+        -------
+        Trajectory
+        """
         metadata = {"lj_units": self.lj_units, "symbols": self.symbols, **(kwargs.pop("metadata", None) or {})}
         return simulate(self.potential, self.positions, self.velocities, dt=dt, n_steps=n_steps,
                         integrator=integrator, masses=self.masses, metadata=metadata, **kwargs)
@@ -61,6 +98,20 @@ def fcc_lattice(n_cells: int | tuple[int, int, int] = 3, density: float = 0.8442
 
     ``density`` is the number density in 1/sigma^3 (0.8442 is the classic LJ liquid state point).
     3 x 3 x 3 cells give 108 atoms, 6 x 6 x 6 give 864.
+
+    Parameters
+    ----------
+    n_cells : int or tuple of 3 ints, default 3
+        Cubic cells along x, y, z.
+    density : float, default 0.8442
+        Number density (1/sigma^3).
+
+    Returns
+    -------
+    positions : array of shape (4 * n_cells**3, 3)
+        Positions (sigma).
+    box : array of shape (3,)
+        Periodic box lengths (sigma).
     """
     cells_in: tuple[Any, ...] = (n_cells,) * 3 if np.isscalar(n_cells) else tuple(n_cells)  # type: ignore[arg-type]
     if len(cells_in) != 3:
@@ -81,6 +132,28 @@ def maxwell_boltzmann_velocities(masses: Any, dim: int, temperature: float, *, k
 
     ``remove_drift`` sets the total momentum to zero; ``exact_temperature`` rescales so that the kinetic
     temperature 2 KE / (D N k_B) equals ``temperature`` exactly.
+
+    Parameters
+    ----------
+    masses : float or array of shape (n_atoms,)
+        Particle masses.
+    dim : int
+        Number of dimensions D.
+    temperature : float
+        Temperature (reduced, k_B T / epsilon; K with kB in eV/K).
+    kB : float, default 1.0
+        Boltzmann constant of the units.
+    seed : int, numpy.random.Generator or None, default 0
+        Random seed or generator.
+    remove_drift : bool, default True
+        Set the total momentum to zero.
+    exact_temperature : bool, default True
+        Rescale to exactly ``temperature``.
+
+    Returns
+    -------
+    array of shape (n_atoms, dim)
+        Velocities (reduced: sigma/tau).
     """
     temperature = at_least("temperature", temperature, 0.0)
     m = np.atleast_1d(np.asarray(masses, dtype=float))
@@ -95,13 +168,49 @@ def maxwell_boltzmann_velocities(masses: Any, dim: int, temperature: float, *, k
 
 
 def harmonic_oscillator(k: float = 1.0, mass: float = 1.0, x0: float = 1.0, v0: float = 0.0) -> System:
-    """One particle in 1D in a harmonic trap: omega = sqrt(k/m), period 2 pi / omega."""
+    """One particle in 1D in a harmonic trap: omega = sqrt(k/m), period 2 pi / omega.
+
+    Parameters
+    ----------
+    k : float, default 1.0
+        Spring constant (epsilon/sigma^2).
+    mass : float, default 1.0
+        Mass.
+    x0 : float, default 1.0
+        Initial position (sigma).
+    v0 : float, default 0.0
+        Initial velocity (sigma/tau).
+
+    Returns
+    -------
+    System
+        One particle, positions of shape (1, 1).
+    """
     return System("harmonic", Harmonic(k=k), np.array([[float(x0)]]), np.array([[float(v0)]]), np.array([float(mass)]))
 
 
 def double_well_particle(barrier: float = 1.0, x_min: float = 1.0, x0: float = 1.0, v0: float = 0.5,
                          mass: float = 1.0) -> System:
-    """One particle in 1D in the quartic double well."""
+    """One particle in 1D in the quartic double well.
+
+    Parameters
+    ----------
+    barrier : float, default 1.0
+        Barrier height (epsilon).
+    x_min : float, default 1.0
+        Position of the minima +-x_min (sigma).
+    x0 : float, default 1.0
+        Initial position.
+    v0 : float, default 0.5
+        Initial velocity.
+    mass : float, default 1.0
+        Mass.
+
+    Returns
+    -------
+    System
+        One particle, positions of shape (1, 1).
+    """
     return System("double-well", DoubleWell(barrier, x_min), np.array([[float(x0)]]), np.array([[float(v0)]]),
                   np.array([float(mass)]))
 
@@ -111,6 +220,26 @@ def morse_diatomic(D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0, stretch: 
     """Two atoms on the x axis at distance r_e + stretch, at rest (reduced mass mass/2).
 
     ``dim`` = 1, 2 or 3 dimensions. Total energy (zero at dissociation) is u(r_e + stretch).
+
+    Parameters
+    ----------
+    D_e : float, default 1.0
+        Well depth (epsilon).
+    a : float, default 1.0
+        Inverse width (1/sigma).
+    r_e : float, default 1.0
+        Equilibrium distance (sigma).
+    stretch : float, default 0.3
+        Initial bond stretch r - r_e (sigma).
+    mass : float, default 1.0
+        Mass of each atom.
+    dim : int, default 1
+        Spatial dimensions (1, 2 or 3).
+
+    Returns
+    -------
+    System
+        Two atoms, positions of shape (2, dim).
     """
     if dim not in (1, 2, 3):
         raise InvalidParameterError(f"dim must be 1, 2 or 3, got {dim}")
@@ -128,6 +257,26 @@ def lj_fcc_system(n_cells: int = 3, density: float = 0.8442, temperature: float 
 
     The defaults (108 atoms, density 0.8442, T = 1.0 ~ 120 K for argon, cutoff 2.5 with shifted energy)
     melt into the classic LJ liquid within a few tau.
+
+    Parameters
+    ----------
+    n_cells : int, default 3
+        FCC cells per side (4 n_cells^3 atoms).
+    density : float, default 0.8442
+        Number density (1/sigma^3).
+    temperature : float, default 1.0
+        Initial reduced temperature k_B T / epsilon.
+    cutoff : float, default 2.5
+        LJ cutoff (sigma), energy shifted.
+    seed : int, default 0
+        Seed of the initial velocities.
+    lj_units : LJUnits, default ARGON
+        Conversion to ASE units.
+
+    Returns
+    -------
+    System
+        Positions of shape (4 n_cells^3, 3) in a periodic box.
     """
     positions, box = fcc_lattice(n_cells, density)
     masses = np.ones(len(positions))
@@ -144,6 +293,24 @@ def morse_at_energy(fraction: float = 0.9, *, D_e: float = 1.0, a: float = 1.0, 
     ``fraction`` of the well depth is vibrational energy (0.9: 90 % of the way to dissociation).  Starting
     on the repulsive wall puts the stiffest part of the motion in the very first step.  The inner turning
     point solves D_e (y^2 - 2y) = E with y = exp(-a (r - r_e)): y = 1 + sqrt(fraction).
+
+    Parameters
+    ----------
+    fraction : float, default 0.9
+        Fraction of the well depth given as vibrational energy, in (0, 1).
+    D_e : float, default 1.0
+        Well depth (reduced: epsilon).
+    a : float, default 1.0
+        Inverse width (1/sigma).
+    r_e : float, default 1.0
+        Equilibrium distance (sigma).
+    mass : float, default 1.0
+        Mass of each atom (reduced mass mass/2).
+
+    Returns
+    -------
+    System
+        Two atoms in 1D, positions of shape (2, 1).
     """
     if not (0.0 < fraction < 1.0):
         raise InvalidParameterError(f"fraction must be between 0 and 1 (bound orbit), got {fraction!r}")
@@ -168,5 +335,22 @@ def available_systems() -> list[str]:
 
 
 def get_system(name: str, **params: Any) -> System:
-    """Build a ready-made system by name: harmonic, morse, lennard-jones, double-well."""
+    """Build a ready-made system by name: harmonic, morse, lennard-jones, double-well.
+
+    Parameters
+    ----------
+    name : str
+        ``"harmonic"``, ``"morse"``, ``"lennard-jones"`` or ``"double-well"``.
+    **params
+        Parameters of that system's builder (e.g. ``k``, ``x0`` for the harmonic oscillator).
+
+    Returns
+    -------
+    System
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown name.
+    """
     return build(SYSTEMS.get(name), **params)

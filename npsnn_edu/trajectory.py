@@ -26,7 +26,44 @@ TRAJECTORY_LABELS = ("units", "lj_units", "symbols", "box", "info")
 
 @dataclass
 class Trajectory:
-    """Recorded frames of a simulation. See the module docstring for units."""
+    """Recorded frames of a simulation. See the module docstring for units.
+
+    Parameters
+    ----------
+    times : array of shape (n_frames,)
+        Time of each frame (reduced: tau; ASE time units when ``units="ase"``).
+    positions : array of shape (n_frames, n_atoms, n_dim)
+        Positions (sigma, or A).
+    velocities : array of shape (n_frames, n_atoms, n_dim)
+        Velocities (sigma/tau, or A / ASE time).
+    potential_energy : array of shape (n_frames,)
+        Potential energy (epsilon, or eV).
+    kinetic_energy : array of shape (n_frames,)
+        Kinetic energy (epsilon, or eV).
+    masses : array of shape (n_atoms,)
+        Particle masses (reduced m, or amu).
+    dt : float
+        Integration time step of the run.
+    integrator : str, default "unknown"
+        Name of the integrator that produced it.
+    kB : float, default 1.0
+        Boltzmann constant of the units (1 reduced; 8.617e-5 eV/K).
+    box : array of shape (n_dim,) or None, default None
+        Periodic box lengths, None when not periodic.
+    units : {"reduced", "ase"}, default "reduced"
+        Unit system of every field.
+    lj_units : LJUnits or None, default None
+        Conversion of reduced units to ASE units.
+    symbols : list of str or None, default None
+        Chemical symbols, one per atom.
+    info : dict, default {}
+        Free-form labels.
+
+    Raises
+    ------
+    ShapeMismatchError
+        Fields whose shapes do not agree.
+    """
 
     times: np.ndarray
     positions: np.ndarray
@@ -66,14 +103,17 @@ class Trajectory:
     # -- derived quantities -------------------------------------------------------------------------
     @property
     def n_frames(self) -> int:
+        """Number of frames F."""
         return self.positions.shape[0]
 
     @property
     def n_atoms(self) -> int:
+        """Number of particles N."""
         return self.positions.shape[1]
 
     @property
     def dim(self) -> int:
+        """Number of spatial dimensions D."""
         return self.positions.shape[2]
 
     @property
@@ -109,7 +149,17 @@ class Trajectory:
 
     def select(self, frames: Any) -> "Trajectory":
         """The frames ``frames`` (indices, a slice or a boolean mask) as a new Trajectory; every other field
-        (masses, dt, units, box, symbols, info and any field added later) is kept."""
+        (masses, dt, units, box, symbols, info and any field added later) is kept.
+
+        Parameters
+        ----------
+        frames : int array, slice or bool array of shape (n_frames,)
+            Frames to keep.
+
+        Returns
+        -------
+        Trajectory
+        """
         idx = np.arange(self.n_frames)[frames]
         idx = np.atleast_1d(idx)
         if idx.size == 0:
@@ -130,7 +180,18 @@ class Trajectory:
 
     # -- persistence --------------------------------------------------------------------------------
     def save_npz(self, path: "str | Path") -> Path:
-        """Save every field to a compressed ``.npz`` (the lossless native format)."""
+        """Save every field to a compressed ``.npz`` (the lossless native format).
+
+        Parameters
+        ----------
+        path : str or Path
+            Output file (``.npz``).
+
+        Returns
+        -------
+        Path
+            The written file.
+        """
         path = Path(path)
         meta = {"dt": self.dt, "integrator": self.integrator, "kB": self.kB, "units": self.units,
                 "symbols": self.symbols, "info": self.info,
@@ -151,7 +212,22 @@ class Trajectory:
 
     @classmethod
     def load_npz(cls, path: "str | Path") -> "Trajectory":
-        """Load a trajectory written by :meth:`save_npz`; malformed files raise DataFormatError."""
+        """Load a trajectory written by :meth:`save_npz`; malformed files raise DataFormatError.
+
+        Parameters
+        ----------
+        path : str or Path
+            A ``.npz`` written by :meth:`save_npz`.
+
+        Returns
+        -------
+        Trajectory
+
+        Raises
+        ------
+        DataFormatError
+            The file is not a trajectory ``.npz``.
+        """
         import json
 
         from .units import LJUnits
@@ -180,7 +256,19 @@ class Trajectory:
                    lj_units=None if lj is None else LJUnits(**lj))
 
     def write(self, path: "str | Path", **kwargs: Any) -> Path:
-        """Write to ``.npz`` (native) or any ASE format by extension (``.traj``, ``.xyz``, ``.extxyz``...)."""
+        """Write to ``.npz`` (native) or any ASE format by extension (``.traj``, ``.xyz``, ``.extxyz``...).
+
+        Parameters
+        ----------
+        path : str or Path
+            Output file; its extension chooses the format.
+        **kwargs
+            Options of :func:`~npsnn_edu.ase_interop.trajectory_to_atoms` for ASE formats.
+
+        Returns
+        -------
+        Path
+        """
         path = Path(path)
         if path.suffix == ".npz":
             return self.save_npz(path)
@@ -189,7 +277,24 @@ class Trajectory:
     @classmethod
     def read(cls, path: "str | Path", **kwargs: Any) -> "Trajectory":
         """Read a trajectory from ``.npz`` or any file ASE can read (options: ``atoms_to_trajectory`` of the ASE
-        adapter module)."""
+        adapter module).
+
+        Parameters
+        ----------
+        path : str or Path
+            A ``.npz`` or a file ASE can read.
+        **kwargs
+            Options of :func:`~npsnn_edu.ase_interop.atoms_to_trajectory`.
+
+        Returns
+        -------
+        Trajectory
+
+        Raises
+        ------
+        DataFormatError
+            A malformed file.
+        """
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no trajectory file at {path}")

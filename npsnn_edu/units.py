@@ -26,6 +26,22 @@ class LJUnits:
     """A reduced-unit system defined by sigma (Angstrom), epsilon (eV) and the particle mass (amu).
 
     Multiply a reduced quantity by the matching attribute to get ASE units, divide to go back.
+
+    Parameters
+    ----------
+    sigma_angstrom : float
+        Length unit sigma in A (> 0); 3.405 for argon.
+    epsilon_ev : float
+        Energy unit epsilon in eV (> 0); 0.0103 for argon.
+    mass_amu : float
+        Particle mass in amu (> 0); 39.948 for argon.
+    name : str, default "custom"
+        Label of the unit system.
+
+    Raises
+    ------
+    InvalidParameterError
+        A non-positive or non-finite unit.
     """
 
     sigma_angstrom: float
@@ -79,21 +95,93 @@ class LJUnits:
 
     # explicit helpers -------------------------------------------------------------------------
     def to_ase_positions(self, positions_reduced: np.ndarray) -> np.ndarray:
+        """Reduced positions (sigma) to Angstrom.
+
+        Parameters
+        ----------
+        positions_reduced : array of shape (..., n_atoms, 3)
+            Positions in units of sigma.
+
+        Returns
+        -------
+        array of shape (..., n_atoms, 3)
+            Positions in A.
+        """
         return np.asarray(positions_reduced, dtype=float) * self.length
 
     def from_ase_positions(self, positions_angstrom: np.ndarray) -> np.ndarray:
+        """Positions in Angstrom to reduced units (sigma).
+
+        Parameters
+        ----------
+        positions_angstrom : array of shape (..., n_atoms, 3)
+            Positions in A.
+
+        Returns
+        -------
+        array of shape (..., n_atoms, 3)
+            Positions in units of sigma.
+        """
         return np.asarray(positions_angstrom, dtype=float) / self.length
 
     def to_ase_velocities(self, velocities_reduced: np.ndarray) -> np.ndarray:
+        """Reduced velocities (sigma/tau) to ASE velocity units (A per ASE time unit).
+
+        Parameters
+        ----------
+        velocities_reduced : array of shape (..., n_atoms, 3)
+            Velocities in sigma/tau.
+
+        Returns
+        -------
+        array of shape (..., n_atoms, 3)
+            Velocities in A / ASE time unit (multiply by ``ase.units.fs`` for A/fs).
+        """
         return np.asarray(velocities_reduced, dtype=float) * self.velocity
 
     def from_ase_velocities(self, velocities_ase: np.ndarray) -> np.ndarray:
+        """ASE velocities (A per ASE time unit) to reduced units (sigma/tau).
+
+        Parameters
+        ----------
+        velocities_ase : array of shape (..., n_atoms, 3)
+            Velocities in A / ASE time unit.
+
+        Returns
+        -------
+        array of shape (..., n_atoms, 3)
+            Velocities in sigma/tau.
+        """
         return np.asarray(velocities_ase, dtype=float) / self.velocity
 
     def kelvin_to_reduced(self, temperature_kelvin: float) -> float:
+        """A temperature in kelvin as reduced temperature k_B T / epsilon.
+
+        Parameters
+        ----------
+        temperature_kelvin : float
+            Temperature in K.
+
+        Returns
+        -------
+        float
+            k_B T / epsilon.
+        """
         return float(temperature_kelvin) / self.temperature_kelvin
 
     def reduced_to_kelvin(self, temperature_reduced: float) -> float:
+        """A reduced temperature k_B T / epsilon in kelvin.
+
+        Parameters
+        ----------
+        temperature_reduced : float
+            Temperature in units of epsilon / k_B.
+
+        Returns
+        -------
+        float
+            Temperature in K.
+        """
         return float(temperature_reduced) * self.temperature_kelvin
 
 

@@ -42,7 +42,26 @@ def _as_number(name: str, value: Any, what: str, hint: str | None, integer: bool
 
 
 def finite(name: str, value: Any, *, hint: str | None = None) -> float:
-    """``value`` as a finite float (not NaN, not inf)."""
+    """``value`` as a finite float (not NaN, not inf).
+
+    Parameters
+    ----------
+    name : str
+        Parameter name for the message.
+    value : number
+        Value to check.
+    hint : str or None, default None
+        Extra advice for the message.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InvalidParameterError
+        Not a finite number.
+    """
     number = _as_number(name, value, "a finite number", hint)
     if not math.isfinite(number):
         raise InvalidParameterError(f"{name} must be a finite number, got {value!r}{_suffix(hint)}")
@@ -50,7 +69,28 @@ def finite(name: str, value: Any, *, hint: str | None = None) -> float:
 
 
 def positive(name: str, value: Any, *, integer: bool = False, hint: str | None = None) -> Any:
-    """``value`` as a float (or int with ``integer=True``) that is finite and > 0."""
+    """``value`` as a float (or int with ``integer=True``) that is finite and > 0.
+
+    Parameters
+    ----------
+    name : str
+        Name for the message.
+    value : number
+        Value to check.
+    integer : bool, default False
+        Require an integer.
+    hint : str or None, default None
+        Extra advice for the message.
+
+    Returns
+    -------
+    float or int
+
+    Raises
+    ------
+    InvalidParameterError
+        Not finite, not > 0, or not an integer when required.
+    """
     what = "a positive integer" if integer else "a positive finite number"
     number = _as_number(name, value, what, hint, integer)
     if not (math.isfinite(number) and number > 0):
@@ -59,12 +99,56 @@ def positive(name: str, value: Any, *, integer: bool = False, hint: str | None =
 
 
 def positive_or_none(name: str, value: Any, *, integer: bool = False, hint: str | None = None) -> Any:
-    """``None`` passes through; anything else must be :func:`positive`."""
+    """``None`` passes through; anything else must be :func:`positive`.
+
+    Parameters
+    ----------
+    name : str
+        Name for the message.
+    value : number or None
+        Value to check.
+    integer : bool, default False
+        Require an integer.
+    hint : str or None, default None
+        Extra advice for the message.
+
+    Returns
+    -------
+    float, int or None
+
+    Raises
+    ------
+    InvalidParameterError
+        Not None and not positive.
+    """
     return None if value is None else positive(name, value, integer=integer, hint=hint)
 
 
 def at_least(name: str, value: Any, minimum: float, *, integer: bool = False, hint: str | None = None) -> Any:
-    """``value`` (finite) with ``value >= minimum``; an int with ``integer=True``."""
+    """``value`` (finite) with ``value >= minimum``; an int with ``integer=True``.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the error message.
+    value : number
+        Value to check.
+    minimum : float
+        Smallest allowed value.
+    integer : bool, default False
+        Require an integer.
+    hint : str or None, default None
+        Extra advice appended to the message.
+
+    Returns
+    -------
+    float or int
+
+    Raises
+    ------
+    InvalidParameterError
+        ``value`` not finite, below ``minimum``, or not an integer when required.
+    """
     what = f"an integer >= {minimum:g}" if integer else f"a finite number >= {minimum:g}"
     number = _as_number(name, value, what, hint, integer)
     if not (math.isfinite(number) and number >= minimum):
@@ -74,7 +158,30 @@ def at_least(name: str, value: Any, minimum: float, *, integer: bool = False, hi
 
 def in_range(name: str, value: Any, low: float, high: float, *, closed: bool = True,
              hint: str | None = None) -> float:
-    """``value`` in ``[low, high]`` (``closed=True``) or ``(low, high)``."""
+    """``value`` in ``[low, high]`` (``closed=True``) or ``(low, high)``.
+
+    Parameters
+    ----------
+    name : str
+        Name for the message.
+    value : number
+        Value to check.
+    low, high : float
+        Bounds.
+    closed : bool, default True
+        Include the bounds.
+    hint : str or None, default None
+        Extra advice for the message.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InvalidParameterError
+        Outside the range.
+    """
     brackets = f"[{low:g}, {high:g}]" if closed else f"({low:g}, {high:g})"
     number = finite(name, value, hint=hint)
     ok = (low <= number <= high) if closed else (low < number < high)
@@ -84,7 +191,26 @@ def in_range(name: str, value: Any, low: float, high: float, *, closed: bool = T
 
 
 def probability(name: str, value: Any, *, hint: str | None = None) -> float:
-    """A number in [0, 1]."""
+    """A number in [0, 1].
+
+    Parameters
+    ----------
+    name : str
+        Name for the message.
+    value : number
+        Value to check.
+    hint : str or None, default None
+        Extra advice for the message.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InvalidParameterError
+        Outside [0, 1].
+    """
     return in_range(name, value, 0.0, 1.0, hint=hint)
 
 
@@ -92,6 +218,25 @@ def one_of(name: str, value: Any, choices: Iterable[str]) -> str:
     """``value`` normalised (lower case, ``-``/space -> ``_``) and checked against ``choices``.
 
     Raises :class:`~npsnn_edu.errors.UnknownNameError` listing the choices.
+
+    Parameters
+    ----------
+    name : str
+        Name for the message.
+    value : str
+        The choice given.
+    choices : iterable of str
+        The valid choices.
+
+    Returns
+    -------
+    str
+        The normalised choice.
+
+    Raises
+    ------
+    UnknownNameError
+        Not among ``choices``.
     """
     options = tuple(choices)
     key = str(value).strip().lower().replace("-", "_").replace(" ", "_")
@@ -106,6 +251,30 @@ def finite_array(name: str, value: Any, *, ndim: int | None = None, shape: "tupl
 
     Raises :class:`~npsnn_edu.errors.InvalidStateError` for non-numeric or non-finite input and
     :class:`~npsnn_edu.errors.ShapeMismatchError` for a wrong shape.
+
+    Parameters
+    ----------
+    name : str
+        Name for the message.
+    value : array_like
+        Array to check.
+    ndim : int or None, default None
+        Required number of dimensions.
+    shape : tuple of int or None, default None
+        Required shape; None entries match any size.
+    hint : str or None, default None
+        Extra advice for the message.
+
+    Returns
+    -------
+    numpy.ndarray of float
+
+    Raises
+    ------
+    InvalidStateError
+        Non-numeric or non-finite entries.
+    ShapeMismatchError
+        Wrong ``ndim`` or ``shape``.
     """
     from .errors import ShapeMismatchError
 
@@ -126,7 +295,22 @@ def finite_array(name: str, value: Any, *, ndim: int | None = None, shape: "tupl
 
 
 def check_fitted(estimator: Any, attribute: str, *, action: str = "call fit(...) first") -> None:
-    """Raise :class:`~npsnn_edu.errors.NotFittedError` when ``estimator.<attribute>`` is missing or None."""
+    """Raise :class:`~npsnn_edu.errors.NotFittedError` when ``estimator.<attribute>`` is missing or None.
+
+    Parameters
+    ----------
+    estimator : object
+        The model.
+    attribute : str
+        Attribute that fitting sets.
+    action : str, default "call fit(...) first"
+        What to do, for the message.
+
+    Raises
+    ------
+    NotFittedError
+        The attribute is missing or None.
+    """
     if getattr(estimator, attribute, None) is None:
         raise NotFittedError(f"this {type(estimator).__name__} is not fitted yet; {action}")
 
