@@ -63,6 +63,20 @@ def set_mode(value: "str | None") -> str:
     """Set the mode for this Python session (a notebook kernel); ``None`` goes back to the environment/file.
 
     Returns the mode now in force.
+
+    Parameters
+    ----------
+    value : {"full", "classroom", "fast"} or None
+        Mode for this session; None: back to the environment variable / config file.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InvalidParameterError
+        Not a mode (the message names the valid ones).
     """
     global _session_mode
     _session_mode = None if value is None else check_mode(value, "set_mode")
@@ -108,6 +122,20 @@ def pick(full: T, fast: T, classroom: "T | None" = None) -> T:
     """The value for the mode in force: ``pick(full=20_000, classroom=4_000, fast=500)``.
 
     ``classroom`` defaults to ``full`` when not given (a run that is already short needs no third size).
+
+    Parameters
+    ----------
+    full : object
+        Value in ``"full"`` mode (the paper-size run).
+    fast : object
+        Value in ``"fast"`` mode (tests, CI).
+    classroom : object or None, default None
+        Value in ``"classroom"`` mode; None: ``full``.
+
+    Returns
+    -------
+    object
+        The value for the mode in force.
     """
     current = mode()
     if current == "fast":
@@ -119,7 +147,17 @@ def pick(full: T, fast: T, classroom: "T | None" = None) -> T:
 
 def describe_mode(notebook: str) -> str:
     """One line for the top of a notebook: the mode in force, where it came from, how to switch, and the measured
-    run time of ``notebook`` (e.g. ``"01_newtonian_md"``) in each mode on one core (from :data:`TIMINGS_FILE`)."""
+    run time of ``notebook`` (e.g. ``"01_newtonian_md"``) in each mode on one core (from :data:`TIMINGS_FILE`).
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook stem, e.g. ``"01_newtonian_md"``.
+
+    Returns
+    -------
+    str
+    """
     import json
 
     current, source = mode_source()
@@ -135,7 +173,17 @@ def describe_mode(notebook: str) -> str:
 
 
 def rng(seed: "int | np.random.Generator | None" = 0) -> np.random.Generator:
-    """A NumPy Generator from a seed (``None`` gives fresh entropy; a Generator is passed through)."""
+    """A NumPy Generator from a seed (``None`` gives fresh entropy; a Generator is passed through).
+
+    Parameters
+    ----------
+    seed : int, numpy.random.Generator or None, default 0
+        Seed; a Generator is returned unchanged; None: fresh entropy.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(seed)

@@ -11,6 +11,20 @@ def resolve_device(device: Any = None) -> Any:
 
     Asking for ``"cuda"`` (or ``"cuda:N"``) on a machine without a usable GPU raises
     :class:`~npsnn_edu.errors.DeviceUnavailableError` instead of failing later inside torch.
+
+    Parameters
+    ----------
+    device : str, torch.device or None, default None
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``; None or ``"auto"``: CUDA when available, else CPU.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    DeviceUnavailableError
+        CUDA asked for on a machine without a usable GPU.
     """
     import torch
 

@@ -28,7 +28,17 @@ _VERSIONED = ("numpy", "scipy", "torch", "snntorch", "ase", "tblite", "npsnn_edu
 
 @dataclass(frozen=True)
 class PrecomputedResult:
-    """``data`` (JSON types) and ``provenance`` (command, seeds, versions, date, machine)."""
+    """``data`` (JSON types) and ``provenance`` (command, seeds, versions, date, machine).
+
+    Parameters
+    ----------
+    name : str
+        Name of the result (its file stem).
+    data : object
+        The result (JSON types).
+    provenance : dict
+        Command, seeds, versions, date and machine that produced it.
+    """
 
     name: str
     data: Any
@@ -36,6 +46,7 @@ class PrecomputedResult:
 
     @property
     def command(self) -> str:
+        """The command that reproduces this result."""
         return str(self.provenance.get("command", ""))
 
 
@@ -52,7 +63,28 @@ def _versions() -> dict[str, str]:
 
 def save_result(name: str, data: Any, *, command: str, seeds: "Iterable[int] | None" = None,
                 notes: str = "", directory: "Path | None" = None) -> Path:
-    """Write ``data`` with its provenance to ``<directory>/<name>.json`` (default: the package's results folder)."""
+    """Write ``data`` with its provenance to ``<directory>/<name>.json`` (default: the package's results folder).
+
+    Parameters
+    ----------
+    name : str
+        Result name (file stem).
+    data : object
+        The result (JSON types).
+    command : str
+        The command that reproduces it.
+    seeds : iterable of int or None, default None
+        Seeds used.
+    notes : str, default ""
+        Free text.
+    directory : Path or None, default None
+        Results folder; None: the package's.
+
+    Returns
+    -------
+    Path
+        The written JSON file.
+    """
     folder = Path(directory) if directory is not None else RESULTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     provenance = {"command": command, "seeds": None if seeds is None else [int(s) for s in seeds],
@@ -64,13 +96,42 @@ def save_result(name: str, data: Any, *, command: str, seeds: "Iterable[int] | N
 
 
 def available_results(directory: "Path | None" = None) -> list[str]:
-    """Names of the shipped results."""
+    """Names of the shipped results.
+
+    Parameters
+    ----------
+    directory : Path or None, default None
+        Results folder; None: the package's ``data/results``.
+
+    Returns
+    -------
+    list of str
+    """
     folder = Path(directory) if directory is not None else RESULTS_DIR
     return sorted(p.stem for p in folder.glob("*.json"))
 
 
 def load_result(name: str, directory: "Path | None" = None) -> PrecomputedResult:
-    """Load a shipped result; :class:`UnknownNameError` lists the available ones."""
+    """Load a shipped result; :class:`UnknownNameError` lists the available ones.
+
+    Parameters
+    ----------
+    name : str
+        Result name (see :func:`available_results`).
+    directory : Path or None, default None
+        Results folder; None: the package's.
+
+    Returns
+    -------
+    PrecomputedResult
+
+    Raises
+    ------
+    UnknownNameError
+        No result of that name.
+    DataFormatError
+        A malformed result file.
+    """
     folder = Path(directory) if directory is not None else RESULTS_DIR
     path = folder / f"{name}.json"
     if not path.is_file():

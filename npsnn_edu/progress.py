@@ -12,15 +12,25 @@ class NullBar:
     """Stands in for a tqdm bar when no bar is shown (same ``update``/``set_postfix``/``close`` calls)."""
 
     def update(self, n: int = 1) -> None:
+        """Do nothing (tqdm's ``update``).
+
+        Parameters
+        ----------
+        n : int, default 1
+            Ignored.
+        """
         pass
 
     def set_postfix(self, *args: Any, **kwargs: Any) -> None:
+        """Do nothing (tqdm's ``set_postfix``)."""
         pass
 
     def set_description(self, *args: Any, **kwargs: Any) -> None:
+        """Do nothing (tqdm's ``set_description``)."""
         pass
 
     def close(self) -> None:
+        """Do nothing (tqdm's ``close``)."""
         pass
 
     def __enter__(self) -> "NullBar":
@@ -31,7 +41,25 @@ class NullBar:
 
 
 def progress_bar(total: int, desc: str, *, show: bool = True, unit: str = "it", leave: bool = True) -> Any:
-    """A tqdm bar (usable as a context manager), or a :class:`NullBar` when ``show`` is false."""
+    """A tqdm bar (usable as a context manager), or a :class:`NullBar` when ``show`` is false.
+
+    Parameters
+    ----------
+    total : int
+        Number of steps.
+    desc : str
+        Label of the bar.
+    show : bool, default True
+        False: a silent :class:`NullBar`.
+    unit : str, default "it"
+        Unit shown by the bar.
+    leave : bool, default True
+        Keep the bar after it closes.
+
+    Returns
+    -------
+    tqdm.tqdm or NullBar
+    """
     if not show:
         return NullBar()
     from tqdm.auto import tqdm
@@ -41,7 +69,27 @@ def progress_bar(total: int, desc: str, *, show: bool = True, unit: str = "it", 
 
 def progress_iter(items: Iterable[T], desc: str, *, show: bool = True, total: "int | None" = None,
                   unit: str = "it", leave: bool = True) -> Iterator[T]:
-    """``items`` wrapped in a tqdm bar when ``show`` is true, else unchanged."""
+    """``items`` wrapped in a tqdm bar when ``show`` is true, else unchanged.
+
+    Parameters
+    ----------
+    items : iterable
+        The items.
+    desc : str
+        Label of the bar.
+    show : bool, default True
+        False: ``items`` unchanged.
+    total : int or None, default None
+        Length when ``items`` has none.
+    unit : str, default "it"
+        Unit shown by the bar.
+    leave : bool, default True
+        Keep the bar after it closes.
+
+    Returns
+    -------
+    iterator
+    """
     if not show:
         yield from items
         return

@@ -26,12 +26,29 @@ __all__ = ["ADAPTERS", "Registry", "adapter", "normalise_name"]
 
 
 def normalise_name(name: object) -> str:
-    """``" Velocity-Verlet "`` -> ``"velocity_verlet"``."""
+    """``" Velocity-Verlet "`` -> ``"velocity_verlet"``.
+
+    Parameters
+    ----------
+    name : object
+        Any spelling.
+
+    Returns
+    -------
+    str
+        Lower case, stripped, ``-`` and spaces as ``_``.
+    """
     return str(name).strip().lower().replace("-", "_").replace(" ", "_")
 
 
 class Registry(Generic[T]):
-    """A table of named objects of one ``kind`` (used in error messages), with aliases."""
+    """A table of named objects of one ``kind`` (used in error messages), with aliases.
+
+    Parameters
+    ----------
+    kind : str
+        What the table holds (``"potential"``, ``"integrator"``...), used in error messages.
+    """
 
     def __init__(self, kind: str):
         self.kind = kind
@@ -42,6 +59,27 @@ class Registry(Generic[T]):
         """Add ``item`` under the canonical ``name`` (and its ``aliases``); returns ``item``.
 
         ``replace=True`` overwrites an earlier registration of the same name (a reloaded module).
+
+        Parameters
+        ----------
+        name : str
+            Canonical name.
+        item : object
+            Object to register.
+        aliases : iterable of str, default ()
+            Other accepted names.
+        replace : bool, default False
+            Overwrite an earlier registration of ``name``.
+
+        Returns
+        -------
+        object
+            ``item``.
+
+        Raises
+        ------
+        ValueError
+            ``name`` already registered (without ``replace``): a programming error, not user input.
         """
         key = normalise_name(name)
         if not replace and (key in self._items or key in self._aliases):
@@ -52,7 +90,22 @@ class Registry(Generic[T]):
         return item
 
     def resolve(self, name: object) -> str:
-        """The canonical name of ``name`` (an alias or any spelling); UnknownNameError if it has none."""
+        """The canonical name of ``name`` (an alias or any spelling); UnknownNameError if it has none.
+
+        Parameters
+        ----------
+        name : str
+            A name, alias or other spelling.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        UnknownNameError
+            Not registered (the message lists the names).
+        """
         key = normalise_name(name)
         key = self._aliases.get(key, key)
         if key not in self._items:
@@ -60,7 +113,22 @@ class Registry(Generic[T]):
         return key
 
     def get(self, name: object) -> T:
-        """The registered object for ``name``."""
+        """The registered object for ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A name, alias or other spelling.
+
+        Returns
+        -------
+        object
+
+        Raises
+        ------
+        UnknownNameError
+            Not registered.
+        """
         return self._items[self.resolve(name)]
 
     def names(self) -> list[str]:
@@ -95,7 +163,22 @@ def build(factory: Callable[..., Any], /, *args: Any, **params: Any) -> Any:
 
 
 def adapter(name: str) -> Any:
-    """The registered adapter function ``name``; a clear error if its providing module could not be imported."""
+    """The registered adapter function ``name``; a clear error if its providing module could not be imported.
+
+    Parameters
+    ----------
+    name : str
+        Adapter name (e.g. ``"trajectory_to_atoms"``).
+
+    Returns
+    -------
+    callable
+
+    Raises
+    ------
+    ImportError
+        No such adapter (the ASE adapter module did not import: check that ase is installed).
+    """
     if name not in ADAPTERS:
         raise ImportError(
             f"the {name!r} adapter is not registered: it is provided by the package's ASE adapter module, which "

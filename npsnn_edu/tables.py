@@ -78,6 +78,30 @@ def results_table(rows: "Iterable[Mapping[str, Any]] | Mapping[str, Sequence[Any
     ``columns`` selects and orders columns (missing ones are an error naming them); ``index`` makes that column
     the index; ``rename`` maps column names to display names (e.g. ``{"mae_kcal": "MAE (kcal/mol)"}``);
     ``missing`` is what an absent value (None, NaN) shows as (e.g. ``"not run"``).
+
+    Parameters
+    ----------
+    rows : iterable of mappings, or mapping of column sequences
+        Row dicts, or a dict of columns.
+    columns : sequence of str or None, default None
+        Columns to keep, in order.
+    index : str or None, default None
+        Column to use as index.
+    rename : mapping or None, default None
+        Display names of columns.
+    missing : str, default "-"
+        Text of absent values.
+
+    Returns
+    -------
+    ResultsTable
+
+    Raises
+    ------
+    ShapeMismatchError
+        A requested column that the rows do not have.
+    InvalidParameterError
+        ``missing`` is not a string.
     """
     if not isinstance(missing, str):
         from .errors import InvalidParameterError
@@ -121,7 +145,23 @@ def _cell(value: Any, float_format: str, missing: str = MISSING) -> str:
 def markdown(frame: pd.DataFrame, *, float_format: str = ".3g", index: bool = False,
              missing: "str | None" = None) -> str:
     """A Markdown table of ``frame`` (no tabulate dependency); absent values show as ``missing`` (default: the
-    table's own, else :data:`MISSING`)."""
+    table's own, else :data:`MISSING`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    float_format : str, default ".3g"
+        Format of floats.
+    index : bool, default False
+        Include the index column.
+    missing : str or None, default None
+        Text of absent values (default: the table's own, else :data:`MISSING`).
+
+    Returns
+    -------
+    str
+    """
     if missing is None:
         missing = getattr(frame, "missing", MISSING)
     data = frame.reset_index() if index else frame
