@@ -53,6 +53,20 @@ def mean_squared_displacement(positions: Any, *, max_lag: int | None = None, all
     ``positions``: unwrapped, shaped (frames, N, D) and equally spaced in time; MSD[k] belongs to the lag of k
     frames (multiply k by the frame spacing for the time). ``max_lag`` defaults to frames - 1.
     ``all_origins=False`` uses the first frame as the only origin (the textbook definition, noisier).
+
+    Parameters
+    ----------
+    positions : array of shape (n_frames, n_atoms, n_dim)
+        Unwrapped positions, equally spaced in time (reduced: sigma).
+    max_lag : int or None, default None
+        Largest lag in frames; None: n_frames - 1.
+    all_origins : bool, default True
+        Average over every time origin (False: the first frame only).
+
+    Returns
+    -------
+    array of shape (max_lag + 1,)
+        MSD per lag (length^2; reduced: sigma^2).
     """
     x = _frames(positions)
     n = x.shape[0]
@@ -66,7 +80,21 @@ def mean_squared_displacement(positions: Any, *, max_lag: int | None = None, all
 
 @dataclass(frozen=True)
 class DiffusionFit:
-    """Einstein fit MSD(t) ~ 2 D d t + c on ``t_min <= t <= t_max``: D in length^2 / time (sigma^2 / tau)."""
+    """Einstein fit MSD(t) ~ 2 D d t + c on ``t_min <= t <= t_max``: D in length^2 / time (sigma^2 / tau).
+
+    Parameters
+    ----------
+    D : float
+        Diffusion coefficient (sigma^2/tau).
+    slope : float
+        Slope of the fitted line, 2 d D.
+    intercept : float
+        Intercept c (sigma^2).
+    t_min, t_max : float
+        Fit window (tau).
+    dim : int
+        Number of dimensions d.
+    """
 
     D: float
     slope: float
@@ -87,6 +115,30 @@ def diffusion_coefficient(times: Any, msd: Any, *, dim: int = 3, fit_from: float
     A straight line is fitted to MSD(t) for ``fit_from * t_end <= t <= fit_to * t_end`` (the early, ballistic
     part MSD ~ <v^2> t^2 is left out by the default 0.3). ``times`` are the lags of ``msd`` (e.g.
     ``np.arange(len(msd)) * frame_spacing``). Units: D in length^2 / time (sigma^2 / tau in reduced units).
+
+    Parameters
+    ----------
+    times : array of shape (n_lags,)
+        Lag times of ``msd`` (reduced: tau).
+    msd : array of shape (n_lags,)
+        Mean squared displacement (sigma^2).
+    dim : int, default 3
+        Number of dimensions d.
+    fit_from : float, default 0.3
+        Start of the fit window as a fraction of the last time.
+    fit_to : float, default 1.0
+        End of the fit window as a fraction of the last time.
+
+    Returns
+    -------
+    DiffusionFit
+
+    Raises
+    ------
+    ShapeMismatchError
+        ``times`` and ``msd`` not 1D arrays of equal length.
+    InvalidParameterError
+        A bad ``dim`` or fit window, or fewer than two points in it.
     """
     t = np.asarray(times, dtype=float)
     y = np.asarray(msd, dtype=float)
@@ -113,6 +165,19 @@ class DiffusionReport:
     ``diffusing`` is True when the MSD grows by at least ``growth_factor`` over the fit window (then ``fit.D``,
     in length^2 / time, is the measurement); otherwise the atoms stay in their cages and ``upper_bound`` =
     max MSD / (2 d t_end) is all this run can say (a fitted slope of a plateau is noise and can be negative).
+
+    Parameters
+    ----------
+    fit : DiffusionFit
+        The Einstein fit.
+    diffusing : bool
+        Whether the MSD grows by at least the growth factor.
+    growth : float
+        MSD(t_end) / MSD(fit_from * t_end).
+    upper_bound : float
+        max MSD / (2 d t_end), an upper bound on D (sigma^2/tau).
+    plateau : float
+        Mean MSD over the fit window (sigma^2).
     """
 
     fit: DiffusionFit
@@ -140,6 +205,23 @@ def diffusion_report(times: Any, msd: Any, *, dim: int = 3, fit_from: float = 0.
     ``growth = MSD(t_end) / MSD(fit_from * t_end)``; with ``growth >= growth_factor`` the run is diffusing and
     the fit's D is reported, else the atoms rattle in place (a solid) and only the bound
     ``D < max(MSD) / (2 d t_end)`` is reported.
+
+    Parameters
+    ----------
+    times : array of shape (n_lags,)
+        Lag times (reduced: tau).
+    msd : array of shape (n_lags,)
+        Mean squared displacement (sigma^2).
+    dim : int, default 3
+        Number of dimensions d.
+    fit_from : float, default 0.3
+        Start of the fit window as a fraction of the last time.
+    growth_factor : float, default 2.0
+        Growth of the MSD over the window that counts as diffusion.
+
+    Returns
+    -------
+    DiffusionReport
     """
     if not growth_factor > 1:
         raise InvalidParameterError(f"growth_factor must be > 1, got {growth_factor}")
@@ -161,6 +243,31 @@ def radial_distribution(positions: Any, box: Any, *, r_max: float, n_bins: int =
     ``(r, g)`` with r the bin centres. Normalisation: g = (pair counts in the shell) / (N (N - 1) / 2 *
     shell volume / V), the exact shell volume 4 pi (r_hi^3 - r_lo^3) / 3, so an ideal gas gives g = 1.
     (ASE's get_rdf divides by N^2 / V instead: its g is ours times (N - 1) / N.)
+
+    Parameters
+    ----------
+    positions : array of shape (n_atoms, 3) or (n_frames, n_atoms, 3)
+        Positions (sigma).
+    box : sequence of 3 floats
+        Orthorhombic box lengths (sigma), each >= 2 r_max.
+    r_max : float
+        Largest distance (sigma).
+    n_bins : int, default 100
+        Number of bins.
+
+    Returns
+    -------
+    r : array of shape (n_bins,)
+        Bin centres (sigma).
+    g : array of shape (n_bins,)
+        g(r), 1 for an ideal gas.
+
+    Raises
+    ------
+    ShapeMismatchError
+        Positions that are not 3D.
+    InvalidParameterError
+        Fewer than two particles, a box shorter than 2 r_max or bad parameters.
     """
     x = np.asarray(positions, dtype=float)
     x = x[None] if x.ndim == 2 else x
@@ -197,6 +304,20 @@ def velocity_autocorrelation(velocities: Any, *, max_lag: int | None = None, nor
 
     ``velocities`` (frames, N, D), equally spaced; ``normalize=True`` divides by C(0). Its time integral is
     d times the diffusion coefficient (Green-Kubo: D = (1/d) int_0^inf C(t) dt).
+
+    Parameters
+    ----------
+    velocities : array of shape (n_frames, n_atoms, n_dim)
+        Velocities, equally spaced in time (sigma/tau).
+    max_lag : int or None, default None
+        Largest lag in frames; None: n_frames - 1.
+    normalize : bool, default False
+        Divide by C(0).
+
+    Returns
+    -------
+    array of shape (max_lag + 1,)
+        C(k) in (sigma/tau)^2, or dimensionless when normalised.
     """
     v = _frames(velocities, "velocities")
     n = v.shape[0]
@@ -218,6 +339,18 @@ def measure_period(times: Any, signal: Any) -> float:
     """Period of an oscillating signal from its upward mean crossings (linear interpolation).
 
     Needs at least two full oscillations in the record; returns NaN otherwise. Units: those of ``times``.
+
+    Parameters
+    ----------
+    times : array of shape (n_times,)
+        Sample times.
+    signal : array of shape (n_times,)
+        The oscillating signal.
+
+    Returns
+    -------
+    float
+        Period in the units of ``times``; NaN with fewer than two oscillations.
     """
     t = np.asarray(times, dtype=float)
     s = np.asarray(signal, dtype=float)
@@ -238,6 +371,28 @@ def morse_period_scan(stretches: Sequence[float], *, D_e: float = 1.0, a: float 
     Returns arrays ``stretch`` (sigma), ``energy`` (total energy, zero at dissociation, in D_e's unit),
     ``simulated`` (period measured from r(t) with velocity Verlet) and ``exact``
     (:func:`~npsnn_edu.analytic.morse_period`), times in tau. Each run lasts about ``n_periods`` exact periods.
+
+    Parameters
+    ----------
+    stretches : sequence of float
+        Initial stretches r - r_e (sigma).
+    D_e : float, default 1.0
+        Well depth (epsilon).
+    a : float, default 1.0
+        Inverse width (1/sigma).
+    r_e : float, default 1.0
+        Equilibrium distance (sigma).
+    mass : float, default 1.0
+        Mass of each atom.
+    dt : float, default 0.005
+        Time step (tau).
+    n_periods : float, default 4.0
+        Length of each run in exact periods.
+
+    Returns
+    -------
+    dict of str to array of shape (n_stretches,)
+        ``stretch``, ``energy``, ``simulated``, ``exact``.
     """
     out: dict[str, list[float]] = {"stretch": [], "energy": [], "simulated": [], "exact": []}
     mu = 0.5 * mass

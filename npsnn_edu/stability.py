@@ -88,7 +88,22 @@ ALL_INTEGRATORS: tuple[str, ...] = (*NVE_INTEGRATORS, *(n for n in INTEGRATORS i
 
 
 def canonical_integrator(integrator: "str | Integrator") -> str:
-    """The core's name of an integrator given by name, alias (``"verlet"``, ``"baoab"``) or instance."""
+    """The core's name of an integrator given by name, alias (``"verlet"``, ``"baoab"``) or instance.
+
+    Parameters
+    ----------
+    integrator : str or Integrator
+        Name, alias or instance.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown name.
+    """
     return integrator_class(integrator).name
 
 
@@ -112,6 +127,22 @@ def amplification_matrix(integrator: "str | Integrator", h: float, *, omega: flo
     (0, 1) (unit mass, spring constant k = omega^2, dt = h / omega); the map is linear, so the two results
     are the columns of M.  ``friction`` (1/time) is used by ``"langevin"`` only (its noise is switched off:
     temperature 0).
+
+    Parameters
+    ----------
+    integrator : str or Integrator
+        Name, alias or instance.
+    h : float
+        omega dt (dimensionless).
+    omega : float, default 1.0
+        Angular frequency (1/tau).
+    friction : float, default 0.0
+        Friction gamma (1/time), ``"langevin"`` only.
+
+    Returns
+    -------
+    array of shape (2, 2)
+        M with (x, v)_new = M (x, v).
     """
     h = _check_h(h)
     omega = positive("omega", omega, hint="angular frequency in 1/time")
@@ -141,6 +172,26 @@ def analytic_amplification_matrix(integrator: str, h: float, *, omega: float = 1
     velocity Verlet [[1 - h^2/2, h], [-h (1 - h^2/4), 1 - h^2/2]];  RK4 sum_{k<=4} (hA)^k / k! with
     A = [[0, 1], [-1, 0]];  BAOAB at temperature 0: B(h/2) A(h/2) O A(h/2) B(h/2) with O = diag(1, e^{-gamma dt}).
     Other omega: the same matrix in the variables (x, v / omega).
+
+    Parameters
+    ----------
+    integrator : str
+        ``"euler"``, ``"symplectic_euler"``, ``"velocity_verlet"``, ``"rk4"`` or ``"langevin"``.
+    h : float
+        omega dt.
+    omega : float, default 1.0
+        Angular frequency (1/tau).
+    friction : float, default 0.0
+        Friction gamma (1/time), ``"langevin"`` only.
+
+    Returns
+    -------
+    array of shape (2, 2)
+
+    Raises
+    ------
+    UnknownNameError
+        An integrator without a derived matrix.
     """
     h = _check_h(h)
     name = canonical_integrator(integrator)
@@ -183,6 +234,20 @@ def spectral_radius(matrix: Any) -> float:
     For 2 x 2 matrices it uses trace t and determinant d (eigenvalues t/2 +- sqrt(t^2/4 - d)): exact to
     rounding even at the double eigenvalue -1 where symplectic methods lose stability, where a general
     eigensolver errs by ~sqrt(machine epsilon) ~ 1e-8.
+
+    Parameters
+    ----------
+    matrix : array of shape (n, n)
+        A square matrix.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InvalidParameterError
+        Not a square matrix.
     """
     m = np.asarray(matrix, dtype=float)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
@@ -197,7 +262,21 @@ def spectral_radius(matrix: Any) -> float:
 
 
 def spectral_radius_curve(integrator: str, hs: Iterable[float], *, friction: float = 0.0) -> np.ndarray:
-    """rho(M(h)) for each h = omega dt, from the numerically measured amplification matrices."""
+    """rho(M(h)) for each h = omega dt, from the numerically measured amplification matrices.
+
+    Parameters
+    ----------
+    integrator : str
+        Integrator name.
+    hs : iterable of float
+        Values of h = omega dt.
+    friction : float, default 0.0
+        Friction gamma, ``"langevin"`` only.
+
+    Returns
+    -------
+    array of shape (n_hs,)
+    """
     return np.array([spectral_radius(amplification_matrix(integrator, h, friction=friction)) for h in hs])
 
 
@@ -207,6 +286,23 @@ class StabilityLimit:
 
     ``h_numeric`` is 0.0 when no tested h > 0 is stable (explicit Euler); ``relative_error`` compares it
     with ``h_analytic`` (NaN when the analytic limit is 0).  ``h_min_tested`` is the smallest h examined.
+
+    Parameters
+    ----------
+    integrator : str
+        Integrator name.
+    h_numeric : float
+        Measured limit of h = omega dt.
+    h_analytic : float
+        Limit derived on paper.
+    stable_anywhere : bool
+        Whether any tested h > 0 is stable.
+    h_min_tested : float
+        Smallest h examined.
+    tol : float
+        Tolerance of the criterion rho <= 1 + tol.
+    friction : float, default 0.0
+        Friction gamma (BAOAB only).
     """
 
     integrator: str
@@ -219,6 +315,7 @@ class StabilityLimit:
 
     @property
     def relative_error(self) -> float:
+        """(h_numeric - h_analytic) / h_analytic (NaN when the analytic limit is 0)."""
         if self.h_analytic == 0.0:
             return 0.0 if self.h_numeric == 0.0 else float("nan")
         return abs(self.h_numeric - self.h_analytic) / self.h_analytic
@@ -244,6 +341,25 @@ def find_stability_limit(integrator: str, *, h_max: float = 4.0, n_grid: int = 4
     marginal case: symplectic methods have |lambda| = 1 *exactly* inside their stable range, so the
     criterion must forgive rounding (~1e-16) but nothing more; beyond h* = 2 rho grows like
     1 + sqrt(2 (h - 2)), so the bisection still lands within ~tol^2 of h*.
+
+    Parameters
+    ----------
+    integrator : str
+        Integrator name.
+    h_max : float, default 4.0
+        End of the scanned range of h.
+    n_grid : int, default 400
+        Grid points of the scan.
+    tol : float, default 1e-9
+        Tolerance of rho <= 1 + tol.
+    friction : float, default 0.0
+        Friction gamma, ``"langevin"`` only.
+    bisection_tol : float, default 1e-12
+        Precision of the bisection in h.
+
+    Returns
+    -------
+    StabilityLimit
     """
     name = canonical_integrator(integrator)
     h_max = positive("h_max", h_max)
@@ -268,12 +384,37 @@ def find_stability_limit(integrator: str, *, h_max: float = 4.0, n_grid: int = 4
 
 
 def stability_limits(integrators: Sequence[str] = ALL_INTEGRATORS, **kwargs: Any) -> list[StabilityLimit]:
-    """:func:`find_stability_limit` for several integrators (default: all of the core)."""
+    """:func:`find_stability_limit` for several integrators (default: all of the core).
+
+    Parameters
+    ----------
+    integrators : sequence of str
+        Integrator names (default: the core's five).
+    **kwargs
+        Options of :func:`find_stability_limit`.
+
+    Returns
+    -------
+    list of StabilityLimit
+    """
     return [find_stability_limit(name, **kwargs) for name in integrators]
 
 
 def limits_table(limits: "Sequence[StabilityLimit] | None" = None, **kwargs: Any) -> pd.DataFrame:
-    """The stability limits as a table (one row per integrator; default: :func:`stability_limits` (``kwargs``))."""
+    """The stability limits as a table (one row per integrator; default: :func:`stability_limits` (``kwargs``)).
+
+    Parameters
+    ----------
+    limits : sequence of StabilityLimit or None, default None
+        The limits; None: :func:`stability_limits` (``**kwargs``).
+    **kwargs
+        Options of :func:`stability_limits`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per integrator.
+    """
     rows = [lim.as_row() for lim in (stability_limits(**kwargs) if limits is None else limits)]
     return results_table(rows, columns=["integrator", "h_numeric", "h_analytic", "relative_error", "stable_anywhere"],
                          index="integrator", rename={"h_numeric": "numeric h*", "h_analytic": "analytic h*",
@@ -286,6 +427,17 @@ def stability_table(integrators: Sequence[str] = ALL_INTEGRATORS, **kwargs: Any)
 
     Warns with a PendingDeprecationWarning (silent by default, so a notebook cell that still uses the old name
     keeps its checked output; test runs and ``python -W default`` show it).
+
+    Parameters
+    ----------
+    integrators : sequence of str
+        Integrator names.
+    **kwargs
+        Options of :func:`find_stability_limit`.
+
+    Returns
+    -------
+    list of StabilityLimit
     """
     warnings.warn("stability.stability_table is deprecated: use stability.stability_limits (same arguments)",
                   PendingDeprecationWarning, stacklevel=2)
@@ -296,6 +448,25 @@ def largest_stable_dt(k: float, m: float, integrator: str = "velocity_verlet") -
     """Analytic largest stable dt for a spring k (energy/length^2) and mass m: h* / omega with omega = sqrt(k/m).
 
     Velocity Verlet: 2 sqrt(m / k) = T / pi (T the period).  Raises for explicit Euler (never stable).
+
+    Parameters
+    ----------
+    k : float
+        Spring constant (epsilon/sigma^2).
+    m : float
+        Mass.
+    integrator : str, default "velocity_verlet"
+        Integrator name.
+
+    Returns
+    -------
+    float
+        Largest stable dt (tau).
+
+    Raises
+    ------
+    InvalidParameterError
+        Explicit Euler (never stable) or bad k, m.
     """
     k = positive("k", k, hint="spring constant in energy/length^2")
     m = positive("m", m, hint="mass")
@@ -316,6 +487,21 @@ class PhaseError:
     ``phase_per_step`` theta is the angle of the eigenvalue (exact: h); ``relative_frequency_error`` =
     theta/h - 1 (Verlet: ~ +h^2/24, Euler: ~ -h^2/3); ``phase_error_per_period`` = 2 pi (theta/h - 1) radians
     gained per exact period; ``amplitude_factor_per_period`` = rho^(2 pi / h) (1 for symplectic methods).
+
+    Parameters
+    ----------
+    integrator : str
+        Integrator name.
+    h : float
+        omega dt.
+    phase_per_step : float
+        Angle theta of the eigenvalue (radians).
+    relative_frequency_error : float
+        theta/h - 1.
+    phase_error_per_period : float
+        Radians gained per exact period.
+    amplitude_factor_per_period : float
+        rho^(2 pi / h).
     """
 
     integrator: str
@@ -327,7 +513,24 @@ class PhaseError:
 
 
 def phase_error(integrator: str, h: float) -> PhaseError:
-    """Phase and amplitude error from the eigenvalues of the measured amplification matrix (h below the limit)."""
+    """Phase and amplitude error from the eigenvalues of the measured amplification matrix (h below the limit).
+
+    Parameters
+    ----------
+    integrator : str
+        Integrator name.
+    h : float
+        omega dt, below the stability limit.
+
+    Returns
+    -------
+    PhaseError
+
+    Raises
+    ------
+    InvalidParameterError
+        ``h`` not below the stability limit.
+    """
     name = canonical_integrator(integrator)
     m = amplification_matrix(name, h)
     lam = np.linalg.eigvals(m)
@@ -349,6 +552,22 @@ def energy_factor_per_step(integrator: str, h: float) -> float:
     Both matrices are alpha I + beta A with A antisymmetric, so they scale every (x, omega^{-1} v) circle
     uniformly: the energy changes by rho^2 each step, whatever the phase.  Symplectic methods have no
     such factor (their energy oscillates, see :func:`verlet_shadow_energy`).
+
+    Parameters
+    ----------
+    integrator : {"euler", "rk4"}
+        Integrator name.
+    h : float
+        omega dt.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InvalidParameterError
+        Another integrator (no constant factor).
     """
     name = canonical_integrator(integrator)
     h = _check_h(h)
@@ -365,11 +584,33 @@ _ENERGY_FACTORS: dict[str, Callable[[float], float]] = {
 
 
 def verlet_shadow_energy(x: Any, v: Any, *, k: float = 1.0, m: float = 1.0, dt: float) -> np.ndarray:
-    """The quantity velocity Verlet conserves *exactly* on the harmonic oscillator (a shadow Hamiltonian).
+    r"""The quantity velocity Verlet conserves *exactly* on the harmonic oscillator (a shadow Hamiltonian).
 
     H_shadow = m v^2 / 2 + k (1 - (omega dt)^2 / 4) x^2 / 2, omega = sqrt(k/m).  The true energy
     E = H_shadow + (omega dt)^2 k x^2 / 8 therefore oscillates, bounded, with peak-to-peak (omega dt)^2 / 4
     relative to the shadow energy: amplitude ~ dt^2, no drift.
+
+    .. math::
+
+        \tilde H = \frac{m v^2}{2} + \left(1 - \frac{(\omega\, \Delta t)^2}{4}\right) \frac{k x^2}{2},
+        \qquad \omega = \sqrt{k/m}
+
+    Parameters
+    ----------
+    x : array of shape (n_frames,)
+        Positions (sigma).
+    v : array of shape (n_frames,)
+        Velocities (sigma/tau).
+    k : float, default 1.0
+        Spring constant.
+    m : float, default 1.0
+        Mass.
+    dt : float
+        Time step (tau).
+
+    Returns
+    -------
+    array of shape (n_frames,)
     """
     x, v = np.asarray(x, dtype=float), np.asarray(v, dtype=float)
     h2 = dt * dt * k / m
@@ -383,6 +624,27 @@ class EnergyErrorResult:
     ``peak_to_peak``: max - min of the relative error (Verlet: (omega dt)^2/4 from x0 = 1, v0 = 0);
     ``drift_per_period``: slope of a straight-line fit times the period 2 pi/omega (Verlet ~ 0, Euler > 0,
     RK4 < 0); ``final``: the relative error at the end; ``diverged_step``: set when the core stopped the run.
+
+    Parameters
+    ----------
+    integrator : str
+        Integrator name.
+    dt : float
+        Time step (tau).
+    h : float
+        omega dt.
+    times : array of shape (n_frames,)
+        Times (tau).
+    relative_error : array of shape (n_frames,)
+        (E(t) - E0)/E0.
+    peak_to_peak : float
+        max - min of the relative error.
+    drift_per_period : float
+        Fitted drift per period.
+    final : float
+        Relative error at the end.
+    diverged_step : int or None, default None
+        Step at which the core stopped the run.
     """
 
     integrator: str
@@ -402,6 +664,29 @@ def energy_error(integrator: str, dt: float, *, k: float = 1.0, m: float = 1.0, 
 
     Thermostats run noise-free and without friction (``Integrator.deterministic``), so the energy error is the
     integrator's own.
+
+    Parameters
+    ----------
+    integrator : str
+        Integrator name.
+    dt : float
+        Time step (tau).
+    k : float, default 1.0
+        Spring constant.
+    m : float, default 1.0
+        Mass.
+    n_periods : float, default 20.0
+        Length of the run in periods.
+    x0 : float, default 1.0
+        Initial position.
+    v0 : float, default 0.0
+        Initial velocity.
+    blowup_factor : float or None, default 100.0
+        Divergence criterion of :func:`~npsnn_edu.integrators.simulate`.
+
+    Returns
+    -------
+    EnergyErrorResult
     """
     dt = positive("dt", dt, hint="the time step, e.g. dt=0.1 on the oscillator with omega = 1")
     k, m = positive("k", k), positive("m", m)
@@ -425,7 +710,17 @@ def energy_error(integrator: str, dt: float, *, k: float = 1.0, m: float = 1.0, 
 
 @dataclass
 class PowerLawFit:
-    """Straight-line fit log y = slope * log x + log prefactor (y ~ prefactor * x^slope)."""
+    """Straight-line fit log y = slope * log x + log prefactor (y ~ prefactor * x^slope).
+
+    Parameters
+    ----------
+    x, y : array of shape (n_points,)
+        The fitted data (positive).
+    slope : float
+        Fitted exponent.
+    prefactor : float
+        Fitted prefactor.
+    """
 
     x: np.ndarray
     y: np.ndarray
@@ -433,11 +728,37 @@ class PowerLawFit:
     prefactor: float
 
     def predict(self, x: Any) -> np.ndarray:
+        """prefactor * x**slope.
+
+        Parameters
+        ----------
+        x : array_like
+            Abscissae.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         return self.prefactor * np.asarray(x, dtype=float) ** self.slope
 
 
 def fit_power_law(x: Any, y: Any) -> PowerLawFit:
-    """Least-squares fit of log y against log x (all values must be positive)."""
+    """Least-squares fit of log y against log x (all values must be positive).
+
+    Parameters
+    ----------
+    x, y : array of shape (n_points,)
+        Positive data, at least two points.
+
+    Returns
+    -------
+    PowerLawFit
+
+    Raises
+    ------
+    InvalidParameterError
+        Fewer than two points, unequal lengths, or non-positive values.
+    """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.shape != y.shape or x.size < 2 or x.ndim != 1:
         raise InvalidParameterError("fit_power_law needs two equally long arrays with at least 2 points")
@@ -452,6 +773,20 @@ def verlet_energy_scaling(dts: Sequence[float] = (0.4, 0.2, 0.1, 0.05), *, n_per
     """Peak-to-peak energy oscillation of velocity Verlet on the oscillator (omega = 1) versus dt, fitted.
 
     Theory (shadow Hamiltonian): peak-to-peak = (omega dt)^2 / 4, slope 2.
+
+    Parameters
+    ----------
+    dts : sequence of float, default (0.4, 0.2, 0.1, 0.05)
+        Time steps (tau).
+    n_periods : float, default 10.0
+        Length of each run in periods.
+    integrator : str, default "velocity_verlet"
+        Integrator name.
+
+    Returns
+    -------
+    PowerLawFit
+        Peak-to-peak energy error against dt (slope 2 for Verlet).
     """
     amps = [energy_error(integrator, dt, n_periods=n_periods).peak_to_peak for dt in dts]
     return fit_power_law(dts, amps)
@@ -459,7 +794,25 @@ def verlet_energy_scaling(dts: Sequence[float] = (0.4, 0.2, 0.1, 0.05), *, n_per
 
 @dataclass
 class ConvergenceResult:
-    """Global error |(x, v)(T) - exact| at a fixed final time T versus dt, with the fitted order."""
+    """Global error |(x, v)(T) - exact| at a fixed final time T versus dt, with the fitted order.
+
+    Parameters
+    ----------
+    integrator : str
+        Integrator name.
+    dts : array of shape (n_dts,)
+        Time steps used (tau).
+    errors : array of shape (n_dts,)
+        Global errors at T.
+    order : float
+        Fitted order (log-log slope).
+    expected_order : int
+        The method's order.
+    t_final : float
+        Final time T (tau).
+    fit : PowerLawFit
+        The log-log fit.
+    """
 
     integrator: str
     dts: np.ndarray
@@ -478,6 +831,27 @@ def convergence_study(integrators: Sequence[str] = NVE_INTEGRATORS, dts: Sequenc
     Each dt is adjusted to t_final / round(t_final / dt) so the run ends exactly at ``t_final``.  The
     fitted log-log slope is the order of the method (euler 1, symplectic_euler 1, velocity_verlet 2, rk4 4).
     Pick dts small enough to be in the asymptotic regime and large enough to stay above rounding (RK4).
+
+    Parameters
+    ----------
+    integrators : sequence of str
+        Integrator names (default: the four NVE integrators).
+    dts : sequence of float, default (0.1, 0.05, 0.025, 0.0125)
+        Time steps (tau).
+    t_final : float, default 5.0
+        Final time T (tau).
+    omega : float, default 1.0
+        Angular frequency (1/tau).
+    x0 : float, default 1.0
+        Initial position.
+    v0 : float, default 0.0
+        Initial velocity.
+    progress : bool, default False
+        Show a progress bar.
+
+    Returns
+    -------
+    dict of str to ConvergenceResult
     """
     t_final = positive("t_final", t_final)
     xt, vt = harmonic_solution(np.array([t_final]), x0, v0, omega)
@@ -510,6 +884,23 @@ def fastest_vibration(potential: Any, masses: Any) -> float:
     curvature at the minimum, mu = m/2 for two equal masses (the lightest pair is used).  This is the
     small-vibration frequency; anharmonic motion (the repulsive wall) can be much stiffer, see
     :func:`pair_curvature`.
+
+    Parameters
+    ----------
+    potential : Potential
+        Harmonic, Lennard-Jones or Morse.
+    masses : float or array of shape (n_atoms,)
+        Particle masses.
+
+    Returns
+    -------
+    float
+        omega (1/time).
+
+    Raises
+    ------
+    InvalidParameterError
+        A potential without a curvature at its minimum.
     """
     m = np.sort(np.atleast_1d(np.asarray(masses, dtype=float)))
     if isinstance(potential, Harmonic):
@@ -522,13 +913,40 @@ def fastest_vibration(potential: Any, masses: Any) -> float:
 
 
 def pair_curvature(potential: PairPotential, r: Any, *, eps: float = 1e-5) -> np.ndarray:
-    """u''(r) of a pair potential by central finite differences of its force: u'' = -df/dr (energy/length^2)."""
+    """u''(r) of a pair potential by central finite differences of its force: u'' = -df/dr (energy/length^2).
+
+    Parameters
+    ----------
+    potential : PairPotential
+        The pair potential.
+    r : array of shape (n,)
+        Distances (sigma).
+    eps : float, default 1e-5
+        Finite-difference step (sigma).
+
+    Returns
+    -------
+    array of shape (n,)
+        u''(r) (epsilon/sigma^2).
+    """
     r = np.asarray(r, dtype=float)
     return -(potential.pair_force(r + eps) - potential.pair_force(r - eps)) / (2 * eps)
 
 
 def min_pair_distance(positions: np.ndarray, box: Any = None) -> float:
-    """Smallest pair distance over all frames of ``positions`` (F, N, D) or one frame (N, D) (minimum image)."""
+    """Smallest pair distance over all frames of ``positions`` (F, N, D) or one frame (N, D) (minimum image).
+
+    Parameters
+    ----------
+    positions : array of shape (n_frames, n_atoms, n_dim) or (n_atoms, n_dim)
+        Positions (sigma).
+    box : array of shape (n_dim,) or None, default None
+        Periodic box lengths.
+
+    Returns
+    -------
+    float
+    """
     x = np.asarray(positions, dtype=float)
     frames = x[None] if x.ndim == 2 else x
     i, j = np.triu_indices(frames.shape[1], k=1)
@@ -557,6 +975,37 @@ class DtScanResult:
 
     ``omega_fastest`` and ``dt_linear_limit`` = h*/omega_fastest are the harmonic prediction from the
     curvature at the potential minimum, ``h_linear_limit`` the integrator's h*.  Times in the system's units.
+
+    Parameters
+    ----------
+    system : str
+        System name.
+    integrator : str
+        Integrator name.
+    dts : array of shape (n_dts,)
+        Time steps (system's time unit).
+    n_steps : array of shape (n_dts,)
+        Steps per run.
+    drift : array of shape (n_dts,)
+        max |E(t) - E(0)| / |E(0)| (NaN for a diverged run).
+    diverged_step : list of int or None
+        Step of divergence per run.
+    diverged_time : list of float or None
+        Time of divergence per run.
+    omega_fastest : float
+        Fastest harmonic angular frequency (1/time).
+    h_linear_limit : float
+        The integrator's h*.
+    blowup_factor : float or None
+        Divergence criterion used.
+    min_distance : array of shape (n_dts,) or None, default None
+        Closest pair approach per run.
+    curvature_at_closest_approach : float or None, default None
+        u''(r_closest) of the smallest-dt run.
+    reduced_mass : float or None, default None
+        Reduced mass of the closest pair.
+    energy_tolerance : float, default 1e-2
+        Accuracy threshold on the drift.
     """
 
     system: str
@@ -600,6 +1049,7 @@ class DtScanResult:
 
     @property
     def smallest_diverging_dt(self) -> float:
+        """The smallest dt that diverged (NaN when none did)."""
         bad = self.dts[self.diverged]
         return float(bad.min()) if bad.size else float("nan")
 
@@ -610,11 +1060,13 @@ class DtScanResult:
 
     @property
     def smallest_inaccurate_dt(self) -> float:
+        """The smallest dt that is not accurate (inaccurate or diverged; NaN when every run is accurate)."""
         bad = self.dts[~self.accurate]
         return float(bad.min()) if bad.size else float("nan")
 
     @property
     def dt_linear_limit(self) -> float:
+        """Harmonic prediction of the largest stable dt: h* / omega_fastest."""
         return self.h_linear_limit / self.omega_fastest
 
     @property
@@ -630,7 +1082,17 @@ class DtScanResult:
         return self.h_linear_limit / self.omega_closest_approach
 
     def outcome(self, index: int) -> str:
-        """The verdict on run ``index`` in words: "accurate", "inaccurate" or "diverged at step n"."""
+        """The verdict on run ``index`` in words: "accurate", "inaccurate" or "diverged at step n".
+
+        Parameters
+        ----------
+        index : int
+            Index of the run in ``dts``.
+
+        Returns
+        -------
+        str
+        """
         if self.diverged_step[index] is not None:
             return f"diverged at step {self.diverged_step[index]}"
         return "accurate" if self.accurate[index] else "inaccurate"
@@ -669,6 +1131,7 @@ class DtScanResult:
         return results_table(rows, index="dt")
 
     def summary(self) -> str:
+        """A few lines in words: the predicted limits and the measured stable and accurate dt."""
         lines = [f"{self.system} with {self.integrator}: omega_fastest = {self.omega_fastest:.4g} "
                  f"(period {2 * np.pi / self.omega_fastest:.4g}); linear limit dt* = {self.dt_linear_limit:.4g}"]
         for k, (dt, d) in enumerate(zip(self.dts, self.drift)):
@@ -718,6 +1181,38 @@ def dt_scan(system: System, dts: "Sequence[float] | np.ndarray", *, t_total: flo
     the smallest-dt run gives the curvature u''(r_closest) of the stiffest motion really visited and
     :attr:`DtScanResult.dt_limit_closest_approach`, usually a far better predictor than the curvature at the
     minimum.  A diverged run's ``drift`` is NaN (its energy error is, by definition, above the threshold).
+
+    Parameters
+    ----------
+    system : System
+        The system to run.
+    dts : sequence of float
+        Time steps (system's time unit), positive.
+    t_total : float or None, default None
+        Physical time of every run (give this or ``n_steps``).
+    n_steps : int or None, default None
+        Steps of every run.
+    integrator : str, default "velocity_verlet"
+        Integrator name.
+    blowup_factor : float or None, default DIVERGENCE_FACTOR (100)
+        Divergence criterion.
+    energy_tolerance : float, default 1e-2
+        Accuracy threshold on max |E(t) - E(0)| / |E(0)|.
+    progress : bool or None, default True
+        Show a progress bar.
+    track_min_distance : bool or None, default None
+        Record the closest pair approach (default: on for pair potentials).
+    **run_options
+        Further arguments of :func:`~npsnn_edu.integrators.simulate`.
+
+    Returns
+    -------
+    DtScanResult
+
+    Raises
+    ------
+    InvalidParameterError
+        Both or neither of ``t_total``/``n_steps``, empty or non-positive ``dts``.
     """
     if (t_total is None) == (n_steps is None):
         raise InvalidParameterError("give exactly one of t_total (physical time) or n_steps")
@@ -773,6 +1268,28 @@ def morse_scans(fractions: Sequence[float] = (0.3, 0.5, 0.7, 0.9), *, dt_step: f
 
     The default ``energy_tolerance=1`` makes "accurate" mean "the energy error stays below the binding energy
     |E0|": the bond survives. Divergence uses the kit's default criterion (:data:`DIVERGENCE_FACTOR`).
+
+    Parameters
+    ----------
+    fractions : sequence of float, default (0.3, 0.5, 0.7, 0.9)
+        Vibrational energies as fractions of the well depth.
+    dt_step : float, default 0.04
+        Smallest dt and the spacing of the dts (tau).
+    dt_max : float, default 1.1
+        Largest dt (tau).
+    n_periods : float, default 10.0
+        Length of each run in exact periods.
+    energy_tolerance : float, default 1.0
+        Accuracy threshold (1: the bond survives).
+
+    Returns
+    -------
+    list of DtScanResult
+
+    Raises
+    ------
+    InvalidParameterError
+        ``dt_max`` below ``dt_step``.
     """
     dt_step = positive("dt_step", dt_step, hint="spacing of the dt grid in time units, e.g. 0.04")
     dt_max = positive("dt_max", dt_max)
@@ -796,6 +1313,22 @@ def morse_limits_table(scans: Sequence[DtScanResult],
     Columns: ``E / D_e`` (vibrational energy as a fraction of the well depth), the linear limit 2 / omega at the
     minimum and at the inner wall (closest approach), the largest dt at which the bond survives (accuracy,
     tolerance = the binding energy) and the first dt that blew up ("none up to ..." when none did).
+
+    Parameters
+    ----------
+    scans : sequence of DtScanResult
+        Output of :func:`morse_scans`.
+    fractions : sequence of float, default (0.3, 0.5, 0.7, 0.9)
+        The fraction of each scan.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    InvalidParameterError
+        Not one fraction per scan.
     """
     if len(scans) != len(fractions):
         raise InvalidParameterError(f"give one fraction per scan: {len(scans)} scans, {len(fractions)} fractions")
