@@ -16,7 +16,24 @@ from ..errors import InvalidParameterError, InvalidStateError
 
 
 class GPRCalculator(Calculator):
-    """ASE calculator: energy (eV) and forces (eV/A) from a trained GP potential."""
+    """ASE calculator: energy (eV) and forces (eV/A) from a trained GP potential.
+
+    Parameters
+    ----------
+    model : GPRPotential
+        A trained model (positions in A, energies in eV).
+    with_std : bool, default False
+        Also store the predictive standard deviation (eV) in ``results["energy_std"]``.
+    **kwargs
+        Options of ASE's ``Calculator``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``model`` is not a GPRPotential.
+    NotFittedError
+        The model is not trained.
+    """
 
     implemented_properties = ["energy", "free_energy", "forces"]
 
@@ -31,6 +48,24 @@ class GPRCalculator(Calculator):
 
     def calculate(self, atoms: Any = None, properties: Sequence[str] = ("energy",),
                   system_changes: Sequence[str] = all_changes) -> None:
+        """Compute ``energy`` (eV) and ``forces`` (eV/A) of ``atoms`` into ``self.results`` (ASE's protocol).
+
+        Parameters
+        ----------
+        atoms : ase.Atoms or None, default None
+            The molecule, same atoms in the same order as the model's.
+        properties : sequence of str, default ("energy",)
+            Properties asked for.
+        system_changes : sequence of str
+            What changed since the last call (ASE's ``all_changes``).
+
+        Raises
+        ------
+        ShapeMismatchError
+            Atoms that are not the model's molecule.
+        InvalidStateError
+            Non-finite positions.
+        """
         super().calculate(atoms, properties, system_changes)
         if "numbers" in system_changes or self._checked_numbers is None or \
                 len(self._checked_numbers) != len(self.atoms) or np.any(self._checked_numbers != self.atoms.numbers):

@@ -20,7 +20,22 @@ DESCRIPTORS = ("inverse", "distance")
 
 
 class PairDescriptor:
-    """Pair-distance descriptor (``kind`` = "inverse" or "distance") for molecules of ``n_atoms`` atoms."""
+    """Pair-distance descriptor (``kind`` = "inverse" or "distance") for molecules of ``n_atoms`` atoms.
+
+    Parameters
+    ----------
+    n_atoms : int
+        Number of atoms N (>= 2); P = N (N - 1) / 2 features.
+    kind : {"inverse", "distance"}, default "inverse"
+        Features 1/r_ij (1/A) or r_ij (A).
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown kind.
+    ShapeMismatchError
+        Fewer than two atoms.
+    """
 
     def __init__(self, n_atoms: int, kind: str = "inverse"):
         if kind not in DESCRIPTORS:
@@ -46,7 +61,24 @@ class PairDescriptor:
         return x
 
     def transform(self, positions: np.ndarray) -> np.ndarray:
-        """Features ``(..., P)`` for positions ``(..., N, 3)``."""
+        """Features ``(..., P)`` for positions ``(..., N, 3)``.
+
+        Parameters
+        ----------
+        positions : array of shape (..., n_atoms, 3)
+            Positions (A).
+
+        Returns
+        -------
+        array of shape (..., n_pairs)
+
+        Raises
+        ------
+        ShapeMismatchError
+            Wrong atom count or shape.
+        InvalidStateError
+            Non-finite positions or coincident atoms.
+        """
         x = self._check(positions)
         r = np.linalg.norm(x[..., self.i, :] - x[..., self.j, :], axis=-1)
         if np.any(r <= 0):
@@ -57,6 +89,19 @@ class PairDescriptor:
         """Features ``d`` (P,) and the per-pair derivative ``dd_p/dx_i`` (P, 3) of one geometry.
 
         ``dd_p / dx_j = - dd_p / dx_i`` for pair ``p = (i, j)``; :meth:`pullback` uses that.
+
+        Parameters
+        ----------
+        positions : array of shape (n_atoms, 3)
+            One geometry (A).
+
+        Returns
+        -------
+        d : array of shape (n_pairs,)
+        jac : array of shape (n_pairs, 3)
+            dd_p/dx_i for the first atom i of each pair.
+        diff : array of shape (n_pairs, 3)
+            Pair vectors x_i - x_j (A).
         """
         x = self._check(positions)
         diff = x[self.i] - x[self.j]                      # (P, 3)
@@ -72,11 +117,35 @@ class PairDescriptor:
         return d, jac, diff
 
     def pullback(self, grad_d: np.ndarray, jac: np.ndarray) -> np.ndarray:
-        """Cartesian gradient ``dE/dx`` (N, 3) from ``dE/dd`` (P,) by the chain rule."""
+        """Cartesian gradient ``dE/dx`` (N, 3) from ``dE/dd`` (P,) by the chain rule.
+
+        Parameters
+        ----------
+        grad_d : array of shape (n_pairs,)
+            dE/dd.
+        jac : array of shape (n_pairs, 3)
+            Per-pair derivative from :meth:`transform_with_jacobian`.
+
+        Returns
+        -------
+        array of shape (n_atoms, 3)
+            dE/dx.
+        """
         return self._incidence.T @ (grad_d[:, None] * jac)
 
     def jacobian_matrix(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Features ``d`` (P,) and the full Jacobian ``dd/dx`` (P, 3N) of one geometry (x flattened atom-major)."""
+        """Features ``d`` (P,) and the full Jacobian ``dd/dx`` (P, 3N) of one geometry (x flattened atom-major).
+
+        Parameters
+        ----------
+        positions : array of shape (n_atoms, 3)
+            One geometry (A).
+
+        Returns
+        -------
+        d : array of shape (n_pairs,)
+        J : array of shape (n_pairs, 3 * n_atoms)
+        """
         d, jac, _ = self.transform_with_jacobian(positions)
         J = np.zeros((self.n_features, self.n_atoms, 3))
         rows = np.arange(self.n_features)

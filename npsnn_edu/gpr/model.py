@@ -44,7 +44,21 @@ from .priors import PriorMean, get_prior
 
 
 def squared_distances(A: np.ndarray, B: np.ndarray, lengthscale: "float | np.ndarray" = 1.0) -> np.ndarray:
-    """``|(a - b) / l|^2`` between rows of A (n, P) and B (m, P) (vectorised, clipped at 0)."""
+    """``|(a - b) / l|^2`` between rows of A (n, P) and B (m, P) (vectorised, clipped at 0).
+
+    Parameters
+    ----------
+    A : array of shape (n, n_features)
+        Descriptors.
+    B : array of shape (m, n_features)
+        Descriptors.
+    lengthscale : float or array of shape (n_features,), default 1.0
+        Lengthscale l.
+
+    Returns
+    -------
+    array of shape (n, m)
+    """
     l = np.asarray(lengthscale, dtype=float)
     As, Bs = np.asarray(A, float) / l, np.asarray(B, float) / l
     sq = (As**2).sum(1)[:, None] + (Bs**2).sum(1)[None, :] - 2.0 * As @ Bs.T
@@ -52,14 +66,48 @@ def squared_distances(A: np.ndarray, B: np.ndarray, lengthscale: "float | np.nda
 
 
 def rbf_kernel(A: np.ndarray, B: np.ndarray, lengthscale: "float | np.ndarray", variance: float = 1.0) -> np.ndarray:
-    """RBF kernel matrix ``variance * exp(-|(a - b)/l|^2 / 2)`` between rows of A (n, P) and B (m, P)."""
+    """RBF kernel matrix ``variance * exp(-|(a - b)/l|^2 / 2)`` between rows of A (n, P) and B (m, P).
+
+    Parameters
+    ----------
+    A : array of shape (n, n_features)
+        Descriptors.
+    B : array of shape (m, n_features)
+        Descriptors.
+    lengthscale : float or array of shape (n_features,)
+        Lengthscale l.
+    variance : float, default 1.0
+        Signal variance s2.
+
+    Returns
+    -------
+    array of shape (n, m)
+    """
     return variance * np.exp(-0.5 * squared_distances(A, B, lengthscale))
 
 
 def joint_covariance(D: np.ndarray, Df: np.ndarray, Jf: np.ndarray, lengthscale: "float | np.ndarray",
                      R: np.ndarray | None = None) -> np.ndarray:
     """Joint prior covariance (s2 = 1) of energies at descriptors ``D`` (n, P) and Cartesian energy
-    gradients at descriptors ``Df`` (m, P) with Jacobians ``Jf`` (m, P, 3N); shape (n + 3N m, n + 3N m)."""
+    gradients at descriptors ``Df`` (m, P) with Jacobians ``Jf`` (m, P, 3N); shape (n + 3N m, n + 3N m).
+
+    Parameters
+    ----------
+    D : array of shape (n, n_features)
+        Descriptors of the energy observations.
+    Df : array of shape (m, n_features)
+        Descriptors of the geometries with force observations.
+    Jf : array of shape (m, n_features, 3 * n_atoms)
+        Their descriptor Jacobians.
+    lengthscale : float or array of shape (n_features,)
+        Lengthscale l.
+    R : array of shape (n, n) or None, default None
+        Precomputed squared scaled distances of ``D`` (speed only).
+
+    Returns
+    -------
+    array of shape (n + 3 n_atoms m, n + 3 n_atoms m)
+    """
     l2 = np.asarray(lengthscale, float) ** 2 * np.ones(D.shape[1])
     n, m = len(D), len(Df)
     Kee = rbf_kernel(D, D, np.sqrt(l2)) if R is None else R
@@ -86,19 +134,50 @@ def joint_covariance(D: np.ndarray, Df: np.ndarray, Jf: np.ndarray, lengthscale:
 
 
 class GPRPotential:
-    """GP potential energy surface of one molecule (fixed atom count and order).
+    r"""GP potential energy surface of one molecule (fixed atom count and order).
+
+    With the descriptor :math:`d(x)` (pair distances or their inverses), the RBF kernel
+    :math:`k(d, d') = s^2 \exp(-\lVert (d - d') / l \rVert^2 / 2)`, the prior mean :math:`m(d)` and the
+    observations :math:`y` (energies, and optionally energy gradients :math:`-F`), the prediction is the
+    posterior mean
+
+    .. math::
+
+        E^*(x) = m(d(x)) + k_*(x)^\top \alpha, \qquad
+        \alpha = (K + \Sigma)^{-1} (y - m_{\mathrm{obs}}),
+
+    with :math:`K` the joint covariance of the observations (energies and gradients, :func:`joint_covariance`),
+    :math:`\Sigma` the nuggets ``noise`` and ``noise_forces`` on its diagonal and :math:`m_{\mathrm{obs}}` the prior
+    at the observations (its gradient :math:`J^\top \partial m / \partial d` for the force rows). Forces are
+    :math:`F = -\partial E^* / \partial x` by the chain rule through :math:`J = \partial d / \partial x`.
+    Far from the data :math:`k_* \to 0` and :math:`E^* \to m`: the prior weight
+    :math:`w(x) = 1 - k_*^\top (K + \Sigma)^{-1} e` (:meth:`prior_weight`) measures how far that is.
 
     Parameters
     ----------
-    symbols : element symbols in atom order (e.g. ``["C", "C", "C", "O", "O", "H", "H", "H", "H"]``).
-    prior : a prior name from :data:`npsnn_edu.gpr.priors.PRIORS` ("MF1".."MF5", "zero", "constant",
-        "linear", "quadratic", "physical", ...), a PriorMean, or a callable ``fn(D) -> energies``.
-    lengthscale : RBF lengthscale in descriptor units (1/Angstrom for the inverse-distance descriptor);
-        a scalar (isotropic) or one value per pair feature (ARD). Choose it with :meth:`tune`.
-    noise : relative nugget of the energy observations ``sigma_E^2 / s2`` (dimensionless, > 0).
-    noise_forces : relative nugget of the force-component observations ``sigma_F^2 / s2`` (1/A^2, > 0).
-    descriptor : "inverse" (1/r, default) or "distance" (r).
-    atom_energies : isolated-atom energies (eV) for the free-atom prior (default: from tblite or the data).
+    symbols : sequence of str
+        Element symbols in atom order (e.g. ``["C", "C", "C", "O", "O", "H", "H", "H", "H"]``).
+    prior : str, PriorMean or callable, default "MF5"
+        A prior name from :data:`npsnn_edu.gpr.priors.PRIORS` ("MF1".."MF5", "zero", "constant", "linear",
+        "quadratic", "physical", ...), a PriorMean, or a callable ``fn(D) -> energies``.
+    lengthscale : float or sequence of float, default 1.0
+        RBF lengthscale l in descriptor units (1/A for the inverse-distance descriptor); a scalar (isotropic)
+        or one value per pair feature, shape (n_atoms * (n_atoms - 1) / 2,) (ARD). Choose it with :meth:`tune`.
+    noise : float, default 1e-8
+        Relative nugget of the energy observations ``sigma_E^2 / s2`` (dimensionless, > 0).
+    noise_forces : float, default 1e-6
+        Relative nugget of the force-component observations ``sigma_F^2 / s2`` (1/A^2, > 0).
+    descriptor : {"inverse", "distance"}, default "inverse"
+        Pair features 1/r (1/A) or r (A).
+    atom_energies : dict of str to float or None, default None
+        Isolated-atom energies (eV) for the free-atom prior (default: from tblite or the data).
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown prior or descriptor.
+    ShapeMismatchError, InvalidParameterError
+        A lengthscale of the wrong length, or non-positive hyperparameters.
     """
 
     def __init__(self, symbols: Sequence[str], *, prior: Any = "MF5", lengthscale: "float | Sequence[float]" = 1.0,
@@ -113,7 +192,24 @@ class GPRPotential:
     # ------------------------------------------------------------------ hyperparameters
     def set_hyperparameters(self, lengthscale: "float | Sequence[float]", noise: float,
                             noise_forces: float | None = None) -> None:
-        """Set lengthscale and nuggets; this invalidates the fit (call :meth:`fit` again)."""
+        """Set lengthscale and nuggets; this invalidates the fit (call :meth:`fit` again).
+
+        Parameters
+        ----------
+        lengthscale : float or sequence of float
+            Isotropic lengthscale, or one per pair feature (descriptor units).
+        noise : float
+            Relative energy nugget (> 0).
+        noise_forces : float or None, default None
+            Relative force nugget (1/A^2, > 0); None: keep the current one.
+
+        Raises
+        ------
+        ShapeMismatchError
+            A lengthscale vector of the wrong length.
+        InvalidParameterError
+            Non-positive values.
+        """
         l = np.asarray(lengthscale, dtype=float)
         if l.ndim not in (0, 1) or (l.ndim == 1 and l.shape[0] != self.descriptor.n_features):
             raise ShapeMismatchError(f"lengthscale must be a scalar or have {self.descriptor.n_features} entries "
@@ -133,22 +229,37 @@ class GPRPotential:
 
     @property
     def n_atoms(self) -> int:
+        """Number of atoms of the molecule."""
         return len(self.symbols)
 
     @property
     def prior_name(self) -> str:
+        """Name of the prior mean (e.g. ``"MF5"``)."""
         return self.prior.name
 
     @property
     def n_force_geometries(self) -> int:
+        """Number of training geometries whose forces were used (0 before fitting)."""
         return 0 if not self._fitted else len(self.Df)
 
     @property
     def n_observations(self) -> int:
+        """Number of observations: energies plus force components (0 before fitting)."""
         return 0 if not self._fitted else len(self.y_obs)
 
     def check_symbols(self, symbols: Sequence[str]) -> None:
-        """Raise ShapeMismatchError unless ``symbols`` are this model's atoms in the same order."""
+        """Raise ShapeMismatchError unless ``symbols`` are this model's atoms in the same order.
+
+        Parameters
+        ----------
+        symbols : sequence of str
+            Element symbols to compare with the model's.
+
+        Raises
+        ------
+        ShapeMismatchError
+            Different atoms or order.
+        """
         symbols = [str(s) for s in symbols]
         if len(symbols) != self.n_atoms:
             raise ShapeMismatchError(f"the model was trained on {self.n_atoms} atoms ({''.join(self.symbols)}), "
@@ -189,7 +300,31 @@ class GPRPotential:
     def fit(self, positions: np.ndarray, energies: np.ndarray, forces: np.ndarray | None = None,
             force_indices: Any = None) -> "GPRPotential":
         """Train on positions (n, N, 3) in Angstrom and energies (n,) in eV; optionally forces (n, N, 3) in
-        eV/Angstrom of the geometries ``force_indices`` (all when None) as derivative observations."""
+        eV/Angstrom of the geometries ``force_indices`` (all when None) as derivative observations.
+
+        Parameters
+        ----------
+        positions : array of shape (n_train, n_atoms, 3)
+            Training geometries (A).
+        energies : array of shape (n_train,)
+            Energies (eV).
+        forces : array of shape (n_train, n_atoms, 3) or None, default None
+            Forces (eV/A); None: energies only.
+        force_indices : sequence of int or None, default None
+            Geometries whose forces are used (None: all).
+
+        Returns
+        -------
+        GPRPotential
+            ``self``, fitted.
+
+        Raises
+        ------
+        ShapeMismatchError
+            Arrays of inconsistent shapes.
+        InvalidParameterError
+            A kernel matrix that is not positive definite (increase the nuggets).
+        """
         D, y, Df, Jf, G = self._prepare(positions, energies, forces, force_indices)
         self._fit_arrays(D, y, Df, Jf, G)
         return self
@@ -276,7 +411,27 @@ class GPRPotential:
 
     def predict(self, positions: np.ndarray, return_std: bool = False) -> "np.ndarray | tuple[np.ndarray, np.ndarray]":
         """Energies (M,) in eV for positions (M, N, 3) (or one geometry (N, 3) -> shape ()); optionally the
-        posterior standard deviation of the latent energy (eV)."""
+        posterior standard deviation of the latent energy (eV).
+
+        Parameters
+        ----------
+        positions : array of shape (n_geometries, n_atoms, 3) or (n_atoms, 3)
+            Geometries (A).
+        return_std : bool, default False
+            Also return the posterior standard deviation.
+
+        Returns
+        -------
+        energy : array of shape (n_geometries,) or ()
+            Posterior mean E* (eV).
+        std : array of shape (n_geometries,) or ()
+            Posterior standard deviation (eV), with ``return_std=True``.
+
+        Raises
+        ------
+        NotFittedError
+            Called before :meth:`fit`.
+        """
         self._require_fit()
         x = np.asarray(positions, dtype=float)
         single = x.ndim == 2
@@ -292,7 +447,17 @@ class GPRPotential:
 
     def prior_weight(self, positions: np.ndarray) -> "float | np.ndarray":
         """``w(x) = 1 - k*(x)^T C^-1 e`` (see module docstring): the weight of the prior mean in the posterior
-        mean, 0 at the data, 1 far from it. One geometry (N, 3) -> float; (M, N, 3) -> (M,)."""
+        mean, 0 at the data, 1 far from it. One geometry (N, 3) -> float; (M, N, 3) -> (M,).
+
+        Parameters
+        ----------
+        positions : array of shape (n_geometries, n_atoms, 3) or (n_atoms, 3)
+            Geometries (A).
+
+        Returns
+        -------
+        float or array of shape (n_geometries,)
+        """
         self._require_fit()
         x = np.asarray(positions, dtype=float)
         D = np.atleast_2d(self.descriptor.transform(x))
@@ -301,7 +466,20 @@ class GPRPotential:
 
     def evaluate(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Energy (eV) and forces (eV/A) of ONE geometry (N, 3) without input checks: the fast path the core's
-        ``simulate`` loop calls after one validated :meth:`energy_and_forces` call (``Potential.evaluate``'s role)."""
+        ``simulate`` loop calls after one validated :meth:`energy_and_forces` call (``Potential.evaluate``'s role).
+
+        Parameters
+        ----------
+        x : array of shape (n_atoms, 3)
+            One geometry (A), unchecked.
+
+        Returns
+        -------
+        energy : float
+            eV.
+        forces : array of shape (n_atoms, 3)
+            eV/A.
+        """
         d, jac, _ = self.descriptor.transform_with_jacobian(x)
         n = len(self.alpha_e)
         kall = self._kvec(d, self._Dall_s, self._Dall_sq)
@@ -328,7 +506,25 @@ class GPRPotential:
 
     def energy_and_forces(self, positions: np.ndarray) -> "tuple[float, np.ndarray]":
         """Energy (eV) and forces (N, 3) in eV/Angstrom of ONE geometry (N, 3): the fast MD path.
-        A stack (M, N, 3) gives arrays (M,) and (M, N, 3)."""
+        A stack (M, N, 3) gives arrays (M,) and (M, N, 3).
+
+        Parameters
+        ----------
+        positions : array of shape (n_atoms, 3) or (n_geometries, n_atoms, 3)
+            Geometries (A).
+
+        Returns
+        -------
+        energy : float or array of shape (n_geometries,)
+            eV.
+        forces : array of shape (n_atoms, 3) or (n_geometries, n_atoms, 3)
+            eV/A.
+
+        Raises
+        ------
+        NotFittedError
+            Called before :meth:`fit`.
+        """
         self._require_fit()
         x = np.asarray(positions, dtype=float)
         if x.ndim == 3:
@@ -337,9 +533,31 @@ class GPRPotential:
         return self.evaluate(x)
 
     def energy(self, positions: np.ndarray) -> "float | np.ndarray":
+        """Posterior-mean energy (eV) of one geometry (float) or a stack (array of shape (n_geometries,)).
+
+        Parameters
+        ----------
+        positions : array of shape (n_atoms, 3) or (n_geometries, n_atoms, 3)
+            Geometries (A).
+
+        Returns
+        -------
+        float or numpy.ndarray
+        """
         return self.predict(positions)
 
     def forces(self, positions: np.ndarray) -> np.ndarray:
+        """Forces -dE*/dx (eV/A), shaped like ``positions``.
+
+        Parameters
+        ----------
+        positions : array of shape (n_atoms, 3) or (n_geometries, n_atoms, 3)
+            Geometries (A).
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         return self.energy_and_forces(positions)[1]
 
     # ------------------------------------------------------------------ hyperparameter selection
@@ -355,6 +573,45 @@ class GPRPotential:
         ``val_forces`` are given and the model is trained on forces) force RMSE / std(F_val);
         ``"likelihood"``: maximise the concentrated log marginal likelihood on the training set.
         Returns ``{"best": row, "grid": rows, "method": method}``.
+
+        Parameters
+        ----------
+        positions : array of shape (n_train, n_atoms, 3)
+            Training geometries (A).
+        energies : array of shape (n_train,)
+            Training energies (eV).
+        forces : array of shape (n_train, n_atoms, 3) or None, default None
+            Training forces (eV/A).
+        force_indices : sequence of int or None, default None
+            Geometries whose forces are used.
+        val_positions : array of shape (n_val, n_atoms, 3) or None, default None
+            Validation geometries (required for ``method="validation"``).
+        val_energies : array of shape (n_val,) or None, default None
+            Validation energies (eV).
+        val_forces : array of shape (n_val, n_atoms, 3) or None, default None
+            Validation forces (eV/A).
+        lengthscales : iterable of float
+            Grid of isotropic lengthscales.
+        noises : iterable of float
+            Grid of energy nuggets.
+        noises_forces : iterable of float
+            Grid of force nuggets.
+        method : {"validation", "likelihood"}, default "validation"
+            Selection criterion.
+        progress : bool, default False
+            Show a progress bar.
+
+        Returns
+        -------
+        dict
+            ``{"best": row, "grid": rows, "method": method}``.
+
+        Raises
+        ------
+        UnknownNameError
+            An unknown method.
+        InvalidParameterError
+            ``"validation"`` without validation data.
         """
         if method not in ("validation", "likelihood"):
             raise unknown_name("tuning method", method, ["validation", "likelihood"])

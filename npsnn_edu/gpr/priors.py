@@ -66,13 +66,49 @@ class PriorMean:
     name = "prior"
 
     def fit(self, D: np.ndarray, E: np.ndarray, symbols: Sequence[str] | None = None) -> "PriorMean":
+        """Set the prior's parameters from the training data; returns ``self``.
+
+        Parameters
+        ----------
+        D : array of shape (n_train, n_features)
+            Training descriptors.
+        E : array of shape (n_train,)
+            Training energies (eV).
+        symbols : sequence of str or None, default None
+            Element symbols (MF5 needs them).
+
+        Returns
+        -------
+        PriorMean
+        """
         return self
 
     def value(self, D: np.ndarray) -> np.ndarray:
+        """Prior energies m(d) (eV) at each row of ``D``.
+
+        Parameters
+        ----------
+        D : array of shape (n, n_features)
+            Descriptors.
+
+        Returns
+        -------
+        array of shape (n,)
+        """
         raise NotImplementedError
 
     def gradient(self, d: np.ndarray) -> np.ndarray:
-        """dm/dd at one descriptor vector (P,)."""
+        """dm/dd at one descriptor vector (P,).
+
+        Parameters
+        ----------
+        d : array of shape (n_features,)
+            One descriptor vector.
+
+        Returns
+        -------
+        array of shape (n_features,)
+        """
         return np.zeros(np.shape(d)[-1])
 
     def __repr__(self) -> str:
@@ -80,7 +116,13 @@ class PriorMean:
 
 
 class ConstantPrior(PriorMean):
-    """``m = c``; ``c`` fixed (``constant=``) or computed at fit time by a subclass."""
+    """``m = c``; ``c`` fixed (``constant=``) or computed at fit time by a subclass.
+
+    Parameters
+    ----------
+    constant : float or None, default None
+        The constant c (eV); None: set at fit time.
+    """
 
     name = "constant"
 
@@ -197,6 +239,13 @@ class FreeAtomPrior(ConstantPrior):
 
     ``atom_energies`` maps element symbol -> energy (eV); default: GFN2-xTB values computed with tblite
     (stored in the shipped data files' provenance). ``factor`` is pyFEREBUS's ``iqa_deviation_factor`` (1).
+
+    Parameters
+    ----------
+    atom_energies : mapping of str to float or None, default None
+        Isolated-atom energies (eV) per element.
+    factor : float, default 1.0
+        Scale f of the sum.
     """
 
     name = "MF5"
@@ -224,6 +273,20 @@ class CallablePrior(PriorMean):
     """A user-supplied prior ``fn(D) -> energies (M,)`` for descriptors ``D`` (M, P).
 
     ``grad(d) -> (P,)`` gives dm/dd; without it a central finite difference (step ``h``) is used.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(D) -> energies`` for descriptors of shape (M, P), energies of shape (M,) in eV.
+    grad : callable or None, default None
+        ``grad(d) -> (P,)``, dm/dd at one descriptor vector.
+    h : float, default 1e-5
+        Finite-difference step without ``grad``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``fn`` is not callable.
     """
 
     name = "callable"
@@ -262,7 +325,22 @@ _DISPLAY = {n.lower(): n for n in PRIOR_NAMES + EXTRA_PRIOR_NAMES}
 
 
 def canonical_prior_name(name: str) -> str:
-    """'MF2', 'mf2', 'constant' or 'mean' -> 'MF2'; unknown -> UnknownNameError listing the choices."""
+    """'MF2', 'mf2', 'constant' or 'mean' -> 'MF2'; unknown -> UnknownNameError listing the choices.
+
+    Parameters
+    ----------
+    name : str
+        A prior name or alias.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown name.
+    """
     return _DISPLAY[PRIORS.resolve(name)]
 
 
@@ -270,6 +348,24 @@ def get_prior(prior: "str | PriorMean | Callable[[np.ndarray], Any]", **options:
     """A prior from a name (see :data:`PRIORS`), an existing PriorMean, or a callable ``fn(D)``.
 
     ``atom_energies`` is used by MF5 only (ignored by the others, so a model can pass it for any prior).
+
+    Parameters
+    ----------
+    prior : str, PriorMean or callable
+        Name, prior or ``fn(D)``.
+    **options
+        Options of the prior (``atom_energies`` for MF5; ignored by the others).
+
+    Returns
+    -------
+    PriorMean
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown name.
+    InvalidParameterError
+        Neither a name, a PriorMean nor a callable.
     """
     if isinstance(prior, PriorMean):
         return prior
