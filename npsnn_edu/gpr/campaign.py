@@ -51,7 +51,25 @@ REFERENCE = "xtb"
 class Job:
     """One NVT run. ``molecule`` is a shipped molecule name or the path of a data file made by
     :func:`npsnn_edu.gpr.data.generate_file`; ``prior`` a GP prior name (MF1..MF5 ...) or ``"xtb"``;
-    ``setting`` a model setting of :func:`~npsnn_edu.gpr.experiments.model_settings`; times in fs."""
+    ``setting`` a model setting of :func:`~npsnn_edu.gpr.experiments.model_settings`; times in fs.
+
+    Parameters
+    ----------
+    molecule : str
+        Shipped molecule name or data-file path.
+    prior : str
+        GP prior name or ``"xtb"``.
+    temperature_K : float
+        Temperature (K).
+    seed : int
+        Seed of the run.
+    duration_fs : float
+        Length of the run (fs).
+    setting : str, default "force_trained"
+        Model setting.
+    n_train : int or None, default None
+        Training-set size (None: the setting's).
+    """
 
     molecule: str
     prior: str
@@ -63,13 +81,36 @@ class Job:
 
     @property
     def key(self) -> str:
+        """A unique string of the job's fields (the key of its record in a store)."""
         return (f"{self.molecule}|{self.setting}|{self.n_train}|{self.prior}|{self.temperature_K:g}|{self.seed}|"
                 f"{self.duration_fs:g}")
 
 
 def make_jobs(molecules: Iterable[str], priors: Iterable[str], temperatures: Iterable[float], seeds: Iterable[int],
               duration_fs: float, *, setting: str = "force_trained", n_train: int | None = None) -> list[Job]:
-    """Every (molecule, prior, temperature, seed) combination (the SAME seeds for every prior)."""
+    """Every (molecule, prior, temperature, seed) combination (the SAME seeds for every prior).
+
+    Parameters
+    ----------
+    molecules : iterable of str
+        Molecule names or data files.
+    priors : iterable of str
+        Prior names (or ``"xtb"``).
+    temperatures : iterable of float
+        Temperatures (K).
+    seeds : iterable of int
+        Seeds, shared by every prior.
+    duration_fs : float
+        Length of each run (fs).
+    setting : str, default "force_trained"
+        Model setting.
+    n_train : int or None, default None
+        Training-set size.
+
+    Returns
+    -------
+    list of Job
+    """
     duration_fs = positive("duration_fs", duration_fs, hint="e.g. 10000 for 10 ps")
     jobs = [Job(str(m), str(p), float(positive("temperature_K", T)), int(s), float(duration_fs), setting, n_train)
             for m in molecules for p in priors for T in temperatures for s in seeds]
@@ -98,7 +139,17 @@ def _model(molecule: str, setting: str, n_train: int | None, prior: str) -> Any:
 
 
 def run_job(job: Job) -> dict[str, Any]:
-    """Run one job (in whatever process calls it) and return its JSON-able summary."""
+    """Run one job (in whatever process calls it) and return its JSON-able summary.
+
+    Parameters
+    ----------
+    job : Job
+        The job.
+
+    Returns
+    -------
+    dict
+    """
     from .experiments import run_nvt
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -113,7 +164,22 @@ def run_job(job: Job) -> dict[str, Any]:
 
 def read_store(path: "str | Path") -> dict[str, dict[str, Any]]:
     """The records of a campaign store by job key (the last record of a key wins). A torn last line (a campaign
-    killed while writing) is ignored; any other unreadable line raises :class:`DataFormatError`."""
+    killed while writing) is ignored; any other unreadable line raises :class:`DataFormatError`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A JSON-lines store.
+
+    Returns
+    -------
+    dict of str to dict
+
+    Raises
+    ------
+    DataFormatError
+        An unreadable line other than a torn last one.
+    """
     path = Path(path)
     if not path.exists():
         return {}
@@ -167,6 +233,8 @@ def run_campaign(jobs: Sequence[Job], store: "str | Path", *, workers: int = 1, 
         Address of a running Dask scheduler (``tcp://HOST:PORT``) to use instead of a LocalCluster.
     engine : {"dask", "loop"}
         ``"loop"`` runs the jobs one after the other in this process (the bare loop Dask is measured against).
+    progress : bool, default True
+        Show a progress bar.
     job_fn : callable
         What runs one job (default :func:`run_job`); must be importable by the workers.
     worker_retries : int
@@ -242,7 +310,17 @@ def _run_dask(todo: Sequence[Job], store: Path, workers: int, scheduler: str | N
 
 def summarize_store(store: "str | Path") -> list[dict[str, Any]]:
     """Crash table of a store's finished runs, one row per (molecule, prior, temperature): runs, crashes, the
-    95 % Clopper-Pearson interval, duration (:func:`~npsnn_edu.gpr.experiments.summarize_runs`), ms per step."""
+    95 % Clopper-Pearson interval, duration (:func:`~npsnn_edu.gpr.experiments.summarize_runs`), ms per step.
+
+    Parameters
+    ----------
+    store : str or Path
+        A JSON-lines store.
+
+    Returns
+    -------
+    list of dict
+    """
     from .experiments import summarize_runs
 
     recs = [r for r in read_store(store).values() if r["status"] == "done"]
@@ -258,6 +336,18 @@ def summarize_store(store: "str | Path") -> list[dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Command line of the campaign runner (``python -m npsnn_edu.gpr.campaign --help``).
+
+    Parameters
+    ----------
+    argv : sequence of str or None, default None
+        Command-line arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
     from ..errors import NpsnnError
 
     ap = argparse.ArgumentParser(prog="python -m npsnn_edu.gpr.campaign",

@@ -72,6 +72,15 @@ def hund_multiplicity(atomic_number: int) -> int:
     The last, partly filled subshell of angular momentum ``l`` holds ``k`` electrons in ``2l + 1`` orbitals:
     ``min(k, 2(2l + 1) - k)`` of them are unpaired. Aufbau exceptions (Cr, Cu, ...) are not modelled; for the MF5
     prior only the order of magnitude matters (the free atoms sit tens of eV above a bound molecule).
+
+    Parameters
+    ----------
+    atomic_number : int
+        Z (>= 1).
+
+    Returns
+    -------
+    int
     """
     if not 1 <= int(atomic_number) <= MAX_ATOMIC_NUMBER:
         raise InvalidParameterError(f"atomic number must be 1..{MAX_ATOMIC_NUMBER} (GFN2-xTB), got {atomic_number}")
@@ -142,7 +151,29 @@ SEED_INDEX = {"malondialdehyde": 0, "water": 1, "aspirin": 2, "capped_glycine": 
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    """Sampling settings (times in fs, temperatures in K)."""
+    """Sampling settings (times in fs, temperatures in K).
+
+    Parameters
+    ----------
+    temperatures_K : tuple of float, default (300.0, 600.0, 1000.0)
+        Sampling temperatures (K).
+    chains_per_temperature : int, default 2
+        Independent Langevin chains per temperature.
+    frames_per_chain : int, default 292
+        Frames kept per chain.
+    n_equil : int, default 400
+        Equilibration steps before the first frame.
+    stride : int, default 20
+        Steps between kept frames.
+    dt_fs : float, default 0.5
+        Time step (fs).
+    friction_per_fs : float, default 0.02
+        Langevin friction (1/fs).
+    seed : int, default 2025
+        Base seed of the chains.
+    n_train, n_val, n_test : int, default 1000, 250, 500
+        Sizes of the splits.
+    """
 
     temperatures_K: tuple[float, ...] = TEMPERATURES_K
     chains_per_temperature: int = 2
@@ -157,12 +188,37 @@ class GenerationSettings:
     n_test: int = 500
 
     def chain_seed(self, molecule_index: int, chain_index: int) -> int:
+        """The seed of one chain: ``seed + 1000 * molecule_index + chain_index``.
+
+        Parameters
+        ----------
+        molecule_index : int
+            Index of the molecule.
+        chain_index : int
+            Index of the chain.
+
+        Returns
+        -------
+        int
+        """
         return int(self.seed + 1000 * molecule_index + chain_index)
 
     @classmethod
     def sized(cls, frames_per_chain: int, **overrides: Any) -> "GenerationSettings":
         """Settings with ``frames_per_chain`` and a train/validation/test split of all frames in the kit's
-        proportions 1000 : 250 : 500 (unless ``n_train``/``n_val``/``n_test`` are given)."""
+        proportions 1000 : 250 : 500 (unless ``n_train``/``n_val``/``n_test`` are given).
+
+        Parameters
+        ----------
+        frames_per_chain : int
+            Frames kept per chain.
+        **overrides
+            Other fields (e.g. ``n_train``).
+
+        Returns
+        -------
+        GenerationSettings
+        """
         if int(frames_per_chain) < 1:
             raise InvalidParameterError(f"frames_per_chain must be >= 1, got {frames_per_chain}")
         base = cls(frames_per_chain=int(frames_per_chain),
@@ -268,7 +324,20 @@ def resolve_molecule(molecule: Any, charge: int = 0) -> tuple[Any, str]:
 
 
 def check_molecule(atoms: Any, charge: int = 0) -> None:
-    """Raise :class:`InvalidParameterError` when GFN2-xTB cannot treat ``atoms`` with total ``charge``."""
+    """Raise :class:`InvalidParameterError` when GFN2-xTB cannot treat ``atoms`` with total ``charge``.
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        The molecule.
+    charge : int, default 0
+        Total charge.
+
+    Raises
+    ------
+    InvalidParameterError
+        Elements GFN2-xTB does not cover, a periodic structure, or non-finite coordinates.
+    """
     z = atoms.get_atomic_numbers()
     bad = sorted({s for s, zi in zip(atoms.get_chemical_symbols(), z) if zi < 1 or zi > MAX_ATOMIC_NUMBER})
     if bad:
@@ -293,7 +362,19 @@ def check_molecule(atoms: Any, charge: int = 0) -> None:
 
 
 def molecule_multiplicity(atoms: Any, charge: int = 0) -> int | None:
-    """Doublet for an odd electron count, else None (tblite's singlet)."""
+    """Doublet for an odd electron count, else None (tblite's singlet).
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        The molecule.
+    charge : int, default 0
+        Total charge.
+
+    Returns
+    -------
+    int or None
+    """
     return 2 if (int(atoms.get_atomic_numbers().sum()) - int(charge)) % 2 else None
 
 
@@ -303,6 +384,16 @@ def isolated_atom_energies(symbols: Sequence[str] = ("H", "C", "O")) -> dict[str
     Note: GFN2-xTB without spin polarisation puts the C and O singlets ~0.05 eV *lower*; we follow the
     physical ground state. Either choice sits tens of eV above the bound molecule (54 eV for
     malondialdehyde), which is what MF5 needs.
+
+    Parameters
+    ----------
+    symbols : sequence of str, default ("H", "C", "O")
+        Elements.
+
+    Returns
+    -------
+    dict of str to float
+        Energy per element (eV).
     """
     _ensure_single_thread()
     from ase import Atoms
@@ -320,7 +411,17 @@ def isolated_atom_energies(symbols: Sequence[str] = ("H", "C", "O")) -> dict[str
 
 
 def atom_multiplicity(symbol: str) -> int:
-    """Ground-state multiplicity of a free atom: :data:`ATOM_MULTIPLICITY`, else :func:`hund_multiplicity`."""
+    """Ground-state multiplicity of a free atom: :data:`ATOM_MULTIPLICITY`, else :func:`hund_multiplicity`.
+
+    Parameters
+    ----------
+    symbol : str
+        Element symbol.
+
+    Returns
+    -------
+    int
+    """
     from ase.data import atomic_numbers
 
     return ATOM_MULTIPLICITY.get(symbol) or hund_multiplicity(atomic_numbers[symbol])
@@ -331,6 +432,18 @@ def relaxed_geometry(molecule: Any, charge: int = 0) -> Any:
 
     ``molecule``: anything :func:`resolve_molecule` accepts. BFGS to fmax 1e-3 eV/A (at most 500 steps; a
     warning says so when it stops before).
+
+    Parameters
+    ----------
+    molecule : str, ase.Atoms or path
+        Anything :func:`resolve_molecule` accepts.
+    charge : int, default 0
+        Total charge.
+
+    Returns
+    -------
+    ase.Atoms
+        Positions in A.
     """
     from ase.optimize import BFGS
 
@@ -348,6 +461,23 @@ def thermalized_langevin(atoms: Any, temperature_K: float, seed: int, dt_fs: flo
     """Maxwell-Boltzmann velocities (no drift, no rotation) and an ASE Langevin driver sharing one seeded RNG.
 
     Used for the reference sampling and for the GP-model NVT runs alike (same protocol, same seed semantics).
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        The molecule (its velocities are set).
+    temperature_K : float
+        Temperature (K).
+    seed : int
+        Seed of the shared RNG.
+    dt_fs : float
+        Time step (fs).
+    friction_per_fs : float
+        Langevin friction (1/fs).
+
+    Returns
+    -------
+    ase.md.langevin.Langevin
     """
     from ase import units
     from ase.md.langevin import Langevin
@@ -365,7 +495,34 @@ def thermalized_langevin(atoms: Any, temperature_K: float, seed: int, dt_fs: flo
 
 def run_chain(atoms0: Any, temperature_K: float, seed: int, n_frames: int, settings: GenerationSettings,
               progress: Any = None, charge: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One seeded Langevin chain; returns (positions (F,N,3) A, energies (F,) eV, forces (F,N,3) eV/A)."""
+    """One seeded Langevin chain; returns (positions (F,N,3) A, energies (F,) eV, forces (F,N,3) eV/A).
+
+    Parameters
+    ----------
+    atoms0 : ase.Atoms
+        Start geometry.
+    temperature_K : float
+        Temperature (K).
+    seed : int
+        Chain seed.
+    n_frames : int
+        Frames to keep.
+    settings : GenerationSettings
+        Equilibration, stride, dt and friction.
+    progress : progress bar or None, default None
+        Advanced once per frame.
+    charge : int, default 0
+        Total charge.
+
+    Returns
+    -------
+    positions : array of shape (n_frames, n_atoms, 3)
+        A.
+    energies : array of shape (n_frames,)
+        eV.
+    forces : array of shape (n_frames, n_atoms, 3)
+        eV/A.
+    """
     atoms = atoms0.copy()
     atoms.calc = make_calculator(charge, molecule_multiplicity(atoms, charge))
     dyn = thermalized_langevin(atoms, temperature_K, seed, settings.dt_fs, settings.friction_per_fs)
@@ -497,6 +654,25 @@ def generate_file(molecule: Any, out: "str | Path", settings: GenerationSettings
     The file appears only when the data set is complete (written under a temporary name, then renamed), and the
     checkpoint folder is removed then; an interrupted call leaves only ``<out>.partial/``, which the next call with
     the same arguments resumes. Returns the path written.
+
+    Parameters
+    ----------
+    molecule : str, ase.Atoms or path
+        Anything :func:`resolve_molecule` accepts.
+    out : str or Path
+        Output ``.npz``.
+    settings : GenerationSettings or None, default None
+        Sampling settings (None: the kit's).
+    charge : int, default 0
+        Total charge.
+    progress : bool, default True
+        Show a progress bar.
+    command : str or None, default None
+        Command recorded in the provenance.
+
+    Returns
+    -------
+    Path
     """
     out = Path(out)
     if out.suffix != ".npz":
@@ -550,12 +726,41 @@ def data_dir() -> Path:
 
 
 def data_path(molecule: str) -> Path:
+    """Path of the shipped data file of ``molecule``.
+
+    Parameters
+    ----------
+    molecule : str
+        A shipped molecule name.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    UnknownNameError
+        Not a shipped molecule.
+    """
     if molecule not in MOLECULES:
         raise unknown_name("molecule", molecule, list(MOLECULES))
     return data_dir() / f"gpr_{molecule}.npz"
 
 
 def save(data: dict[str, Any], path: "str | Path") -> Path:
+    """Write the arrays of ``data`` to a compressed ``.npz`` at ``path`` (parent folders created).
+
+    Parameters
+    ----------
+    data : dict of str to array
+        Fields of the data set.
+    path : str or Path
+        Output file.
+
+    Returns
+    -------
+    Path
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **data)
@@ -568,7 +773,33 @@ REQUIRED_KEYS = ("symbols", "reference_positions", "positions", "energies", "for
 
 @dataclass(repr=False)
 class MoleculeData:
-    """A loaded data set. Arrays in eV / Angstrom; ``split`` 0 train, 1 validation, 2 test."""
+    """A loaded data set. Arrays in eV / Angstrom; ``split`` 0 train, 1 validation, 2 test.
+
+    Parameters
+    ----------
+    molecule : str
+        Molecule name.
+    symbols : list of str
+        Element symbols in atom order.
+    reference_positions : array of shape (n_atoms, 3)
+        GFN2-xTB-relaxed geometry (A).
+    positions : array of shape (n_frames, n_atoms, 3)
+        Sampled geometries (A).
+    energies : array of shape (n_frames,)
+        GFN2-xTB energies (eV).
+    forces : array of shape (n_frames, n_atoms, 3)
+        GFN2-xTB forces (eV/A).
+    split : array of int of shape (n_frames,)
+        0 train, 1 validation, 2 test.
+    temperature_K : array of shape (n_frames,)
+        Sampling temperature of each frame (K).
+    chain : array of int of shape (n_frames,)
+        Langevin chain of each frame.
+    frame_in_chain : array of int of shape (n_frames,)
+        Index of each frame within its chain.
+    provenance : dict
+        Command, seeds, versions and settings that produced the data.
+    """
 
     molecule: str
     symbols: list[str]
@@ -589,7 +820,31 @@ class MoleculeData:
                 f"T = {sorted(set(self.temperature_K.tolist()))} K)")
 
     def subset(self, which: str, n: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(positions, energies, forces) of ``which`` in {"train", "val", "test"}, the first ``n`` of them."""
+        """(positions, energies, forces) of ``which`` in {"train", "val", "test"}, the first ``n`` of them.
+
+        Parameters
+        ----------
+        which : {"train", "val", "test"}
+            The split.
+        n : int or None, default None
+            Keep the first ``n`` (None: all).
+
+        Returns
+        -------
+        positions : array of shape (n, n_atoms, 3)
+            Geometries (A).
+        energies : array of shape (n,)
+            Energies (eV).
+        forces : array of shape (n, n_atoms, 3)
+            Forces (eV/A).
+
+        Raises
+        ------
+        UnknownNameError
+            An unknown split.
+        InvalidParameterError
+            ``n`` outside 1..size of the split.
+        """
         codes = {"train": 0, "val": 1, "validation": 1, "test": 2}
         if which not in codes:
             raise unknown_name("split", which, list(codes))
@@ -602,6 +857,7 @@ class MoleculeData:
 
     @property
     def isolated_atom_energies(self) -> dict[str, float]:
+        """Free-atom energies (eV) per element, from the data's provenance (the MF5 prior's input)."""
         return dict(self.provenance["isolated_atom_energies_eV"])
 
     @property
@@ -611,13 +867,33 @@ class MoleculeData:
         return float(sum(e[s] for s in self.symbols))
 
     def reference_atoms(self) -> Any:
+        """The reference geometry as ase.Atoms (positions in A, no calculator)."""
         from ase import Atoms
 
         return Atoms(self.symbols, positions=self.reference_positions)
 
 
 def load(molecule: str = "malondialdehyde", path: "str | Path | None" = None) -> MoleculeData:
-    """Load a shipped (or regenerated) data set."""
+    """Load a shipped (or regenerated) data set.
+
+    Parameters
+    ----------
+    molecule : str, default "malondialdehyde"
+        A shipped molecule name.
+    path : str, Path or None, default None
+        A data file (e.g. made by :func:`generate_file`) instead of the shipped one.
+
+    Returns
+    -------
+    MoleculeData
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown molecule name.
+    DataFormatError
+        A missing, unreadable or incomplete file.
+    """
     path = Path(path) if path is not None else data_path(molecule)
     if not path.exists():
         raise DataFormatError(f"{path} does not exist; regenerate it with "
@@ -657,6 +933,22 @@ def regenerate_frames(data: MoleculeData, chain: int, n_frames: int) -> tuple[np
     """Re-run chain ``chain`` from its seed for its first ``n_frames`` frames; returns (positions, energies).
 
     Used by the reproducibility test: compare with the shipped frames of that chain.
+
+    Parameters
+    ----------
+    data : MoleculeData
+        The shipped data set.
+    chain : int
+        Chain index.
+    n_frames : int
+        Frames to regenerate.
+
+    Returns
+    -------
+    positions : array of shape (n_frames, n_atoms, 3)
+        A.
+    energies : array of shape (n_frames,)
+        eV.
     """
     from ase import Atoms
 
@@ -671,7 +963,17 @@ def regenerate_frames(data: MoleculeData, chain: int, n_frames: int) -> tuple[np
 
 
 def write_manifest(folder: "str | Path | None" = None) -> Path:
-    """Write ``gpr_datasets.json`` next to the data files: per file its sha256, size, shape and provenance."""
+    """Write ``gpr_datasets.json`` next to the data files: per file its sha256, size, shape and provenance.
+
+    Parameters
+    ----------
+    folder : str, Path or None, default None
+        Data folder (None: the package's).
+
+    Returns
+    -------
+    Path
+    """
     import hashlib
 
     folder = Path(folder) if folder is not None else data_dir()
@@ -726,7 +1028,18 @@ def _generate_main(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``generate MOLECULE --out FILE.npz`` for any molecule; ``--regenerate --out DIR`` for the
-    kit's shipped molecules; no arguments: list the shipped data sets."""
+    kit's shipped molecules; no arguments: list the shipped data sets.
+
+    Parameters
+    ----------
+    argv : sequence of str or None, default None
+        Command-line arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
     from ..errors import NpsnnError
 
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -45,6 +45,33 @@ def train_model(data: MoleculeData, prior: Any = "MF5", *, n_train: int | None =
     With ``lengthscale`` given the model uses it (and the nuggets) as is; otherwise the lengthscale and nuggets
     are chosen on the validation split (``tune="validation"``: energies, and forces when ``n_force > 0``) or by
     marginal likelihood (``"likelihood"``).
+
+    Parameters
+    ----------
+    data : MoleculeData
+        The data set.
+    prior : str, PriorMean or callable, default "MF5"
+        Prior mean.
+    n_train : int or None, default None
+        Training geometries (None: all of the split).
+    n_force : int, default 0
+        Training geometries whose forces are used.
+    lengthscale : float or None, default None
+        Fixed lengthscale (None: tuned).
+    noise : float, default 1e-8
+        Energy nugget (with a fixed lengthscale).
+    noise_forces : float, default 1e-6
+        Force nugget (with a fixed lengthscale).
+    tune : {"validation", "likelihood"}, default "validation"
+        Tuning criterion.
+    lengthscales, noises, noises_forces : sequence of float
+        Tuning grids.
+    n_val : int or None, default None
+        Validation geometries used for tuning (None: all).
+
+    Returns
+    -------
+    GPRPotential
     """
     X, E, F = data.subset("train", n_train)
     fidx = force_subset(len(X), n_force)
@@ -62,7 +89,19 @@ def train_model(data: MoleculeData, prior: Any = "MF5", *, n_train: int | None =
 
 
 def force_subset(n: int, n_force: int) -> np.ndarray:
-    """``n_force`` indices evenly spread over ``range(n)`` (the geometries whose forces are used)."""
+    """``n_force`` indices evenly spread over ``range(n)`` (the geometries whose forces are used).
+
+    Parameters
+    ----------
+    n : int
+        Number of geometries.
+    n_force : int
+        How many to pick.
+
+    Returns
+    -------
+    array of int of shape (n_force,)
+    """
     n_force = int(n_force)
     if n_force < 0 or n_force > n:
         raise InvalidParameterError(f"n_force must be between 0 and {n} (the training geometries), got {n_force}")
@@ -74,7 +113,23 @@ def force_subset(n: int, n_force: int) -> np.ndarray:
 def accuracy(model: GPRPotential, data: MoleculeData, n_test: int | None = None,
              n_force: int | None = None) -> dict[str, float]:
     """Test-set MAE/RMSE of energies (kcal/mol) and force components (kcal/mol/A) on the first ``n_force`` test
-    geometries (all by default; 0 skips the forces: NaN)."""
+    geometries (all by default; 0 skips the forces: NaN).
+
+    Parameters
+    ----------
+    model : GPRPotential
+        A trained model.
+    data : MoleculeData
+        The data set (its test split is used).
+    n_test : int or None, default None
+        Test geometries (None: all).
+    n_force : int or None, default None
+        Test geometries whose forces are compared (None: all; 0: none).
+
+    Returns
+    -------
+    dict of str to float
+    """
     X, E, F = data.subset("test", n_test)
     e = model.predict(X)
     nf = len(X) if n_force is None else min(n_force, len(X))
@@ -88,7 +143,27 @@ def accuracy(model: GPRPotential, data: MoleculeData, n_test: int | None = None,
 
 def accuracy_table(data: MoleculeData, priors: Iterable[str] = PRIOR_NAMES, *, n_train: int | None = None,
                    lengthscale: float | None = None, n_force: int = 0, progress: bool = False) -> list[dict[str, Any]]:
-    """One row per prior: hyperparameters and test MAEs (kcal/mol, kcal/mol/A)."""
+    """One row per prior: hyperparameters and test MAEs (kcal/mol, kcal/mol/A).
+
+    Parameters
+    ----------
+    data : MoleculeData
+        The data set.
+    priors : iterable of str
+        Prior names.
+    n_train : int or None, default None
+        Training geometries.
+    lengthscale : float or None, default None
+        Fixed lengthscale (None: tuned).
+    n_force : int, default 0
+        Training geometries whose forces are used.
+    progress : bool, default False
+        Show a progress bar.
+
+    Returns
+    -------
+    list of dict
+    """
     rows = []
     for p in _maybe_tqdm(list(priors), progress, "accuracy"):
         m = train_model(data, p, n_train=n_train, lengthscale=lengthscale, n_force=n_force)
@@ -110,6 +185,15 @@ class CrashCriterion:
 
     :meth:`evaluate` computes the distance matrix ONCE per geometry and returns both the verdict and the
     largest bonded deviation.
+
+    Parameters
+    ----------
+    reference : ase.Atoms or array of shape (n_atoms, 3)
+        Reference geometry (A).
+    tolerance : float, default 0.5
+        Largest allowed bonded deviation (A).
+    min_distance : float, default 0.5
+        Smallest allowed interatomic distance (A).
     """
 
     def __init__(self, reference: Any, tolerance: float = 0.5, min_distance: float = 0.5):
@@ -134,7 +218,19 @@ class CrashCriterion:
         self.iu = np.triu_indices(len(self.symbols), 1)
 
     def evaluate(self, positions: np.ndarray) -> tuple[str | None, float]:
-        """(reason or None, largest |bonded distance - reference| in A) for one geometry (N, 3)."""
+        """(reason or None, largest |bonded distance - reference| in A) for one geometry (N, 3).
+
+        Parameters
+        ----------
+        positions : array of shape (n_atoms, 3)
+            One geometry (A).
+
+        Returns
+        -------
+        reason : str or None
+        deviation : float
+            Largest bonded deviation (A).
+        """
         x = np.asarray(positions, float)
         if not np.all(np.isfinite(x)):
             return "non-finite positions", float("inf")
@@ -161,11 +257,31 @@ class CrashCriterion:
         return reason, dev_max
 
     def max_deviation(self, positions: np.ndarray) -> float:
-        """Largest |bonded distance - reference| (A) of one geometry (H: distance to nearest heavy atom)."""
+        """Largest |bonded distance - reference| (A) of one geometry (H: distance to nearest heavy atom).
+
+        Parameters
+        ----------
+        positions : array of shape (n_atoms, 3)
+            One geometry (A).
+
+        Returns
+        -------
+        float
+        """
         return self.evaluate(positions)[1]
 
     def check(self, positions: np.ndarray) -> str | None:
-        """None if fine, else a reason string."""
+        """None if fine, else a reason string.
+
+        Parameters
+        ----------
+        positions : array of shape (n_atoms, 3)
+            One geometry (A).
+
+        Returns
+        -------
+        str or None
+        """
         return self.evaluate(positions)[0]
 
 
@@ -179,7 +295,17 @@ def enol_acceptor_distance(positions: np.ndarray) -> np.ndarray:
     """Conformer coordinate of malondialdehyde: the distance (A) from the enol H to the oxygen that does NOT
     carry it (the H-bond acceptor). Closed enol (intramolecular H bond, ~1.7 A at the minimum) when
     <= :data:`HBOND_CUTOFF_A` (2.5 A), open enol (OH rotated away, ~3.5 A) above. A proton transfer swaps
-    carrier and acceptor and stays closed. Positions (N, 3) -> float, (F, N, 3) -> (F,)."""
+    carrier and acceptor and stays closed. Positions (N, 3) -> float, (F, N, 3) -> (F,).
+
+    Parameters
+    ----------
+    positions : array of shape (n_atoms, 3) or (n_frames, n_atoms, 3)
+        Malondialdehyde geometries in the kit's atom order (A).
+
+    Returns
+    -------
+    float or array of shape (n_frames,)
+    """
     x = np.asarray(positions, float)
     h = x[..., ENOL_H, :]
     d = np.stack([np.linalg.norm(h - x[..., o, :], axis=-1) for o in ENOL_OXYGENS], axis=-1)
@@ -187,7 +313,17 @@ def enol_acceptor_distance(positions: np.ndarray) -> np.ndarray:
 
 
 def open_enol_fraction(frames: np.ndarray) -> float:
-    """Fraction of frames (F, N, 3) in the open-enol conformer (acceptor distance > 2.5 A)."""
+    """Fraction of frames (F, N, 3) in the open-enol conformer (acceptor distance > 2.5 A).
+
+    Parameters
+    ----------
+    frames : array of shape (n_frames, n_atoms, 3)
+        Malondialdehyde geometries (A).
+
+    Returns
+    -------
+    float
+    """
     q = enol_acceptor_distance(frames)
     return float(np.mean(np.atleast_1d(q) > HBOND_CUTOFF_A)) if np.size(q) else float("nan")
 
@@ -196,7 +332,49 @@ def open_enol_fraction(frames: np.ndarray) -> float:
 @dataclass
 class MDRun:
     """Result of one NVT run. Times in fs; ``frames`` (F, N, 3) in A at ``times_fs``; ``energies`` (eV) and
-    ``prior_weight`` w(x) per frame; ``max_deviation_A`` the largest bonded deviation seen at the checks."""
+    ``prior_weight`` w(x) per frame; ``max_deviation_A`` the largest bonded deviation seen at the checks.
+
+    Parameters
+    ----------
+    prior : str
+        Prior name (or the reference method's).
+    temperature_K : float
+        Temperature (K).
+    seed : int
+        Seed.
+    duration_fs : float
+        Requested length (fs).
+    crashed : bool
+        Whether the crash criterion fired.
+    time_to_crash_fs : float or None
+        Time of the crash (fs).
+    reason : str or None
+        Why it crashed.
+    symbols : list of str
+        Element symbols.
+    times_fs : array of shape (n_frames,)
+        Frame times (fs).
+    frames : array of shape (n_frames, n_atoms, 3)
+        Recorded geometries (A).
+    energies : array of shape (n_frames,)
+        Model energies (eV).
+    prior_weight : array of shape (n_frames,)
+        w(x) per frame.
+    max_deviation_A : float, default 0.0
+        Largest bonded deviation seen (A).
+    n_steps : int, default 0
+        Steps run.
+    wall_s : float, default 0.0
+        Wall time (s).
+    engine : str, default "core"
+        Integrator engine.
+    thermostat : str, default "langevin"
+        Thermostat.
+    open_enol : float or None, default None
+        Open-enol fraction of the frames (malondialdehyde).
+    error : SimulationDivergedError or None, default None
+        The core's error when the integrator diverged.
+    """
 
     prior: str
     temperature_K: float
@@ -220,6 +398,7 @@ class MDRun:
 
     @property
     def ms_per_step(self) -> float:
+        """Wall time per step in ms."""
         return 1e3 * self.wall_s / max(self.n_steps, 1)
 
     @property
@@ -270,7 +449,20 @@ def _initial_velocities(masses_amu: np.ndarray, temperature_K: float, rng: np.ra
 def as_md_model(model: Any, reference: Any) -> Any:
     """What :func:`run_nvt` drives: a GP model as is; an ASE calculator (e.g. GFN2-xTB from
     :func:`npsnn_edu.gpr.data.make_calculator`) or a kit potential wrapped so that every model and the reference
-    method run under one protocol. The wrapper answers ``predict`` (energy, eV) and ``prior_name``."""
+    method run under one protocol. The wrapper answers ``predict`` (energy, eV) and ``prior_name``.
+
+    Parameters
+    ----------
+    model : GPRPotential, ASE calculator or Potential
+        The model.
+    reference : ase.Atoms
+        The molecule (symbols, for a calculator).
+
+    Returns
+    -------
+    object
+        With ``predict``, ``energy_and_forces`` and ``prior_name``.
+    """
     if isinstance(model, GPRPotential):
         return model
     from ase.calculators.calculator import BaseCalculator
@@ -309,9 +501,33 @@ def run_nvt(model: Any, reference: Any, temperature_K: float, *, duration_fs: fl
         Start geometry and the bonded reference of the crash criterion.
     temperature_K, duration_fs, dt_fs, friction_per_fs : float
         Thermostat temperature (K), run length (fs), time step (fs), Langevin friction (1/fs).
+    seed : int, default 0
+        Seed of the thermostat noise and the initial velocities.
+    check_every : int, default 20
+        Steps between crash checks.
+    record_every_fs : float, default 10.0
+        Time between recorded frames (fs; a multiple of the check interval).
+    criterion : CrashCriterion or None, default None
+        Crash test (None: ``CrashCriterion(reference)``).
+    start_positions : array of shape (n_atoms, 3) or None, default None
+        Start geometry (A) instead of the reference's.
     engine : {"core", "ase"}
-        The kit's BAOAB integrator (default) or ASE's Langevin driver; ``thermostat`` "langevin" or
-        "nose_hoover" (ASE NoseHooverChainNVT, ``tdamp_fs``).
+        The kit's BAOAB integrator (default) or ASE's Langevin driver.
+    thermostat : {"langevin", "nose_hoover"}, default "langevin"
+        Thermostat ("nose_hoover": ASE NoseHooverChainNVT, engine "ase").
+    tdamp_fs : float, default 25.0
+        Nose-Hoover damping time (fs).
+    record_prior_weight : bool, default True
+        Record w(x) per frame (models that have it).
+
+    Returns
+    -------
+    MDRun
+
+    Raises
+    ------
+    InvalidParameterError, UnknownNameError
+        Non-positive temperature, duration or time step; unknown engine or thermostat.
     """
     model = as_md_model(model, reference)
     record_prior_weight = record_prior_weight and hasattr(model, "prior_weight")
@@ -409,7 +625,21 @@ def run_nvt(model: Any, reference: Any, temperature_K: float, *, duration_fs: fl
 
 # ----------------------------------------------------------------------------- statistics
 def crash_interval(crashes: int, runs: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Clopper-Pearson (exact) confidence interval of a crash fraction ``crashes / runs``."""
+    """Clopper-Pearson (exact) confidence interval of a crash fraction ``crashes / runs``.
+
+    Parameters
+    ----------
+    crashes : int
+        Crashed runs.
+    runs : int
+        Runs.
+    confidence : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    low, high : float
+    """
     from scipy.stats import binomtest
 
     if runs <= 0:
@@ -419,7 +649,19 @@ def crash_interval(crashes: int, runs: int, confidence: float = 0.95) -> tuple[f
 
 
 def fisher_p(crashes_a: int, runs_a: int, crashes_b: int, runs_b: int) -> float:
-    """Two-sided Fisher exact p-value that two priors have the same crash probability."""
+    """Two-sided Fisher exact p-value that two priors have the same crash probability.
+
+    Parameters
+    ----------
+    crashes_a, runs_a : int
+        Crashes and runs of the first prior.
+    crashes_b, runs_b : int
+        Crashes and runs of the second prior.
+
+    Returns
+    -------
+    float
+    """
     from scipy.stats import fisher_exact
 
     return float(fisher_exact([[crashes_a, runs_a - crashes_a], [crashes_b, runs_b - crashes_b]])[1])
@@ -429,7 +671,19 @@ def summarize_runs(runs: Sequence[Any], reference_prior: str = "MF5") -> list[di
     """One row per (prior, temperature) from MDRun objects or their :meth:`MDRun.summary` dicts: runs,
     crashes, fraction with 95 % Clopper-Pearson CI, two-sided Fisher exact p vs ``reference_prior`` at the
     same temperature, median time to crash (fs), mean open-enol fraction of the recorded frames
-    (malondialdehyde), largest bonded deviation (A) and largest prior weight w seen."""
+    (malondialdehyde), largest bonded deviation (A) and largest prior weight w seen.
+
+    Parameters
+    ----------
+    runs : sequence of MDRun or dict
+        Runs or their summaries.
+    reference_prior : str, default "MF5"
+        Prior the others are compared with.
+
+    Returns
+    -------
+    list of dict
+    """
     recs = [r.summary() if isinstance(r, MDRun) else dict(r) for r in runs]
     keys = sorted({(r["prior"], r["temperature_K"]) for r in recs}, key=lambda k: (k[1], k[0]))
     rows = []
@@ -487,7 +741,32 @@ def stability_table(models: dict[str, GPRPotential], reference: Any, temperature
                     seeds: Sequence[int] = tuple(range(8)), duration_fs: float = 10000.0, progress: bool = False,
                     keep_images: bool = False, **md: Any) -> tuple[list[dict[str, Any]], list[MDRun]]:
     """Crash statistics per prior and temperature (the SAME seeds for every prior). Returns (rows, runs);
-    rows from :func:`summarize_runs`."""
+    rows from :func:`summarize_runs`.
+
+    Parameters
+    ----------
+    models : dict of str to GPRPotential
+        Models by prior name.
+    reference : ase.Atoms
+        Start geometry.
+    temperatures : sequence of float, default (300, 600, 1000)
+        Temperatures (K).
+    seeds : sequence of int, default (0, ..., 7)
+        Seeds shared by every prior.
+    duration_fs : float, default 10000.0
+        Length of each run (fs).
+    progress : bool, default False
+        Show a progress bar.
+    keep_images : bool, default False
+        Keep the frames of each run.
+    **md
+        Options of :func:`run_nvt`.
+
+    Returns
+    -------
+    rows : list of dict
+    runs : list of MDRun
+    """
     runs: list[MDRun] = []
     jobs = [(p, T, s) for p in models for T in temperatures for s in seeds]
     for p, T, s in _maybe_tqdm(jobs, progress, "NVT runs"):
@@ -540,7 +819,17 @@ AUTO_SETTINGS: dict[str, dict[str, Any]] = {
 
 def model_settings(molecule: str) -> dict[str, dict[str, Any]]:
     """The model settings of ``molecule``: the shipped validation record (:data:`MOLECULE_SETTINGS`) for the kit's
-    molecules, else :data:`AUTO_SETTINGS` (validated on the molecule's own split when the models are built)."""
+    molecules, else :data:`AUTO_SETTINGS` (validated on the molecule's own split when the models are built).
+
+    Parameters
+    ----------
+    molecule : str
+        Molecule name or data-file path.
+
+    Returns
+    -------
+    dict of str to dict
+    """
     return MOLECULE_SETTINGS.get(molecule, AUTO_SETTINGS)
 
 
@@ -551,6 +840,28 @@ def build_models(data: MoleculeData, setting: str, priors: Iterable[str] = ("MF2
     ``setting`` names an entry of :func:`model_settings` (e.g. ``"force_trained"``); for a molecule of your own
     (a file made by :func:`npsnn_edu.gpr.data.generate_file`) the lengthscale and nuggets are validated on its own
     split. ``overrides`` replace single settings (e.g. ``lengthscale=1.0``).
+
+    Parameters
+    ----------
+    data : MoleculeData
+        The data set.
+    setting : str
+        A setting of :func:`model_settings`.
+    priors : iterable of str, default ("MF2", "MF5")
+        Prior names.
+    n_train : int or None, default None
+        Training geometries.
+    **overrides
+        Single settings to replace.
+
+    Returns
+    -------
+    dict of str to GPRPotential
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown setting.
     """
     settings = model_settings(data.molecule)
     if setting not in settings:
@@ -570,7 +881,19 @@ def load_xtb_control(molecule: str = "malondialdehyde", temperature_K: float = 1
     """The shipped GFN2-xTB control run (``xtb_control_<molecule>.json``, written by :mod:`.control`) at
     ``temperature_K`` as a dict, or None when absent. Keys: ``crash_fraction``, ``n_runs``,
     ``max_bonded_deviation_A`` (largest over the runs), ``open_enol_fraction`` (mean over the runs), ``duration_ps``,
-    plus ``provenance`` and the full entry as ``raw``."""
+    plus ``provenance`` and the full entry as ``raw``.
+
+    Parameters
+    ----------
+    molecule : str, default "malondialdehyde"
+        Molecule name.
+    temperature_K : float, default 1000.0
+        Temperature (K).
+
+    Returns
+    -------
+    dict or None
+    """
     from ..errors import UnknownNameError
     from ..precomputed import load_result
 
@@ -590,7 +913,21 @@ def load_xtb_control(molecule: str = "malondialdehyde", temperature_K: float = 1
 
 # ----------------------------------------------------------------------------- bond stretch
 def stretch_geometries(reference: Any, i: int, j: int, distances: Sequence[float]) -> np.ndarray:
-    """Geometries (M, N, 3) with atom ``j`` moved along the i->j bond to each distance (A); others fixed."""
+    """Geometries (M, N, 3) with atom ``j`` moved along the i->j bond to each distance (A); others fixed.
+
+    Parameters
+    ----------
+    reference : ase.Atoms or array of shape (n_atoms, 3)
+        Reference geometry (A).
+    i, j : int
+        Atoms of the bond (j moves).
+    distances : sequence of float
+        Bond lengths (A).
+
+    Returns
+    -------
+    array of shape (n_distances, n_atoms, 3)
+    """
     x = reference.get_positions()
     u = x[j] - x[i]
     u /= np.linalg.norm(u)
@@ -602,7 +939,25 @@ def stretch_geometries(reference: Any, i: int, j: int, distances: Sequence[float
 def bond_stretch_profile(models: dict[str, GPRPotential], data: MoleculeData, i: int, j: int,
                          distances: Sequence[float], reference_energies: bool = True) -> dict[str, Any]:
     """Energy (eV, relative to the reference-geometry xTB energy) along a stretched bond: per prior the GP mean
-    and std, and the GFN2-xTB reference (computed here), plus the bond's range in the training data."""
+    and std, and the GFN2-xTB reference (computed here), plus the bond's range in the training data.
+
+    Parameters
+    ----------
+    models : dict of str to GPRPotential
+        Models by prior name.
+    data : MoleculeData
+        The data set.
+    i, j : int
+        Atoms of the bond.
+    distances : sequence of float
+        Bond lengths (A).
+    reference_energies : bool, default True
+        Also compute the GFN2-xTB reference.
+
+    Returns
+    -------
+    dict
+    """
     ref = data.reference_atoms()
     X = stretch_geometries(ref, i, j, distances)
     e0 = None
@@ -666,6 +1021,23 @@ def stretched_oh_test(model: GPRPotential, data: MoleculeData, start_distance: f
     * ``relaxed_by_fs``: first frame at which the nearest O-H is back within ``within`` of the reference O-H
       length and stays there on 100-fs average (None: never, or crashed); ``final_oh_A``: nearest O-H length
       averaged over the last 200 fs.
+
+    Parameters
+    ----------
+    model : GPRPotential
+        Trained model of malondialdehyde.
+    data : MoleculeData
+        Its data set.
+    start_distance : float, default 1.5
+        Initial O-H distance (A).
+    within : float, default 0.1
+        Tolerance of "relaxed" (A).
+    **kw
+        Options of :func:`stretched_bond_test` (``temperature_K``, ``duration_fs``, ``seed``).
+
+    Returns
+    -------
+    dict
     """
     out = stretched_bond_test(model, data, ENOL_OXYGENS[1], ENOL_H, start_distance, within=within, **kw)
     frames = out["run"].frames
@@ -687,6 +1059,29 @@ def stretched_bond_test(model: GPRPotential, data: MoleculeData, i: int, j: int,
 
     Returns the bond length trace (fs, A), the first time it comes within ``within`` A of its reference value,
     and the mean bond length over the last 200 fs (None if the run crashed).
+
+    Parameters
+    ----------
+    model : GPRPotential
+        Trained model.
+    data : MoleculeData
+        Its data set.
+    i, j : int
+        Atoms of the bond (j moves).
+    start_distance : float, default 1.5
+        Initial bond length (A).
+    temperature_K : float, default 300.0
+        Temperature (K).
+    duration_fs : float, default 1000.0
+        Length of the run (fs).
+    seed : int, default 0
+        Seed.
+    within : float, default 0.1
+        Tolerance of "relaxed" (A).
+
+    Returns
+    -------
+    dict
     """
     ref = data.reference_atoms()
     x0 = stretch_geometries(ref, i, j, [start_distance])[0]

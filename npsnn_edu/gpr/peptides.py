@@ -31,7 +31,23 @@ BACKBONE = {"C_ace": 1, "N": 2, "CA": 4, "C": 6, "N_nme": 7}
 
 def place(a: np.ndarray, b: np.ndarray, c: np.ndarray, bond: float, angle_deg: float, dihedral_deg: float
           ) -> np.ndarray:
-    """Position (A) of atom D with |CD| = ``bond``, angle B-C-D = ``angle_deg``, dihedral A-B-C-D = ``dihedral_deg``."""
+    """Position (A) of atom D with |CD| = ``bond``, angle B-C-D = ``angle_deg``, dihedral A-B-C-D = ``dihedral_deg``.
+
+    Parameters
+    ----------
+    a, b, c : array of shape (3,)
+        Positions of atoms A, B, C (A).
+    bond : float
+        Length CD (A).
+    angle_deg : float
+        Angle B-C-D (degrees).
+    dihedral_deg : float
+        Dihedral A-B-C-D (degrees).
+
+    Returns
+    -------
+    array of shape (3,)
+    """
     th, ph = np.radians(angle_deg), np.radians(dihedral_deg)
     bc = (c - b) / np.linalg.norm(c - b)
     n = np.cross(b - a, bc)
@@ -41,7 +57,17 @@ def place(a: np.ndarray, b: np.ndarray, c: np.ndarray, bond: float, angle_deg: f
 
 
 def dihedral(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Dihedral angle A-B-C-D in degrees, (-180, 180]; works on arrays of shape (..., 3)."""
+    """Dihedral angle A-B-C-D in degrees, (-180, 180]; works on arrays of shape (..., 3).
+
+    Parameters
+    ----------
+    a, b, c, d : array of shape (..., 3)
+        Positions (A).
+
+    Returns
+    -------
+    array of shape (...)
+    """
     b0, b1, b2 = a - b, c - b, d - c
     b1 = b1 / np.linalg.norm(b1, axis=-1, keepdims=True)
     v = b0 - np.sum(b0 * b1, axis=-1, keepdims=True) * b1
@@ -54,6 +80,26 @@ def dipeptide(residue: str = "ALA", phi: float = -83.0, psi: float = 73.0) -> tu
 
     Atom order: C(methyl, ace), C(ace), N, O(ace), CA, H(N), C, N(nme), O, C(methyl, nme), H(N nme), HA, then the
     side chain (GLY: a second HA; ALA: CB + 3 H; SER: CB, OG, 2 HB, HG), then the 3 + 3 methyl H of the caps.
+
+    Parameters
+    ----------
+    residue : {"GLY", "ALA", "SER"}, default "ALA"
+        Central residue.
+    phi, psi : float, default -83.0, 73.0
+        Backbone torsions (degrees).
+
+    Returns
+    -------
+    symbols : list of str
+    positions : array of shape (n_atoms, 3)
+        A.
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown residue.
+    InvalidParameterError
+        Non-finite torsions.
     """
     residue = str(residue).upper()
     if residue not in RESIDUES:
@@ -108,7 +154,18 @@ def dipeptide(residue: str = "ALA", phi: float = -83.0, psi: float = 73.0) -> tu
 
 
 def backbone_dihedrals(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(phi, psi) in degrees of dipeptide geometries (..., N, 3) built by :func:`dipeptide` (same atom order)."""
+    """(phi, psi) in degrees of dipeptide geometries (..., N, 3) built by :func:`dipeptide` (same atom order).
+
+    Parameters
+    ----------
+    positions : array of shape (..., n_atoms, 3)
+        Dipeptide geometries (A).
+
+    Returns
+    -------
+    phi, psi : arrays of shape (...)
+        Degrees.
+    """
     x = np.asarray(positions, float)
     if x.ndim < 2 or x.shape[-1] != 3 or x.shape[-2] < 11:
         raise InvalidParameterError(f"positions must be shaped (..., N, 3) of a dipeptide, got {x.shape}")

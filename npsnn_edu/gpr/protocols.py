@@ -40,7 +40,17 @@ def _calculator(model: Any) -> Any:
 
 
 def kabsch_rmsd(a: np.ndarray, b: np.ndarray) -> float:
-    """RMSD (A) between geometries ``a`` and ``b`` (N, 3) after optimal superposition (Kabsch, no reflection)."""
+    """RMSD (A) between geometries ``a`` and ``b`` (N, 3) after optimal superposition (Kabsch, no reflection).
+
+    Parameters
+    ----------
+    a, b : array of shape (n_atoms, 3)
+        Geometries (A).
+
+    Returns
+    -------
+    float
+    """
     a, b = np.asarray(a, float), np.asarray(b, float)
     if a.shape != b.shape or a.ndim != 2 or a.shape[1] != 3:
         raise ShapeMismatchError(f"need two (N, 3) geometries of the same N, got {a.shape} and {b.shape}")
@@ -58,6 +68,23 @@ def optimise_conformers(model: Any, residue: str = "ALA", starts: Sequence[str] 
     Returns per start: the final energy (eV), the final positions (N, 3), (phi, psi) in degrees, the number of BFGS
     steps until the largest force component fell below ``fmax_kcal_per_A`` (None if not within ``max_steps``),
     and ``gap_kcal`` = E(C7eq) - E(C5) in kcal/mol when both are among the starts.
+
+    Parameters
+    ----------
+    model : GPRPotential or ASE calculator
+        The energy model.
+    residue : str, default "ALA"
+        Central residue.
+    starts : sequence of str, default ("C7eq", "C5")
+        Start conformers (names of :data:`BASINS`).
+    fmax_kcal_per_A : float, default 1.0
+        Convergence threshold on the largest force component (kcal/mol/A).
+    max_steps : int, default 500
+        Largest number of BFGS steps.
+
+    Returns
+    -------
+    dict
     """
     from ase import Atoms
     from ase.optimize import BFGS
@@ -92,7 +119,17 @@ def _in_basin(phi: np.ndarray, psi: np.ndarray, basin: str) -> np.ndarray:
 
 def ramachandran(frames: np.ndarray) -> dict[str, Any]:
     """(phi, psi) of dipeptide frames (F, N, 3) and the fraction of frames in each of :data:`BASINS` and outside
-    all of them (``beyond``)."""
+    all of them (``beyond``).
+
+    Parameters
+    ----------
+    frames : array of shape (n_frames, n_atoms, 3)
+        Dipeptide geometries (A).
+
+    Returns
+    -------
+    dict
+    """
     phi, psi = backbone_dihedrals(frames)
     phi, psi = np.atleast_1d(phi), np.atleast_1d(psi)
     inside = np.zeros(phi.shape, bool)
