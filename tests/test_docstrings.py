@@ -3,7 +3,8 @@
 Public: a module's ``__all__`` when it has one, otherwise every name without a leading underscore that the module
 defines itself; for a public class, its public methods (no leading underscore) defined in the class body and its
 constructor (documented in the class docstring's ``Parameters`` section, numpydoc's convention). Every parameter
-other than ``self``/``cls``/``*args``/``**kwargs`` must appear in the docstring's ``Parameters`` section
+other than ``self``/``cls``/``*args``/``**kwargs`` (and private ``_name`` dataclass fields) must appear
+in the docstring's ``Parameters`` section
 (``name : type`` or ``name1, name2 : type``). The checker itself is tested on bad examples below, so it can fail.
 """
 from __future__ import annotations
@@ -46,7 +47,8 @@ def _signature_parameters(obj: Callable[..., Any]) -> list[str] | None:
     except (TypeError, ValueError):
         return None
     return [p.name for p in sig.parameters.values()
-            if p.name not in ("self", "cls") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+            if p.name not in ("self", "cls") and not p.name.startswith("_")  # private dataclass fields (caches)
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
 def check_callable(obj: Any, qualname: str) -> list[str]:

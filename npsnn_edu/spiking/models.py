@@ -46,6 +46,23 @@ def make_surrogate(name: str = "atan", alpha: float = 2.0) -> Any:
 
     (``sigmoid`` overflows to NaN for slope*|U - thr| > ~88; straight-through/triangular have no
     second-order graph: see shared/notes/spiking-pinn-pitfall.md.)
+
+    Parameters
+    ----------
+    name : {"atan", "fast_sigmoid"}, default "atan"
+        Surrogate.
+    alpha : float, default 2.0
+        Its slope.
+
+    Returns
+    -------
+    callable
+        An snnTorch surrogate spike function.
+
+    Raises
+    ------
+    UnknownNameError
+        Another name.
     """
     from snntorch import surrogate
 
@@ -57,7 +74,15 @@ def make_surrogate(name: str = "atan", alpha: float = 2.0) -> Any:
 
 
 class TimeEncoding(nn.Module):
-    """Input scaling + Fourier features of t (no trainable parameters)."""
+    """Input scaling + Fourier features of t (no trainable parameters).
+
+    Parameters
+    ----------
+    t_end : float
+        Length of the window (tau): t is scaled to t / t_end.
+    n_freq : int, default 4
+        Fourier frequencies j = 1..n_freq.
+    """
 
     def __init__(self, t_end: float, n_freq: int = 4):
         super().__init__()
@@ -68,9 +93,21 @@ class TimeEncoding(nn.Module):
 
     @property
     def dim(self) -> int:
+        """Number of features, 1 + 2 n_freq."""
         return 1 + 2 * self.n_freq
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
+        """Features ``[2 tau - 1, sin(2 pi j tau), cos(2 pi j tau)]`` of tau = t / t_end.
+
+        Parameters
+        ----------
+        t : tensor of shape (n_times,)
+            Times (tau).
+
+        Returns
+        -------
+        tensor of shape (n_times, 1 + 2 n_freq)
+        """
         tau = (t / self.t_end).reshape(-1, 1)
         feats = [2.0 * tau - 1.0]
         if self.n_freq:
@@ -105,6 +142,23 @@ class _Base(nn.Module):
 
 
 def lif_layer(beta: float, spike_grad: Any) -> nn.Module:
+    r"""An snnTorch ``Leaky`` LIF layer (reset by subtraction, states passed explicitly).
+
+    .. math::
+
+        U[n+1] = \beta\, U[n] + I[n+1] - S[n]\, U_{\mathrm{thr}}, \qquad S[n] = \Theta(U[n] - U_{\mathrm{thr}})
+
+    Parameters
+    ----------
+    beta : float
+        Membrane decay factor per step, in (0, 1).
+    spike_grad : callable
+        Surrogate gradient (:func:`make_surrogate`).
+
+    Returns
+    -------
+    snntorch.Leaky
+    """
     import snntorch as snn
 
     # init_hidden stays False: with init_hidden=True the hidden mem would stay on the old device after
@@ -162,7 +216,35 @@ class _TwoLayerLIF(_Base):
 
 
 class PointwiseSNN(_TwoLayerLIF):
-    """t -> constant input current -> ``num_steps`` steps of 2 LIF layers -> mean readout (see module doc)."""
+    r"""t -> constant input current -> ``num_steps`` steps of 2 LIF layers -> mean readout (see module doc).
+
+    The two LIF layers follow snnTorch's ``Leaky`` with reset by subtraction,
+
+    .. math::
+
+        U[n+1] = \beta\, U[n] + I[n+1] - S[n]\, U_{\mathrm{thr}}, \qquad S[n] = \Theta(U[n] - U_{\mathrm{thr}}),
+
+    driven for ``num_steps`` steps by the constant current of the encoded query time.
+
+    Parameters
+    ----------
+    x0 : array of shape (n_atoms, n_dim)
+        Initial positions (sigma); sets the output shape.
+    t_end : float
+        Length of the time window (tau).
+    hidden : int, default 32
+        LIF neurons per hidden layer.
+    n_freq : int, default 4
+        Fourier frequencies of the time encoding.
+    beta : float, default 0.9
+        Membrane decay factor per LIF step.
+    num_steps : int, default 8
+        LIF steps per query time.
+    surrogate : {"atan", "fast_sigmoid"}, default "atan"
+        Surrogate gradient.
+    surrogate_alpha : float, default 2.0
+        Slope of the surrogate.
+    """
 
     def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4, beta: float = 0.9,
                  num_steps: int = 8, surrogate: str = "atan", surrogate_alpha: float = 2.0):
@@ -170,11 +252,73 @@ class PointwiseSNN(_TwoLayerLIF):
         self._build_spiking_body(hidden, beta, surrogate, surrogate_alpha, num_steps)
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
+        """Positions x(t): the step-averaged readout for each query time.
+
+        Parameters
+        ----------
+        t : tensor of shape (n_times,)
+            Query times (tau).
+
+        Returns
+        -------
+        tensor of shape (n_times, n_atoms, n_dim)
+        """
         return self._finish(self._rate_readout(self.fc1(self.encoding(t))))
 
 
 class ClockSNN(_TwoLayerLIF):
-    """LIF network on its own clock + smooth Gaussian-kernel readout neuron (see module doc)."""
+    r"""LIF network on its own clock + smooth Gaussian-kernel readout neuron (see module doc).
+
+    Each of the two hidden layers is a leaky integrate-and-fire neuron (snnTorch ``Leaky``, reset by
+    subtraction) with membrane potential U, input current I and spikes S:
+
+    .. math::
+
+        U[n+1] = \beta\, U[n] + I[n+1] - S[n]\, U_{\mathrm{thr}}, \qquad
+        S[n] = \Theta(U[n] - U_{\mathrm{thr}}),
+
+    with :math:`U_{\mathrm{thr}} = 1` and the Heaviside step :math:`\Theta` replaced by a smooth surrogate in the
+    backward pass (``surrogate``). At each knot :math:`t_k` the step average of a linear readout of the last
+    layer's spikes and membrane gives a coefficient :math:`y_k`; the non-spiking output neuron is
+
+    .. math::
+
+        x(t) = x_0 + \sum_k y_k\, G(t - t_k), \qquad G(u) = e^{-u^2 / (2 \sigma^2)},
+
+    so :math:`\dot x` and :math:`\ddot x` are exact sums over :math:`G'` and :math:`G''`.
+
+    Parameters
+    ----------
+    x0 : array of shape (n_atoms, n_dim)
+        Initial positions (sigma); the output is x0 plus the kernel sum.
+    t_end : float
+        Length of the time window (tau).
+    hidden : int, default 32
+        LIF neurons per hidden layer.
+    n_freq : int, default 4
+        Fourier frequencies of the time encoding.
+    beta : float, default 0.9
+        Membrane decay factor beta per LIF step, in (0, 1).
+    n_knots : int, default 64
+        Knots over [0, t_end].
+    kernel_width : float, default 1.0
+        Gaussian width sigma in knot spacings.
+    pad : int, default 3
+        Extra knots on each side of the window.
+    surrogate : {"atan", "fast_sigmoid"}, default "atan"
+        Surrogate gradient of the spike.
+    surrogate_alpha : float, default 2.0
+        Slope of the surrogate.
+    recurrent : bool, default False
+        Run the network once along the knots (True) instead of a short run per knot.
+    num_steps : int, default 8
+        LIF steps per knot (rate code).
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown surrogate.
+    """
 
     def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4, beta: float = 0.9,
                  n_knots: int = 64, kernel_width: float = 1.0, pad: int = 3, surrogate: str = "atan",
@@ -196,10 +340,34 @@ class ClockSNN(_TwoLayerLIF):
         return self.readout(torch.cat([s2, mem2], dim=1)).to(torch.float64)
 
     def kernel(self, t: torch.Tensor, order: int = 0) -> torch.Tensor:
-        """G^(order)(t_i - t_k), shape ``(B, K)``: 0 value, 1 first and 2 second derivative in t."""
+        """G^(order)(t_i - t_k), shape ``(B, K)``: 0 value, 1 first and 2 second derivative in t.
+
+        Parameters
+        ----------
+        t : tensor of shape (n_times,)
+            Query times (tau).
+        order : {0, 1, 2}, default 0
+            Derivative order in t.
+
+        Returns
+        -------
+        tensor of shape (n_times, n_knots)
+        """
         return gaussian_kernel(t, self.knots, self.sigma, order)
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
+        """Positions x(t) of the forward output.
+
+        Parameters
+        ----------
+        t : tensor of shape (n_times,)
+            Query times (tau), float64.
+
+        Returns
+        -------
+        tensor of shape (n_times, n_atoms, n_dim)
+            Positions (sigma).
+        """
         return self._finish(self.kernel(t) @ self.coefficients())
 
     def derivatives(self, t: torch.Tensor, y: "torch.Tensor | None" = None
@@ -207,6 +375,18 @@ class ClockSNN(_TwoLayerLIF):
         """Exact x(t), x'(t), x''(t) of the forward output (ONE pass of the spiking network).
 
         ``y``: coefficients already computed this step (:meth:`coefficients`); None runs the network.
+
+        Parameters
+        ----------
+        t : tensor of shape (n_times,)
+            Query times (tau).
+        y : tensor of shape (n_knots, n_atoms * n_dim) or None, default None
+            Coefficients already computed this step; None runs the network.
+
+        Returns
+        -------
+        x, v, a : tensors of shape (n_times, n_atoms, n_dim)
+            Positions (sigma), velocities (sigma/tau), accelerations (sigma/tau^2).
         """
         y = self.coefficients() if y is None else y
         x = self._finish(self.kernel(t, 0) @ y)
@@ -222,6 +402,21 @@ class KernelCoefficients(_Base):
     in use).  Trained with the same Trainer, loss, learning rate, schedule and clipping as the NP-SNN, it
     shows what the basis alone achieves; the difference to the NP-SNN is what the spikes add.
     ``init_scale``: standard deviation of the seeded random initial y (0 starts from x(t) = x0).
+
+    Parameters
+    ----------
+    x0 : array of shape (n_atoms, n_dim)
+        Initial positions (sigma).
+    t_end : float
+        Length of the time window (tau).
+    n_knots : int, default 64
+        Knots over [0, t_end].
+    kernel_width : float, default 1.0
+        Gaussian width in knot spacings.
+    pad : int, default 3
+        Extra knots on each side.
+    init_scale : float, default 0.01
+        Standard deviation of the seeded random initial coefficients.
     """
 
     def __init__(self, x0: np.ndarray, t_end: float, n_knots: int = 64, kernel_width: float = 1.0, pad: int = 3,
@@ -232,23 +427,80 @@ class KernelCoefficients(_Base):
         self.y = nn.Parameter(float(init_scale) * torch.randn(len(knots), self.n_out, dtype=torch.float64))
 
     def coefficients(self) -> torch.Tensor:
+        """The free coefficients y, tensor of shape (n_knots, n_atoms * n_dim)."""
         return self.y
 
     def kernel(self, t: torch.Tensor, order: int = 0) -> torch.Tensor:
+        """G^(order)(t_i - t_k), as :meth:`ClockSNN.kernel`.
+
+        Parameters
+        ----------
+        t : tensor of shape (n_times,)
+            Query times (tau).
+        order : {0, 1, 2}, default 0
+            Derivative order in t.
+
+        Returns
+        -------
+        tensor of shape (n_times, n_knots)
+        """
         return gaussian_kernel(t, self.knots, self.sigma, order)
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
+        """Positions x(t) = x0 + sum_k y_k G(t - t_k).
+
+        Parameters
+        ----------
+        t : tensor of shape (n_times,)
+            Query times (tau).
+
+        Returns
+        -------
+        tensor of shape (n_times, n_atoms, n_dim)
+        """
         return self._finish(self.kernel(t) @ self.y)
 
     def derivatives(self, t: torch.Tensor, y: "torch.Tensor | None" = None
                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Exact x(t), x'(t), x''(t) of the kernel expansion.
+
+        Parameters
+        ----------
+        t : tensor of shape (n_times,)
+            Query times (tau).
+        y : tensor or None, default None
+            Coefficients (None: the model's).
+
+        Returns
+        -------
+        x, v, a : tensors of shape (n_times, n_atoms, n_dim)
+        """
         y = self.y if y is None else y
         x = self._finish(self.kernel(t, 0) @ y)
         return x, (self.kernel(t, 1) @ y).reshape(-1, *self.shape), (self.kernel(t, 2) @ y).reshape(-1, *self.shape)
 
 
 def make_knots(t_end: float, n_knots: int, kernel_width: float = 1.0, pad: int = 3) -> tuple[np.ndarray, float]:
-    """Knot times (``n_knots`` over [0, t_end] plus ``pad`` each side) and the Gaussian width sigma (tau)."""
+    """Knot times (``n_knots`` over [0, t_end] plus ``pad`` each side) and the Gaussian width sigma (tau).
+
+    Parameters
+    ----------
+    t_end : float
+        Length of the window (tau).
+    n_knots : int
+        Knots over [0, t_end].
+    kernel_width : float, default 1.0
+        Width in knot spacings.
+    pad : int, default 3
+        Extra knots on each side.
+
+    Returns
+    -------
+    knots : array of shape (n_knots + 2 pad,)
+        Knot times (tau).
+    sigma : float
+        Gaussian width (tau).
+    """
     if n_knots < 4:
         raise InvalidParameterError(f"n_knots must be >= 4, got {n_knots}")
     if not kernel_width > 0:
@@ -260,7 +512,28 @@ def make_knots(t_end: float, n_knots: int, kernel_width: float = 1.0, pad: int =
 
 
 def gaussian_kernel(t: torch.Tensor, knots: torch.Tensor, sigma: float, order: int = 0) -> torch.Tensor:
-    """G^(order)(t_i - t_k), shape ``(B, K)``, G(u) = exp(-u^2 / (2 sigma^2)); order 0, 1 or 2 (d/dt)."""
+    """G^(order)(t_i - t_k), shape ``(B, K)``, G(u) = exp(-u^2 / (2 sigma^2)); order 0, 1 or 2 (d/dt).
+
+    Parameters
+    ----------
+    t : tensor of shape (n_times,)
+        Query times (tau).
+    knots : tensor of shape (n_knots,)
+        Knot times (tau).
+    sigma : float
+        Kernel width (tau).
+    order : {0, 1, 2}, default 0
+        Derivative order in t.
+
+    Returns
+    -------
+    tensor of shape (n_times, n_knots)
+
+    Raises
+    ------
+    InvalidParameterError
+        Another order.
+    """
     u = t.reshape(-1, 1).to(torch.float64) - knots[None, :]
     s2 = sigma**2
     g = torch.exp(-0.5 * u * u / s2)
@@ -274,7 +547,19 @@ def gaussian_kernel(t: torch.Tensor, knots: torch.Tensor, sigma: float, order: i
 
 
 class MLPPINN(_Base):
-    """tanh MLP PINN baseline (encoding -> hidden -> hidden -> out)."""
+    """tanh MLP PINN baseline (encoding -> hidden -> hidden -> out).
+
+    Parameters
+    ----------
+    x0 : array of shape (n_atoms, n_dim)
+        Initial positions (sigma); sets the output shape.
+    t_end : float
+        Length of the time window (tau).
+    hidden : int, default 32
+        Width of the hidden layers.
+    n_freq : int, default 4
+        Fourier frequencies of the time encoding.
+    """
 
     def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4):
         super().__init__(x0, t_end, n_freq)
@@ -282,9 +567,30 @@ class MLPPINN(_Base):
                                  nn.Linear(hidden, self.n_out))
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
+        """Positions x(t).
+
+        Parameters
+        ----------
+        t : tensor of shape (n_times,)
+            Query times (tau).
+
+        Returns
+        -------
+        tensor of shape (n_times, n_atoms, n_dim)
+        """
         return self._finish(self.net(self.encoding(t)))
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
+    """Number of trainable parameters.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+
+    Returns
+    -------
+    int
+    """
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))

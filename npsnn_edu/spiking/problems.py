@@ -54,8 +54,14 @@ class NewtonProblem:
         Particle masses (m); a scalar is the same mass for every particle.
     t_end : float
         Length of the time window (tau), > 0.
-    ref_dt : float
+    ref_dt : float, default 1e-3
         Step (tau) of the velocity-Verlet reference of a non-analytic problem, > 0.
+    analytic : bool, default False
+        Whether the reference is an exact solution.
+    info : dict, default {}
+        Free-form labels.
+    params : dict, default {}
+        Builder keywords: ``get_problem(name, **params)`` rebuilds the problem.
 
     Bad input raises :class:`~npsnn_edu.errors.InvalidParameterError` or
     :class:`~npsnn_edu.errors.ShapeMismatchError` with what to change.
@@ -139,7 +145,17 @@ class NewtonProblem:
     def check_reference(self, t: np.ndarray) -> np.ndarray:
         """Positions ``(T, N, D)`` of the forward-output check on the uniform grid ``t`` (from 0): a core
         velocity-Verlet run at >= 20000 steps over the window (:func:`~npsnn_edu.spiking.check.verlet_on_grid`),
-        cached per grid."""
+        cached per grid.
+
+        Parameters
+        ----------
+        t : array of shape (n_times,)
+            Uniform grid from 0 (tau).
+
+        Returns
+        -------
+        array of shape (n_times, n_atoms, n_dim)
+        """
         from .check import verlet_on_grid
 
         t = np.asarray(t, dtype=float)
@@ -175,10 +191,12 @@ class NewtonProblem:
 
     @property
     def n_particles(self) -> int:
+        """Number of particles N."""
         return int(self.x0.shape[0])
 
     @property
     def dim(self) -> int:
+        """Number of dimensions D."""
         return int(self.x0.shape[1])
 
     @property
@@ -191,7 +209,17 @@ class NewtonProblem:
         return float(0.5 * np.sum(self.masses[:, None] * self.v0**2) + self.potential.energy(self.x0))
 
     def reference(self, t: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Reference positions and velocities, each ``(len(t), N, D)``, at times ``t`` (in tau)."""
+        """Reference positions and velocities, each ``(len(t), N, D)``, at times ``t`` (in tau).
+
+        Parameters
+        ----------
+        t : array of shape (n_times,)
+            Times (tau).
+
+        Returns
+        -------
+        positions, velocities : arrays of shape (n_times, n_atoms, n_dim)
+        """
         t = np.atleast_1d(np.asarray(t, dtype=float))
         if np.any(t < -1e-12) or np.any(t > self.t_end * (1 + 1e-9) + 1e-12):
             raise InvalidParameterError(f"reference times must lie in [0, {self.t_end:g}]")
@@ -202,7 +230,19 @@ class NewtonProblem:
         return _hermite(self._verlet(), t)
 
     def verlet(self, dt: float, t_end: float | None = None) -> Any:
-        """A core velocity-Verlet :class:`~npsnn_edu.trajectory.Trajectory` of this problem at step ``dt``."""
+        """A core velocity-Verlet :class:`~npsnn_edu.trajectory.Trajectory` of this problem at step ``dt``.
+
+        Parameters
+        ----------
+        dt : float
+            Time step (tau).
+        t_end : float or None, default None
+            Length of the run (None: the problem's).
+
+        Returns
+        -------
+        Trajectory
+        """
         t_end = self.t_end if t_end is None else float(t_end)
         n = int(np.floor(t_end / dt + 1e-9))  # last frame at or before t_end (the reference's range)
         return simulate(self.potential, self.x0, self.v0, dt=dt, n_steps=n, masses=self.masses, progress=False)
@@ -233,7 +273,22 @@ class NewtonProblem:
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> "NewtonProblem":
-        """Rebuild a problem from :meth:`config` (registered builders, or a core potential with its arrays)."""
+        """Rebuild a problem from :meth:`config` (registered builders, or a core potential with its arrays).
+
+        Parameters
+        ----------
+        cfg : dict
+            Output of :meth:`config`.
+
+        Returns
+        -------
+        NewtonProblem
+
+        Raises
+        ------
+        InvalidParameterError
+            A hand-built problem whose potential could not be stored (pass the problem again).
+        """
         if cfg.get("params"):
             return get_problem(cfg["name"], **cfg["params"])
         pot = cfg.get("potential")
@@ -313,6 +368,33 @@ def harmonic_problem(periods: float = 2.0, t_end: float | None = None, x0: float
 
     Give the stiffness either as ``omega`` (then k = m omega^2) or as ``k`` (omega = sqrt(k / m)); default
     omega = 1.  ``t_end`` (tau) overrides ``periods``.
+
+    Parameters
+    ----------
+    periods : float, default 2.0
+        Length of the window in periods.
+    t_end : float or None, default None
+        Length in tau (overrides ``periods``).
+    x0 : float, default 1.0
+        Initial position (sigma).
+    v0 : float, default 0.0
+        Initial velocity (sigma/tau).
+    omega : float or None, default None
+        Angular frequency (1/tau).
+    k : float or None, default None
+        Spring constant (epsilon/sigma^2), instead of ``omega``.
+    mass : float, default 1.0
+        Mass.
+
+    Returns
+    -------
+    NewtonProblem
+        One particle in 1D, x0 of shape (1, 1).
+
+    Raises
+    ------
+    InvalidParameterError
+        Both ``omega`` and ``k``, or a non-positive time span.
     """
     mass = positive("mass", mass)
     if omega is not None and k is not None:
@@ -337,6 +419,35 @@ def morse_problem(periods: float = 2.0, t_end: float | None = None, stretch: flo
 
     The atoms move apart at +-velocity/2 (centre of mass at rest); ``periods`` exact anharmonic periods
     (bound states only: the total energy must stay below zero, the dissociation limit).
+
+    Parameters
+    ----------
+    periods : float, default 2.0
+        Length in exact anharmonic periods.
+    t_end : float or None, default None
+        Length in tau (overrides ``periods``).
+    stretch : float, default 0.3
+        Initial r - r_e (sigma).
+    velocity : float, default 0.0
+        Initial relative velocity (sigma/tau).
+    mass : float, default 1.0
+        Mass of each atom.
+    D_e : float, default 1.0
+        Well depth (epsilon).
+    a : float, default 1.0
+        Inverse width (1/sigma).
+    r_e : float, default 1.0
+        Equilibrium distance (sigma).
+
+    Returns
+    -------
+    NewtonProblem
+        Two atoms in 1D, x0 of shape (2, 1).
+
+    Raises
+    ------
+    InvalidParameterError
+        An unbound start (total energy >= 0).
     """
     mass = positive("mass", mass)
     sys_ = morse_diatomic(D_e=positive("D_e", D_e), a=positive("a", a), r_e=positive("r_e", r_e),
@@ -364,6 +475,24 @@ def lj3_problem(t_end: float = 2.0, push: float = 0.05, mass: float = 1.0, veloc
     ``velocity_scale`` > 0 adds random Gaussian velocities of that standard deviation (seeded by ``seed``),
     with the centre-of-mass velocity removed.  The centre of mass stays at rest; the small-amplitude
     vibration period is about 0.6 tau.
+
+    Parameters
+    ----------
+    t_end : float, default 2.0
+        Length of the window (tau).
+    push : float, default 0.05
+        Outward displacement of atom 0 (sigma).
+    mass : float, default 1.0
+        Mass of each atom.
+    velocity_scale : float, default 0.0
+        Standard deviation of random initial velocities (sigma/tau).
+    seed : int, default 0
+        Seed of those velocities.
+
+    Returns
+    -------
+    NewtonProblem
+        Three atoms in 2D, x0 of shape (3, 2).
     """
     mass = positive("mass", mass)
     pot = LennardJones(cutoff=None, shift=False)
@@ -387,6 +516,26 @@ def double_well_problem(t_end: float = 8.0, x0: float = 1.0, v0: float = 0.5, ba
     The default start (x0 = 1, v0 = 0.5) is the core's: the bottom of the right well (F(x0) = 0), moving; its
     energy (0.125) is below the barrier (1), so it stays in that well.  A start with E > barrier crosses it.
     Reference: velocity Verlet at a small dt.
+
+    Parameters
+    ----------
+    t_end : float, default 8.0
+        Length of the window (tau).
+    x0 : float, default 1.0
+        Initial position (sigma).
+    v0 : float, default 0.5
+        Initial velocity (sigma/tau).
+    barrier : float, default 1.0
+        Barrier height (epsilon).
+    x_min : float, default 1.0
+        Position of the minima (sigma).
+    mass : float, default 1.0
+        Mass.
+
+    Returns
+    -------
+    NewtonProblem
+        One particle in 1D.
     """
     pot = DoubleWell(barrier=positive("barrier", barrier), x_min=positive("x_min", x_min))
     params = {"t_end": _check_span(t_end), "x0": float(finite("x0", x0)), "v0": float(finite("v0", v0)),
@@ -417,6 +566,24 @@ def get_problem(name: "str | NewtonProblem | Potential", **params: Any) -> Newto
     span raises :class:`~npsnn_edu.errors.InvalidParameterError`; an unknown name raises
     :class:`~npsnn_edu.errors.UnknownNameError`.  A :class:`NewtonProblem` passes through unchanged (no
     keyword arguments allowed then).
+
+    Parameters
+    ----------
+    name : str, NewtonProblem or Potential
+        Registered name, a problem (returned unchanged) or a core potential.
+    **params
+        Builder arguments (e.g. ``omega``, ``x0``, ``v0``, ``periods``, ``t_end``).
+
+    Returns
+    -------
+    NewtonProblem
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown name.
+    InvalidParameterError
+        A non-positive time span, or keyword arguments with a NewtonProblem.
     """
     if isinstance(name, NewtonProblem):
         if params:
@@ -431,7 +598,19 @@ def get_problem(name: "str | NewtonProblem | Potential", **params: Any) -> Newto
 
 
 def make_problem(name: "str | NewtonProblem", **params: Any) -> NewtonProblem:
-    """Deprecated alias of :func:`get_problem` (kept for old notebooks; same arguments and result)."""
+    """Deprecated alias of :func:`get_problem` (kept for old notebooks; same arguments and result).
+
+    Parameters
+    ----------
+    name : str or NewtonProblem
+        As :func:`get_problem`.
+    **params
+        As :func:`get_problem`.
+
+    Returns
+    -------
+    NewtonProblem
+    """
     return get_problem(name, **params)
 
 

@@ -48,8 +48,29 @@ from .problems import NewtonProblem, get_problem
 
 
 def cosine_learning_rate(step: int, total_steps: int, lr: float, min_factor: float) -> float:
-    """Cosine decay from ``lr`` at step 0 to ``lr * min_factor`` at ``total_steps`` (and after): the one schedule
-    of every trainer in this package (single trajectories, operators, per-problem free coefficients)."""
+    r"""Cosine decay from ``lr`` at step 0 to ``lr * min_factor`` at ``total_steps`` (and after): the one schedule
+    of every trainer in this package (single trajectories, operators, per-problem free coefficients).
+
+    .. math::
+
+        \eta(s) = \eta_{\min} + \frac{\eta - \eta_{\min}}{2} \left(1 + \cos \frac{\pi \min(s, S)}{S}\right),
+        \qquad \eta_{\min} = f \eta
+
+    Parameters
+    ----------
+    step : int
+        Optimiser step s.
+    total_steps : int
+        Horizon S.
+    lr : float
+        Initial learning rate.
+    min_factor : float
+        Final fraction f.
+
+    Returns
+    -------
+    float
+    """
     frac = min(step / total_steps, 1.0)
     lo = lr * min_factor
     return lo + 0.5 * (lr - lo) * (1 + math.cos(math.pi * frac))
@@ -71,6 +92,61 @@ class TrainConfig:
     Step vocabulary of the kit: ``n_steps`` / ``total_steps`` count OPTIMISER (Adam) steps, ``num_steps``
     counts LIF time steps of the spiking network (snnTorch's name), MD steps are ``n_steps`` of an integrator.
     The one learning-rate name is ``lr``.
+
+    Parameters
+    ----------
+    method : {"continuous", "kernel", "fdm", "naive", "mlp"}, default "continuous"
+        Network and derivative mode.
+    hidden : int, default 32
+        Neurons per hidden layer.
+    n_freq : int, default 4
+        Fourier frequencies of the time encoding.
+    beta : float, default 0.9
+        LIF membrane decay per step.
+    num_steps : int or None, default None
+        LIF steps per query/knot (None: 64 for the clock SNN, 8 for the pointwise SNN).
+    n_knots : int, default 32
+        Knots over [0, t_end] (clock SNN).
+    kernel_width : float, default 1.0
+        Gaussian readout width in knot spacings.
+    recurrent : bool, default False
+        Clock SNN: one recurrent run over the knots.
+    surrogate : {"atan", "fast_sigmoid"}, default "atan"
+        Surrogate gradient.
+    surrogate_alpha : float, default 2.0
+        Slope of the surrogate.
+    derivative : str or None, default None
+        Override of the method's derivative mode.
+    fd_step : float or None, default None
+        Finite-difference step (tau; None: half the collocation spacing).
+    lr : float or None, default None
+        Adam learning rate (None: 1e-2 for the clock SNN, 3e-3 otherwise).
+    lr_schedule : {"cosine", "none"}, default "cosine"
+        Learning-rate schedule.
+    lr_min_factor : float, default 0.02
+        Final learning rate as a fraction of ``lr``.
+    total_steps : int, default 2000
+        Horizon of the schedule (optimiser steps).
+    grad_clip : float or None, default 1.0
+        Global gradient-norm clip.
+    n_colloc : int, default 256
+        Collocation points.
+    resample : bool, default False
+        Jitter the collocation points every step.
+    w_res, w_ic, w_energy : float, default 1.0, 10.0, 0.0
+        Weights of the residual, initial-condition and energy terms.
+    causal_eps : float, default 1.0
+        Causal weighting strength (0: off).
+    causal_chunks : int, default 8
+        Time windows of the causal weighting.
+    eval_every : int, default 100
+        Steps between evaluations.
+    n_eval : int, default 1001
+        Points of the evaluation grid.
+    check_tol : float, default 0.05
+        Tolerance of the forward-output check (relative L2).
+    seed : int, default 0
+        Seed of the model and the collocation jitter.
     """
 
     method: str = "continuous"
@@ -103,6 +179,19 @@ class TrainConfig:
     seed: int = 0
 
     def validate(self) -> "TrainConfig":
+        """Check every field; returns ``self``.
+
+        Returns
+        -------
+        TrainConfig
+
+        Raises
+        ------
+        UnknownNameError
+            An unknown method or derivative mode.
+        InvalidParameterError
+            A value out of range (the message names it).
+        """
         if self.method not in METHODS:
             raise unknown_name("method", self.method, list(METHODS))
         for name in ("hidden", "n_colloc", "total_steps", "eval_every", "n_eval", "internal_steps", "causal_chunks"):
@@ -126,6 +215,7 @@ class TrainConfig:
 
     @property
     def learning_rate(self) -> float:
+        """The learning rate in use: ``lr``, or the method's default."""
         return float(self.lr) if self.lr is not None else (1e-2 if self.method in ("continuous", "kernel") else 3e-3)
 
     @property
@@ -135,11 +225,24 @@ class TrainConfig:
 
     @property
     def derivative_mode(self) -> str:
+        """The derivative mode in use: ``derivative``, or the method's."""
         return self.derivative or METHODS[self.method][1]
 
 
 def build_model(problem: NewtonProblem, cfg: TrainConfig) -> torch.nn.Module:
-    """The network of ``cfg.method`` for ``problem`` (seeded by ``cfg.seed``), on the CPU."""
+    """The network of ``cfg.method`` for ``problem`` (seeded by ``cfg.seed``), on the CPU.
+
+    Parameters
+    ----------
+    problem : NewtonProblem
+        The problem (sets x0, t_end and the output shape).
+    cfg : TrainConfig
+        Hyper-parameters.
+
+    Returns
+    -------
+    torch.nn.Module
+    """
     torch.manual_seed(cfg.seed)
     kind = METHODS[cfg.method][0]
     if kind == "clock":
@@ -165,6 +268,11 @@ class LossScales:
     about a millisecond per problem, and its magnitudes (never its trajectory) enter the loss, so no reference
     data is used in training.  For the chapter's shipped harmonic case (x0 = 1, v0 = 0) the scales are exactly
     the old ones (a = k A / m = |F(x0)| / m).
+
+    Parameters
+    ----------
+    problem : NewtonProblem
+        The problem.
     """
 
     def __init__(self, problem: NewtonProblem):
@@ -182,7 +290,36 @@ class LossScales:
 
 def physics_loss(model: torch.nn.Module, problem: NewtonProblem, t: torch.Tensor, cfg: TrainConfig,
                  scales: "LossScales | None" = None) -> dict[str, torch.Tensor]:
-    """Loss terms at collocation times ``t`` (float64 tensor on the model's device); ``total`` is the sum."""
+    r"""Loss terms at collocation times ``t`` (float64 tensor on the model's device); ``total`` is the sum.
+
+    .. math::
+
+        L = w_{\mathrm{res}} \frac{1}{n} \sum_i c_i \frac{\lVert m\, \ddot x(t_i) - F(x(t_i)) \rVert^2}{a^2}
+          + w_{\mathrm{ic}} \left(\frac{\lVert x(0) - x_0 \rVert^2}{d^2}
+          + \frac{\lVert \dot x(0) - v_0 \rVert^2}{v^2}\right)
+          + w_E \frac{1}{n} \sum_i \frac{(E(t_i) - E(0))^2}{e^2}
+
+    with F from the core potential, the causal weights :math:`c_i` and the scales a, d, v, e of
+    :class:`LossScales`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+    problem : NewtonProblem
+        The problem.
+    t : tensor of shape (n_colloc,)
+        Collocation times (tau), float64 on the model's device.
+    cfg : TrainConfig
+        Weights, derivative mode and causal weighting.
+    scales : LossScales or None, default None
+        Loss scales (None: computed from the problem).
+
+    Returns
+    -------
+    dict of str to tensor
+        ``"residual"``, ``"ic"``, ``"energy"`` (when weighted) and ``"total"``.
+    """
     scales = scales or LossScales(problem)
     dev = t.device
     mode = cfg.derivative_mode
@@ -219,17 +356,53 @@ def physics_loss(model: torch.nn.Module, problem: NewtonProblem, t: torch.Tensor
 
 
 def training_times(problem: NewtonProblem, n: int) -> np.ndarray:
-    """The fixed training collocation grid: midpoints (i + 1/2) t_end / n."""
+    """The fixed training collocation grid: midpoints (i + 1/2) t_end / n.
+
+    Parameters
+    ----------
+    problem : NewtonProblem
+        The problem.
+    n : int
+        Points.
+
+    Returns
+    -------
+    array of shape (n,)
+        Times (tau).
+    """
     return (np.arange(n) + 0.5) * problem.t_end / n
 
 
 def eval_times(problem: NewtonProblem, n: int = 1001) -> np.ndarray:
-    """The dense evaluation grid: n uniform points on [0, t_end] (disjoint from the training midpoints)."""
+    """The dense evaluation grid: n uniform points on [0, t_end] (disjoint from the training midpoints).
+
+    Parameters
+    ----------
+    problem : NewtonProblem
+        The problem.
+    n : int, default 1001
+        Points.
+
+    Returns
+    -------
+    array of shape (n,)
+        Times (tau).
+    """
     return np.linspace(0.0, problem.t_end, n)
 
 
 def spike_rates(model: torch.nn.Module) -> list[float]:
-    """Mean spikes per neuron per time step, per LIF layer, from the model's last forward pass ([] if none)."""
+    """Mean spikes per neuron per time step, per LIF layer, from the model's last forward pass ([] if none).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A spiking network after a forward pass.
+
+    Returns
+    -------
+    list of float
+    """
     return [float(s.float().mean()) for s in getattr(model, "last_spikes", [])]
 
 
@@ -245,6 +418,23 @@ def evaluate(model: torch.nn.Module, problem: NewtonProblem, n_eval: int = 1001,
     per LIF layer and the operation-count energy estimate (:func:`~.energy.operation_counts`) of one
     trajectory on this grid; ``check``: the forward-output check against a fine-step velocity-Verlet run of the
     core (:mod:`.check`, tolerance ``check_tol``; no warning here: :func:`fit` and :meth:`Trainer.check` warn).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A trained network.
+    problem : NewtonProblem
+        Its problem.
+    n_eval : int, default 1001
+        Points of the evaluation grid.
+    fd_step : float or None, default None
+        Finite-difference step (tau; None: t_end / 500).
+    check_tol : float, default 0.05
+        Tolerance of the forward-output check.
+
+    Returns
+    -------
+    dict
     """
     t_np = eval_times(problem, n_eval)
     h = fd_step or problem.t_end / 500.0
@@ -277,7 +467,16 @@ def evaluate(model: torch.nn.Module, problem: NewtonProblem, n_eval: int = 1001,
 
 @dataclass
 class History:
-    """Per-step training record plus the periodic forward-output evaluations."""
+    """Per-step training record plus the periodic forward-output evaluations.
+
+    Parameters
+    ----------
+    step, loss, residual, ic, energy, lr, wall : list
+        Per optimiser step: step index, total loss, residual, initial-condition and energy terms, learning
+        rate, wall time (s).
+    eval_step, eval_rel_l2, eval_fd_residual, eval_energy_drift : list
+        Per evaluation: step index, relative L2 error, finite-difference residual, energy drift.
+    """
 
     step: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
@@ -292,6 +491,7 @@ class History:
     eval_energy_drift: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, list]:
+        """The record as a dict of lists (JSON-able)."""
         return asdict(self)
 
 
@@ -301,6 +501,24 @@ class Trainer:
     Safe to call repeatedly (a widget trains in chunks); :meth:`request_stop` (from another thread) or a
     KeyboardInterrupt stops after the current step with everything kept.  ``device`` is resolved with
     :func:`npsnn_edu.device.resolve_device` (None: CUDA if available, else CPU).
+
+    Parameters
+    ----------
+    problem : str or NewtonProblem, default "harmonic"
+        The problem (a name goes through :func:`~.problems.get_problem`).
+    config : TrainConfig or None, default None
+        Hyper-parameters (None: defaults).
+    device : str, torch.device or None, default "cpu"
+        Where to train.
+    **overrides
+        TrainConfig fields replacing those of ``config``.
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown or invalid field.
+    DeviceUnavailableError
+        CUDA asked for without a GPU.
     """
 
     def __init__(self, problem: "str | NewtonProblem" = "harmonic", config: TrainConfig | None = None,
@@ -330,9 +548,21 @@ class Trainer:
 
     @property
     def n_parameters(self) -> int:
+        """Number of trainable parameters of the model."""
         return count_parameters(self.model)
 
     def lr_at(self, step: int) -> float:
+        """Learning rate at optimiser step ``step`` (the schedule).
+
+        Parameters
+        ----------
+        step : int
+            Optimiser step.
+
+        Returns
+        -------
+        float
+        """
         cfg = self.config
         lr = cfg.learning_rate
         if cfg.lr_schedule == "none":
@@ -346,7 +576,21 @@ class Trainer:
     # -- training -----------------------------------------------------------------------------------
     def train(self, n_steps: int, *, progress: bool = False, callback: Callable[["Trainer"], None] | None = None
               ) -> History:
-        """Run ``n_steps`` optimiser steps (fewer if stopped); evaluates every ``eval_every`` steps."""
+        """Run ``n_steps`` optimiser steps (fewer if stopped); evaluates every ``eval_every`` steps.
+
+        Parameters
+        ----------
+        n_steps : int
+            Optimiser steps to run.
+        progress : bool, default False
+            Show a progress bar.
+        callback : callable or None, default None
+            Called with the trainer after each step.
+
+        Returns
+        -------
+        History
+        """
         n_steps = positive("n_steps", n_steps, integer=True,
                            hint="the number of optimiser (Adam) steps to run; a zero budget would train nothing")
         self._stop.clear()
@@ -399,7 +643,17 @@ class Trainer:
         hist.wall.append(self.train_seconds)
 
     def evaluate(self, n_eval: int | None = None) -> dict[str, Any]:
-        """Forward-output metrics (see :func:`evaluate`), recorded in the history."""
+        """Forward-output metrics (see :func:`evaluate`), recorded in the history.
+
+        Parameters
+        ----------
+        n_eval : int or None, default None
+            Points of the evaluation grid (None: ``config.n_eval``).
+
+        Returns
+        -------
+        dict
+        """
         ev = evaluate(self.model, self.problem, n_eval or self.config.n_eval, check_tol=self.config.check_tol)
         self.last_eval = ev
         h = self.history
@@ -413,7 +667,22 @@ class Trainer:
     def check(self, tol: float | None = None, *, warn: bool = True, stacklevel: int = 2) -> dict[str, Any]:
         """The forward-output check (:mod:`.check`): this model's forward output on the dense grid against a
         fine-step velocity-Verlet run of the core.  Warns (:class:`~.check.ForwardCheckWarning`) with the error,
-        the tolerance and the training loss when they disagree beyond ``tol`` (default ``config.check_tol``)."""
+        the tolerance and the training loss when they disagree beyond ``tol`` (default ``config.check_tol``).
+
+        Parameters
+        ----------
+        tol : float or None, default None
+            Tolerance (relative L2; None: ``config.check_tol``).
+        warn : bool, default True
+            Warn when the check fails.
+        stacklevel : int, default 2
+            Stack level of the warning.
+
+        Returns
+        -------
+        dict
+            The check's verdict and numbers.
+        """
         ev = self.last_eval if self.last_eval is not None and self.history.eval_step[-1:] == [self.step] \
             else self.evaluate()
         loss = self.history.loss[-1] if self.history.loss else None
@@ -433,7 +702,17 @@ class Trainer:
 
     # -- checkpoints --------------------------------------------------------------------------------
     def save(self, path: "str | Path") -> Path:
-        """Write ``path/config.json`` (problem, config, step) and ``path/weights.pt`` (model state_dict)."""
+        """Write ``path/config.json`` (problem, config, step) and ``path/weights.pt`` (model state_dict).
+
+        Parameters
+        ----------
+        path : str or Path
+            Output folder.
+
+        Returns
+        -------
+        Path
+        """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         meta = {"format": "npsnn_edu.spiking/1", "problem": self.problem.config(), "config": asdict(self.config),
@@ -448,6 +727,24 @@ class Trainer:
 
         The problem is rebuilt with its saved parameters (``get_problem(name, **params)``: omega, x0, v0,
         ...); a problem built by hand (no registered builder) must be passed as ``problem``.
+
+        Parameters
+        ----------
+        path : str or Path
+            Folder written by :meth:`save`.
+        device : str, torch.device or None, default "cpu"
+            Where to load the model.
+        problem : NewtonProblem or None, default None
+            The problem, for one built by hand.
+
+        Returns
+        -------
+        Trainer
+
+        Raises
+        ------
+        DataFormatError
+            A missing or malformed checkpoint.
         """
         path = Path(path)
         try:
@@ -485,7 +782,17 @@ def _problem_from_config(prob: dict[str, Any], path: Path) -> NewtonProblem:
 
 @dataclass
 class FitResult:
-    """What :func:`fit` returns: the trainer (model, history) and the final forward-output metrics."""
+    """What :func:`fit` returns: the trainer (model, history) and the final forward-output metrics.
+
+    Parameters
+    ----------
+    trainer : Trainer
+        The trainer (model, optimiser, history).
+    metrics : dict
+        Forward-output metrics of :func:`evaluate`.
+    seconds : float
+        Wall time of the training (s).
+    """
 
     trainer: Trainer
     metrics: dict[str, Any]
@@ -493,10 +800,12 @@ class FitResult:
 
     @property
     def model(self) -> torch.nn.Module:
+        """The trained network."""
         return self.trainer.model
 
     @property
     def history(self) -> History:
+        """The training history."""
         return self.trainer.history
 
     def __repr__(self) -> str:
@@ -516,6 +825,32 @@ def fit(problem: "str | NewtonProblem" = "harmonic", method: str = "continuous",
 
         res = fit("harmonic", "continuous", 2000)
         print(res.trainer.summary())
+
+    Parameters
+    ----------
+    problem : str or NewtonProblem, default "harmonic"
+        The problem.
+    method : str, default "continuous"
+        ``"continuous"``, ``"kernel"``, ``"fdm"``, ``"naive"`` or ``"mlp"``.
+    n_steps : int, default 2000
+        Optimiser steps (>= 1).
+    device : str, torch.device or None, default "cpu"
+        Where to train.
+    progress : bool, default False
+        Show a progress bar.
+    check : bool, default True
+        Run the forward-output check and warn when it fails.
+    **config
+        TrainConfig fields.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown TrainConfig field or an invalid value.
     """
     n_steps = positive("n_steps", n_steps, integer=True,
                        hint="fit needs at least one optimiser (Adam) step; a zero budget would train nothing")
