@@ -80,7 +80,21 @@ __all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "
 # Trunk: the Gaussian kernel basis with the initial conditions built in
 # ------------------------------------------------------------------------------------------------
 class KernelBasis:
-    """Gaussian knots on [0, tau_end] (``n_knots`` + 2 ``pad``), width ``kernel_width`` knot spacings."""
+    """Gaussian knots on [0, tau_end] (``n_knots`` + 2 ``pad``), width ``kernel_width`` knot spacings.
+
+    Parameters
+    ----------
+    tau_end : float
+        End of the scaled time window.
+    n_knots : int, default 24
+        Knots over [0, tau_end].
+    kernel_width : float, default 1.0
+        Gaussian width in knot spacings.
+    pad : int, default 3
+        Extra knots on each side.
+    device : str or torch.device, default "cpu"
+        Device of the knot tensor.
+    """
 
     def __init__(self, tau_end: float, n_knots: int = 24, kernel_width: float = 1.0, pad: int = 3,
                  device: Any = "cpu"):
@@ -94,12 +108,23 @@ class KernelBasis:
 
     @property
     def size(self) -> int:
+        """Number of basis functions K (knots including padding)."""
         return int(self.knots.shape[0])
 
     def design(self, tau: Any) -> tuple[torch.Tensor, ...]:
         """(Phi0, Phi1, Phi2, S0, S1, S2): the IC-enforcing basis and its tau-derivatives at ``tau`` ``(T,)``.
 
         Phi_d has shape ``(T, K)``, S_d shape ``(T,)`` (S = tanh, S(0) = 0, S'(0) = 1).
+
+        Parameters
+        ----------
+        tau : array or tensor of shape (n_times,)
+            Scaled times.
+
+        Returns
+        -------
+        tuple of tensors
+            Phi0, Phi1, Phi2 of shape (n_times, K) and S0, S1, S2 of shape (n_times,).
         """
         tau = torch.as_tensor(tau, dtype=torch.float64, device=self.device).reshape(-1)
         zero = torch.zeros(1, dtype=torch.float64, device=self.device)
@@ -118,8 +143,37 @@ class KernelBasis:
 # Branches: p -> coefficients
 # ------------------------------------------------------------------------------------------------
 class SpikingBranch(nn.Module):
-    """Features -> constant input current -> LIF -> LIF (``num_steps`` steps) -> linear readout of the mean
-    layer-2 spikes (and membrane unless ``spikes_only``).  Records spike counts for :func:`count_operations`."""
+    r"""Features -> constant input current -> LIF -> LIF (``num_steps`` steps) -> linear readout of the mean
+    layer-2 spikes (and membrane unless ``spikes_only``).  Records spike counts for :func:`count_operations`.
+
+    Each layer is snnTorch's ``Leaky`` LIF neuron with reset by subtraction,
+
+    .. math::
+
+        U[n+1] = \beta\, U[n] + I[n+1] - S[n]\, U_{\mathrm{thr}}, \qquad S[n] = \Theta(U[n] - U_{\mathrm{thr}}),
+
+    and the readout is linear in the step means :math:`\bar S_2 = \frac{1}{n} \sum_n S_2[n]` (and
+    :math:`\bar U_2`).
+
+    Parameters
+    ----------
+    n_in : int
+        Input features.
+    n_out : int
+        Outputs (coefficients).
+    hidden : int, default 64
+        LIF neurons per layer.
+    num_steps : int, default 16
+        LIF steps.
+    beta : float, default 0.9
+        Membrane decay per step.
+    spikes_only : bool, default False
+        Read out the spikes only (no membrane).
+    surrogate : {"atan", "fast_sigmoid"}, default "atan"
+        Surrogate gradient.
+    surrogate_alpha : float, default 2.0
+        Slope of the surrogate.
+    """
 
     def __init__(self, n_in: int, n_out: int, hidden: int = 64, num_steps: int = 16, beta: float = 0.9,
                  spikes_only: bool = False, surrogate: str = "atan", surrogate_alpha: float = 2.0):
@@ -135,10 +189,31 @@ class SpikingBranch(nn.Module):
         self.last_counts: dict[str, float] = {}
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """Coefficients from features: the readout of :meth:`hidden_features`.
+
+        Parameters
+        ----------
+        feats : tensor of shape (batch, n_in)
+            Input features.
+
+        Returns
+        -------
+        tensor of shape (batch, n_out)
+        """
         return self.readout(self.hidden_features(feats))
 
     def hidden_features(self, feats: torch.Tensor) -> torch.Tensor:
-        """What the readout sees: mean layer-2 spike rates (and mean membrane unless ``spikes_only``)."""
+        """What the readout sees: mean layer-2 spike rates (and mean membrane unless ``spikes_only``).
+
+        Parameters
+        ----------
+        feats : tensor of shape (batch, n_in)
+            Input features.
+
+        Returns
+        -------
+        tensor of shape (batch, hidden) or (batch, 2 hidden)
+        """
         cur1 = self.fc1(feats)
         mem1 = torch.zeros_like(cur1)
         mem2 = torch.zeros(feats.shape[0], self.fc2.out_features, device=feats.device, dtype=cur1.dtype)
@@ -161,7 +236,17 @@ class SpikingBranch(nn.Module):
 
 
 class TanhBranch(nn.Module):
-    """tanh MLP branch (features -> hidden -> hidden -> coefficients): the physics-informed DeepONet peer."""
+    """tanh MLP branch (features -> hidden -> hidden -> coefficients): the physics-informed DeepONet peer.
+
+    Parameters
+    ----------
+    n_in : int
+        Input features.
+    n_out : int
+        Outputs (coefficients).
+    hidden : int, default 64
+        Width of the hidden layers.
+    """
 
     def __init__(self, n_in: int, n_out: int, hidden: int = 64):
         super().__init__()
@@ -169,10 +254,31 @@ class TanhBranch(nn.Module):
                                  nn.Linear(hidden, n_out))
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """Coefficients from features.
+
+        Parameters
+        ----------
+        feats : tensor of shape (batch, n_in)
+            Input features.
+
+        Returns
+        -------
+        tensor of shape (batch, n_out)
+        """
         return self.net(feats)
 
     def hidden_features(self, feats: torch.Tensor) -> torch.Tensor:
-        """What the readout (the last linear layer) sees: the second tanh layer."""
+        """What the readout (the last linear layer) sees: the second tanh layer.
+
+        Parameters
+        ----------
+        feats : tensor of shape (batch, n_in)
+            Input features.
+
+        Returns
+        -------
+        tensor of shape (batch, hidden)
+        """
         return self.net[:-1](feats)
 
 
@@ -181,7 +287,21 @@ def _n_params(n_in: int, n_out: int, hidden: int, readout_in: int) -> int:
 
 
 def matched_tanh_hidden(n_in: int, n_out: int, hidden: int) -> int:
-    """Hidden width of a :class:`TanhBranch` whose parameter count is closest to a spiking branch of ``hidden``."""
+    """Hidden width of a :class:`TanhBranch` whose parameter count is closest to a spiking branch of ``hidden``.
+
+    Parameters
+    ----------
+    n_in : int
+        Input features.
+    n_out : int
+        Outputs.
+    hidden : int
+        Hidden width of the spiking branch.
+
+    Returns
+    -------
+    int
+    """
     target = _n_params(n_in, n_out, hidden, 2 * hidden)
     return min(range(1, 8 * hidden), key=lambda h: abs(_n_params(n_in, n_out, h, h) - target))
 
@@ -200,7 +320,47 @@ class OperatorRangeWarning(UserWarning):
 
 @dataclass
 class OperatorConfig:
-    """Hyper-parameters of an operator run (steps are optimiser steps; each sees ``batch`` new p)."""
+    """Hyper-parameters of an operator run (steps are optimiser steps; each sees ``batch`` new p).
+
+    Parameters
+    ----------
+    branch : {"spiking", "tanh"}, default "spiking"
+        Network that maps p to coefficients.
+    hidden : int, default 64
+        Neurons per hidden layer.
+    num_steps : int, default 16
+        LIF steps per p (rate-code resolution).
+    beta : float, default 0.9
+        LIF membrane decay per step.
+    surrogate : {"atan", "fast_sigmoid"}, default "atan"
+        Surrogate gradient.
+    n_knots : int, default 24
+        Kernel knots over the window.
+    kernel_width : float, default 1.0
+        Gaussian width in knot spacings.
+    pad : int, default 3
+        Extra knots on each side.
+    n_colloc : int, default 96
+        Collocation points per problem.
+    batch : int, default 128
+        New problems p per optimiser step.
+    lr : float, default 1e-2
+        Adam learning rate.
+    lr_min_factor : float, default 0.02
+        Final learning rate as a fraction of ``lr``.
+    total_steps : int or None, default None
+        Horizon of the cosine schedule (None: the first ``train`` call's step count).
+    grad_clip : float or None, default 1.0
+        Global gradient-norm clip.
+    causal_eps : float, default 1.0
+        Causal weighting strength (0: off).
+    causal_chunks : int, default 8
+        Time windows of the causal weighting.
+    amplitude_scaling : bool, default True
+        Non-dimensional lengths per problem (state divided by its amplitude A(p)).
+    seed : int, default 0
+        Seed of the network and of the drawn p.
+    """
 
     branch: str = "spiking"
     hidden: int = 64
@@ -227,6 +387,19 @@ class OperatorConfig:
     seed: int = 0
 
     def validate(self) -> "OperatorConfig":
+        """Check every field; returns ``self``.
+
+        Returns
+        -------
+        OperatorConfig
+
+        Raises
+        ------
+        UnknownNameError
+            An unknown branch or surrogate.
+        InvalidParameterError
+            A value out of range (the message names it).
+        """
         if normalise_name(self.branch) in RENAMED_BRANCHES:
             raise InvalidParameterError(f"the operator branch {self.branch!r} is now called "
                                         f"{RENAMED_BRANCHES[normalise_name(self.branch)]!r} (a tanh MLP branch); "
@@ -247,7 +420,17 @@ class OperatorConfig:
 
 
 class PhysicsOperator(nn.Module):
-    """p -> coefficients -> x(t) for one :class:`OperatorFamily` (see the module docstring)."""
+    """p -> coefficients -> x(t) for one :class:`OperatorFamily` (see the module docstring).
+
+    Parameters
+    ----------
+    family : str or OperatorFamily
+        The family of problems.
+    config : OperatorConfig or None, default None
+        Hyper-parameters (None: defaults).
+    device : str, torch.device or None, default "cpu"
+        Device of the network.
+    """
 
     def __init__(self, family: "str | OperatorFamily", config: OperatorConfig | None = None, device: Any = "cpu"):
         super().__init__()
@@ -269,17 +452,29 @@ class PhysicsOperator(nn.Module):
 
     @property
     def device(self) -> torch.device:
+        """The device of the operator's parameters."""
         return self.basis.device
 
     @property
     def n_parameters(self) -> int:
+        """Number of trainable parameters."""
         return int(sum(p.numel() for p in self.parameters() if p.requires_grad))
 
     def _features(self, p: np.ndarray) -> np.ndarray:
         return self.family.scaled_features(p) if self.config.amplitude_scaling else self.family.features(p)
 
     def coefficients(self, p: Any) -> torch.Tensor:
-        """Kernel coefficients ``(B, K, n_out)`` (float64) for parameters ``p`` ``(B, n_params)``."""
+        """Kernel coefficients ``(B, K, n_out)`` (float64) for parameters ``p`` ``(B, n_params)``.
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+
+        Returns
+        -------
+        tensor of shape (batch, K, n_out)
+        """
         p = self.family.check(p)
         feats = torch.as_tensor(self._features(p), dtype=torch.float32, device=self.device)
         y = self.branch(feats).to(torch.float64)
@@ -291,7 +486,24 @@ class PhysicsOperator(nn.Module):
 
     def check_range(self, p: Any, strict: bool = False) -> np.ndarray:
         """Warn (:class:`OperatorRangeWarning`), or raise InvalidParameterError with ``strict=True``, when rows of
-        ``p`` lie outside the range of the family the operator was trained on; returns the out-of-range mask."""
+        ``p`` lie outside the range of the family the operator was trained on; returns the out-of-range mask.
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+        strict : bool, default False
+            Raise instead of warning.
+
+        Returns
+        -------
+        array of bool of shape (batch,)
+
+        Raises
+        ------
+        InvalidParameterError
+            Rows out of range with ``strict=True``.
+        """
         p = self.family.check(p)
         bad = self.family.out_of_range(p)
         if np.any(bad):
@@ -310,6 +522,29 @@ class PhysicsOperator(nn.Module):
         """Physical x(t) (and dx/dt, d2x/dt2 up to ``order``) ``(B, T, N, D)`` at times ``t`` ``(B, T)`` or ``(T,)``.
 
         p outside the family's range: a warning with the range, or (``strict=True``) InvalidParameterError.
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+        t : array of shape (batch, n_times) or (n_times,)
+            Physical times (tau).
+        order : {0, 1, 2}, default 0
+            Highest time derivative returned.
+        strict : bool, default False
+            Raise instead of warning for p out of range.
+        check_range : bool, default True
+            Check p against the trained range.
+
+        Returns
+        -------
+        list of arrays of shape (batch, n_times, n_atoms, n_dim)
+            x, then dx/dt and d2x/dt2 up to ``order``.
+
+        Raises
+        ------
+        InvalidParameterError
+            p out of range with ``strict=True``.
         """
         p = self.family.check(p)
         if check_range:
@@ -360,6 +595,17 @@ class OperatorTrainer:
 
     ``device``: resolved with :func:`npsnn_edu.device.resolve_device` (``"cuda"`` without a GPU raises
     :class:`~npsnn_edu.errors.DeviceUnavailableError`).  Batches of p are drawn with a seeded NumPy generator.
+
+    Parameters
+    ----------
+    family : str or OperatorFamily, default "harmonic"
+        The family of problems (a name goes through :func:`~.operator_families.get_family`).
+    config : OperatorConfig or None, default None
+        Hyper-parameters (None: defaults).
+    device : str, torch.device or None, default "cpu"
+        Where to train.
+    **overrides
+        OperatorConfig fields replacing those of ``config``.
     """
 
     def __init__(self, family: "str | OperatorFamily" = "harmonic", config: OperatorConfig | None = None,
@@ -380,19 +626,52 @@ class OperatorTrainer:
 
     def lr_at(self, step: int) -> float:
         """Learning rate at ``step``: cosine decay over ``config.total_steps`` or, when that is None, over the step
-        count of the first :meth:`train` call (like :func:`~npsnn_edu.spiking.training.fit`)."""
+        count of the first :meth:`train` call (like :func:`~npsnn_edu.spiking.training.fit`).
+
+        Parameters
+        ----------
+        step : int
+            Optimiser step.
+
+        Returns
+        -------
+        float
+        """
         horizon = self.horizon if self.horizon is not None else max(step, 1)
         return cosine_learning_rate(step, horizon, self.config.lr, self.config.lr_min_factor)
 
     def loss(self, p: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Causally weighted loss and per-problem residual for a batch ``p``."""
+        """Causally weighted loss and per-problem residual for a batch ``p``.
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+
+        Returns
+        -------
+        loss : tensor of shape ()
+        residual : tensor of shape (batch,)
+        """
         x0, w0, om, amp = state_tensors(self.family, p, self.device)
         y = self.model.coefficients(p)
         return _residual_loss(self.family, self.design, x0, w0, om, amp, y, self.config.causal_eps,
                               self.config.causal_chunks)
 
     def train(self, n_steps: int, *, progress: bool = False) -> list[float]:
-        """Run ``n_steps`` optimiser steps (each on a fresh batch of p); returns the losses of those steps."""
+        """Run ``n_steps`` optimiser steps (each on a fresh batch of p); returns the losses of those steps.
+
+        Parameters
+        ----------
+        n_steps : int
+            Optimiser steps.
+        progress : bool, default False
+            Show a progress bar.
+
+        Returns
+        -------
+        list of float
+        """
         n_steps = at_least("n_steps", n_steps, 0, integer=True)
         cfg = self.config
         if self.horizon is None and n_steps > 0:
@@ -428,6 +707,22 @@ class OperatorTrainer:
         solve then starts from a zero readout); after training it refines the trained readout.  The p are
         drawn with ``seed`` (default: a stream of their own derived from the config seed and the number of earlier
         solves, so a second solve sees new problems).
+
+        Parameters
+        ----------
+        n_problems : int, default 2048
+            Fresh problems p of the solve.
+        n_iter : int, default 20
+            Levenberg-Marquardt iterations.
+        seed : int or None, default None
+            Seed of the drawn p (None: a stream derived from the config seed).
+        progress : bool, default False
+            Show a progress bar.
+
+        Returns
+        -------
+        dict
+            Residuals and timings of the solve.
         """
 
         n_problems = at_least("n_problems", n_problems, 2, integer=True)
@@ -443,7 +738,32 @@ class OperatorTrainer:
                  check: bool = False, tol: float = DEFAULT_TOL) -> dict[str, Any]:
         """Forward-output errors on held-out ``p`` (see :func:`evaluate_coefficients`; ``x_ref``: the reference on
         its grid, when already computed).  p outside the trained family's range warns (``strict=True`` raises);
-        ``check=True`` adds the forward-output check against a fine-step velocity Verlet (:func:`check_operator`)."""
+        ``check=True`` adds the forward-output check against a fine-step velocity Verlet (:func:`check_operator`).
+
+        Parameters
+        ----------
+        p : array of shape (n_problems, n_params)
+            Held-out problem parameters.
+        n_eval : int, default 1001
+            Points of the evaluation grid.
+        x_ref : array of shape (n_problems, n_eval, n_atoms, n_dim) or None, default None
+            The reference on that grid, when already computed.
+        strict : bool, default False
+            Raise instead of warning for p outside the trained range.
+        check : bool, default False
+            Add the forward-output check (:func:`check_operator`).
+        tol : float, default 0.05
+            Tolerance of that check.
+
+        Returns
+        -------
+        dict
+
+        Raises
+        ------
+        InvalidParameterError
+            p outside the trained range with ``strict=True``.
+        """
         p = self.family.check(p)
         self.model.check_range(p, strict)
         with torch.no_grad():
@@ -455,7 +775,17 @@ class OperatorTrainer:
 
     # -- checkpoints --------------------------------------------------------------------------------
     def save(self, path: "str | Path") -> Path:
-        """Write ``path/config.json`` (family, config, step) and ``path/weights.pt`` (the operator's state_dict)."""
+        """Write ``path/config.json`` (family, config, step) and ``path/weights.pt`` (the operator's state_dict).
+
+        Parameters
+        ----------
+        path : str or Path
+            Output folder.
+
+        Returns
+        -------
+        Path
+        """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         meta = {"format": OPERATOR_FORMAT, "family": self.family.config(), "config": asdict(self.config),
@@ -469,7 +799,26 @@ class OperatorTrainer:
              ) -> "OperatorTrainer":
         """Rebuild a trainer from :meth:`save` output (weights through ``torch.load(weights_only=True)``): the same
         predictions, bit for bit.  A file of another kind raises :class:`~npsnn_edu.errors.DataFormatError`; a
-        custom family whose potential could not be stored must be passed as ``family``."""
+        custom family whose potential could not be stored must be passed as ``family``.
+
+        Parameters
+        ----------
+        path : str or Path
+            Folder written by :meth:`save`.
+        device : str, torch.device or None, default "cpu"
+            Where to load the operator.
+        family : OperatorFamily or None, default None
+            The family, for a custom one that could not be stored.
+
+        Returns
+        -------
+        OperatorTrainer
+
+        Raises
+        ------
+        DataFormatError
+            A missing or malformed checkpoint.
+        """
         path = Path(path)
         try:
             meta = json.loads((path / "config.json").read_text())
@@ -510,7 +859,27 @@ def check_operator(family: OperatorFamily, p: np.ndarray, t: np.ndarray, x: np.n
     """The forward-output check of an operator: each trajectory ``x`` ``(B, T, N, D)`` on its grid ``t``
     ``(B, T)`` against a fine-step (>= 20000 steps per window) core velocity-Verlet run, error relative to the
     motion.  Warns (:class:`~.check.ForwardCheckWarning`) with the worst error and the tolerance when any
-    trajectory fails.  Returns per-p ``errors``, ``trusted`` (bool per p) and ``verdict``."""
+    trajectory fails.  Returns per-p ``errors``, ``trusted`` (bool per p) and ``verdict``.
+
+    Parameters
+    ----------
+    family : OperatorFamily
+        The family.
+    p : array of shape (batch, n_params)
+        Problem parameters.
+    t : array of shape (batch, n_times)
+        Times (tau).
+    x : array of shape (batch, n_times, n_atoms, n_dim)
+        The operator's trajectories.
+    tol : float, default 0.05
+        Tolerance (relative to the motion).
+    warn : bool, default True
+        Warn when a trajectory fails.
+
+    Returns
+    -------
+    dict
+    """
     from .check import verlet_on_grid
 
     tol = positive("tol", tol)
@@ -557,6 +926,25 @@ def evaluate_coefficients(family: OperatorFamily, basis: KernelBasis, p: np.ndar
     """Forward output of coefficients ``y`` on the dense grid vs the reference: per-p errors and their summary.
 
     ``errors`` is the family's metric (``family.metric``); both relative errors are returned.
+
+    Parameters
+    ----------
+    family : OperatorFamily
+        The family.
+    basis : KernelBasis
+        The kernel basis.
+    p : array of shape (batch, n_params)
+        Problem parameters.
+    y : tensor of shape (batch, K, n_out)
+        Coefficients.
+    n_eval : int, default 1001
+        Points of the evaluation grid.
+    x_ref : array or None, default None
+        The reference on that grid, when already computed.
+
+    Returns
+    -------
+    dict
     """
     t = eval_grid(family, p, n_eval)
     (x,) = coefficients_to_trajectory(family, basis, p, y, t)
@@ -722,6 +1110,21 @@ def count_operations(model: PhysicsOperator, p: Any, n_queries: int = 1001, deri
     derivative order (plus the S = tanh term, negligible).  ``energy_pJ`` uses :data:`E_MAC_PJ`, :data:`E_AC_PJ`
     (Horowitz 2014) for MACs and ACs only; ``total_pJ`` prices every operation on equal terms
     (:func:`operation_energy`: LIF updates, tanh and exp evaluations too).  Memory traffic is not priced.
+
+    Parameters
+    ----------
+    model : PhysicsOperator
+        The operator.
+    p : array of shape (batch, n_params)
+        Problems whose spikes are counted.
+    n_queries : int, default 1001
+        Query times per trajectory.
+    derivatives : int, default 0
+        Derivative orders evaluated besides x.
+
+    Returns
+    -------
+    dict of str to float
     """
     p = model.family.check(p)
     br = model.branch
@@ -752,6 +1155,19 @@ def operation_energy(ops: dict[str, float], spiking: bool, constants: str = "fp3
     nonlinear function, each with its source): MACs of the branch and the kernel sum, ACs, LIF neuron updates
     (spiking branch) or tanh evaluations (tanh branch, priced as nonlinear functions), and the kernel's
     exponentials.  Returns the per-category counts and pJ and ``total_pJ``.  Works on shipped ``*_ops`` records.
+
+    Parameters
+    ----------
+    ops : dict of str to float
+        Counts of :func:`count_operations`.
+    spiking : bool
+        Spiking branch (LIF updates) or tanh branch.
+    constants : str, default "fp32"
+        Energy table of :mod:`.energy`.
+
+    Returns
+    -------
+    dict of str to float
     """
     from .energy import priced_counts
 
