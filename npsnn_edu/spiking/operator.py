@@ -396,7 +396,7 @@ class OperatorConfig:
         Raises
         ------
         UnknownNameError
-            An unknown branch or surrogate.
+            An unknown branch.
         InvalidParameterError
             A value out of range (the message names it).
         """
