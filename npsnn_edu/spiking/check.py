@@ -37,7 +37,27 @@ class ForwardCheckWarning(UserWarning):
 def verlet_on_grid(potential: Any, x0: np.ndarray, v0: np.ndarray, masses: np.ndarray, t: np.ndarray,
                    min_steps: int = CHECK_STEPS) -> np.ndarray:
     """Core velocity Verlet recorded on the uniform grid ``t`` (t[0] = 0, ``(T,)`` in tau), sub-stepped to at
-    least ``min_steps`` steps over the window.  Returns positions ``(T, N, D)`` (sigma)."""
+    least ``min_steps`` steps over the window.  Returns positions ``(T, N, D)`` (sigma).
+
+    Parameters
+    ----------
+    potential : Potential
+        Core potential.
+    x0 : array of shape (n_atoms, n_dim)
+        Initial positions (sigma).
+    v0 : array of shape (n_atoms, n_dim)
+        Initial velocities (sigma/tau).
+    masses : array of shape (n_atoms,)
+        Masses.
+    t : array of shape (n_times,)
+        Uniform grid from 0 (tau).
+    min_steps : int, default 20000
+        Least number of Verlet steps over the window.
+
+    Returns
+    -------
+    array of shape (n_times, n_atoms, n_dim)
+    """
     t = np.asarray(t, dtype=float)
     n_int = at_least("grid points", len(t), 2, integer=True) - 1
     sub = max(1, int(np.ceil(at_least("min_steps", min_steps, 1, integer=True) / n_int)))
@@ -54,6 +74,29 @@ def check_trajectory(x: np.ndarray, x_verlet: np.ndarray, x0: np.ndarray, *, tol
     Returns ``{"error", "tol", "trusted", "verdict", "reference"}``; warns (:class:`ForwardCheckWarning`) with
     both numbers when ``error > tol`` and ``warn`` (``stacklevel``: as in :func:`warnings.warn`, counted from the
     caller of this function).
+
+    Parameters
+    ----------
+    x : array of shape (n_times, n_atoms, n_dim)
+        Forward output (sigma).
+    x_verlet : array of shape (n_times, n_atoms, n_dim)
+        The check's Verlet run on the same grid.
+    x0 : array of shape (n_atoms, n_dim)
+        Initial positions (the error is relative to the motion x - x0).
+    tol : float, default 0.05
+        Tolerance.
+    loss : float or None, default None
+        Training loss, quoted in the warning.
+    label : str, default "the network"
+        Name in the warning.
+    warn : bool, default True
+        Warn when the check fails.
+    stacklevel : int, default 2
+        As in :func:`warnings.warn`.
+
+    Returns
+    -------
+    dict
     """
     tol = positive("tol", tol, hint="the largest relative L2 error (against the motion) you accept, e.g. 0.05")
     x, x_verlet = np.asarray(x, dtype=float), np.asarray(x_verlet, dtype=float)

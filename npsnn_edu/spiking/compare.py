@@ -27,7 +27,19 @@ from .training import FitResult, LossScales, TrainConfig, Trainer, fit, training
 
 
 def result_row(label: str, res: FitResult) -> dict[str, Any]:
-    """One table row of a trained PINN (all errors from the forward output)."""
+    """One table row of a trained PINN (all errors from the forward output).
+
+    Parameters
+    ----------
+    label : str
+        Row label.
+    res : FitResult
+        A trained PINN.
+
+    Returns
+    -------
+    dict
+    """
     m = res.metrics
     return {"method": label, "train loss": res.history.loss[-1] if res.history.loss else float("nan"),
             "rel L2 (forward)": m["rel_l2"], "FD residual": m["fd_residual"], "energy drift": m["energy_drift"],
@@ -36,7 +48,19 @@ def result_row(label: str, res: FitResult) -> dict[str, Any]:
 
 
 def verlet_row(problem: "str | NewtonProblem", dt: float) -> dict[str, Any]:
-    """Velocity Verlet (the core integrator) on the same problem: error against the reference at its steps."""
+    """Velocity Verlet (the core integrator) on the same problem: error against the reference at its steps.
+
+    Parameters
+    ----------
+    problem : str or NewtonProblem
+        The problem.
+    dt : float
+        Time step (tau).
+
+    Returns
+    -------
+    dict
+    """
     problem = get_problem(problem)
     t0 = time.perf_counter()
     traj = problem.verlet(dt)
@@ -49,7 +73,17 @@ def verlet_row(problem: "str | NewtonProblem", dt: float) -> dict[str, Any]:
 
 
 def markdown_table(rows: Iterable[dict[str, Any]]) -> str:
-    """Rows of dicts as a Markdown table (3 significant digits; NaN shown as ``-``) via :mod:`npsnn_edu.tables`."""
+    """Rows of dicts as a Markdown table (3 significant digits; NaN shown as ``-``) via :mod:`npsnn_edu.tables`.
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        Table rows.
+
+    Returns
+    -------
+    str
+    """
     rows = [{k: (float("nan") if v is None else v) for k, v in r.items()} for r in rows]
     return markdown(results_table(rows), missing="-").replace("| nan ", "| - ").replace("| nan|", "| - |")
 
@@ -60,6 +94,19 @@ def grid_dependence(model: torch.nn.Module, problem: "str | NewtonProblem", spac
 
     A trained PINN is a function of continuous time: there is no time step, so (unlike an integrator)
     its error should not depend on the grid it is sampled on.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A trained PINN.
+    problem : str or NewtonProblem
+        Its problem.
+    spacings : iterable of float
+        Grid spacings (tau).
+
+    Returns
+    -------
+    list of dict
     """
     problem = get_problem(problem)
     rows = []
@@ -75,7 +122,19 @@ def grid_dependence(model: torch.nn.Module, problem: "str | NewtonProblem", spac
 
 
 def verlet_dt_scan(problem: "str | NewtonProblem", dts: Iterable[float]) -> list[dict[str, Any]]:
-    """Velocity Verlet error and energy drift versus dt; ``diverged`` where the core raises."""
+    """Velocity Verlet error and energy drift versus dt; ``diverged`` where the core raises.
+
+    Parameters
+    ----------
+    problem : str or NewtonProblem
+        The problem.
+    dts : iterable of float
+        Time steps (tau).
+
+    Returns
+    -------
+    list of dict
+    """
     problem = get_problem(problem)
     rows = []
     for dt in dts:
@@ -103,6 +162,25 @@ def kernel_lstsq(problem: "str | NewtonProblem", config: "TrainConfig | None" = 
     ``max_iter`` iterations).  Returns a :class:`FitResult` whose model is a :class:`KernelCoefficients`
     holding the optimum, evaluated on the forward output like every other row; ``history.loss`` holds the
     loss after each iteration.
+
+    Parameters
+    ----------
+    problem : str or NewtonProblem
+        The problem.
+    config : TrainConfig or None, default None
+        Knots, kernel width, collocation and weights (None: defaults).
+    max_iter : int, default 50
+        Largest number of Gauss-Newton iterations.
+    tol : float, default 1e-8
+        Relative loss decrease that stops the iteration.
+    device : str or torch.device, default "cpu"
+        Where to solve.
+    **overrides
+        TrainConfig fields.
+
+    Returns
+    -------
+    FitResult
     """
     import time
 
@@ -180,6 +258,25 @@ def seed_spread(problem: "str | NewtonProblem", method: str, n_steps: int, seeds
 
     Returns ``{"method", "seeds", "runs": [FitResult], "<metric>": [per seed], "<metric>_median", "_min",
     "_max", "seconds_median", "final_loss_median"}`` for the metrics rel_l2, fd_residual, energy_drift.
+
+    Parameters
+    ----------
+    problem : str or NewtonProblem
+        The problem.
+    method : str
+        A :func:`~.training.fit` method.
+    n_steps : int
+        Optimiser steps per run.
+    seeds : iterable of int, default (0, 1, 2)
+        Seeds.
+    device : str or torch.device, default "cpu"
+        Where to train.
+    **config
+        TrainConfig fields.
+
+    Returns
+    -------
+    dict
     """
     seeds = [int(s) for s in seeds]
     if len(seeds) < 1:
@@ -199,7 +296,21 @@ def seed_spread(problem: "str | NewtonProblem", method: str, n_steps: int, seeds
 
 
 def spread_row(label: str, spread: dict[str, Any], energy_uJ: float = float("nan")) -> dict[str, Any]:
-    """A table row of a :func:`seed_spread`: median [min, max] over seeds of the forward-output metrics."""
+    """A table row of a :func:`seed_spread`: median [min, max] over seeds of the forward-output metrics.
+
+    Parameters
+    ----------
+    label : str
+        Row label.
+    spread : dict
+        Output of :func:`seed_spread`.
+    energy_uJ : float, default nan
+        Energy per trajectory (uJ).
+
+    Returns
+    -------
+    dict
+    """
     def fmt(key: str) -> str:
         return f"{spread[key + '_median']:.2e} [{spread[key + '_min']:.1e}, {spread[key + '_max']:.1e}]"
 
@@ -210,7 +321,21 @@ def spread_row(label: str, spread: dict[str, Any], energy_uJ: float = float("nan
 
 
 def single_row(label: str, res: FitResult, energy_uJ: float = float("nan")) -> dict[str, Any]:
-    """A deterministic row (least squares, Verlet) in the same columns as :func:`spread_row`."""
+    """A deterministic row (least squares, Verlet) in the same columns as :func:`spread_row`.
+
+    Parameters
+    ----------
+    label : str
+        Row label.
+    res : FitResult
+        A deterministic result.
+    energy_uJ : float, default nan
+        Energy per trajectory (uJ).
+
+    Returns
+    -------
+    dict
+    """
     m = res.metrics
     return {"method": label, "seeds": "-", "train loss (median)": res.history.loss[-1] if res.history.loss else
             float("nan"), "rel L2 median [range]": f"{m['rel_l2']:.2e}", "FD residual median [range]":
@@ -233,6 +358,25 @@ def hypothesis_h_scan(omegas: Iterable[float], n_knots: Iterable[int] = (32,), *
     * ``omega_h``: omega * h, the number chapter 2 puts the limit on (Verlet: omega dt < 2).
 
     Collocation: ``colloc_per_knot`` points per knot spacing (so the loss itself resolves the oscillation).
+
+    Parameters
+    ----------
+    omegas : iterable of float
+        Angular frequencies (1/tau).
+    n_knots : iterable of int, default (32,)
+        Knot counts K.
+    t_end : float, default 4 pi
+        Window length (tau).
+    colloc_per_knot : int, default 8
+        Collocation points per knot spacing.
+    train_steps : int, default 0
+        Adam steps of the free coefficients (0: skip).
+    device : str or torch.device, default "cpu"
+        Where to solve.
+
+    Returns
+    -------
+    list of dict
     """
     at_least("colloc_per_knot", colloc_per_knot, 1, integer=True)
     at_least("train_steps", train_steps, 0, integer=True)
@@ -267,6 +411,17 @@ def hypothesis_h_verdict(rows: list[dict[str, Any]], threshold: float = 1e-2) ->
 
     Returns ``{"threshold", "last_ok_omega_h", "first_bad_omega_h", "verlet_limit": 2.0,
     "verlet_first_unstable_omega_h", "text"}`` (omega h over all knot counts).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Output of :func:`hypothesis_h_scan`.
+    threshold : float, default 0.01
+        Error threshold.
+
+    Returns
+    -------
+    dict
     """
     ok = [r["omega_h"] for r in rows if r["lstsq_rel_l2"] <= threshold]
     bad = [r["omega_h"] for r in rows if r["lstsq_rel_l2"] > threshold]
@@ -289,6 +444,15 @@ def readout_contributions(model: Any) -> dict[str, Any]:
     Returns ``y_spike``, ``y_membrane`` (K, n_out; y = y_spike + y_membrane, bias in the membrane part),
     ``spike_variance_fraction`` = var(y_spike) / (var(y_spike) + var(y_membrane)) over knots and outputs,
     ``silent_fraction`` (layer-2 neurons that never fire at any knot and step) and ``spikes_layer2`` (total).
+
+    Parameters
+    ----------
+    model : ClockSNN
+        A trained, non-recurrent clock SNN.
+
+    Returns
+    -------
+    dict
     """
     from .models import ClockSNN
 

@@ -35,6 +35,26 @@ def time_derivatives(model: Any, t: torch.Tensor, mode: str = "autograd", h: flo
 
     ``mode``: ``autograd``, ``fdm`` (step ``h`` in tau) or ``analytic`` (models with a ``derivatives`` method).
     The returned tensors stay in the graph of the model parameters (for training).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+    t : tensor of shape (n_times,)
+        Times (tau), float64.
+    mode : {"autograd", "fdm", "analytic"}, default "autograd"
+        How the derivatives are computed.
+    h : float, default 1e-2
+        Finite-difference step (tau) for ``"fdm"``.
+
+    Returns
+    -------
+    x, v, a : tensors of shape (n_times, n_atoms, n_dim)
+
+    Raises
+    ------
+    InvalidParameterError
+        ``"analytic"`` for a model without exact derivatives, or a non-positive ``h``.
     """
     if mode == "analytic":
         if not hasattr(model, "derivatives"):
@@ -63,7 +83,21 @@ def time_derivatives(model: Any, t: torch.Tensor, mode: str = "autograd", h: flo
 
 
 def forward_fd(model: Any, t: torch.Tensor, h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """x, x', x'' from central differences of the forward output only (no autograd), as float64 arrays."""
+    """x, x', x'' from central differences of the forward output only (no autograd), as float64 arrays.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+    t : tensor of shape (n_times,)
+        Times (tau).
+    h : float
+        Central-difference step (tau).
+
+    Returns
+    -------
+    x, v, a : arrays of shape (n_times, n_atoms, n_dim)
+    """
     with torch.no_grad():
         xm, x, xp = (model(t + s).double().cpu().numpy() for s in (-h, 0.0, h))
     return x, (xp - xm) / (2 * h), (xp - 2 * x + xm) / (h * h)
@@ -75,6 +109,21 @@ def derivative_consistency(model: Any, t: Any, mode: str = "autograd", h: float 
     Compares ``mode`` with central differences of the forward output (step ``h``) at times ``t``.
     Returns max |v_mode - v_fd|, max |a_mode - a_fd|, the largest |v_mode|, and the fraction of points where
     the forward output's finite-difference velocity is exactly zero (piecewise-constant output).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network mapping times (n_times,) to positions (n_times, n_atoms, n_dim).
+    t : array or tensor of shape (n_times,)
+        Times (tau).
+    mode : {"autograd", "fdm", "analytic"}, default "autograd"
+        Derivative mode under test.
+    h : float, default 1e-3
+        Central-difference step (tau).
+
+    Returns
+    -------
+    dict of str to float
     """
     dev = model.x0.device
     t = torch.as_tensor(np.asarray(t, dtype=float), dtype=torch.float64, device=dev)

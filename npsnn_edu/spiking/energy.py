@@ -46,6 +46,24 @@ CATEGORIES = ("ac", "mac", "neuron", "nonlinear")
 
 
 def priced_counts(counts: dict[str, float], constants: str) -> dict[str, float]:
+    """Price operation counts with the energy table ``constants``: adds ``<category>_pJ`` and ``total_pJ``.
+
+    Parameters
+    ----------
+    counts : dict of str to float
+        Counts per category (``mac``, ``ac``, ``lif_update``, ``nonlinear``...).
+    constants : str
+        Energy table (:data:`CONSTANTS`: ``"fp32"`` or ``"fpsnn"``).
+
+    Returns
+    -------
+    dict of str to float
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown table.
+    """
     table = CONSTANTS.get(constants)
     out = {k: float(counts.get(k, 0.0)) for k in CATEGORIES}
     for k in CATEGORIES:
@@ -56,7 +74,21 @@ def priced_counts(counts: dict[str, float], constants: str) -> dict[str, float]:
 
 
 def kernel_readout_counts(n_knots: int, n_out: int, n_queries: int) -> dict[str, float]:
-    """The Gaussian readout x(t) = x0 + sum_k y_k G(t - t_k) at ``n_queries`` times: K exps and K n_out MACs each."""
+    """The Gaussian readout x(t) = x0 + sum_k y_k G(t - t_k) at ``n_queries`` times: K exps and K n_out MACs each.
+
+    Parameters
+    ----------
+    n_knots : int
+        Basis functions K.
+    n_out : int
+        Output coordinates.
+    n_queries : int
+        Query times.
+
+    Returns
+    -------
+    dict of str to float
+    """
     return {"nonlinear": float(n_queries * n_knots), "mac": float(n_queries * n_knots * n_out)}
 
 
@@ -89,6 +121,21 @@ def operation_counts(model: Any, n_queries: int, *, constants: str = "fp32", at_
       Gaussian kernel readout: the fair peer of the ClockSNN.
 
     Spike counts come from the model's last forward pass (``model.last_spikes``).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        ClockSNN, PointwiseSNN, KernelCoefficients or MLPPINN (after a forward pass for the spiking ones).
+    n_queries : int
+        Query times of the trajectory.
+    constants : str, default "fp32"
+        Energy table (:data:`CONSTANTS`: ``"fp32"`` or ``"fpsnn"``).
+    at_knots : int or None, default None
+        MLP only: evaluate at this many knots plus the kernel readout.
+
+    Returns
+    -------
+    dict of str to float
     """
     from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN
 
@@ -124,5 +171,19 @@ def operation_counts(model: Any, n_queries: int, *, constants: str = "fp32", at_
 
 
 def synaptic_energy(model: Any, n_queries: int, constants: str = "fp32") -> dict[str, float]:
-    """Energy (pJ) of one trajectory at ``n_queries`` times: :func:`operation_counts` (kept for old callers)."""
+    """Energy (pJ) of one trajectory at ``n_queries`` times: :func:`operation_counts` (kept for old callers).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        As :func:`operation_counts`.
+    n_queries : int
+        Query times.
+    constants : str, default "fp32"
+        Energy table.
+
+    Returns
+    -------
+    dict of str to float
+    """
     return operation_counts(model, n_queries, constants=constants)

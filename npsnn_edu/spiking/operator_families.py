@@ -48,7 +48,29 @@ __all__ = ["FAMILIES", "OperatorFamily", "PotentialFamily", "available_families"
 
 @dataclass
 class OperatorFamily:
-    """Base class: shapes, sampling, time scale, forces, reference (see the module docstring)."""
+    """Base class: shapes, sampling, time scale, forces, reference (see the module docstring).
+
+    Parameters
+    ----------
+    name : str, default "family"
+        Family name.
+    param_names : tuple of str, default ()
+        Names of the entries of p.
+    n_particles : int, default 1
+        Particles N.
+    dim : int, default 1
+        Dimensions D.
+    tau_end : float, default 2 pi
+        Scaled window length (tau = omega t).
+    metric : {"rel_l2", "rel_l2_disp"}, default "rel_l2"
+        Error metric of the evaluation.
+    ref_steps : int, default 1000
+        Verlet steps of the reference per window.
+    galilean : bool, default False
+        Translation invariant (centre of mass taken out when marching).
+    scale_invariant : bool, default False
+        The motion scales with the amplitude (linear forces).
+    """
 
     name: str = "family"
     param_names: tuple[str, ...] = ()
@@ -64,23 +86,42 @@ class OperatorFamily:
 
     @property
     def n_params(self) -> int:
+        """Length of a parameter vector p."""
         return len(self.param_names)
 
     @property
     def n_out(self) -> int:
+        """Output coordinates N D."""
         return self.n_particles * self.dim
 
     @property
     def n_features(self) -> int:
+        """Length of the branch input."""
         return self.features(self.sample(1, seed=0)).shape[1]
 
     @property
     def masses(self) -> np.ndarray:
+        """Particle masses, array of shape (n_particles,)."""
         return np.ones(self.n_particles)
 
     # -- edges --------------------------------------------------------------------------------------
     def check(self, p: Any) -> np.ndarray:
-        """``p`` as a finite ``(B, n_params)`` array (a single ``(n_params,)`` vector becomes B = 1)."""
+        """``p`` as a finite ``(B, n_params)`` array (a single ``(n_params,)`` vector becomes B = 1).
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params) or (n_params,)
+            Problem parameters.
+
+        Returns
+        -------
+        array of shape (batch, n_params)
+
+        Raises
+        ------
+        ShapeMismatchError, InvalidStateError
+            Wrong length or non-finite entries.
+        """
         arr = finite_array("p", p, hint=f"family {self.name!r} parameters {self.param_names}")
         if arr.ndim == 1:
             arr = arr[None]
@@ -88,13 +129,35 @@ class OperatorFamily:
                             hint=f"one row per problem with the {self.n_params} parameters {self.param_names}")
 
     def sample(self, n: int, seed: "int | np.random.Generator | None" = 0) -> np.ndarray:
-        """``n`` parameter vectors drawn from the family (seeded)."""
+        """``n`` parameter vectors drawn from the family (seeded).
+
+        Parameters
+        ----------
+        n : int
+            Number of vectors.
+        seed : int, numpy.random.Generator or None, default 0
+            Seed.
+
+        Returns
+        -------
+        array of shape (n, n_params)
+        """
         n = at_least("n", n, 1, integer=True)
         return self._sample(int(n), np.random.default_rng(seed))
 
     def out_of_range(self, p: Any) -> np.ndarray:
         """Boolean ``(B,)``: True where p lies outside the range the family samples (what an operator was trained
-        on).  The base class has no range (all False)."""
+        on).  The base class has no range (all False).
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+
+        Returns
+        -------
+        array of bool of shape (batch,)
+        """
         return np.zeros(len(self.check(p)), dtype=bool)
 
     def range_text(self) -> str:
@@ -113,27 +176,92 @@ class OperatorFamily:
         raise NotImplementedError
 
     def omega(self, p: np.ndarray) -> np.ndarray:
-        """Time scale per problem (tau = omega t), shape ``(B,)``."""
+        """Time scale per problem (tau = omega t), shape ``(B,)``.
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+
+        Returns
+        -------
+        array of shape (batch,)
+            omega (1/tau).
+        """
         raise NotImplementedError
 
     def initial_state(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Physical x0, v0, each ``(B, N, D)``."""
+        """Physical x0, v0, each ``(B, N, D)``.
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+
+        Returns
+        -------
+        x0, v0 : arrays of shape (batch, n_atoms, n_dim)
+        """
         raise NotImplementedError
 
     def from_state(self, x: np.ndarray, v: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """The parameter vector of a problem starting at (x, v) (physical), keeping ``p``'s other parameters."""
+        """The parameter vector of a problem starting at (x, v) (physical), keeping ``p``'s other parameters.
+
+        Parameters
+        ----------
+        x : array of shape (batch, n_atoms, n_dim)
+            Positions (sigma).
+        v : array of shape (batch, n_atoms, n_dim)
+            Velocities (sigma/tau).
+        p : array of shape (batch, n_params)
+            Parameters whose other entries are kept.
+
+        Returns
+        -------
+        array of shape (batch, n_params)
+        """
         raise NotImplementedError
 
     def features(self, p: np.ndarray) -> np.ndarray:
-        """Branch input: p scaled to about [-1, 1], shape ``(B, n_features)``."""
+        """Branch input: p scaled to about [-1, 1], shape ``(B, n_features)``.
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+
+        Returns
+        -------
+        array of shape (batch, n_features)
+        """
         raise NotImplementedError
 
     def amplitude(self, p: np.ndarray) -> np.ndarray:
-        """Displacement scale per problem (normalises the residual and the output), ``(B,)``."""
+        """Displacement scale per problem (normalises the residual and the output), ``(B,)``.
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+
+        Returns
+        -------
+        array of shape (batch,)
+        """
         raise NotImplementedError
 
     def unit_state(self, p: np.ndarray) -> np.ndarray:
-        """The initial displacement and velocity / omega divided by the amplitude (a unit-size state), ``(B, F)``."""
+        """The initial displacement and velocity / omega divided by the amplitude (a unit-size state), ``(B, F)``.
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+
+        Returns
+        -------
+        array of shape (batch, n_state)
+        """
         raise NotImplementedError
 
     @cached_property
@@ -145,22 +273,67 @@ class OperatorFamily:
     def scaled_features(self, p: np.ndarray) -> np.ndarray:
         """Branch input of an amplitude-scaled operator (``OperatorConfig.amplitude_scaling``): the unit-size
         state (:meth:`unit_state`) and, unless the family is :attr:`scale_invariant`, the amplitude relative
-        to :attr:`reference_amplitude` (A / A_ref - 1), shape ``(B, F)`` or ``(B, F + 1)``."""
+        to :attr:`reference_amplitude` (A / A_ref - 1), shape ``(B, F)`` or ``(B, F + 1)``.
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         unit = self.unit_state(p)
         if self.scale_invariant:
             return unit
         return np.concatenate([unit, (self.amplitude(p) / self.reference_amplitude - 1.0)[:, None]], 1)
 
     def potential(self, p: np.ndarray) -> Any:
+        """The core potential of the problems ``p`` (one for the whole family unless it depends on p).
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+
+        Returns
+        -------
+        Potential
+        """
         raise NotImplementedError
 
     def accel(self, x: Any, omega2: Any) -> Any:
-        """d^2x/dtau^2 = F(x) / (m omega^2), torch ``x`` ``(B, T, N, D)``, ``omega2`` ``(B,)`` (core potential)."""
+        """d^2x/dtau^2 = F(x) / (m omega^2), torch ``x`` ``(B, T, N, D)``, ``omega2`` ``(B,)`` (core potential).
+
+        Parameters
+        ----------
+        x : tensor of shape (batch, n_times, n_atoms, n_dim)
+            Positions (sigma).
+        omega2 : tensor of shape (batch,)
+            omega^2 per problem.
+
+        Returns
+        -------
+        tensor of shape (batch, n_times, n_atoms, n_dim)
+        """
         _, f = self.potential(None).energy_and_forces(x)
         return f / omega2[:, None, None, None]
 
     def reference(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """Reference positions ``(B, T, N, D)`` at physical times ``t`` ``(B, T)`` (uniform per row, from 0)."""
+        """Reference positions ``(B, T, N, D)`` at physical times ``t`` ``(B, T)`` (uniform per row, from 0).
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+        t : array of shape (batch, n_times)
+            Physical times (tau), uniform per row from 0.
+
+        Returns
+        -------
+        array of shape (batch, n_times, n_atoms, n_dim)
+        """
         p = self.check(p)
         out = np.empty((p.shape[0], t.shape[1], self.n_particles, self.dim))
         x0, v0 = self.initial_state(p)
@@ -376,6 +549,44 @@ class PotentialFamily(OperatorFamily):
     """A family from any core potential and a box of initial states (see :func:`family_from_potential`).
 
     p = (x0 flattened, v0 flattened), ``2 N D`` numbers; sampled uniformly in ``x_box`` x ``v_box``.
+
+    Parameters
+    ----------
+    name : str, default "custom"
+        Family name.
+    param_names : tuple of str, default ()
+        Names of the entries of p (default: x0 then v0 coordinates).
+    n_particles : int, default 1
+        Particles N.
+    dim : int, default 1
+        Dimensions D.
+    tau_end : float, default 2 pi
+        Scaled window length.
+    metric : str, default "rel_l2_disp"
+        Error metric.
+    ref_steps : int, default 1000
+        Verlet steps of the reference per window.
+    galilean : bool, default False
+        Translation invariant.
+    scale_invariant : bool, default False
+        The motion scales with the amplitude.
+    pot : Potential
+        The core potential.
+    x_lo, x_hi : tuple of float
+        Box of initial positions, N D numbers each (sigma).
+    v_lo, v_hi : tuple of float
+        Box of initial velocities, N D numbers each (sigma/tau).
+    omega0 : float, default 1.0
+        Time scale (1/tau).
+    mass_values : tuple of float, default ()
+        Particle masses (default 1).
+
+    Raises
+    ------
+    ShapeMismatchError
+        Boxes of the wrong length.
+    InvalidParameterError
+        A box with lo > hi.
     """
 
     name: str = "custom"
@@ -571,6 +782,24 @@ def get_family(name: "str | OperatorFamily", **params: Any) -> OperatorFamily:
     :class:`~npsnn_edu.errors.InvalidParameterError` for a keyword the family does not take or keywords given with
     a family instance (which would otherwise be dropped), and for ``"lj3"`` (the 3-D family is ``"lj3d"``;
     ``get_problem("lj3")`` is the 2-D trimer).
+
+    Parameters
+    ----------
+    name : str or OperatorFamily
+        ``"harmonic"``, ``"morse"``, ``"lj3d"``, or a family (returned unchanged).
+    **params
+        Dataclass fields of the family.
+
+    Returns
+    -------
+    OperatorFamily
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown name.
+    InvalidParameterError
+        A keyword the family does not take, keywords with an instance, or ``"lj3"``.
     """
     if isinstance(name, OperatorFamily):
         if params:

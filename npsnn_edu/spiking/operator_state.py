@@ -19,7 +19,21 @@ __all__ = ["state_tensors", "basis_trajectory", "training_taus"]
 
 
 def state_tensors(family: OperatorFamily, p: np.ndarray, device: Any) -> tuple[torch.Tensor, ...]:
-    """(x0 ``(B, C)``, w0 = v0 / omega ``(B, C)``, omega ``(B,)``, amplitude ``(B,)``) of parameters p ``(B, P)``."""
+    """(x0 ``(B, C)``, w0 = v0 / omega ``(B, C)``, omega ``(B,)``, amplitude ``(B,)``) of parameters p ``(B, P)``.
+
+    Parameters
+    ----------
+    family : OperatorFamily
+        The family.
+    p : array of shape (batch, n_params)
+        Problem parameters.
+    device : str or torch.device
+        Device of the tensors.
+
+    Returns
+    -------
+    tuple of tensors
+    """
     x0, v0 = family.initial_state(p)
     om = family.omega(p)
     b = len(p)
@@ -30,7 +44,25 @@ def state_tensors(family: OperatorFamily, p: np.ndarray, device: Any) -> tuple[t
 
 def basis_trajectory(design: tuple[torch.Tensor, ...], x0: torch.Tensor, w0: torch.Tensor, y: torch.Tensor,
                      order: int = 2) -> list[torch.Tensor]:
-    """x and its tau-derivatives up to ``order``: each ``(B, T, C)`` for x0, w0 = v0' ``(B, C)``, y ``(B, K, C)``."""
+    """x and its tau-derivatives up to ``order``: each ``(B, T, C)`` for x0, w0 = v0' ``(B, C)``, y ``(B, K, C)``.
+
+    Parameters
+    ----------
+    design : tuple of tensors
+        Output of :meth:`KernelBasis.design`.
+    x0 : tensor of shape (batch, n_out)
+        Initial positions.
+    w0 : tensor of shape (batch, n_out)
+        Initial velocities / omega.
+    y : tensor of shape (batch, K, n_out)
+        Coefficients.
+    order : {0, 1, 2}, default 2
+        Highest tau-derivative.
+
+    Returns
+    -------
+    list of tensors of shape (batch, n_times, n_out)
+    """
     out = []
     for d in range(order + 1):
         phi, s = design[d], design[3 + d]
@@ -40,5 +72,17 @@ def basis_trajectory(design: tuple[torch.Tensor, ...], x0: torch.Tensor, w0: tor
 
 
 def training_taus(tau_end: float, n: int) -> np.ndarray:
-    """Fixed collocation midpoints (i + 1/2) tau_end / n (disjoint from the 1001-point evaluation grid)."""
+    """Fixed collocation midpoints (i + 1/2) tau_end / n (disjoint from the 1001-point evaluation grid).
+
+    Parameters
+    ----------
+    tau_end : float
+        Scaled window length.
+    n : int
+        Points.
+
+    Returns
+    -------
+    array of shape (n,)
+    """
     return (np.arange(n) + 0.5) * tau_end / n

@@ -44,7 +44,17 @@ __all__ = ["branch_features", "readout_layer", "solve_readout"]
 
 
 def readout_layer(branch: nn.Module) -> nn.Linear:
-    """The final linear layer of a branch (``branch.readout`` of the spiking branches, the last layer of tanh)."""
+    """The final linear layer of a branch (``branch.readout`` of the spiking branches, the last layer of tanh).
+
+    Parameters
+    ----------
+    branch : torch.nn.Module
+        SpikingBranch or TanhBranch.
+
+    Returns
+    -------
+    torch.nn.Linear
+    """
     layer = getattr(branch, "readout", None)
     if layer is None and isinstance(getattr(branch, "net", None), nn.Sequential):
         layer = branch.net[-1]
@@ -55,7 +65,21 @@ def readout_layer(branch: nn.Module) -> nn.Linear:
 
 
 def branch_features(model: Any, p: np.ndarray, chunk: int = 4096) -> torch.Tensor:
-    """What the readout sees for problems ``p``: ``(B, F)`` float64 (the branch's ``hidden_features``)."""
+    """What the readout sees for problems ``p``: ``(B, F)`` float64 (the branch's ``hidden_features``).
+
+    Parameters
+    ----------
+    model : PhysicsOperator
+        The operator.
+    p : array of shape (batch, n_params)
+        Problem parameters.
+    chunk : int, default 4096
+        Problems per forward pass.
+
+    Returns
+    -------
+    tensor of shape (batch, n_features)
+    """
     p = model.family.check(p)
     out = []
     with torch.no_grad():
@@ -119,6 +143,35 @@ def solve_readout(model: Any, p: Any, n_iter: int = 20, *, zero_start: bool = Fa
     Returns the losses (plain mean squared residual on ``p``, no causal weights) per accepted step, the loss of
     the deployed readout (cast to the layer's precision), the number of steps, feature directions kept, CG
     iterations (and how many solves hit ``cg_iter``), and seconds.
+
+    Parameters
+    ----------
+    model : PhysicsOperator
+        The operator (its readout is changed in place).
+    p : array of shape (batch, n_params)
+        Problem parameters.
+    n_iter : int, default 20
+        Largest number of Levenberg-Marquardt steps.
+    zero_start : bool, default False
+        Start from a zero readout.
+    ridge : float, default 1e-10
+        Relative ridge in whitened feature coordinates.
+    damping : float, default 1e-3
+        Initial relative Levenberg-Marquardt damping.
+    tol : float, default 1e-5
+        Relative loss decrease that stops the solve.
+    cg_iter : int, default 400
+        Conjugate-gradient iterations per step.
+    cg_tol : float, default 1e-9
+        Conjugate-gradient tolerance.
+    chunk : int, default 512
+        Problems per Jacobian chunk.
+    log : callable or None, default None
+        Receives one line per step.
+
+    Returns
+    -------
+    dict
     """
 
     fam, basis, cfg = model.family, model.basis, model.config

@@ -37,7 +37,31 @@ def double_well_period(x0: float, v0: float = 0.0, barrier: float = 1.0, x_min: 
                        mass: float = 1.0) -> float:
     """Period (tau) of one particle in the double well E = barrier ((x / x_min)^2 - 1)^2 at energy
     E = 1/2 m v0^2 + U(x0) (quadrature of dt = dx / v between the turning points; above the barrier the motion
-    spans both wells).  Raises InvalidParameterError at exactly the barrier energy (an infinite period)."""
+    spans both wells).  Raises InvalidParameterError at exactly the barrier energy (an infinite period).
+
+    Parameters
+    ----------
+    x0 : float
+        Initial position (sigma).
+    v0 : float, default 0.0
+        Initial velocity (sigma/tau).
+    barrier : float, default 1.0
+        Barrier height (epsilon).
+    x_min : float, default 1.0
+        Position of the minima (sigma).
+    mass : float, default 1.0
+        Mass.
+
+    Returns
+    -------
+    float
+        Period (tau).
+
+    Raises
+    ------
+    InvalidParameterError
+        Energy exactly at the barrier.
+    """
     def u(x: float) -> float:
         return barrier * ((x / x_min) ** 2 - 1.0) ** 2
 
@@ -77,7 +101,22 @@ METHOD_LABELS = {"continuous": "NP-SNN (ClockSNN)", "kernel": "kernel-only (free
 
 
 def system_problem(name: str) -> NewtonProblem:
-    """The problem of a :data:`SYSTEM_CASES` entry over two periods of its motion."""
+    """The problem of a :data:`SYSTEM_CASES` entry over two periods of its motion.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SYSTEM_CASES`.
+
+    Returns
+    -------
+    NewtonProblem
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown case.
+    """
     if name not in SYSTEM_CASES:
         raise unknown_name("system case", name, list(SYSTEM_CASES))
     kw = dict(SYSTEM_CASES[name][1])
@@ -89,7 +128,19 @@ def system_problem(name: str) -> NewtonProblem:
 
 def solve_ivp_reference(problem: NewtonProblem, t: Any) -> np.ndarray:
     """Positions ``(T, N, D)`` at times ``t`` (tau, from 0) by scipy DOP853 (rtol 1e-11, atol 1e-12 sigma): an
-    independent reference for every problem (the core velocity Verlet is what the forward-output check uses)."""
+    independent reference for every problem (the core velocity Verlet is what the forward-output check uses).
+
+    Parameters
+    ----------
+    problem : NewtonProblem
+        The problem.
+    t : array of shape (n_times,)
+        Times (tau), from 0.
+
+    Returns
+    -------
+    array of shape (n_times, n_atoms, n_dim)
+    """
     t = np.asarray(t, dtype=float)
     n = problem.x0.size
     shape = problem.x0.shape
@@ -107,7 +158,19 @@ def solve_ivp_reference(problem: NewtonProblem, t: Any) -> np.ndarray:
 
 
 def rel_l2(x: np.ndarray, x_ref: np.ndarray) -> float:
-    """||x - x_ref|| / ||x_ref|| over grid and coordinates."""
+    """||x - x_ref|| / ||x_ref|| over grid and coordinates.
+
+    Parameters
+    ----------
+    x : array of shape (n_times, n_atoms, n_dim)
+        Trajectory.
+    x_ref : array of shape (n_times, n_atoms, n_dim)
+        Reference.
+
+    Returns
+    -------
+    float
+    """
     return float(np.linalg.norm(np.asarray(x) - x_ref) / np.linalg.norm(x_ref))
 
 
@@ -121,6 +184,29 @@ def march_fit(problem: NewtonProblem, n_windows: int, method: str = "lstsq", n_s
     for every window (e.g. ``n_knots``).  Returns the forward output on ``n_eval`` uniform times over the whole
     span, its relative L2 against :func:`solve_ivp_reference`, the check's verdict against the fine Verlet, and the
     seconds spent.
+
+    Parameters
+    ----------
+    problem : NewtonProblem
+        The problem.
+    n_windows : int
+        Consecutive windows.
+    method : str, default "lstsq"
+        ``"lstsq"`` or a :func:`~.training.fit` method.
+    n_steps : int, default 1000
+        Adam steps per window (trained methods).
+    n_eval : int, default 1001
+        Points of the output grid.
+    tol : float, default 0.05
+        Tolerance of the forward-output check.
+    device : str or torch.device, default "cpu"
+        Where to train.
+    **config
+        TrainConfig fields for every window.
+
+    Returns
+    -------
+    dict
     """
     n_windows = at_least("n_windows", n_windows, 1, integer=True)
     t_all = eval_times(problem, n_eval)
@@ -170,7 +256,31 @@ def system_rows(name: str, methods: Iterable[str] = tuple(METHOD_LABELS), seeds:
                 device: Any = "cpu", log: Any = None) -> list[dict[str, Any]]:
     """One row per (method, seed) of :data:`SYSTEM_CASES` ``name``: relative L2 of the forward output against the
     solve_ivp reference on the 1001-point grid, the check's error and verdict (fine Verlet), final training
-    loss, seconds.  ``steps``: Adam steps per trained method (default 1000 each)."""
+    loss, seconds.  ``steps``: Adam steps per trained method (default 1000 each).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SYSTEM_CASES`.
+    methods : iterable of str
+        Methods (``"continuous"``, ``"kernel"``, ``"lstsq"``, ``"mlp"``, ``"verlet"``).
+    seeds : iterable of int, default (0, 1, 2)
+        Seeds.
+    steps : dict of str to int or None, default None
+        Adam steps per trained method (default 1000).
+    verlet_steps : int, default 200
+        Verlet steps over the window.
+    tol : float, default 0.05
+        Tolerance of the check.
+    device : str or torch.device, default "cpu"
+        Where to train.
+    log : callable or None, default None
+        Receives progress lines.
+
+    Returns
+    -------
+    list of dict
+    """
     problem = system_problem(name)
     steps = {"continuous": 1000, "kernel": 1000, "mlp": 1000, **(steps or {})}
     t = eval_times(problem, 1001)
@@ -222,7 +332,17 @@ def summarise_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def load_systems_results(mode: str = "full") -> dict[str, Any]:
     """The shipped result of ``benchmarks/npsnn_systems.py`` (``mode`` "full" or "quick"): ``{"rows", "remedies",
-    "_command"}``."""
+    "_command"}``.
+
+    Parameters
+    ----------
+    mode : {"full", "quick"}, default "full"
+        Which shipped result.
+
+    Returns
+    -------
+    dict
+    """
     from ..precomputed import load_result
     from ..validation import one_of
 
