@@ -614,6 +614,7 @@ class PotentialFamily(OperatorFamily):
 
     @property
     def masses(self) -> np.ndarray:
+        """Particle masses, array of shape (n_particles,) (``mass_values``, default 1)."""
         return np.array(self.mass_values, dtype=float) if self.mass_values else np.ones(self.n_particles)
 
     def _lo_hi(self) -> tuple[np.ndarray, np.ndarray]:
@@ -668,6 +669,17 @@ class PotentialFamily(OperatorFamily):
         return np.concatenate([p[:, :k] - c, p[:, k:] / self.omega0], 1) / self.amplitude(p)[:, None]
 
     def potential(self, p: Any) -> Any:
+        """The family's core potential (the same for every p).
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters (unused).
+
+        Returns
+        -------
+        Potential
+        """
         return self.pot
 
     def accel(self, x: Any, omega2: Any) -> Any:
