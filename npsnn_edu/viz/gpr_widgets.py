@@ -41,7 +41,25 @@ def _rgba(hex_color: str, alpha: float) -> str:
 def bond_stretch_figure(profile: Mapping[str, Any], title: str = "", *, n_sigma: float = 2.0,
                         y_range: Sequence[float] | None = (-1.0, 8.0), height: int = 430) -> go.Figure:
     """Energy (eV, relative to the relaxed geometry) along a stretched bond, from
-    :func:`npsnn_edu.gpr.experiments.bond_stretch_profile`: reference, GP mean per prior, +-n_sigma bands."""
+    :func:`npsnn_edu.gpr.experiments.bond_stretch_profile`: reference, GP mean per prior, +-n_sigma bands.
+
+    Parameters
+    ----------
+    profile : mapping
+        Output of :func:`~npsnn_edu.gpr.experiments.bond_stretch_profile`.
+    title : str, default ""
+        Figure title.
+    n_sigma : float, default 2.0
+        Half-width of the uncertainty bands in standard deviations.
+    y_range : sequence of 2 floats or None, default (-1.0, 8.0)
+        Energy axis range (eV); None: automatic.
+    height : int, default 430
+        Figure height (px).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     r = np.asarray(profile["distances"])
     fig = new_figure(title or "Energy along a stretched bond", "bond length (A)", "E - E(relaxed) (eV)",
                      height=height)
@@ -67,7 +85,19 @@ def bond_stretch_figure(profile: Mapping[str, Any], title: str = "", *, n_sigma:
 def crash_table(rows: Sequence[Mapping[str, Any]], reference_prior: str = "MF5") -> Any:
     """Crash statistics rows (:func:`npsnn_edu.gpr.experiments.summarize_runs`) as a results table (DataFrame):
     crashes/runs, 95 % Clopper-Pearson interval, Fisher p vs ``reference_prior``, median time to crash,
-    open-enol fraction, largest bonded deviation and largest prior weight."""
+    open-enol fraction, largest bonded deviation and largest prior weight.
+
+    Parameters
+    ----------
+    rows : sequence of mappings
+        Rows of :func:`~npsnn_edu.gpr.experiments.summarize_runs`.
+    reference_prior : str, default "MF5"
+        Prior the Fisher p-values compare with.
+
+    Returns
+    -------
+    ResultsTable
+    """
     from ..tables import results_table
 
     pkey = "p_vs_" + reference_prior
@@ -93,7 +123,19 @@ def _or_dash(value: Any, fmt: str) -> str:
 
 def crash_overview(result: Any, priors: Sequence[str] = ("MF2", "MF5")) -> Any:
     """One table of the shipped crash statistics (``load_result("gpr_crash_table")``): a row per model setting and
-    prior, a column per temperature, each cell "crashes/runs"; plus the test energy MAE (kcal/mol) of the model."""
+    prior, a column per temperature, each cell "crashes/runs"; plus the test energy MAE (kcal/mol) of the model.
+
+    Parameters
+    ----------
+    result : PrecomputedResult
+        ``load_result("gpr_crash_table")``.
+    priors : sequence of str, default ("MF2", "MF5")
+        Priors shown.
+
+    Returns
+    -------
+    ResultsTable
+    """
     from ..tables import results_table
 
     data = result.data
@@ -112,7 +154,19 @@ def crash_overview(result: Any, priors: Sequence[str] = ("MF2", "MF5")) -> Any:
 
 def proton_trace_figure(result: Mapping[str, Any], title: str = "Stretched enol O-H") -> go.Figure:
     """The H's distance (A) to its own (donor) oxygen and to the other (acceptor) oxygen vs time (fs), from
-    :func:`npsnn_edu.gpr.experiments.stretched_oh_test`, with the reference O-H length dashed."""
+    :func:`npsnn_edu.gpr.experiments.stretched_oh_test`, with the reference O-H length dashed.
+
+    Parameters
+    ----------
+    result : mapping
+        Output of :func:`~npsnn_edu.gpr.experiments.stretched_oh_test`.
+    title : str, default "Stretched enol O-H"
+        Figure title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     fig = new_figure(title, "time (fs)", "H-O distance (A)")
     t = result["times_fs"]
     fig.add_trace(go.Scatter(x=t, y=result["donor_A"], name="H to its own O (stretched bond)",
@@ -125,7 +179,19 @@ def proton_trace_figure(result: Mapping[str, Any], title: str = "Stretched enol 
 
 def shipped_crash_table(result: Any, setting: str) -> Any:
     """The crash table of one model setting from the shipped result (``load_result("gpr_crash_table")``); a
-    one-row table saying how to regenerate it when the shipped file does not contain that setting."""
+    one-row table saying how to regenerate it when the shipped file does not contain that setting.
+
+    Parameters
+    ----------
+    result : PrecomputedResult
+        ``load_result("gpr_crash_table")``.
+    setting : str
+        Model setting (e.g. ``"force_trained"``).
+
+    Returns
+    -------
+    ResultsTable
+    """
     from ..tables import results_table
 
     block = result.data.get("settings", {}).get(setting)
@@ -136,7 +202,19 @@ def shipped_crash_table(result: Any, setting: str) -> Any:
 
 
 def prior_weight_figure(runs: Sequence[Any], title: str = "Prior weight along NVT runs") -> go.Figure:
-    """Prior weight w(x) (log axis) vs time (fs) for MDRuns: w ~ 0 means the prior cannot act."""
+    """Prior weight w(x) (log axis) vs time (fs) for MDRuns: w ~ 0 means the prior cannot act.
+
+    Parameters
+    ----------
+    runs : sequence of MDRun
+        NVT runs with recorded prior weights.
+    title : str, default "Prior weight along NVT runs"
+        Figure title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     fig = new_figure(title, "time (fs)", "prior weight w = 1 - k*^T C^-1 e")
     for k, run in enumerate(runs):
         label = f"{PRIOR_LABELS.get(run.prior, run.prior)} seed {run.seed}" + (" (crashed)" if run.crashed else "")
@@ -158,7 +236,23 @@ def _legend_below(fig: go.Figure) -> None:
 def deviation_figure(runs: Sequence[Any], reference: Any, title: str = "Largest bonded-distance deviation",
                      threshold_A: float = 0.5) -> go.Figure:
     """Largest bonded-distance deviation (A) from ``reference`` (ase.Atoms) vs time (fs) for MDRuns, with the
-    crash threshold dashed (:class:`npsnn_edu.gpr.experiments.CrashCriterion`)."""
+    crash threshold dashed (:class:`npsnn_edu.gpr.experiments.CrashCriterion`).
+
+    Parameters
+    ----------
+    runs : sequence of MDRun
+        NVT runs.
+    reference : ase.Atoms
+        Reference geometry of the bonded distances.
+    title : str, default "Largest bonded-distance deviation"
+        Figure title.
+    threshold_A : float, default 0.5
+        Crash threshold (A).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     from ..gpr.experiments import CrashCriterion
 
     crit = CrashCriterion(reference, tolerance=threshold_A)
@@ -174,7 +268,19 @@ def deviation_figure(runs: Sequence[Any], reference: Any, title: str = "Largest 
 
 
 def bond_trace_figure(results: Sequence[Mapping[str, Any]], title: str = "Stretched bond: pulled back?") -> go.Figure:
-    """Bond length (A) vs time (fs) for results of :func:`npsnn_edu.gpr.experiments.stretched_bond_test`."""
+    """Bond length (A) vs time (fs) for results of :func:`npsnn_edu.gpr.experiments.stretched_bond_test`.
+
+    Parameters
+    ----------
+    results : sequence of mappings
+        Outputs of :func:`~npsnn_edu.gpr.experiments.stretched_bond_test`.
+    title : str, default "Stretched bond: pulled back?"
+        Figure title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     fig = new_figure(title, "time (fs)", "bond length (A)")
     for res in results:
         c = PRIOR_COLORS.get(res["prior"], PALETTE[-1])
@@ -192,6 +298,29 @@ class GPRMDExplorer:
     Attributes after a run: ``last_run`` (MDRun), ``model`` (the GPRPotential used), ``error`` (None after a
     success), ``n_runs``. Figures ``deviation_fig`` and ``energy_fig`` are FigureWidgets updated in place;
     ``view_box`` holds the nglview playback (``show_3d=True``). Display with ``display(explorer)``.
+
+    Parameters
+    ----------
+    data : MoleculeData or None, default None
+        Data set (None: load ``molecule``).
+    molecule : str, default "malondialdehyde"
+        Shipped molecule.
+    n_train : int, default 1000
+        Training geometries.
+    prior : str, default "MF2"
+        Initial prior.
+    lengthscale : float, default 0.2
+        Initial lengthscale (1/A).
+    temperature_K : float, default 1000.0
+        Initial temperature (K).
+    duration_fs : float, default 1000.0
+        Length of a run (fs).
+    seed : int, default 0
+        Seed of the runs.
+    show_3d : bool, default True
+        Show the nglview playback.
+    auto_run : bool, default False
+        Run once on construction.
     """
 
     def __init__(self, data: Any = None, *, molecule: str = "malondialdehyde", n_train: int = 1000,
@@ -252,7 +381,19 @@ class GPRMDExplorer:
         display(self.panel)
 
     def get_model(self, prior: str, lengthscale: float) -> Any:
-        """The GP for (prior, lengthscale) on the first ``n_train`` training geometries (cached)."""
+        """The GP for (prior, lengthscale) on the first ``n_train`` training geometries (cached).
+
+        Parameters
+        ----------
+        prior : str
+            Prior name.
+        lengthscale : float
+            Lengthscale (1/A).
+
+        Returns
+        -------
+        GPRPotential
+        """
         from ..gpr.experiments import train_model
 
         key = (canonical_prior_name(prior), float(lengthscale))
@@ -313,7 +454,21 @@ class GPRMDExplorer:
 def side_by_side(runs: Sequence[Any], titles: Sequence[str] | None = None, max_frames: int = 400) -> Any:
     """nglview playbacks of MD runs next to each other, driven by ONE play control and frame slider (frames
     linked in the browser), so runs that start from the same frame can be watched diverging. A run that
-    crashed earlier stays on its last (crash) frame."""
+    crashed earlier stays on its last (crash) frame.
+
+    Parameters
+    ----------
+    runs : sequence of MDRun
+        The runs.
+    titles : sequence of str or None, default None
+        A title per run.
+    max_frames : int, default 400
+        Most frames per playback.
+
+    Returns
+    -------
+    ipywidgets.Widget
+    """
     import ipywidgets as w
 
     from .playback import show_trajectory

@@ -33,7 +33,24 @@ H_WINDOW = 4 * math.pi
 
 
 def lab_size(name: str, mode: "str | None" = None) -> Any:
-    """The size ``name`` of :data:`LAB_SIZES` for ``mode`` (None: the mode in force, as ``config.pick``)."""
+    """The size ``name`` of :data:`LAB_SIZES` for ``mode`` (None: the mode in force, as ``config.pick``).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`LAB_SIZES`.
+    mode : str or None, default None
+        Run mode (None: the mode in force).
+
+    Returns
+    -------
+    object
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown size name or mode.
+    """
     if name not in LAB_SIZES:
         raise InvalidParameterError(f"unknown lab size {name!r}; choose one of {sorted(LAB_SIZES)}")
     sizes = LAB_SIZES[name]
@@ -46,7 +63,21 @@ def lab_size(name: str, mode: "str | None" = None) -> Any:
 
 def omegas_for(omega_h: Iterable[float], n_knots: int, t_end: float = H_WINDOW) -> list[float]:
     """Angular frequencies (1/tau) that put omega * h at the given values for ``n_knots`` knots on [0, t_end]
-    (knot spacing h = t_end / (n_knots - 1), as in :func:`npsnn_edu.spiking.compare.hypothesis_h_scan`)."""
+    (knot spacing h = t_end / (n_knots - 1), as in :func:`npsnn_edu.spiking.compare.hypothesis_h_scan`).
+
+    Parameters
+    ----------
+    omega_h : iterable of float
+        Target values of omega h.
+    n_knots : int
+        Knot count K.
+    t_end : float, default 4 pi
+        Window length (tau).
+
+    Returns
+    -------
+    list of float
+    """
     if n_knots < 4:
         raise InvalidParameterError(f"n_knots must be at least 4, got {n_knots}")
     h = float(t_end) / (n_knots - 1)
@@ -59,6 +90,22 @@ def velocity_probe(model: Any, t: Any, mode: str) -> tuple[Any, np.ndarray]:
     ``x_fn(t)`` runs the FORWARD pass only (numpy times in tau -> numpy positions in sigma); ``v_reported`` is the
     velocity the model reports at ``t`` by ``mode`` (``"autograd"`` through the network, ``"analytic"`` for models
     with exact derivatives), as a numpy array.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network with one output coordinate.
+    t : array of shape (n_times,)
+        Times (tau).
+    mode : {"autograd", "analytic"}
+        How the model reports its velocity.
+
+    Returns
+    -------
+    x_fn : callable
+        Forward pass, times (tau) to positions (sigma).
+    v_reported : array of shape (n_times,)
+        Reported velocity (sigma/tau).
     """
     import torch
 
@@ -84,6 +131,27 @@ def spike_comparison(problem: Any, npsnn: Any, naive: Any, steps: int, kernel_st
     coefficients of the same basis for ``steps`` and for ``kernel_steps`` Adam steps and the tanh MLP for ``steps``
     (same seed, loss and settings), solves the basis optimum and runs velocity Verlet. Returns ``{"rows": [...],
     "fits": {...}}``; each row has the method, the relative L2 error of the forward output and the training seconds.
+
+    Parameters
+    ----------
+    problem : NewtonProblem
+        The problem.
+    npsnn : FitResult
+        A trained NP-SNN fit.
+    naive : FitResult
+        A trained naive fit.
+    steps : int
+        Adam steps of the comparison fits.
+    kernel_steps : int
+        Second, longer budget of the free coefficients.
+    device : str or torch.device
+        Where to train.
+    seed : int, default 0
+        Seed.
+
+    Returns
+    -------
+    dict
     """
     from ..spiking import fit
     from ..spiking.compare import kernel_lstsq, result_row, verlet_row
@@ -132,7 +200,19 @@ def shipped_seed_rows() -> dict[str, Any]:
 def legend_below(fig: Any, rows: int = 1) -> Any:
     """Move a plotly figure's legend to the bottom edge of the figure (horizontal, left-aligned, in container
     coordinates), under the x-axis title, so that it never covers the title, the axis titles or the curves; the
-    bottom margin grows to hold ``rows`` rows of legend entries. Returns the figure."""
+    bottom margin grows to hold ``rows`` rows of legend entries. Returns the figure.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        The figure (changed in place).
+    rows : int, default 1
+        Rows of legend entries.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     if rows < 1:
         raise InvalidParameterError(f"rows must be at least 1, got {rows}")
     extra = 24 * rows
@@ -144,7 +224,21 @@ def legend_below(fig: Any, rows: int = 1) -> Any:
 def display_rows(rows: Iterable[dict[str, Any]], nan_text: "dict[str, str] | None" = None,
                  default: str = "-") -> list[dict[str, Any]]:
     """Copies of ``rows`` for display: every NaN or None value becomes a word (``nan_text[column]``, else
-    ``default``), so that a table never shows a raw NaN (e.g. ``{"verlet_rel_l2": "diverged"}``)."""
+    ``default``), so that a table never shows a raw NaN (e.g. ``{"verlet_rel_l2": "diverged"}``).
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        Table rows.
+    nan_text : dict of str to str or None, default None
+        Word per column for missing values.
+    default : str, default "-"
+        Word for other missing values.
+
+    Returns
+    -------
+    list of dict
+    """
     words = dict(nan_text or {})
     out = []
     for row in rows:

@@ -34,7 +34,19 @@ INTEGRATOR_CHOICES = {"velocity Verlet": "velocity_verlet", "symplectic Euler": 
 
 @dataclass(frozen=True)
 class Defaults:
-    """Teaching defaults for one potential (reduced units)."""
+    """Teaching defaults for one potential (reduced units).
+
+    Parameters
+    ----------
+    dt : float
+        Time step (tau).
+    n_steps : int
+        Steps.
+    displacement : float, default 0.0
+        Initial displacement (sigma).
+    temperature : float, default 1.0
+        Initial reduced temperature.
+    """
 
     dt: float
     n_steps: int
@@ -70,6 +82,27 @@ def build_system(potential: str, *, displacement: float | None = None, temperatu
     * morse: a D_e = a = r_e = 1 dimer released at r = r_e + displacement;
     * double-well: one particle released at x0 = x_min + displacement (barrier 1, x_min = 1);
     * lennard-jones: 108 atoms, FCC at density 0.8442, Maxwell-Boltzmann velocities at ``temperature``.
+
+    Parameters
+    ----------
+    potential : str
+        ``"harmonic"``, ``"morse"``, ``"double-well"`` or ``"lennard-jones"``.
+    displacement : float or None, default None
+        Initial displacement (sigma; None: the default).
+    temperature : float or None, default None
+        Initial temperature of the liquid (reduced; None: the default).
+    seed : int, default 0
+        Seed of the velocities.
+
+    Returns
+    -------
+    System
+
+    Raises
+    ------
+    InvalidParameterError
+        A non-finite displacement, a Morse stretch that puts the atoms on top of each other, or a negative
+        temperature.
     """
     key = _key(potential)
     d = DEFAULTS[key]
@@ -95,6 +128,17 @@ def phase_coordinates(traj: Trajectory) -> tuple[np.ndarray, np.ndarray, str, st
     """What the explorer plots in its phase portrait: (q, p-like velocity, q label, v label).
 
     A dimer uses the bond length r = |x1 - x0| and dr/dt; otherwise particle 0's x coordinate and velocity.
+
+    Parameters
+    ----------
+    traj : Trajectory
+        The run.
+
+    Returns
+    -------
+    q : array of shape (n_frames,)
+    v : array of shape (n_frames,)
+    q_label, v_label : str
     """
     if traj.n_atoms == 2 and traj.box is None:
         d = traj.positions[:, 1] - traj.positions[:, 0]
@@ -112,6 +156,29 @@ class MDExplorer:
     parameters it was run with), ``error`` (the last exception, None after a success), ``n_runs``.
     Figures: ``energy_fig``, ``temperature_fig``, ``phase_fig`` (plotly ``FigureWidget``), updated in place;
     ``view_box`` holds the nglview view of the liquid. Display the panel with ``display(explorer)``.
+
+    Parameters
+    ----------
+    potential : str, default "harmonic"
+        Initial potential.
+    integrator : str, default "velocity_verlet"
+        Initial integrator.
+    dt : float or None, default None
+        Time step (tau; None: the potential's default).
+    n_steps : int or None, default None
+        Steps (None: the default).
+    displacement : float or None, default None
+        Initial displacement (sigma).
+    temperature : float or None, default None
+        Initial temperature of the liquid (reduced).
+    show_3d : bool, default True
+        Show the nglview view.
+    max_steps : int, default 20000
+        Largest number of steps the controls allow.
+    auto_run : bool, default False
+        Run once on construction.
+    seed : int, default 0
+        Seed of the initial velocities.
     """
 
     #: Above this many particle-steps a tqdm progress bar is shown during a run.
@@ -208,6 +275,7 @@ class MDExplorer:
     # -- widget plumbing --------------------------------------------------------------------------
     @property
     def potential(self) -> str:
+        """The potential selected in the panel."""
         return str(self.potential_dd.value)
 
     def _on_potential_change(self, change: dict[str, Any]) -> None:
@@ -379,12 +447,44 @@ class MDExplorer:
 # Static chapter-1 figures: the shared helpers of viz.plots with reduced-unit axis titles and readable ticks
 # ------------------------------------------------------------------------------------------------
 def lines(x: Any, ys: Any, title: str, xaxis: str, yaxis: str, **kwargs: Any) -> Any:
-    """:func:`~npsnn_edu.viz.plots.line_figure` with readable axes (log ticks as 10^-4, room for the titles)."""
+    """:func:`~npsnn_edu.viz.plots.line_figure` with readable axes (log ticks as 10^-4, room for the titles).
+
+    Parameters
+    ----------
+    x : array of shape (n,)
+        Abscissae.
+    ys : mapping of str to array of shape (n,)
+        Curves by legend name.
+    title : str
+        Figure title.
+    xaxis, yaxis : str
+        Axis titles.
+    **kwargs
+        Options of :func:`~npsnn_edu.viz.plots.line_figure`.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     return readable_axes(line_figure(x, ys, title, xaxis, yaxis, **kwargs))
 
 
 def energy_plot(traj: Trajectory, title: str, *, relative: bool = False) -> Any:
-    """Energies (or the relative energy error) of ``traj`` versus time, axes in reduced units."""
+    """Energies (or the relative energy error) of ``traj`` versus time, axes in reduced units.
+
+    Parameters
+    ----------
+    traj : Trajectory
+        The run.
+    title : str
+        Figure title.
+    relative : bool, default False
+        Plot the relative energy error only.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     from .plots import energy_figure
 
     fig = energy_figure(traj, title, relative=relative)
@@ -400,6 +500,19 @@ def rdf_figure(curves: Any, title: str = "Radial distribution function", *,
     ``shells``: distances (sigma) of a perfect lattice's neighbour shells, drawn as thin vertical lines instead
     of the lattice's own g(r), whose delta-like peaks would squash the other curves. The y axis spans 0 to 1.1
     times the highest curve.
+
+    Parameters
+    ----------
+    curves : mapping of str to (r, g)
+        Curves by legend name, r in sigma.
+    title : str, default "Radial distribution function"
+        Figure title.
+    shells : sequence of float or None, default None
+        Lattice shell distances (sigma) drawn as vertical lines.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
     """
     curves = dict(curves)
     fig = lines(None, curves, title, "r (sigma)", "g(r) (dimensionless)")
@@ -416,7 +529,23 @@ def rdf_figure(curves: Any, title: str = "Radial distribution function", *,
 
 def lattice_shells(positions: Any, box: Any, r_max: float, *, decimals: int = 6) -> np.ndarray:
     """Distinct minimum-image pair distances (sigma) below ``r_max`` of one configuration ``positions`` (N, 3) in
-    the periodic orthorhombic ``box``: the neighbour shells of a perfect lattice, sorted ascending."""
+    the periodic orthorhombic ``box``: the neighbour shells of a perfect lattice, sorted ascending.
+
+    Parameters
+    ----------
+    positions : array of shape (n_atoms, 3)
+        One configuration (sigma).
+    box : array of shape (3,)
+        Box lengths (sigma).
+    r_max : float
+        Largest distance (sigma).
+    decimals : int, default 6
+        Rounding that merges equal distances.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     x = np.asarray(positions, dtype=float)
     L = np.asarray(box, dtype=float)
     if x.ndim != 2 or x.shape[1] != L.shape[0]:

@@ -66,6 +66,19 @@ def select_frames(n_frames: int, stride: int = 1, max_frames: int | None = DEFAU
     """Indices of the frames to show: every ``stride``-th, thinned evenly to at most ``max_frames``.
 
     The first frame is always kept; the last one too when frames have to be dropped for ``max_frames``.
+
+    Parameters
+    ----------
+    n_frames : int
+        Frames available.
+    stride : int, default 1
+        Keep every ``stride``-th frame.
+    max_frames : int or None, default 300
+        Most frames shown (None: no limit).
+
+    Returns
+    -------
+    array of int
     """
     n_frames = int(n_frames)
     if n_frames < 1:
@@ -87,6 +100,23 @@ def trajectory_images(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: 
 
     ``traj`` is a :class:`~npsnn_edu.trajectory.Trajectory` (converted with ``trajectory_to_atoms``; ``wrap``
     folds atoms back into the periodic box), a list of ``Atoms``, or one ``Atoms``.
+
+    Parameters
+    ----------
+    traj : Trajectory, sequence of ase.Atoms or ase.Atoms
+        The frames.
+    symbols : str, sequence of str or None, default None
+        Chemical symbols for a reduced-unit trajectory.
+    wrap : bool, default True
+        Fold atoms into the periodic box.
+    stride : int, default 1
+        Keep every ``stride``-th frame.
+    max_frames : int or None, default 300
+        Most frames.
+
+    Returns
+    -------
+    list of ase.Atoms
     """
     if isinstance(traj, Atoms):
         traj = [traj]
@@ -227,6 +257,29 @@ def show_atoms(atoms: Atoms, *, representation: str = "spacefill", radius: float
     """An nglview widget showing one ``ase.Atoms`` structure (unit cell drawn when periodic).
 
     Options as in :func:`show_trajectory` (``radius`` in Angstrom, default the element's).
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        The structure.
+    representation : str, default "spacefill"
+        nglview representation.
+    radius : float or None, default None
+        Atom radius (A; None: the element's).
+    unit_cell : bool or None, default None
+        Draw the cell (None: when periodic).
+    color : str or None, default None
+        One colour for all atoms (None: by element).
+    camera : str, default "orthographic"
+        Camera type.
+    tilt : bool, default True
+        Tilt the view to show depth.
+    **widget_kwargs
+        Options of the nglview widget.
+
+    Returns
+    -------
+    nglview.NGLWidget
     """
     if not isinstance(atoms, Atoms):
         raise InvalidParameterError(f"show_atoms needs an ase.Atoms, got {type(atoms).__name__}; "
@@ -247,6 +300,21 @@ def show_trajectory_x3d(traj: "Trajectory | Sequence[Atoms] | Atoms", frame: int
 
     Same as ``ase.visualize.view(atoms, viewer="x3d")``; returns an ``IPython.display.HTML``. The page loads
     the x3dom script from the web, so it needs the browser to be online.
+
+    Parameters
+    ----------
+    traj : Trajectory, sequence of ase.Atoms or ase.Atoms
+        The frames.
+    frame : int, default -1
+        Frame shown.
+    symbols : str, sequence of str or None, default None
+        Chemical symbols for a reduced-unit trajectory.
+    wrap : bool, default True
+        Fold atoms into the periodic box.
+
+    Returns
+    -------
+    IPython.display.HTML
     """
     from ase.visualize.x3d import view_x3d
 

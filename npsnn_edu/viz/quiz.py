@@ -85,6 +85,22 @@ def validate_quiz(questions: Any, source: str = "quiz") -> list[dict[str, Any]]:
     ``value``/``range`` answer is correct; exactly one ``default`` answer, so a wrong number is always explained;
     ``precision`` (significant digits compared) an integer >= 1 when given. Feedback holds no LaTeX (``$``,
     ``\\(``): it is created on a click, after JupyterLab typeset the output, so write its maths in Unicode.
+
+    Parameters
+    ----------
+    questions : object
+        Parsed JSON.
+    source : str, default "quiz"
+        Name used in error messages.
+
+    Returns
+    -------
+    list of dict
+
+    Raises
+    ------
+    DataFormatError
+        A broken rule.
     """
     if not isinstance(questions, list) or not questions:
         raise DataFormatError(f"{source}: a quiz must be a non-empty JSON list of question objects, got "
@@ -192,6 +208,22 @@ def load_quiz(name: "str | Path") -> list[dict[str, Any]]:
 
     Raises :class:`UnknownNameError` (listing the shipped quizzes) for an unknown name, :class:`DataFormatError` for
     a file that is not valid JSON or breaks a rule of :func:`validate_quiz`.
+
+    Parameters
+    ----------
+    name : str or Path
+        Notebook stem or JSON file.
+
+    Returns
+    -------
+    list of dict
+
+    Raises
+    ------
+    UnknownNameError
+        No shipped quiz of that name.
+    DataFormatError
+        Invalid JSON or a broken rule.
     """
     if isinstance(name, Path) or (isinstance(name, str) and name.endswith(".json")):
         path = Path(name)
@@ -244,6 +276,19 @@ def quiz_html(questions: list[dict[str, Any]], *, shuffle_answers: bool = True, 
 
     ``max_width`` is the width of the quiz box in CSS pixels; ``shuffle_answers`` shuffles the options each time
     the output is rendered (in the browser).
+
+    Parameters
+    ----------
+    questions : list of dict
+        Validated questions.
+    shuffle_answers : bool, default True
+        Shuffle the options at each rendering.
+    max_width : int, default 600
+        Width of the quiz box (CSS px).
+
+    Returns
+    -------
+    str
     """
     if not (isinstance(max_width, int) and 200 <= max_width <= 2000):
         raise InvalidParameterError(f"max_width is the quiz width in CSS pixels: give an integer in [200, 2000], "
@@ -270,7 +315,17 @@ def quiz_html(questions: list[dict[str, Any]], *, shuffle_answers: bool = True, 
 
 
 def quiz_text(questions: list[dict[str, Any]]) -> str:
-    """A plain-text version (questions and options, never which answer is correct) for viewers without JavaScript."""
+    """A plain-text version (questions and options, never which answer is correct) for viewers without JavaScript.
+
+    Parameters
+    ----------
+    questions : list of dict
+        Validated questions.
+
+    Returns
+    -------
+    str
+    """
     lines = []
     for number, q in enumerate(questions, start=1):
         lines.append(f"Q{number}. {q['question']}")
@@ -283,7 +338,17 @@ def quiz_text(questions: list[dict[str, Any]]) -> str:
 
 
 class QuizView:
-    """What a notebook displays: ``text/html`` (jupyterquiz, inline script) and ``text/plain`` (the questions)."""
+    """What a notebook displays: ``text/html`` (jupyterquiz, inline script) and ``text/plain`` (the questions).
+
+    Parameters
+    ----------
+    questions : list of dict
+        Validated questions (:func:`validate_quiz`).
+    shuffle_answers : bool, default True
+        Shuffle the options at each rendering.
+    max_width : int, default 600
+        Width of the quiz box (CSS px).
+    """
 
     def __init__(self, questions: list[dict[str, Any]], *, shuffle_answers: bool = True, max_width: int = 600):
         self.questions = validate_quiz(questions)
@@ -305,6 +370,22 @@ def show_quiz(name: "str | Path", *, shuffle_answers: bool = True, max_width: in
 
     Click an option (or type a number and press Enter) to see whether it is right and why. Raises
     :class:`UnknownNameError` listing the shipped quizzes when ``name`` has none.
+
+    Parameters
+    ----------
+    name : str or Path
+        Notebook stem or JSON file.
+    shuffle_answers : bool, default True
+        Shuffle the options at each rendering.
+    max_width : int, default 600
+        Width of the quiz box (CSS px).
+
+    Raises
+    ------
+    UnknownNameError
+        No shipped quiz of that name.
+    DataFormatError
+        A broken quiz file.
     """
     from IPython.display import display
 
