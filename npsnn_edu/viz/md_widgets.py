@@ -100,6 +100,8 @@ def build_system(potential: str, *, displacement: float | None = None, temperatu
 
     Raises
     ------
+    UnknownNameError
+        An unknown potential.
     InvalidParameterError
         A non-finite displacement, a Morse stretch that puts the atoms on top of each other, or a negative
         temperature.
