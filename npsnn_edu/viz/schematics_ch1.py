@@ -87,6 +87,22 @@ def nearest_image(xi: Any, xj: Any, box: Any) -> np.ndarray:
 
     ``xi``, ``xj``: coordinates (same length d); ``box``: the d edge lengths (> 0), same length unit. Returns
     ``xi + d`` with ``d = (xj - xi) - box * round((xj - xi) / box)``, each component of ``d`` in [-L/2, L/2].
+
+    Parameters
+    ----------
+    xi, xj : array of shape (n_dim,)
+        Coordinates.
+    box : array of shape (n_dim,)
+        Edge lengths (> 0).
+
+    Returns
+    -------
+    array of shape (n_dim,)
+
+    Raises
+    ------
+    InvalidParameterError
+        Mismatched lengths or a non-positive box.
     """
     a, b, L = (np.asarray(v, dtype=float) for v in (xi, xj, box))
     if a.shape != b.shape or L.shape != a.shape or np.any(L <= 0):
@@ -104,6 +120,26 @@ def minimum_image(*, box: float = 4.0, xi: tuple[float, float] = (0.8, 1.0),
     (dashed, long) and the vector to j's nearest image (solid, short, from :func:`nearest_image`), with the
     cut-off circle of radius ``cutoff`` around i. Needs ``cutoff <= box / 2`` (else an atom could see two images
     of the same partner). Returns the Figure.
+
+    Parameters
+    ----------
+    box : float, default 4.0
+        Box edge (arbitrary length units).
+    xi : tuple of 2 floats, default (0.8, 1.0)
+        Position of atom i.
+    xj : tuple of 2 floats, default (3.4, 2.2)
+        Position of atom j.
+    cutoff : float, default 2.0
+        Cut-off radius, at most box / 2.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Raises
+    ------
+    InvalidParameterError
+        A cutoff outside (0, box / 2].
     """
     if not 0 < cutoff <= box / 2:
         raise InvalidParameterError(f"cutoff must be in (0, box/2] = (0, {box / 2}], got {cutoff}: with a larger "

@@ -42,6 +42,15 @@ def verlet_eigenvalues(h: float) -> np.ndarray:
 
     Uses trace t and determinant d of :func:`~npsnn_edu.stability.amplification_matrix` (lambda = t/2 +-
     sqrt(t^2/4 - d)), exact to rounding even at the double eigenvalue h = 2.
+
+    Parameters
+    ----------
+    h : float
+        omega dt.
+
+    Returns
+    -------
+    complex array of shape (2,)
     """
     from ..stability import amplification_matrix
 
@@ -56,6 +65,15 @@ def eigenvalue_paths(marked: Sequence[float] = (0.5, 1.0, 1.5, 2.3)) -> Any:
 
     The unit circle is drawn; each ``marked`` h gets its pair of eigenvalues as labelled dots (h < 2: a complex
     pair on the circle at angle +-theta; h > 2: two real eigenvalues, one outside the circle). Returns the Figure.
+
+    Parameters
+    ----------
+    marked : sequence of float, default (0.5, 1.0, 1.5, 2.3)
+        Values of h = omega dt whose eigenvalues are labelled.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
     """
     marked = [float(positive("h", h)) for h in marked]
     if not marked:
@@ -95,6 +113,15 @@ def stability_vs_accuracy(tolerance: float = 0.1) -> Any:
     Hamiltonian): the run is *stable*. It is *accurate* only where that bound is below ``tolerance``
     (dimensionless), i.e. h < 2 sqrt(tolerance). Beyond h = 2 the error grows every step without bound
     (*diverged*). Shaded: accurate, stable but inaccurate, diverged. Returns the Figure.
+
+    Parameters
+    ----------
+    tolerance : float, default 0.1
+        Accepted relative energy error.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
     """
     tolerance = float(positive("tolerance", tolerance, hint="a relative energy error, e.g. tolerance=0.1"))
     if tolerance >= 1.0:

@@ -53,7 +53,20 @@ def _figure(width: float, height: float) -> tuple[Any, Any]:
 
 def toy_bond_data(n: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """``n`` training points (bond length in A, energy in eV) of the toy Morse bond, spread over the thermally
-    visited well 0.9-1.15 A. Returns ``(r, E)``."""
+    visited well 0.9-1.15 A. Returns ``(r, E)``.
+
+    Parameters
+    ----------
+    n : int, default 6
+        Number of points.
+
+    Returns
+    -------
+    r : array of shape (n,)
+        Bond lengths (A).
+    E : array of shape (n,)
+        Energies (eV).
+    """
     if int(n) < 2:
         raise InvalidParameterError(f"n must be at least 2 training points, got {n}")
     r = np.linspace(0.9, 1.15, int(n))
@@ -61,7 +74,18 @@ def toy_bond_data(n: int = 6) -> tuple[np.ndarray, np.ndarray]:
 
 
 def morse_toy(r: "np.ndarray | float") -> np.ndarray:
-    """The toy bond's true energy (eV) at bond length ``r`` (A)."""
+    """The toy bond's true energy (eV) at bond length ``r`` (A).
+
+    Parameters
+    ----------
+    r : float or array
+        Bond length (A).
+
+    Returns
+    -------
+    numpy.ndarray
+        Energy (eV).
+    """
     b = TOY_BOND
     return b["D_eV"] * (1.0 - np.exp(-b["a_per_A"] * (np.asarray(r, float) - b["r_e_A"]))) ** 2
 
@@ -108,7 +132,17 @@ def gp_two_priors(lengthscale: float = 0.12) -> Any:
     bond length (A) for two constant prior means: the mean of the training energies (low, flat far away) and
     the dissociation limit D (high). Near the data the two GPs coincide; away from the data each returns to its
     own prior: the low one leaves a flat plateau (no force pulls the bond back, and at short r no repulsion),
-    the high one a wall on both sides. Returns the Figure."""
+    the high one a wall on both sides. Returns the Figure.
+
+    Parameters
+    ----------
+    lengthscale : float, default 0.12
+        GP lengthscale (A).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     r_tr, e_tr = toy_bond_data()
     r = np.linspace(0.55, 2.2, 400)
     low, high = float(e_tr.mean()), TOY_BOND["D_eV"]
@@ -136,7 +170,17 @@ def gp_two_priors(lengthscale: float = 0.12) -> Any:
 def prior_weight_schematic(lengthscales: Sequence[float] = (0.12, 0.015)) -> Any:
     """Figure 3.2: the prior weight w(r) = 1 - k_*^T C^-1 1 (dimensionless) of the toy data for a long and a short
     lengthscale (A). w ~ 0 at and between the data for the long one, rising to 1 away from them; the short one
-    lets w rise between neighbouring data points as well. Returns the Figure."""
+    lets w rise between neighbouring data points as well. Returns the Figure.
+
+    Parameters
+    ----------
+    lengthscales : sequence of float, default (0.12, 0.015)
+        Lengthscales compared (A).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     r_tr, e_tr = toy_bond_data()
     r = np.linspace(0.55, 1.6, 500)
     fig, ax = _figure(8.0, 3.6)
@@ -158,7 +202,24 @@ def prior_weight_schematic(lengthscales: Sequence[float] = (0.12, 0.015)) -> Any
 
 def zero_crash_upper_bound(runs: int, confidence: float = 0.95) -> float:
     """Exact (Clopper-Pearson) upper bound of a crash probability after 0 crashes in ``runs`` runs:
-    the p at which (1 - p)^runs = (1 - confidence) / 2, i.e. 1 - ((1 - confidence) / 2)^(1 / runs)."""
+    the p at which (1 - p)^runs = (1 - confidence) / 2, i.e. 1 - ((1 - confidence) / 2)^(1 / runs).
+
+    Parameters
+    ----------
+    runs : int
+        Runs without a crash (>= 1).
+    confidence : float, default 0.95
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InvalidParameterError
+        A non-positive run count or a confidence outside (0, 1).
+    """
     if int(runs) != runs or runs < 1:
         raise InvalidParameterError(f"runs must be a positive whole number, got {runs}")
     if not 0.0 < confidence < 1.0:
@@ -169,7 +230,17 @@ def zero_crash_upper_bound(runs: int, confidence: float = 0.95) -> float:
 def zero_crash_bound(runs: Sequence[int] = (8, 30)) -> Any:
     """Figure 3.3: the chance (1 - p)^n of n runs without a crash, against the crash probability p of one run,
     for a few n. Where a curve crosses 2.5 % (dashed) lies the exact 95 % upper bound of p after 0/n crashes
-    (marked): every p left of the mark could still have produced 0/n. Returns the Figure."""
+    (marked): every p left of the mark could still have produced 0/n. Returns the Figure.
+
+    Parameters
+    ----------
+    runs : sequence of int, default (8, 30)
+        Run counts n.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     p = np.linspace(0.0, 0.6, 400)
     fig, ax = _figure(8.0, 3.6)
     for n, color in zip(runs, ("tab:blue", "tab:green", "tab:purple")):
@@ -192,7 +263,26 @@ def zero_crash_bound(runs: Sequence[int] = (8, 30)) -> Any:
 def anchored_prior(x_train: Sequence[float], y_train: Sequence[float],
                    power: int) -> Callable[[np.ndarray], np.ndarray]:
     """The FEREBUS/ICHOR anchored mean in one dimension: m(x) = y_min + beta (x - x_min)^power (power 1: linear,
-    2: quadratic), anchored at the lowest training target, beta by least squares. Returns m as a function."""
+    2: quadratic), anchored at the lowest training target, beta by least squares. Returns m as a function.
+
+    Parameters
+    ----------
+    x_train : sequence of float
+        Training inputs.
+    y_train : sequence of float
+        Training targets.
+    power : {1, 2}
+        Linear or quadratic.
+
+    Returns
+    -------
+    callable
+
+    Raises
+    ------
+    InvalidParameterError
+        Another power.
+    """
     if power not in (1, 2):
         raise InvalidParameterError(f"power must be 1 (linear) or 2 (quadratic), got {power}")
     xt, yt = np.asarray(x_train, float), np.asarray(y_train, float)
@@ -206,7 +296,17 @@ def prior_shapes(lengthscale: float = 0.12) -> Any:
     """Figure 3.4: the toy bond's GP mean (eV) far from its data under four prior means: the data mean (MF2),
     the anchored linear (MF3) and quadratic (MF4) means of the public code, and a high constant (MF5-like, the
     dissociation limit). Constant priors go flat; the linear one keeps a slope that runs downhill on one side;
-    the quadratic one keeps rising in one dimension. Returns the Figure."""
+    the quadratic one keeps rising in one dimension. Returns the Figure.
+
+    Parameters
+    ----------
+    lengthscale : float, default 0.12
+        GP lengthscale (A).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     r_tr, e_tr = toy_bond_data()
     r = np.linspace(0.4, 2.2, 400)
     priors = (("MF2: mean of the data", float(e_tr.mean()), "tab:blue"),
@@ -232,7 +332,32 @@ def stretched_oh_geometry(positions: np.ndarray, symbols: Sequence[str], donor: 
                           acceptor: int = 3, start_distance: float = 1.5) -> Any:
     """Figure 3.5: the molecule (positions in A, shape (N, 3)) drawn in its own best-fit plane, with the H moved
     along its bond from the ``donor`` oxygen to ``start_distance`` (A) (open circle) and its distances to both
-    oxygens written on dashed lines. Returns the Figure."""
+    oxygens written on dashed lines. Returns the Figure.
+
+    Parameters
+    ----------
+    positions : array of shape (n_atoms, 3)
+        Geometry (A).
+    symbols : sequence of str
+        Element symbols.
+    donor : int, default 4
+        Index of the donor oxygen.
+    hydrogen : int, default 8
+        Index of the moved H.
+    acceptor : int, default 3
+        Index of the acceptor oxygen.
+    start_distance : float, default 1.5
+        Donor O-H distance after the move (A).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Raises
+    ------
+    InvalidParameterError
+        Positions of the wrong shape or a non-positive distance.
+    """
     x = np.asarray(positions, float)
     if x.ndim != 2 or x.shape[1] != 3 or len(x) != len(symbols):
         raise InvalidParameterError(f"positions must have shape (len(symbols), 3) = ({len(symbols)}, 3), got "

@@ -48,10 +48,30 @@ def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
 
 def lif_trace(current: float, n_steps: int, beta: float = 0.9, threshold: float = 1.0
               ) -> tuple[np.ndarray, np.ndarray]:
-    """Membrane potential U_k and spikes S_k of one LIF neuron driven by a constant ``current``.
+    r"""Membrane potential U_k and spikes S_k of one LIF neuron driven by a constant ``current``.
 
     The update is snnTorch's ``Leaky`` with reset by subtraction: ``S_k = [U_k > thr]``,
     ``U_{k+1} = beta U_k + I - S_k thr``, ``U_0 = 0``. Returns ``(U, S)`` of length ``n_steps`` (threshold units).
+
+    .. math::
+
+        S_k = \Theta(U_k - U_{\mathrm{thr}}), \qquad U_{k+1} = \beta U_k + I - S_k U_{\mathrm{thr}}, \qquad U_0 = 0
+
+    Parameters
+    ----------
+    current : float
+        Constant input current I.
+    n_steps : int
+        Steps.
+    beta : float, default 0.9
+        Membrane decay per step.
+    threshold : float, default 1.0
+        Threshold U_thr.
+
+    Returns
+    -------
+    U : array of shape (n_steps,)
+    S : array of shape (n_steps,)
     """
     if not 0.0 <= beta < 1.0:
         raise InvalidParameterError(f"beta is the leak factor per LIF step and must lie in [0, 1), got {beta}")
@@ -66,7 +86,19 @@ def lif_trace(current: float, n_steps: int, beta: float = 0.9, threshold: float 
 
 
 def atan_surrogate(u: np.ndarray, alpha: float = 2.0) -> np.ndarray:
-    """snnTorch's ``surrogate.atan(alpha)`` backward pass: dS/dU ~ (alpha/2) / (1 + (pi/2 alpha u)^2), u = U - thr."""
+    """snnTorch's ``surrogate.atan(alpha)`` backward pass: dS/dU ~ (alpha/2) / (1 + (pi/2 alpha u)^2), u = U - thr.
+
+    Parameters
+    ----------
+    u : array
+        U - thr.
+    alpha : float, default 2.0
+        Slope.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     u = np.asarray(u, dtype=float)
     return 0.5 * alpha / (1.0 + (0.5 * math.pi * alpha * u) ** 2)
 
@@ -76,6 +108,19 @@ def lif_neuron(current: float = 0.3, beta: float = 0.9, n_steps: int = 30) -> An
 
     Annotations mark the four parts of the update: integrate (U rises by the input), leak (factor beta per step),
     fire (U crosses the threshold: S = 1) and reset (the threshold is subtracted). Returns the Figure.
+
+    Parameters
+    ----------
+    current : float, default 0.3
+        Constant input current (threshold units).
+    beta : float, default 0.9
+        Membrane decay per step.
+    n_steps : int, default 30
+        Steps drawn.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
     """
     u, s = lif_trace(current, n_steps, beta)
     fig = _figure(8.0, 3.6)[0]
@@ -110,6 +155,15 @@ def surrogate_pitfall(alpha: float = 2.0) -> Any:
     """Figure 4.2: left, a staircase output x(t) (what a spikes-only network outputs) with its true derivative (zero
     on every step) and the slope autograd reports instead; right, the spike step S(U) and snnTorch's atan surrogate
     dS/dU used in its place by the backward pass. Returns the Figure.
+
+    Parameters
+    ----------
+    alpha : float, default 2.0
+        Slope of the atan surrogate.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
     """
     fig, (left, right) = _figure(10.0, 3.6, ncols=2)
     t = np.linspace(0.0, 2 * math.pi, 2001)
@@ -145,6 +199,17 @@ def clock_network(n_knots: int = 8, seed: int = 0) -> Any:
     current encodes t_k) and returns a coefficient y_k. Bottom: the output neuron is smooth, x(t) = x0 + sum_k
     y_k G(t - t_k), with the Gaussian G of the kit (width = knot spacing): time reaches the output only through G.
     Returns the Figure.
+
+    Parameters
+    ----------
+    n_knots : int, default 8
+        Knots drawn.
+    seed : int, default 0
+        Seed of the illustrative coefficients.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
     """
     if n_knots < 3:
         raise InvalidParameterError(f"n_knots must be at least 3 to draw the basis, got {n_knots}")

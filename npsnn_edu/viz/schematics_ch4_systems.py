@@ -35,7 +35,26 @@ def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
 
 def double_well_trajectory(x0: float, v0: float, t_end: float, n: int = 801, barrier: float = 1.0
                            ) -> tuple[np.ndarray, np.ndarray]:
-    """(t, x) of one particle (m = 1) in the core double well E = barrier (x^2 - 1)^2 (scipy DOP853)."""
+    """(t, x) of one particle (m = 1) in the core double well E = barrier (x^2 - 1)^2 (scipy DOP853).
+
+    Parameters
+    ----------
+    x0 : float
+        Initial position (sigma).
+    v0 : float
+        Initial velocity (sigma/tau).
+    t_end : float
+        Length (tau).
+    n : int, default 801
+        Output points.
+    barrier : float, default 1.0
+        Barrier height (epsilon).
+
+    Returns
+    -------
+    t : array of shape (n,)
+    x : array of shape (n,)
+    """
     from scipy.integrate import solve_ivp
 
     from ..potentials import DoubleWell
@@ -74,7 +93,17 @@ def zero_force_scale() -> Any:
 
 
 def barrier_windows(n_windows: int = 4) -> Any:
-    """Figure 4c.3: a barrier crossing in one window, and cut into ``n_windows`` time-marching windows."""
+    """Figure 4c.3: a barrier crossing in one window, and cut into ``n_windows`` time-marching windows.
+
+    Parameters
+    ----------
+    n_windows : int, default 4
+        Time-marching windows.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     from ..spiking.systems import double_well_period
 
     t_end = 2.0 * double_well_period(1.5, 0.0)
@@ -105,7 +134,17 @@ def barrier_windows(n_windows: int = 4) -> Any:
 
 def forward_output_check(tol: float = 0.05) -> Any:
     """Figure 4c.2: a wrong network output stays in one well while the fine Verlet run crosses: the check's error
-    (relative to the motion) and its verdict."""
+    (relative to the motion) and its verdict.
+
+    Parameters
+    ----------
+    tol : float, default 0.05
+        Tolerance of the check.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     from ..spiking.check import check_trajectory
     from ..spiking.systems import double_well_period
 

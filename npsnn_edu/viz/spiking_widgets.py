@@ -39,7 +39,27 @@ MAX_WIDTH = 900  # px, the widget box: a 1366 px screen leaves about 915 px for 
 
 
 class SpikingTrainingWidget:
-    """Start/Pause/Resume/Reset buttons, progress bar, loss curves, trajectory vs reference, spike raster."""
+    """Start/Pause/Resume/Reset buttons, progress bar, loss curves, trajectory vs reference, spike raster.
+
+    Parameters
+    ----------
+    trainer : Trainer or None, default None
+        An existing trainer (None: build one from ``problem``, ``method`` and ``config``).
+    problem : str, default "harmonic"
+        Problem name.
+    method : str, default "continuous"
+        Training method.
+    total_steps : int, default 1000
+        Optimiser steps of a full run.
+    chunk : int, default 25
+        Steps between display updates.
+    background : bool, default True
+        Train in a background thread (the buttons stay live).
+    device : str or torch.device, default "cpu"
+        Where to train.
+    **config
+        TrainConfig fields.
+    """
 
     def __init__(self, trainer: "Trainer | None" = None, *, problem: str = "harmonic", method: str = "continuous",
                  total_steps: int = 1000, chunk: int = 25, background: bool = True, device: Any = "cpu",
@@ -97,6 +117,7 @@ class SpikingTrainingWidget:
     # -- control --------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
+        """True while training runs in the background."""
         return self._thread is not None and self._thread.is_alive()
 
     def step_chunk(self) -> int:
@@ -130,7 +151,13 @@ class SpikingTrainingWidget:
     resume = start
 
     def pause(self, timeout: float | None = 30.0) -> None:
-        """Stop after the current optimiser step; model and history are kept."""
+        """Stop after the current optimiser step; model and history are kept.
+
+        Parameters
+        ----------
+        timeout : float or None, default 30.0
+            Seconds to wait for the step to finish (None: no limit).
+        """
         self._pause.set()
         self.trainer.request_stop()
         if self._thread is not None:
@@ -142,6 +169,11 @@ class SpikingTrainingWidget:
 
         While this blocks, the kernel cannot serve the buttons (Pause included): use it in scripts and
         tests, not in a notebook cell that follows the widget.
+
+        Parameters
+        ----------
+        timeout : float or None, default None
+            Seconds to wait (None: no limit).
         """
         if self._thread is not None:
             self._thread.join(timeout)
@@ -155,6 +187,7 @@ class SpikingTrainingWidget:
 
     # -- display --------------------------------------------------------------------------------------
     def refresh(self) -> None:
+        """Redraw the loss curves, the trajectory and the spike raster from the trainer's current state."""
         tr, h = self.trainer, self.trainer.history
         ev = tr.last_eval
         self.progress.value = min(tr.step, self.total_steps)

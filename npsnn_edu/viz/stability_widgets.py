@@ -37,7 +37,25 @@ ENERGY_FLOOR = 1e-16
 @dataclass
 class SliderRun:
     """One integrator's run at one dt: coordinate q(t) (position or bond length), its velocity p(t), and the
-    relative energy error |E - E0| / |E0|; ``diverged_step`` is set when the core stopped the run."""
+    relative energy error |E - E0| / |E0|; ``diverged_step`` is set when the core stopped the run.
+
+    Parameters
+    ----------
+    integrator : str
+        Integrator name.
+    times : array of shape (n_frames,)
+        Times (tau).
+    q : array of shape (n_frames,)
+        Coordinate (sigma).
+    p : array of shape (n_frames,)
+        Its velocity (sigma/tau).
+    energy_error : array of shape (n_frames,)
+        |E - E0| / |E0|.
+    diverged_step : int or None
+        Step at which the core stopped the run.
+    message : str
+        What happened, in words.
+    """
 
     integrator: str
     times: np.ndarray
@@ -61,11 +79,30 @@ class DtSliderExplorer:
 
     Parameters
     ----------
-    system : "harmonic" (k = m = 1, x0 = 1: omega = 1, period 2 pi) or "morse" (1D diatomic, D_e = a = r_e = 1,
+    system : {"harmonic", "morse"}, default "harmonic"
+        Harmonic oscillator (k = m = 1, x0 = 1: omega = 1, period 2 pi) or 1D Morse diatomic (D_e = a = r_e = 1,
         unit masses, started at rest on the inner wall with ``morse_fraction`` of the well depth as energy).
-    integrators : core integrator names drawn side by side (default Euler, velocity Verlet, RK4).
-    dt : initial time step (reduced time units); n_steps : steps per run (1000: what one slider move costs).
-    blowup_factor : passed to :func:`~npsnn_edu.integrators.simulate` (its divergence detection).
+    integrators : sequence of str, default ("euler", "velocity_verlet", "rk4")
+        Core integrator names drawn side by side.
+    dt : float, default 0.1
+        Initial time step (reduced time units).
+    n_steps : int, default 1000
+        Steps per run (1000: what one slider move costs).
+    morse_fraction : float, default 0.7
+        Vibrational energy of the Morse start as a fraction of the well depth.
+    dt_min, dt_max : float, default 0.01, 2.5
+        Range of the slider (tau).
+    blowup_factor : float or None, default 100.0
+        Passed to :func:`~npsnn_edu.integrators.simulate` (its divergence detection).
+    height : int, default 420
+        Figure height (px).
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown system or integrator.
+    InvalidParameterError
+        No integrator, ``n_steps`` < 1 or a non-positive dt.
     """
 
     def __init__(self, system: str = "harmonic", integrators: Sequence[str] = ("euler", "velocity_verlet", "rk4"),
@@ -169,7 +206,17 @@ class DtSliderExplorer:
         return bond, traj.velocities[:, 1, 0] - traj.velocities[:, 0, 0]
 
     def compute(self, dt: float | None = None) -> dict[str, SliderRun]:
-        """Run every integrator for ``n_steps`` at ``dt`` (default: the current one); never raises on divergence."""
+        """Run every integrator for ``n_steps`` at ``dt`` (default: the current one); never raises on divergence.
+
+        Parameters
+        ----------
+        dt : float or None, default None
+            Time step (tau; None: the current one).
+
+        Returns
+        -------
+        dict of str to SliderRun
+        """
         dt = self.dt if dt is None else self._check_dt(dt)
         pot, x0, v0, masses, omega = self._setup()
         self._omega = omega
@@ -201,13 +248,35 @@ class DtSliderExplorer:
         return runs
 
     def exact(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The exact q(t), dq/dt(t) of the current system (harmonic or Morse closed form)."""
+        """The exact q(t), dq/dt(t) of the current system (harmonic or Morse closed form).
+
+        Parameters
+        ----------
+        times : array of shape (n_frames,)
+            Times (tau).
+
+        Returns
+        -------
+        q, v : arrays of shape (n_frames,)
+        """
         if self.system == "harmonic":
             return harmonic_solution(times, 1.0, 0.0, 1.0)
         return morse_solution(times, -(1.0 - self.morse_fraction))
 
     def update(self, dt: float | None = None, system: str | None = None) -> list[str]:
-        """Recompute at ``dt`` / for ``system`` and update the figure's traces in place; returns the messages."""
+        """Recompute at ``dt`` / for ``system`` and update the figure's traces in place; returns the messages.
+
+        Parameters
+        ----------
+        dt : float or None, default None
+            Time step (tau; None: the current one).
+        system : str or None, default None
+            ``"harmonic"`` or ``"morse"`` (None: the current one).
+
+        Returns
+        -------
+        list of str
+        """
         if dt is not None:
             self.dt = self._check_dt(dt)
         if system is not None:
@@ -261,7 +330,21 @@ def stability_diagram_figure(hs: Any = None, integrators: Sequence[str] = ("eule
                                                                             "velocity_verlet", "rk4"),
                              *, friction: float = 0.0) -> Any:
     """Spectral radius of the measured amplification matrix versus h = omega dt, one curve per integrator,
-    with the line rho = 1 and the analytic limits marked (2 and 2 sqrt 2)."""
+    with the line rho = 1 and the analytic limits marked (2 and 2 sqrt 2).
+
+    Parameters
+    ----------
+    hs : array or None, default None
+        Values of h = omega dt (None: 320 points from 0.01 to 3.2).
+    integrators : sequence of str
+        Integrator names.
+    friction : float, default 0.0
+        Friction of ``"langevin"``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     from ..stability import spectral_radius_curve
     from .plots import line_figure
 
@@ -279,7 +362,21 @@ def stability_diagram_figure(hs: Any = None, integrators: Sequence[str] = ("eule
 
 def legend_below(fig: Any, *, y: float = -0.28, bottom_margin: int = 120) -> Any:
     """Move a figure's legend below the x axis (horizontal), so it can overlap neither the title nor another
-    legend at any screen width; adds ``bottom_margin`` pixels for it. Returns the figure."""
+    legend at any screen width; adds ``bottom_margin`` pixels for it. Returns the figure.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        The figure (changed in place).
+    y : float, default -0.28
+        Legend position in paper coordinates.
+    bottom_margin : int, default 120
+        Bottom margin (px).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=y, xanchor="left", x=0.0),
                       margin=dict(b=bottom_margin, t=60))
     return fig
@@ -288,7 +385,19 @@ def legend_below(fig: Any, *, y: float = -0.28, bottom_margin: int = 120) -> Any
 def energy_error_figure(runs: Mapping[str, Any], title: str = "Energy error versus time") -> Any:
     """|E(t) - E0| / |E0| on a log axis, one curve per run (objects with ``times`` and ``relative_error``, e.g.
     :class:`~npsnn_edu.stability.EnergyErrorResult`). The log axis fits every curve, from a bounded oscillation
-    of 1e-3 to a drift that grows by many orders of magnitude; exact zeros are drawn at :data:`ENERGY_FLOOR`."""
+    of 1e-3 to a drift that grows by many orders of magnitude; exact zeros are drawn at :data:`ENERGY_FLOOR`.
+
+    Parameters
+    ----------
+    runs : mapping of str to EnergyErrorResult
+        Runs by legend name.
+    title : str, default "Energy error versus time"
+        Figure title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     import plotly.graph_objects as go
 
     from .plots import new_figure
@@ -319,6 +428,19 @@ def drift_scan_figure(scans: "Any | Sequence[Any]", title: str = "Energy error v
     accuracy tolerance is a dashed horizontal line, its linear limit at the minimum a dotted vertical line and
     at the closest approach a dash-dotted one (described in the axis note, not in the legend). Legend below the
     plot.
+
+    Parameters
+    ----------
+    scans : DtScanResult or sequence of DtScanResult
+        The scans.
+    title : str, default "Energy error versus time step"
+        Figure title.
+    labels : sequence of str or None, default None
+        Legend names (None: the systems' names).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
     """
     import plotly.graph_objects as go
 
