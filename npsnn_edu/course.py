@@ -44,7 +44,17 @@ _REMOTE_SCHEMES = ("http", "https", "git", "ssh")
 
 
 def local_repo_path(repo: str) -> "Path | None":
-    """The folder of a local repository (``file:///srv/course.git`` or ``/srv/course.git``), else ``None``."""
+    """The folder of a local repository (``file:///srv/course.git`` or ``/srv/course.git``), else ``None``.
+
+    Parameters
+    ----------
+    repo : str
+        Clone URL or path.
+
+    Returns
+    -------
+    Path or None
+    """
     repo = repo.strip()
     if repo.startswith("file://"):
         parts = urlsplit(repo)
@@ -59,7 +69,17 @@ def local_repo_path(repo: str) -> "Path | None":
 
 def repo_dir_name(repo: str) -> str:
     """The folder nbgitpuller clones ``repo`` into: the URL's (or path's) last part, ``.git`` kept, as nbgitpuller
-    1.3 does (``repo.rstrip('/').split('/')[-1]``; for ``git@host:kit.git`` the part after the colon)."""
+    1.3 does (``repo.rstrip('/').split('/')[-1]``; for ``git@host:kit.git`` the part after the colon).
+
+    Parameters
+    ----------
+    repo : str
+        Clone URL or path.
+
+    Returns
+    -------
+    str
+    """
     tail = repo.strip().rstrip("/").split("/")[-1]
     if "://" not in repo and ":" in tail and "/" not in repo:  # scp-like git@host:kit.git
         tail = tail.split(":", 1)[1]
@@ -102,6 +122,34 @@ def nbgitpuller_link(hub: str, repo: str, *, branch: str = "main", notebook: str
     it, :func:`repo_dir_name`; always sent as ``targetpath``). With ``check`` (default) a local repository must
     exist and hold ``branch`` and ``notebook``; ``checkout`` (a local clone of a remote ``repo``) is checked the
     same way. Raises :class:`~npsnn_edu.errors.InvalidParameterError` saying what to change.
+
+    Parameters
+    ----------
+    hub : str
+        Base URL of the hub.
+    repo : str
+        Git clone URL or absolute path on the hub's disk.
+    branch : str, default "main"
+        Branch pulled.
+    notebook : str, default ""
+        Path inside the repository to open (empty: the folder).
+    app : {"lab", "notebook"}, default "lab"
+        Interface opened.
+    target_dir : str or None, default None
+        Clone folder in the student's home (None: :func:`repo_dir_name`).
+    check : bool, default True
+        Check that a local repository holds ``branch`` and ``notebook``.
+    checkout : str, Path or None, default None
+        A local clone of a remote ``repo`` to check the same way.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InvalidParameterError
+        A bad URL, app, branch or notebook (the message says what to change).
     """
     parts = urlsplit(hub.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -152,7 +200,30 @@ def _memory(value: str) -> str:
 
 def z2jh_singleuser(image: str, tag: str, *, mode: str = "classroom", memory_limit: str = "2G",
                     memory_guarantee: str = "1G", cpu_limit: float = 1.0, cpu_guarantee: float = 0.5) -> dict:
-    """The ``singleuser`` section of a zero-to-jupyterhub config.yaml for the image built from this repository."""
+    """The ``singleuser`` section of a zero-to-jupyterhub config.yaml for the image built from this repository.
+
+    Parameters
+    ----------
+    image : str
+        Image name.
+    tag : str
+        Image tag.
+    mode : {"full", "classroom", "fast"}, default "classroom"
+        Run mode set in the students' environment.
+    memory_limit, memory_guarantee : str, default "2G", "1G"
+        Memory per student (Kubernetes quantities).
+    cpu_limit, cpu_guarantee : float, default 1.0, 0.5
+        CPUs per student.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    InvalidParameterError
+        An image name with a tag, an empty tag, a bad mode or a CPU guarantee above the limit.
+    """
     from .config import MODE_ENV_VAR, check_mode
 
     if not image or ":" in image.rsplit("/", 1)[-1]:
@@ -178,13 +249,39 @@ _YAML_HEAD = """\
 
 
 def z2jh_yaml(image: str, tag: str, **kwargs: Any) -> str:
-    """:func:`z2jh_singleuser` as YAML text, with a comment header."""
+    """:func:`z2jh_singleuser` as YAML text, with a comment header.
+
+    Parameters
+    ----------
+    image : str
+        Image name.
+    tag : str
+        Image tag.
+    **kwargs
+        Options of :func:`z2jh_singleuser`.
+
+    Returns
+    -------
+    str
+    """
     import yaml
 
     return _YAML_HEAD + yaml.safe_dump(z2jh_singleuser(image, tag, **kwargs), sort_keys=False)
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
+    """Command line (``python -m npsnn_edu.course --help``): print an nbgitpuller link or a zero-to-jupyterhub config.
+
+    Parameters
+    ----------
+    argv : sequence of str or None, default None
+        Arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
     parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     link = sub.add_parser("link", help="print an nbgitpuller link")

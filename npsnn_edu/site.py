@@ -47,7 +47,17 @@ def _source(cell: Any) -> str:
 
 
 def is_solution_cell(cell: Any) -> bool:
-    """True for a code cell that holds an exercise solution (a ``### BEGIN SOLUTION`` line)."""
+    """True for a code cell that holds an exercise solution (a ``### BEGIN SOLUTION`` line).
+
+    Parameters
+    ----------
+    cell : dict
+        A notebook cell.
+
+    Returns
+    -------
+    bool
+    """
     return cell.get("cell_type") == "code" and SOLUTION_BEGIN in _source(cell)
 
 
@@ -64,6 +74,22 @@ def mark_solutions(nb: Any, solutions: str = "hide") -> int:
     ``solutions="hide"`` adds the ``hide-input`` tag and names the toggle "Show solution" / "Hide solution"
     (myst-nb's cell-level ``code_prompt_show`` / ``code_prompt_hide``); ``"remove"`` adds ``remove-cell``.
     Tags the cell already carries are kept; running it twice adds nothing.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode or dict
+        The notebook (changed in place).
+    solutions : {"hide", "remove"}, default "hide"
+        How solutions appear.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    InvalidParameterError
+        Another mode.
     """
     tag = _TAG_FOR_MODE[_check_mode(solutions)]
     n = 0
@@ -92,6 +118,15 @@ def add_plotly_html(nb: Any) -> int:
     A static page cannot run plotly's notebook renderer: each plotly figure is drawn from an HTML rendering with
     plotly.js embedded inline in the notebook's first figure (no network needed to view the page), as the kit's
     HTML reports do. The plotly JSON itself is dropped from the bundle (the book tool has no renderer for it).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode or dict
+        The notebook (changed in place).
+
+    Returns
+    -------
+    int
     """
     import plotly.io as pio
 
@@ -122,6 +157,15 @@ def replace_widget_views(nb: Any) -> int:
 
     A widget is drawn by its kernel: on a static page its controls would move nothing. The notebook's saved
     widget state (``metadata.widgets``) is dropped too, so the page loads no widget manager from the network.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode or dict
+        The notebook (changed in place).
+
+    Returns
+    -------
+    int
     """
     n = 0
     for cell in nb.get("cells", []):
@@ -137,7 +181,19 @@ def replace_widget_views(nb: Any) -> int:
 
 def transform_notebook(nb: Any, solutions: str = "hide") -> Any:
     """A copy of an executed notebook ready for the site: solutions tagged, plotly figures with HTML, live
-    widgets replaced by a note."""
+    widgets replaced by a note.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode or dict
+        An executed notebook (not changed).
+    solutions : {"hide", "remove"}, default "hide"
+        How solutions appear.
+
+    Returns
+    -------
+    nbformat.NotebookNode or dict
+    """
     nb = copy.deepcopy(nb)
     mark_solutions(nb, solutions)
     add_plotly_html(nb)
@@ -158,7 +214,24 @@ MATHJAX_FILES = ("es5/tex-mml-chtml.js", "es5/output/chtml/fonts/woff-v2")
 def copy_mathjax(package: "str | Path", static: "str | Path") -> Path:
     """Copy MathJax's browser files from an installed npm package (``node_modules/mathjax``) into
     ``static/mathjax`` (same layout below ``es5/``), so pages typeset their maths without a network; returns the
-    folder."""
+    folder.
+
+    Parameters
+    ----------
+    package : str or Path
+        The npm package folder (``node_modules/mathjax``).
+    static : str or Path
+        The book's ``_static`` folder.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    InvalidParameterError
+        No MathJax browser files in ``package``.
+    """
     package, dest = Path(package), Path(static) / "mathjax"
     missing = [f for f in MATHJAX_FILES if not (package / f).exists()]
     if missing:
@@ -181,6 +254,28 @@ def prepare_book(executed: "str | Path", out: "str | Path", *, root: "str | Path
     ``executed`` holds the executed copies (``<name>.ipynb``) of every ``notebooks/0*.ipynb`` of ``root`` (the
     repository); a notebook without its executed copy raises :class:`~npsnn_edu.errors.InvalidParameterError`.
     ``mathjax``: the installed MathJax npm package, copied to ``_static/mathjax`` (:func:`copy_mathjax`).
+
+    Parameters
+    ----------
+    executed : str or Path
+        Folder of the executed notebooks.
+    out : str or Path
+        Book source folder (emptied first).
+    root : str, Path or None, default None
+        Repository root (None: this checkout).
+    solutions : {"hide", "remove"}, default "hide"
+        How solutions appear.
+    mathjax : str, Path or None, default None
+        The MathJax npm package to copy.
+
+    Returns
+    -------
+    list of Path
+
+    Raises
+    ------
+    InvalidParameterError
+        A notebook without its executed copy, or a bad mode.
     """
     import nbformat
 
@@ -217,7 +312,17 @@ def prepare_book(executed: "str | Path", out: "str | Path", *, root: "str | Path
 
 @dataclass(frozen=True)
 class BrokenLink:
-    """An internal link of the built site that leads nowhere: ``page`` (relative to the site) links to ``target``."""
+    """An internal link of the built site that leads nowhere: ``page`` (relative to the site) links to ``target``.
+
+    Parameters
+    ----------
+    page : str
+        Page holding the link, relative to the site.
+    target : str
+        The link target.
+    reason : str
+        Why it is broken.
+    """
 
     page: str
     target: str
@@ -257,6 +362,15 @@ def check_links(site: "str | Path") -> list[BrokenLink]:
     External links (with a scheme, or ``//host``) are not followed: the site is checked offline. Files under
     ``_static/`` and ``_sources/`` are the theme's assets and page sources, not pages (their links are only checked
     when a page uses them).
+
+    Parameters
+    ----------
+    site : str or Path
+        The built site.
+
+    Returns
+    -------
+    list of BrokenLink
     """
     site = Path(site)
     if not (site / "index.html").is_file():
@@ -291,6 +405,18 @@ def check_links(site: "str | Path") -> list[BrokenLink]:
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
+    """Command line: ``prepare`` (lay out the book) and ``check-links`` (see the module docstring).
+
+    Parameters
+    ----------
+    argv : sequence of str or None, default None
+        Arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
     parser = argparse.ArgumentParser(prog="python -m npsnn_edu.site", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     prep = sub.add_parser("prepare", help="lay out the book sources from the executed notebooks and docs/")

@@ -788,7 +788,21 @@ _CRYSTAL_STEPS = 1500
 
 def settled_crystal_temperature(T0: float, *, n_steps: int = _CRYSTAL_STEPS, seed: int = 42) -> float:
     """Mean kinetic temperature (epsilon / k_B) over the second half of an NVE run of the 108-atom FCC crystal
-    (rho* = 0.8442, dt = 0.005 tau) started at its lattice sites with Maxwell-Boltzmann velocities at ``T0``."""
+    (rho* = 0.8442, dt = 0.005 tau) started at its lattice sites with Maxwell-Boltzmann velocities at ``T0``.
+
+    Parameters
+    ----------
+    T0 : float
+        Initial temperature (epsilon / k_B).
+    n_steps : int, default 1500
+        Steps of the NVE run.
+    seed : int, default 42
+        Seed of the velocities.
+
+    Returns
+    -------
+    float
+    """
     from ..systems import lj_fcc_system
 
     if not T0 > 0:

@@ -61,12 +61,32 @@ def _close(a: float, b: float, rtol: float = 1e-3) -> bool:
 
 
 class PairSpring:
-    """Two atoms joined by a spring of stiffness k and rest length r0 (1D): u = k (x1 - x0 - r0)^2 / 2."""
+    """Two atoms joined by a spring of stiffness k and rest length r0 (1D): u = k (x1 - x0 - r0)^2 / 2.
+
+    Parameters
+    ----------
+    k : float
+        Stiffness (epsilon/sigma^2).
+    r0 : float, default 1.0
+        Rest length (sigma).
+    """
 
     def __init__(self, k: float, r0: float = 1.0):
         self.k, self.r0 = float(k), float(r0)
 
     def energy_and_forces(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """Energy and forces of two atoms in 1D.
+
+        Parameters
+        ----------
+        x : array of shape (2, 1)
+            Positions (sigma).
+
+        Returns
+        -------
+        energy : float
+        forces : array of shape (2, 1)
+        """
         x = np.asarray(x, dtype=float)
         s = x[1, 0] - x[0, 0] - self.r0
         f = np.zeros_like(x)

@@ -13,7 +13,17 @@ from typing import Any, Callable, Sequence
 
 @dataclass
 class CheckResult:
-    """Outcome of a self-check: ``passed`` plus human-readable messages (shown as the cell's output)."""
+    """Outcome of a self-check: ``passed`` plus human-readable messages (shown as the cell's output).
+
+    Parameters
+    ----------
+    exercise : str
+        Exercise label (e.g. ``"1.2"``).
+    passed : bool
+        Whether every check passed.
+    messages : list of str, default []
+        What to show.
+    """
 
     exercise: str
     passed: bool
@@ -39,6 +49,21 @@ def call_student_function(exercise: str, fn: Any, *args: Any, **kwargs: Any) -> 
 
     Returns ``(ok, value, message)``: ``ok`` False with a helpful message when ``fn`` is not callable,
     still raises ``NotImplementedError`` (the untouched stub), or raises anything else.
+
+    Parameters
+    ----------
+    exercise : str
+        Exercise label.
+    fn : callable
+        The student's function.
+    *args, **kwargs
+        Its arguments.
+
+    Returns
+    -------
+    ok : bool
+    value : object
+    message : str
     """
     if not callable(fn):
         return False, None, (f"{exercise}: expected a function, got {type(fn).__name__}. Did you run the cell that "
@@ -56,13 +81,38 @@ def call_student_function(exercise: str, fn: Any, *args: Any, **kwargs: Any) -> 
 
 
 def result(exercise: str, checks: list[tuple[bool, str]], success: str = "Well done.") -> CheckResult:
-    """Combine (condition, message-if-failed) pairs into a CheckResult."""
+    """Combine (condition, message-if-failed) pairs into a CheckResult.
+
+    Parameters
+    ----------
+    exercise : str
+        Exercise label.
+    checks : list of (bool, str)
+        Conditions and their message when false.
+    success : str, default "Well done."
+        Message when all pass.
+
+    Returns
+    -------
+    CheckResult
+    """
     failures = [msg for ok, msg in checks if not ok]
     return CheckResult(exercise, not failures, failures or [success])
 
 
 def checker(exercise: str) -> Callable[[Callable[..., CheckResult]], Callable[..., CheckResult]]:
-    """Decorator: a check function that can never raise (an internal error becomes a NOT YET message)."""
+    """Decorator: a check function that can never raise (an internal error becomes a NOT YET message).
+
+    Parameters
+    ----------
+    exercise : str
+        Exercise label.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
     def wrap(fn: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
         def inner(*args: Any, **kwargs: Any) -> CheckResult:
             try:
@@ -109,7 +159,26 @@ class calls_into:  # noqa: N801 - used as a context manager, reads like a functi
 
 def call_guarded(name: str, fn: Any, modules: Sequence[Any], *args: Any) -> "tuple[bool, Any, str, bool]":
     """Call the student's ``fn`` (as :func:`call_student_function`) and report whether it ran the kit's own
-    code of ``modules``: ``(ok, value, message, used_kit)``."""
+    code of ``modules``: ``(ok, value, message, used_kit)``.
+
+    Parameters
+    ----------
+    name : str
+        Exercise label.
+    fn : callable
+        The student's function.
+    modules : sequence of modules
+        Kit modules whose use is detected.
+    *args
+        Arguments of ``fn``.
+
+    Returns
+    -------
+    ok : bool
+    value : object
+    message : str
+    used_kit : bool
+    """
     with calls_into(*modules) as spy:
         ok, value, msg = call_student_function(name, fn, *args)
     return ok, value, msg, spy.called
