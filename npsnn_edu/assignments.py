@@ -70,7 +70,19 @@ CHECK_PREFIX = "check_"
 
 @dataclass
 class Exercise:
-    """A solution region inside a function of a code cell."""
+    """A solution region inside a function of a code cell.
+
+    Parameters
+    ----------
+    cell_index : int
+        Index of the code cell.
+    function : str
+        Name of the enclosing function.
+    solution_lines : list of str
+        Lines of the solution region.
+    begin_line : int
+        1-based line of the BEGIN marker in the cell.
+    """
 
     cell_index: int
     function: str
@@ -80,7 +92,17 @@ class Exercise:
 
 @dataclass
 class CheckCall:
-    """A call ``check_xxx(...)`` in a code cell, with the exercise functions it is given."""
+    """A call ``check_xxx(...)`` in a code cell, with the exercise functions it is given.
+
+    Parameters
+    ----------
+    cell_index : int
+        Index of the code cell.
+    check : str
+        Name of the check function.
+    arguments : list of str, default []
+        Names passed to it.
+    """
 
     cell_index: int
     check: str
@@ -89,7 +111,23 @@ class CheckCall:
 
 @dataclass
 class CheckOutcome:
-    """What one executed check cell showed."""
+    """What one executed check cell showed.
+
+    Parameters
+    ----------
+    cell_index : int
+        Index of the check cell.
+    source : str
+        Its source.
+    statuses : list of str
+        ``"PASS"`` or ``"NOT YET"`` per check call.
+    text : str
+        The cell's text output.
+    n_calls : int
+        Check calls in the cell.
+    errors : list of str
+        Errors raised in the cell.
+    """
 
     cell_index: int
     source: str
@@ -100,6 +138,7 @@ class CheckOutcome:
 
     @property
     def passed(self) -> bool:
+        """True when every check of the cell passed and nothing raised."""
         return bool(self.statuses) and all(s == "PASS" for s in self.statuses) and not self.errors
 
 
@@ -131,7 +170,26 @@ def _regions(lines: Sequence[str], where: str) -> list[tuple[int, int, str]]:
 
 
 def strip_solutions(source: str, *, markdown: bool = False, where: str = "cell") -> str:
-    """Replace every solution region (markers included) by the student stub at the region's indentation."""
+    """Replace every solution region (markers included) by the student stub at the region's indentation.
+
+    Parameters
+    ----------
+    source : str
+        Cell source.
+    markdown : bool, default False
+        A markdown cell: the stub is :data:`MARKDOWN_STUB` (else the code stub raising NotImplementedError).
+    where : str, default "cell"
+        Location used in error messages.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    DataFormatError
+        Unbalanced solution markers.
+    """
     lines = source.split("\n")
     regions = _regions(lines, where)
     if not regions:
@@ -162,7 +220,17 @@ def _python_source(source: str) -> str:
 
 # ------------------------------------------------------------------------------------------- analysis
 def find_exercises(nb: Any) -> list[Exercise]:
-    """Solution regions of the code cells, each with the name of the function that encloses it."""
+    """Solution regions of the code cells, each with the name of the function that encloses it.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The instructor notebook.
+
+    Returns
+    -------
+    list of Exercise
+    """
     import ast
 
     found = []
@@ -188,7 +256,17 @@ def find_exercises(nb: Any) -> list[Exercise]:
 
 
 def find_checks(nb: Any) -> list[CheckCall]:
-    """Calls of ``check_*`` functions in code cells (not definitions of them), with their Name arguments."""
+    """Calls of ``check_*`` functions in code cells (not definitions of them), with their Name arguments.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The instructor notebook.
+
+    Returns
+    -------
+    list of CheckCall
+    """
     import ast
 
     calls = []
@@ -235,7 +313,17 @@ def _names(source: str) -> tuple[set[str], set[str]]:
 
 
 def exercise_slice(nb: Any) -> list[int]:
-    """Indices of the exercise and check cells plus every earlier cell that defines a name they need."""
+    """Indices of the exercise and check cells plus every earlier cell that defines a name they need.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The instructor notebook.
+
+    Returns
+    -------
+    list of int
+    """
     targets = {e.cell_index for e in find_exercises(nb)} | {c.cell_index for c in find_checks(nb)}
     if not targets:
         return []
@@ -253,7 +341,17 @@ def exercise_slice(nb: Any) -> list[int]:
 
 
 def lint_notebook(nb: Any) -> list[str]:
-    """Problems that would break the student version or leave an exercise ungraded (empty list: fine)."""
+    """Problems that would break the student version or leave an exercise ungraded (empty list: fine).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The instructor notebook.
+
+    Returns
+    -------
+    list of str
+    """
     problems = []
     try:
         exercises = find_exercises(nb)
@@ -327,7 +425,17 @@ _MARKER_TAG_PREFIX = "nbval"
 
 
 def strip_test_markers(nb: Any) -> Any:
-    """Remove test-harness markers in place: ``# NBVAL_...`` comment lines and ``nbval-*`` cell tags."""
+    """Remove test-harness markers in place: ``# NBVAL_...`` comment lines and ``nbval-*`` cell tags.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook (changed in place).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+    """
     for cell in nb.cells:
         if cell.cell_type == "code":
             lines = _source(cell).split("\n")
@@ -355,7 +463,19 @@ def _clean(nb: Any) -> Any:
 
 
 def make_student_notebook(nb: Any, notebook_id: str = "notebook") -> Any:
-    """Student copy (no nbgrader needed): stubs instead of solutions, no outputs, widget state or test markers."""
+    """Student copy (no nbgrader needed): stubs instead of solutions, no outputs, widget state or test markers.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The instructor notebook (not changed).
+    notebook_id : str, default "notebook"
+        Name used in messages.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+    """
     nb = _clean(nb)
     for idx, cell in enumerate(nb.cells):
         src = _source(cell)
@@ -366,7 +486,19 @@ def make_student_notebook(nb: Any, notebook_id: str = "notebook") -> Any:
 
 def student_problems(student: Any, instructor: Any) -> list[str]:
     """What a student copy must not hold (empty list: fine): solution markers or lines, hidden tests, test-harness
-    markers, outputs or widget state."""
+    markers, outputs or widget state.
+
+    Parameters
+    ----------
+    student : nbformat.NotebookNode
+        The student copy.
+    instructor : nbformat.NotebookNode
+        The instructor notebook.
+
+    Returns
+    -------
+    list of str
+    """
     problems = []
     text = "\n".join(_source(c) for c in student.cells)
     for marker in (BEGIN_SOLUTION, END_SOLUTION, HIDDEN_BEGIN, HIDDEN_END):
@@ -390,7 +522,24 @@ def student_problems(student: Any, instructor: Any) -> list[str]:
 
 def generate(notebooks: Iterable[Path], out: Path) -> list[Path]:
     """Write the student copy of each notebook to ``out``; return the paths. Raises DataFormatError when a copy
-    would still hold a solution, a hidden test or a test marker (see :func:`student_problems`)."""
+    would still hold a solution, a hidden test or a test marker (see :func:`student_problems`).
+
+    Parameters
+    ----------
+    notebooks : iterable of Path
+        Instructor notebooks.
+    out : Path
+        Output folder.
+
+    Returns
+    -------
+    list of Path
+
+    Raises
+    ------
+    DataFormatError
+        A copy that would still hold a solution, a hidden test or a test marker.
+    """
     import nbformat
 
     out.mkdir(parents=True, exist_ok=True)
@@ -432,7 +581,21 @@ def graded_test_source(check_source: str, label: str) -> str:
 
 def make_nbgrader_source(nb: Any, notebook_id: str, *, points: float = 1.0) -> Any:
     """The instructor notebook as an nbgrader source: exercise cells are autograded answers, self-check cells are
-    locked, and after each self-check cell comes a locked, graded hidden-test cell worth ``points``."""
+    locked, and after each self-check cell comes a locked, graded hidden-test cell worth ``points``.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The instructor notebook (not changed).
+    notebook_id : str
+        Assignment name.
+    points : float, default 1.0
+        Points per hidden-test cell.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+    """
     import nbformat
 
     exercises = find_exercises(nb)
@@ -521,7 +684,19 @@ def _check_course(course_id: str, exchange: str) -> None:
 
 def student_nbgrader_config(course_id: str = DEFAULT_COURSE_ID, exchange: str = DEFAULT_EXCHANGE) -> str:
     """Text of the nbgrader_config.py every single-user server on the hub reads (course id, exchange root, and
-    the student id from ``JUPYTERHUB_USER``)."""
+    the student id from ``JUPYTERHUB_USER``).
+
+    Parameters
+    ----------
+    course_id : str, default "npsnn_edu"
+        nbgrader course id.
+    exchange : str, default "/srv/nbgrader/exchange"
+        Exchange folder.
+
+    Returns
+    -------
+    str
+    """
     _check_course(course_id, exchange)
     return STUDENT_CONFIG.format(course_id=course_id, exchange=exchange)
 
@@ -535,7 +710,31 @@ def write_nbgrader_course(notebooks: Iterable[Path], root: Path, *, mode: str = 
     ``root/nbgrader_config.py`` sets the course id, the exchange folder (an absolute path every hub user can write)
     and a course root relative to the file itself (the folder can be moved); ``root/hub_nbgrader_config.py`` is
     the config for every single-user server (:func:`student_nbgrader_config`); ``timeout`` is the per-cell
-    autograding limit in seconds."""
+    autograding limit in seconds.
+
+    Parameters
+    ----------
+    notebooks : iterable of Path
+        Instructor notebooks.
+    root : Path
+        Course folder.
+    mode : {"full", "classroom", "fast"}, default "classroom"
+        Run mode of the autograder.
+    points : float, default 1.0
+        Points per hidden-test cell.
+    timeout : int, default 900
+        Per-cell autograding limit (s).
+    generate_release : bool, default False
+        Also run ``nbgrader generate_assignment``.
+    course_id : str, default "npsnn_edu"
+        nbgrader course id.
+    exchange : str, default "/srv/nbgrader/exchange"
+        Exchange folder (absolute path).
+
+    Returns
+    -------
+    list of Path
+    """
     import nbformat
 
     from .config import MODE_FILE, check_mode
@@ -566,7 +765,28 @@ def write_nbgrader_course(notebooks: Iterable[Path], root: Path, *, mode: str = 
 
 def run_nbgrader(args: Sequence[str], root: Path, *, env: "dict[str, str] | None" = None,
                  timeout: float = 1800) -> "subprocess.CompletedProcess[str]":
-    """Run ``python -m nbgrader ARGS`` in the course folder ``root``; raise RuntimeError with its log on failure."""
+    """Run ``python -m nbgrader ARGS`` in the course folder ``root``; raise RuntimeError with its log on failure.
+
+    Parameters
+    ----------
+    args : sequence of str
+        nbgrader arguments.
+    root : Path
+        Course folder.
+    env : dict of str to str or None, default None
+        Environment (None: this process's).
+    timeout : float, default 1800
+        Seconds.
+
+    Returns
+    -------
+    subprocess.CompletedProcess
+
+    Raises
+    ------
+    RuntimeError
+        nbgrader failed (its log is in the message).
+    """
     full_env = {**os.environ, **(env or {})}
     # nbgrader calls the `alembic` executable (gradebook migrations): it must be found next to this Python
     full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env.get("PATH", "")])
@@ -586,7 +806,21 @@ def run_nbgrader(args: Sequence[str], root: Path, *, env: "dict[str, str] | None
 
 # ------------------------------------------------------------------------------------------ self-test
 def run_checks(nb: Any, cwd: "str | Path", *, timeout: int = 600) -> list[CheckOutcome]:
-    """Execute the exercise slice of ``nb`` (fast mode, errors allowed) and report each check cell."""
+    """Execute the exercise slice of ``nb`` (fast mode, errors allowed) and report each check cell.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook.
+    cwd : str or Path
+        Working directory of the kernel.
+    timeout : int, default 600
+        Seconds per cell.
+
+    Returns
+    -------
+    list of CheckOutcome
+    """
     import nbformat
 
     from .notebook_runner import execute_notebook
@@ -640,6 +874,18 @@ def self_test(path: Path, *, echo: bool = True) -> list[str]:
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
+    """Command line (``python -m npsnn_edu.assignments --help``): student copies, nbgrader course, lint, checks.
+
+    Parameters
+    ----------
+    argv : sequence of str or None, default None
+        Arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
     import nbformat
 
     from .notebook_runner import default_notebooks

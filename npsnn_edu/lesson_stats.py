@@ -89,7 +89,17 @@ def read_notebook(path: "str | Path") -> dict[str, Any]:
 
 
 def markdown_words(cells: Sequence[dict[str, Any]]) -> int:
-    """Whitespace-separated words of all markdown cells."""
+    """Whitespace-separated words of all markdown cells.
+
+    Parameters
+    ----------
+    cells : sequence of dict
+        Notebook cells.
+
+    Returns
+    -------
+    int
+    """
     return sum(len(_source(c).split()) for c in cells if c.get("cell_type") == "markdown")
 
 
@@ -101,7 +111,17 @@ def _prose_numbers_in_line(line: str) -> list[str]:
 
 
 def numbers_in_prose(cells: Sequence[dict[str, Any]]) -> list[tuple[int, str]]:
-    """``(cell index, number)`` for every number in prose (counting rule in the module docstring)."""
+    """``(cell index, number)`` for every number in prose (counting rule in the module docstring).
+
+    Parameters
+    ----------
+    cells : sequence of dict
+        Notebook cells.
+
+    Returns
+    -------
+    list of (int, str)
+    """
     hits: list[tuple[int, str]] = []
     in_refs = False
     for i, cell in enumerate(cells):
@@ -119,7 +139,17 @@ def numbers_in_prose(cells: Sequence[dict[str, Any]]) -> list[tuple[int, str]]:
 
 
 def is_import_only(source: str) -> bool:
-    """True for a code cell of only ``import``/``from ... import`` statements (and comments/blank lines)."""
+    """True for a code cell of only ``import``/``from ... import`` statements (and comments/blank lines).
+
+    Parameters
+    ----------
+    source : str
+        Cell source.
+
+    Returns
+    -------
+    bool
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -128,7 +158,17 @@ def is_import_only(source: str) -> bool:
 
 
 def code_cell_length(source: str) -> int:
-    """Lines of a code cell from its first to its last non-blank line, nbgrader/nbval marker lines left out."""
+    """Lines of a code cell from its first to its last non-blank line, nbgrader/nbval marker lines left out.
+
+    Parameters
+    ----------
+    source : str
+        Cell source.
+
+    Returns
+    -------
+    int
+    """
     lines = [ln for ln in source.splitlines() if not MARKER_LINE_RE.match(ln)]
     while lines and not lines[0].strip():
         lines.pop(0)
@@ -155,7 +195,49 @@ def _heading_lines(cells: Sequence[dict[str, Any]]) -> list[tuple[int, int, str]
 
 @dataclass
 class LessonStats:
-    """What :func:`lesson_stats` counted in one notebook (times in minutes)."""
+    """What :func:`lesson_stats` counted in one notebook (times in minutes).
+
+    Parameters
+    ----------
+    path : Path
+        The notebook.
+    kind : {"lab", "going-further"}
+        Notebook kind.
+    chapter : int or None
+        Chapter number.
+    words : int, default 0
+        Words of prose.
+    numbers : list of (int, str)
+        Numbers in prose (cell, number).
+    figures : list of (int, str)
+        Figure captions after a code cell (cell, "N.k").
+    loose_captions : list of int
+        Captions not right after a code cell.
+    exercises : list of (int, str)
+        Exercise headings (cell, heading).
+    predict : list of (int, str)
+        "Predict" prompts.
+    long_code_cells : list of (int, int)
+        Code cells over the limit (cell, lines).
+    sections : dict of str to list of int
+        Cells of each required level-2 heading.
+    h2 : list of (int, str)
+        Every level-2 heading.
+    header : dict of str to bool
+        Header fields present in the first cell.
+    title_chapter : int or None, default None
+        Chapter number in the title.
+    quiz_calls : list of (int, str)
+        ``show_quiz`` calls (cell, quiz name).
+    quiz_questions : int or None, default None
+        Questions of the quiz.
+    quiz_error : str, default ""
+        Why the quiz could not be loaded.
+    provenance : list of (int, str)
+        Provenance lines of shipped results.
+    running_seconds : float or None, default None
+        Measured run time (s).
+    """
 
     path: Path
     kind: str                                   # "lab" or "going-further"
@@ -179,22 +261,27 @@ class LessonStats:
 
     @property
     def name(self) -> str:
+        """The notebook's stem."""
         return self.path.stem
 
     @property
     def reading_minutes(self) -> float:
+        """Reading time of the prose (minutes)."""
         return self.words / WORDS_PER_MINUTE
 
     @property
     def exercise_minutes(self) -> float:
+        """Time budgeted for the exercises (minutes)."""
         return MINUTES_PER_EXERCISE * len(self.exercises)
 
     @property
     def running_minutes(self) -> float:
+        """Measured run time (minutes; 0 when unknown)."""
         return (self.running_seconds or 0.0) / 60.0
 
     @property
     def total_minutes(self) -> float:
+        """Reading, exercise and running time together (minutes)."""
         return self.reading_minutes + self.running_minutes + self.exercise_minutes
 
 
@@ -217,6 +304,19 @@ def lesson_stats(path: "str | Path", *, timings: "dict[str, Any] | None" = None,
 
     ``timings`` is the content of ``notebook_timings.json`` (read from the package when None); ``quiz_loader``
     maps a quiz name to its questions (default: :func:`npsnn_edu.viz.quiz.load_quiz`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The notebook.
+    timings : dict or None, default None
+        Content of ``notebook_timings.json`` (None: the package's).
+    quiz_loader : callable or None, default None
+        Quiz name to questions (None: :func:`npsnn_edu.viz.quiz.load_quiz`).
+
+    Returns
+    -------
+    LessonStats
     """
     p = Path(path)
     cells = read_notebook(p)["cells"]
@@ -281,7 +381,17 @@ def _section_of(stats: LessonStats, cell: int) -> "str | None":
 
 
 def check_lesson(stats: LessonStats) -> list[str]:
-    """Every broken limit of the lesson template, each naming the notebook, the limit and where to look."""
+    """Every broken limit of the lesson template, each naming the notebook, the limit and where to look.
+
+    Parameters
+    ----------
+    stats : LessonStats
+        Counts of one notebook.
+
+    Returns
+    -------
+    list of str
+    """
     name = stats.path.name
     lab = stats.kind == "lab"
     problems: list[str] = []
@@ -366,7 +476,18 @@ def format_table(rows: list[LessonStats], markdown: bool = False) -> str:
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
-    """``python -m npsnn_edu.lesson_stats [--markdown] [--check] [notebooks...]`` (default: notebooks/0*.ipynb)."""
+    """``python -m npsnn_edu.lesson_stats [--markdown] [--check] [notebooks...]`` (default: notebooks/0*.ipynb).
+
+    Parameters
+    ----------
+    argv : sequence of str or None, default None
+        Arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
     parser = argparse.ArgumentParser(prog="python -m npsnn_edu.lesson_stats", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", help="notebook files (default: notebooks/0*.ipynb under the cwd)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")

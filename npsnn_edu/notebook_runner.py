@@ -32,7 +32,27 @@ __all__ = ["RunResult", "RssSampler", "execute_notebook", "run_notebooks", "defa
 
 @dataclass
 class RunResult:
-    """Outcome of one headless execution."""
+    """Outcome of one headless execution.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook path.
+    ok : bool
+        Ran without error.
+    seconds : float
+        Wall time (s).
+    peak_rss_mb : float
+        Peak memory of the kernel's process tree (MB).
+    error : str, default ""
+        First error.
+    html : str, default ""
+        Path of the HTML report.
+    executed : str, default ""
+        Path of the executed copy.
+    n_cells : int, default 0
+        Cells executed.
+    """
 
     notebook: str
     ok: bool
@@ -49,6 +69,11 @@ class RssSampler:
 
     The sum of RSS over the process tree slightly overcounts pages shared between processes: an upper
     bound, which is what a memory limit (Binder: 1-2 GB) cares about.
+
+    Parameters
+    ----------
+    interval : float, default 0.1
+        Seconds between samples.
     """
 
     def __init__(self, interval: float = 0.1) -> None:
@@ -59,6 +84,13 @@ class RssSampler:
         self._thread: threading.Thread | None = None
 
     def start(self, pid: int) -> None:
+        """Start sampling process ``pid`` and its descendants in a background thread.
+
+        Parameters
+        ----------
+        pid : int
+            Process id.
+        """
         try:
             import psutil  # noqa: F401 - a test extra; without it no memory numbers (reported as NaN)
         except ImportError:
@@ -69,6 +101,12 @@ class RssSampler:
         self._thread.start()
 
     def sample(self) -> int:
+        """One sample now: the summed resident memory of the process tree (bytes); updates the peak.
+
+        Returns
+        -------
+        int
+        """
         import psutil
 
         try:
@@ -91,6 +129,12 @@ class RssSampler:
             self._stop.wait(self.interval)
 
     def stop(self) -> float:
+        """Stop sampling; returns the peak in MB.
+
+        Returns
+        -------
+        float
+        """
         if self._thread is not None:
             self.sample()
             self._stop.set()
@@ -99,6 +143,7 @@ class RssSampler:
 
     @property
     def peak_mb(self) -> float:
+        """Peak resident memory seen so far (MB)."""
         return float("nan") if self.peak_bytes < 0 else self.peak_bytes / 2**20
 
 
@@ -134,6 +179,34 @@ def execute_notebook(nb: Any, *, cwd: "str | Path", fast: bool = True, timeout: 
 
     Returns ``(nb, seconds, peak_rss_mb, error)``; ``error`` is empty on success, otherwise the first
     failing cell's error (with ``allow_errors=False`` execution stops there, as in Run All).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook (modified in place).
+    cwd : str or Path
+        Working directory of the kernel.
+    fast : bool, default True
+        Run in fast mode.
+    timeout : int, default 900
+        Seconds per cell.
+    allow_errors : bool, default False
+        Go on after a failing cell.
+    kernel_name : str, default "python3"
+        Jupyter kernel.
+    env : dict of str to str or None, default None
+        Kernel environment (None: this process's).
+    store_widget_state : bool, default True
+        Save the widget state in the notebook.
+    mode : str or None, default None
+        Run mode (wins over ``fast``).
+
+    Returns
+    -------
+    nb : nbformat.NotebookNode
+    seconds : float
+    peak_rss_mb : float
+    error : str
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -175,7 +248,17 @@ def _short_cell_error(exc: Exception) -> str:
 
 
 def default_notebooks(root: "Path | None" = None) -> list[Path]:
-    """The chapter notebooks ``notebooks/0*.ipynb`` of the repository (or of ``root``)."""
+    """The chapter notebooks ``notebooks/0*.ipynb`` of the repository (or of ``root``).
+
+    Parameters
+    ----------
+    root : Path or None, default None
+        Repository root (None: this checkout).
+
+    Returns
+    -------
+    list of Path
+    """
     if root is None:
         here = Path.cwd()
         root = here if (here / "notebooks").is_dir() else Path(__file__).resolve().parents[1]
@@ -216,7 +299,31 @@ def run_notebooks(notebooks: Sequence[Path], out: Path, *, fast: bool = True, ti
                   env: "dict[str, str] | None" = None) -> list[RunResult]:
     """Execute each notebook (in its own directory), write executed copies and HTML reports under ``out``.
 
-    ``mode`` (fast/classroom/full) wins over ``fast``; ``env`` replaces the kernel environment entirely."""
+    ``mode`` (fast/classroom/full) wins over ``fast``; ``env`` replaces the kernel environment entirely.
+
+    Parameters
+    ----------
+    notebooks : sequence of Path
+        Notebooks.
+    out : Path
+        Output folder.
+    fast : bool, default True
+        Run in fast mode.
+    timeout : int, default 1800
+        Seconds per cell.
+    html : bool, default True
+        Write HTML reports.
+    echo : bool, default True
+        Print one line per notebook.
+    mode : str or None, default None
+        Run mode (wins over ``fast``).
+    env : dict of str to str or None, default None
+        Kernel environment (replaces it entirely).
+
+    Returns
+    -------
+    list of RunResult
+    """
     import nbformat
 
     label = mode or ("fast" if fast else "full")
@@ -255,6 +362,18 @@ def format_summary(results: Sequence[RunResult]) -> str:
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
+    """Command line (``python -m npsnn_edu.notebook_runner --help``): run notebooks headless, report time and memory.
+
+    Parameters
+    ----------
+    argv : sequence of str or None, default None
+        Arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
     parser = argparse.ArgumentParser(prog="python -m npsnn_edu.notebook_runner", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: notebooks/0*.ipynb)")
     parser.add_argument("--full", action="store_true", help="research-size run (same as --mode full)")
