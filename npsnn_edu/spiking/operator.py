@@ -1186,6 +1186,22 @@ def load_operator_results(mode: str = "best", families: "tuple[str, ...] | None"
 
     ``mode``: ``"full"``, ``"quick"`` or ``"best"`` (full where it was shipped for every family, else quick).
     A separate seed run (``--save-tag _seeds``) is merged into ``seed_median_rel_l2`` / ``seed_p90_rel_l2``.
+
+    Parameters
+    ----------
+    mode : {"best", "full", "quick"}, default "best"
+        Which shipped run.
+    families : tuple of str or None, default None
+        Families to load (None: all shipped).
+
+    Returns
+    -------
+    dict of str to dict
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown mode, or a family without a shipped result.
     """
     from ..precomputed import available_results, load_result
     from ..validation import one_of
@@ -1228,7 +1244,17 @@ _ROWS = (("spiking operator (spikes + membrane)", "heldout"), ("spiking operator
 
 def operator_table_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows (family, method, held-out median / p90 error, parameters, of which fitted (all for gradient training,
-    the readout for a readout solve), training or solve CPU s, ms per new trajectory)."""
+    the readout for a readout solve), training or solve CPU s, ms per new trajectory).
+
+    Parameters
+    ----------
+    results : dict
+        Output of :func:`load_operator_results`.
+
+    Returns
+    -------
+    list of dict
+    """
     rows = []
     for fam, data in results.items():
         for label, key in _ROWS:
