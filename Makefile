@@ -114,7 +114,7 @@ site: install $(SITE_STAMP)
 	$(PY) -m npsnn_edu.site prepare --executed build/site-exec/executed --out build/site-src \
 		--mathjax $(SITE_NPM)/node_modules/mathjax $(if $(SOLUTIONS),--solutions $(SOLUTIONS),)
 	$(SITE_VENV)/bin/jupyter-book config sphinx build/site-src
-	$(SITE_VENV)/bin/sphinx-build -b html -q --keep-going -w build/site-warnings.txt build/site-src build/site
+	PYTHONPATH=build/site-src/_ext $(SITE_VENV)/bin/sphinx-build -b html -q --keep-going -w build/site-warnings.txt build/site-src build/site
 	@echo "$$(grep -c WARNING build/site-warnings.txt || true) build warning(s): build/site-warnings.txt"
 	-$(PY) -m npsnn_edu.site check-links build/site
 	@echo "site: build/site/index.html"

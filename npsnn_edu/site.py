@@ -21,9 +21,11 @@ from __future__ import annotations
 import argparse
 import copy
 import html.parser
+import json
 import posixpath
 import shutil
 import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -32,7 +34,8 @@ from urllib.parse import unquote, urlsplit
 from .errors import InvalidParameterError
 
 __all__ = ["SOLUTION_BEGIN", "SOLUTION_MODES", "BrokenLink", "is_solution_cell", "mark_solutions", "add_plotly_html",
-           "replace_widget_views", "transform_notebook", "copy_mathjax", "prepare_book", "check_links", "main"]
+           "replace_widget_views", "transform_notebook", "copy_mathjax", "api_modules", "write_api_pages",
+           "prepare_book", "check_links", "main"]
 
 #: nbgrader's marker that opens a solution region in a code cell (the kit's convention)
 SOLUTION_BEGIN = "### BEGIN SOLUTION"
@@ -247,6 +250,103 @@ def copy_mathjax(package: "str | Path", static: "str | Path") -> Path:
     return dest
 
 
+#: folder of the API reference in the book (one page per package, a section per module; ``site/_toc.yml`` globs it)
+API_DIR = "api"
+#: page titles of the API reference by package (a package not listed is titled by its name)
+API_TITLES = {"npsnn_edu": "Core and chapters 1-2 (npsnn_edu)",
+              "npsnn_edu.gpr": "Chapter 3: GPR potentials (npsnn_edu.gpr)",
+              "npsnn_edu.spiking": "Chapter 4: spiking PINNs (npsnn_edu.spiking)",
+              "npsnn_edu.viz": "Figures and widgets (npsnn_edu.viz)",
+              "npsnn_edu.exercises": "Exercise self-checks (npsnn_edu.exercises)",
+              "npsnn_edu.course": "Course tooling (npsnn_edu.course)"}
+
+
+def api_modules(package_dir: "str | Path | None" = None, package: str = "npsnn_edu") -> dict[str, list[str]]:
+    """The public modules of the package, grouped by the package that holds them (one API page each).
+
+    Read from the source tree (nothing is imported): every ``*.py`` file whose dotted path has no part starting
+    with ``_`` (``__init__.py`` stands for its package). A package's page lists the package itself first.
+
+    Parameters
+    ----------
+    package_dir : str, Path or None, default None
+        Folder of the package (None: the installed ``npsnn_edu``).
+    package : str, default "npsnn_edu"
+        Its import name.
+
+    Returns
+    -------
+    dict of str to list of str
+        Package name -> dotted module names, packages sorted, modules sorted within each.
+    """
+    root = Path(package_dir) if package_dir is not None else Path(__file__).resolve().parent
+    groups: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts = parts[:-1]
+        if any(part.startswith("_") for part in parts):
+            continue
+        name = ".".join((package, *parts))
+        if is_package:
+            groups.setdefault(name, []).insert(0, name)
+        else:
+            groups.setdefault(name.rpartition(".")[0], []).append(name)
+    return {page: groups[page] for page in sorted(groups)}
+
+
+def _api_page(page: str, modules: list[str]) -> str:
+    lines = [f"# {API_TITLES.get(page, page)}", ""]
+    for module in modules:
+        if module == page:  # the package: its docstring (its names are documented in their own modules)
+            lines += ["```{eval-rst}", f".. automodule:: {module}", "```", ""]
+            continue
+        lines += [f"## `{module}`", "", "```{eval-rst}", f".. automodule:: {module}", "   :members:",
+                  "   :show-inheritance:", "```", ""]
+    return "\n".join(lines)
+
+
+def write_api_pages(out: "str | Path", package_dir: "str | Path | None" = None) -> list[Path]:
+    """Write the API reference of the package into the book sources ``out``: ``api/index.md`` and one page per
+    package, each module documented by Sphinx autodoc (numpydoc sections through napoleon), plus
+    ``_ext/kit_paths.json``, the kit's import paths that the book's extension ``_ext/npsnn_api.py`` appends to
+    ``sys.path`` so that the book tool's environment can import the package (nothing is installed into it).
+
+    Parameters
+    ----------
+    out : str or Path
+        The book sources (as laid out by :func:`prepare_book`).
+    package_dir : str, Path or None, default None
+        Folder of the package (None: the installed ``npsnn_edu``).
+
+    Returns
+    -------
+    list of Path
+        The pages written, ``api/index.md`` first.
+    """
+    out = Path(out)
+    api = out / API_DIR
+    api.mkdir(parents=True, exist_ok=True)
+    groups = api_modules(package_dir)
+    index = ["# API reference", "",
+             "Every public class and function of the helper package `npsnn_edu`, with its parameters (shapes and "
+             "units: reduced Lennard-Jones units in chapters 1, 2 and 4; eV, Angstrom and fs where ASE is involved), "
+             "what it returns and what it raises. The classes that implement a chapter's equation carry it as "
+             "maths. Generated from the docstrings by Sphinx autodoc.", ""]
+    written = [api / "index.md"]
+    for page, modules in groups.items():
+        (api / f"{page}.md").write_text(_api_page(page, modules))
+        written.append(api / f"{page}.md")
+        index.append(f"- [{API_TITLES.get(page, page)}]({page}.md): " + ", ".join(f"`{m}`" for m in modules))
+    (api / "index.md").write_text("\n".join(index) + "\n")
+    src = Path(package_dir) if package_dir is not None else Path(__file__).resolve().parent
+    paths = [str(src.parent), *dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))]
+    (out / "_ext").mkdir(exist_ok=True)
+    (out / "_ext" / "kit_paths.json").write_text(json.dumps({"paths": paths}, indent=1) + "\n")
+    return written
+
+
 def prepare_book(executed: "str | Path", out: "str | Path", *, root: "str | Path | None" = None,
                  solutions: str = "hide", mathjax: "str | Path | None" = None) -> list[Path]:
     """Lay out the book sources in ``out`` (emptied first); returns the notebooks written.
@@ -307,6 +407,7 @@ def prepare_book(executed: "str | Path", out: "str | Path", *, root: "str | Path
         written.append(dest)
     if mathjax is not None:
         copy_mathjax(mathjax, out / "_static")
+    write_api_pages(out)
     return written
 
 
