@@ -54,6 +54,7 @@ class ResultsTable(pd.DataFrame):
         return out
 
     def to_html(self, *args: Any, **kwargs: Any) -> str:
+        """The table as HTML, absent values shown as :attr:`missing` (options of pandas' ``DataFrame.to_html``)."""
         kwargs.setdefault("na_rep", self.missing)
         with self._display_options():
             return self._display_frame().to_html(*args, **kwargs)

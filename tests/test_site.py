@@ -1,6 +1,8 @@
 """The built course website (``make test-site`` builds it into build/site/ first, then runs these tests).
 
 - no broken internal link (npsnn_edu.site.check_links) and every notebook and docs/ page is on the site;
+- the API reference (api/) documents the classes that implement each chapter's equations, with their parameters
+  and the equations typeset;
 - the exercise solutions are hidden (inside a collapsed "Show solution" toggle, or absent with SOLUTIONS=remove);
 - headless Chromium (Debian's chromium, started as in tests/_jupyter_browser.py) opens the start page and a chapter
   page from a local HTTP server: text, a drawn figure, typeset maths, no Python error output, no failed request to
@@ -65,6 +67,32 @@ def test_every_notebook_and_docs_page_is_on_the_site(site):
     for rel in expected:
         assert (site / rel).is_file(), f"{rel} not built"
         assert f'href="{rel}"' in index, f"the start page's navigation does not link {rel}"
+
+
+#: the classes and functions that implement each chapter's equations: the API reference must document each one
+#: (its autodoc anchor is the dotted name) on its package's page
+API_MAIN = {"npsnn_edu": ["npsnn_edu.potentials.LennardJones", "npsnn_edu.potentials.Morse",
+                          "npsnn_edu.integrators.VelocityVerlet", "npsnn_edu.integrators.LangevinBAOAB",
+                          "npsnn_edu.integrators.simulate", "npsnn_edu.trajectory.Trajectory",
+                          "npsnn_edu.stability.amplification_matrix"],
+            "npsnn_edu.gpr": ["npsnn_edu.gpr.model.GPRPotential", "npsnn_edu.gpr.priors.get_prior"],
+            "npsnn_edu.spiking": ["npsnn_edu.spiking.models.ClockSNN", "npsnn_edu.spiking.training.Trainer",
+                                  "npsnn_edu.spiking.training.physics_loss",
+                                  "npsnn_edu.spiking.problems.NewtonProblem"]}
+
+
+@pytest.mark.parametrize("page", sorted(API_MAIN))
+def test_api_reference_lists_the_main_classes_with_their_parameters_and_maths(site, page):
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert f'href="api/{page}.html"' in index, f"the start page's navigation does not link api/{page}.html"
+    html = (site / "api" / f"{page}.html").read_text(encoding="utf-8")
+    for name in API_MAIN[page]:
+        assert f'id="{name}"' in html, f"{name} is not documented on api/{page}.html"
+        start = html.index(f'id="{name}"')
+        end = html.find('<dt class="sig', start + 1)  # the next documented object (a class's first method)
+        assert "Parameters" in html[start:end if end > 0 else None], f"{name}: no Parameters section on the page"
+    assert html.count('<div class="math notranslate nohighlight">') >= 1, "the equations are not typeset as maths"
+    assert "Undefined substitution" not in html and 'class="problematic"' not in html
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -4,6 +4,8 @@ Fast unit tests on small hand-made notebooks and pages; the built site itself is
 """
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 import shutil
 from pathlib import Path
@@ -16,6 +18,7 @@ from npsnn_edu.errors import InvalidParameterError
 from npsnn_edu.site import (
     BrokenLink,
     add_plotly_html,
+    api_modules,
     check_links,
     copy_mathjax,
     is_solution_cell,
@@ -23,6 +26,7 @@ from npsnn_edu.site import (
     prepare_book,
     replace_widget_views,
     transform_notebook,
+    write_api_pages,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -130,7 +134,8 @@ def _toc_globs() -> dict[str, list[str]]:
     ("notebooks/01_newtonian_md", "Labs"), ("notebooks/04_spiking_pinn", "Labs"),
     ("notebooks/01b_ase_and_real_molecules", "Going further"), ("notebooks/03c_gpr_sparse", "Going further"),
     ("docs/course", "For teachers"), ("docs/instructor/ch2", "For teachers"),
-    ("docs/instructor/extra/handout", "For teachers"),
+    ("docs/instructor/extra/handout", "For teachers"), ("api/index", "API reference"),
+    ("api/npsnn_edu.spiking", "API reference"),
 ])
 def test_table_of_contents_globs_place_each_kind_of_page_in_one_part(name, part):
     hits = [caption for caption, globs in _toc_globs().items() if any(_toc_match(name, g) for g in globs)]
@@ -186,10 +191,12 @@ def test_prepare_book_lays_out_sources_like_the_repository(tmp_path):
     (out / "stale.md").write_text("left from an earlier build")
     written = prepare_book(executed, out, root=root, solutions="remove", mathjax=_fake_mathjax(tmp_path))
     assert [p.name for p in written] == ["01_demo.ipynb", "01b_more.ipynb"]
+    api_pages = {f"api/{page}.md" for page in api_modules()}
     assert {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} == {
         "_config.yml", "_toc.yml", "index.md", "docs/instructor/ch1.md", "notebooks/01_demo.ipynb",
         "notebooks/01b_more.ipynb", "_static/mathjax/tex-mml-chtml.js",
-        "_static/mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff"}
+        "_static/mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff", "_ext/npsnn_api.py",
+        "_ext/kit_paths.json", "api/index.md", *api_pages}
     nb = nbformat.read(out / "notebooks" / "01_demo.ipynb", as_version=4)
     assert nb.cells[1].metadata["tags"] == ["remove-cell"]
     assert "tags" not in nbformat.read(root / "notebooks" / "01_demo.ipynb", as_version=4).cells[1].metadata
@@ -243,3 +250,93 @@ def test_check_links_reports_missing_files_fragments_and_escapes(tmp_path):
 def test_check_links_needs_a_built_site(tmp_path):
     with pytest.raises(InvalidParameterError, match="make site"):
         check_links(tmp_path)
+
+
+# --- the API reference (api/ pages, site/_ext/npsnn_api.py) ----------------------------------------------------------
+
+def _fake_package(tmp_path: Path) -> Path:
+    pkg = tmp_path / "src" / "npsnn_edu"
+    for rel in ("__init__.py", "core.py", "_private.py", "gpr/__init__.py", "gpr/model.py", "gpr/_helpers.py",
+                "_hidden/__init__.py", "_hidden/thing.py", "spiking/__init__.py", "spiking/models.py",
+                "spiking/basis.py"):
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text('"""doc"""\n')
+    return pkg
+
+
+def test_api_modules_groups_public_modules_by_package(tmp_path):
+    assert api_modules(_fake_package(tmp_path)) == {
+        "npsnn_edu": ["npsnn_edu", "npsnn_edu.core"],
+        "npsnn_edu.gpr": ["npsnn_edu.gpr", "npsnn_edu.gpr.model"],
+        "npsnn_edu.spiking": ["npsnn_edu.spiking", "npsnn_edu.spiking.basis", "npsnn_edu.spiking.models"]}
+
+
+def test_api_modules_of_the_package_cover_every_chapter():
+    groups = api_modules()
+    modules = [m for page in groups.values() for m in page]
+    for name in ("npsnn_edu.potentials", "npsnn_edu.integrators", "npsnn_edu.trajectory", "npsnn_edu.gpr.model",
+                 "npsnn_edu.spiking.models", "npsnn_edu.spiking.training"):
+        assert name in modules
+    assert not [m for m in modules if any(part.startswith("_") for part in m.split("."))]
+
+
+def test_write_api_pages_documents_each_module_with_autodoc(tmp_path):
+    pkg = _fake_package(tmp_path)
+    out = tmp_path / "book"
+    written = write_api_pages(out, package_dir=pkg)
+    assert [p.relative_to(out).as_posix() for p in written] == [
+        "api/index.md", "api/npsnn_edu.md", "api/npsnn_edu.gpr.md", "api/npsnn_edu.spiking.md"]
+    index = (out / "api" / "index.md").read_text()
+    assert index.startswith("# API reference")
+    assert "](npsnn_edu.gpr.md): `npsnn_edu.gpr`, `npsnn_edu.gpr.model`" in index
+    page = (out / "api" / "npsnn_edu.gpr.md").read_text()
+    assert page.startswith("# Chapter 3: GPR potentials (npsnn_edu.gpr)")
+    # the package: its docstring only (its names are documented in their modules); a module: all its members
+    assert ".. automodule:: npsnn_edu.gpr\n```" in page
+    assert "## `npsnn_edu.gpr.model`\n\n```{eval-rst}\n.. automodule:: npsnn_edu.gpr.model\n   :members:" in page
+    paths = json.loads((out / "_ext" / "kit_paths.json").read_text())["paths"]
+    assert paths[0] == str(pkg.parent)
+
+
+def _api_extension():
+    spec = importlib.util.spec_from_file_location("npsnn_api", REPO / "site" / "_ext" / "npsnn_api.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_api_extension_escapes_pipes_outside_literals_roles_and_maths():
+    ext = _api_extension()
+    lines = ["Error |E(t) - E0| / |E0| and ``|x|`` and :math:`|x|`.", "", ".. math::", "",
+             "    \\lVert x \\rVert = |x|", "", "After |y|."]
+    assert ext.escape_pipes(lines) == [
+        "Error \\|E(t) - E0\\| / \\|E0\\| and ``|x|`` and :math:`|x|`.", "", ".. math::", "",
+        "    \\lVert x \\rVert = |x|", "", "After \\|y\\|."]
+
+
+def test_api_extension_turns_underlined_headings_into_rubrics():
+    ext = _api_extension()
+    lines = ["Intro.", "", "Exercises", "---------", "4c.1 a thing", "", "=====  ====", "a      b", "=====  ===="]
+    assert ext.headings_to_rubrics(lines) == [
+        "Intro.", "", ".. rubric:: Exercises", "", "4c.1 a thing", "", "=====  ====", "a      b", "=====  ===="]
+
+
+def test_api_extension_appends_the_kit_paths_after_the_book_tools_own(tmp_path, monkeypatch):
+    ext_dir = tmp_path / "_ext"
+    ext_dir.mkdir()
+    shutil.copy(REPO / "site" / "_ext" / "npsnn_api.py", ext_dir)
+    (ext_dir / "kit_paths.json").write_text(json.dumps({"paths": ["/kit/repo", "/kit/site-packages"]}))
+    spec = importlib.util.spec_from_file_location("npsnn_api_copy", ext_dir / "npsnn_api.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = ["/book/site-packages"]
+    monkeypatch.setattr("sys.path", path)
+    connected = []
+
+    class App:
+        def connect(self, event, fn):
+            connected.append(event)
+
+    assert module.setup(App())["parallel_read_safe"] is True
+    assert path == ["/book/site-packages", "/kit/repo", "/kit/site-packages"]
+    assert connected == ["autodoc-process-docstring"]

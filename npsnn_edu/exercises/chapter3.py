@@ -6,21 +6,26 @@ the answer is wrong, compares it with a catalogue of the usual mistakes (:data:`
 mistake gets its own hint; anything else gets a hint that points at the idea. No message prints the solution
 or the expected value.
 
-=====  ==========================  ===================================================================================
- 3.1   :func:`check_rbf_kernel`    ``rbf_kernel(A, B, lengthscale)`` -> ``exp(-|a - b|^2 / (2 l^2))`` for rows of A, B
- 3.2   :func:`check_posterior_mean` ``posterior_mean(K, k_star, y, m_train, m_star, noise)`` ->
-                                   ``m_star + k_star (K + noise I)^-1 (y - m_train)``
- 3.3   :func:`check_prior_weight_prediction` ``predicted_prior_weight(distance, lengthscale, nugget)``: the prior
-                                   weight w at ``distance`` from ONE training point (predict, then run)
- 3.4   :func:`check_prior_constant` ``prior_constant(name, train_energies, symbols, atom_energies)`` for "MF1" (zero),
-                                   "MF2" (mean), "median" and "MF5" (sum of the isolated-atom energies)
- 3.5   :func:`check_zero_crash_bound` ``zero_crash_upper_bound(runs, confidence)``: the exact (Clopper-Pearson)
-                                   upper bound of the crash probability after 0 crashes in ``runs`` runs
- 3.6   :func:`check_runs_needed`   ``runs_needed(upper, confidence)``: the fewest crash-free runs that push that
-                                   bound to ``upper`` or below
- 3.7   :func:`check_fisher_p`      ``fisher_p_value(crashes_a, runs_a, crashes_b, runs_b)``: two-sided Fisher
-                                   exact test of two crash counts (going-further notebook 03b)
-=====  ==========================  ===================================================================================
+3.1 :func:`check_rbf_kernel`
+    ``rbf_kernel(A, B, lengthscale)`` -> ``exp(-|a - b|^2 / (2 l^2))`` for rows of A, B
+3.2 :func:`check_posterior_mean`
+    ``posterior_mean(K, k_star, y, m_train, m_star, noise)`` ->
+    ``m_star + k_star (K + noise I)^-1 (y - m_train)``
+3.3 :func:`check_prior_weight_prediction`
+    ``predicted_prior_weight(distance, lengthscale, nugget)``: the prior
+    weight w at ``distance`` from ONE training point (predict, then run)
+3.4 :func:`check_prior_constant`
+    ``prior_constant(name, train_energies, symbols, atom_energies)`` for "MF1" (zero),
+    "MF2" (mean), "median" and "MF5" (sum of the isolated-atom energies)
+3.5 :func:`check_zero_crash_bound`
+    ``zero_crash_upper_bound(runs, confidence)``: the exact (Clopper-Pearson)
+    upper bound of the crash probability after 0 crashes in ``runs`` runs
+3.6 :func:`check_runs_needed`
+    ``runs_needed(upper, confidence)``: the fewest crash-free runs that push that
+    bound to ``upper`` or below
+3.7 :func:`check_fisher_p`
+    ``fisher_p_value(crashes_a, runs_a, crashes_b, runs_b)``: two-sided Fisher
+    exact test of two crash counts (going-further notebook 03b)
 
 Units: energies in eV, distances and lengthscales in the unit of the inputs, probabilities as fractions.
 """

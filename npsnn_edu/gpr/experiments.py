@@ -1,8 +1,10 @@
 """Chapter-3 experiments: accuracy per prior, hot-MD stability, crash statistics, bond-stretch profiles.
 
 Crash criterion (FFLUX-style, see :class:`CrashCriterion`): during MD a run has *crashed* as soon as
-  * a bonded distance deviates by more than ``tolerance`` (0.5 A) from its value in the reference geometry, or
-  * any two atoms come closer than ``min_distance`` (0.5 A).
+
+* a bonded distance deviates by more than ``tolerance`` (0.5 A) from its value in the reference geometry, or
+* any two atoms come closer than ``min_distance`` (0.5 A).
+
 Bonds are detected in the relaxed reference geometry with ASE's natural cutoffs (times 1.1). For a hydrogen the
 "bond" is its distance to the NEAREST heavy atom: in malondialdehyde the enol proton hops between the two oxygens at
 high temperature (it does so in the GFN2-xTB reference data), which is chemistry, not a crash.

@@ -13,21 +13,21 @@ The FFLUX paper (Isamura & Popelier, Commun. Chem. 2025) numbers its priors MF1.
 in any public code we found. The kit's MF names map onto the prior means of the group's PUBLIC code as
 follows (this table is the one place that says so; the notebook repeats it):
 
-=====  ==================  ==================================================  ===================================
-name   aliases             definition (energies in eV, ``d`` the descriptor)    public source
-=====  ==================  ==================================================  ===================================
-MF1    zero                ``m = 0`` (simple kriging); absolute xTB energies     FEREBUS-v7 ``src/mean`` zero mean;
-                           (~ -449 eV) lie hundreds of eV below it               ICHOR ``models/mean`` ZeroMean
-MF2    constant, mean      ``m = mean(E_train)`` (ordinary kriging)              FEREBUS constant mean; ICHOR
-                                                                                 ConstantMean
-MF3    linear              ``m = E_min + beta . (d - d_min)``, anchored at the   FEREBUS linear mean; ICHOR
-                           lowest-energy training point, beta least squares      LinearMean
-MF4    quadratic           ``m = E_min + sum_k beta_k (d_k - d_min,k)^2``,       FEREBUS quadratic mean; ICHOR
-                           same anchor, beta least squares                       QuadraticMean
-MF5    physical,           ``m = f * sum_a E_atom(Z_a)`` (f = 1): isolated-atom  pyFEREBUS (called from ICHOR)
-       free_atoms          energies of the same method (GFN2-xTB: H -10.707,     "physical" mean,
-                           C -48.798, O -102.522 eV), tens of eV above the data  ``iqa_deviation_factor``
-=====  ==================  ==================================================  ===================================
+=====  ==================  ====================================================  ===================================
+name   aliases             definition (energies in eV, ``d`` the descriptor)      public source
+=====  ==================  ====================================================  ===================================
+MF1    zero                ``m = 0`` (simple kriging); absolute xTB energies       FEREBUS-v7 ``src/mean`` zero mean;
+                           (~ -449 eV) lie hundreds of eV below it                 ICHOR ``models/mean`` ZeroMean
+MF2    constant, mean      ``m = mean(E_train)`` (ordinary kriging)                FEREBUS constant mean; ICHOR
+                                                                                   ConstantMean
+MF3    linear              ``m = E_min + beta . (d - d_min)``, anchored at the     FEREBUS linear mean; ICHOR
+                           lowest-energy training point, beta least squares        LinearMean
+MF4    quadratic           ``m = E_min + sum_k beta_k (d_k - d_min,k)^2``,         FEREBUS quadratic mean; ICHOR
+                           same anchor, beta least squares                         QuadraticMean
+MF5    physical,           ``m = f * sum_a E_atom(Z_a)`` (f = 1): isolated-atom    pyFEREBUS (called from ICHOR)
+       free_atoms          energies of the same method (GFN2-xTB: H -10.707,       "physical" mean,
+                           C -48.798, O -102.522 eV), tens of eV above the data    ``iqa_deviation_factor``
+=====  ==================  ====================================================  ===================================
 
 Extras (no claim to a public source beyond the one named): ``median`` (median of the training energies;
 listed among ICHOR's means), ``training_max`` (maximum of the training energies; a kit teaching extra, the top

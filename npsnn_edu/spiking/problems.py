@@ -63,8 +63,10 @@ class NewtonProblem:
     params : dict, default {}
         Builder keywords: ``get_problem(name, **params)`` rebuilds the problem.
 
-    Bad input raises :class:`~npsnn_edu.errors.InvalidParameterError` or
-    :class:`~npsnn_edu.errors.ShapeMismatchError` with what to change.
+    Raises
+    ------
+    InvalidParameterError, ShapeMismatchError
+        Bad input, with what to change.
     """
 
     name: str

@@ -7,8 +7,10 @@ appends them to ``sys.path``, AFTER the book tool's own paths, so the book tool 
 packages both environments hold.
 
 The docstrings are written for readers of the source and for ``help()`` as well: they write absolute values as
-``|x|``, which reStructuredText would read as a substitution reference. :func:`escape_pipes` escapes every ``|``
-outside inline literals, roles and ``.. math::`` blocks before the page is parsed.
+``|x|``, which reStructuredText would read as a substitution reference, and some module docstrings have numpydoc
+style headings of their own (``Exercises`` underlined), which would become sections of the page.
+:func:`escape_pipes` escapes every ``|`` outside inline literals, roles and ``.. math::`` blocks, and
+:func:`headings_to_rubrics` turns such headings into rubrics, before the page is parsed.
 """
 from __future__ import annotations
 
@@ -49,7 +51,25 @@ def escape_pipes(lines: list[str]) -> list[str]:
     return lines
 
 
+_UNDERLINE = re.compile(r"^\s*([-=~^])\1{2,}\s*$")
+
+
+def headings_to_rubrics(lines: list[str]) -> list[str]:
+    """Replace every underlined heading (a text line followed by a line of one repeated ``-=~^`` character at
+    least as long) in reStructuredText ``lines`` by a ``.. rubric::`` (in place; also returned)."""
+    i = 0
+    while i + 1 < len(lines):
+        title, under = lines[i], lines[i + 1]
+        if title.strip() and _UNDERLINE.match(under) and len(under.strip()) >= len(title.strip()) \
+                and not _UNDERLINE.match(title):
+            indent = title[:len(title) - len(title.lstrip())]
+            lines[i:i + 2] = [f"{indent}.. rubric:: {title.strip()}", ""]
+        i += 1
+    return lines
+
+
 def _process_docstring(app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    headings_to_rubrics(lines)
     escape_pipes(lines)
 
 
