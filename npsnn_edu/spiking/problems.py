@@ -37,7 +37,14 @@ from ..validation import at_least, finite, positive
 
 @dataclass
 class NewtonProblem:
-    """``m x'' = F(x)`` on ``[0, t_end]`` with ``x(0) = x0`` and ``x'(0) = v0`` (arrays ``(N, D)``).
+    r"""``m x'' = F(x)`` on ``[0, t_end]`` with ``x(0) = x0`` and ``x'(0) = v0`` (arrays ``(N, D)``).
+
+    .. math::
+
+        m_i\, \ddot{\mathbf{x}}_i(t) = \mathbf{F}_i(\mathbf{x}(t)) = -\nabla_i U(\mathbf{x}(t)), \qquad
+        \mathbf{x}(0) = \mathbf{x}_0, \quad \dot{\mathbf{x}}(0) = \mathbf{v}_0, \qquad 0 \le t \le t_{\mathrm{end}}
+
+    The PINNs of this package minimise the residual of this equation (:func:`~npsnn_edu.spiking.training.physics_loss`).
 
     ``reference(t)`` returns positions ``(len(t), N, D)`` and velocities from an independent solver
     (analytic where it exists, else velocity Verlet at ``ref_dt``).
