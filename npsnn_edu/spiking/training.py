@@ -294,13 +294,23 @@ def physics_loss(model: torch.nn.Module, problem: NewtonProblem, t: torch.Tensor
 
     .. math::
 
-        L = w_{\mathrm{res}} \frac{1}{n} \sum_i c_i \frac{\lVert m\, \ddot x(t_i) - F(x(t_i)) \rVert^2}{a^2}
-          + w_{\mathrm{ic}} \left(\frac{\lVert x(0) - x_0 \rVert^2}{d^2}
-          + \frac{\lVert \dot x(0) - v_0 \rVert^2}{v^2}\right)
-          + w_E \frac{1}{n} \sum_i \frac{(E(t_i) - E(0))^2}{e^2}
+        L = w_{\mathrm{res}} L_{\mathrm{res}}
+          + w_{\mathrm{ic}} \left\langle \left(\frac{x(0) - x_0}{d}\right)^2
+          + \left(\frac{\dot x(0) - v_0}{v}\right)^2 \right\rangle
+          + w_E \frac{1}{n} \sum_{i=1}^{n} \left(\frac{E(t_i) - E_0}{e}\right)^2,
+        \qquad r_i = \left\langle \left(\frac{m\, \ddot x(t_i) - F(x(t_i))}{a}\right)^2 \right\rangle
 
-    with F from the core potential, the causal weights :math:`c_i` and the scales a, d, v, e of
-    :class:`LossScales`.
+    where :math:`\langle \cdot \rangle` averages over the N D coordinates, F comes from the core potential,
+    a, d, v, e are the scales of :class:`LossScales`, :math:`E = \frac{1}{2} \sum m \dot x^2 + U` and
+    :math:`E_0` the problem's initial energy.
+    The residual term is :math:`L_{\mathrm{res}} = \frac{1}{n} \sum_i r_i`, or with causal weighting
+    (``causal_eps`` :math:`\epsilon > 0`, ``causal_chunks`` K > 1) over the time-ordered chunks of the
+    collocation points, with chunk means :math:`L_k`,
+
+    .. math::
+
+        L_{\mathrm{res}} = \frac{1}{K} \sum_{k=1}^{K} w_k L_k, \qquad
+        w_k = \exp\Big(-\epsilon \sum_{j<k} L_j\Big) \quad \text{(not differentiated)}.
 
     Parameters
     ----------
