@@ -146,9 +146,11 @@ class GPRPotential:
         E^*(x) = m(d(x)) + k_*(x)^\top \alpha, \qquad
         \alpha = (K + \Sigma)^{-1} (y - m_{\mathrm{obs}}),
 
-    with :math:`K` the joint covariance of the observations (energies and gradients, :func:`joint_covariance`),
-    :math:`\Sigma` the nuggets ``noise`` and ``noise_forces`` on its diagonal and :math:`m_{\mathrm{obs}}` the prior
-    at the observations (its gradient :math:`J^\top \partial m / \partial d` for the force rows). Forces are
+    with :math:`K` the joint covariance of the observations for :math:`s^2 = 1` (energies and gradients,
+    :func:`joint_covariance`; :math:`k_*` likewise), :math:`\Sigma` the relative nuggets ``noise`` and
+    ``noise_forces`` (in units of :math:`s^2`) on its diagonal and :math:`m_{\mathrm{obs}}` the prior at the
+    observations (its gradient :math:`J^\top \partial m / \partial d` for the force rows). The signal variance
+    :math:`s^2` (its maximum-likelihood value) scales the predictive variance only. Forces are
     :math:`F = -\partial E^* / \partial x` by the chain rule through :math:`J = \partial d / \partial x`.
     Far from the data :math:`k_* \to 0` and :math:`E^* \to m`: the prior weight
     :math:`w(x) = 1 - k_*^\top (K + \Sigma)^{-1} e` (:meth:`prior_weight`) measures how far that is.
