@@ -348,7 +348,7 @@ def write_api_pages(out: "str | Path", package_dir: "str | Path | None" = None) 
 
 
 def prepare_book(executed: "str | Path", out: "str | Path", *, root: "str | Path | None" = None,
-                 solutions: str = "hide", mathjax: "str | Path | None" = None) -> list[Path]:
+                 solutions: str = "hide", mathjax: "str | Path | None" = None, api: bool = True) -> list[Path]:
     """Lay out the book sources in ``out`` (emptied first); returns the notebooks written.
 
     ``executed`` holds the executed copies (``<name>.ipynb``) of every ``notebooks/0*.ipynb`` of ``root`` (the
@@ -367,6 +367,9 @@ def prepare_book(executed: "str | Path", out: "str | Path", *, root: "str | Path
         How solutions appear.
     mathjax : str, Path or None, default None
         The MathJax npm package to copy.
+    api : bool, default True
+        Write the API reference (:func:`write_api_pages`); False leaves ``api/`` out (a book of a few pages
+        built by a test: the toc's ``api/*`` glob then matches nothing, a warning).
 
     Returns
     -------
@@ -407,7 +410,8 @@ def prepare_book(executed: "str | Path", out: "str | Path", *, root: "str | Path
         written.append(dest)
     if mathjax is not None:
         copy_mathjax(mathjax, out / "_static")
-    write_api_pages(out)
+    if api:
+        write_api_pages(out)
     return written
 
 

@@ -279,11 +279,12 @@ def _mini_book(tmp: Path) -> Path:
     executed.mkdir()
     shutil.copy(root / "notebooks" / "01_demo.ipynb", executed)
     src, out = tmp / "src", tmp / "site"
-    prepare_book(executed, src, root=root, mathjax=MATHJAX)
+    prepare_book(executed, src, root=root, mathjax=MATHJAX, api=False)
     subprocess.run([str(SITE_VENV_BIN / "jupyter-book"), "config", "sphinx", str(src)], check=True,
                    capture_output=True)
+    # the book's own extension (_ext/npsnn_api.py, see docs/site.md) is found through PYTHONPATH, as in `make site`
     subprocess.run([str(SITE_VENV_BIN / "sphinx-build"), "-b", "html", "-q", str(src), str(out)], check=True,
-                   capture_output=True, timeout=300)
+                   capture_output=True, timeout=300, env={**os.environ, "PYTHONPATH": str(src / "_ext")})
     return out
 
 
