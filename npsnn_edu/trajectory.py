@@ -263,7 +263,7 @@ class Trajectory:
         path : str or Path
             Output file; its extension chooses the format.
         **kwargs
-            Options of :func:`~npsnn_edu.ase_interop.trajectory_to_atoms` for ASE formats.
+            Options of the ASE adapter's ``trajectory_to_atoms`` for ASE formats.
 
         Returns
         -------
@@ -284,7 +284,7 @@ class Trajectory:
         path : str or Path
             A ``.npz`` or a file ASE can read.
         **kwargs
-            Options of :func:`~npsnn_edu.ase_interop.atoms_to_trajectory`.
+            Options of the ASE adapter's ``atoms_to_trajectory``.
 
         Returns
         -------
