@@ -108,8 +108,10 @@ RETIRED = {
     r"\bsummarise\w*\(": "summarize_errors / summarize_rows / summarize_runs / summarize_store",
     r"\bcheck_find_largest_stable_dt\b": "check_find_dt_limits",
     # Playwright's page.evaluate (and its locators q, c) in the browser tests is a different API
-    r"\b(?!page\b|q\b|c\b)\w+\.evaluate\(": "energy_and_forces_unchecked (potentials, GP models), trajectory_errors "
-                                            "(PINN and operator trainers), reason_and_deviation (CrashCriterion)",
+    r"\b(?!page\b|q\b|c\b)\w+\.evaluate\b|`evaluate\b":
+        "energy_and_forces_unchecked (potentials, GP models), trajectory_errors (PINN and operator trainers), "
+        "reason_and_deviation (CrashCriterion)",
+    r"\b(Trainer|trainer|DtScanResult|scan)\.summary\b": "report() (text); a summary() is a dict of JSON-able values",
 }
 
 
@@ -134,6 +136,7 @@ def test_retired_names_stay_retired():
 
 def test_the_retired_names_check_can_fail():
     lines = ["prob = make_problem('harmonic')", "e, f = pot.evaluate(x)", "ev = trainer.evaluate()",
+             "* :meth:`evaluate`: the fast path", "`OperatorTrainer.evaluate` warns", "print(res.trainer.summary())",
              "from npsnn_edu.viz.gpr_widgets import proton_trace_figure, crash_table",
              "summarise(errors)"]
     for line in lines:
