@@ -25,10 +25,6 @@ class NullBar:
         """Do nothing (tqdm's ``set_postfix``)."""
         pass
 
-    def set_description(self, *args: Any, **kwargs: Any) -> None:
-        """Do nothing (tqdm's ``set_description``)."""
-        pass
-
     def close(self) -> None:
         """Do nothing (tqdm's ``close``)."""
         pass

@@ -31,7 +31,6 @@ from ..units import KCAL_PER_MOL_EV
 from ..validation import one_of, positive
 from .data import MoleculeData
 from .model import GPRPotential
-from .priors import PRIOR_NAMES
 
 
 # ----------------------------------------------------------------------------- training helpers
@@ -143,37 +142,6 @@ def accuracy(model: GPRPotential, data: MoleculeData, n_test: int | None = None,
             "n_test": int(len(X))}
 
 
-def accuracy_table(data: MoleculeData, priors: Iterable[str] = PRIOR_NAMES, *, n_train: int | None = None,
-                   lengthscale: float | None = None, n_force: int = 0, progress: bool = False) -> list[dict[str, Any]]:
-    """One row per prior: hyperparameters and test MAEs (kcal/mol, kcal/mol/A).
-
-    Parameters
-    ----------
-    data : MoleculeData
-        The data set.
-    priors : iterable of str
-        Prior names.
-    n_train : int or None, default None
-        Training geometries.
-    lengthscale : float or None, default None
-        Fixed lengthscale (None: tuned).
-    n_force : int, default 0
-        Training geometries whose forces are used.
-    progress : bool, default False
-        Show a progress bar.
-
-    Returns
-    -------
-    list of dict
-    """
-    rows = []
-    for p in _maybe_tqdm(list(priors), progress, "accuracy"):
-        m = train_model(data, p, n_train=n_train, lengthscale=lengthscale, n_force=n_force)
-        rows.append({"prior": m.prior_name, "lengthscale": float(m.lengthscale), "noise": m.noise,
-                     "n_train": len(m.y_train), "n_force": m.n_force_geometries, **accuracy(m, data)})
-    return rows
-
-
 def _maybe_tqdm(it: Any, progress: bool, desc: str) -> Any:
     if not progress:
         return it
@@ -185,7 +153,7 @@ def _maybe_tqdm(it: Any, progress: bool, desc: str) -> Any:
 class CrashCriterion:
     """Bond / close-contact crash test relative to a reference geometry (see module docstring).
 
-    :meth:`evaluate` computes the distance matrix ONCE per geometry and returns both the verdict and the
+    :meth:`reason_and_deviation` computes the distance matrix ONCE per geometry and returns both the verdict and the
     largest bonded deviation.
 
     Parameters
@@ -219,7 +187,7 @@ class CrashCriterion:
         self.h_ref = r[np.ix_(self.h_idx, self.heavy_idx)].min(axis=1) if len(self.h_idx) else np.zeros(0)
         self.iu = np.triu_indices(len(self.symbols), 1)
 
-    def evaluate(self, positions: np.ndarray) -> tuple[str | None, float]:
+    def reason_and_deviation(self, positions: np.ndarray) -> tuple[str | None, float]:
         """(reason or None, largest |bonded distance - reference| in A) for one geometry (N, 3).
 
         Parameters
@@ -270,7 +238,7 @@ class CrashCriterion:
         -------
         float
         """
-        return self.evaluate(positions)[1]
+        return self.reason_and_deviation(positions)[1]
 
     def check(self, positions: np.ndarray) -> str | None:
         """None if fine, else a reason string.
@@ -284,7 +252,7 @@ class CrashCriterion:
         -------
         str or None
         """
-        return self.evaluate(positions)[0]
+        return self.reason_and_deviation(positions)[0]
 
 
 # ----------------------------------------------------------------------------- conformers
@@ -565,7 +533,8 @@ def run_nvt(model: Any, reference: Any, temperature_K: float, *, duration_fs: fl
             nonlocal x, v
             with np.errstate(all="ignore"):
                 tr = simulate(model, x, v, n_steps=k, integrator=integ, masses=masses, kB=units.kB,
-                              record_every=k, blowup_factor=None, progress=False, units="ase")
+                              record_every=k, blowup_factor=None, progress=False,
+                              metadata={"units": "ase"})
             x, v = tr.positions[-1], tr.velocities[-1]
             return x, float(tr.potential_energy[-1])
     else:
@@ -596,7 +565,7 @@ def run_nvt(model: Any, reference: Any, temperature_K: float, *, duration_fs: fl
             crash_step, reason = step + chunk, f"model evaluation failed: {exc}"
             break
         step += chunk
-        reason, dev = criterion.evaluate(x)
+        reason, dev = criterion.reason_and_deviation(x)
         max_dev = max(max_dev, dev) if np.isfinite(dev) else max_dev
         if reason is not None or step % rec == 0 or step == n_steps:
             times.append(step * dt_fs)
@@ -739,7 +708,7 @@ def run_many(models: dict[str, Any], reference: Any, temperatures: Sequence[floa
         return list(_maybe_tqdm((f.result() for f in futures), progress, "NVT runs"))
 
 
-def stability_table(models: dict[str, GPRPotential], reference: Any, temperatures: Sequence[float] = (300, 600, 1000),
+def crash_table(models: dict[str, GPRPotential], reference: Any, temperatures: Sequence[float] = (300, 600, 1000),
                     seeds: Sequence[int] = tuple(range(8)), duration_fs: float = 10000.0, progress: bool = False,
                     keep_images: bool = False, **md: Any) -> tuple[list[dict[str, Any]], list[MDRun]]:
     """Crash statistics per prior and temperature (the SAME seeds for every prior). Returns (rows, runs);

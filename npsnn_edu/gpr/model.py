@@ -244,11 +244,6 @@ class GPRPotential:
         """Number of training geometries whose forces were used (0 before fitting)."""
         return 0 if not self._fitted else len(self.Df)
 
-    @property
-    def n_observations(self) -> int:
-        """Number of observations: energies plus force components (0 before fitting)."""
-        return 0 if not self._fitted else len(self.y_obs)
-
     def check_symbols(self, symbols: Sequence[str]) -> None:
         """Raise ShapeMismatchError unless ``symbols`` are this model's atoms in the same order.
 
@@ -466,9 +461,10 @@ class GPRPotential:
         w = 1.0 - self._mean_terms(D, self.gamma_e, self._beta_w)
         return float(w[0]) if x.ndim == 2 else w
 
-    def evaluate(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+    def energy_and_forces_unchecked(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Energy (eV) and forces (eV/A) of ONE geometry (N, 3) without input checks: the fast path the core's
-        ``simulate`` loop calls after one validated :meth:`energy_and_forces` call (``Potential.evaluate``'s role).
+        ``simulate`` loop calls after one validated :meth:`energy_and_forces` call
+        (``Potential.energy_and_forces_unchecked``'s role).
 
         Parameters
         ----------
@@ -530,9 +526,9 @@ class GPRPotential:
         self._require_fit()
         x = np.asarray(positions, dtype=float)
         if x.ndim == 3:
-            out = [self.evaluate(p) for p in x]
+            out = [self.energy_and_forces_unchecked(p) for p in x]
             return np.array([e for e, _ in out]), np.array([f for _, f in out])
-        return self.evaluate(x)
+        return self.energy_and_forces_unchecked(x)
 
     def energy(self, positions: np.ndarray) -> "float | np.ndarray":
         """Posterior-mean energy (eV) of one geometry (float) or a stack (array of shape (n_geometries,)).
