@@ -1,8 +1,8 @@
 """research/ (drivers only benchmarks call) is not installed, and the package never imports it."""
 import ast
-import tomllib
 from pathlib import Path
 
+import tomllib
 from setuptools import find_packages
 
 ROOT = Path(__file__).resolve().parents[1]
