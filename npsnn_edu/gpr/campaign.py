@@ -117,7 +117,11 @@ def read_store(path: "str | Path") -> dict[str, dict[str, Any]]:
     path = Path(path)
     if not path.exists():
         return {}
-    lines = path.read_text().splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise DataFormatError(f"{path} is not a text file; a campaign store is a JSON-lines file written by "
+                              "npsnn_edu.gpr.campaign: pass the store's path (or a new path to start one)") from None
     out: dict[str, dict[str, Any]] = {}
     for n, line in enumerate(lines):
         if not line.strip():
@@ -125,6 +129,10 @@ def read_store(path: "str | Path") -> dict[str, dict[str, Any]]:
         try:
             rec = json.loads(line)
             key = rec["key"]
+            if not isinstance(key, str) or not isinstance(rec["status"], str) or not isinstance(rec["job"], dict):
+                raise TypeError("key, status or job of the wrong type")
+            if rec["status"] == "done" and not isinstance(rec["result"], dict):
+                raise TypeError("a finished run without its result")
         except (json.JSONDecodeError, KeyError, TypeError):
             if n == len(lines) - 1:
                 continue
