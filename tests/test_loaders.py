@@ -41,6 +41,28 @@ def test_load_result(tmp_path, content):
         load_result("bad", directory=tmp_path)
 
 
+@pytest.mark.parametrize("content", [b"", GARBAGE, '{"name": "x", "data": [], "provenance": {}}'],
+                         ids=["empty", "binary", "no_temperatures"])
+def test_shipped_xtb_control_reader(tmp_path, monkeypatch, content):
+    """load_xtb_control answers None only when nothing is shipped; a malformed file is an error, not "absent"."""
+    import npsnn_edu.precomputed as pc
+    from npsnn_edu.gpr.experiments import load_xtb_control
+
+    monkeypatch.setattr(pc, "RESULTS_DIR", tmp_path)
+    assert load_xtb_control("malondialdehyde") is None
+    _write(tmp_path / "xtb_control_malondialdehyde.json", content)
+    with pytest.raises(DataFormatError, match="regenerate"):
+        load_xtb_control("malondialdehyde")
+
+
+def test_structure_file_for_generate(tmp_path):
+    from npsnn_edu.gpr.data import resolve_molecule
+
+    for name, content in (("empty.xyz", b""), ("garbage.xyz", "3\nnot a frame\nX 1 2\n"), ("bin.pdb", GARBAGE)):
+        with pytest.raises(DataFormatError, match="ASE|empty|atoms"):
+            resolve_molecule(_write(tmp_path / name, content))
+
+
 # ----------------------------------------------------------------------------- chapter 3 data sets
 def _npz(tmp_path: Path, **fields) -> Path:
     path = tmp_path / "data.npz"

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from ase.calculators.calculator import CalculationFailed
 
-from ..errors import InvalidParameterError, InvalidStateError, SimulationDivergedError
+from ..errors import DataFormatError, InvalidParameterError, InvalidStateError, SimulationDivergedError
 from ..units import KCAL_PER_MOL_EV
 from ..validation import one_of, positive
 from .data import MoleculeData
@@ -548,9 +548,12 @@ def load_xtb_control(molecule: str = "malondialdehyde", temperature_K: float = 1
 
     try:
         res = load_result(f"xtb_control_{molecule}")
-    except (UnknownNameError, KeyError, ValueError):
+    except UnknownNameError:  # not shipped: None; a malformed file raises DataFormatError (load_result)
         return None
-    data = res.data if isinstance(res.data, dict) else {}
+    data = res.data
+    if not isinstance(data, dict) or not isinstance(data.get("temperatures", {}), dict):
+        raise DataFormatError(f"the shipped result xtb_control_{molecule} has no 'temperatures' table; regenerate "
+                              f"it with the command in its provenance ({res.command})")
     entry = data.get("temperatures", {}).get(str(int(round(float(temperature_K)))))
     if entry is None:
         return None
