@@ -131,6 +131,16 @@ def test_campaign_store(tmp_path, content):
     path = _write(tmp_path / "store.jsonl", content)
     with pytest.raises(DataFormatError, match="campaign"):
         read_store(path)
+    with pytest.raises(DataFormatError, match="campaign"):
+        summarize_store(path)
+
+
+def test_campaign_summary_of_a_record_without_its_fields(tmp_path):
+    from npsnn_edu.gpr.campaign import summarize_store
+
+    rec = {"key": "a", "status": "done", "job": {"molecule": "malondialdehyde"}, "result": {"prior": "MF5"}}
+    path = _write(tmp_path / "store.jsonl", json.dumps(rec) + "\n")
+    with pytest.raises(DataFormatError, match="lacks"):
         summarize_store(path)
 
 

@@ -243,3 +243,12 @@ def test_check_links_reports_missing_files_fragments_and_escapes(tmp_path):
 def test_check_links_needs_a_built_site(tmp_path):
     with pytest.raises(InvalidParameterError, match="make site"):
         check_links(tmp_path)
+
+
+def test_prepare_book_refuses_a_malformed_executed_copy(tmp_path):
+    from npsnn_edu.errors import DataFormatError
+
+    root, executed = _fake_repo(tmp_path)
+    (executed / "01b_more.ipynb").write_text('{"cells": [')  # truncated: an interrupted notebook_runner
+    with pytest.raises(DataFormatError, match=r"01b_more\.ipynb is not a Jupyter notebook"):
+        prepare_book(executed, tmp_path / "src", root=root)

@@ -255,13 +255,17 @@ def summarize_store(store: "str | Path") -> list[dict[str, Any]]:
 
     recs = [r for r in read_store(store).values() if r["status"] == "done"]
     rows = []
-    for mol in sorted({r["job"]["molecule"] for r in recs}):
-        sub = [r["result"] for r in recs if r["job"]["molecule"] == mol]
-        for row in summarize_runs(sub):
-            sel = [r for r in sub if r["prior"] == row["prior"] and r["temperature_K"] == row["temperature_K"]]
-            row["molecule"] = mol
-            row["ms_per_step"] = sum(r["ms_per_step"] for r in sel) / len(sel)
-            rows.append(row)
+    try:
+        for mol in sorted({r["job"]["molecule"] for r in recs}):
+            sub = [r["result"] for r in recs if r["job"]["molecule"] == mol]
+            for row in summarize_runs(sub):
+                sel = [r for r in sub if r["prior"] == row["prior"] and r["temperature_K"] == row["temperature_K"]]
+                row["molecule"] = mol
+                row["ms_per_step"] = sum(r["ms_per_step"] for r in sel) / len(sel)
+                rows.append(row)
+    except (KeyError, TypeError) as exc:
+        raise DataFormatError(f"{store}: a finished run's record lacks {exc} (not written by npsnn_edu.gpr.campaign?); "
+                              "remove that line, or rerun the campaign into a new store") from None
     return rows
 
 
