@@ -52,7 +52,24 @@ class EnergyForcesCalculator(Calculator):
 
     def calculate(self, atoms: Atoms | None = None, properties: Sequence[str] = ("energy",),
                   system_changes: Sequence[str] = all_changes) -> None:
-        """ASE's entry point: compute every implemented property of ``atoms`` (or of the attached atoms)."""
+        """ASE's entry point: compute every implemented property of ``atoms`` (or of the attached atoms).
+
+        Parameters
+        ----------
+        atoms : ase.Atoms or None
+            The atoms to compute (None: the attached ones).
+        properties : sequence of str
+            What ASE asks for; every implemented property is computed in one pass.
+        system_changes : sequence of str
+            What changed since the last call (ASE's bookkeeping).
+
+        Raises
+        ------
+        InvalidParameterError
+            No atoms attached.
+        InvalidStateError
+            NaN or inf positions.
+        """
         super().calculate(atoms, properties, system_changes)
         if self.atoms is None:
             raise InvalidParameterError("no atoms to calculate: attach the calculator to an ase.Atoms first")
@@ -64,7 +81,20 @@ class EnergyForcesCalculator(Calculator):
         self.results["forces"] = np.asarray(forces, dtype=float).reshape(len(self.atoms), 3)
 
     def energy_and_forces_of(self, atoms: Atoms) -> tuple[float, np.ndarray]:
-        """Energy (eV) and forces (eV/A, shape (n_atoms, 3)) of ``atoms``: what a subclass implements."""
+        """Energy (eV) and forces (eV/A) of ``atoms``: what a subclass implements.
+
+        Parameters
+        ----------
+        atoms : ase.Atoms
+            The geometry (positions in A), already checked to be finite.
+
+        Returns
+        -------
+        energy : float
+            Potential energy in eV.
+        forces : ndarray of shape (n_atoms, 3)
+            Forces in eV/A (minus the gradient of the energy).
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement energy_and_forces_of(atoms)")
 
 
@@ -89,7 +119,20 @@ class PotentialCalculator(EnergyForcesCalculator):
         self.dim = dim
 
     def energy_and_forces_of(self, atoms: Atoms) -> tuple[float, np.ndarray]:
-        """The potential's energy (eV) and forces (eV/A) at ``atoms``' positions (reduced units converted)."""
+        """The potential's energy (eV) and forces (eV/A) at ``atoms``' positions (reduced units converted).
+
+        Parameters
+        ----------
+        atoms : ase.Atoms
+            The geometry; only the first ``dim`` Cartesian coordinates are seen by the potential.
+
+        Returns
+        -------
+        energy : float
+            Potential energy in eV.
+        forces : ndarray of shape (n_atoms, 3)
+            Forces in eV/A (zero along the coordinates the potential does not see).
+        """
         pos = atoms.get_positions()[:, : self.dim]
         length = 1.0 if self.lj_units is None else self.lj_units.length
         energy_unit = 1.0 if self.lj_units is None else self.lj_units.energy

@@ -32,7 +32,20 @@ class GPRCalculator(EnergyForcesCalculator):
         self._checked_numbers: np.ndarray | None = None
 
     def energy_and_forces_of(self, atoms: Any) -> tuple[float, np.ndarray]:
-        """The GP's posterior-mean energy (eV) and its forces (eV/A) at ``atoms`` (the trained molecule)."""
+        """The GP's posterior-mean energy (eV) and its forces (eV/A) at ``atoms``.
+
+        Parameters
+        ----------
+        atoms : ase.Atoms
+            The molecule the model was trained on (same atom count and order, else ShapeMismatchError).
+
+        Returns
+        -------
+        energy : float
+            Posterior-mean energy in eV.
+        forces : ndarray of shape (n_atoms, 3)
+            Minus its gradient, in eV/A.
+        """
         if self._checked_numbers is None or len(self._checked_numbers) != len(atoms) or \
                 np.any(self._checked_numbers != atoms.numbers):
             self.model.check_symbols(atoms.get_chemical_symbols())
@@ -42,7 +55,17 @@ class GPRCalculator(EnergyForcesCalculator):
 
     def calculate(self, atoms: Any = None, properties: Sequence[str] = ("energy",),
                   system_changes: Sequence[str] = all_changes) -> None:
-        """ASE's entry point: energy, free energy and forces (the base class), plus ``energy_std`` if asked."""
+        """ASE's entry point: energy, free energy and forces (the base class), plus ``energy_std`` if asked.
+
+        Parameters
+        ----------
+        atoms : ase.Atoms or None
+            The atoms to compute (None: the attached ones).
+        properties : sequence of str
+            What ASE asks for.
+        system_changes : sequence of str
+            What changed since the last call (ASE's bookkeeping).
+        """
         super().calculate(atoms, properties, system_changes)
         if self.with_std:
             self.results["energy_std"] = float(self.model.predict(self.atoms.get_positions(), return_std=True)[1])
