@@ -95,10 +95,10 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
         OperatorTrainer,
         count_operations,
         eval_grid,
-        evaluate_coefficients,
         get_family,
         solve_free_coefficients,
         solve_gauss_newton,
+        trajectory_errors_of_coefficients,
         verlet_baseline,
     )
 
@@ -118,11 +118,11 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
                 OperatorConfig(branch=branch)
             cfg.total_steps, cfg.seed = steps["spiking" if branch == "unscaled" else branch], seed
             tr = OperatorTrainer(fam, cfg, device=device)
-            untrained = tr.evaluate(ph, x_ref=x_ref)["median"]
+            untrained = tr.trajectory_errors(ph, x_ref=x_ref)["median"]
             cpu0 = time.process_time()
             tr.train(cfg.total_steps)
             cpu = time.process_time() - cpu0
-            ev = tr.evaluate(ph, x_ref=x_ref)
+            ev = tr.trajectory_errors(ph, x_ref=x_ref)
             log(f"[{name}] {branch:11s} seed {seed}: {cfg.total_steps} steps in {tr.train_seconds:6.1f} s "
                 f"({cpu:.1f} s CPU), "
                 f"final loss {np.mean(tr.losses[-20:]):.2e}, held-out median {ev['median']:.2e} p90 {ev['p90']:.2e} "
@@ -160,14 +160,14 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
                 out[f"unscaled_seed_{stat}_rel_l2"] = [out[f"unscaled_{stat}_rel_l2"],
                                                        *out.get(f"unscaled_seed_{stat}_rel_l2", [])]
     free = solve_free_coefficients(fam, ph, n_steps=free_steps, device=device)
-    ev = evaluate_coefficients(fam, free["basis"], ph, free["y"], x_ref=x_ref)
+    ev = trajectory_errors_of_coefficients(fam, free["basis"], ph, free["y"], x_ref=x_ref)
     out.update(free_median_rel_l2=ev["median"], free_p90_rel_l2=ev["p90"], free_steps=free_steps,
                free_seconds_per_trajectory=free["seconds_per_problem"])
     log(f"[{name}] free coefficients per p ({free_steps} Adam steps, batched over p): median {ev['median']:.2e} "
         f"p90 {ev['p90']:.2e}, {free['seconds_per_problem'] * 1e3:.1f} ms per trajectory")
     sub = ph if name != "lj3d" else ph[:8]
     gn = solve_gauss_newton(fam, sub, n_iter=5, device=device)
-    ev = evaluate_coefficients(fam, gn["basis"], sub, gn["y"], x_ref=x_ref[: len(sub)])
+    ev = trajectory_errors_of_coefficients(fam, gn["basis"], sub, gn["y"], x_ref=x_ref[: len(sub)])
     out.update(gauss_newton_median_rel_l2=ev["median"], gauss_newton_p90_rel_l2=ev["p90"],
                gauss_newton_n=len(sub), gauss_newton_seconds_per_trajectory=gn["seconds_per_problem"])
     log(f"[{name}] Gauss-Newton/least squares of the basis ({gn['iterations']} it, {len(sub)} p): median "
@@ -252,7 +252,7 @@ def run_reservoirs(name: str, mode: str, device, seeds, ph, x_ref, log, trained_
                 solve_cpu[seed] = cpu
             _store(out, prefix, seed, res_seeds, tr, ph, x_ref, info, cpu, log, name)
             if prefix == "reservoir":
-                ev = tr.evaluate(fresh, x_ref=x_fresh)
+                ev = tr.trajectory_errors(fresh, x_ref=x_fresh)
                 out.setdefault("reservoir_fresh_median_rel_l2", []).append(ev["median"])
                 out.setdefault("reservoir_fresh_p90_rel_l2", []).append(ev["p90"])
                 if seed == res_seeds[0]:
@@ -286,7 +286,7 @@ def run_reservoirs(name: str, mode: str, device, seeds, ph, x_ref, log, trained_
 def _store(out: dict, prefix: str, seed: int, seeds: list, tr, ph, x_ref, info: dict, cpu: float, log,
            name: str) -> None:
     """Judge one run on the held-out p; the first seed fills the ``prefix_*`` record, every seed the seed lists."""
-    ev = tr.evaluate(ph, x_ref=x_ref)
+    ev = tr.trajectory_errors(ph, x_ref=x_ref)
     how = (f"solve on {info['n_problems']} p, {info['steps']} steps" if info else f"{tr.step} surrogate steps")
     log(f"[{name}] {prefix:21s} seed {seed}: {how}, {cpu:6.1f} s CPU, held-out median {ev['median']:.2e} "
         f"p90 {ev['p90']:.2e}, {info.get('n_solved_parameters', tr.model.n_parameters)} fitted of "

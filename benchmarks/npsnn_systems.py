@@ -85,7 +85,7 @@ def main(argv: "list[str] | None" = None) -> dict:
 
     from npsnn_edu.device import resolve_device
     from npsnn_edu.precomputed import save_result
-    from npsnn_edu.spiking.systems import SYSTEM_CASES, summarise_rows, system_rows
+    from npsnn_edu.spiking.systems import SYSTEM_CASES, summarize_rows, system_rows
 
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
@@ -98,7 +98,7 @@ def main(argv: "list[str] | None" = None) -> dict:
         rows += system_rows(name, seeds=seeds, steps={"continuous": n, "kernel": n, "mlp": n}, device=device,
                             log=lambda m: print(m, flush=True))
     rem = [] if args.no_remedies else remedies(str(device), args.quick, lambda m: print(m, flush=True))
-    summary = summarise_rows(rows)
+    summary = summarize_rows(rows)
     print()
     for s in summary:
         print(f"{s['system']:24s} {s['method']:28s} rel L2 {s['rel L2 vs solve_ivp (median)']:.2e} "

@@ -7,8 +7,8 @@ median and range): (a) NP-SNN (ClockSNN, method "continuous"), (b) kernel-only =
 free coefficients (method "kernel"), (c) the basis' least-squares / Gauss-Newton optimum (one row, deterministic),
 (d) the naive spiking PINN (autograd through the surrogate: the pitfall), (e) the tanh MLP-PINN, (f) velocity
 Verlet.  Errors: relative L2 on a dense 1001-point grid that is not the training grid, RMS finite-difference
-residual, energy drift (npsnn_edu.spiking.evaluate).  Energy: operations per 1001-point trajectory on equal terms
-(npsnn_edu.spiking.energy.operation_counts), the NP-SNN next to a tanh MLP evaluated at the same knots plus
+residual, energy drift (npsnn_edu.spiking.trajectory_errors).  Energy: operations per 1001-point trajectory on equal
+terms (npsnn_edu.spiking.energy.operation_counts), the NP-SNN next to a tanh MLP evaluated at the same knots plus
 the same Gaussian kernel.
 
 Default budget: 1000 optimiser steps for the NP-SNN, the kernel-only model and the MLP (the chapter's 2000 steps

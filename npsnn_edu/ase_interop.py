@@ -174,7 +174,7 @@ class AseCalculatorPotential(Potential):
             self.atoms.set_positions(x)
             return float(self.atoms.get_potential_energy()), self.atoms.get_forces()
         flat = x.reshape(-1, *x.shape[-2:])
-        out = [self.evaluate(f) for f in flat]
+        out = [self.energy_and_forces_unchecked(f) for f in flat]
         return (np.array([e for e, _ in out]).reshape(x.shape[:-2]),
                 np.array([f for _, f in out]).reshape(x.shape))
 

@@ -296,8 +296,8 @@ def _as_state_arrays(positions: Any, velocities: Any, masses: Any) -> tuple[np.n
 
 
 def _evaluator(potential: Any) -> Callable[[np.ndarray], Any]:
-    """The potential's unvalidated fast path (``evaluate``), else its public ``energy_and_forces``."""
-    return getattr(potential, "evaluate", None) or potential.energy_and_forces
+    """The potential's unvalidated fast path (``energy_and_forces_unchecked``), else its ``energy_and_forces``."""
+    return getattr(potential, "energy_and_forces_unchecked", None) or potential.energy_and_forces
 
 
 def initial_state(potential: Any, positions: Any, velocities: Any = None,
@@ -426,11 +426,10 @@ def run_loop(integ: Integrator, state: State, force_fn: ForceFn, inv_mass: np.nd
     return state
 
 
-def trajectory_labels(potential: Any, metadata: "Mapping[str, Any] | None" = None, **keywords: Any) -> dict[str, Any]:
-    """Labels of a run's Trajectory: the potential's periodic ``box``, then the old keywords (``units``,
-    ``lj_units``, ``symbols``; None = not given), then ``metadata`` (keys among TRAJECTORY_LABELS)."""
+def trajectory_labels(potential: Any, metadata: "Mapping[str, Any] | None" = None) -> dict[str, Any]:
+    """Labels of a run's Trajectory: the potential's periodic ``box``, then ``metadata`` (keys among
+    TRAJECTORY_LABELS)."""
     labels: dict[str, Any] = {"box": getattr(potential, "box", None)}
-    labels.update({k: v for k, v in keywords.items() if v is not None})
     if metadata:
         unknown = sorted(set(metadata) - set(TRAJECTORY_LABELS))
         if unknown:
@@ -454,9 +453,6 @@ def simulate(
     blowup_factor: float | None = 100.0,
     progress: bool | None = None,
     metadata: "Mapping[str, Any] | None" = None,
-    units: str | None = None,
-    lj_units: Any = None,
-    symbols: "list[str] | None" = None,
     **integrator_options: Any,
 ) -> Trajectory:
     """Integrate Newton's equations and return the recorded :class:`~npsnn_edu.trajectory.Trajectory`.
@@ -464,7 +460,7 @@ def simulate(
     Parameters
     ----------
     potential : Potential (or anything with ``energy_and_forces(positions) -> (E, F)``; the loop uses its
-        unvalidated ``evaluate`` when it has one)
+        unvalidated ``energy_and_forces_unchecked`` when it has one)
     positions, velocities : arrays ``(N, D)``; velocities default to zero.
     dt : time step (reduced: tau); n_steps : number of steps.
     integrator : a name from :func:`available_integrators` or an :class:`Integrator` (passed again, it
@@ -478,21 +474,24 @@ def simulate(
         degree of freedom for a thermostat). None disables the check (non-finite energies are always caught).
     progress : show a progress bar (None: only for long runs).
     metadata : labels of the returned trajectory (``units``, ``lj_units``, ``symbols``, ``box``, ``info``);
-        the keywords ``units``, ``lj_units``, ``symbols`` are the older spelling of the same. ``box`` defaults
-        to the potential's periodic box.
+        ``box`` defaults to the potential's periodic box.
     """
+    labels_as_options = sorted(set(integrator_options) & set(TRAJECTORY_LABELS))
+    if labels_as_options:
+        raise InvalidParameterError(f"{', '.join(labels_as_options)} label the trajectory, they are not integrator "
+                                    f"options: pass metadata={{{labels_as_options[0]!r}: ...}}")
     if not isinstance(integrator, Integrator) and "kB" in integrator_class(integrator).options:
         integrator_options.setdefault("kB", kB)
     integ = get_integrator(integrator, dt, **integrator_options)
-    labels = trajectory_labels(potential, metadata, units=units, lj_units=lj_units, symbols=symbols)
+    labels = trajectory_labels(potential, metadata)
     n_steps = at_least("n_steps", n_steps, 0, integer=True)
     state, m = initial_state(potential, positions, velocities, masses)
     recorder = Recorder(state, m, n_steps, record_every)
     guard = DivergenceGuard.for_state(state, recorder.kinetic_energy[0], integ, kB, blowup_factor)
-    evaluate = _evaluator(potential)
+    energy_forces = _evaluator(potential)
 
     def force_fn(pos: np.ndarray) -> tuple[float, np.ndarray]:
-        e, f = evaluate(pos)
+        e, f = energy_forces(pos)
         return float(e), f
 
     show = progress if progress is not None else (n_steps * max(1, state.positions.shape[0]) >= 2_000_000)

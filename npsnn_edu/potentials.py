@@ -43,8 +43,8 @@ class Potential(abc.ABC):
 
     * :meth:`energy_and_forces` (and :meth:`energy`, :meth:`forces`): validated; bad shapes, NaN/inf and
       coincident particles raise typed errors that say what to change;
-    * :meth:`evaluate`: the unvalidated fast path for inner loops (``simulate`` calls it at every step after
-      validating the start once). Give it a float array shaped ``(..., N, D)``; it does no checks.
+    * :meth:`energy_and_forces_unchecked`: the unvalidated fast path for inner loops (``simulate`` calls it at every
+      step after validating the start once). Give it a float array shaped ``(..., N, D)``; it does no checks.
     """
 
     name: str = "potential"
@@ -63,7 +63,7 @@ class Potential(abc.ABC):
             self._non_finite_result(x)
         return energy, forces
 
-    def evaluate(self, positions: Array) -> tuple[Array, Array]:
+    def energy_and_forces_unchecked(self, positions: Array) -> tuple[Array, Array]:
         """Energy and forces WITHOUT validation: the fast path for inner loops (positions: a float array
         ``(..., N, D)`` already checked by the caller, e.g. once by :meth:`energy_and_forces`)."""
         return self._energy_and_forces(positions)

@@ -17,9 +17,6 @@ class NullBar:
     def set_postfix(self, *args: Any, **kwargs: Any) -> None:
         pass
 
-    def set_description(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
     def close(self) -> None:
         pass
 

@@ -43,7 +43,6 @@ Units: h is dimensionless; dt and omega in the system's time units (reduced LJ: 
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
@@ -63,7 +62,7 @@ __all__ = [
     "ANALYTIC_STABILITY_LIMITS", "ALL_INTEGRATORS", "canonical_integrator", "StabilityLimit", "PhaseError",
     "EnergyErrorResult", "PowerLawFit", "DIVERGENCE_FACTOR", "DEFAULT_ENERGY_TOLERANCE",
     "ConvergenceResult", "DtScanResult", "amplification_matrix", "analytic_amplification_matrix", "spectral_radius",
-    "spectral_radius_curve", "find_stability_limit", "stability_limits", "limits_table", "stability_table",
+    "spectral_radius_curve", "find_stability_limit", "stability_limits", "limits_table",
     "largest_stable_dt", "phase_error",
     "energy_factor_per_step", "verlet_shadow_energy", "energy_error", "verlet_energy_scaling", "fit_power_law",
     "convergence_study", "fastest_vibration", "pair_curvature", "min_pair_distance", "dt_scan", "morse_at_energy",
@@ -279,17 +278,6 @@ def limits_table(limits: "Sequence[StabilityLimit] | None" = None, **kwargs: Any
                          index="integrator", rename={"h_numeric": "numeric h*", "h_analytic": "analytic h*",
                                                      "relative_error": "relative error",
                                                      "stable_anywhere": "stable for some h"})
-
-
-def stability_table(integrators: Sequence[str] = ALL_INTEGRATORS, **kwargs: Any) -> list[StabilityLimit]:
-    """Deprecated name of :func:`stability_limits` (kept for old notebooks).
-
-    Warns with a PendingDeprecationWarning (silent by default, so a notebook cell that still uses the old name
-    keeps its checked output; test runs and ``python -W default`` show it).
-    """
-    warnings.warn("stability.stability_table is deprecated: use stability.stability_limits (same arguments)",
-                  PendingDeprecationWarning, stacklevel=2)
-    return stability_limits(integrators, **kwargs)
 
 
 def largest_stable_dt(k: float, m: float, integrator: str = "velocity_verlet") -> float:
@@ -668,7 +656,7 @@ class DtScanResult:
                 for k, (dt, n, d, s) in enumerate(zip(self.dts, self.n_steps, self.drift, self.diverged_step))]
         return results_table(rows, index="dt")
 
-    def summary(self) -> str:
+    def report(self) -> str:
         lines = [f"{self.system} with {self.integrator}: omega_fastest = {self.omega_fastest:.4g} "
                  f"(period {2 * np.pi / self.omega_fastest:.4g}); linear limit dt* = {self.dt_linear_limit:.4g}"]
         for k, (dt, d) in enumerate(zip(self.dts, self.drift)):

@@ -363,7 +363,7 @@ class NotebookReport:
     screenshot: Path | None = None
     notes: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def __str__(self) -> str:
         return json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}, indent=1)
 
 

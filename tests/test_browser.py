@@ -98,19 +98,19 @@ def test_harness_detects_errors_and_broken_widgets(lab, browser_context):
     server, rel_paths = lab
     report = run_notebook_in_browser(browser_context, server, rel_paths[NEGATIVE_CONTROL], SCREENSHOTS / "harness",
                                      timeout=120)
-    assert any("deliberate error" in e for e in report.errors), report.summary()
-    assert any("javascript error" in e.lower() for e in report.widget_errors), report.summary()
-    assert report.plotly_rendered == 4 and len(report.plotly_empty) == 2, report.summary()  # no marks / no data
-    assert any("points': 0" in e for e in report.plotly_empty), report.summary()
+    assert any("deliberate error" in e for e in report.errors), str(report)
+    assert any("javascript error" in e.lower() for e in report.widget_errors), str(report)
+    assert report.plotly_rendered == 4 and len(report.plotly_empty) == 2, str(report)  # no marks / no data
+    assert any("points': 0" in e for e in report.plotly_empty), str(report)
     # a legend over the title (cell 6) and two legends over each other (cell 7), nothing else
-    assert len(report.plotly_overlaps) == 2, report.summary()
-    assert report.plotly_overlaps[0].startswith("cell 6 plot 0: legend over title"), report.summary()
-    assert report.plotly_overlaps[1].startswith("cell 7 plot 0: legend over legend2"), report.summary()
+    assert len(report.plotly_overlaps) == 2, str(report)
+    assert report.plotly_overlaps[0].startswith("cell 6 plot 0: legend over title"), str(report)
+    assert report.plotly_overlaps[1].startswith("cell 7 plot 0: legend over legend2"), str(report)
     # a raw pandas table (cell 8) shows NaN and None
-    assert report.raw_table_cells == ["cell 8: ['NaN', 'None']"], report.summary()
-    assert len(report.overflow) == 1, report.summary()  # the deliberately wide output
-    assert len(report.code_overflow) == 1, report.summary()  # the deliberately long code line
-    assert not report.probe_found, report.summary()  # run-all stops at the error
+    assert report.raw_table_cells == ["cell 8: ['NaN', 'None']"], str(report)
+    assert len(report.overflow) == 1, str(report)  # the deliberately wide output
+    assert len(report.code_overflow) == 1, str(report)  # the deliberately long code line
+    assert not report.probe_found, str(report)  # run-all stops at the error
 
 
 def test_server_is_ours_and_token_protected(lab):
@@ -136,8 +136,8 @@ def test_notebook_renders_in_jupyterlab(notebook, lab, browser_context):
     server, rel_paths = lab
     report = run_notebook_in_browser(browser_context, server, rel_paths[notebook], SCREENSHOTS,
                                      timeout=NOTEBOOK_TIMEOUT_S)
-    print(report.summary())
-    detail = f"\n{report.summary()}\nserver log:\n{server.log_tail(15)}"
+    print(report)
+    detail = f"\n{report}\nserver log:\n{server.log_tail(15)}"
     assert not report.errors, f"error outputs in {notebook.name}: {report.errors}{detail}"
     assert report.probe_found, f"{notebook.name} did not run to the end{detail}"
     assert not report.widget_errors, f"widget error boxes in {notebook.name}: {report.widget_errors}{detail}"
@@ -164,12 +164,12 @@ def test_notebook_renders_in_jupyterlab(notebook, lab, browser_context):
     _check_quiz(notebook, report, detail)
     assert report.screenshot is not None and report.screenshot.stat().st_size > 10_000
     if notebook.name == "quiz_demo.ipynb":  # the harness sees quizzes and readable tables (positive control)
-        assert len(report.quiz_answers) == 3 and report.tables_rendered == 1, report.summary()
+        assert len(report.quiz_answers) == 3 and report.tables_rendered == 1, str(report)
     if notebook.name == "demo_delivery.ipynb":
         # The harness must see each kind of output, so the chapter checks above cannot pass vacuously.
-        assert exp["nglview"] == 1 and exp["figurewidget"] == 1 and exp["controls"] >= 1, report.summary()
-        assert report.static_plotly == 1 and report.plotly_rendered >= 2, report.summary()
-        assert len(report.ngl_canvases) == 1 and report.controls_rendered >= 1, report.summary()
+        assert exp["nglview"] == 1 and exp["figurewidget"] == 1 and exp["controls"] >= 1, str(report)
+        assert report.static_plotly == 1 and report.plotly_rendered >= 2, str(report)
+        assert len(report.ngl_canvases) == 1 and report.controls_rendered >= 1, str(report)
 
 
 

@@ -12,7 +12,6 @@ from npsnn_edu.exercises.chapter2 import (
     check_dt_limit_at_distance,
     check_energy_error_exponent,
     check_find_dt_limits,
-    check_find_largest_stable_dt,
     check_largest_stable_dt,
     check_symplectic_euler_matrix,
 )
@@ -143,7 +142,6 @@ def find_dt_limits(system, dts, t_total, tolerance):
 def test_find_dt_limits_correct_passes():
     res = check_find_dt_limits(find_dt_limits)
     assert res.passed, str(res)
-    assert check_find_largest_stable_dt(find_dt_limits).passed  # the old name still works
 
 
 def _kit(system, dts, t_total, tolerance):

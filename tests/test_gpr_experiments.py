@@ -9,8 +9,8 @@ from npsnn_edu.gpr import load
 from npsnn_edu.gpr.experiments import (
     accuracy,
     bond_stretch_profile,
+    crash_table,
     run_nvt,
-    stability_table,
     stretched_bond_test,
     train_model,
 )
@@ -50,7 +50,7 @@ def test_nvt_run_records_trajectory_and_detects_a_crash(ma, short_models):
 
 
 def test_stability_table_counts(ma, short_models):
-    rows, runs = stability_table(short_models, ma.reference_atoms(), temperatures=(1000,), seeds=(0, 1),
+    rows, runs = crash_table(short_models, ma.reference_atoms(), temperatures=(1000,), seeds=(0, 1),
                                  duration_fs=60.0)
     assert len(runs) == 4 and len(rows) == 2
     for r in rows:
@@ -76,7 +76,7 @@ def test_stretched_bond_is_pulled_back_by_mf5(ma, short_models):
 
 
 def test_explorer_widget_runs_without_browser(ma):
-    from npsnn_edu.viz.gpr_widgets import GPRMDExplorer, bond_stretch_figure, crash_table
+    from npsnn_edu.viz.gpr_widgets import GPRMDExplorer, bond_stretch_figure, render_crash_table
 
     ex = GPRMDExplorer(ma, n_train=200, prior="MF5", lengthscale=0.2, duration_fs=50, show_3d=False)
     run = ex.run()
@@ -90,8 +90,8 @@ def test_explorer_widget_runs_without_browser(ma):
     assert ex.run() is not None
     with pytest.raises(UnknownNameError):
         GPRMDExplorer(ma, prior="MF9")
-    rows, _ = stability_table({"MF5": ex.get_model("MF5", 0.2)}, ma.reference_atoms(), (300,), (0,), 20.0)
-    table = crash_table(rows)
+    rows, _ = crash_table({"MF5": ex.get_model("MF5", 0.2)}, ma.reference_atoms(), (300,), (0,), 20.0)
+    table = render_crash_table(rows)
     assert table.shape[0] == 1 and table["crashed / runs"].iloc[0] == "0/1" and "MF5" in table["prior"].iloc[0]
     prof = bond_stretch_profile({"MF5": ex.get_model("MF5", 0.2)}, ma, 1, 5, [1.0, 1.5], reference_energies=False)
     fig = bond_stretch_figure(prof)
@@ -142,15 +142,15 @@ def test_ase_path_and_nose_hoover_run(ma, force_models):
         run_nvt(force_models["MF5"], ref, 300.0, engine="openmm")
 
 
-def test_crash_criterion_evaluate_returns_reason_and_deviation(ma):
+def test_crash_criterion_returns_reason_and_deviation(ma):
     ref = ma.reference_atoms()
     crit = CrashCriterion(ref)
     from npsnn_edu.gpr.experiments import stretch_geometries
 
     x = stretch_geometries(ref, 1, 5, [1.08 + 0.6])[0]
-    reason, dev = crit.evaluate(x)
+    reason, dev = crit.reason_and_deviation(x)
     assert reason is not None and np.isclose(dev, crit.max_deviation(x)) and dev > 0.5
-    assert crit.evaluate(ref.positions) == (None, 0.0)
+    assert crit.reason_and_deviation(ref.positions) == (None, 0.0)
 
 
 def test_conformer_coordinate_closed_and_open_enol(ma):

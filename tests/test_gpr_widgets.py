@@ -6,7 +6,7 @@ import pytest
 from npsnn_edu.gpr import load
 from npsnn_edu.gpr.experiments import CrashCriterion, train_model
 from npsnn_edu.precomputed import load_result
-from npsnn_edu.viz.gpr_widgets import crash_overview, crash_table, deviation_figure, proton_trace_figure
+from npsnn_edu.viz.gpr_widgets import crash_overview, deviation_figure, proton_trace_figure, render_crash_table
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def test_crash_overview_is_one_row_per_setting_and_prior_with_counts_from_the_sh
     hot = next(r for r in settings["force_trained"]["rows"] if r["prior"] == "MF2" and r["temperature_K"] == 1000.0)
     assert row["crashes at 1000 K"] == f"{hot['crashes']}/{hot['runs']}"
     assert row["energy MAE (kcal/mol)"] == f"{settings['force_trained']['accuracy']['MF2']['energy_mae_kcal']:.2f}"
-    text = table.to_string() + crash_table(settings["force_trained"]["rows"]).to_string()
+    text = table.to_string() + render_crash_table(settings["force_trained"]["rows"]).to_string()
     assert "None" not in text and "NaN" not in text and "nan" not in text
 
 

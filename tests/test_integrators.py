@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from npsnn_edu.analytic import harmonic_solution, morse_period
-from npsnn_edu.errors import SimulationDivergedError
+from npsnn_edu.errors import InvalidParameterError, SimulationDivergedError
 from npsnn_edu.integrators import (
     NVE_INTEGRATORS,
     Integrator,
@@ -252,7 +252,7 @@ def test_simulate_is_its_pieces() -> None:
     guard = DivergenceGuard.for_state(state, rec.kinetic_energy[0], integ, 1.0)
 
     def force_fn(x):
-        e, f = system.potential.evaluate(x)
+        e, f = system.potential.energy_and_forces_unchecked(x)
         return float(e), f
 
     run_loop(integ, state, force_fn, (1.0 / m)[:, None], rec, guard)
@@ -264,10 +264,10 @@ def test_simulate_is_its_pieces() -> None:
     assert not guard.diverged(float(ref.total_energy[-1])) and guard.diverged(float("nan"))
 
 
-def test_potential_evaluate_is_the_unvalidated_energy_and_forces() -> None:
+def test_energy_and_forces_unchecked_is_the_unvalidated_energy_and_forces() -> None:
     system = lj_fcc_system(n_cells=2, cutoff=1.6, temperature=1.0, seed=2)
     e1, f1 = system.potential.energy_and_forces(system.positions)
-    e2, f2 = system.potential.evaluate(system.positions)
+    e2, f2 = system.potential.energy_and_forces_unchecked(system.positions)
     assert e1 == e2
     np.testing.assert_array_equal(f1, f2)
 
@@ -284,19 +284,19 @@ def test_langevin_instance_continues_its_noise_across_chunks() -> None:
     np.testing.assert_allclose(b.velocities[-1], whole.velocities[-1], rtol=0, atol=1e-13)
 
 
-def test_labels_as_metadata_and_as_the_old_keywords() -> None:
+def test_labels_as_metadata_and_not_as_keywords() -> None:
     from npsnn_edu.units import ARGON
 
     system = lj_fcc_system(n_cells=2, cutoff=1.6, seed=0)
-    new = simulate(system.potential, system.positions, dt=0.005, n_steps=2,
-                   metadata={"symbols": ["Ar"] * 32, "lj_units": ARGON, "info": {"run": 1}})
-    old = simulate(system.potential, system.positions, dt=0.005, n_steps=2, symbols=["Ar"] * 32, lj_units=ARGON)
-    for traj in (new, old):
-        assert traj.symbols == ["Ar"] * 32 and traj.lj_units is ARGON and traj.units == "reduced"
-        np.testing.assert_array_equal(traj.box, system.box)  # the potential's box by default
-    assert new.info == {"run": 1}
-    ase_labelled = simulate(Harmonic(), [[1.0]], dt=0.1, n_steps=1, units="ase")
+    traj = simulate(system.potential, system.positions, dt=0.005, n_steps=2,
+                    metadata={"symbols": ["Ar"] * 32, "lj_units": ARGON, "info": {"run": 1}})
+    assert traj.symbols == ["Ar"] * 32 and traj.lj_units is ARGON and traj.units == "reduced"
+    np.testing.assert_array_equal(traj.box, system.box)  # the potential's box by default
+    assert traj.info == {"run": 1}
+    ase_labelled = simulate(Harmonic(), [[1.0]], dt=0.1, n_steps=1, metadata={"units": "ase"})
     assert ase_labelled.units == "ase"
+    with pytest.raises(InvalidParameterError, match=r"lj_units, symbols label the trajectory.*metadata=\{'lj_units'"):
+        simulate(system.potential, system.positions, dt=0.005, n_steps=2, symbols=["Ar"] * 32, lj_units=ARGON)
 
 
 def test_integrator_classes_declare_what_they_are() -> None:

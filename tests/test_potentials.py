@@ -309,8 +309,8 @@ def test_compiled_lennard_jones_equals_numpy_path(case: str, monkeypatch) -> Non
     else:
         x = cluster(n_side=3, seed=5)
         fast, slow = _both_backends(cutoff=2.0 if case == "cluster_cutoff" else None, shift=case == "cluster_cutoff")
-    e_fast, f_fast = fast.evaluate(x)
-    e_slow, f_slow = slow.evaluate(x)
+    e_fast, f_fast = fast.energy_and_forces_unchecked(x)
+    e_slow, f_slow = slow.energy_and_forces_unchecked(x)
     assert fast._compiled and not slow._compiled
     assert called == [expected]
     assert e_fast == pytest.approx(e_slow, rel=1e-12, abs=1e-12)
@@ -340,8 +340,8 @@ def test_compiled_backend_choices_and_fallbacks(monkeypatch) -> None:
     x = cluster(n_side=2, seed=0)
     assert LennardJones().backend == "auto" and LennardJones()._compiled == _compiled.AVAILABLE
     # float32 positions take the NumPy path (the compiled loop is float64 only): same energy to float32 precision
-    e32, _ = LennardJones(backend="numba").evaluate(x.astype(np.float32))
-    assert e32 == pytest.approx(LennardJones(backend="numpy").evaluate(x)[0], rel=1e-5)
+    e32, _ = LennardJones(backend="numba").energy_and_forces_unchecked(x.astype(np.float32))
+    assert e32 == pytest.approx(LennardJones(backend="numpy").energy_and_forces_unchecked(x)[0], rel=1e-5)
     # r = 0 is still a clear error naming the particles
     bad = x.copy()
     bad[3] = bad[1]
@@ -355,8 +355,8 @@ def test_compiled_backend_choices_and_fallbacks(monkeypatch) -> None:
 
     monkeypatch.setattr(_compiled, "lj_all_pairs_3d", failing_kernel)  # the loop of a small 3D cluster
     with pytest.warns(RuntimeWarning, match="using the NumPy path"):
-        e_broken, _ = broken.evaluate(x)
-    assert e_broken == pytest.approx(LennardJones(backend="numpy").evaluate(x)[0], rel=1e-12)
+        e_broken, _ = broken.energy_and_forces_unchecked(x)
+    assert e_broken == pytest.approx(LennardJones(backend="numpy").energy_and_forces_unchecked(x)[0], rel=1e-12)
     assert not broken._compiled
     monkeypatch.setattr(_compiled, "AVAILABLE", False)
     with pytest.raises(InvalidParameterError, match="backend='auto' or 'numpy'"):

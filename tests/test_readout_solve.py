@@ -148,15 +148,15 @@ def test_the_solve_moves_only_the_readout():
 def test_spiking_reservoir_learns_held_out_problems_with_no_surrogate_gradient():
     tr = OperatorTrainer("harmonic", OperatorConfig(hidden=64, num_steps=8, seed=0))
     held = tr.family.sample(64, seed=12345)
-    untrained = tr.evaluate(held, n_eval=201)["median"]
+    untrained = tr.trajectory_errors(held, n_eval=201)["median"]
     info = tr.solve_readout(512)
-    after = tr.evaluate(held, n_eval=201)
+    after = tr.trajectory_errors(held, n_eval=201)
     assert tr.step == 0 and tr.solve_seconds == info["seconds"] > 0
     assert after["median"] < 0.05 and after["median"] < 0.05 * untrained, (untrained, after["median"])
     # the same seed gives the same numbers
     again = OperatorTrainer("harmonic", OperatorConfig(hidden=64, num_steps=8, seed=0))
     again.solve_readout(512)
-    np.testing.assert_array_equal(again.evaluate(held, n_eval=201)["errors"], after["errors"])
+    np.testing.assert_array_equal(again.trajectory_errors(held, n_eval=201)["errors"], after["errors"])
     # a second solve draws new problems: its starting loss is not the first solve's final loss
     second = again.solve_readout(512)
     assert second["losses"][0] != pytest.approx(info["losses"][-1], rel=1e-6)

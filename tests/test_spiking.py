@@ -25,15 +25,13 @@ from npsnn_edu.spiking import (
     Trainer,
     derivative_consistency,
     eval_times,
-    evaluate,
     fit,
     get_problem,
-    make_problem,
     operation_counts,
     physics_loss,
-    synaptic_energy,
     time_derivatives,
     training_times,
+    trajectory_errors,
 )
 from npsnn_edu.spiking.compare import hypothesis_h_scan, hypothesis_h_verdict, kernel_lstsq, seed_spread
 
@@ -110,7 +108,7 @@ def test_unknown_derivative_mode_and_missing_analytic():
 
 # -- loss terms ------------------------------------------------------------------------------------------
 def _loss(fn, **cfg):
-    prob = make_problem("harmonic")
+    prob = get_problem("harmonic")
     cfg = TrainConfig(method="mlp", causal_eps=0.0, w_energy=1.0, **cfg)
     t = torch.as_tensor(training_times(prob, cfg.n_colloc), dtype=torch.float64)
     return {k: float(v.detach()) for k, v in physics_loss(Exact(fn), prob, t, cfg).items()}
@@ -132,7 +130,7 @@ def test_loss_terms_detect_wrong_initial_condition_and_wrong_frequency():
 
 
 def test_force_comes_from_core_potential_for_pair_system():
-    prob = make_problem("morse")
+    prob = get_problem("morse")
     x = torch.as_tensor(prob.x0[None], dtype=torch.float64)
     _, f = prob.potential.energy_and_forces(x)
     np.testing.assert_allclose(f[0].numpy(), prob.potential.forces(prob.x0), rtol=1e-12)
@@ -140,13 +138,13 @@ def test_force_comes_from_core_potential_for_pair_system():
 
 # -- problems and references -----------------------------------------------------------------------------
 def test_references():
-    h = make_problem("harmonic", periods=1)
+    h = get_problem("harmonic", periods=1)
     x, v = h.reference([0.0, math.pi / 2, math.pi])
     np.testing.assert_allclose(x[:, 0, 0], [1, 0, -1], atol=1e-12)
-    m = make_problem("morse", periods=1)
+    m = get_problem("morse", periods=1)
     xm, _ = m.reference([0.0, m.t_end])  # exact anharmonic period (analytic.morse_period)
     np.testing.assert_allclose(xm[1], m.x0, atol=1e-4)
-    lj = make_problem("lj3")
+    lj = get_problem("lj3")
     xl, vl = lj.reference(np.linspace(0, lj.t_end, 50))
     np.testing.assert_allclose(vl.sum(1), 0.0, atol=1e-9)  # momentum conserved (from rest)
     assert eval_times(h).size == 1001
@@ -156,12 +154,12 @@ def test_references():
 
 def test_bad_input_raises_typed_errors():
     with pytest.raises(UnknownNameError):
-        make_problem("argon-crystal")
+        get_problem("argon-crystal")
     for bad in (0.0, -1.0, float("nan"), "long"):
         with pytest.raises(InvalidParameterError):
-            make_problem("harmonic", t_end=bad)
+            get_problem("harmonic", t_end=bad)
     with pytest.raises(InvalidParameterError):
-        make_problem("morse", periods=-2)
+        get_problem("morse", periods=-2)
     with pytest.raises(UnknownNameError):
         Trainer("harmonic", method="quantum")
     with pytest.raises(InvalidParameterError):
@@ -180,7 +178,7 @@ def test_short_continuous_training_reaches_loose_forward_error_and_is_determinis
     r1 = fit("harmonic", "continuous", 250, **kw)
     r2 = fit("harmonic", "continuous", 250, **kw)
     assert r1.history.loss == r2.history.loss  # same seed -> same numbers on CPU
-    untrained = evaluate(Trainer("harmonic", method="continuous", **kw).model, make_problem("harmonic"))
+    untrained = trajectory_errors(Trainer("harmonic", method="continuous", **kw).model, get_problem("harmonic"))
     assert r1.metrics["rel_l2"] < 0.5 < untrained["rel_l2"]
     assert all(0.0 <= r <= 1.0 for r in r1.metrics["spike_rates"]) and len(r1.metrics["spike_rates"]) == 2
     assert r1.metrics["energy_pJ"] > 0
@@ -193,7 +191,7 @@ def test_short_mlp_training_reaches_loose_forward_error():
 
 
 def test_equal_parameter_budget():
-    prob = make_problem("harmonic")
+    prob = get_problem("harmonic")
     n = {m: Trainer(prob, method=m).n_parameters for m in ("continuous", "naive", "mlp")}
     assert n["continuous"] == n["naive"]
     assert abs(n["mlp"] - n["continuous"]) / n["continuous"] < 0.05
@@ -202,7 +200,7 @@ def test_equal_parameter_budget():
 def test_operation_counts_mlp_by_hand():
     prob = get_problem("harmonic")
     mlp = MLPPINN(prob.x0, prob.t_end, hidden=32, n_freq=4)
-    e = synaptic_energy(mlp, 10)
+    e = operation_counts(mlp, 10)
     assert e["mac"] == 10 * (9 * 32 + 32 * 32 + 32 * 1) and e["ac"] == 0 and e["neuron"] == 0
     assert e["nonlinear"] == 10 * (2 * 32 + 2 * 4)  # tanh units + sin/cos features per query
     assert e["total_pJ"] == pytest.approx(4.6 * e["mac"] + 46.0 * e["nonlinear"])
@@ -289,28 +287,26 @@ def test_stop_request_and_resume_keep_history():
 
 # -- comparison helpers ----------------------------------------------------------------------------------
 def test_grid_dependence_and_verlet_scan():
-    from npsnn_edu.spiking.compare import grid_dependence, markdown_table, verlet_dt_scan
+    from npsnn_edu.spiking.compare import grid_dependence, verlet_dt_scan
 
-    prob = make_problem("harmonic")
+    prob = get_problem("harmonic")
     rows = grid_dependence(Exact(torch.cos), prob, [0.5, 0.01])
     assert [r["points"] for r in rows] == [int(round(prob.t_end / 0.5)) + 1, int(round(prob.t_end / 0.01)) + 1]
     assert all(r["rel_l2"] < 1e-12 for r in rows)  # the exact solution has no grid dependence
     scan = verlet_dt_scan(prob, [0.1, 0.05, 2.1])
     assert scan[0]["rel_l2"] / scan[1]["rel_l2"] == pytest.approx(4.0, rel=0.05)  # second order
     assert scan[2]["status"].startswith("diverged")  # omega dt > 2
-    table = markdown_table([{"a": 1.0, "b": "x"}, {"a": float("nan"), "b": "y"}])
-    assert table.splitlines()[2] == "| 1 | x |" and "| - | y |" in table
 
 
 # -- parameterised problems, checkpoints, aliasing ----------------------------------------------------------
-def test_parameterised_problems_and_deprecated_alias():
+def test_parameterised_problems():
     p = get_problem("harmonic", omega=2.0, x0=0.5, v0=1.0, periods=1)
     assert p.potential.k == pytest.approx(4.0) and p.t_end == pytest.approx(math.pi)
     t = np.linspace(0, p.t_end, 9)
     x, v = p.reference(t)
     np.testing.assert_allclose(x[:, 0, 0], 0.5 * np.cos(2 * t) + 0.5 * np.sin(2 * t), atol=1e-12)
     assert get_problem("harmonic", k=9.0, mass=1.0).info["omega"] == pytest.approx(3.0)
-    assert make_problem("Harmonic-Oscillator", omega=2.0).potential.k == pytest.approx(4.0)
+    assert get_problem("Harmonic-Oscillator", omega=2.0).potential.k == pytest.approx(4.0)
     m = get_problem("morse", stretch=0.2, velocity=0.1, periods=1)
     np.testing.assert_allclose(m.v0[:, 0], [-0.05, 0.05])
     xm, _ = m.reference([0.0, m.t_end])  # period from the exact total energy (potential + kinetic)

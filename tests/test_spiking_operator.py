@@ -13,12 +13,12 @@ from npsnn_edu.spiking.operator import (
     OperatorTrainer,
     PhysicsOperator,
     count_operations,
-    evaluate_coefficients,
     gaussian_kernel,
     get_family,
     operation_energy,
     solve_gauss_newton,
     time_march,
+    trajectory_errors_of_coefficients,
 )
 from npsnn_edu.spiking.operator_families import available_families
 from npsnn_edu.spiking.problems import morse_problem
@@ -33,9 +33,9 @@ def test_operator_beats_untrained_on_heldout_p():
     tr = OperatorTrainer("harmonic", OperatorConfig(branch="spiking", seed=0, **{**SMALL, "total_steps": 160}))
     fam = tr.family
     ph = fam.sample(64, seed=12345)
-    before = tr.evaluate(ph, n_eval=201)
+    before = tr.trajectory_errors(ph, n_eval=201)
     tr.train(160)
-    after = tr.evaluate(ph, n_eval=201)
+    after = tr.trajectory_errors(ph, n_eval=201)
     assert after["errors"].shape == (64,)
     assert after["median"] < 0.1 * before["median"], (before["median"], after["median"])
     assert after["median"] < 0.15
@@ -153,7 +153,7 @@ def test_basis_optimum_and_references_are_right():
     fam = get_family("harmonic")
     p = fam.sample(8, seed=3)
     gn = solve_gauss_newton(fam, p)
-    ev = evaluate_coefficients(fam, gn["basis"], p, gn["y"], n_eval=301)
+    ev = trajectory_errors_of_coefficients(fam, gn["basis"], p, gn["y"], n_eval=301)
     assert ev["max"] < 1e-3
     # Morse family: p = (0.3, 0) is the chapter's morse problem; its Verlet reference agrees
     mf = get_family("morse")
@@ -164,7 +164,7 @@ def test_basis_optimum_and_references_are_right():
     # Gauss-Newton on the nonlinear Morse family converges
     pm = mf.sample(4, seed=2)
     gn = solve_gauss_newton(mf, pm)
-    assert evaluate_coefficients(mf, gn["basis"], pm, gn["y"], n_eval=301)["max"] < 1e-3
+    assert trajectory_errors_of_coefficients(mf, gn["basis"], pm, gn["y"], n_eval=301)["max"] < 1e-3
 
 
 def test_operation_count_by_hand():
@@ -375,7 +375,9 @@ def test_a_trained_operator_can_be_deep_copied_and_the_copy_is_independent():
     tr.train(3)
     twin = copy.deepcopy(tr)
     p = tr.family.sample(4, seed=1)
-    np.testing.assert_array_equal(twin.evaluate(p, n_eval=51)["errors"], tr.evaluate(p, n_eval=51)["errors"])
+    np.testing.assert_array_equal(twin.trajectory_errors(p, n_eval=51)["errors"],
+                                  tr.trajectory_errors(p, n_eval=51)["errors"])
     twin.train(2)
     assert twin.step == 5 and tr.step == 3
-    assert not np.array_equal(twin.evaluate(p, n_eval=51)["errors"], tr.evaluate(p, n_eval=51)["errors"])
+    assert not np.array_equal(twin.trajectory_errors(p, n_eval=51)["errors"],
+                              tr.trajectory_errors(p, n_eval=51)["errors"])

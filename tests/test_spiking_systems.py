@@ -118,9 +118,9 @@ def test_fit_warns_with_both_numbers_when_the_forward_output_is_wrong():
         res = fit(prob, "kernel", 150, eval_every=1000)
     chk = res.metrics["check"]
     assert not chk["trusted"] and chk["error"] > 0.3 and "DO NOT TRUST" in chk["verdict"]
-    assert "DO NOT TRUST" in res.trainer.summary()
+    assert "DO NOT TRUST" in res.trainer.report()
     good = kernel_lstsq(get_problem("harmonic", x0=0.0, v0=1.0))
-    assert good.metrics["check"]["trusted"] and "trusted" in good.trainer.summary()
+    assert good.metrics["check"]["trusted"] and "trusted" in good.trainer.report()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a trusted result warns nothing
         check_trajectory(np.zeros((3, 1, 1)), np.array([[[0.0]], [[1.0]], [[2.0]]]) * 1e-9 + np.zeros((3, 1, 1)),
@@ -141,13 +141,13 @@ def test_operator_check_and_range_edges():
     tr = OperatorTrainer("harmonic", OperatorConfig(seed=0, **TINY_OP))
     p_in = tr.family.sample(3, seed=2)
     with pytest.warns(ForwardCheckWarning, match="tolerance"):  # untrained: wrong, said out loud
-        ev = tr.evaluate(p_in, n_eval=101, check=True)
+        ev = tr.trajectory_errors(p_in, n_eval=101, check=True)
     assert ev["check"]["errors"].shape == (3,) and not ev["check"]["trusted"].any()
     far = np.array([[5.0, 0.0, 1.0]])  # amplitude 5, trained on [0.5, 1.5]
     with pytest.warns(OperatorRangeWarning, match=r"amplitude .* in \[0.5, 1.5\]"):
         tr.model.predict(far, np.linspace(0, 1, 5))
     with pytest.raises(InvalidParameterError, match="outside what this operator was trained on"):
-        tr.evaluate(far, n_eval=11, strict=True)
+        tr.trajectory_errors(far, n_eval=11, strict=True)
     morse = get_family("morse")
     with pytest.raises(InvalidParameterError, match="energy between"):
         PhysicsOperator(morse, OperatorConfig(**TINY_OP)).predict([[0.05, 0.0]], np.linspace(0, 1, 5), strict=True)
@@ -171,9 +171,9 @@ def test_custom_family_from_a_potential_and_a_box_trains():
     p = fam.sample(64, seed=0)
     assert not fam.out_of_range(p).any() and fam.out_of_range([[1.5, 0.0]]).all()
     tr = OperatorTrainer(fam, OperatorConfig(seed=0, **TINY_OP))
-    before = tr.evaluate(p[:8], n_eval=101)["median"]
+    before = tr.trajectory_errors(p[:8], n_eval=101)["median"]
     tr.train(40)
-    assert tr.evaluate(p[:8], n_eval=101)["median"] < 0.5 * before
+    assert tr.trajectory_errors(p[:8], n_eval=101)["median"] < 0.5 * before
     with pytest.raises(InvalidParameterError, match="omega="):
         family_from_potential(DoubleWell(), x_box=(3**-0.5, 3**-0.5), v_box=(0, 0))  # U"(1/sqrt 3) = 0
     with pytest.raises(ShapeMismatchError):

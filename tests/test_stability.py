@@ -202,7 +202,7 @@ def test_harmonic_accuracy_limit_is_two_sqrt_tolerance_and_below_the_stability_l
     for dt, d in zip(dts[:-1], scan.drift[:-1]):
         assert d <= dt**2 / 4 + 1e-12 and d > 0.95 * dt**2 / 4
     assert not np.any(scan.accurate & scan.diverged)
-    text = scan.summary()
+    text = scan.report()
     assert "largest stable dt tested (no blow-up): 1.9" in text and "(max |dE/E0| <= 0.01): 0.19" in text
     with pytest.raises(InvalidParameterError, match="energy_tolerance"):
         st.dt_scan(sys, dts, t_total=1.0, progress=False, energy_tolerance=0.0)
@@ -244,12 +244,9 @@ def test_dt_scan_input_errors():
         st.morse_at_energy(1.2)
 
 
-def test_stability_limits_new_name_table_and_deprecated_alias():
+def test_stability_limits_and_their_table():
     limits = st.stability_limits(("velocity_verlet", "rk4"))
     assert [lim.integrator for lim in limits] == ["velocity_verlet", "rk4"]
-    with pytest.warns(PendingDeprecationWarning, match="stability_limits"):
-        old = st.stability_table(("velocity_verlet", "rk4"))
-    assert [lim.h_numeric for lim in old] == [lim.h_numeric for lim in limits]
     table = st.limits_table(limits)
     assert list(table.index) == ["velocity_verlet", "rk4"]
     assert table.loc["rk4", "numeric h*"] == pytest.approx(2 * np.sqrt(2), rel=1e-6)

@@ -203,7 +203,8 @@ def test_the_private_evaluation_is_only_called_inside_potentials():
         for n, line in enumerate(path.read_text().splitlines(), 1):
             if "._energy_and_forces(" in line or "._energy_and_forces " in line:
                 offenders.append(f"{path.relative_to(PACKAGE)}:{n}: {line.strip()}")
-    assert not offenders, "call Potential.evaluate (fast) or energy_and_forces (validated):\n" + "\n".join(offenders)
+    assert not offenders, ("call Potential.energy_and_forces_unchecked (fast) or energy_and_forces (validated):\n"
+                           + "\n".join(offenders))
 
 
 def test_core_modules_do_not_import_their_ase_adapter():

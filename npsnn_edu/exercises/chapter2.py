@@ -42,7 +42,7 @@ from ..stability import amplification_matrix, analytic_amplification_matrix, spe
 from .feedback import CheckResult, call_student_function, calls_into, checker
 
 __all__ = ["check_largest_stable_dt", "check_energy_error_exponent", "check_symplectic_euler_matrix",
-           "check_find_dt_limits", "check_find_largest_stable_dt", "check_dt_limit_at_distance", "check_baoab_radius",
+           "check_find_dt_limits", "check_dt_limit_at_distance", "check_baoab_radius",
            "PairSpring"]
 
 _SPRINGS = ((1.0, 1.0), (4.0, 1.0), (100.0, 1.0), (9.0, 4.0), (0.25, 2.0))
@@ -435,11 +435,6 @@ def check_find_dt_limits(fn: Callable[..., Any]) -> CheckResult:
     return CheckResult(name, True, ["Your experiment finds the same two limits as hidden reference runs on three "
                                     "systems (a stiff spring, a Morse molecule, a hotter LJ liquid). Notice how far "
                                     "below the stability limit the accuracy limit lies."])
-
-
-def check_find_largest_stable_dt(fn: Callable[..., Any]) -> CheckResult:
-    """Deprecated: exercise 2.4 now asks for both limits; see :func:`check_find_dt_limits`."""
-    return check_find_dt_limits(fn)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -30,7 +30,6 @@ from ..units import KCAL_PER_MOL_EV
 from ..validation import one_of, positive
 from .data import MoleculeData
 from .model import GPRPotential
-from .priors import PRIOR_NAMES
 
 
 # ----------------------------------------------------------------------------- training helpers
@@ -87,17 +86,6 @@ def accuracy(model: GPRPotential, data: MoleculeData, n_test: int | None = None,
             "n_test": int(len(X))}
 
 
-def accuracy_table(data: MoleculeData, priors: Iterable[str] = PRIOR_NAMES, *, n_train: int | None = None,
-                   lengthscale: float | None = None, n_force: int = 0, progress: bool = False) -> list[dict[str, Any]]:
-    """One row per prior: hyperparameters and test MAEs (kcal/mol, kcal/mol/A)."""
-    rows = []
-    for p in _maybe_tqdm(list(priors), progress, "accuracy"):
-        m = train_model(data, p, n_train=n_train, lengthscale=lengthscale, n_force=n_force)
-        rows.append({"prior": m.prior_name, "lengthscale": float(m.lengthscale), "noise": m.noise,
-                     "n_train": len(m.y_train), "n_force": m.n_force_geometries, **accuracy(m, data)})
-    return rows
-
-
 def _maybe_tqdm(it: Any, progress: bool, desc: str) -> Any:
     if not progress:
         return it
@@ -109,7 +97,7 @@ def _maybe_tqdm(it: Any, progress: bool, desc: str) -> Any:
 class CrashCriterion:
     """Bond / close-contact crash test relative to a reference geometry (see module docstring).
 
-    :meth:`evaluate` computes the distance matrix ONCE per geometry and returns both the verdict and the
+    :meth:`reason_and_deviation` computes the distance matrix ONCE per geometry and returns both the verdict and the
     largest bonded deviation.
     """
 
@@ -134,7 +122,7 @@ class CrashCriterion:
         self.h_ref = r[np.ix_(self.h_idx, self.heavy_idx)].min(axis=1) if len(self.h_idx) else np.zeros(0)
         self.iu = np.triu_indices(len(self.symbols), 1)
 
-    def evaluate(self, positions: np.ndarray) -> tuple[str | None, float]:
+    def reason_and_deviation(self, positions: np.ndarray) -> tuple[str | None, float]:
         """(reason or None, largest |bonded distance - reference| in A) for one geometry (N, 3)."""
         x = np.asarray(positions, float)
         if not np.all(np.isfinite(x)):
@@ -163,11 +151,11 @@ class CrashCriterion:
 
     def max_deviation(self, positions: np.ndarray) -> float:
         """Largest |bonded distance - reference| (A) of one geometry (H: distance to nearest heavy atom)."""
-        return self.evaluate(positions)[1]
+        return self.reason_and_deviation(positions)[1]
 
     def check(self, positions: np.ndarray) -> str | None:
         """None if fine, else a reason string."""
-        return self.evaluate(positions)[0]
+        return self.reason_and_deviation(positions)[0]
 
 
 # ----------------------------------------------------------------------------- conformers
@@ -348,7 +336,8 @@ def run_nvt(model: Any, reference: Any, temperature_K: float, *, duration_fs: fl
             nonlocal x, v
             with np.errstate(all="ignore"):
                 tr = simulate(model, x, v, n_steps=k, integrator=integ, masses=masses, kB=units.kB,
-                              record_every=k, blowup_factor=None, progress=False, units="ase")
+                              record_every=k, blowup_factor=None, progress=False,
+                              metadata={"units": "ase"})
             x, v = tr.positions[-1], tr.velocities[-1]
             return x, float(tr.potential_energy[-1])
     else:
@@ -379,7 +368,7 @@ def run_nvt(model: Any, reference: Any, temperature_K: float, *, duration_fs: fl
             crash_step, reason = step + chunk, f"model evaluation failed: {exc}"
             break
         step += chunk
-        reason, dev = criterion.evaluate(x)
+        reason, dev = criterion.reason_and_deviation(x)
         max_dev = max(max_dev, dev) if np.isfinite(dev) else max_dev
         if reason is not None or step % rec == 0 or step == n_steps:
             times.append(step * dt_fs)
@@ -454,7 +443,7 @@ def summarize_runs(runs: Sequence[Any], reference_prior: str = "MF5") -> list[di
     return rows
 
 
-def stability_table(models: dict[str, GPRPotential], reference: Any, temperatures: Sequence[float] = (300, 600, 1000),
+def crash_table(models: dict[str, GPRPotential], reference: Any, temperatures: Sequence[float] = (300, 600, 1000),
                     seeds: Sequence[int] = tuple(range(8)), duration_fs: float = 10000.0, progress: bool = False,
                     keep_images: bool = False, **md: Any) -> tuple[list[dict[str, Any]], list[MDRun]]:
     """Crash statistics per prior and temperature (the SAME seeds for every prior). Returns (rows, runs);

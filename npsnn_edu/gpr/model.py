@@ -143,10 +143,6 @@ class GPRPotential:
     def n_force_geometries(self) -> int:
         return 0 if not self._fitted else len(self.Df)
 
-    @property
-    def n_observations(self) -> int:
-        return 0 if not self._fitted else len(self.y_obs)
-
     def check_symbols(self, symbols: Sequence[str]) -> None:
         """Raise ShapeMismatchError unless ``symbols`` are this model's atoms in the same order."""
         symbols = [str(s) for s in symbols]
@@ -299,9 +295,10 @@ class GPRPotential:
         w = 1.0 - self._mean_terms(D, self.gamma_e, self._beta_w)
         return float(w[0]) if x.ndim == 2 else w
 
-    def evaluate(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+    def energy_and_forces_unchecked(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Energy (eV) and forces (eV/A) of ONE geometry (N, 3) without input checks: the fast path the core's
-        ``simulate`` loop calls after one validated :meth:`energy_and_forces` call (``Potential.evaluate``'s role)."""
+        ``simulate`` loop calls after one validated :meth:`energy_and_forces` call
+        (``Potential.energy_and_forces_unchecked``'s role)."""
         d, jac, _ = self.descriptor.transform_with_jacobian(x)
         n = len(self.alpha_e)
         kall = self._kvec(d, self._Dall_s, self._Dall_sq)
@@ -332,9 +329,9 @@ class GPRPotential:
         self._require_fit()
         x = np.asarray(positions, dtype=float)
         if x.ndim == 3:
-            out = [self.evaluate(p) for p in x]
+            out = [self.energy_and_forces_unchecked(p) for p in x]
             return np.array([e for e, _ in out]), np.array([f for _, f in out])
-        return self.evaluate(x)
+        return self.energy_and_forces_unchecked(x)
 
     def energy(self, positions: np.ndarray) -> "float | np.ndarray":
         return self.predict(positions)

@@ -13,9 +13,9 @@
 """
 from .check import DEFAULT_TOL, ForwardCheckWarning
 from .derivatives import DERIVATIVE_MODES, derivative_consistency, forward_fd, time_derivatives
-from .energy import E_AC_PJ, E_MAC_PJ, operation_counts, synaptic_energy
+from .energy import E_AC_PJ, E_MAC_PJ, operation_counts
 from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN, count_parameters, gaussian_kernel, make_knots
-from .problems import PROBLEMS, NewtonProblem, available_problems, get_problem, make_problem
+from .problems import PROBLEMS, NewtonProblem, available_problems, get_problem
 from .training import (
                        METHODS,
                        FitResult,
@@ -24,17 +24,17 @@ from .training import (
                        Trainer,
                        build_model,
                        eval_times,
-                       evaluate,
                        fit,
                        physics_loss,
                        spike_rates,
                        training_times,
+                       trajectory_errors,
 )
 
 __all__ = ["DEFAULT_TOL", "DERIVATIVE_MODES", "ForwardCheckWarning", "E_AC_PJ", "E_MAC_PJ", "METHODS", "PROBLEMS",
            "ClockSNN", "FitResult", "History",
            "KernelCoefficients", "MLPPINN", "NewtonProblem", "PointwiseSNN", "TrainConfig", "Trainer",
            "available_problems", "build_model", "count_parameters", "derivative_consistency", "eval_times",
-           "evaluate", "fit", "forward_fd", "gaussian_kernel", "get_problem", "make_knots", "make_problem",
-           "operation_counts", "physics_loss", "spike_rates", "synaptic_energy", "time_derivatives",
-           "training_times"]
+           "fit", "forward_fd", "gaussian_kernel", "get_problem", "make_knots",
+           "operation_counts", "physics_loss", "spike_rates", "time_derivatives",
+           "training_times", "trajectory_errors"]

@@ -1,7 +1,7 @@
 """Comparison helpers for chapter 4: honest rows, the basis optimum, seed spreads, time-grid dependence,
 the Verlet dt scan and chapter 2's hypothesis H.
 
-Every number is measured on the FORWARD output (:func:`~npsnn_edu.spiking.training.evaluate`).
+Every number is measured on the FORWARD output (:func:`~npsnn_edu.spiking.training.trajectory_errors`).
 
 * :func:`kernel_lstsq` - the least-squares (harmonic: one linear solve) / Gauss-Newton (Morse, lj3) optimum of
   the training loss over the coefficients of the NP-SNN's Gaussian basis: the ceiling of any model whose
@@ -20,7 +20,6 @@ import numpy as np
 import torch
 
 from ..errors import InvalidParameterError, SimulationDivergedError
-from ..tables import markdown, results_table
 from ..validation import at_least, positive
 from .problems import NewtonProblem, get_problem
 from .training import FitResult, LossScales, TrainConfig, Trainer, fit, training_times
@@ -46,12 +45,6 @@ def verlet_row(problem: "str | NewtonProblem", dt: float) -> dict[str, Any]:
     return {"method": f"velocity Verlet dt={dt:g}", "train loss": float("nan"), "rel L2 (forward)": err,
             "FD residual": float("nan"), "energy drift": traj.energy_drift(), "train s": wall, "spike rates": "-",
             "energy uJ / 1001 pts": float("nan"), "params": 0}
-
-
-def markdown_table(rows: Iterable[dict[str, Any]]) -> str:
-    """Rows of dicts as a Markdown table (3 significant digits; NaN shown as ``-``) via :mod:`npsnn_edu.tables`."""
-    rows = [{k: (float("nan") if v is None else v) for k, v in r.items()} for r in rows]
-    return markdown(results_table(rows), missing="-").replace("| nan ", "| - ").replace("| nan|", "| - |")
 
 
 def grid_dependence(model: torch.nn.Module, problem: "str | NewtonProblem", spacings: Iterable[float]
@@ -166,7 +159,7 @@ def kernel_lstsq(problem: "str | NewtonProblem", config: "TrainConfig | None" = 
     trainer.history.step.extend(range(1, len(losses or [loss]) + 1))
     trainer.train_seconds = time.perf_counter() - t_start
     trainer.step = len(losses)
-    metrics = trainer.evaluate()
+    metrics = trainer.trajectory_errors()
     return FitResult(trainer, metrics, trainer.train_seconds)
 
 
@@ -196,26 +189,6 @@ def seed_spread(problem: "str | NewtonProblem", method: str, n_steps: int, seeds
     out["seconds_median"] = float(np.median(out["seconds"]))
     out["final_loss_median"] = float(np.median([r.history.loss[-1] for r in runs]))
     return out
-
-
-def spread_row(label: str, spread: dict[str, Any], energy_uJ: float = float("nan")) -> dict[str, Any]:
-    """A table row of a :func:`seed_spread`: median [min, max] over seeds of the forward-output metrics."""
-    def fmt(key: str) -> str:
-        return f"{spread[key + '_median']:.2e} [{spread[key + '_min']:.1e}, {spread[key + '_max']:.1e}]"
-
-    return {"method": label, "seeds": len(spread["seeds"]), "train loss (median)": spread["final_loss_median"],
-            "rel L2 median [range]": fmt("rel_l2"), "FD residual median [range]": fmt("fd_residual"),
-            "energy drift median [range]": fmt("energy_drift"), "train s (median)": spread["seconds_median"],
-            "energy uJ / trajectory": energy_uJ}
-
-
-def single_row(label: str, res: FitResult, energy_uJ: float = float("nan")) -> dict[str, Any]:
-    """A deterministic row (least squares, Verlet) in the same columns as :func:`spread_row`."""
-    m = res.metrics
-    return {"method": label, "seeds": "-", "train loss (median)": res.history.loss[-1] if res.history.loss else
-            float("nan"), "rel L2 median [range]": f"{m['rel_l2']:.2e}", "FD residual median [range]":
-            f"{m['fd_residual']:.2e}", "energy drift median [range]": f"{m['energy_drift']:.2e}",
-            "train s (median)": res.seconds, "energy uJ / trajectory": energy_uJ}
 
 
 # -- hypothesis H ---------------------------------------------------------------------------------------

@@ -121,8 +121,3 @@ def operation_counts(model: Any, n_queries: int, *, constants: str = "fp32", at_
         scale = n_queries / s1.shape[1]
         return priced_counts({k: v * scale for k, v in net.items()}, constants)
     return priced_counts(_add(net, kernel_readout_counts(model.knots.shape[0], n_out, n_queries)), constants)
-
-
-def synaptic_energy(model: Any, n_queries: int, constants: str = "fp32") -> dict[str, float]:
-    """Energy (pJ) of one trajectory at ``n_queries`` times: :func:`operation_counts` (kept for old callers)."""
-    return operation_counts(model, n_queries, constants=constants)

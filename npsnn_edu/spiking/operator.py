@@ -33,7 +33,7 @@ shared/notes/spiking-pinn-pitfall.md):
   fresh p.  Before any training step this is a *spiking reservoir* (random LIF layers, a liquid state machine);
   the same on a tanh branch is a physics-informed extreme learning machine, its control.
 
-Evaluation (:func:`evaluate_coefficients`) uses the forward output on a dense uniform grid in physical time
+Evaluation (:func:`trajectory_errors_of_coefficients`) uses the forward output on a dense uniform grid in physical time
 (1001 points, disjoint from the training midpoints) against the analytic solution (harmonic) or a fine core
 velocity-Verlet run (Morse, LJ), on held-out p drawn with another seed.  Baselines share the basis and the
 evaluation: free coefficients per p with the same loss (:func:`solve_free_coefficients`), Gauss-Newton /
@@ -70,7 +70,7 @@ from .training import cosine_learning_rate
 
 __all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "OperatorRangeWarning",
            "OperatorTrainer", "PhysicsOperator", "check_operator",
-           "SpikingBranch", "TanhBranch", "available_families", "count_operations", "evaluate_coefficients",
+           "SpikingBranch", "TanhBranch", "available_families", "count_operations", "trajectory_errors_of_coefficients",
            "get_family", "gaussian_kernel", "load_operator_results", "matched_tanh_hidden", "operation_energy",
            "operator_table_rows",
            "solve_free_coefficients", "solve_gauss_newton", "time_march", "verlet_baseline"]
@@ -439,16 +439,17 @@ class OperatorTrainer:
         self.solves.append(info)
         return info
 
-    def evaluate(self, p: Any, n_eval: int = 1001, x_ref: "np.ndarray | None" = None, *, strict: bool = False,
-                 check: bool = False, tol: float = DEFAULT_TOL) -> dict[str, Any]:
-        """Forward-output errors on held-out ``p`` (see :func:`evaluate_coefficients`; ``x_ref``: the reference on
-        its grid, when already computed).  p outside the trained family's range warns (``strict=True`` raises);
-        ``check=True`` adds the forward-output check against a fine-step velocity Verlet (:func:`check_operator`)."""
+    def trajectory_errors(self, p: Any, n_eval: int = 1001, x_ref: "np.ndarray | None" = None, *,
+                          strict: bool = False, check: bool = False, tol: float = DEFAULT_TOL) -> dict[str, Any]:
+        """Forward-output errors on held-out ``p`` (see :func:`trajectory_errors_of_coefficients`; ``x_ref``: the
+        reference on its grid, when already computed).  p outside the trained family's range warns
+        (``strict=True`` raises); ``check=True`` adds the forward-output check against a fine-step velocity Verlet
+        (:func:`check_operator`)."""
         p = self.family.check(p)
         self.model.check_range(p, strict)
         with torch.no_grad():
             y = self.model.coefficients(p)
-        out = evaluate_coefficients(self.family, self.model.basis, p, y, n_eval, x_ref=x_ref)
+        out = trajectory_errors_of_coefficients(self.family, self.model.basis, p, y, n_eval, x_ref=x_ref)
         if check:
             out["check"] = check_operator(self.family, p, out["t"], out["x"], tol=tol)
         return out
@@ -548,11 +549,11 @@ def relative_errors(family: OperatorFamily, p: np.ndarray, x: np.ndarray, x_ref:
             "rel_l2_disp": err / np.maximum(np.linalg.norm((x_ref - x0[:, None]).reshape(len(p), -1), axis=1), 1e-300)}
 
 
-def summarise(errors: np.ndarray) -> dict[str, float]:
+def summarize_errors(errors: np.ndarray) -> dict[str, float]:
     return {"median": float(np.median(errors)), "p90": float(np.percentile(errors, 90)), "max": float(np.max(errors))}
 
 
-def evaluate_coefficients(family: OperatorFamily, basis: KernelBasis, p: np.ndarray, y: torch.Tensor,
+def trajectory_errors_of_coefficients(family: OperatorFamily, basis: KernelBasis, p: np.ndarray, y: torch.Tensor,
                           n_eval: int = 1001, x_ref: "np.ndarray | None" = None) -> dict[str, Any]:
     """Forward output of coefficients ``y`` on the dense grid vs the reference: per-p errors and their summary.
 
@@ -564,7 +565,7 @@ def evaluate_coefficients(family: OperatorFamily, basis: KernelBasis, p: np.ndar
         x_ref = family.reference(p, t)
     errs = relative_errors(family, p, x, x_ref)
     main = errs[family.metric]
-    return {"errors": main, **summarise(main), "metric": family.metric, "rel_l2": errs["rel_l2"],
+    return {"errors": main, **summarize_errors(main), "metric": family.metric, "rel_l2": errs["rel_l2"],
             "rel_l2_disp": errs["rel_l2_disp"], "t": t, "x": x, "x_ref": x_ref}
 
 
@@ -661,7 +662,7 @@ def verlet_baseline(family: "str | OperatorFamily", p: Any, n_steps: int = 100) 
         xs[b] = traj.positions
     wall = time.perf_counter() - start
     errs = relative_errors(family, p, xs, family.reference(p, t))[family.metric]
-    return {"errors": errs, **summarise(errs), "seconds": wall, "seconds_per_problem": wall / len(p)}
+    return {"errors": errs, **summarize_errors(errs), "seconds": wall, "seconds_per_problem": wall / len(p)}
 
 
 # ------------------------------------------------------------------------------------------------

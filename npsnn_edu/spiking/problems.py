@@ -430,11 +430,6 @@ def get_problem(name: "str | NewtonProblem | Potential", **params: Any) -> Newto
     return build(PROBLEMS.get(name), **params)
 
 
-def make_problem(name: "str | NewtonProblem", **params: Any) -> NewtonProblem:
-    """Deprecated alias of :func:`get_problem` (kept for old notebooks; same arguments and result)."""
-    return get_problem(name, **params)
-
-
 def _check_span(t_end: Any) -> float:
     try:
         t_end = float(t_end)

@@ -204,7 +204,7 @@ def system_rows(name: str, methods: Iterable[str] = tuple(METHOD_LABELS), seeds:
     return rows
 
 
-def summarise_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def summarize_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Median and range over seeds per (system, method), with the verdicts."""
     out = []
     keys = list(dict.fromkeys((r["system"], r["method"]) for r in rows))

@@ -19,7 +19,7 @@ PINN practices (each a :class:`TrainConfig` field, defaults in brackets):
 * loss weighting (``w_res``, ``w_ic``, ``w_energy``);
 * gradient clipping by global norm (``grad_clip`` [1.0]).
 
-Evaluation (:func:`evaluate`) always uses the FORWARD output on a dense uniform grid that is disjoint from
+Evaluation (:func:`trajectory_errors`) always uses the FORWARD output on a dense uniform grid that is disjoint from
 the training grid: relative L2 against the reference, RMS finite-difference residual, energy drift.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ from ..trajectory import Trajectory
 from ..validation import at_least, positive, with_overrides
 from .check import DEFAULT_TOL, check_trajectory
 from .derivatives import DERIVATIVE_MODES, forward_fd, time_derivatives
-from .energy import synaptic_energy
+from .energy import operation_counts
 from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN, count_parameters
 from .problems import NewtonProblem, get_problem
 
@@ -233,8 +233,8 @@ def spike_rates(model: torch.nn.Module) -> list[float]:
     return [float(s.float().mean()) for s in getattr(model, "last_spikes", [])]
 
 
-def evaluate(model: torch.nn.Module, problem: NewtonProblem, n_eval: int = 1001, fd_step: float | None = None,
-             check_tol: float = DEFAULT_TOL) -> dict[str, Any]:
+def trajectory_errors(model: torch.nn.Module, problem: NewtonProblem, n_eval: int = 1001,
+                      fd_step: float | None = None, check_tol: float = DEFAULT_TOL) -> dict[str, Any]:
     """Honest metrics of the FORWARD output on the dense grid (no autograd anywhere).
 
     rel_l2: ||x - x_ref|| / ||x_ref|| over grid and coordinates; rel_l2_disp: the same relative to the
@@ -270,7 +270,7 @@ def evaluate(model: torch.nn.Module, problem: NewtonProblem, n_eval: int = 1001,
             "fd_residual": float(np.sqrt(np.mean(res**2))),
             "energy_drift": traj.energy_drift(),
             "spike_rates": rates,
-            "energy_pJ": synaptic_energy(model, n_eval)["total_pJ"],
+            "energy_pJ": operation_counts(model, n_eval)["total_pJ"],
             "check": check_trajectory(x, problem.check_reference(t_np), problem.x0, tol=check_tol, warn=False),
             "times": t_np, "x": x, "x_ref": x_ref}
 
@@ -290,9 +290,6 @@ class History:
     eval_rel_l2: list[float] = field(default_factory=list)
     eval_fd_residual: list[float] = field(default_factory=list)
     eval_energy_drift: list[float] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, list]:
-        return asdict(self)
 
 
 class Trainer:
@@ -359,7 +356,7 @@ class Trainer:
                         break
                     self._one_step()
                     if self.step % cfg.eval_every == 0:
-                        self.evaluate()
+                        self.trajectory_errors()
                     bar.update(1)
                     bar.set_postfix(loss=f"{self.history.loss[-1]:.2e}")
                     if callback is not None:
@@ -398,9 +395,9 @@ class Trainer:
         hist.lr.append(lr)
         hist.wall.append(self.train_seconds)
 
-    def evaluate(self, n_eval: int | None = None) -> dict[str, Any]:
-        """Forward-output metrics (see :func:`evaluate`), recorded in the history."""
-        ev = evaluate(self.model, self.problem, n_eval or self.config.n_eval, check_tol=self.config.check_tol)
+    def trajectory_errors(self, n_eval: int | None = None) -> dict[str, Any]:
+        """Forward-output metrics (see :func:`trajectory_errors`), recorded in the history."""
+        ev = trajectory_errors(self.model, self.problem, n_eval or self.config.n_eval, check_tol=self.config.check_tol)
         self.last_eval = ev
         h = self.history
         if not h.eval_step or h.eval_step[-1] != self.step:
@@ -415,16 +412,16 @@ class Trainer:
         fine-step velocity-Verlet run of the core.  Warns (:class:`~.check.ForwardCheckWarning`) with the error,
         the tolerance and the training loss when they disagree beyond ``tol`` (default ``config.check_tol``)."""
         ev = self.last_eval if self.last_eval is not None and self.history.eval_step[-1:] == [self.step] \
-            else self.evaluate()
+            else self.trajectory_errors()
         loss = self.history.loss[-1] if self.history.loss else None
         return check_trajectory(ev["x"], self.problem.check_reference(ev["times"]), self.problem.x0,
                                 tol=self.config.check_tol if tol is None else tol, loss=loss,
                                 label=f"{self.config.method} PINN on {self.problem.name}", warn=warn,
                                 stacklevel=stacklevel + 1)
 
-    def summary(self) -> str:
+    def report(self) -> str:
         """One line: training loss next to the forward-output metrics and the check's verdict."""
-        ev = self.last_eval or self.evaluate()
+        ev = self.last_eval or self.trajectory_errors()
         loss = self.history.loss[-1] if self.history.loss else float("nan")
         rates = ", ".join(f"{r:.3f}" for r in ev["spike_rates"]) or "-"
         return (f"{self.config.method:>10s} step {self.step:5d} | train loss {loss:.2e} | forward output: rel L2 "
@@ -500,7 +497,7 @@ class FitResult:
         return self.trainer.history
 
     def __repr__(self) -> str:
-        return f"FitResult({self.trainer.summary()})"
+        return f"FitResult({self.trainer.report()})"
 
 
 def fit(problem: "str | NewtonProblem" = "harmonic", method: str = "continuous", n_steps: int = 2000, *,
@@ -515,14 +512,14 @@ def fit(problem: "str | NewtonProblem" = "harmonic", method: str = "continuous",
     ``metrics["check"]`` either way.  Example::
 
         res = fit("harmonic", "continuous", 2000)
-        print(res.trainer.summary())
+        print(res.trainer.report())
     """
     n_steps = positive("n_steps", n_steps, integer=True,
                        hint="fit needs at least one optimiser (Adam) step; a zero budget would train nothing")
     config.setdefault("total_steps", n_steps)
     trainer = Trainer(problem, with_overrides(TrainConfig(method=method), config), device=device)
     trainer.train(n_steps, progress=progress)
-    metrics = trainer.evaluate()
+    metrics = trainer.trajectory_errors()
     if check:
         metrics["check"] = trainer.check(stacklevel=3)  # the warning points at the caller of fit
     return FitResult(trainer, metrics, trainer.train_seconds)

@@ -2,7 +2,7 @@
 
 * :func:`bond_stretch_figure`: energy along a stretched bond, GFN2-xTB reference vs the GP of each prior with
   +-2 sigma uncertainty bands, and the bond's range in the training data shaded.
-* :func:`crash_table`: crash statistics per prior and temperature as a results table (DataFrame).
+* :func:`render_crash_table`: crash statistics per prior and temperature as a results table (DataFrame).
 * :func:`prior_weight_figure`: the prior weight w(x) along NVT runs.
 * :func:`bond_trace_figure`: bond length vs time of stretched-bond runs.
 * :func:`deviation_figure`: the largest bonded-distance deviation along NVT runs, with the crash threshold.
@@ -64,7 +64,7 @@ def bond_stretch_figure(profile: Mapping[str, Any], title: str = "", *, n_sigma:
     return fig
 
 
-def crash_table(rows: Sequence[Mapping[str, Any]], reference_prior: str = "MF5") -> Any:
+def render_crash_table(rows: Sequence[Mapping[str, Any]], reference_prior: str = "MF5") -> Any:
     """Crash statistics rows (:func:`npsnn_edu.gpr.experiments.summarize_runs`) as a results table (DataFrame):
     crashes/runs, 95 % Clopper-Pearson interval, Fisher p vs ``reference_prior``, median time to crash,
     open-enol fraction, largest bonded deviation and largest prior weight."""
@@ -132,7 +132,7 @@ def shipped_crash_table(result: Any, setting: str) -> Any:
     if block is None:
         return results_table([{"setting": setting, "note": "not in the shipped table; regenerate with: "
                                                            + result.command}])
-    return crash_table(block["rows"])
+    return render_crash_table(block["rows"])
 
 
 def prior_weight_figure(runs: Sequence[Any], title: str = "Prior weight along NVT runs") -> go.Figure:

@@ -91,7 +91,7 @@ class SpikingTrainingWidget:
                               self.outputs["raster"]],
                              layout=w.Layout(max_width=f"{MAX_WIDTH}px"))
         if self.trainer.last_eval is None:
-            self.trainer.evaluate()  # step 0: the untrained network's forward output and error
+            self.trainer.trajectory_errors()  # step 0: the untrained network's forward output and error
         self.refresh()
 
     # -- control --------------------------------------------------------------------------------------
@@ -106,7 +106,7 @@ class SpikingTrainingWidget:
             return 0
         before = self.trainer.step
         self.trainer.train(n)
-        self.trainer.evaluate()
+        self.trainer.trajectory_errors()
         self.refresh()
         return self.trainer.step - before
 
@@ -150,7 +150,7 @@ class SpikingTrainingWidget:
         """Pause, then start again from a fresh model (same seed) with an empty history."""
         self.pause()
         self.trainer.reset()
-        self.trainer.evaluate()  # step 0 again
+        self.trainer.trajectory_errors()  # step 0 again
         self.refresh()
 
     # -- display --------------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ class SpikingTrainingWidget:
         else:
             state = "paused" if tr.step else "not started"
         if h.loss and ev is not None:
-            self.status.value = f"<b>{state}</b> &nbsp; {tr.summary()}"
+            self.status.value = f"<b>{state}</b> &nbsp; {tr.report()}"
         else:
             self.status.value = f"<b>{state}</b> &nbsp; step {tr.step}"
         self.verdict.value = self._verdict_html(ev)
