@@ -123,8 +123,8 @@ def lif_steps(net: nn.Module, cur1: torch.Tensor) -> Iterator[tuple[torch.Tensor
 
     Yields ``(s1, s2, U2)`` ``(B, H)`` per step (the caller reduces them: nothing is kept here, so a no-grad pass
     of a wide reservoir needs memory for one step only).  Once the loop is done, snnTorch's kept membranes are
-    dropped (``reset_mem``): the module then holds no autograd graph, so a model can be deep-copied or pickled
-    after any forward / backward pass.
+    dropped (``reset_mem``): the module then holds no autograd graph, so a model can be deep-copied after any
+    forward / backward pass (``copy.deepcopy``; pickling fails on snnTorch's surrogate, a local function).
     """
     mem1 = torch.zeros_like(cur1)
     mem2 = torch.zeros(cur1.shape[0], net.fc2.out_features, device=cur1.device, dtype=cur1.dtype)
