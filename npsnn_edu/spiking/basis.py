@@ -27,7 +27,34 @@ __all__ = ["KernelBasis", "basis_trajectory", "eval_times", "gaussian_kernel", "
 
 
 def make_knots(t_end: float, n_knots: int, kernel_width: float = 1.0, pad: int = 3) -> tuple[np.ndarray, float]:
-    """Knot times (``n_knots`` over [0, t_end] plus ``pad`` each side) and the Gaussian width sigma (tau)."""
+    """Knot times (``n_knots`` over [0, t_end] plus ``pad`` each side) and the Gaussian width sigma (tau).
+
+    The one knot builder of the kit (:class:`~npsnn_edu.spiking.models.ClockSNN`, :class:`KernelBasis`):
+    spacing h = t_end / (n_knots - 1), knots h (k - pad) for k = 0 .. n_knots + 2 pad - 1, sigma = kernel_width h.
+
+    Parameters
+    ----------
+    t_end : float
+        Length of the window (tau).
+    n_knots : int
+        Knots over [0, t_end] (>= 4).
+    kernel_width : float, default 1.0
+        Width in knot spacings.
+    pad : int, default 3
+        Extra knots on each side.
+
+    Returns
+    -------
+    knots : array of shape (n_knots + 2 pad,)
+        Knot times (tau).
+    sigma : float
+        Gaussian width (tau).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``n_knots`` < 4, ``kernel_width`` <= 0 or ``pad`` < 0.
+    """
     if n_knots < 4:
         raise InvalidParameterError(f"n_knots must be >= 4, got {n_knots}")
     if not kernel_width > 0:
@@ -39,7 +66,33 @@ def make_knots(t_end: float, n_knots: int, kernel_width: float = 1.0, pad: int =
 
 
 def gaussian_kernel(t: torch.Tensor, knots: torch.Tensor, sigma: float, order: int = 0) -> torch.Tensor:
-    """G^(order)(t_i - t_k), shape ``(B, K)``, G(u) = exp(-u^2 / (2 sigma^2)); order 0, 1 or 2 (d/dt)."""
+    r"""G^(order)(t_i - t_k), shape ``(B, K)``, G(u) = exp(-u^2 / (2 sigma^2)); order 0, 1 or 2 (d/dt).
+
+    .. math::
+
+        G(u) = e^{-u^2 / 2\sigma^2}, \quad G'(u) = -\frac{u}{\sigma^2} G(u), \quad
+        G''(u) = \Big(\frac{u^2}{\sigma^4} - \frac{1}{\sigma^2}\Big) G(u).
+
+    Parameters
+    ----------
+    t : tensor of shape (n_times,)
+        Query times (tau).
+    knots : tensor of shape (n_knots,)
+        Knot times (tau).
+    sigma : float
+        Kernel width (tau).
+    order : {0, 1, 2}, default 0
+        Derivative order in t.
+
+    Returns
+    -------
+    tensor of shape (n_times, n_knots)
+
+    Raises
+    ------
+    InvalidParameterError
+        Another order.
+    """
     u = t.reshape(-1, 1).to(torch.float64) - knots[None, :]
     s2 = sigma**2
     g = torch.exp(-0.5 * u * u / s2)
@@ -53,7 +106,22 @@ def gaussian_kernel(t: torch.Tensor, knots: torch.Tensor, sigma: float, order: i
 
 
 class KernelBasis:
-    """Gaussian knots on [0, tau_end] (``n_knots`` + 2 ``pad``), width ``kernel_width`` knot spacings."""
+    """Gaussian knots on [0, tau_end] (``n_knots`` + 2 ``pad``), width ``kernel_width`` knot spacings: the operator's
+    trunk, with the initial conditions built in (:meth:`design`).
+
+    Parameters
+    ----------
+    tau_end : float
+        End of the scaled time window.
+    n_knots : int, default 24
+        Knots over [0, tau_end].
+    kernel_width : float, default 1.0
+        Gaussian width in knot spacings.
+    pad : int, default 3
+        Extra knots on each side.
+    device : str or torch.device, default "cpu"
+        Device of the knot tensor.
+    """
 
     def __init__(self, tau_end: float, n_knots: int = 24, kernel_width: float = 1.0, pad: int = 3,
                  device: Any = "cpu"):
@@ -66,12 +134,23 @@ class KernelBasis:
 
     @property
     def size(self) -> int:
+        """Number of basis functions K (knots including padding)."""
         return int(self.knots.shape[0])
 
     def design(self, tau: Any) -> tuple[torch.Tensor, ...]:
         """(Phi0, Phi1, Phi2, S0, S1, S2): the IC-enforcing basis and its tau-derivatives at ``tau`` ``(T,)``.
 
         Phi_d has shape ``(T, K)``, S_d shape ``(T,)`` (S = tanh, S(0) = 0, S'(0) = 1).
+
+        Parameters
+        ----------
+        tau : array or tensor of shape (n_times,)
+            Scaled times.
+
+        Returns
+        -------
+        tuple of tensors
+            Phi0, Phi1, Phi2 of shape (n_times, K) and S0, S1, S2 of shape (n_times,).
         """
         tau = torch.as_tensor(tau, dtype=torch.float64, device=self.device).reshape(-1)
         zero = torch.zeros(1, dtype=torch.float64, device=self.device)
@@ -87,7 +166,22 @@ class KernelBasis:
 
 
 def state_tensors(family: OperatorFamily, p: np.ndarray, device: Any) -> tuple[torch.Tensor, ...]:
-    """(x0 ``(B, C)``, w0 = v0 / omega ``(B, C)``, omega ``(B,)``, amplitude ``(B,)``) of parameters p ``(B, P)``."""
+    """(x0 ``(B, C)``, w0 = v0 / omega ``(B, C)``, omega ``(B,)``, amplitude ``(B,)``) of parameters p ``(B, P)``.
+
+    Parameters
+    ----------
+    family : OperatorFamily
+        The family.
+    p : array of shape (batch, n_params)
+        Problem parameters.
+    device : str or torch.device
+        Device of the tensors.
+
+    Returns
+    -------
+    tuple of tensors
+        x0 and w0 of shape (batch, n_out), omega and amplitude of shape (batch,), float64.
+    """
     x0, v0 = family.initial_state(p)
     om = family.omega(p)
     b = len(p)
@@ -98,7 +192,25 @@ def state_tensors(family: OperatorFamily, p: np.ndarray, device: Any) -> tuple[t
 
 def basis_trajectory(design: tuple[torch.Tensor, ...], x0: torch.Tensor, w0: torch.Tensor, y: torch.Tensor,
                      order: int = 2) -> list[torch.Tensor]:
-    """x and its tau-derivatives up to ``order``: each ``(B, T, C)`` for x0, w0 = v0' ``(B, C)``, y ``(B, K, C)``."""
+    """x and its tau-derivatives up to ``order``: each ``(B, T, C)`` for x0, w0 = v0' ``(B, C)``, y ``(B, K, C)``.
+
+    Parameters
+    ----------
+    design : tuple of tensors
+        Output of :meth:`KernelBasis.design`.
+    x0 : tensor of shape (batch, n_out)
+        Initial positions.
+    w0 : tensor of shape (batch, n_out)
+        Initial velocities / omega.
+    y : tensor of shape (batch, K, n_out)
+        Coefficients.
+    order : {0, 1, 2}, default 2
+        Highest tau-derivative.
+
+    Returns
+    -------
+    list of tensors of shape (batch, n_times, n_out)
+    """
     out = []
     for d in range(order + 1):
         phi, s = design[d], design[3 + d]
@@ -108,7 +220,19 @@ def basis_trajectory(design: tuple[torch.Tensor, ...], x0: torch.Tensor, w0: tor
 
 
 def training_times(t_end: float, n: int) -> np.ndarray:
-    """The fixed collocation grid: midpoints (i + 1/2) t_end / n, shape ``(n,)`` (physical time or tau)."""
+    """The fixed collocation grid: midpoints (i + 1/2) t_end / n, shape ``(n,)`` (physical time or tau).
+
+    Parameters
+    ----------
+    t_end : float
+        Length of the window (``problem.t_end``; an operator's ``family.tau_end``).
+    n : int
+        Points.
+
+    Returns
+    -------
+    array of shape (n,)
+    """
     return (np.arange(n) + 0.5) * t_end / n
 
 
@@ -117,6 +241,17 @@ def eval_times(t_end: Any, n: int = 1001) -> np.ndarray:
 
     ``t_end`` a number: shape ``(n,)``; an array of window lengths ``(B,)`` (one per problem, e.g.
     ``family.tau_end / family.omega(p)``): shape ``(B, n)``.
+
+    Parameters
+    ----------
+    t_end : float or array of shape (batch,)
+        Length of the window, or one per problem.
+    n : int, default 1001
+        Points.
+
+    Returns
+    -------
+    array of shape (n,) or (batch, n)
     """
     if np.ndim(t_end) == 0:
         return np.linspace(0.0, float(t_end), int(n))

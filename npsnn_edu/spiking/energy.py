@@ -50,7 +50,24 @@ CATEGORIES = ("ac", "mac", "neuron", "nonlinear")
 
 def priced_counts(counts: dict[str, float], constants: str = "fp32") -> dict[str, float]:
     """The counts of :data:`CATEGORIES` in ``counts`` (missing ones: 0; other keys ignored) and their energy:
-    ``<category>_pJ``, ``total_pJ`` and ``total_uJ`` with the constant set ``constants`` (:data:`CONSTANTS`)."""
+    ``<category>_pJ``, ``total_pJ`` and ``total_uJ`` with the constant set ``constants`` (:data:`CONSTANTS`).
+
+    Parameters
+    ----------
+    counts : dict of str to float
+        Counts per category (``ac``, ``mac``, ``neuron``, ``nonlinear``; e.g. a record of :func:`operation_counts`).
+    constants : str, default "fp32"
+        Energy table (:data:`CONSTANTS`: ``"fp32"`` or ``"fpsnn"``).
+
+    Returns
+    -------
+    dict of str to float
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown table.
+    """
     table = CONSTANTS.get(constants)
     out = {k: float(counts.get(k, 0.0)) for k in CATEGORIES}
     for k in CATEGORIES:
@@ -104,6 +121,35 @@ def operation_counts(model: Any, n_queries: int, *, p: Any = None, derivatives: 
       ``neuron_updates`` (LIF updates or tanh units), ``kernel_exp``, ``kernel_mac``.
 
     Spike counts come from the model's last forward pass (``model.last_spikes``; an operator is run on ``p``).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        ClockSNN, PointwiseSNN, KernelCoefficients, MLPPINN (after a forward pass for the spiking ones) or a
+        PhysicsOperator.
+    n_queries : int
+        Query times of the trajectory.
+    p : array of shape (batch, n_params) or None, default None
+        Operators only (required there): the problems the spike counts are measured on.
+    derivatives : int, default 0
+        Operators only: derivative orders read out besides x (each costs the kernel MACs again).
+    constants : str, default "fp32"
+        Energy table (:data:`CONSTANTS`: ``"fp32"`` or ``"fpsnn"``).
+    at_knots : int or None, default None
+        MLP only: evaluate at this many knots plus the kernel readout.
+
+    Returns
+    -------
+    dict of str to float
+        ``ac``, ``mac``, ``neuron``, ``nonlinear``, their ``*_pJ``, ``total_pJ``, ``total_uJ`` (and an operator's
+        breakdown).
+
+    Raises
+    ------
+    InvalidParameterError
+        A model of another kind, or an operator without ``p``.
+    InvalidStateError
+        A spiking model that has not run forward yet.
     """
     n_queries = positive("n_queries", n_queries, integer=True)
     branch = getattr(model, "branch", None)
@@ -171,7 +217,20 @@ def _operator_counts(model: Any, n_queries: int, p: Any, derivatives: int, const
 def operator_categories(breakdown: dict[str, float], spiking: bool) -> dict[str, float]:
     """The categories of :data:`CATEGORIES` from an operator's breakdown (``branch_mac``, ``branch_ac``,
     ``neuron_updates``, ``kernel_exp``, ``kernel_mac``; the records the operator benchmark ships): LIF updates of a
-    spiking branch count as ``neuron``, the tanh units of a tanh branch as ``nonlinear``."""
+    spiking branch count as ``neuron``, the tanh units of a tanh branch as ``nonlinear``.
+
+    Parameters
+    ----------
+    breakdown : dict of str to float
+        An operator's ``branch_mac``, ``branch_ac``, ``neuron_updates``, ``kernel_exp``, ``kernel_mac``.
+    spiking : bool
+        The branch is spiking (else tanh).
+
+    Returns
+    -------
+    dict of str to float
+        ``ac``, ``mac``, ``neuron``, ``nonlinear`` (price them with :func:`priced_counts`).
+    """
     updates = float(breakdown["neuron_updates"])
     return {"ac": float(breakdown["branch_ac"]), "mac": float(breakdown["branch_mac"]) + float(breakdown["kernel_mac"]),
             "neuron": updates if spiking else 0.0,

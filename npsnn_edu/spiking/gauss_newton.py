@@ -29,7 +29,29 @@ def damped_gauss_newton_step(jtj: torch.Tensor, jtr: torch.Tensor, damping: floa
                              scaling: str = "marquardt") -> torch.Tensor:
     """The step dy of ``(J^T J + damping D) dy = -J^T r``; ``jtj`` ``(..., n, n)``, ``jtr`` ``(..., n)`` (batched
     over leading dimensions).  ``scaling``: ``"marquardt"`` (D = diag(J^T J) + 1e-12 I) or ``"levenberg"``
-    (D = mean(diag(J^T J)) I, per batch member)."""
+    (D = mean(diag(J^T J)) I, per batch member).
+
+    Parameters
+    ----------
+    jtj : tensor of shape (..., n, n)
+        Gauss-Newton matrix J^T J.
+    jtr : tensor of shape (..., n)
+        Gradient J^T r.
+    damping : float
+        lambda (0: the undamped Gauss-Newton step, the least-squares step of the linearised residuals).
+    scaling : {"marquardt", "levenberg"}, default "marquardt"
+        The damping matrix D.
+
+    Returns
+    -------
+    tensor of shape (..., n)
+        The step dy.
+
+    Raises
+    ------
+    InvalidParameterError
+        Another scaling.
+    """
     n = jtj.shape[-1]
     eye = torch.eye(n, dtype=jtj.dtype, device=jtj.device)
     diag = jtj.diagonal(dim1=-2, dim2=-1)
@@ -54,6 +76,35 @@ def levenberg_marquardt_step(propose: Callable[[float], Any], loss_of: Callable[
     raises the damping to ``max(damping, grow_from) * grow`` and tries again, until ``max_tries`` candidates were
     rejected or the damping exceeds ``max_damping``.  Returns ``(candidate, its loss, damping / shrink`` (at least
     ``min_damping``)) or None when no candidate was accepted.
+
+    Parameters
+    ----------
+    propose : callable
+        ``propose(damping)`` -> candidate.
+    loss_of : callable
+        ``loss_of(candidate)`` -> float.
+    loss : float
+        Loss at the current point.
+    damping : float
+        Damping of the first try.
+    grow : float, default 10.0
+        Factor after a rejected candidate.
+    grow_from : float, default 0.0
+        Least damping a rejected candidate grows from (lets a zero damping grow).
+    shrink : float, default 10.0
+        Divisor after an accepted candidate.
+    min_damping : float, default 0.0
+        Least damping returned.
+    max_damping : float, default inf
+        Give up once the damping exceeds this.
+    max_tries : int or None, default None
+        Give up after this many rejected candidates (None: no limit).
+    accept_equal : bool, default True
+        Accept a candidate whose loss equals ``loss``.
+
+    Returns
+    -------
+    tuple (candidate, loss, damping) or None
     """
     tries = 0
     while True:

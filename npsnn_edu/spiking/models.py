@@ -125,6 +125,18 @@ def lif_steps(net: nn.Module, cur1: torch.Tensor) -> Iterator[tuple[torch.Tensor
     of a wide reservoir needs memory for one step only).  Once the loop is done, snnTorch's kept membranes are
     dropped (``reset_mem``): the module then holds no autograd graph, so a model can be deep-copied after any
     forward / backward pass (``copy.deepcopy``; pickling fails on snnTorch's surrogate, a local function).
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Holds ``lif1``, ``fc2``, ``lif2`` and ``num_steps``.
+    cur1 : tensor of shape (batch, hidden)
+        Input current of layer 1, held over the steps.
+
+    Yields
+    ------
+    tuple of tensors of shape (batch, hidden)
+        Layer-1 spikes, layer-2 spikes, layer-2 membrane of each step.
     """
     mem1 = torch.zeros_like(cur1)
     mem2 = torch.zeros(cur1.shape[0], net.fc2.out_features, device=cur1.device, dtype=cur1.dtype)
@@ -281,9 +293,38 @@ class MLPPINN(_Base):
 # Operator branches (p -> coefficients, :mod:`.operator`)
 # ------------------------------------------------------------------------------------------------
 class SpikingBranch(nn.Module):
-    """Features -> constant input current -> LIF -> LIF (``num_steps`` steps) -> linear readout of the mean
+    r"""Features -> constant input current -> LIF -> LIF (``num_steps`` steps) -> linear readout of the mean
     layer-2 spikes (and membrane unless ``spikes_only``), through the kit's one LIF loop (:func:`lif_steps`).
-    Records spike counts for :func:`~npsnn_edu.spiking.energy.operation_counts`."""
+    Records spike counts for :func:`~npsnn_edu.spiking.energy.operation_counts`.
+
+    Each layer is snnTorch's ``Leaky`` LIF neuron with reset by subtraction,
+
+    .. math::
+
+        U[n+1] = \beta\, U[n] + I[n+1] - S[n]\, U_{\mathrm{thr}}, \qquad S[n] = \Theta(U[n] - U_{\mathrm{thr}}),
+
+    and the readout is linear in the step means :math:`\bar S_2 = \frac{1}{n} \sum_n S_2[n]` (and
+    :math:`\bar U_2`).
+
+    Parameters
+    ----------
+    n_in : int
+        Input features.
+    n_out : int
+        Outputs (coefficients).
+    hidden : int, default 64
+        LIF neurons per layer.
+    num_steps : int, default 16
+        LIF steps.
+    beta : float, default 0.9
+        Membrane decay per step.
+    spikes_only : bool, default False
+        Read out the spikes only (no membrane).
+    surrogate : {"atan", "fast_sigmoid"}, default "atan"
+        Surrogate gradient.
+    surrogate_alpha : float, default 2.0
+        Slope of the surrogate.
+    """
 
     def __init__(self, n_in: int, n_out: int, hidden: int = 64, num_steps: int = 16, beta: float = 0.9,
                  spikes_only: bool = False, surrogate: str = "atan", surrogate_alpha: float = 2.0):
@@ -299,10 +340,31 @@ class SpikingBranch(nn.Module):
         self.last_counts: dict[str, float] = {}
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """Coefficients from features: the readout of :meth:`hidden_features`.
+
+        Parameters
+        ----------
+        feats : tensor of shape (batch, n_in)
+            Input features.
+
+        Returns
+        -------
+        tensor of shape (batch, n_out)
+        """
         return self.readout(self.hidden_features(feats))
 
     def hidden_features(self, feats: torch.Tensor) -> torch.Tensor:
-        """What the readout sees: mean layer-2 spike rates (and mean membrane unless ``spikes_only``)."""
+        """What the readout sees: mean layer-2 spike rates (and mean membrane unless ``spikes_only``).
+
+        Parameters
+        ----------
+        feats : tensor of shape (batch, n_in)
+            Input features.
+
+        Returns
+        -------
+        tensor of shape (batch, hidden) or (batch, 2 hidden)
+        """
         cur1 = self.fc1(feats)
         s1_sum = torch.zeros_like(cur1)
         s2_sum = torch.zeros(feats.shape[0], self.fc2.out_features, device=feats.device, dtype=cur1.dtype)
@@ -318,7 +380,17 @@ class SpikingBranch(nn.Module):
 
 
 class TanhBranch(nn.Module):
-    """tanh MLP branch (features -> hidden -> hidden -> coefficients): the physics-informed DeepONet peer."""
+    """tanh MLP branch (features -> hidden -> hidden -> coefficients): the physics-informed DeepONet peer.
+
+    Parameters
+    ----------
+    n_in : int
+        Input features.
+    n_out : int
+        Outputs (coefficients).
+    hidden : int, default 64
+        Width of the hidden layers.
+    """
 
     def __init__(self, n_in: int, n_out: int, hidden: int = 64):
         super().__init__()
@@ -326,10 +398,31 @@ class TanhBranch(nn.Module):
                                  nn.Linear(hidden, n_out))
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """Coefficients from features.
+
+        Parameters
+        ----------
+        feats : tensor of shape (batch, n_in)
+            Input features.
+
+        Returns
+        -------
+        tensor of shape (batch, n_out)
+        """
         return self.net(feats)
 
     def hidden_features(self, feats: torch.Tensor) -> torch.Tensor:
-        """What the readout (the last linear layer) sees: the second tanh layer."""
+        """What the readout (the last linear layer) sees: the second tanh layer.
+
+        Parameters
+        ----------
+        feats : tensor of shape (batch, n_in)
+            Input features.
+
+        Returns
+        -------
+        tensor of shape (batch, hidden)
+        """
         return self.net[:-1](feats)
 
 
@@ -338,7 +431,21 @@ def _n_params(n_in: int, n_out: int, hidden: int, readout_in: int) -> int:
 
 
 def matched_tanh_hidden(n_in: int, n_out: int, hidden: int) -> int:
-    """Hidden width of a :class:`TanhBranch` whose parameter count is closest to a spiking branch of ``hidden``."""
+    """Hidden width of a :class:`TanhBranch` whose parameter count is closest to a spiking branch of ``hidden``.
+
+    Parameters
+    ----------
+    n_in : int
+        Input features.
+    n_out : int
+        Outputs.
+    hidden : int
+        Hidden width of the spiking branch.
+
+    Returns
+    -------
+    int
+    """
     target = _n_params(n_in, n_out, hidden, 2 * hidden)
     return min(range(1, 8 * hidden), key=lambda h: abs(_n_params(n_in, n_out, h, h) - target))
 

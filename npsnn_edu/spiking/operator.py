@@ -21,7 +21,7 @@ shared/notes/spiking-pinn-pitfall.md):
   current (direct/rate coding) into two snnTorch LIF layers (atan surrogate, subtract reset) run for
   ``num_steps`` steps; the step-averaged spikes and membrane of layer 2 are read out linearly.
   ``spikes_only``: the readout sees only layer-2 spike rates.  ``tanh``: a tanh MLP branch of about the same
-  parameter count (:func:`matched_tanh_hidden`).  Note that the spiking branch's output is piecewise
+  parameter count (:func:`.models.matched_tanh_hidden`).  Note that the spiking branch's output is piecewise
   constant in p (p reaches y only through spikes): its resolution is set by hidden size and num_steps;
 * loss: the residual d^2x/dtau^2 - F(x)/(m omega^2) at fixed collocation midpoints, divided by each problem's
   amplitude, with causal weights per problem (Wang, Sankaran, Perdikaris 2022): the window is cut into
@@ -59,7 +59,7 @@ from ..potentials import get_potential
 from ..progress import progress_bar
 from ..registry import Registry, normalise_name
 from ..validation import at_least, in_range, positive, with_overrides
-from .basis import KernelBasis, basis_trajectory, eval_times, gaussian_kernel, state_tensors, training_times
+from .basis import KernelBasis, basis_trajectory, eval_times, state_tensors, training_times
 from .check import DEFAULT_TOL, ForwardCheckWarning
 from .energy import operator_categories, priced_counts
 from .models import SpikingBranch, TanhBranch, matched_tanh_hidden
@@ -67,11 +67,9 @@ from .operator_families import OperatorFamily, PotentialFamily, available_famili
 from .readout_solve import solve_readout
 from .training import cosine_learning_rate
 
-__all__ = ["BRANCHES", "KernelBasis", "OperatorConfig", "OperatorRangeWarning",
-           "OperatorTrainer", "PhysicsOperator", "check_operator",
-           "SpikingBranch", "TanhBranch", "available_families", "coefficients_to_trajectory", "evaluate_coefficients",
-           "get_family", "gaussian_kernel", "load_operator_results", "matched_tanh_hidden",
-           "operator_table_rows", "relative_errors", "residual_loss"]
+__all__ = ["BRANCHES", "OperatorConfig", "OperatorRangeWarning", "OperatorTrainer", "PhysicsOperator",
+           "available_families", "check_operator", "coefficients_to_trajectory", "evaluate_coefficients", "get_family",
+           "load_operator_results", "operator_table_rows", "relative_errors", "residual_loss"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -168,7 +166,17 @@ class PhysicsOperator(nn.Module):
 
     def branch_inputs(self, p: np.ndarray) -> np.ndarray:
         """What the branch sees for parameters p ``(B, n_params)``: the scaled (amplitude-free) features, or the
-        scaled raw p without amplitude scaling; shape ``(B, n_in)``."""
+        scaled raw p without amplitude scaling; shape ``(B, n_in)``.
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+
+        Returns
+        -------
+        array of shape (batch, n_in)
+        """
         return self.family.scaled_features(p) if self.config.amplitude_scaling else self.family.features(p)
 
     def coefficients(self, p: Any) -> torch.Tensor:
@@ -232,7 +240,33 @@ def coefficients_to_trajectory(family: OperatorFamily, basis: KernelBasis, p: np
 def residual_loss(family: OperatorFamily, design: tuple[torch.Tensor, ...], x0: torch.Tensor, w0: torch.Tensor,
                    om: torch.Tensor, amp: torch.Tensor, y: torch.Tensor, eps: float, chunks: int
                    ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(causally weighted loss, plain per-problem mean squared residual ``(B,)``)."""
+    """The operator's physics loss: (causally weighted loss, plain per-problem mean squared residual ``(B,)``).
+
+    r = (d^2x/dtau^2 - F(x) / (m omega^2)) / A(p) at the collocation points of ``design``; with ``eps`` > 0 and
+    ``chunks`` > 1 the window is cut into ``chunks`` pieces weighted by exp(-eps * sum_{j<i} L_j) (detached).
+
+    Parameters
+    ----------
+    family : OperatorFamily
+        The family.
+    design : tuple of tensors
+        :meth:`~npsnn_edu.spiking.basis.KernelBasis.design` at the collocation points.
+    x0, w0 : tensor of shape (batch, n_out)
+        Initial positions and velocities / omega (:func:`~npsnn_edu.spiking.basis.state_tensors`).
+    om, amp : tensor of shape (batch,)
+        Angular frequencies and amplitudes.
+    y : tensor of shape (batch, K, n_out)
+        Coefficients.
+    eps : float
+        Causal weight (0: off).
+    chunks : int
+        Causal pieces of the window.
+
+    Returns
+    -------
+    tuple of tensors
+        The loss (scalar) and the per-problem mean squared residual (batch,), detached.
+    """
     x, _, a = basis_trajectory(design, x0, w0, y, order=2)
     b, t_n, _ = x.shape
     shape = (b, t_n, family.n_particles, family.dim)

@@ -169,7 +169,7 @@ class LossScales:
     """
 
     def __init__(self, problem: NewtonProblem):
-        probe = problem._probe()
+        probe = problem.motion_scales()
         amp_a = max(float(np.max(np.abs(problem.x0))), float(np.max(np.abs(problem.v0))) * problem.t_end, 1.0)
         self.a = max(float(probe["a"]), 1e-9 * amp_a)
         # displacement scale: amplitude ~ a / omega^2 with omega ~ 2 pi / period (or the probe's estimate)
