@@ -18,7 +18,8 @@ solve, the tanh controls of equal parameter count at both widths (random tanh la
 informed extreme learning machines), and the trained spiking operators refined by the solve ("solved").
 Per-p baselines on the same basis: free coefficients (same loss, Adam), Gauss-Newton / least squares; and core
 velocity Verlet (research/spiking_operator.py at the repository root, with the time-marching helpers; run this
-script from anywhere: it puts the repository root on sys.path).  Costs: training seconds, amortised seconds per new trajectory, operation counts.
+script from anywhere: it puts the repository root on sys.path).  Costs: training seconds, amortised seconds per
+new trajectory, operation counts.
 The last line is JSON (per family: heldout_median_rel_l2, heldout_p90_rel_l2, n_heldout, tanh_*, spikes_only_*,
 reservoir_* with reservoir_seed_*_rel_l2 over the seeds and reservoir_fresh_*, and the same for every solve row).
 """
