@@ -222,7 +222,28 @@ class PhysicsOperator(nn.Module):
 
 def coefficients_to_trajectory(family: OperatorFamily, basis: KernelBasis, p: np.ndarray, y: torch.Tensor, t: Any,
                                order: int = 0) -> list[np.ndarray]:
-    """Forward output of the basis with coefficients ``y``: physical x, dx/dt, ... at ``t`` (per-row times)."""
+    """Forward output of the basis with coefficients ``y``: physical x, dx/dt, ... at ``t`` (per-row times).
+
+    Parameters
+    ----------
+    family : OperatorFamily
+        The family.
+    basis : KernelBasis
+        The operator's trunk.
+    p : array of shape (batch, n_params)
+        Problem parameters.
+    y : tensor of shape (batch, K, n_out)
+        Coefficients.
+    t : array of shape (batch, n_times) or (n_times,)
+        Physical times per problem (or one grid for all).
+    order : {0, 1, 2}, default 0
+        Highest time derivative returned.
+
+    Returns
+    -------
+    list of arrays of shape (batch, n_times, n_atoms, n_dim)
+        x, then dx/dt and d2x/dt2 up to ``order`` (physical units).
+    """
     b = len(p)
     t = np.asarray(t, dtype=float)
     t = np.broadcast_to(t, (b, t.shape[-1])) if t.ndim == 1 else t
@@ -462,7 +483,23 @@ def check_operator(family: OperatorFamily, p: np.ndarray, t: np.ndarray, x: np.n
 
 def relative_errors(family: OperatorFamily, p: np.ndarray, x: np.ndarray, x_ref: np.ndarray) -> dict[str, np.ndarray]:
     """Per-problem relative L2: ``rel_l2`` = ||x - x_ref|| / ||x_ref||,
-    ``rel_l2_disp`` = ||x - x_ref|| / ||x_ref - x0|| (relative to the displacement)."""
+    ``rel_l2_disp`` = ||x - x_ref|| / ||x_ref - x0|| (relative to the displacement).
+
+    Parameters
+    ----------
+    family : OperatorFamily
+        The family.
+    p : array of shape (batch, n_params)
+        Problem parameters.
+    x : array of shape (batch, n_times, n_atoms, n_dim)
+        Forward output.
+    x_ref : array of shape (batch, n_times, n_atoms, n_dim)
+        Reference on the same grid.
+
+    Returns
+    -------
+    dict of str to array of shape (batch,)
+    """
     x0, _ = family.initial_state(p)
     err = np.linalg.norm((x - x_ref).reshape(len(p), -1), axis=1)
     return {"rel_l2": err / np.linalg.norm(x_ref.reshape(len(p), -1), axis=1),
