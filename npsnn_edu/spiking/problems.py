@@ -134,7 +134,7 @@ class NewtonProblem:
         along it (including the start).  It does not depend on the force at the start alone, so a start at an
         equilibrium point (F(x0) = 0) gets the scale of the motion it starts.
         """
-        return self._probe()["a"]
+        return self.motion_scales()["a"]
 
     def check_reference(self, t: np.ndarray) -> np.ndarray:
         """Positions ``(T, N, D)`` of the forward-output check on the uniform grid ``t`` (from 0): a core
@@ -148,7 +148,15 @@ class NewtonProblem:
             self._check_cache[key] = verlet_on_grid(self.potential, self.x0, self.v0, self.masses, t)
         return self._check_cache[key]
 
-    def _probe(self) -> dict[str, float]:
+    def motion_scales(self) -> dict[str, float]:
+        """Scales of the motion (cached): ``a`` the largest |F / m|, ``amp`` the amplitude and ``omega`` the angular
+        frequency; exact for analytic harmonic problems, else from the coarse probe of :meth:`acceleration_scale`.
+
+        Returns
+        -------
+        dict of str to float
+            ``a`` (sigma / tau^2), ``amp`` (sigma), ``omega`` (1 / tau).
+        """
         if self._probe_cache is not None:
             return self._probe_cache
         m = self.masses[:, None]

@@ -40,6 +40,7 @@ from ..errors import DataFormatError, InvalidParameterError, unknown_name
 from ..progress import progress_bar
 from ..trajectory import Trajectory
 from ..validation import at_least, positive, with_overrides
+from .basis import eval_times, training_times
 from .check import DEFAULT_TOL, check_trajectory
 from .derivatives import DERIVATIVE_MODES, forward_fd, time_derivatives
 from .energy import operation_counts
@@ -168,7 +169,7 @@ class LossScales:
     """
 
     def __init__(self, problem: NewtonProblem):
-        probe = problem._probe()
+        probe = problem.motion_scales()
         amp_a = max(float(np.max(np.abs(problem.x0))), float(np.max(np.abs(problem.v0))) * problem.t_end, 1.0)
         self.a = max(float(probe["a"]), 1e-9 * amp_a)
         # displacement scale: amplitude ~ a / omega^2 with omega ~ 2 pi / period (or the probe's estimate)
@@ -218,16 +219,6 @@ def physics_loss(model: torch.nn.Module, problem: NewtonProblem, t: torch.Tensor
     return terms
 
 
-def training_times(problem: NewtonProblem, n: int) -> np.ndarray:
-    """The fixed training collocation grid: midpoints (i + 1/2) t_end / n."""
-    return (np.arange(n) + 0.5) * problem.t_end / n
-
-
-def eval_times(problem: NewtonProblem, n: int = 1001) -> np.ndarray:
-    """The dense evaluation grid: n uniform points on [0, t_end] (disjoint from the training midpoints)."""
-    return np.linspace(0.0, problem.t_end, n)
-
-
 def spike_rates(model: torch.nn.Module) -> list[float]:
     """Mean spikes per neuron per time step, per LIF layer, from the model's last forward pass ([] if none)."""
     return [float(s.float().mean()) for s in getattr(model, "last_spikes", [])]
@@ -246,7 +237,7 @@ def trajectory_errors(model: torch.nn.Module, problem: NewtonProblem, n_eval: in
     trajectory on this grid; ``check``: the forward-output check against a fine-step velocity-Verlet run of the
     core (:mod:`.check`, tolerance ``check_tol``; no warning here: :func:`fit` and :meth:`Trainer.check` warn).
     """
-    t_np = eval_times(problem, n_eval)
+    t_np = eval_times(problem.t_end, n_eval)
     h = fd_step or problem.t_end / 500.0
     dev = model.x0.device
     model.eval()
@@ -317,13 +308,22 @@ class Trainer:
         self.model = build_model(self.problem, cfg).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.learning_rate)
         self.scales = LossScales(self.problem)
-        self.t_train = torch.as_tensor(training_times(self.problem, cfg.n_colloc), dtype=torch.float64,
+        self.t_train = torch.as_tensor(training_times(self.problem.t_end, cfg.n_colloc), dtype=torch.float64,
                                        device=self.device)
         self.generator = torch.Generator().manual_seed(cfg.seed)
         self.history = History()
         self.step = 0
         self.train_seconds = 0.0
         self.last_eval: dict[str, Any] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the stop event and the lock belong to this object's threads: a copy (copy.deepcopy, pickle) gets new ones
+        return {k: v for k, v in self.__dict__.items() if k not in ("_stop", "_lock")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
 
     @property
     def n_parameters(self) -> int:
