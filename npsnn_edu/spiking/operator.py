@@ -48,7 +48,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -59,10 +59,23 @@ from ..errors import DataFormatError, InvalidParameterError
 from ..potentials import get_potential
 from ..progress import progress_bar
 from ..registry import Registry, normalise_name
-from ..validation import at_least, in_range, positive, with_overrides
+from ..validation import (
+    AtLeast,
+    Boolean,
+    Constraints,
+    Integer,
+    Interval,
+    Options,
+    Positive,
+    Rule,
+    at_least,
+    positive,
+    validate_fields,
+    with_overrides,
+)
 from .check import DEFAULT_TOL, ForwardCheckWarning
 from .energy import E_AC_PJ, E_MAC_PJ  # Horowitz 2014 (45 nm, fp32): the one place these constants live
-from .models import gaussian_kernel, lif_layer, make_surrogate
+from .models import SURROGATES, gaussian_kernel, lif_layer, make_surrogate
 from .operator_families import OperatorFamily, PotentialFamily, available_families, get_family
 from .operator_state import basis_trajectory, state_tensors, training_taus
 from .readout_solve import solve_readout
@@ -198,6 +211,15 @@ class OperatorRangeWarning(UserWarning):
     """An operator was asked about parameters outside the range of the family it was trained on."""
 
 
+def _check_branch(name: str, value: Any) -> str:
+    """The canonical branch name (a retired spelling says which name to use)."""
+    if normalise_name(value) in RENAMED_BRANCHES:
+        raise InvalidParameterError(f"the operator branch {value!r} is now called "
+                                    f"{RENAMED_BRANCHES[normalise_name(value)]!r} (a tanh MLP branch); "
+                                    "'mlp' names the single-trajectory fit method only")
+    return BRANCHES.resolve(value)
+
+
 @dataclass
 class OperatorConfig:
     """Hyper-parameters of an operator run (steps are optimiser steps; each sees ``batch`` new p)."""
@@ -226,24 +248,34 @@ class OperatorConfig:
     amplitude_scaling: bool = True
     seed: int = 0
 
+    #: Every field's constraint, checked by :meth:`validate` (at construction and by the operator classes).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "branch": Rule(_check_branch, invalid="transformer"),
+        "hidden": AtLeast(1, integer=True),
+        "num_steps": AtLeast(1, integer=True),
+        "beta": Interval(0.0, 1.0, hint="membrane decay per step, e.g. 0.9"),
+        "surrogate": Options(SURROGATES),
+        "n_knots": AtLeast(4, integer=True),
+        "kernel_width": Positive(hint="in knot spacings, e.g. 1.0"),
+        "pad": AtLeast(0, integer=True),
+        "n_colloc": AtLeast(1, integer=True),
+        "batch": AtLeast(1, integer=True),
+        "lr": Positive(),
+        "lr_min_factor": Positive(),
+        "total_steps": (None, AtLeast(1, integer=True)),
+        "grad_clip": (None, Positive(hint="or None for no clipping")),
+        "causal_eps": AtLeast(0.0, message="causal_eps must be >= 0 (0 switches causal weights off), got {value}"),
+        "causal_chunks": AtLeast(1, integer=True),
+        "amplitude_scaling": Boolean(),
+        "seed": Integer(),
+    }
+
+    def __post_init__(self) -> None:
+        self.validate()
+
     def validate(self) -> "OperatorConfig":
-        if normalise_name(self.branch) in RENAMED_BRANCHES:
-            raise InvalidParameterError(f"the operator branch {self.branch!r} is now called "
-                                        f"{RENAMED_BRANCHES[normalise_name(self.branch)]!r} (a tanh MLP branch); "
-                                        "'mlp' names the single-trajectory fit method only")
-        self.branch = BRANCHES.resolve(self.branch)
-        for name in ("hidden", "num_steps", "n_colloc", "batch", "causal_chunks"):
-            setattr(self, name, at_least(name, getattr(self, name), 1, integer=True))
-        if self.total_steps is not None:
-            self.total_steps = at_least("total_steps", self.total_steps, 1, integer=True)
-        positive("lr", self.lr)
-        in_range("beta", self.beta, 0.0, 1.0, hint="membrane decay per step, e.g. 0.9")
-        if self.causal_eps < 0:
-            raise InvalidParameterError(f"causal_eps must be >= 0 (0 switches causal weights off), "
-                                        f"got {self.causal_eps}")
-        if self.grad_clip is not None:
-            positive("grad_clip", self.grad_clip, hint="or None for no clipping")
-        return self
+        """Check every field against :attr:`_parameter_constraints` (the branch becomes its canonical name)."""
+        return validate_fields(self)
 
 
 class PhysicsOperator(nn.Module):
