@@ -349,10 +349,12 @@ def validate_params(constraints: Constraints, params: Mapping[str, Any], *, pref
             for name, declaration in constraints.items() if name in params}
 
 
-def validate_fields(obj: Any, *, prefix: str = "") -> Any:
-    """Check the dataclass ``obj``'s fields against ``type(obj)._parameter_constraints`` and store the converted
-    values back (frozen dataclasses too); returns ``obj``."""
+def validate_fields(obj: Any, *, prefix: str = "", store: bool = True) -> Any:
+    """Check the public fields of the dataclass ``obj`` against ``type(obj)._parameter_constraints`` and, with
+    ``store=True``, store the converted values back (frozen dataclasses too); returns ``obj``."""
     values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if not f.name.startswith("_")}
-    for name, value in validate_params(obj._parameter_constraints, values, prefix=prefix).items():
-        object.__setattr__(obj, name, value)
+    checked = validate_params(obj._parameter_constraints, values, prefix=prefix)
+    if store:
+        for name, value in checked.items():
+            object.__setattr__(obj, name, value)
     return obj

@@ -14,9 +14,11 @@ import numpy as np
 import pytest
 
 from npsnn_edu.errors import InvalidParameterError, NpsnnError, ShapeMismatchError, UnknownNameError
+from npsnn_edu.gpr.campaign import Job, make_jobs
+from npsnn_edu.gpr.data import GenerationSettings
 from npsnn_edu.gpr.model import GPRPotential
-from npsnn_edu.spiking.operator import OperatorConfig
-from npsnn_edu.spiking.training import TrainConfig
+from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer, PhysicsOperator
+from npsnn_edu.spiking.training import TrainConfig, Trainer
 from npsnn_edu.units import LJUnits
 from npsnn_edu.validation import (
     AtLeast,
@@ -41,6 +43,17 @@ CLASSES: dict[type, tuple[Callable[..., Any], Callable[[str], str]]] = {
     LJUnits: (lambda **kw: LJUnits(**{"sigma_angstrom": 3.4, "epsilon_ev": 0.0104, "mass_amu": 39.95, **kw}),
               lambda name: f"LJUnits.{name}"),
     GPRPotential: (lambda **kw: GPRPotential(**{"symbols": WATER, **kw}), str),
+    GenerationSettings: (lambda **kw: GenerationSettings(**kw), str),
+    Job: (lambda **kw: Job(**{"molecule": "malondialdehyde", "prior": "MF5", "temperature_K": 300.0, "seed": 0,
+                              "duration_fs": 100.0, **kw}), str),
+    # estimators: tiny sizes so that building one is cheap
+    Trainer: (lambda **kw: Trainer(**{"config": TrainConfig(method="mlp", hidden=4, n_colloc=8), **kw}), str),
+    PhysicsOperator: (lambda **kw: PhysicsOperator(**{"family": "harmonic", **kw,
+                                                      "config": kw.get("config", OperatorConfig(hidden=4, num_steps=2,
+                                                                                                n_knots=6, pad=1))}),
+                      str),
+    OperatorTrainer: (lambda **kw: OperatorTrainer(**{"config": OperatorConfig(hidden=4, num_steps=2, n_knots=6, pad=1,
+                                                                               n_colloc=8, batch=4), **kw}), str),
 }
 #: the words a message uses for a parameter when it is not the parameter's own name
 SPELLED = {(TrainConfig, "derivative"): "derivative mode", (OperatorConfig, "branch"): "branch"}
@@ -84,7 +97,7 @@ def test_every_declared_parameter_refuses_a_bad_value_naming_it(cls, name):
         build(**{name: bad})
     message = str(info.value)
     assert spell(SPELLED.get((cls, name), name)) in message, message
-    assert any(word in message for word in ("must", "choose one of")), message
+    assert any(word in message for word in ("must", "choose one of", "give", "use")), message
 
 
 @pytest.mark.parametrize("cls, name", [(c, n) for c, n in CASES if isinstance(c._parameter_constraints[n], tuple)
@@ -111,7 +124,12 @@ def test_parameters_declared_optional_accept_none(cls, name):
     (lambda: GPRPotential(WATER, lengthscale=[0.5, -1.0, 0.5]), "lengthscale must be positive, got [0.5, -1.0, 0.5]"),
     (lambda: GPRPotential(WATER, noise=0.0),
      "noise must be a positive finite number, got 0.0 (relative energy nugget, e.g. 1e-8)"),
-    (lambda: GPRPotential(WATER, descriptor="coulomb"), "unknown descriptor 'coulomb'; choose one of: distance, inverse"),
+    (lambda: GPRPotential(WATER, descriptor="coulomb"),
+     "unknown descriptor 'coulomb'; choose one of: distance, inverse"),
+    (lambda: GenerationSettings.sized(0), "frames_per_chain must be >= 1, got 0"),
+    (lambda: make_jobs(["m"], ["MF5"], [300], [0], -1.0),
+     "duration_fs must be a positive finite number, got -1.0 (e.g. 10000 for 10 ps)"),
+    (lambda: make_jobs(["m"], ["MF5"], [-300], [0], 10.0), "temperature_K must be a positive finite number, got -300"),
 ])
 def test_messages_are_the_ones_users_saw_before(build, message):
     with pytest.raises(NpsnnError) as info:

@@ -63,6 +63,7 @@ from ..validation import (
     AtLeast,
     Boolean,
     Constraints,
+    InstanceOf,
     Integer,
     Interval,
     Options,
@@ -71,6 +72,7 @@ from ..validation import (
     at_least,
     positive,
     validate_fields,
+    validate_params,
     with_overrides,
 )
 from .check import DEFAULT_TOL, ForwardCheckWarning
@@ -281,12 +283,20 @@ class OperatorConfig:
 class PhysicsOperator(nn.Module):
     """p -> coefficients -> x(t) for one :class:`OperatorFamily` (see the module docstring)."""
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = {
+        "family": Rule(lambda name, value: get_family(value), invalid="no_such_family"),
+        "config": (None, InstanceOf(OperatorConfig)),
+        "device": Rule(lambda name, value: resolve_device(value), invalid="tpu"),
+    }
+
     def __init__(self, family: "str | OperatorFamily", config: OperatorConfig | None = None, device: Any = "cpu"):
         super().__init__()
-        self.family = get_family(family)
-        self.config = (config or OperatorConfig()).validate()
+        checked = validate_params(self._parameter_constraints, {"family": family, "config": config, "device": device})
+        self.family = checked["family"]
+        self.config = (checked["config"] or OperatorConfig()).validate()
         cfg = self.config
-        dev = resolve_device(device)
+        dev = checked["device"]
         self.basis = KernelBasis(self.family.tau_end, cfg.n_knots, cfg.kernel_width, cfg.pad, device=dev)
         n_in = self._features(self.family.sample(1, seed=0)).shape[1]
         n_coef = self.basis.size * self.family.n_out
@@ -394,11 +404,15 @@ class OperatorTrainer:
     :class:`~npsnn_edu.errors.DeviceUnavailableError`).  Batches of p are drawn with a seeded NumPy generator.
     """
 
+    #: Every ``__init__`` parameter's constraint (``overrides`` are OperatorConfig fields, checked by its table).
+    _parameter_constraints: ClassVar[Constraints] = PhysicsOperator._parameter_constraints
+
     def __init__(self, family: "str | OperatorFamily" = "harmonic", config: OperatorConfig | None = None,
                  device: Any = "cpu", **overrides: Any):
-        cfg = with_overrides(config or OperatorConfig(), overrides)
-        self.device = resolve_device(device)
-        self.model = PhysicsOperator(family, cfg, device=self.device)
+        checked = validate_params(self._parameter_constraints, {"family": family, "config": config, "device": device})
+        cfg = with_overrides(checked["config"] or OperatorConfig(), overrides)
+        self.device = checked["device"]
+        self.model = PhysicsOperator(checked["family"], cfg, device=self.device)
         self.family, self.config = self.model.family, self.model.config
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
         self.design = self.model.basis.design(training_taus(self.family.tau_end, self.config.n_colloc))

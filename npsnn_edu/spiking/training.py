@@ -43,12 +43,15 @@ from ..validation import (
     AtLeast,
     Boolean,
     Constraints,
+    InstanceOf,
     Integer,
     Interval,
     Options,
     Positive,
+    Rule,
     positive,
     validate_fields,
+    validate_params,
     with_overrides,
 )
 from .check import DEFAULT_TOL, check_trajectory
@@ -331,12 +334,21 @@ class Trainer:
     :func:`npsnn_edu.device.resolve_device` (None: CUDA if available, else CPU).
     """
 
+    #: Every ``__init__`` parameter's constraint (``overrides`` are TrainConfig fields, checked by its own table).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "problem": Rule(lambda name, value: get_problem(value), invalid=3.0),
+        "config": (None, InstanceOf(TrainConfig)),
+        "device": Rule(lambda name, value: resolve_device(value), invalid="tpu"),
+    }
+
     def __init__(self, problem: "str | NewtonProblem" = "harmonic", config: TrainConfig | None = None,
                  device: Any = "cpu", **overrides: Any):
-        self.problem = get_problem(problem)
-        cfg = with_overrides(config or TrainConfig(), overrides)
+        checked = validate_params(self._parameter_constraints, {"problem": problem, "config": config,
+                                                                "device": device})
+        self.problem = checked["problem"]
+        cfg = with_overrides(checked["config"] or TrainConfig(), overrides)
         self.config = cfg.validate()
-        self.device = resolve_device(device)
+        self.device = checked["device"]
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self.reset()
