@@ -165,7 +165,8 @@ def with_overrides(config: ConfigT, overrides: Mapping[str, Any]) -> ConfigT:
 class Constraint:
     """One rule for one parameter: :meth:`check` returns the converted value or raises a typed error.
 
-    ``message`` (optional) replaces the helper's message; it is formatted with ``name``, ``value`` and ``hint``.
+    ``message`` (optional) replaces the helper's message; it is formatted with ``name``, ``value``, ``hint`` and
+    ``type`` (the value's type name).
     ``invalid`` is a value that breaks the rule (the tests feed it to every declared parameter).
     """
 
@@ -181,7 +182,8 @@ class Constraint:
         try:
             return self._check(name, value)
         except InvalidParameterError:
-            raise InvalidParameterError(self.message.format(name=name, value=value, hint=self.hint)) from None
+            raise InvalidParameterError(self.message.format(name=name, value=value, hint=self.hint,
+                                                            type=type(value).__name__)) from None
 
     def _check(self, name: str, value: Any) -> Any:  # pragma: no cover - every subclass overrides it
         raise NotImplementedError

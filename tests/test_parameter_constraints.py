@@ -17,7 +17,16 @@ from npsnn_edu.errors import InvalidParameterError, NpsnnError, ShapeMismatchErr
 from npsnn_edu.gpr.campaign import Job, make_jobs
 from npsnn_edu.gpr.data import GenerationSettings
 from npsnn_edu.gpr.model import GPRPotential
+from npsnn_edu.potentials import Harmonic
 from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer, PhysicsOperator
+from npsnn_edu.spiking.operator_families import (
+    HarmonicFamily,
+    LJ3DFamily,
+    MorseFamily,
+    OperatorFamily,
+    PotentialFamily,
+)
+from npsnn_edu.spiking.problems import NewtonProblem
 from npsnn_edu.spiking.training import TrainConfig, Trainer
 from npsnn_edu.units import LJUnits
 from npsnn_edu.validation import (
@@ -46,6 +55,14 @@ CLASSES: dict[type, tuple[Callable[..., Any], Callable[[str], str]]] = {
     GenerationSettings: (lambda **kw: GenerationSettings(**kw), str),
     Job: (lambda **kw: Job(**{"molecule": "malondialdehyde", "prior": "MF5", "temperature_K": 300.0, "seed": 0,
                               "duration_fs": 100.0, **kw}), str),
+    NewtonProblem: (lambda **kw: NewtonProblem(**{"name": "spring", "potential": Harmonic(), "x0": [[1.0]],
+                                                  "v0": [[0.0]], "masses": 1.0, "t_end": 2.0, **kw}), str),
+    OperatorFamily: (lambda **kw: OperatorFamily(**kw), str),
+    HarmonicFamily: (lambda **kw: HarmonicFamily(**kw), str),
+    MorseFamily: (lambda **kw: MorseFamily(**kw), str),
+    LJ3DFamily: (lambda **kw: LJ3DFamily(**kw), str),
+    PotentialFamily: (lambda **kw: PotentialFamily(**{"pot": Harmonic(), "x_lo": (0.5,), "x_hi": (1.0,),
+                                                      "v_lo": (-0.1,), "v_hi": (0.1,), **kw}), str),
     # estimators: tiny sizes so that building one is cheap
     Trainer: (lambda **kw: Trainer(**{"config": TrainConfig(method="mlp", hidden=4, n_colloc=8), **kw}), str),
     PhysicsOperator: (lambda **kw: PhysicsOperator(**{"family": "harmonic", **kw,
@@ -126,6 +143,13 @@ def test_parameters_declared_optional_accept_none(cls, name):
      "noise must be a positive finite number, got 0.0 (relative energy nugget, e.g. 1e-8)"),
     (lambda: GPRPotential(WATER, descriptor="coulomb"),
      "unknown descriptor 'coulomb'; choose one of: distance, inverse"),
+    (lambda: NewtonProblem("p", "harmonic", 1.0, 0.0, 1.0, 2.0),
+     "potential must be a core Potential (npsnn_edu.potentials, e.g. DoubleWell()), got str"),
+    (lambda: NewtonProblem("p", Harmonic(), 1.0, 0.0, 1.0, 0.0), "the time span must be positive (t_end > 0 in tau)"),
+    (lambda: HarmonicFamily(omega_range=(0.0, 1.0)),
+     "omega_range must be a pair (lo, hi) of finite numbers with lo <= hi and lo > 0, got (0.0, 1.0)"),
+    (lambda: PotentialFamily(pot=Harmonic(), x_lo=(0.0,), x_hi=(1.0, 2.0), v_lo=(0.0,), v_hi=(0.0,)),
+     "x_hi needs 1 numbers (N = 1 particles x D = 1), got 2"),
     (lambda: GenerationSettings.sized(0), "frames_per_chain must be >= 1, got 0"),
     (lambda: make_jobs(["m"], ["MF5"], [300], [0], -1.0),
      "duration_fs must be a positive finite number, got -1.0 (e.g. 10000 for 10 ps)"),
