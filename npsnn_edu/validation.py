@@ -21,9 +21,10 @@ import numpy as np
 
 from .errors import InvalidParameterError, InvalidStateError, NotFittedError, NpsnnError, unknown_name
 
-__all__ = ["AtLeast", "Boolean", "Constraint", "InstanceOf", "Integer", "Interval", "Options", "Positive", "Rule",
-           "at_least", "check_fitted", "check_param", "finite", "finite_array", "in_range", "one_of", "positive",
-           "positive_or_none", "probability", "validate_fields", "validate_params"]
+__all__ = ["AtLeast", "Boolean", "Constraint", "Constraints", "Finite", "InstanceOf", "Integer", "Interval",
+           "IsCallable", "Options", "Positive", "Rule", "at_least", "check_fitted", "check_param", "finite",
+           "finite_array", "in_range", "one_of", "positive", "positive_or_none", "probability", "validate_fields",
+           "validate_params"]
 
 
 def _suffix(hint: str | None) -> str:
@@ -193,6 +194,13 @@ class Constraint:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
 
+class Finite(Constraint):
+    """A finite number (:func:`finite`)."""
+
+    def _check(self, name: str, value: Any) -> float:
+        return finite(name, value, hint=self.hint)
+
+
 class Positive(Constraint):
     """A finite number > 0 (:func:`positive`); an int with ``integer=True``."""
 
@@ -298,6 +306,17 @@ class InstanceOf(Constraint):
         if not isinstance(value, self.types):
             wanted = " or ".join(t.__name__ for t in self.types)
             raise InvalidParameterError(f"{name} must be a {wanted}, got {type(value).__name__}{_suffix(self.hint)}")
+        return value
+
+
+class IsCallable(Constraint):
+    """A callable (a function, a class, an object with ``__call__``)."""
+
+    invalid = 3.0
+
+    def _check(self, name: str, value: Any) -> Any:
+        if not callable(value):
+            raise InvalidParameterError(f"{name} must be callable, got {type(value).__name__}{_suffix(self.hint)}")
         return value
 
 

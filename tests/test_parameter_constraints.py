@@ -17,6 +17,7 @@ from npsnn_edu.errors import InvalidParameterError, NpsnnError, ShapeMismatchErr
 from npsnn_edu.gpr.campaign import Job, make_jobs
 from npsnn_edu.gpr.data import GenerationSettings
 from npsnn_edu.gpr.model import GPRPotential
+from npsnn_edu.gpr.priors import PRIORS, CallablePrior, ConstantPrior
 from npsnn_edu.potentials import Harmonic
 from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer, PhysicsOperator
 from npsnn_edu.spiking.operator_families import (
@@ -63,6 +64,10 @@ CLASSES: dict[type, tuple[Callable[..., Any], Callable[[str], str]]] = {
     LJ3DFamily: (lambda **kw: LJ3DFamily(**kw), str),
     PotentialFamily: (lambda **kw: PotentialFamily(**{"pot": Harmonic(), "x_lo": (0.5,), "x_hi": (1.0,),
                                                       "v_lo": (-0.1,), "v_hi": (0.1,), **kw}), str),
+    # the GP prior means (fit/value estimators)
+    ConstantPrior: (lambda **kw: ConstantPrior(**kw), str),
+    CallablePrior: (lambda **kw: CallablePrior(**{"fn": np.sum, **kw}), str),
+    **{PRIORS.get(n): ((lambda cls: lambda **kw: cls(**kw))(PRIORS.get(n)), str) for n in PRIORS.names()},
     # estimators: tiny sizes so that building one is cheap
     Trainer: (lambda **kw: Trainer(**{"config": TrainConfig(method="mlp", hidden=4, n_colloc=8), **kw}), str),
     PhysicsOperator: (lambda **kw: PhysicsOperator(**{"family": "harmonic", **kw,
