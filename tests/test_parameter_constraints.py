@@ -12,10 +12,12 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
+from ase import Atoms
 
 from npsnn_edu.errors import InvalidParameterError, NpsnnError, ShapeMismatchError, UnknownNameError
 from npsnn_edu.gpr.campaign import Job, make_jobs
 from npsnn_edu.gpr.data import GenerationSettings
+from npsnn_edu.gpr.experiments import CrashCriterion
 from npsnn_edu.gpr.model import GPRPotential
 from npsnn_edu.gpr.priors import PRIORS, CallablePrior, ConstantPrior
 from npsnn_edu.potentials import Harmonic
@@ -46,6 +48,11 @@ from npsnn_edu.validation import (
 
 WATER = ["O", "H", "H"]
 
+
+def _water_atoms():
+    return Atoms("OH2", positions=[[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]])
+
+
 #: class -> (how to build one with some parameters overridden, how its messages spell a parameter's name)
 CLASSES: dict[type, tuple[Callable[..., Any], Callable[[str], str]]] = {
     TrainConfig: (lambda **kw: TrainConfig(**kw), str),
@@ -64,6 +71,7 @@ CLASSES: dict[type, tuple[Callable[..., Any], Callable[[str], str]]] = {
     LJ3DFamily: (lambda **kw: LJ3DFamily(**kw), str),
     PotentialFamily: (lambda **kw: PotentialFamily(**{"pot": Harmonic(), "x_lo": (0.5,), "x_hi": (1.0,),
                                                       "v_lo": (-0.1,), "v_hi": (0.1,), **kw}), str),
+    CrashCriterion: (lambda **kw: CrashCriterion(**{"reference": _water_atoms(), **kw}), str),
     # the GP prior means (fit/value estimators)
     ConstantPrior: (lambda **kw: ConstantPrior(**kw), str),
     CallablePrior: (lambda **kw: CallablePrior(**{"fn": np.sum, **kw}), str),
