@@ -336,36 +336,36 @@ class Rule(Constraint):
         return f"Rule({getattr(self.rule, '__name__', self.rule)!s})"
 
 
-#: A parameter's declaration: one constraint, or a tuple of them (``None`` in the tuple lets None through; the
-#: value must satisfy one of the others, the first one's error is raised otherwise).
-Declaration = "Constraint | tuple[Constraint | None, ...]"
+#: A class's table: parameter name -> declaration.  A declaration is one :class:`Constraint`, or a tuple of them in
+#: which ``None`` lets None through (the value must satisfy one of the others; the first one's error is raised).
 Constraints = Mapping[str, Any]
 
 
 def check_param(name: str, value: Any, declaration: Any) -> Any:
-    """``value`` checked against one declaration (see :data:`Declaration`); returns the converted value."""
+    """``value`` checked against one declaration (see :data:`Constraints`); returns the converted value."""
     options = declaration if isinstance(declaration, tuple) else (declaration,)
     if value is None and None in options:
         return None
     rules = [c for c in options if c is not None]
     if not rules:
         raise InvalidParameterError(f"{name} must be None, got {value!r}")
-    first: Exception | None = None
+    errors: list[NpsnnError] = []
     for rule in rules:
         try:
             return rule.check(name, value)
         except NpsnnError as exc:
-            first = first or exc
-    assert first is not None
-    raise first
+            errors.append(exc)
+    raise errors[0]
 
 
 def validate_params(constraints: Constraints, params: Mapping[str, Any], *, prefix: str = "") -> dict[str, Any]:
     """Check every declared parameter in ``params`` (name -> value) against ``constraints`` (name -> declaration)
     in declaration order; returns the converted values.  ``prefix`` goes before each name in messages
-    (``"LJUnits."``).  A parameter missing from ``constraints`` is a programming error (AssertionError)."""
+    (``"LJUnits."``).  A parameter missing from ``constraints`` is a bug in the class (TypeError), never user input:
+    ``tests/test_parameter_constraints.py`` checks every table against its fields and ``__init__``."""
     undeclared = sorted(set(params) - set(constraints))
-    assert not undeclared, f"parameters without a declared constraint: {undeclared}"
+    if undeclared:
+        raise TypeError(f"parameters without a declared constraint: {undeclared}; add them to _parameter_constraints")
     return {name: check_param(prefix + name, params[name], declaration)
             for name, declaration in constraints.items() if name in params}
 

@@ -76,6 +76,14 @@ def _numbers(name: str, value: Any) -> tuple[float, ...]:
     return tuple(float(v) for v in arr)
 
 
+def _masses(name: str, value: Any) -> tuple[float, ...]:
+    """Positive finite masses as a tuple of float (empty: unit masses)."""
+    masses = _numbers(name, value)
+    if any(m <= 0 for m in masses):
+        raise InvalidParameterError(f"{name} must be positive masses (m), got {value!r}")
+    return masses
+
+
 def _interval(name: str, value: Any, *, low: float = -np.inf) -> tuple[float, float]:
     """A pair ``(lo, hi)`` of finite numbers with ``low < lo <= hi`` (``low`` excluded)."""
     try:
@@ -466,7 +474,7 @@ class PotentialFamily(OperatorFamily):
         "x_lo": Rule(_numbers, invalid=("a",)), "x_hi": Rule(_numbers, invalid=(np.nan,)),
         "v_lo": Rule(_numbers, invalid=("a",)), "v_hi": Rule(_numbers, invalid=(np.inf,)),
         "omega0": Positive(hint="the family's time scale in 1 / tau"),
-        "mass_values": Rule(_numbers, invalid=("a",)),
+        "mass_values": Rule(_masses, invalid=(-1.0,)),
     }
 
     def __post_init__(self) -> None:
