@@ -182,6 +182,16 @@ def test_validate_stores_the_converted_values():
         cfg.validate()
 
 
+def test_gpr_fit_checks_hyperparameters_assigned_directly():
+    rng = np.random.default_rng(0)
+    x = np.array([[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]) + 0.05 * rng.standard_normal((6, 3, 3))
+    model = GPRPotential(WATER, prior="MF2", lengthscale=0.5)
+    model.fit(x, rng.standard_normal(6))  # fine
+    model.noise = -1e-8
+    with pytest.raises(InvalidParameterError, match="noise must be a positive finite number, got -1e-08"):
+        model.fit(x, rng.standard_normal(6))
+
+
 def test_gpr_model_checks_hyperparameters_set_later_and_keeps_the_shape_check():
     model = GPRPotential(WATER)
     with pytest.raises(InvalidParameterError, match="noise_forces must be a positive finite number"):

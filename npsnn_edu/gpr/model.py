@@ -237,6 +237,9 @@ class GPRPotential:
             force_indices: Any = None) -> "GPRPotential":
         """Train on positions (n, N, 3) in Angstrom and energies (n,) in eV; optionally forces (n, N, 3) in
         eV/Angstrom of the geometries ``force_indices`` (all when None) as derivative observations."""
+        # hyperparameters assigned directly (model.noise = ...) are checked here, like set_hyperparameters does
+        validate_params(self._parameter_constraints, {"lengthscale": self.lengthscale, "noise": self.noise,
+                                                      "noise_forces": self.noise_forces})
         D, y, Df, Jf, G = self._prepare(positions, energies, forces, force_indices)
         self._fit_arrays(D, y, Df, Jf, G)
         return self
