@@ -6,14 +6,17 @@ parameter and says what to change.  The central checker itself is tested on its 
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import inspect
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pytest
 from ase import Atoms
 
+import npsnn_edu
 from npsnn_edu.errors import InvalidParameterError, NpsnnError, ShapeMismatchError, UnknownNameError
 from npsnn_edu.gpr.campaign import Job, make_jobs
 from npsnn_edu.gpr.data import GenerationSettings
@@ -111,6 +114,22 @@ def test_every_field_and_init_parameter_has_a_declared_constraint(cls):
         options = declaration if isinstance(declaration, tuple) else (declaration,)
         assert options and all(c is None or isinstance(c, Constraint) for c in options)
         assert any(c is not None for c in options)
+
+
+def test_every_class_that_declares_a_table_is_checked_here():
+    """A class that adds a ``_parameter_constraints`` table anywhere in the package is listed in CLASSES above
+    (itself, or a subclass of it)."""
+    declaring = set()
+    for path in Path(npsnn_edu.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    target = item.target if isinstance(item, ast.AnnAssign) else None
+                    if isinstance(target, ast.Name) and target.id == "_parameter_constraints":
+                        declaring.add(node.name)
+    assert declaring, "no table found: the scan is broken"
+    covered = {base.__name__ for cls in CLASSES for base in cls.__mro__}  # a private base: through its subclasses
+    assert declaring <= covered, declaring - covered
 
 
 @pytest.mark.parametrize("cls", list(CLASSES), ids=lambda c: c.__name__)
