@@ -36,10 +36,10 @@ import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Sequence
 
 from ..errors import DataFormatError, InvalidParameterError
-from ..validation import at_least, positive
+from ..validation import AtLeast, Constraints, InstanceOf, Integer, Positive, at_least, validate_fields
 
 __all__ = ["Job", "make_jobs", "run_job", "run_campaign", "read_store", "summarize_store", "main"]
 
@@ -61,6 +61,15 @@ class Job:
     setting: str = "force_trained"
     n_train: int | None = None
 
+    #: Every field's constraint, checked at construction (numbers are stored converted: float, int).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "molecule": InstanceOf(str), "prior": InstanceOf(str), "temperature_K": Positive(), "seed": Integer(),
+        "duration_fs": Positive(hint="e.g. 10000 for 10 ps"), "setting": InstanceOf(str),
+        "n_train": (None, AtLeast(1, integer=True))}
+
+    def __post_init__(self) -> None:
+        validate_fields(self)
+
     @property
     def key(self) -> str:
         return (f"{self.molecule}|{self.setting}|{self.n_train}|{self.prior}|{self.temperature_K:g}|{self.seed}|"
@@ -70,8 +79,7 @@ class Job:
 def make_jobs(molecules: Iterable[str], priors: Iterable[str], temperatures: Iterable[float], seeds: Iterable[int],
               duration_fs: float, *, setting: str = "force_trained", n_train: int | None = None) -> list[Job]:
     """Every (molecule, prior, temperature, seed) combination (the SAME seeds for every prior)."""
-    duration_fs = positive("duration_fs", duration_fs, hint="e.g. 10000 for 10 ps")
-    jobs = [Job(str(m), str(p), float(positive("temperature_K", T)), int(s), float(duration_fs), setting, n_train)
+    jobs = [Job(str(m), str(p), T, s, duration_fs, setting, n_train)
             for m in molecules for p in priors for T in temperatures for s in seeds]
     if not jobs:
         raise InvalidParameterError("the campaign has no jobs: give at least one molecule, prior, temperature, seed")

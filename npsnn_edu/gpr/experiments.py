@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import time as _time
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, ClassVar, Iterable, Sequence
 
 import numpy as np
 from ase.calculators.calculator import CalculationFailed
 
 from ..errors import DataFormatError, InvalidParameterError, InvalidStateError, SimulationDivergedError
 from ..units import KCAL_PER_MOL_EV
-from ..validation import one_of, positive
+from ..validation import Constraints, Positive, Rule, one_of, positive, validate_params
 from .data import MoleculeData
 from .model import GPRPotential
 
@@ -94,6 +94,16 @@ def _maybe_tqdm(it: Any, progress: bool, desc: str) -> Any:
 
 
 # ----------------------------------------------------------------------------- crash criterion
+def _check_reference(name: str, value: Any) -> Any:
+    """An ``ase.Atoms`` geometry (the relaxed reference the crash test measures bonds against)."""
+    from ase import Atoms
+
+    if not isinstance(value, Atoms):
+        raise InvalidParameterError(f"{name} must be an ase.Atoms geometry (e.g. data.reference_atoms()), "
+                                    f"got {type(value).__name__}")
+    return value
+
+
 class CrashCriterion:
     """Bond / close-contact crash test relative to a reference geometry (see module docstring).
 
@@ -101,12 +111,20 @@ class CrashCriterion:
     largest bonded deviation.
     """
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = {
+        "reference": Rule(_check_reference, invalid=np.zeros((3, 3))),
+        "tolerance": Positive(hint="bonded deviation in A, e.g. 0.5"),
+        "min_distance": Positive(hint="closest allowed contact in A, e.g. 0.5"),
+    }
+
     def __init__(self, reference: Any, tolerance: float = 0.5, min_distance: float = 0.5):
         from ase.neighborlist import natural_cutoffs, neighbor_list
 
+        checked = validate_params(self._parameter_constraints, {"reference": reference, "tolerance": tolerance,
+                                                                "min_distance": min_distance})
         self.symbols = reference.get_chemical_symbols()
-        self.tolerance = positive("tolerance", tolerance, hint="bonded deviation in A, e.g. 0.5")
-        self.min_distance = positive("min_distance", min_distance, hint="closest allowed contact in A, e.g. 0.5")
+        self.tolerance, self.min_distance = checked["tolerance"], checked["min_distance"]
         x = reference.get_positions()
         # 10 % above ASE's covalent radii: a relaxed C-C single bond (1.52-1.53 A) sits right at the sum of the
         # radii (1.52 A) and would be missed; no 1-3 pair of heavy atoms comes near 1.1x (checked: same bonds for

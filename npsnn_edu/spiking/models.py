@@ -41,6 +41,9 @@ from torch import nn
 from ..errors import InvalidParameterError, unknown_name
 from .basis import gaussian_kernel, make_knots
 
+#: The surrogate gradients :func:`make_surrogate` builds (a config's ``surrogate`` is one of them).
+SURROGATES = ("atan", "fast_sigmoid")
+
 
 def make_surrogate(name: str = "atan", alpha: float = 2.0) -> Any:
     """A twice-differentiable snnTorch surrogate: ``atan`` (default) or ``fast_sigmoid``.
@@ -54,7 +57,7 @@ def make_surrogate(name: str = "atan", alpha: float = 2.0) -> Any:
         return surrogate.atan(alpha=alpha)
     if name == "fast_sigmoid":
         return surrogate.fast_sigmoid(slope=alpha)
-    raise unknown_name("surrogate", name, ["atan", "fast_sigmoid"])
+    raise unknown_name("surrogate", name, SURROGATES)
 
 
 class TimeEncoding(nn.Module):

@@ -47,7 +47,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -58,11 +58,26 @@ from ..errors import DataFormatError, InvalidParameterError
 from ..potentials import get_potential
 from ..progress import progress_bar
 from ..registry import Registry, normalise_name
-from ..validation import at_least, in_range, positive, with_overrides
+from ..validation import (
+    AtLeast,
+    Boolean,
+    Constraints,
+    InstanceOf,
+    Integer,
+    Interval,
+    Options,
+    Positive,
+    Rule,
+    at_least,
+    positive,
+    validate_fields,
+    validate_params,
+    with_overrides,
+)
 from .basis import KernelBasis, basis_trajectory, eval_times, state_tensors, training_times
 from .check import DEFAULT_TOL, ForwardCheckWarning
 from .energy import operator_categories, priced_counts
-from .models import SpikingBranch, TanhBranch, matched_tanh_hidden
+from .models import SURROGATES, SpikingBranch, TanhBranch, matched_tanh_hidden
 from .operator_families import OperatorFamily, PotentialFamily, available_families, get_family
 from .readout_solve import solve_readout
 from .training import cosine_learning_rate
@@ -85,6 +100,15 @@ RENAMED_BRANCHES = {"mlp": "tanh"}
 
 class OperatorRangeWarning(UserWarning):
     """An operator was asked about parameters outside the range of the family it was trained on."""
+
+
+def _check_branch(name: str, value: Any) -> str:
+    """The canonical branch name (a retired spelling says which name to use)."""
+    if normalise_name(value) in RENAMED_BRANCHES:
+        raise InvalidParameterError(f"the operator branch {value!r} is now called "
+                                    f"{RENAMED_BRANCHES[normalise_name(value)]!r} (a tanh MLP branch); "
+                                    "'mlp' names the single-trajectory fit method only")
+    return BRANCHES.resolve(value)
 
 
 @dataclass
@@ -115,35 +139,53 @@ class OperatorConfig:
     amplitude_scaling: bool = True
     seed: int = 0
 
+    #: Every field's constraint, checked by :meth:`validate` (at construction and by the operator classes).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "branch": Rule(_check_branch, invalid="transformer"),
+        "hidden": AtLeast(1, integer=True),
+        "num_steps": AtLeast(1, integer=True),
+        "beta": Interval(0.0, 1.0, hint="membrane decay per step, e.g. 0.9"),
+        "surrogate": Options(SURROGATES),
+        "n_knots": AtLeast(4, integer=True),
+        "kernel_width": Positive(hint="in knot spacings, e.g. 1.0"),
+        "pad": AtLeast(0, integer=True),
+        "n_colloc": AtLeast(1, integer=True),
+        "batch": AtLeast(1, integer=True),
+        "lr": Positive(),
+        "lr_min_factor": Positive(),
+        "total_steps": (None, AtLeast(1, integer=True)),
+        "grad_clip": (None, Positive(hint="or None for no clipping")),
+        "causal_eps": AtLeast(0.0, message="causal_eps must be >= 0 (0 switches causal weights off), got {value}"),
+        "causal_chunks": AtLeast(1, integer=True),
+        "amplitude_scaling": Boolean(),
+        "seed": Integer(),
+    }
+
+    def __post_init__(self) -> None:
+        self.validate()
+
     def validate(self) -> "OperatorConfig":
-        if normalise_name(self.branch) in RENAMED_BRANCHES:
-            raise InvalidParameterError(f"the operator branch {self.branch!r} is now called "
-                                        f"{RENAMED_BRANCHES[normalise_name(self.branch)]!r} (a tanh MLP branch); "
-                                        "'mlp' names the single-trajectory fit method only")
-        self.branch = BRANCHES.resolve(self.branch)
-        for name in ("hidden", "num_steps", "n_colloc", "batch", "causal_chunks"):
-            setattr(self, name, at_least(name, getattr(self, name), 1, integer=True))
-        if self.total_steps is not None:
-            self.total_steps = at_least("total_steps", self.total_steps, 1, integer=True)
-        positive("lr", self.lr)
-        in_range("beta", self.beta, 0.0, 1.0, hint="membrane decay per step, e.g. 0.9")
-        if self.causal_eps < 0:
-            raise InvalidParameterError(f"causal_eps must be >= 0 (0 switches causal weights off), "
-                                        f"got {self.causal_eps}")
-        if self.grad_clip is not None:
-            positive("grad_clip", self.grad_clip, hint="or None for no clipping")
-        return self
+        """Check every field against :attr:`_parameter_constraints` (the branch becomes its canonical name)."""
+        return validate_fields(self)
 
 
 class PhysicsOperator(nn.Module):
     """p -> coefficients -> x(t) for one :class:`OperatorFamily` (see the module docstring)."""
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = {
+        "family": Rule(lambda name, value: get_family(value), invalid="no_such_family"),
+        "config": (None, InstanceOf(OperatorConfig)),
+        "device": Rule(lambda name, value: resolve_device(value), invalid="tpu"),
+    }
+
     def __init__(self, family: "str | OperatorFamily", config: OperatorConfig | None = None, device: Any = "cpu"):
         super().__init__()
-        self.family = get_family(family)
-        self.config = (config or OperatorConfig()).validate()
+        checked = validate_params(self._parameter_constraints, {"family": family, "config": config, "device": device})
+        self.family = checked["family"]
+        self.config = (checked["config"] or OperatorConfig()).validate()
         cfg = self.config
-        dev = resolve_device(device)
+        dev = checked["device"]
         self.basis = KernelBasis(self.family.tau_end, cfg.n_knots, cfg.kernel_width, cfg.pad, device=dev)
         n_in = self.branch_inputs(self.family.sample(1, seed=0)).shape[1]
         n_coef = self.basis.size * self.family.n_out
@@ -310,11 +352,15 @@ class OperatorTrainer:
     :class:`~npsnn_edu.errors.DeviceUnavailableError`).  Batches of p are drawn with a seeded NumPy generator.
     """
 
+    #: Every ``__init__`` parameter's constraint (``overrides`` are OperatorConfig fields, checked by its table).
+    _parameter_constraints: ClassVar[Constraints] = PhysicsOperator._parameter_constraints
+
     def __init__(self, family: "str | OperatorFamily" = "harmonic", config: OperatorConfig | None = None,
                  device: Any = "cpu", **overrides: Any):
-        cfg = with_overrides(config or OperatorConfig(), overrides)
-        self.device = resolve_device(device)
-        self.model = PhysicsOperator(family, cfg, device=self.device)
+        checked = validate_params(self._parameter_constraints, {"family": family, "config": config, "device": device})
+        cfg = with_overrides(checked["config"] or OperatorConfig(), overrides)
+        self.device = checked["device"]
+        self.model = PhysicsOperator(checked["family"], cfg, device=self.device)
         self.family, self.config = self.model.family, self.model.config
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
         self.design = self.model.basis.design(training_times(self.family.tau_end, self.config.n_colloc))

@@ -30,21 +30,35 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import torch
 
 from ..device import resolve_device
-from ..errors import DataFormatError, InvalidParameterError, unknown_name
+from ..errors import DataFormatError
 from ..progress import progress_bar
 from ..trajectory import Trajectory
-from ..validation import at_least, positive, with_overrides
+from ..validation import (
+    AtLeast,
+    Boolean,
+    Constraints,
+    InstanceOf,
+    Integer,
+    Interval,
+    Options,
+    Positive,
+    Rule,
+    positive,
+    validate_fields,
+    validate_params,
+    with_overrides,
+)
 from .basis import eval_times, training_times
 from .check import DEFAULT_TOL, check_trajectory
 from .derivatives import DERIVATIVE_MODES, forward_fd, time_derivatives
 from .energy import operation_counts
-from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN, count_parameters
+from .models import MLPPINN, SURROGATES, ClockSNN, KernelCoefficients, PointwiseSNN, count_parameters
 from .problems import NewtonProblem, get_problem
 
 
@@ -103,27 +117,44 @@ class TrainConfig:
     check_tol: float = DEFAULT_TOL  # forward-output check: largest relative L2 error against the motion trusted
     seed: int = 0
 
+    #: Every field's constraint, checked by :meth:`validate` (at construction and by :class:`Trainer`).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "method": Options(METHODS),
+        "hidden": AtLeast(1, integer=True),
+        "n_freq": AtLeast(0, integer=True),
+        "beta": Interval(0.0, 1.0, closed="right", message="beta (membrane decay) must be in (0, 1], got {value}"),
+        "num_steps": (None, AtLeast(1, integer=True)),
+        "n_knots": AtLeast(1, integer=True),
+        "kernel_width": Positive(hint="the readout kernel width in knot spacings, e.g. 1.0"),
+        "recurrent": Boolean(),
+        "surrogate": Options(SURROGATES),
+        "surrogate_alpha": Positive(hint="the surrogate's slope, e.g. 2.0"),
+        "derivative": (None, Options(DERIVATIVE_MODES, kind="derivative mode")),
+        "fd_step": (None, Positive(hint="the finite-difference step in tau, or None for half the collocation spacing")),
+        "lr": (None, Positive(message="lr must be positive, got {value}")),
+        "lr_schedule": Options(("cosine", "none")),
+        "lr_min_factor": Positive(),
+        "total_steps": AtLeast(1, integer=True),
+        "grad_clip": (None, Positive(message="grad_clip must be positive or None, got {value}")),
+        "n_colloc": AtLeast(1, integer=True),
+        "resample": Boolean(),
+        "w_res": AtLeast(0.0),
+        "w_ic": AtLeast(0.0),
+        "w_energy": AtLeast(0.0),
+        "causal_eps": AtLeast(0.0),
+        "causal_chunks": AtLeast(1, integer=True),
+        "eval_every": AtLeast(1, integer=True),
+        "n_eval": AtLeast(1, integer=True),
+        "check_tol": Positive(hint="relative L2 error against the motion, e.g. 0.05"),
+        "seed": Integer(),
+    }
+
+    def __post_init__(self) -> None:
+        self.validate()
+
     def validate(self) -> "TrainConfig":
-        if self.method not in METHODS:
-            raise unknown_name("method", self.method, list(METHODS))
-        for name in ("hidden", "n_colloc", "total_steps", "eval_every", "n_eval", "internal_steps", "causal_chunks"):
-            at_least(name, getattr(self, name), 1, integer=True)
-        at_least("n_freq", self.n_freq, 0, integer=True)
-        for name in ("w_res", "w_ic", "w_energy", "causal_eps"):
-            at_least(name, getattr(self, name), 0.0)
-        positive("lr_min_factor", self.lr_min_factor)
-        positive("check_tol", self.check_tol, hint="relative L2 error against the motion, e.g. 0.05")
-        if self.derivative is not None and self.derivative not in DERIVATIVE_MODES:
-            raise unknown_name("derivative mode", self.derivative, list(DERIVATIVE_MODES))
-        if self.lr is not None and not self.lr > 0:
-            raise InvalidParameterError(f"lr must be positive, got {self.lr}")
-        if self.lr_schedule not in ("cosine", "none"):
-            raise unknown_name("lr_schedule", self.lr_schedule, ["cosine", "none"])
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise InvalidParameterError(f"grad_clip must be positive or None, got {self.grad_clip}")
-        if not 0 < self.beta <= 1:
-            raise InvalidParameterError(f"beta (membrane decay) must be in (0, 1], got {self.beta}")
-        return self
+        """Check every field against :attr:`_parameter_constraints` (typed errors that say what to change)."""
+        return validate_fields(self)
 
     @property
     def learning_rate(self) -> float:
@@ -291,12 +322,21 @@ class Trainer:
     :func:`npsnn_edu.device.resolve_device` (None: CUDA if available, else CPU).
     """
 
+    #: Every ``__init__`` parameter's constraint (``overrides`` are TrainConfig fields, checked by its own table).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "problem": Rule(lambda name, value: get_problem(value), invalid=3.0),
+        "config": (None, InstanceOf(TrainConfig)),
+        "device": Rule(lambda name, value: resolve_device(value), invalid="tpu"),
+    }
+
     def __init__(self, problem: "str | NewtonProblem" = "harmonic", config: TrainConfig | None = None,
                  device: Any = "cpu", **overrides: Any):
-        self.problem = get_problem(problem)
-        cfg = with_overrides(config or TrainConfig(), overrides)
+        checked = validate_params(self._parameter_constraints, {"problem": problem, "config": config,
+                                                                "device": device})
+        self.problem = checked["problem"]
+        cfg = with_overrides(checked["config"] or TrainConfig(), overrides)
         self.config = cfg.validate()
-        self.device = resolve_device(device)
+        self.device = checked["device"]
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self.reset()
