@@ -243,7 +243,8 @@ def test_mode_file(tmp_path, monkeypatch, content):
 # ----------------------------------------------------------------------------- saved spiking models
 def _checkpoint_cases(tmp_path: Path, good: Path) -> dict[str, Path]:
     out = {}
-    for case in ("empty", "binary", "list", "wrong_format", "weights_truncated", "weights_garbage"):
+    for case in ("empty", "binary", "list", "wrong_format", "weights_truncated", "weights_garbage", "entry_list",
+                 "entry_missing"):
         d = tmp_path / case
         shutil.copytree(good, d)
         meta = json.loads((good / "config.json").read_text())
@@ -255,6 +256,11 @@ def _checkpoint_cases(tmp_path: Path, good: Path) -> dict[str, Path]:
             _write(d / "config.json", "[]")
         elif case == "wrong_format":
             _write(d / "config.json", json.dumps({**meta, "format": "something/else"}))
+        elif case in ("entry_list", "entry_missing"):  # the saved problem / family entry is malformed
+            key = "problem" if "problem" in meta else "family"
+            entry = meta[key]
+            bad = [1, 2] if case == "entry_list" else {k: v for k, v in list(entry.items())[1:]}
+            _write(d / "config.json", json.dumps({**meta, key: bad}))
         elif case == "weights_truncated":
             _write(d / "weights.pt", _truncated(good / "weights.pt"))
         elif case == "weights_garbage":

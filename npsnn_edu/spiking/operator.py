@@ -475,7 +475,11 @@ class OperatorTrainer:
             raise DataFormatError(f"{path} is not a spiking-operator checkpoint (config.json missing or of another "
                                   f"kind: {exc}); save one with OperatorTrainer.save(path)") from exc
         if family is None:
-            family = _family_from_config(fam_cfg)
+            try:
+                family = _family_from_config(fam_cfg)
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise DataFormatError(f"{path}: the saved family cannot be rebuilt ({exc!r}); save the checkpoint "
+                                      "again with OperatorTrainer.save(path), or pass family=") from exc
         trainer = cls(family, cfg, device=device)
         try:
             state = torch.load(path / "weights.pt", map_location=trainer.device, weights_only=True)

@@ -497,7 +497,11 @@ class Trainer:
             raise DataFormatError(f"{path} is not a spiking-PINN checkpoint (config.json missing or malformed: {exc}); "
                                   "save one with Trainer.save(path)") from exc
         if problem is None:
-            problem = _problem_from_config(prob, path)
+            try:
+                problem = _problem_from_config(prob, path)
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise DataFormatError(f"{path}: the saved problem cannot be rebuilt ({exc!r}); save the checkpoint "
+                                      "again with Trainer.save(path), or pass problem=") from exc
         trainer = cls(problem, cfg, device=device)
         try:
             state = torch.load(path / "weights.pt", map_location=trainer.device, weights_only=True)
