@@ -44,7 +44,7 @@ lab: install
 
 # Lint (ruff: pyflakes, pycodestyle, import order, bugbear), a type check of the core (mypy) and the package's
 # layers (lint-imports: the contracts in .importlinter).
-LINT_PATHS := npsnn_edu tests benchmarks scripts notebooks
+LINT_PATHS := npsnn_edu research tests benchmarks scripts notebooks
 TYPED_CORE := npsnn_edu/potentials.py npsnn_edu/integrators.py npsnn_edu/trajectory.py npsnn_edu/systems.py \
 	npsnn_edu/units.py npsnn_edu/validation.py npsnn_edu/registry.py npsnn_edu/config.py \
 	npsnn_edu/ase_interop.py npsnn_edu/stability.py npsnn_edu/_compiled.py

@@ -28,10 +28,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: research/ (not installed)
 
 import numpy as np  # noqa: E402
 
@@ -43,12 +46,12 @@ from npsnn_edu.gpr.experiments import (  # noqa: E402
     fisher_p,
     load_xtb_control,
     model_settings,
-    run_many,
     stretched_oh_test,
     summarize_runs,
     train_model,
 )
 from npsnn_edu.gpr.priors import PRIOR_NAMES  # noqa: E402
+from research.gpr_runs import run_many  # noqa: E402
 
 SEEDS = tuple(range(8))
 COMMAND_FULL = "OMP_NUM_THREADS=1 python benchmarks/gpr_stability.py --full --save"

@@ -17,7 +17,9 @@ the reservoir at the trained width, the reservoir's width trained by surrogate g
 solve, the tanh controls of equal parameter count at both widths (random tanh layers, solved readout: physics-
 informed extreme learning machines), and the trained spiking operators refined by the solve ("solved").
 Per-p baselines on the same basis: free coefficients (same loss, Adam), Gauss-Newton / least squares; and core
-velocity Verlet.  Costs: training seconds, amortised seconds per new trajectory, operation counts.
+velocity Verlet (research/spiking_operator.py at the repository root, with the time-marching helpers; run this
+script from anywhere: it puts the repository root on sys.path).  Costs: training seconds, amortised seconds per
+new trajectory, operation counts.
 The last line is JSON (per family: heldout_median_rel_l2, heldout_p90_rel_l2, n_heldout, tanh_*, spikes_only_*,
 reservoir_* with reservoir_seed_*_rel_l2 over the seeds and reservoir_fresh_*, and the same for every solve row).
 """
@@ -72,9 +74,10 @@ def _time_per_trajectory(model, p, repeats: int = 3) -> tuple[float, float]:
     """Seconds per new trajectory: (one batched branch pass for all of p, the kernel readout on 1001 points)."""
     import torch
 
-    from npsnn_edu.spiking.operator import coefficients_to_trajectory, eval_grid
+    from npsnn_edu.spiking.basis import eval_times
+    from npsnn_edu.spiking.operator import coefficients_to_trajectory
 
-    t = eval_grid(model.family, p)
+    t = eval_times(model.family.tau_end / model.family.omega(p))
     branch = readout = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
@@ -90,22 +93,20 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
                reservoir_seeds=None) -> dict:
     import numpy as np
 
+    from npsnn_edu.spiking.basis import eval_times
+    from npsnn_edu.spiking.energy import operation_counts
     from npsnn_edu.spiking.operator import (
         OperatorConfig,
         OperatorTrainer,
-        count_operations,
-        eval_grid,
         get_family,
-        solve_free_coefficients,
-        solve_gauss_newton,
         trajectory_errors_of_coefficients,
-        verlet_baseline,
     )
+    from research.spiking_operator import solve_free_coefficients, solve_gauss_newton, verlet_baseline
 
     fam = get_family(name)
     ph = fam.sample(n_heldout, seed=12345)
     t0 = time.perf_counter()
-    x_ref = fam.reference(ph, eval_grid(fam, ph))
+    x_ref = fam.reference(ph, eval_times(fam.tau_end / fam.omega(ph)))
     log(f"[{name}] reference for {n_heldout} held-out p in {time.perf_counter() - t0:.1f} s (metric {fam.metric})")
     out: dict = {"n_heldout": n_heldout, "metric": fam.metric}
     steps = {k: max(1, int(v * scale)) for k, v in STEPS[mode][name].items()}
@@ -145,7 +146,7 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
             sec_branch, sec_readout = _time_per_trajectory(tr.model, ph)
             out[f"{prefix}_branch_seconds_per_trajectory"] = sec_branch
             out["readout_seconds_per_trajectory"] = sec_readout
-            out[f"{prefix}_ops"] = count_operations(tr.model, ph)
+            out[f"{prefix}_ops"] = operation_counts(tr.model, 1001, p=ph)
             if branch == "spiking":
                 out["heldout_errors"] = [float(e) for e in ev["errors"]]
                 out["example"] = {"t": ev["t"][0, ::10].tolist(), "x": ev["x"][0, ::10, 0, 0].tolist(),
@@ -184,7 +185,7 @@ def run_family(name: str, mode: str, device, seeds, n_heldout: int, log, scale: 
 
 
 def _record(out: dict, prefix: str, tr, ev: dict, ph, info: dict, cpu: float) -> None:
-    from npsnn_edu.spiking.operator import count_operations
+    from npsnn_edu.spiking.energy import operation_counts
 
     out[f"{prefix}_median_rel_l2"] = ev["median"]
     out[f"{prefix}_p90_rel_l2"] = ev["p90"]
@@ -202,7 +203,7 @@ def _record(out: dict, prefix: str, tr, ev: dict, ph, info: dict, cpu: float) ->
         out[f"{prefix}_steps"] = tr.step
     sec_branch, _ = _time_per_trajectory(tr.model, ph)
     out[f"{prefix}_branch_seconds_per_trajectory"] = sec_branch
-    out[f"{prefix}_ops"] = count_operations(tr.model, ph)
+    out[f"{prefix}_ops"] = operation_counts(tr.model, 1001, p=ph)
 
 
 def run_reservoirs(name: str, mode: str, device, seeds, ph, x_ref, log, trained_spiking: dict,
@@ -220,12 +221,8 @@ def run_reservoirs(name: str, mode: str, device, seeds, ph, x_ref, log, trained_
     * ``solved``: the surrogate-trained spiking operators (their seeds) with the readout solved."""
     import numpy as np
 
-    from npsnn_edu.spiking.operator import (
-        OperatorConfig,
-        OperatorTrainer,
-        eval_grid,
-        get_family,
-    )
+    from npsnn_edu.spiking.basis import eval_times
+    from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer, get_family
 
     spec = dict(RESERVOIR[mode][name])
     if scale != 1.0:  # --steps-scale (smoke tests): fewer problems in the solve and fewer solver iterations
@@ -233,7 +230,7 @@ def run_reservoirs(name: str, mode: str, device, seeds, ph, x_ref, log, trained_
     fam = get_family(name)
     res_seeds = list(seeds if name in RESERVOIR_SEEDS[mode] else seeds[:1])
     fresh = fam.sample(len(ph), seed=54321)
-    x_fresh = fam.reference(fresh, eval_grid(fam, fresh))
+    x_fresh = fam.reference(fresh, eval_times(fam.tau_end / fam.omega(fresh)))
     out: dict = {"reservoir_hidden": spec["hidden"], "reservoir_n_fit": spec["n_fit"],
                  "reservoir_n_iter": spec["n_iter"], "reservoir_seeds": res_seeds}
     small = OperatorConfig().hidden
@@ -301,13 +298,8 @@ def run_march(mode: str, device, trainer, log, scale: float = 1.0) -> dict:
     """Harmonic: the 1-window spiking operator marched over W windows vs one operator trained on a W-times window."""
     import numpy as np
 
-    from npsnn_edu.spiking.operator import (
-        OperatorConfig,
-        OperatorTrainer,
-        long_window_family,
-        relative_errors,
-        time_march,
-    )
+    from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer, relative_errors
+    from research.spiking_operator import long_window_family, time_march
 
     w, steps = MARCH[mode]["windows"], max(1, int(MARCH[mode]["steps"] * scale))
     fam = trainer.family

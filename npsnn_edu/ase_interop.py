@@ -1,7 +1,9 @@
 """ASE interoperability, both ways.
 
-* :class:`PotentialCalculator`: any npsnn_edu potential as an ASE ``Calculator`` (so ASE's MD drivers,
-  optimisers and viewers work with it).
+* :class:`EnergyForcesCalculator`: the kit's ONE ASE ``Calculator`` base (energy, free energy, forces from one
+  method); :class:`PotentialCalculator` (any npsnn_edu potential) and
+  :class:`npsnn_edu.gpr.calculator.GPRCalculator` (a trained GP) derive from it, so ASE's MD drivers,
+  optimisers and viewers work with every model of the kit.
 * :class:`AseCalculatorPotential` and :func:`simulate_atoms`: run npsnn_edu's integrators on an
   ``ase.Atoms`` with ANY ASE calculator (EMT, LennardJones, tblite's GFN2-xTB, a GPR model...).
 * :func:`trajectory_to_atoms` / :func:`atoms_to_trajectory`: convert a :class:`Trajectory` to a list of
@@ -26,7 +28,7 @@ from ase import units as ase_units
 from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.singlepoint import SinglePointCalculator
 
-from .errors import DataFormatError, InvalidParameterError, ShapeMismatchError
+from .errors import DataFormatError, InvalidParameterError, InvalidStateError, ShapeMismatchError
 from .integrators import integrator_class, simulate
 from .potentials import Potential
 from .registry import ADAPTERS
@@ -35,7 +37,68 @@ from .units import ARGON, KB_EV_PER_K, LJUnits
 from .validation import positive
 
 
-class PotentialCalculator(Calculator):
+class EnergyForcesCalculator(Calculator):
+    """The kit's ASE calculator base (ASE's ``Calculator`` protocol): energy and forces from ONE method.
+
+    A subclass implements :meth:`energy_and_forces_of` (``atoms`` -> energy in eV, forces in eV/A of shape
+    (n_atoms, 3)); this base attaches the atoms (ASE's caching of unchanged geometries included), refuses a
+    calculation without atoms (:class:`~npsnn_edu.errors.InvalidParameterError`) or with NaN/inf positions
+    (:class:`~npsnn_edu.errors.InvalidStateError`), and stores ``energy``, ``free_energy`` (= energy: no
+    electronic entropy) and ``forces`` in ``results``. Subclasses: :class:`PotentialCalculator`,
+    :class:`npsnn_edu.gpr.calculator.GPRCalculator`.
+    """
+
+    implemented_properties = ["energy", "free_energy", "forces"]
+
+    def calculate(self, atoms: Atoms | None = None, properties: Sequence[str] = ("energy",),
+                  system_changes: Sequence[str] = all_changes) -> None:
+        """ASE's entry point: compute every implemented property of ``atoms`` (or of the attached atoms).
+
+        Parameters
+        ----------
+        atoms : ase.Atoms or None
+            The atoms to compute (None: the attached ones).
+        properties : sequence of str
+            What ASE asks for; every implemented property is computed in one pass.
+        system_changes : sequence of str
+            What changed since the last call (ASE's bookkeeping).
+
+        Raises
+        ------
+        InvalidParameterError
+            No atoms attached.
+        InvalidStateError
+            NaN or inf positions.
+        """
+        super().calculate(atoms, properties, system_changes)
+        if self.atoms is None:
+            raise InvalidParameterError("no atoms to calculate: attach the calculator to an ase.Atoms first")
+        if not np.all(np.isfinite(self.atoms.get_positions())):
+            raise InvalidStateError("the atoms' positions contain NaN or inf; the geometry is unusable")
+        energy, forces = self.energy_and_forces_of(self.atoms)
+        self.results["energy"] = float(energy)
+        self.results["free_energy"] = self.results["energy"]
+        self.results["forces"] = np.asarray(forces, dtype=float).reshape(len(self.atoms), 3)
+
+    def energy_and_forces_of(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        """Energy (eV) and forces (eV/A) of ``atoms``: what a subclass implements.
+
+        Parameters
+        ----------
+        atoms : ase.Atoms
+            The geometry (positions in A), already checked to be finite.
+
+        Returns
+        -------
+        energy : float
+            Potential energy in eV.
+        forces : ndarray of shape (n_atoms, 3)
+            Forces in eV/A (minus the gradient of the energy).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement energy_and_forces_of(atoms)")
+
+
+class PotentialCalculator(EnergyForcesCalculator):
     """ASE Calculator around an npsnn_edu :class:`~npsnn_edu.potentials.Potential`.
 
     If ``lj_units`` is given, the potential's parameters are in reduced units: positions are divided by
@@ -66,23 +129,21 @@ class PotentialCalculator(Calculator):
         self.lj_units = lj_units
         self.dim = dim
 
-    def calculate(self, atoms: Atoms | None = None, properties: Sequence[str] = ("energy",),
-                  system_changes: Sequence[str] = all_changes) -> None:
-        """Compute ``energy`` (eV) and ``forces`` (eV/A) of ``atoms`` into ``self.results`` (ASE's protocol).
+    def energy_and_forces_of(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        """The potential's energy (eV) and forces (eV/A) at ``atoms``' positions (reduced units converted).
 
         Parameters
         ----------
-        atoms : ase.Atoms or None, default None
-            The structure (None: the calculator's current atoms).
-        properties : sequence of str, default ("energy",)
-            Properties asked for (``"energy"``, ``"forces"``).
-        system_changes : sequence of str
-            What changed since the last call (ASE's ``all_changes``).
+        atoms : ase.Atoms
+            The geometry; only the first ``dim`` Cartesian coordinates are seen by the potential.
+
+        Returns
+        -------
+        energy : float
+            Potential energy in eV.
+        forces : ndarray of shape (n_atoms, 3)
+            Forces in eV/A (zero along the coordinates the potential does not see).
         """
-        super().calculate(atoms, properties, system_changes)
-        atoms = self.atoms
-        if atoms is None:
-            raise InvalidParameterError("no atoms to calculate: attach the calculator to an ase.Atoms first")
         pos = atoms.get_positions()[:, : self.dim]
         length = 1.0 if self.lj_units is None else self.lj_units.length
         energy_unit = 1.0 if self.lj_units is None else self.lj_units.energy
@@ -97,9 +158,7 @@ class PotentialCalculator(Calculator):
         energy, forces = self.potential.energy_and_forces(pos / length)
         f3 = np.zeros((len(atoms), 3))
         f3[:, : self.dim] = np.asarray(forces) * energy_unit / length
-        self.results["energy"] = float(energy) * energy_unit
-        self.results["free_energy"] = self.results["energy"]
-        self.results["forces"] = f3
+        return float(energy) * energy_unit, f3
 
 
 class AseCalculatorPotential(Potential):

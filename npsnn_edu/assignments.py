@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .errors import DataFormatError, InvalidParameterError
+from .notebook_runner import read_notebook_file
 
 __all__ = ["BEGIN_SOLUTION", "END_SOLUTION", "HIDDEN_BEGIN", "HIDDEN_END", "Exercise", "CheckCall", "CheckOutcome",
            "strip_solutions", "strip_test_markers", "find_exercises", "find_checks", "lint_notebook",
@@ -546,7 +547,7 @@ def generate(notebooks: Iterable[Path], out: Path) -> list[Path]:
     written = []
     for path in notebooks:
         path = Path(path)
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook_file(path)
         student = make_student_notebook(nb, path.stem)
         nbformat.validate(student)
         problems = student_problems(student, nb)
@@ -750,7 +751,7 @@ def write_nbgrader_course(notebooks: Iterable[Path], root: Path, *, mode: str = 
     written = []
     for path in notebooks:
         path = Path(path)
-        source = make_nbgrader_source(nbformat.read(path, as_version=4), path.stem, points=points)
+        source = make_nbgrader_source(read_notebook_file(path), path.stem, points=points)
         nbformat.validate(source)
         dest = root / "source" / path.stem / path.name
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -853,9 +854,7 @@ def _output_text(out: Any) -> str:
 
 def self_test(path: Path, *, echo: bool = True) -> list[str]:
     """Problems found for one instructor notebook (lint + instructor passes + untouched student fails kindly)."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook_file(path)
     problems = [f"lint: {p}" for p in lint_notebook(nb)]
     for label, version in (("instructor", nb), ("student", make_student_notebook(nb, path.stem))):
         for o in run_checks(version, path.parent):
@@ -874,20 +873,6 @@ def self_test(path: Path, *, echo: bool = True) -> list[str]:
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
-    """Command line (``python -m npsnn_edu.assignments --help``): student copies, nbgrader course, lint, checks.
-
-    Parameters
-    ----------
-    argv : sequence of str or None, default None
-        Arguments (None: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Exit status.
-    """
-    import nbformat
-
     from .notebook_runner import default_notebooks
 
     parser = argparse.ArgumentParser(prog="python -m npsnn_edu.assignments",
@@ -923,7 +908,7 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     status = 0
     for path in notebooks:
         try:
-            exercises = find_exercises(nbformat.read(path, as_version=4))
+            exercises = find_exercises(read_notebook_file(path))
         except (DataFormatError, OSError) as exc:
             print(f"{path}: {exc}", file=sys.stderr)
             status = 1

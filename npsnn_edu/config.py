@@ -103,7 +103,13 @@ def mode_source() -> tuple[str, str]:
         return "fast", f"${FAST_ENV_VAR}"
     path = _mode_file()
     if path is not None:
-        text = path.read_text().strip().split()
+        try:
+            text = path.read_text(encoding="utf-8").strip().split()
+        except UnicodeDecodeError:
+            from .errors import DataFormatError
+
+            raise DataFormatError(f"{path} is not a text file; it must hold one word, the run mode "
+                                  f"({' | '.join(MODES)}): rewrite or delete it") from None
         return check_mode(text[0] if text else "", str(path)), str(path)
     return DEFAULT_MODE, "default"
 

@@ -81,6 +81,8 @@ def read_notebook(path: "str | Path") -> dict[str, Any]:
         raise DataFormatError(f"{str(p)!r} is not a notebook file; give the path of an existing .ipynb")
     try:
         nb = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise DataFormatError(f"{p.name}: not UTF-8 text; give the path of a Jupyter notebook (.ipynb)") from None
     except json.JSONDecodeError as exc:
         raise DataFormatError(f"{p.name}: not valid notebook JSON ({exc.msg}, line {exc.lineno})") from exc
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):

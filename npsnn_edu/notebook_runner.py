@@ -26,8 +26,40 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .config import FAST_ENV_VAR, MODE_ENV_VAR, check_mode
+from .errors import DataFormatError
 
-__all__ = ["RunResult", "RssSampler", "execute_notebook", "run_notebooks", "default_notebooks", "main"]
+__all__ = ["RunResult", "RssSampler", "execute_notebook", "run_notebooks", "default_notebooks", "read_notebook_file",
+           "main"]
+
+
+def read_notebook_file(path: "str | Path") -> Any:
+    """Read a Jupyter notebook file as an nbformat 4 ``NotebookNode`` (what the course tools work on).
+
+    Parameters
+    ----------
+    path : str or Path
+        An ``.ipynb`` file.
+
+    Raises
+    ------
+    DataFormatError
+        The file is missing, empty, not UTF-8 text, not JSON, or not a notebook (no ``cells`` list, or nbformat
+        cannot convert it to version 4); the message names the file.
+    """
+    import nbformat  # Jupyter's notebook format: only the course tools need it
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataFormatError(f"{str(p)!r} is not a file; give the path of an existing .ipynb notebook")
+    try:
+        text = p.read_text(encoding="utf-8")
+        raw = json.loads(text)
+        if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+            raise ValueError("no 'cells' list")
+        return nbformat.reads(text, as_version=4)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # bad UTF-8/JSON, nbformat's own errors
+        raise DataFormatError(f"{p.name} is not a Jupyter notebook ({type(exc).__name__}: {exc}); open and save it "
+                              "again in JupyterLab, or restore it from git") from None
 
 
 @dataclass
@@ -330,7 +362,7 @@ def run_notebooks(notebooks: Sequence[Path], out: Path, *, fast: bool = True, ti
     results = []
     for path in notebooks:
         path = Path(path)
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook_file(path)
         if echo:
             print(f"running {path.name} ({label} mode) ...", flush=True)
         nb, seconds, peak, error = execute_notebook(nb, cwd=path.parent, fast=fast, timeout=timeout, mode=mode,

@@ -139,9 +139,11 @@ def load_result(name: str, directory: "Path | None" = None) -> PrecomputedResult
 
         raise unknown_name("precomputed result", name, available_results(folder) or ["(none shipped)"])
     try:
-        payload = json.loads(path.read_text())
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(payload["provenance"], dict):
+            raise TypeError("its provenance is not a JSON object")
         return PrecomputedResult(name=payload["name"], data=payload["data"], provenance=payload["provenance"])
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:  # ValueError: bad JSON or not UTF-8 text
         raise DataFormatError(f"{path} is not a precomputed-result file ({exc}); regenerate it with the command "
                               "recorded in its provenance") from exc
 

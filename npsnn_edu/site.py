@@ -32,6 +32,7 @@ from typing import Any, Sequence
 from urllib.parse import unquote, urlsplit
 
 from .errors import InvalidParameterError
+from .notebook_runner import read_notebook_file
 
 __all__ = ["SOLUTION_BEGIN", "SOLUTION_MODES", "BrokenLink", "is_solution_cell", "mark_solutions", "add_plotly_html",
            "replace_widget_views", "transform_notebook", "copy_mathjax", "api_modules", "write_api_pages",
@@ -403,7 +404,7 @@ def prepare_book(executed: "str | Path", out: "str | Path", *, root: "str | Path
         shutil.copytree(root / "docs", out / "docs")
     written = []
     for src in sources:
-        nb = transform_notebook(nbformat.read(executed / src.name, as_version=4), solutions)
+        nb = transform_notebook(read_notebook_file(executed / src.name), solutions)
         dest = out / "notebooks" / src.name
         dest.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, dest)

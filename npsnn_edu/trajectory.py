@@ -251,9 +251,13 @@ class Trajectory:
         except Exception as exc:  # zip errors, bad JSON, pickled objects...
             raise DataFormatError(f"could not read trajectory file {path}: {exc}") from exc
         lj = meta.get("lj_units")
-        return cls(**arrays, dt=meta["dt"], integrator=meta["integrator"], kB=meta["kB"], units=meta["units"],
-                   symbols=meta.get("symbols"), info=meta.get("info", {}), box=box,
-                   lj_units=None if lj is None else LJUnits(**lj))
+        try:
+            return cls(**arrays, dt=meta["dt"], integrator=meta["integrator"], kB=meta["kB"], units=meta["units"],
+                       symbols=meta.get("symbols"), info=meta.get("info", {}), box=box,
+                       lj_units=None if lj is None else LJUnits(**lj))
+        except (ValueError, TypeError) as exc:  # the kit's shape/state errors are ValueErrors
+            raise DataFormatError(f"{path} holds inconsistent trajectory fields ({exc}); write it again with "
+                                  "Trajectory.save_npz") from exc
 
     def write(self, path: "str | Path", **kwargs: Any) -> Path:
         """Write to ``.npz`` (native) or any ASE format by extension (``.traj``, ``.xyz``, ``.extxyz``...).

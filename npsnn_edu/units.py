@@ -9,11 +9,12 @@ unit (``ase.units.fs`` of them make one femtosecond); k_B = ``ase.units.kB`` eV/
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from ase import units as ase_units
 
-from .validation import positive
+from .validation import Constraints, InstanceOf, Positive, validate_fields
 
 #: Boltzmann constant in eV/K (ASE's value).
 KB_EV_PER_K: float = float(ase_units.kB)
@@ -49,9 +50,12 @@ class LJUnits:
     mass_amu: float
     name: str = "custom"
 
+    #: Every field's constraint, checked at construction (messages name ``LJUnits.<field>``).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "sigma_angstrom": Positive(), "epsilon_ev": Positive(), "mass_amu": Positive(), "name": InstanceOf(str)}
+
     def __post_init__(self) -> None:
-        for field in ("sigma_angstrom", "epsilon_ev", "mass_amu"):
-            positive(f"LJUnits.{field}", getattr(self, field))
+        validate_fields(self, prefix="LJUnits.")
 
     @property
     def length(self) -> float:

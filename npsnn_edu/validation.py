@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Iterable, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 import numpy as np
 
-from .errors import InvalidParameterError, InvalidStateError, NotFittedError, unknown_name
+from .errors import InvalidParameterError, InvalidStateError, NotFittedError, NpsnnError, unknown_name
 
-__all__ = ["at_least", "check_fitted", "finite", "finite_array", "in_range", "one_of", "positive",
-           "positive_or_none", "probability"]
+__all__ = ["AtLeast", "Boolean", "Constraint", "Constraints", "Finite", "InstanceOf", "Integer", "Interval",
+           "IsCallable", "Options", "Positive", "Rule", "at_least", "check_fitted", "check_param", "finite",
+           "finite_array", "in_range", "one_of", "positive", "positive_or_none", "probability", "validate_fields",
+           "validate_params"]
 
 
 def _suffix(hint: str | None) -> str:
@@ -328,3 +330,236 @@ def with_overrides(config: ConfigT, overrides: Mapping[str, Any]) -> ConfigT:
     if bad:
         raise InvalidParameterError(f"unknown {type(config).__name__} field(s) {bad}; valid: {sorted(valid)}")
     return type(config)(**{**dataclasses.asdict(config), **overrides})  # type: ignore[call-overload]
+
+
+# ----------------------------------------------------------------------------- declared constraints
+# A class declares its parameters ONCE, in a class attribute ``_parameter_constraints`` (scikit-learn's model):
+#
+#     _parameter_constraints: ClassVar[Constraints] = {
+#         "hidden": AtLeast(1, integer=True),
+#         "lr": (None, Positive()),               # None is allowed, else a positive number
+#         "method": Options(METHODS),
+#     }
+#
+# and calls :func:`validate_params` (a dataclass from ``__post_init__``/``validate``, an estimator from ``__init__``),
+# which checks every declared value with the same helpers and messages as above.  ``tests/test_parameter_constraints``
+# checks that every dataclass field / ``__init__`` parameter of such a class is declared and that each declared
+# constraint rejects its :attr:`Constraint.invalid` value with a message naming the parameter.
+
+
+class Constraint:
+    """One rule for one parameter: :meth:`check` returns the converted value or raises a typed error.
+
+    ``message`` (optional) replaces the helper's message; it is formatted with ``name``, ``value``, ``hint`` and
+    ``type`` (the value's type name).
+    ``invalid`` is a value that breaks the rule (the tests feed it to every declared parameter).
+    """
+
+    invalid: Any = float("nan")
+
+    def __init__(self, *, hint: str | None = None, message: str | None = None):
+        self.hint = hint
+        self.message = message
+
+    def check(self, name: str, value: Any) -> Any:
+        if self.message is None:
+            return self._check(name, value)
+        try:
+            return self._check(name, value)
+        except InvalidParameterError:
+            raise InvalidParameterError(self.message.format(name=name, value=value, hint=self.hint,
+                                                            type=type(value).__name__)) from None
+
+    def _check(self, name: str, value: Any) -> Any:  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        shown = {k: v for k, v in vars(self).items() if v is not None and not k.startswith("_")}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+
+class Finite(Constraint):
+    """A finite number (:func:`finite`)."""
+
+    def _check(self, name: str, value: Any) -> float:
+        return finite(name, value, hint=self.hint)
+
+
+class Positive(Constraint):
+    """A finite number > 0 (:func:`positive`); an int with ``integer=True``."""
+
+    invalid = -1.0
+
+    def __init__(self, *, integer: bool = False, hint: str | None = None, message: str | None = None):
+        super().__init__(hint=hint, message=message)
+        self.integer = integer
+
+    def _check(self, name: str, value: Any) -> Any:
+        return positive(name, value, integer=self.integer, hint=self.hint)
+
+
+class AtLeast(Constraint):
+    """A finite number >= ``minimum`` (:func:`at_least`); an int with ``integer=True``."""
+
+    def __init__(self, minimum: float, *, integer: bool = False, hint: str | None = None,
+                 message: str | None = None):
+        super().__init__(hint=hint, message=message)
+        self.minimum = minimum
+        self.integer = integer
+        self.invalid = minimum - 1
+
+    def _check(self, name: str, value: Any) -> Any:
+        return at_least(name, value, self.minimum, integer=self.integer, hint=self.hint)
+
+
+class Integer(Constraint):
+    """Any integer (a seed): ``True``/``False`` and ``2.5`` are refused."""
+
+    invalid = 2.5
+
+    def _check(self, name: str, value: Any) -> int:
+        return int(_as_number(name, value, "an integer", self.hint, integer=True))
+
+
+class Interval(Constraint):
+    """A finite number in an interval; ``closed`` is "both" (``[low, high]``, :func:`in_range`), "neither",
+    "left" (``[low, high)``) or "right" (``(low, high]``)."""
+
+    def __init__(self, low: float, high: float, *, closed: str = "both", hint: str | None = None,
+                 message: str | None = None):
+        super().__init__(hint=hint, message=message)
+        self.low, self.high = low, high
+        self.closed = one_of("closed", closed, ("both", "neither", "left", "right"))
+        self.invalid = high + 1.0
+
+    def _check(self, name: str, value: Any) -> float:
+        if self.closed in ("both", "neither"):
+            return in_range(name, value, self.low, self.high, closed=self.closed == "both", hint=self.hint)
+        number = finite(name, value, hint=self.hint)
+        if self.closed == "left":
+            ok, brackets = self.low <= number < self.high, f"[{self.low:g}, {self.high:g})"
+        else:
+            ok, brackets = self.low < number <= self.high, f"({self.low:g}, {self.high:g}]"
+        if not ok:
+            raise InvalidParameterError(f"{name} must lie in {brackets}, got {value!r}{_suffix(self.hint)}")
+        return number
+
+
+class Options(Constraint):
+    """One of ``choices``; the error is :class:`~npsnn_edu.errors.UnknownNameError` listing them, as
+    ``unknown <kind> ...`` (``kind`` defaults to the parameter's name).  ``normalise=True`` accepts spellings
+    like :func:`one_of` ("Fast-Sigmoid" -> "fast_sigmoid")."""
+
+    invalid = "no_such_option"
+
+    def __init__(self, choices: Iterable[str], *, kind: str | None = None, normalise: bool = False):
+        super().__init__()
+        self.choices = tuple(choices)
+        self.kind = kind
+        self.normalise = normalise
+
+    def _check(self, name: str, value: Any) -> str:
+        if self.normalise:
+            return one_of(self.kind or name, value, self.choices)
+        if not isinstance(value, str) or value not in self.choices:
+            raise unknown_name(self.kind or name, value, self.choices)
+        return value
+
+
+class Boolean(Constraint):
+    """``True`` or ``False`` (a NumPy bool too; 0/1 and strings are refused)."""
+
+    invalid = "yes"
+
+    def _check(self, name: str, value: Any) -> bool:
+        if not isinstance(value, (bool, np.bool_)):
+            raise InvalidParameterError(f"{name} must be True or False, got {value!r}{_suffix(self.hint)}")
+        return bool(value)
+
+
+class InstanceOf(Constraint):
+    """An instance of ``types`` (passed through unchanged)."""
+
+    invalid = object()
+
+    def __init__(self, *types: type, hint: str | None = None, message: str | None = None):
+        super().__init__(hint=hint, message=message)
+        self.types = types
+
+    def _check(self, name: str, value: Any) -> Any:
+        if not isinstance(value, self.types):
+            wanted = " or ".join(t.__name__ for t in self.types)
+            raise InvalidParameterError(f"{name} must be a {wanted}, got {type(value).__name__}{_suffix(self.hint)}")
+        return value
+
+
+class IsCallable(Constraint):
+    """A callable (a function, a class, an object with ``__call__``)."""
+
+    invalid = 3.0
+
+    def _check(self, name: str, value: Any) -> Any:
+        if not callable(value):
+            raise InvalidParameterError(f"{name} must be callable, got {type(value).__name__}{_suffix(self.hint)}")
+        return value
+
+
+class Rule(Constraint):
+    """A named check written once as a function ``check(name, value) -> converted value`` that raises a typed
+    error (for rules with their own message, e.g. a registry lookup); ``invalid`` a value it refuses."""
+
+    def __init__(self, check: "Callable[[str, Any], Any]", *, invalid: Any):
+        super().__init__()
+        self.rule = check
+        self.invalid = invalid
+
+    def _check(self, name: str, value: Any) -> Any:
+        return self.rule(name, value)
+
+    def __repr__(self) -> str:
+        return f"Rule({getattr(self.rule, '__name__', self.rule)!s})"
+
+
+#: A class's table: parameter name -> declaration.  A declaration is one :class:`Constraint`, or a tuple of them in
+#: which ``None`` lets None through (the value must satisfy one of the others; the first one's error is raised).
+Constraints = Mapping[str, Any]
+
+
+def check_param(name: str, value: Any, declaration: Any) -> Any:
+    """``value`` checked against one declaration (see :data:`Constraints`); returns the converted value."""
+    options = declaration if isinstance(declaration, tuple) else (declaration,)
+    if value is None and None in options:
+        return None
+    rules = [c for c in options if c is not None]
+    if not rules:
+        raise InvalidParameterError(f"{name} must be None, got {value!r}")
+    errors: list[NpsnnError] = []
+    for rule in rules:
+        try:
+            return rule.check(name, value)
+        except NpsnnError as exc:
+            errors.append(exc)
+    raise errors[0]
+
+
+def validate_params(constraints: Constraints, params: Mapping[str, Any], *, prefix: str = "") -> dict[str, Any]:
+    """Check every declared parameter in ``params`` (name -> value) against ``constraints`` (name -> declaration)
+    in declaration order; returns the converted values.  ``prefix`` goes before each name in messages
+    (``"LJUnits."``).  A parameter missing from ``constraints`` is a bug in the class (TypeError), never user input:
+    ``tests/test_parameter_constraints.py`` checks every table against its fields and ``__init__``."""
+    undeclared = sorted(set(params) - set(constraints))
+    if undeclared:
+        raise TypeError(f"parameters without a declared constraint: {undeclared}; add them to _parameter_constraints")
+    return {name: check_param(prefix + name, params[name], declaration)
+            for name, declaration in constraints.items() if name in params}
+
+
+def validate_fields(obj: Any, *, prefix: str = "", store: bool = True) -> Any:
+    """Check the public fields of the dataclass ``obj`` against ``type(obj)._parameter_constraints`` and, with
+    ``store=True``, store the converted values back (frozen dataclasses too); returns ``obj``."""
+    values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if not f.name.startswith("_")}
+    checked = validate_params(obj._parameter_constraints, values, prefix=prefix)
+    if store:
+        for name, value in checked.items():
+            object.__setattr__(obj, name, value)
+    return obj

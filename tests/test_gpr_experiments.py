@@ -107,7 +107,6 @@ from npsnn_edu.gpr.experiments import (  # noqa: E402
     fisher_p,
     load_xtb_control,
     open_enol_fraction,
-    run_many,
     stretched_oh_test,
     summarize_runs,
 )
@@ -186,15 +185,6 @@ def test_crash_statistics_against_scipy_and_hand_values():
     assert rows["MF2"]["crashes"] == 6 and rows["MF5"]["crashes"] == 0
     assert np.isclose(rows["MF2"]["p_vs_MF5"], 0.006993, atol=1e-6) and rows["MF5"]["p_vs_MF5"] is None
     assert rows["MF2"]["median_time_to_crash_fs"] == 52.5
-
-
-def test_run_many_matches_single_runs_and_parallel(ma, force_models):
-    ref = ma.reference_atoms()
-    one = run_many(force_models, ref, [1000.0], [0, 1], 40.0, workers=1)
-    two = run_many(force_models, ref, [1000.0], [0, 1], 40.0, workers=2)
-    assert [r["crashed"] for r in one] == [r["crashed"] for r in two]
-    assert np.allclose([r["max_deviation_A"] for r in one], [r["max_deviation_A"] for r in two])
-    assert [(r["prior"], r["seed"]) for r in one] == [("MF2", 0), ("MF2", 1), ("MF5", 0), ("MF5", 1)]
 
 
 def test_stretched_oh_relaxes_within_one_ps(ma, force_models):

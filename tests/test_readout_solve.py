@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from npsnn_edu.errors import InvalidParameterError
-from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer, PhysicsOperator, _residual_loss
-from npsnn_edu.spiking.operator_state import basis_trajectory, state_tensors, training_taus
+from npsnn_edu.spiking.basis import basis_trajectory, state_tensors, training_times
+from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer, PhysicsOperator, residual_loss
 from npsnn_edu.spiking.readout_solve import _force_jacobian, branch_features, readout_layer, solve_readout
 
 TINY = dict(hidden=6, num_steps=4, n_knots=8, pad=1, n_colloc=24)
@@ -22,10 +22,10 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def _plain_loss(model: PhysicsOperator, p: np.ndarray) -> float:
     """The mean squared residual of the model's forward output on the training grid (the solve's objective)."""
-    design = model.basis.design(training_taus(model.family.tau_end, model.config.n_colloc))
+    design = model.basis.design(training_times(model.family.tau_end, model.config.n_colloc))
     x0, w0, om, amp = state_tensors(model.family, p, "cpu")
     with torch.no_grad():
-        _, per_problem = _residual_loss(model.family, design, x0, w0, om, amp, model.coefficients(p), 0.0, 1)
+        _, per_problem = residual_loss(model.family, design, x0, w0, om, amp, model.coefficients(p), 0.0, 1)
     return float(per_problem.mean())
 
 
@@ -36,9 +36,9 @@ def _independent_residuals(model: PhysicsOperator, p: np.ndarray):
     under 1e-7 of the largest are rounding noise, and the kit's solve leaves them out too)."""
 
     fam = model.family
-    design = model.basis.design(training_taus(fam.tau_end, model.config.n_colloc))
+    design = model.basis.design(training_times(fam.tau_end, model.config.n_colloc))
     x0, w0, om, amp = state_tensors(fam, p, "cpu")
-    feats = torch.as_tensor(model._features(p), dtype=torch.float32)
+    feats = torch.as_tensor(model.branch_inputs(p), dtype=torch.float32)
     hidden = model.branch.hidden_features(feats).double().detach()
     with_bias = torch.cat([hidden, torch.ones(len(p), 1, dtype=torch.float64)], 1)
     _, sing, vt = torch.linalg.svd(with_bias, full_matrices=False)

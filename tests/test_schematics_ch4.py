@@ -75,7 +75,7 @@ def test_pitfall_figure_shows_a_flat_staircase_and_a_smooth_surrogate():
 
 
 def test_clock_figure_sums_the_kit_gaussians():
-    from npsnn_edu.spiking.models import make_knots
+    from npsnn_edu.spiking.basis import make_knots
 
     fig = sch.clock_network(n_knots=8)
     top, bottom = fig.axes[:2]

@@ -340,3 +340,12 @@ def test_api_extension_appends_the_kit_paths_after_the_book_tools_own(tmp_path, 
     assert module.setup(App())["parallel_read_safe"] is True
     assert path == ["/book/site-packages", "/kit/repo", "/kit/site-packages"]
     assert connected == ["autodoc-process-docstring"]
+
+
+def test_prepare_book_refuses_a_malformed_executed_copy(tmp_path):
+    from npsnn_edu.errors import DataFormatError
+
+    root, executed = _fake_repo(tmp_path)
+    (executed / "01b_more.ipynb").write_text('{"cells": [')  # truncated: an interrupted notebook_runner
+    with pytest.raises(DataFormatError, match=r"01b_more\.ipynb is not a Jupyter notebook"):
+        prepare_book(executed, tmp_path / "src", root=root)

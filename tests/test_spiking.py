@@ -110,7 +110,7 @@ def test_unknown_derivative_mode_and_missing_analytic():
 def _loss(fn, **cfg):
     prob = get_problem("harmonic")
     cfg = TrainConfig(method="mlp", causal_eps=0.0, w_energy=1.0, **cfg)
-    t = torch.as_tensor(training_times(prob, cfg.n_colloc), dtype=torch.float64)
+    t = torch.as_tensor(training_times(prob.t_end, cfg.n_colloc), dtype=torch.float64)
     return {k: float(v.detach()) for k, v in physics_loss(Exact(fn), prob, t, cfg).items()}
 
 
@@ -147,9 +147,9 @@ def test_references():
     lj = get_problem("lj3")
     xl, vl = lj.reference(np.linspace(0, lj.t_end, 50))
     np.testing.assert_allclose(vl.sum(1), 0.0, atol=1e-9)  # momentum conserved (from rest)
-    assert eval_times(h).size == 1001
-    grid = training_times(h, 256)
-    assert np.min(np.abs(eval_times(h)[:, None] - grid[None])) > 1e-6  # evaluation grid not used in training
+    assert eval_times(h.t_end).size == 1001
+    grid = training_times(h.t_end, 256)
+    assert np.min(np.abs(eval_times(h.t_end)[:, None] - grid[None])) > 1e-6  # evaluation grid not used in training
 
 
 def test_bad_input_raises_typed_errors():

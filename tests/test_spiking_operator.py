@@ -6,22 +6,19 @@ import pytest
 import torch
 
 from npsnn_edu.errors import DeviceUnavailableError, InvalidStateError, ShapeMismatchError, UnknownNameError
+from npsnn_edu.spiking.basis import KernelBasis, gaussian_kernel
+from npsnn_edu.spiking.energy import operation_counts
 from npsnn_edu.spiking.models import ClockSNN
 from npsnn_edu.spiking.operator import (
-    KernelBasis,
     OperatorConfig,
     OperatorTrainer,
     PhysicsOperator,
-    count_operations,
-    gaussian_kernel,
     get_family,
-    operation_energy,
-    solve_gauss_newton,
-    time_march,
     trajectory_errors_of_coefficients,
 )
 from npsnn_edu.spiking.operator_families import available_families
 from npsnn_edu.spiking.problems import morse_problem
+from research.spiking_operator import solve_gauss_newton, time_march
 
 SMALL = dict(hidden=32, num_steps=8, batch=64, n_colloc=64, total_steps=80, lr=1e-2)
 
@@ -170,7 +167,7 @@ def test_basis_optimum_and_references_are_right():
 def test_operation_count_by_hand():
     model = PhysicsOperator("harmonic", OperatorConfig(hidden=4, num_steps=3, n_knots=6, pad=1))
     p = model.family.sample(5, seed=0)
-    ops = count_operations(model, p, n_queries=10)
+    ops = operation_counts(model, 10, p=p)
     br = model.branch
     k = model.basis.size  # 8 knots, n_out 1
     assert k == 8
@@ -180,14 +177,14 @@ def test_operation_count_by_hand():
     assert ops["kernel_mac"] == 10 * 8 and ops["kernel_exp"] == 10 * 8
     tanh = PhysicsOperator("harmonic", OperatorConfig(branch="tanh", hidden=4, n_knots=6, pad=1))
     h = tanh.branch.net[0].out_features
-    tanh_ops = count_operations(tanh, p, n_queries=1)
+    tanh_ops = operation_counts(tanh, 1, p=p)
     assert tanh_ops["branch_mac"] == 2 * h + h * h + h * 8
     # every operation priced on equal terms, by hand (Horowitz fp32: AC 0.9, MAC 4.6 pJ; LIF update 1 multiply +
     # 3 adds = 6.4 pJ; a tanh or exp = 10 MACs = 46 pJ)
     ac, mac = br.last_counts["spikes1"] * 4 + br.last_counts["spikes2"] * 8, 2 * 4 + 4 * 8 + 10 * 8
     assert ops["total_pJ"] == pytest.approx(0.9 * ac + 4.6 * mac + 6.4 * 2 * 4 * 3 + 46.0 * 10 * 8)
     assert tanh_ops["total_pJ"] == pytest.approx(4.6 * (tanh_ops["branch_mac"] + 8) + 46.0 * (2 * h + 8))
-    assert operation_energy(tanh_ops, spiking=False)["nonlinear"] == 2 * h + 8
+    assert tanh_ops["nonlinear"] == 2 * h + 8 and tanh_ops["neuron"] == 0
 
 
 def test_benchmark_command_runs_on_a_subset(tmp_path):
@@ -244,7 +241,7 @@ def _chapter4_verdict_text() -> str:
 def test_chapter4_operator_verdicts_follow_the_shipped_results():
     """The sentences of chapter 4b's 'What the numbers show' are read off the shipped (full-mode) results: each
     claim is checked here against the numbers the notebook loads, and the figures it quotes against its text."""
-    from npsnn_edu.spiking.operator import load_operator_results, operation_energy
+    from npsnn_edu.spiking.operator import load_operator_results
 
     res = load_operator_results("best")
     h, m, lj = res["harmonic"], res["morse"], res["lj3d"]
@@ -315,9 +312,9 @@ def test_chapter4_operator_verdicts_follow_the_shipped_results():
     # energy with every operation priced: spiking reservoir 4.6 / 4.3 uJ; tanh reservoir 1.5-1.7x more; the small
     # tanh reservoir 2.5-2.9x less, mostly the kernel's exponentials
     for d, fam in ((h, "harmonic"), (m, "Morse")):
-        spiking = operation_energy(d["reservoir_ops"], spiking=True)["total_uJ"]
-        tanh = operation_energy(d["tanh_reservoir_ops"], spiking=False)["total_uJ"]
-        small = operation_energy(d["small_tanh_reservoir_ops"], spiking=False)
+        spiking = d["reservoir_ops"]["total_uJ"]
+        tanh = d["tanh_reservoir_ops"]["total_uJ"]
+        small = d["small_tanh_reservoir_ops"]
         assert f"{spiking:.1f} uJ ({fam})" in text and 1.45 <= tanh / spiking <= 1.7
         assert 2.45 <= spiking / small["total_uJ"] <= 2.95 and small["nonlinear_pJ"] > 0.8 * small["total_pJ"]
         assert 0.135 <= d["reservoir_spikes_per_neuron_step"]["spikes1"] <= 0.18

@@ -1,5 +1,8 @@
 """ASE Calculator around a trained :class:`~npsnn_edu.gpr.model.GPRPotential` (eV, Angstrom).
 
+A subclass of the kit's one calculator base, :class:`npsnn_edu.ase_interop.EnergyForcesCalculator` (ASE's
+``Calculator`` protocol).
+
 Works with ASE's MD drivers (VelocityVerlet, Langevin...) and optimisers (BFGS...). The atoms must be the
 molecule the model was trained on: same atom count and order (else ShapeMismatchError); a geometry with
 NaN/inf raises InvalidStateError. ``results["energy_std"]`` holds the GP's posterior standard deviation when
@@ -10,12 +13,13 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
-from ase.calculators.calculator import Calculator, all_changes
+from ase.calculators.calculator import all_changes
 
-from ..errors import InvalidParameterError, InvalidStateError
+from ..ase_interop import EnergyForcesCalculator
+from ..errors import InvalidParameterError
 
 
-class GPRCalculator(Calculator):
+class GPRCalculator(EnergyForcesCalculator):
     """ASE calculator: energy (eV) and forces (eV/A) from a trained GP potential.
 
     Parameters
@@ -35,8 +39,6 @@ class GPRCalculator(Calculator):
         The model is not trained.
     """
 
-    implemented_properties = ["energy", "free_energy", "forces"]
-
     def __init__(self, model: Any, with_std: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
         if not hasattr(model, "energy_and_forces") or not hasattr(model, "check_symbols"):
@@ -46,37 +48,41 @@ class GPRCalculator(Calculator):
         self.with_std = bool(with_std)
         self._checked_numbers: np.ndarray | None = None
 
-    def calculate(self, atoms: Any = None, properties: Sequence[str] = ("energy",),
-                  system_changes: Sequence[str] = all_changes) -> None:
-        """Compute ``energy`` (eV) and ``forces`` (eV/A) of ``atoms`` into ``self.results`` (ASE's protocol).
+    def energy_and_forces_of(self, atoms: Any) -> tuple[float, np.ndarray]:
+        """The GP's posterior-mean energy (eV) and its forces (eV/A) at ``atoms``.
 
         Parameters
         ----------
-        atoms : ase.Atoms or None, default None
-            The molecule, same atoms in the same order as the model's.
-        properties : sequence of str, default ("energy",)
-            Properties asked for.
-        system_changes : sequence of str
-            What changed since the last call (ASE's ``all_changes``).
+        atoms : ase.Atoms
+            The molecule the model was trained on (same atom count and order, else ShapeMismatchError).
 
-        Raises
-        ------
-        ShapeMismatchError
-            Atoms that are not the model's molecule.
-        InvalidStateError
-            Non-finite positions.
+        Returns
+        -------
+        energy : float
+            Posterior-mean energy in eV.
+        forces : ndarray of shape (n_atoms, 3)
+            Minus its gradient, in eV/A.
+        """
+        if self._checked_numbers is None or len(self._checked_numbers) != len(atoms) or \
+                np.any(self._checked_numbers != atoms.numbers):
+            self.model.check_symbols(atoms.get_chemical_symbols())
+            self._checked_numbers = atoms.numbers.copy()
+        energy, forces = self.model.energy_and_forces(atoms.get_positions())
+        return float(energy), forces
+
+    def calculate(self, atoms: Any = None, properties: Sequence[str] = ("energy",),
+                  system_changes: Sequence[str] = all_changes) -> None:
+        """ASE's entry point: energy, free energy and forces (the base class), plus ``energy_std`` if asked.
+
+        Parameters
+        ----------
+        atoms : ase.Atoms or None
+            The atoms to compute (None: the attached ones).
+        properties : sequence of str
+            What ASE asks for.
+        system_changes : sequence of str
+            What changed since the last call (ASE's bookkeeping).
         """
         super().calculate(atoms, properties, system_changes)
-        if "numbers" in system_changes or self._checked_numbers is None or \
-                len(self._checked_numbers) != len(self.atoms) or np.any(self._checked_numbers != self.atoms.numbers):
-            self.model.check_symbols(self.atoms.get_chemical_symbols())
-            self._checked_numbers = self.atoms.numbers.copy()
-        pos = self.atoms.get_positions()
-        if not np.all(np.isfinite(pos)):
-            raise InvalidStateError("the atoms' positions contain NaN or inf; the geometry is unusable")
-        energy, forces = self.model.energy_and_forces(pos)
-        self.results["energy"] = energy
-        self.results["free_energy"] = energy
-        self.results["forces"] = forces
         if self.with_std:
-            self.results["energy_std"] = float(self.model.predict(pos, return_std=True)[1])
+            self.results["energy_std"] = float(self.model.predict(self.atoms.get_positions(), return_std=True)[1])

@@ -36,10 +36,10 @@ import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Sequence
 
 from ..errors import DataFormatError, InvalidParameterError
-from ..validation import at_least, positive
+from ..validation import AtLeast, Constraints, InstanceOf, Integer, Positive, at_least, validate_fields
 
 __all__ = ["Job", "make_jobs", "run_job", "run_campaign", "read_store", "summarize_store", "main"]
 
@@ -79,6 +79,15 @@ class Job:
     setting: str = "force_trained"
     n_train: int | None = None
 
+    #: Every field's constraint, checked at construction (numbers are stored converted: float, int).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "molecule": InstanceOf(str), "prior": InstanceOf(str), "temperature_K": Positive(), "seed": Integer(),
+        "duration_fs": Positive(hint="e.g. 10000 for 10 ps"), "setting": InstanceOf(str),
+        "n_train": (None, AtLeast(1, integer=True))}
+
+    def __post_init__(self) -> None:
+        validate_fields(self)
+
     @property
     def key(self) -> str:
         """A unique string of the job's fields (the key of its record in a store)."""
@@ -111,8 +120,7 @@ def make_jobs(molecules: Iterable[str], priors: Iterable[str], temperatures: Ite
     -------
     list of Job
     """
-    duration_fs = positive("duration_fs", duration_fs, hint="e.g. 10000 for 10 ps")
-    jobs = [Job(str(m), str(p), float(positive("temperature_K", T)), int(s), float(duration_fs), setting, n_train)
+    jobs = [Job(str(m), str(p), T, s, duration_fs, setting, n_train)
             for m in molecules for p in priors for T in temperatures for s in seeds]
     if not jobs:
         raise InvalidParameterError("the campaign has no jobs: give at least one molecule, prior, temperature, seed")
@@ -183,7 +191,11 @@ def read_store(path: "str | Path") -> dict[str, dict[str, Any]]:
     path = Path(path)
     if not path.exists():
         return {}
-    lines = path.read_text().splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise DataFormatError(f"{path} is not a text file; a campaign store is a JSON-lines file written by "
+                              "npsnn_edu.gpr.campaign: pass the store's path (or a new path to start one)") from None
     out: dict[str, dict[str, Any]] = {}
     for n, line in enumerate(lines):
         if not line.strip():
@@ -191,6 +203,10 @@ def read_store(path: "str | Path") -> dict[str, dict[str, Any]]:
         try:
             rec = json.loads(line)
             key = rec["key"]
+            if not isinstance(key, str) or not isinstance(rec["status"], str) or not isinstance(rec["job"], dict):
+                raise TypeError("key, status or job of the wrong type")
+            if rec["status"] == "done" and not isinstance(rec["result"], dict):
+                raise TypeError("a finished run without its result")
         except (json.JSONDecodeError, KeyError, TypeError):
             if n == len(lines) - 1:
                 continue
@@ -325,13 +341,17 @@ def summarize_store(store: "str | Path") -> list[dict[str, Any]]:
 
     recs = [r for r in read_store(store).values() if r["status"] == "done"]
     rows = []
-    for mol in sorted({r["job"]["molecule"] for r in recs}):
-        sub = [r["result"] for r in recs if r["job"]["molecule"] == mol]
-        for row in summarize_runs(sub):
-            sel = [r for r in sub if r["prior"] == row["prior"] and r["temperature_K"] == row["temperature_K"]]
-            row["molecule"] = mol
-            row["ms_per_step"] = sum(r["ms_per_step"] for r in sel) / len(sel)
-            rows.append(row)
+    try:
+        for mol in sorted({r["job"]["molecule"] for r in recs}):
+            sub = [r["result"] for r in recs if r["job"]["molecule"] == mol]
+            for row in summarize_runs(sub):
+                sel = [r for r in sub if r["prior"] == row["prior"] and r["temperature_K"] == row["temperature_K"]]
+                row["molecule"] = mol
+                row["ms_per_step"] = sum(r["ms_per_step"] for r in sel) / len(sel)
+                rows.append(row)
+    except (KeyError, TypeError) as exc:
+        raise DataFormatError(f"{store}: a finished run's record lacks {exc} (not written by npsnn_edu.gpr.campaign?); "
+                              "remove that line, or rerun the campaign into a new store") from None
     return rows
 
 

@@ -45,11 +45,12 @@ import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
 from ..errors import DataFormatError, InvalidParameterError, UnknownNameError, unknown_name
+from ..validation import AtLeast, Constraints, Integer, Positive, Rule, positive, validate_fields
 from .peptides import CONFORMERS, dipeptide
 
 METHOD = "GFN2-xTB"
@@ -149,6 +150,18 @@ SEED_INDEX = {"malondialdehyde": 0, "water": 1, "aspirin": 2, "capped_glycine": 
               "capped_serine": 5}
 
 
+def _check_temperatures(name: str, value: Any) -> tuple[float, ...]:
+    """At least one temperature, each a positive number of kelvin."""
+    try:
+        temps = tuple(value)
+    except TypeError:
+        temps = ()
+    if not temps:
+        raise InvalidParameterError(f"{name} must list at least one temperature in K, e.g. (300.0, 600.0), "
+                                    f"got {value!r}")
+    return tuple(positive(f"{name}[{i}]", t, hint="a temperature in K") for i, t in enumerate(temps))
+
+
 @dataclass(frozen=True)
 class GenerationSettings:
     """Sampling settings (times in fs, temperatures in K).
@@ -187,6 +200,24 @@ class GenerationSettings:
     n_val: int = 250
     n_test: int = 500
 
+    #: Every field's constraint, checked at construction (values are kept as given: they enter the fingerprint).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "temperatures_K": Rule(_check_temperatures, invalid=(300.0, -5.0)),
+        "chains_per_temperature": AtLeast(1, integer=True),
+        "frames_per_chain": AtLeast(1, integer=True, message="frames_per_chain must be >= 1, got {value}"),
+        "n_equil": AtLeast(0, integer=True),
+        "stride": AtLeast(1, integer=True),
+        "dt_fs": Positive(hint="the Langevin time step in fs, e.g. 0.5"),
+        "friction_per_fs": AtLeast(0.0, hint="the Langevin friction in 1/fs, e.g. 0.02"),
+        "seed": Integer(),
+        "n_train": AtLeast(1, integer=True),
+        "n_val": AtLeast(0, integer=True),
+        "n_test": AtLeast(0, integer=True),
+    }
+
+    def __post_init__(self) -> None:
+        validate_fields(self, store=False)
+
     def chain_seed(self, molecule_index: int, chain_index: int) -> int:
         """The seed of one chain: ``seed + 1000 * molecule_index + chain_index``.
 
@@ -219,8 +250,6 @@ class GenerationSettings:
         -------
         GenerationSettings
         """
-        if int(frames_per_chain) < 1:
-            raise InvalidParameterError(f"frames_per_chain must be >= 1, got {frames_per_chain}")
         base = cls(frames_per_chain=int(frames_per_chain),
                    **{k: v for k, v in overrides.items() if k not in ("n_train", "n_val", "n_test")})
         total = len(base.temperatures_K) * base.chains_per_temperature * base.frames_per_chain

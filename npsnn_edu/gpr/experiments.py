@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import time as _time
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, ClassVar, Iterable, Sequence
 
 import numpy as np
+from ase.calculators.calculator import CalculationFailed
 
-from ..errors import InvalidParameterError, InvalidStateError, SimulationDivergedError
+from ..errors import DataFormatError, InvalidParameterError, InvalidStateError, SimulationDivergedError
 from ..units import KCAL_PER_MOL_EV
-from ..validation import one_of, positive
+from ..validation import Constraints, Positive, Rule, one_of, positive, validate_params
 from .data import MoleculeData
 from .model import GPRPotential
 
@@ -150,6 +151,16 @@ def _maybe_tqdm(it: Any, progress: bool, desc: str) -> Any:
 
 
 # ----------------------------------------------------------------------------- crash criterion
+def _check_reference(name: str, value: Any) -> Any:
+    """An ``ase.Atoms`` geometry (the relaxed reference the crash test measures bonds against)."""
+    from ase import Atoms
+
+    if not isinstance(value, Atoms):
+        raise InvalidParameterError(f"{name} must be an ase.Atoms geometry (e.g. data.reference_atoms()), "
+                                    f"got {type(value).__name__}")
+    return value
+
+
 class CrashCriterion:
     """Bond / close-contact crash test relative to a reference geometry (see module docstring).
 
@@ -166,12 +177,20 @@ class CrashCriterion:
         Smallest allowed interatomic distance (A).
     """
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = {
+        "reference": Rule(_check_reference, invalid=np.zeros((3, 3))),
+        "tolerance": Positive(hint="bonded deviation in A, e.g. 0.5"),
+        "min_distance": Positive(hint="closest allowed contact in A, e.g. 0.5"),
+    }
+
     def __init__(self, reference: Any, tolerance: float = 0.5, min_distance: float = 0.5):
         from ase.neighborlist import natural_cutoffs, neighbor_list
 
+        checked = validate_params(self._parameter_constraints, {"reference": reference, "tolerance": tolerance,
+                                                                "min_distance": min_distance})
         self.symbols = reference.get_chemical_symbols()
-        self.tolerance = positive("tolerance", tolerance, hint="bonded deviation in A, e.g. 0.5")
-        self.min_distance = positive("min_distance", min_distance, hint="closest allowed contact in A, e.g. 0.5")
+        self.tolerance, self.min_distance = checked["tolerance"], checked["min_distance"]
         x = reference.get_positions()
         # 10 % above ASE's covalent radii: a relaxed C-C single bond (1.52-1.53 A) sits right at the sum of the
         # radii (1.52 A) and would be missed; no 1-3 pair of heavy atoms comes near 1.1x (checked: same bonds for
@@ -561,7 +580,7 @@ def run_nvt(model: Any, reference: Any, temperature_K: float, *, duration_fs: fl
         try:
             x, e = advance(chunk)
         except (InvalidStateError, SimulationDivergedError, FloatingPointError, ValueError,
-                np.linalg.LinAlgError) as exc:
+                np.linalg.LinAlgError, CalculationFailed) as exc:  # CalculationFailed: e.g. xTB's SCC
             crash_step, reason = step + chunk, f"model evaluation failed: {exc}"
             break
         step += chunk
@@ -676,36 +695,6 @@ def summarize_runs(runs: Sequence[Any], reference_prior: str = "MF5") -> list[di
                      "max_prior_weight": float(np.max(weights)) if weights else None,
                      "duration_fs": float(sel[0]["duration_fs"])})
     return rows
-
-
-def _summary_of_run(model: Any, reference: Any, T: float, seed: int, duration_fs: float, md: dict) -> dict[str, Any]:
-    run = run_nvt(model, reference, T, duration_fs=duration_fs, seed=seed, **md)
-    out = run.summary()
-    out["n_steps"], out["wall_s"] = run.n_steps, run.wall_s
-    return out
-
-
-def run_many(models: dict[str, Any], reference: Any, temperatures: Sequence[float], seeds: Sequence[int],
-             duration_fs: float, *, workers: int = 1, progress: bool = False, **md: Any) -> list[dict[str, Any]]:
-    """Run every (prior, temperature, seed) job (the SAME seeds for every prior) and return the run summaries
-    (dicts, with ``n_steps`` and ``wall_s``), in job order.
-
-    ``workers > 1`` runs them on a Dask ``LocalCluster`` of that many processes (the models are sent to each worker
-    once). For resumable campaigns over molecules, or a cluster, use :mod:`npsnn_edu.gpr.campaign`.
-    """
-    jobs = [(p, float(T), int(s)) for p in models for T in temperatures for s in seeds]
-    if workers <= 1:
-        return [_summary_of_run(models[p], reference, T, s, float(duration_fs), md)
-                for p, T, s in _maybe_tqdm(jobs, progress, "NVT runs")]
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40) as cluster, Client(cluster) as client:
-        remote = client.scatter(dict(models), broadcast=True)  # {prior: future}, each model sent once per worker
-        ref = client.scatter(reference, broadcast=True)
-        futures = [client.submit(_summary_of_run, remote[p], ref, T, s, float(duration_fs), md, pure=False)
-                   for p, T, s in jobs]
-        return list(_maybe_tqdm((f.result() for f in futures), progress, "NVT runs"))
 
 
 def crash_table(models: dict[str, GPRPotential], reference: Any, temperatures: Sequence[float] = (300, 600, 1000),
@@ -849,7 +838,8 @@ def build_models(data: MoleculeData, setting: str, priors: Iterable[str] = ("MF2
 
 
 def load_xtb_control(molecule: str = "malondialdehyde", temperature_K: float = 1000.0) -> dict[str, Any] | None:
-    """The shipped GFN2-xTB control run (``xtb_control_<molecule>.json``, written by :mod:`.control`) at
+    """The shipped GFN2-xTB control run (``xtb_control_<molecule>.json``, written by
+    ``research/xtb_control.py`` at the repository root) at
     ``temperature_K`` as a dict, or None when absent. Keys: ``crash_fraction``, ``n_runs``,
     ``max_bonded_deviation_A`` (largest over the runs), ``open_enol_fraction`` (mean over the runs), ``duration_ps``,
     plus ``provenance`` and the full entry as ``raw``.
@@ -870,9 +860,12 @@ def load_xtb_control(molecule: str = "malondialdehyde", temperature_K: float = 1
 
     try:
         res = load_result(f"xtb_control_{molecule}")
-    except (UnknownNameError, KeyError, ValueError):
+    except UnknownNameError:  # not shipped: None; a malformed file raises DataFormatError (load_result)
         return None
-    data = res.data if isinstance(res.data, dict) else {}
+    data = res.data
+    if not isinstance(data, dict) or not isinstance(data.get("temperatures", {}), dict):
+        raise DataFormatError(f"the shipped result xtb_control_{molecule} has no 'temperatures' table; regenerate "
+                              f"it with the command in its provenance ({res.command})")
     entry = data.get("temperatures", {}).get(str(int(round(float(temperature_K)))))
     if entry is None:
         return None

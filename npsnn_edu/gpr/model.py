@@ -32,15 +32,15 @@ force RMSE) or by the concentrated log marginal likelihood over a grid: :meth:`G
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, ClassVar, Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 
 from ..errors import InvalidParameterError, InvalidStateError, ShapeMismatchError, unknown_name
-from ..validation import check_fitted, positive
-from .descriptors import PairDescriptor
-from .priors import PriorMean, get_prior
+from ..validation import Constraints, InstanceOf, Options, Positive, Rule, check_fitted, validate_params
+from .descriptors import DESCRIPTORS, PairDescriptor
+from .priors import PRIORS, PriorMean, get_prior
 
 
 def squared_distances(A: np.ndarray, B: np.ndarray, lengthscale: "float | np.ndarray" = 1.0) -> np.ndarray:
@@ -133,6 +133,38 @@ def joint_covariance(D: np.ndarray, Df: np.ndarray, Jf: np.ndarray, lengthscale:
     return C
 
 
+def _check_symbols(name: str, value: Any) -> list[str]:
+    """The element symbols as a list of str (at least two atoms: the descriptor is built from atom pairs)."""
+    try:
+        symbols = [str(s) for s in value]
+    except TypeError:  # not iterable
+        symbols = []
+    if len(symbols) < 2:
+        raise ShapeMismatchError(f"{name} must list the element symbols of at least 2 atoms in atom order "
+                                 f"(e.g. ['O', 'H', 'H']), got {value!r}")
+    return symbols
+
+
+def _check_prior(name: str, value: Any) -> Any:
+    """A registered prior name, a PriorMean or a callable ``fn(D)`` (built by :func:`get_prior`)."""
+    if isinstance(value, str):
+        PRIORS.resolve(value)  # UnknownNameError listing the priors
+    elif not (isinstance(value, PriorMean) or callable(value)):
+        get_prior(value)  # the one message for a wrong kind of prior (InvalidParameterError)
+    return value
+
+
+def _check_lengthscale(name: str, value: Any) -> np.ndarray:
+    """A positive finite scalar or 1-D array (its length is checked against the pair count by the model)."""
+    try:
+        l = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        l = np.array(np.nan)
+    if not np.all(np.isfinite(l)) or np.any(l <= 0):
+        raise InvalidParameterError(f"{name} must be positive, got {value!r}")
+    return l
+
+
 class GPRPotential:
     r"""GP potential energy surface of one molecule (fixed atom count and order).
 
@@ -182,10 +214,24 @@ class GPRPotential:
         A lengthscale of the wrong length, or non-positive hyperparameters.
     """
 
+    #: Every constructor parameter's constraint (checked by ``__init__`` and :meth:`set_hyperparameters`).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "symbols": Rule(_check_symbols, invalid=["H"]),
+        "prior": Rule(_check_prior, invalid=3.0),
+        "lengthscale": Rule(_check_lengthscale, invalid=-1.0),
+        "noise": Positive(hint="relative energy nugget, e.g. 1e-8"),
+        "noise_forces": (None, Positive(hint="relative force nugget, e.g. 1e-6")),
+        "descriptor": Options(DESCRIPTORS),
+        "atom_energies": (None, InstanceOf(Mapping, hint="element symbol -> isolated-atom energy in eV")),
+    }
+
     def __init__(self, symbols: Sequence[str], *, prior: Any = "MF5", lengthscale: "float | Sequence[float]" = 1.0,
                  noise: float = 1e-8, noise_forces: float = 1e-6, descriptor: str = "inverse",
                  atom_energies: dict[str, float] | None = None):
-        self.symbols = [str(s) for s in symbols]
+        checked = validate_params(self._parameter_constraints, {"symbols": symbols, "prior": prior,
+                                                                "descriptor": descriptor,
+                                                                "atom_energies": atom_energies})
+        self.symbols = checked["symbols"]
         self.descriptor = PairDescriptor(len(self.symbols), descriptor)
         self.prior: PriorMean = get_prior(prior, atom_energies=atom_energies)
         self.alpha: np.ndarray | None = None
@@ -212,17 +258,18 @@ class GPRPotential:
         InvalidParameterError
             Non-positive values.
         """
-        l = np.asarray(lengthscale, dtype=float)
+        if noise_forces is None and not hasattr(self, "noise_forces"):
+            noise_forces = 1e-6
+        checked = validate_params(self._parameter_constraints, {"lengthscale": lengthscale, "noise": noise,
+                                                                "noise_forces": noise_forces})
+        l = checked["lengthscale"]
         if l.ndim not in (0, 1) or (l.ndim == 1 and l.shape[0] != self.descriptor.n_features):
             raise ShapeMismatchError(f"lengthscale must be a scalar or have {self.descriptor.n_features} entries "
                                      f"(one per atom pair), got shape {l.shape}")
-        if not np.all(np.isfinite(l)) or np.any(l <= 0):
-            raise InvalidParameterError(f"lengthscale must be positive, got {lengthscale!r}")
         self.lengthscale = l
-        self.noise = positive("noise", noise, hint="relative energy nugget, e.g. 1e-8")
-        if noise_forces is not None or not hasattr(self, "noise_forces"):
-            self.noise_forces = positive("noise_forces", 1e-6 if noise_forces is None else noise_forces,
-                                         hint="relative force nugget, e.g. 1e-6")
+        self.noise = checked["noise"]
+        if checked["noise_forces"] is not None:
+            self.noise_forces = checked["noise_forces"]
         self.alpha = None
 
     @property
@@ -322,6 +369,9 @@ class GPRPotential:
         InvalidParameterError
             A kernel matrix that is not positive definite (increase the nuggets).
         """
+        # hyperparameters assigned directly (model.noise = ...) are checked here, like set_hyperparameters does
+        validate_params(self._parameter_constraints, {"lengthscale": self.lengthscale, "noise": self.noise,
+                                                      "noise_forces": self.noise_forces})
         D, y, Df, Jf, G = self._prepare(positions, energies, forces, force_indices)
         self._fit_arrays(D, y, Df, Jf, G)
         return self

@@ -39,12 +39,13 @@ without ``normalize_y`` it is MF1. Names resolve through :data:`PRIORS` (a :clas
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import InvalidParameterError
 from ..registry import Registry, build
+from ..validation import AtLeast, Constraints, Finite, InstanceOf, IsCallable, Positive, validate_params
 
 PRIOR_NAMES = ("MF1", "MF2", "MF3", "MF4", "MF5")
 EXTRA_PRIOR_NAMES = ("median", "training_max")
@@ -126,8 +127,10 @@ class ConstantPrior(PriorMean):
 
     name = "constant"
 
+    _parameter_constraints: ClassVar[Constraints] = {"constant": (None, Finite(hint="the prior energy in eV"))}
+
     def __init__(self, constant: float | None = None):
-        self.constant = None if constant is None else float(constant)
+        self.constant = validate_params(ConstantPrior._parameter_constraints, {"constant": constant})["constant"]
 
     def value(self, D: np.ndarray) -> np.ndarray:
         if self.constant is None:
@@ -139,6 +142,8 @@ class ZeroPrior(ConstantPrior):
     """MF1: ``m = 0`` (simple kriging)."""
 
     name = "MF1"
+
+    _parameter_constraints: ClassVar[Constraints] = {}
 
     def __init__(self) -> None:
         super().__init__(0.0)
@@ -181,8 +186,10 @@ class _AnchoredPrior(PriorMean):
     well-posed when features are collinear, as pair features of one molecule are).
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {"ridge": AtLeast(0.0, hint="a small ridge, e.g. 1e-8")}
+
     def __init__(self, ridge: float = 1e-8):
-        self.ridge = float(ridge)
+        self.ridge = validate_params(_AnchoredPrior._parameter_constraints, {"ridge": ridge})["ridge"]
         self.beta: np.ndarray | None = None
 
     def _phi(self, delta: np.ndarray) -> np.ndarray:
@@ -250,10 +257,15 @@ class FreeAtomPrior(ConstantPrior):
 
     name = "MF5"
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "atom_energies": (None, InstanceOf(Mapping, hint="element symbol -> isolated-atom energy in eV")),
+        "factor": Finite(hint="pyFEREBUS's iqa_deviation_factor, 1 by default")}
+
     def __init__(self, atom_energies: Mapping[str, float] | None = None, factor: float = 1.0):
         super().__init__(None)
+        checked = validate_params(self._parameter_constraints, {"atom_energies": atom_energies, "factor": factor})
         self.atom_energies = dict(atom_energies) if atom_energies is not None else None
-        self.factor = float(factor)
+        self.factor = checked["factor"]
 
     def fit(self, D, E, symbols=None):
         if symbols is None:
@@ -290,12 +302,16 @@ class CallablePrior(PriorMean):
     """
 
     name = "callable"
+    _parameter_constraints: ClassVar[Constraints] = {
+        "fn": IsCallable(message="a custom prior must be callable: fn(D) -> energies"),
+        "grad": (None, IsCallable(hint="grad(d) -> dm/dd of shape (P,)")),
+        "h": Positive(hint="the finite-difference step in descriptor units, e.g. 1e-5"),
+    }
 
     def __init__(self, fn: Callable[[np.ndarray], Any], grad: Callable[[np.ndarray], Any] | None = None,
                  h: float = 1e-5):
-        if not callable(fn):
-            raise InvalidParameterError("a custom prior must be callable: fn(D) -> energies")
-        self.fn, self.grad, self.h = fn, grad, float(h)
+        checked = validate_params(self._parameter_constraints, {"fn": fn, "grad": grad, "h": h})
+        self.fn, self.grad, self.h = fn, grad, checked["h"]
 
     def value(self, D):
         D = np.atleast_2d(np.asarray(D, dtype=float))

@@ -21,8 +21,11 @@ import torch
 
 from ..errors import InvalidParameterError, SimulationDivergedError
 from ..validation import at_least, positive
+from .basis import training_times
+from .gauss_newton import damped_gauss_newton_step, levenberg_marquardt_step
+from .models import ClockSNN, lif_steps
 from .problems import NewtonProblem, get_problem
-from .training import FitResult, LossScales, TrainConfig, Trainer, fit, training_times
+from .training import FitResult, LossScales, TrainConfig, Trainer, fit
 
 
 def result_row(label: str, res: FitResult) -> dict[str, Any]:
@@ -165,8 +168,6 @@ def kernel_lstsq(problem: "str | NewtonProblem", config: "TrainConfig | None" = 
     -------
     FitResult
     """
-    import time
-
     problem = get_problem(problem)
     cfg = TrainConfig(**{**(config.__dict__ if config is not None else {}), "method": "kernel", **overrides})
     cfg = cfg.validate()
@@ -176,7 +177,7 @@ def kernel_lstsq(problem: "str | NewtonProblem", config: "TrainConfig | None" = 
     model = trainer.model
     scales = LossScales(problem)
     dev = trainer.device
-    t = torch.as_tensor(training_times(problem, cfg.n_colloc), dtype=torch.float64, device=dev)
+    t = torch.as_tensor(training_times(problem.t_end, cfg.n_colloc), dtype=torch.float64, device=dev)
     t_all = torch.cat([t, torch.zeros(1, dtype=torch.float64, device=dev)])
     g0, g2 = model.kernel(t_all, 0), model.kernel(t_all, 2)
     g1_0 = model.kernel(t_all[-1:], 1)
@@ -200,24 +201,22 @@ def kernel_lstsq(problem: "str | NewtonProblem", config: "TrainConfig | None" = 
     lam, losses = 1e-9, []
     r = residuals(y)
     loss = float(r @ r)
+
+    def sum_of_squares(y_new: torch.Tensor) -> float:
+        r_new = residuals(y_new)
+        return float(r_new @ r_new)
+
     for _ in range(max_iter):
         jac = torch.autograd.functional.jacobian(residuals, y, vectorize=True).reshape(len(r), -1)
         jtj, jtr = jac.T @ jac, jac.T @ r
-        eye = torch.eye(jtj.shape[0], dtype=jtj.dtype, device=dev)
-        improved = False
-        for _ in range(30):
-            step = torch.linalg.solve(jtj + lam * (torch.diag(torch.diag(jtj)) + 1e-12 * eye), -jtr)
-            y_new = y + step.reshape(y.shape)
-            r_new = residuals(y_new)
-            loss_new = float(r_new @ r_new)
-            if np.isfinite(loss_new) and loss_new <= loss:
-                improved = True
-                break
-            lam *= 10.0
-        if not improved:
+        accepted = levenberg_marquardt_step(
+            lambda damping, jtj=jtj, jtr=jtr, y=y: y + damped_gauss_newton_step(jtj, jtr, damping).reshape(y.shape),
+            sum_of_squares, loss, lam, max_tries=30, min_damping=1e-12)
+        if accepted is None:
             break
+        y_new, loss_new, lam = accepted
         rel = (loss - loss_new) / max(loss, 1e-300)
-        y, r, loss, lam = y_new, r_new, loss_new, max(lam / 10.0, 1e-12)
+        y, r, loss = y_new, residuals(y_new), loss_new
         losses.append(loss)
         if rel < tol or loss < 1e-30:
             break
@@ -389,23 +388,17 @@ def readout_contributions(model: Any) -> dict[str, Any]:
     -------
     dict
     """
-    from .models import ClockSNN
-
     if not isinstance(model, ClockSNN) or model.recurrent:
         raise InvalidParameterError("readout_contributions needs a non-recurrent ClockSNN (method 'continuous')")
     hid = model.fc2.out_features
     with torch.no_grad():
         cur1 = model.fc1(model.encoding(model.knots))
-        mem1 = torch.zeros_like(cur1)
-        mem2 = torch.zeros(cur1.shape[0], hid, dtype=cur1.dtype, device=cur1.device)
         w = model.readout.weight
         y_s = torch.zeros(cur1.shape[0], w.shape[0], dtype=cur1.dtype, device=cur1.device)
         y_m = torch.zeros_like(y_s)
         fired = torch.zeros(hid, dtype=torch.bool, device=cur1.device)
         n_spikes = 0.0
-        for _ in range(model.num_steps):
-            s1, mem1 = model.lif1(cur1, mem1)
-            s2, mem2 = model.lif2(model.fc2(s1), mem2)
+        for _, s2, mem2 in lif_steps(model, cur1):
             y_s += s2 @ w[:, :hid].T
             y_m += mem2 @ w[:, hid:].T + model.readout.bias
             fired |= s2.bool().any(0)

@@ -28,9 +28,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from ..errors import InvalidParameterError, InvalidStateError
 from ..registry import Registry
-from ..validation import positive
+from ..validation import at_least, positive
+from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN, SpikingBranch, TanhBranch
 
 E_AC_PJ = 0.9  # Horowitz 2014, 45 nm, fp32 add
 E_MAC_PJ = 4.6  # Horowitz 2014, 45 nm, fp32 multiply 3.7 + add 0.9
@@ -45,14 +48,15 @@ CONSTANTS.register("fpsnn", {"ac": 0.1, "mac": 3.1, "neuron": 3.1 + 3 * 0.1, "no
 CATEGORIES = ("ac", "mac", "neuron", "nonlinear")
 
 
-def priced_counts(counts: dict[str, float], constants: str) -> dict[str, float]:
-    """Price operation counts with the energy table ``constants``: adds ``<category>_pJ`` and ``total_pJ``.
+def priced_counts(counts: dict[str, float], constants: str = "fp32") -> dict[str, float]:
+    """The counts of :data:`CATEGORIES` in ``counts`` (missing ones: 0; other keys ignored) and their energy:
+    ``<category>_pJ``, ``total_pJ`` and ``total_uJ`` with the constant set ``constants`` (:data:`CONSTANTS`).
 
     Parameters
     ----------
     counts : dict of str to float
-        Counts per category (``mac``, ``ac``, ``lif_update``, ``nonlinear``...).
-    constants : str
+        Counts per category (``ac``, ``mac``, ``neuron``, ``nonlinear``; e.g. a record of :func:`operation_counts`).
+    constants : str, default "fp32"
         Energy table (:data:`CONSTANTS`: ``"fp32"`` or ``"fpsnn"``).
 
     Returns
@@ -107,9 +111,10 @@ def _add(*parts: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def operation_counts(model: Any, n_queries: int, *, constants: str = "fp32", at_knots: "int | None" = None
-                     ) -> dict[str, float]:
-    """Operations and energy (pJ, uJ) to produce ONE trajectory of ``model`` at ``n_queries`` times.
+def operation_counts(model: Any, n_queries: int, *, p: Any = None, derivatives: int = 0, constants: str = "fp32",
+                     at_knots: "int | None" = None) -> dict[str, float]:
+    """Operations and energy (pJ, uJ) to produce ONE trajectory of ``model`` at ``n_queries`` times: the one
+    operation count of the kit (every design on equal terms, priced by :func:`priced_counts`).
 
     * :class:`ClockSNN`: the spiking network at its K knots (fc1 MACs and 2 n_freq Fourier features per knot;
       every LIF update of both layers; fc2 and the readout's spike part as ACs per recorded spike times fan-out;
@@ -119,15 +124,29 @@ def operation_counts(model: Any, n_queries: int, *, constants: str = "fp32", at_
     * :class:`MLPPINN`: every weight a MAC and every tanh / feature a nonlinear evaluation, per query; with
       ``at_knots=K`` evaluated at K knots only (give the ClockSNN's K = knots + padding) plus the same
       Gaussian kernel readout: the fair peer of the ClockSNN.
+    * a physics-informed operator (:class:`~npsnn_edu.spiking.operator.PhysicsOperator`; ``p``, the problems
+      ``(B, n_params)`` its spike counts are measured on, is required): the branch once per trajectory plus the
+      kernel readout at the queries for ``derivatives`` + 1 orders.  Spiking branch: fc1 once (the input current
+      is constant over the steps: n_in * H MACs); per step fc2 costs one AC per layer-1 spike per target; layer-2
+      spikes into the readout cost spikes2 * n_coef ACs; the membrane part of the readout is applied once to the
+      step-mean membrane (H * n_coef MACs; absent for spikes-only); 2 H LIF updates per step.  tanh branch:
+      every weight a MAC, 2 H tanh evaluations (nonlinear).  Kernel readout: per query K exponentials and
+      K * n_out MACs per derivative order.  The breakdown is returned too: ``branch_mac``, ``branch_ac``,
+      ``neuron_updates`` (LIF updates or tanh units), ``kernel_exp``, ``kernel_mac``.
 
-    Spike counts come from the model's last forward pass (``model.last_spikes``).
+    Spike counts come from the model's last forward pass (``model.last_spikes``; an operator is run on ``p``).
 
     Parameters
     ----------
     model : torch.nn.Module
-        ClockSNN, PointwiseSNN, KernelCoefficients or MLPPINN (after a forward pass for the spiking ones).
+        ClockSNN, PointwiseSNN, KernelCoefficients, MLPPINN (after a forward pass for the spiking ones) or a
+        PhysicsOperator.
     n_queries : int
         Query times of the trajectory.
+    p : array of shape (batch, n_params) or None, default None
+        Operators only (required there): the problems the spike counts are measured on.
+    derivatives : int, default 0
+        Operators only: derivative orders read out besides x (each costs the kernel MACs again).
     constants : str, default "fp32"
         Energy table (:data:`CONSTANTS`: ``"fp32"`` or ``"fpsnn"``).
     at_knots : int or None, default None
@@ -136,10 +155,20 @@ def operation_counts(model: Any, n_queries: int, *, constants: str = "fp32", at_
     Returns
     -------
     dict of str to float
-    """
-    from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN
+        ``ac``, ``mac``, ``neuron``, ``nonlinear``, their ``*_pJ``, ``total_pJ``, ``total_uJ`` (and an operator's
+        breakdown).
 
+    Raises
+    ------
+    InvalidParameterError
+        A model of another kind, or an operator without ``p``.
+    InvalidStateError
+        A spiking model that has not run forward yet.
+    """
     n_queries = positive("n_queries", n_queries, integer=True)
+    branch = getattr(model, "branch", None)
+    if isinstance(branch, (SpikingBranch, TanhBranch)):
+        return _operator_counts(model, n_queries, p, derivatives, constants)
     if isinstance(model, MLPPINN):
         if at_knots is not None:
             n_knots = positive("at_knots", at_knots, integer=True)
@@ -151,7 +180,7 @@ def operation_counts(model: Any, n_queries: int, *, constants: str = "fp32", at_
         return priced_counts(kernel_readout_counts(model.knots.shape[0], model.n_out, n_queries), constants)
     if not isinstance(model, (PointwiseSNN, ClockSNN)):
         raise InvalidParameterError(f"no operation count for {type(model).__name__}; use a ClockSNN, PointwiseSNN, "
-                                    "KernelCoefficients or MLPPINN")
+                                    "KernelCoefficients, MLPPINN or a PhysicsOperator")
     if not model.last_spikes:
         raise InvalidStateError("run the model forward once before counting its operations (the spike counts come "
                                 "from model.last_spikes)")
@@ -168,3 +197,55 @@ def operation_counts(model: Any, n_queries: int, *, constants: str = "fp32", at_
         scale = n_queries / s1.shape[1]
         return priced_counts({k: v * scale for k, v in net.items()}, constants)
     return priced_counts(_add(net, kernel_readout_counts(model.knots.shape[0], n_out, n_queries)), constants)
+
+
+def _operator_counts(model: Any, n_queries: int, p: Any, derivatives: int, constants: str) -> dict[str, float]:
+    """Per trajectory of a physics-informed operator: its branch once plus the kernel readout (see
+    :func:`operation_counts`)."""
+    if p is None:
+        raise InvalidParameterError("the operation count of an operator needs p, the problems its spike counts are "
+                                    "measured on: operation_counts(model, n_queries, p=model.family.sample(64))")
+    derivatives = at_least("derivatives", derivatives, 0, integer=True)
+    p = model.family.check(p)
+    br = model.branch
+    n_coef = model.basis.size * model.family.n_out
+    with torch.no_grad():
+        model.coefficients(p)
+    spiking = isinstance(br, SpikingBranch)
+    if spiking:
+        h, n_in = br.fc1.out_features, br.fc1.in_features
+        mac = n_in * h + (0 if br.spikes_only else h * n_coef)
+        ac = br.last_counts["spikes1"] * h + br.last_counts["spikes2"] * n_coef
+        updates = 2 * h * br.num_steps
+    else:
+        lins = [m for m in br.net if isinstance(m, torch.nn.Linear)]
+        mac = sum(m.in_features * m.out_features for m in lins)
+        ac = 0.0
+        updates = 2 * lins[0].out_features
+    breakdown = {"branch_mac": float(mac), "branch_ac": float(ac), "neuron_updates": float(updates),
+                 "kernel_exp": float(n_queries * model.basis.size),
+                 "kernel_mac": float(n_queries * model.basis.size * model.family.n_out * (1 + derivatives))}
+    return {**breakdown, **priced_counts(operator_categories(breakdown, spiking), constants)}
+
+
+def operator_categories(breakdown: dict[str, float], spiking: bool) -> dict[str, float]:
+    """The categories of :data:`CATEGORIES` from an operator's breakdown (``branch_mac``, ``branch_ac``,
+    ``neuron_updates``, ``kernel_exp``, ``kernel_mac``; the records the operator benchmark ships): LIF updates of a
+    spiking branch count as ``neuron``, the tanh units of a tanh branch as ``nonlinear``.
+
+    Parameters
+    ----------
+    breakdown : dict of str to float
+        An operator's ``branch_mac``, ``branch_ac``, ``neuron_updates``, ``kernel_exp``, ``kernel_mac``.
+    spiking : bool
+        The branch is spiking (else tanh).
+
+    Returns
+    -------
+    dict of str to float
+        ``ac``, ``mac``, ``neuron``, ``nonlinear`` (price them with :func:`priced_counts`).
+    """
+    updates = float(breakdown["neuron_updates"])
+    return {"ac": float(breakdown["branch_ac"]), "mac": float(breakdown["branch_mac"]) + float(breakdown["kernel_mac"]),
+            "neuron": updates if spiking else 0.0,
+            "nonlinear": float(breakdown["kernel_exp"]) + (0.0 if spiking else updates)}

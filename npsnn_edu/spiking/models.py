@@ -32,13 +32,17 @@ cos(2 pi j tau)]`` for j = 1..n_freq (Fourier features; n_freq = 0 keeps only th
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..errors import InvalidParameterError, unknown_name
+from .basis import gaussian_kernel, make_knots
+
+#: The surrogate gradients :func:`make_surrogate` builds (a config's ``surrogate`` is one of them).
+SURROGATES = ("atan", "fast_sigmoid")
 
 
 def make_surrogate(name: str = "atan", alpha: float = 2.0) -> Any:
@@ -70,7 +74,7 @@ def make_surrogate(name: str = "atan", alpha: float = 2.0) -> Any:
         return surrogate.atan(alpha=alpha)
     if name == "fast_sigmoid":
         return surrogate.fast_sigmoid(slope=alpha)
-    raise unknown_name("surrogate", name, ["atan", "fast_sigmoid"])
+    raise unknown_name("surrogate", name, SURROGATES)
 
 
 class TimeEncoding(nn.Module):
@@ -166,6 +170,43 @@ def lif_layer(beta: float, spike_grad: Any) -> nn.Module:
     return snn.Leaky(beta=beta, spike_grad=spike_grad, init_hidden=False, reset_mechanism="subtract")
 
 
+def lif_steps(net: nn.Module, cur1: torch.Tensor) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """The one two-layer LIF loop of the kit (ClockSNN, PointwiseSNN, the operator's SpikingBranch).
+
+    ``net`` holds ``lif1``, ``fc2``, ``lif2`` (:func:`lif_layer`) and ``num_steps``; the input current ``cur1``
+    ``(B, H)`` is held constant for ``num_steps`` steps (direct / rate coding)::
+
+        (s1, U1) <- lif1(cur1, U1),   (s2, U2) <- lif2(fc2(s1), U2),   U1 = U2 = 0 at the start.
+
+    Yields ``(s1, s2, U2)`` ``(B, H)`` per step (the caller reduces them: nothing is kept here, so a no-grad pass
+    of a wide reservoir needs memory for one step only).  Once the loop is done, snnTorch's kept membranes are
+    dropped (``reset_mem``): the module then holds no autograd graph, so a model can be deep-copied after any
+    forward / backward pass (``copy.deepcopy``; pickling fails on snnTorch's surrogate, a local function).
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Holds ``lif1``, ``fc2``, ``lif2`` and ``num_steps``.
+    cur1 : tensor of shape (batch, hidden)
+        Input current of layer 1, held over the steps.
+
+    Yields
+    ------
+    tuple of tensors of shape (batch, hidden)
+        Layer-1 spikes, layer-2 spikes, layer-2 membrane of each step.
+    """
+    mem1 = torch.zeros_like(cur1)
+    mem2 = torch.zeros(cur1.shape[0], net.fc2.out_features, device=cur1.device, dtype=cur1.dtype)
+    try:
+        for _ in range(net.num_steps):
+            s1, mem1 = net.lif1(cur1, mem1)
+            s2, mem2 = net.lif2(net.fc2(s1), mem2)
+            yield s1, s2, mem2
+    finally:
+        net.lif1.reset_mem()
+        net.lif2.reset_mem()
+
+
 def _run_lif(lif: nn.Module, cur: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Drive an snn.Leaky layer with currents ``cur`` (K, H), one clock step per row: spikes and membranes."""
     mem = torch.zeros_like(cur[:1])
@@ -198,20 +239,12 @@ class _TwoLayerLIF(_Base):
 
         Records the spikes of both layers in ``last_spikes`` as (steps, B, H) tensors.
         """
-        mem1 = torch.zeros_like(cur1)
-        mem2 = torch.zeros(cur1.shape[0], self.fc2.out_features, device=cur1.device, dtype=cur1.dtype)
         out, s1_rec, s2_rec = 0.0, [], []
-        for _ in range(self.num_steps):
-            s1, mem1 = self.lif1(cur1, mem1)
-            s2, mem2 = self.lif2(self.fc2(s1), mem2)
+        for s1, s2, mem2 in lif_steps(self, cur1):
             out = out + self.readout(torch.cat([s2, mem2], dim=1))
             s1_rec.append(s1)
             s2_rec.append(s2)
         self.last_spikes = [torch.stack(s1_rec).detach(), torch.stack(s2_rec).detach()]
-        # snnTorch keeps the last membrane as a buffer even with init_hidden=False: drop it, so that a trained
-        # model holds no autograd graph between calls (copy.deepcopy and pickle work after any forward/backward)
-        self.lif1.reset_mem()
-        self.lif2.reset_mem()
         return out / self.num_steps
 
 
@@ -480,72 +513,6 @@ class KernelCoefficients(_Base):
         return x, (self.kernel(t, 1) @ y).reshape(-1, *self.shape), (self.kernel(t, 2) @ y).reshape(-1, *self.shape)
 
 
-def make_knots(t_end: float, n_knots: int, kernel_width: float = 1.0, pad: int = 3) -> tuple[np.ndarray, float]:
-    """Knot times (``n_knots`` over [0, t_end] plus ``pad`` each side) and the Gaussian width sigma (tau).
-
-    Parameters
-    ----------
-    t_end : float
-        Length of the window (tau).
-    n_knots : int
-        Knots over [0, t_end].
-    kernel_width : float, default 1.0
-        Width in knot spacings.
-    pad : int, default 3
-        Extra knots on each side.
-
-    Returns
-    -------
-    knots : array of shape (n_knots + 2 pad,)
-        Knot times (tau).
-    sigma : float
-        Gaussian width (tau).
-    """
-    if n_knots < 4:
-        raise InvalidParameterError(f"n_knots must be >= 4, got {n_knots}")
-    if not kernel_width > 0:
-        raise InvalidParameterError(f"kernel_width must be positive (in knot spacings), got {kernel_width}")
-    if int(pad) < 0:
-        raise InvalidParameterError(f"pad must be >= 0 knots, got {pad}")
-    h = float(t_end) / (n_knots - 1)
-    return h * (np.arange(n_knots + 2 * int(pad)) - int(pad)), float(kernel_width) * h
-
-
-def gaussian_kernel(t: torch.Tensor, knots: torch.Tensor, sigma: float, order: int = 0) -> torch.Tensor:
-    """G^(order)(t_i - t_k), shape ``(B, K)``, G(u) = exp(-u^2 / (2 sigma^2)); order 0, 1 or 2 (d/dt).
-
-    Parameters
-    ----------
-    t : tensor of shape (n_times,)
-        Query times (tau).
-    knots : tensor of shape (n_knots,)
-        Knot times (tau).
-    sigma : float
-        Kernel width (tau).
-    order : {0, 1, 2}, default 0
-        Derivative order in t.
-
-    Returns
-    -------
-    tensor of shape (n_times, n_knots)
-
-    Raises
-    ------
-    InvalidParameterError
-        Another order.
-    """
-    u = t.reshape(-1, 1).to(torch.float64) - knots[None, :]
-    s2 = sigma**2
-    g = torch.exp(-0.5 * u * u / s2)
-    if order == 0:
-        return g
-    if order == 1:
-        return -u / s2 * g
-    if order == 2:
-        return (u * u / s2**2 - 1.0 / s2) * g
-    raise InvalidParameterError(f"order must be 0, 1 or 2, got {order}")
-
-
 class MLPPINN(_Base):
     """tanh MLP PINN baseline (encoding -> hidden -> hidden -> out).
 
@@ -579,6 +546,167 @@ class MLPPINN(_Base):
         tensor of shape (n_times, n_atoms, n_dim)
         """
         return self._finish(self.net(self.encoding(t)))
+
+
+# ------------------------------------------------------------------------------------------------
+# Operator branches (p -> coefficients, :mod:`.operator`)
+# ------------------------------------------------------------------------------------------------
+class SpikingBranch(nn.Module):
+    r"""Features -> constant input current -> LIF -> LIF (``num_steps`` steps) -> linear readout of the mean
+    layer-2 spikes (and membrane unless ``spikes_only``), through the kit's one LIF loop (:func:`lif_steps`).
+    Records spike counts for :func:`~npsnn_edu.spiking.energy.operation_counts`.
+
+    Each layer is snnTorch's ``Leaky`` LIF neuron with reset by subtraction,
+
+    .. math::
+
+        U[n+1] = \beta\, U[n] + I[n+1] - S[n]\, U_{\mathrm{thr}}, \qquad S[n] = \Theta(U[n] - U_{\mathrm{thr}}),
+
+    and the readout is linear in the step means :math:`\bar S_2 = \frac{1}{n} \sum_n S_2[n]` (and
+    :math:`\bar U_2`).
+
+    Parameters
+    ----------
+    n_in : int
+        Input features.
+    n_out : int
+        Outputs (coefficients).
+    hidden : int, default 64
+        LIF neurons per layer.
+    num_steps : int, default 16
+        LIF steps.
+    beta : float, default 0.9
+        Membrane decay per step.
+    spikes_only : bool, default False
+        Read out the spikes only (no membrane).
+    surrogate : {"atan", "fast_sigmoid"}, default "atan"
+        Surrogate gradient.
+    surrogate_alpha : float, default 2.0
+        Slope of the surrogate.
+    """
+
+    def __init__(self, n_in: int, n_out: int, hidden: int = 64, num_steps: int = 16, beta: float = 0.9,
+                 spikes_only: bool = False, surrogate: str = "atan", surrogate_alpha: float = 2.0):
+        super().__init__()
+        grad = make_surrogate(surrogate, surrogate_alpha)
+        self.num_steps = int(num_steps)
+        self.spikes_only = bool(spikes_only)
+        self.fc1 = nn.Linear(n_in, hidden)
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.lif1 = lif_layer(beta, grad)  # states created per call on the input's device (snnTorch #225)
+        self.lif2 = lif_layer(beta, grad)
+        self.readout = nn.Linear(hidden if spikes_only else 2 * hidden, n_out)
+        self.last_counts: dict[str, float] = {}
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """Coefficients from features: the readout of :meth:`hidden_features`.
+
+        Parameters
+        ----------
+        feats : tensor of shape (batch, n_in)
+            Input features.
+
+        Returns
+        -------
+        tensor of shape (batch, n_out)
+        """
+        return self.readout(self.hidden_features(feats))
+
+    def hidden_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """What the readout sees: mean layer-2 spike rates (and mean membrane unless ``spikes_only``).
+
+        Parameters
+        ----------
+        feats : tensor of shape (batch, n_in)
+            Input features.
+
+        Returns
+        -------
+        tensor of shape (batch, hidden) or (batch, 2 hidden)
+        """
+        cur1 = self.fc1(feats)
+        s1_sum = torch.zeros_like(cur1)
+        s2_sum = torch.zeros(feats.shape[0], self.fc2.out_features, device=feats.device, dtype=cur1.dtype)
+        m2_sum = torch.zeros_like(s2_sum)
+        for s1, s2, mem2 in lif_steps(self, cur1):
+            s1_sum = s1_sum + s1
+            s2_sum = s2_sum + s2
+            m2_sum = m2_sum + mem2
+        self.last_counts = {"spikes1": float(s1_sum.detach().sum()) / feats.shape[0],
+                            "spikes2": float(s2_sum.detach().sum()) / feats.shape[0]}
+        rates = s2_sum / self.num_steps
+        return rates if self.spikes_only else torch.cat([rates, m2_sum / self.num_steps], 1)
+
+
+class TanhBranch(nn.Module):
+    """tanh MLP branch (features -> hidden -> hidden -> coefficients): the physics-informed DeepONet peer.
+
+    Parameters
+    ----------
+    n_in : int
+        Input features.
+    n_out : int
+        Outputs (coefficients).
+    hidden : int, default 64
+        Width of the hidden layers.
+    """
+
+    def __init__(self, n_in: int, n_out: int, hidden: int = 64):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
+                                 nn.Linear(hidden, n_out))
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """Coefficients from features.
+
+        Parameters
+        ----------
+        feats : tensor of shape (batch, n_in)
+            Input features.
+
+        Returns
+        -------
+        tensor of shape (batch, n_out)
+        """
+        return self.net(feats)
+
+    def hidden_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """What the readout (the last linear layer) sees: the second tanh layer.
+
+        Parameters
+        ----------
+        feats : tensor of shape (batch, n_in)
+            Input features.
+
+        Returns
+        -------
+        tensor of shape (batch, hidden)
+        """
+        return self.net[:-1](feats)
+
+
+def _n_params(n_in: int, n_out: int, hidden: int, readout_in: int) -> int:
+    return n_in * hidden + hidden + hidden * hidden + hidden + readout_in * n_out + n_out
+
+
+def matched_tanh_hidden(n_in: int, n_out: int, hidden: int) -> int:
+    """Hidden width of a :class:`TanhBranch` whose parameter count is closest to a spiking branch of ``hidden``.
+
+    Parameters
+    ----------
+    n_in : int
+        Input features.
+    n_out : int
+        Outputs.
+    hidden : int
+        Hidden width of the spiking branch.
+
+    Returns
+    -------
+    int
+    """
+    target = _n_params(n_in, n_out, hidden, 2 * hidden)
+    return min(range(1, 8 * hidden), key=lambda h: abs(_n_params(n_in, n_out, h, h) - target))
 
 
 def count_parameters(model: nn.Module) -> int:

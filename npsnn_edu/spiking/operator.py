@@ -21,7 +21,7 @@ shared/notes/spiking-pinn-pitfall.md):
   current (direct/rate coding) into two snnTorch LIF layers (atan surrogate, subtract reset) run for
   ``num_steps`` steps; the step-averaged spikes and membrane of layer 2 are read out linearly.
   ``spikes_only``: the readout sees only layer-2 spike rates.  ``tanh``: a tanh MLP branch of about the same
-  parameter count (:func:`matched_tanh_hidden`).  Note that the spiking branch's output is piecewise
+  parameter count (:func:`.models.matched_tanh_hidden`).  Note that the spiking branch's output is piecewise
   constant in p (p reaches y only through spikes): its resolution is set by hidden size and num_steps;
 * loss: the residual d^2x/dtau^2 - F(x)/(m omega^2) at fixed collocation midpoints, divided by each problem's
   amplitude, with causal weights per problem (Wang, Sankaran, Perdikaris 2022): the window is cut into
@@ -35,11 +35,10 @@ shared/notes/spiking-pinn-pitfall.md):
 
 Evaluation (:func:`trajectory_errors_of_coefficients`) uses the forward output on a dense uniform grid in physical time
 (1001 points, disjoint from the training midpoints) against the analytic solution (harmonic) or a fine core
-velocity-Verlet run (Morse, LJ), on held-out p drawn with another seed.  Baselines share the basis and the
-evaluation: free coefficients per p with the same loss (:func:`solve_free_coefficients`), Gauss-Newton /
-least squares of the basis per p (:func:`solve_gauss_newton`), and core velocity Verlet
-(:func:`verlet_baseline`).  :func:`time_march` chains windows (each window's end state is the next window's p);
-:func:`count_operations` counts MACs / ACs / neuron updates / kernel evaluations per trajectory.
+velocity-Verlet run (Morse, LJ), on held-out p drawn with another seed.  The benchmark's per-problem baselines on
+the same basis (free coefficients, Gauss-Newton, velocity Verlet) and its time-marching comparison live in
+``research/spiking_operator.py`` (not part of the package); the operation count of an operator is
+:func:`~npsnn_edu.spiking.energy.operation_counts` (``p=`` the problems its spike counts are measured on).
 """
 from __future__ import annotations
 
@@ -48,7 +47,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -59,253 +58,38 @@ from ..errors import DataFormatError, InvalidParameterError
 from ..potentials import get_potential
 from ..progress import progress_bar
 from ..registry import Registry, normalise_name
-from ..validation import at_least, in_range, positive, with_overrides
+from ..validation import (
+    AtLeast,
+    Boolean,
+    Constraints,
+    InstanceOf,
+    Integer,
+    Interval,
+    Options,
+    Positive,
+    Rule,
+    at_least,
+    positive,
+    validate_fields,
+    validate_params,
+    with_overrides,
+)
+from .basis import KernelBasis, basis_trajectory, eval_times, state_tensors, training_times
 from .check import DEFAULT_TOL, ForwardCheckWarning
-from .energy import E_AC_PJ, E_MAC_PJ  # Horowitz 2014 (45 nm, fp32): the one place these constants live
-from .models import gaussian_kernel, lif_layer, make_surrogate
+from .energy import operator_categories, priced_counts
+from .models import SURROGATES, SpikingBranch, TanhBranch, matched_tanh_hidden
 from .operator_families import OperatorFamily, PotentialFamily, available_families, get_family
-from .operator_state import basis_trajectory, state_tensors, training_taus
 from .readout_solve import solve_readout
 from .training import cosine_learning_rate
 
-__all__ = ["BRANCHES", "E_AC_PJ", "E_MAC_PJ", "KernelBasis", "OperatorConfig", "OperatorRangeWarning",
-           "OperatorTrainer", "PhysicsOperator", "check_operator",
-           "SpikingBranch", "TanhBranch", "available_families", "count_operations", "trajectory_errors_of_coefficients",
-           "get_family", "gaussian_kernel", "load_operator_results", "matched_tanh_hidden", "operation_energy",
-           "operator_table_rows",
-           "solve_free_coefficients", "solve_gauss_newton", "time_march", "verlet_baseline"]
-
-
-# ------------------------------------------------------------------------------------------------
-# Trunk: the Gaussian kernel basis with the initial conditions built in
-# ------------------------------------------------------------------------------------------------
-class KernelBasis:
-    """Gaussian knots on [0, tau_end] (``n_knots`` + 2 ``pad``), width ``kernel_width`` knot spacings.
-
-    Parameters
-    ----------
-    tau_end : float
-        End of the scaled time window.
-    n_knots : int, default 24
-        Knots over [0, tau_end].
-    kernel_width : float, default 1.0
-        Gaussian width in knot spacings.
-    pad : int, default 3
-        Extra knots on each side.
-    device : str or torch.device, default "cpu"
-        Device of the knot tensor.
-    """
-
-    def __init__(self, tau_end: float, n_knots: int = 24, kernel_width: float = 1.0, pad: int = 3,
-                 device: Any = "cpu"):
-        self.tau_end = positive("tau_end", tau_end)
-        self.n_knots = at_least("n_knots", n_knots, 4, integer=True)
-        h = self.tau_end / (self.n_knots - 1)
-        self.sigma = positive("kernel_width", kernel_width, hint="in knot spacings, e.g. 1.0") * h
-        self.device = torch.device(device)
-        self.knots = torch.as_tensor(h * (np.arange(self.n_knots + 2 * pad) - pad), dtype=torch.float64,
-                                     device=self.device)
-
-    @property
-    def size(self) -> int:
-        """Number of basis functions K (knots including padding)."""
-        return int(self.knots.shape[0])
-
-    def design(self, tau: Any) -> tuple[torch.Tensor, ...]:
-        """(Phi0, Phi1, Phi2, S0, S1, S2): the IC-enforcing basis and its tau-derivatives at ``tau`` ``(T,)``.
-
-        Phi_d has shape ``(T, K)``, S_d shape ``(T,)`` (S = tanh, S(0) = 0, S'(0) = 1).
-
-        Parameters
-        ----------
-        tau : array or tensor of shape (n_times,)
-            Scaled times.
-
-        Returns
-        -------
-        tuple of tensors
-            Phi0, Phi1, Phi2 of shape (n_times, K) and S0, S1, S2 of shape (n_times,).
-        """
-        tau = torch.as_tensor(tau, dtype=torch.float64, device=self.device).reshape(-1)
-        zero = torch.zeros(1, dtype=torch.float64, device=self.device)
-        g0 = gaussian_kernel(zero, self.knots, self.sigma, 0)  # (1, K)
-        g1 = gaussian_kernel(zero, self.knots, self.sigma, 1)
-        s0 = torch.tanh(tau)
-        s1 = 1 - s0 * s0
-        s2 = -2 * s0 * s1
-        phi0 = gaussian_kernel(tau, self.knots, self.sigma, 0) - g0 - g1 * s0[:, None]
-        phi1 = gaussian_kernel(tau, self.knots, self.sigma, 1) - g1 * s1[:, None]
-        phi2 = gaussian_kernel(tau, self.knots, self.sigma, 2) - g1 * s2[:, None]
-        return phi0, phi1, phi2, s0, s1, s2
+__all__ = ["BRANCHES", "OperatorConfig", "OperatorRangeWarning", "OperatorTrainer", "PhysicsOperator",
+           "available_families", "check_operator", "coefficients_to_trajectory", "get_family", "load_operator_results",
+           "operator_table_rows", "relative_errors", "residual_loss", "trajectory_errors_of_coefficients"]
 
 
 # ------------------------------------------------------------------------------------------------
 # Branches: p -> coefficients
 # ------------------------------------------------------------------------------------------------
-class SpikingBranch(nn.Module):
-    r"""Features -> constant input current -> LIF -> LIF (``num_steps`` steps) -> linear readout of the mean
-    layer-2 spikes (and membrane unless ``spikes_only``).  Records spike counts for :func:`count_operations`.
-
-    Each layer is snnTorch's ``Leaky`` LIF neuron with reset by subtraction,
-
-    .. math::
-
-        U[n+1] = \beta\, U[n] + I[n+1] - S[n]\, U_{\mathrm{thr}}, \qquad S[n] = \Theta(U[n] - U_{\mathrm{thr}}),
-
-    and the readout is linear in the step means :math:`\bar S_2 = \frac{1}{n} \sum_n S_2[n]` (and
-    :math:`\bar U_2`).
-
-    Parameters
-    ----------
-    n_in : int
-        Input features.
-    n_out : int
-        Outputs (coefficients).
-    hidden : int, default 64
-        LIF neurons per layer.
-    num_steps : int, default 16
-        LIF steps.
-    beta : float, default 0.9
-        Membrane decay per step.
-    spikes_only : bool, default False
-        Read out the spikes only (no membrane).
-    surrogate : {"atan", "fast_sigmoid"}, default "atan"
-        Surrogate gradient.
-    surrogate_alpha : float, default 2.0
-        Slope of the surrogate.
-    """
-
-    def __init__(self, n_in: int, n_out: int, hidden: int = 64, num_steps: int = 16, beta: float = 0.9,
-                 spikes_only: bool = False, surrogate: str = "atan", surrogate_alpha: float = 2.0):
-        super().__init__()
-        grad = make_surrogate(surrogate, surrogate_alpha)
-        self.num_steps = int(num_steps)
-        self.spikes_only = bool(spikes_only)
-        self.fc1 = nn.Linear(n_in, hidden)
-        self.fc2 = nn.Linear(hidden, hidden)
-        self.lif1 = lif_layer(beta, grad)  # states created per call on the input's device (snnTorch #225)
-        self.lif2 = lif_layer(beta, grad)
-        self.readout = nn.Linear(hidden if spikes_only else 2 * hidden, n_out)
-        self.last_counts: dict[str, float] = {}
-
-    def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        """Coefficients from features: the readout of :meth:`hidden_features`.
-
-        Parameters
-        ----------
-        feats : tensor of shape (batch, n_in)
-            Input features.
-
-        Returns
-        -------
-        tensor of shape (batch, n_out)
-        """
-        return self.readout(self.hidden_features(feats))
-
-    def hidden_features(self, feats: torch.Tensor) -> torch.Tensor:
-        """What the readout sees: mean layer-2 spike rates (and mean membrane unless ``spikes_only``).
-
-        Parameters
-        ----------
-        feats : tensor of shape (batch, n_in)
-            Input features.
-
-        Returns
-        -------
-        tensor of shape (batch, hidden) or (batch, 2 hidden)
-        """
-        cur1 = self.fc1(feats)
-        mem1 = torch.zeros_like(cur1)
-        mem2 = torch.zeros(feats.shape[0], self.fc2.out_features, device=feats.device, dtype=cur1.dtype)
-        s1_sum = torch.zeros_like(cur1)
-        s2_sum, m2_sum = torch.zeros_like(mem2), torch.zeros_like(mem2)
-        for _ in range(self.num_steps):
-            s1, mem1 = self.lif1(cur1, mem1)
-            s2, mem2 = self.lif2(self.fc2(s1), mem2)
-            s1_sum = s1_sum + s1
-            s2_sum = s2_sum + s2
-            m2_sum = m2_sum + mem2
-        self.last_counts = {"spikes1": float(s1_sum.detach().sum()) / feats.shape[0],
-                            "spikes2": float(s2_sum.detach().sum()) / feats.shape[0]}
-        # snnTorch keeps the last membrane as a buffer even with init_hidden=False: drop it, so that the module
-        # holds no autograd graph between calls (and can be deep-copied or pickled after training)
-        self.lif1.reset_mem()
-        self.lif2.reset_mem()
-        rates = s2_sum / self.num_steps
-        return rates if self.spikes_only else torch.cat([rates, m2_sum / self.num_steps], 1)
-
-
-class TanhBranch(nn.Module):
-    """tanh MLP branch (features -> hidden -> hidden -> coefficients): the physics-informed DeepONet peer.
-
-    Parameters
-    ----------
-    n_in : int
-        Input features.
-    n_out : int
-        Outputs (coefficients).
-    hidden : int, default 64
-        Width of the hidden layers.
-    """
-
-    def __init__(self, n_in: int, n_out: int, hidden: int = 64):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
-                                 nn.Linear(hidden, n_out))
-
-    def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        """Coefficients from features.
-
-        Parameters
-        ----------
-        feats : tensor of shape (batch, n_in)
-            Input features.
-
-        Returns
-        -------
-        tensor of shape (batch, n_out)
-        """
-        return self.net(feats)
-
-    def hidden_features(self, feats: torch.Tensor) -> torch.Tensor:
-        """What the readout (the last linear layer) sees: the second tanh layer.
-
-        Parameters
-        ----------
-        feats : tensor of shape (batch, n_in)
-            Input features.
-
-        Returns
-        -------
-        tensor of shape (batch, hidden)
-        """
-        return self.net[:-1](feats)
-
-
-def _n_params(n_in: int, n_out: int, hidden: int, readout_in: int) -> int:
-    return n_in * hidden + hidden + hidden * hidden + hidden + readout_in * n_out + n_out
-
-
-def matched_tanh_hidden(n_in: int, n_out: int, hidden: int) -> int:
-    """Hidden width of a :class:`TanhBranch` whose parameter count is closest to a spiking branch of ``hidden``.
-
-    Parameters
-    ----------
-    n_in : int
-        Input features.
-    n_out : int
-        Outputs.
-    hidden : int
-        Hidden width of the spiking branch.
-
-    Returns
-    -------
-    int
-    """
-    target = _n_params(n_in, n_out, hidden, 2 * hidden)
-    return min(range(1, 8 * hidden), key=lambda h: abs(_n_params(n_in, n_out, h, h) - target))
-
-
 BRANCHES: Registry = Registry("operator branch")
 BRANCHES.register("spiking", "spiking", aliases=("snn", "lif"))
 BRANCHES.register("spikes_only", "spikes_only", aliases=("spikes",))
@@ -316,6 +100,15 @@ RENAMED_BRANCHES = {"mlp": "tanh"}
 
 class OperatorRangeWarning(UserWarning):
     """An operator was asked about parameters outside the range of the family it was trained on."""
+
+
+def _check_branch(name: str, value: Any) -> str:
+    """The canonical branch name (a retired spelling says which name to use)."""
+    if normalise_name(value) in RENAMED_BRANCHES:
+        raise InvalidParameterError(f"the operator branch {value!r} is now called "
+                                    f"{RENAMED_BRANCHES[normalise_name(value)]!r} (a tanh MLP branch); "
+                                    "'mlp' names the single-trajectory fit method only")
+    return BRANCHES.resolve(value)
 
 
 @dataclass
@@ -386,8 +179,33 @@ class OperatorConfig:
     amplitude_scaling: bool = True
     seed: int = 0
 
+    #: Every field's constraint, checked by :meth:`validate` (at construction and by the operator classes).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "branch": Rule(_check_branch, invalid="transformer"),
+        "hidden": AtLeast(1, integer=True),
+        "num_steps": AtLeast(1, integer=True),
+        "beta": Interval(0.0, 1.0, hint="membrane decay per step, e.g. 0.9"),
+        "surrogate": Options(SURROGATES),
+        "n_knots": AtLeast(4, integer=True),
+        "kernel_width": Positive(hint="in knot spacings, e.g. 1.0"),
+        "pad": AtLeast(0, integer=True),
+        "n_colloc": AtLeast(1, integer=True),
+        "batch": AtLeast(1, integer=True),
+        "lr": Positive(),
+        "lr_min_factor": Positive(),
+        "total_steps": (None, AtLeast(1, integer=True)),
+        "grad_clip": (None, Positive(hint="or None for no clipping")),
+        "causal_eps": AtLeast(0.0, message="causal_eps must be >= 0 (0 switches causal weights off), got {value}"),
+        "causal_chunks": AtLeast(1, integer=True),
+        "amplitude_scaling": Boolean(),
+        "seed": Integer(),
+    }
+
+    def __post_init__(self) -> None:
+        self.validate()
+
     def validate(self) -> "OperatorConfig":
-        """Check every field; returns ``self``.
+        """Check every field against :attr:`_parameter_constraints` (the branch becomes its canonical name).
 
         Returns
         -------
@@ -400,23 +218,7 @@ class OperatorConfig:
         InvalidParameterError
             A value out of range (the message names it).
         """
-        if normalise_name(self.branch) in RENAMED_BRANCHES:
-            raise InvalidParameterError(f"the operator branch {self.branch!r} is now called "
-                                        f"{RENAMED_BRANCHES[normalise_name(self.branch)]!r} (a tanh MLP branch); "
-                                        "'mlp' names the single-trajectory fit method only")
-        self.branch = BRANCHES.resolve(self.branch)
-        for name in ("hidden", "num_steps", "n_colloc", "batch", "causal_chunks"):
-            setattr(self, name, at_least(name, getattr(self, name), 1, integer=True))
-        if self.total_steps is not None:
-            self.total_steps = at_least("total_steps", self.total_steps, 1, integer=True)
-        positive("lr", self.lr)
-        in_range("beta", self.beta, 0.0, 1.0, hint="membrane decay per step, e.g. 0.9")
-        if self.causal_eps < 0:
-            raise InvalidParameterError(f"causal_eps must be >= 0 (0 switches causal weights off), "
-                                        f"got {self.causal_eps}")
-        if self.grad_clip is not None:
-            positive("grad_clip", self.grad_clip, hint="or None for no clipping")
-        return self
+        return validate_fields(self)
 
 
 class PhysicsOperator(nn.Module):
@@ -432,14 +234,22 @@ class PhysicsOperator(nn.Module):
         Device of the network.
     """
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = {
+        "family": Rule(lambda name, value: get_family(value), invalid="no_such_family"),
+        "config": (None, InstanceOf(OperatorConfig)),
+        "device": Rule(lambda name, value: resolve_device(value), invalid="tpu"),
+    }
+
     def __init__(self, family: "str | OperatorFamily", config: OperatorConfig | None = None, device: Any = "cpu"):
         super().__init__()
-        self.family = get_family(family)
-        self.config = (config or OperatorConfig()).validate()
+        checked = validate_params(self._parameter_constraints, {"family": family, "config": config, "device": device})
+        self.family = checked["family"]
+        self.config = (checked["config"] or OperatorConfig()).validate()
         cfg = self.config
-        dev = resolve_device(device)
+        dev = checked["device"]
         self.basis = KernelBasis(self.family.tau_end, cfg.n_knots, cfg.kernel_width, cfg.pad, device=dev)
-        n_in = self._features(self.family.sample(1, seed=0)).shape[1]
+        n_in = self.branch_inputs(self.family.sample(1, seed=0)).shape[1]
         n_coef = self.basis.size * self.family.n_out
         torch.manual_seed(cfg.seed)
         if cfg.branch == "tanh":
@@ -460,7 +270,19 @@ class PhysicsOperator(nn.Module):
         """Number of trainable parameters."""
         return int(sum(p.numel() for p in self.parameters() if p.requires_grad))
 
-    def _features(self, p: np.ndarray) -> np.ndarray:
+    def branch_inputs(self, p: np.ndarray) -> np.ndarray:
+        """What the branch sees for parameters p ``(B, n_params)``: the scaled (amplitude-free) features, or the
+        scaled raw p without amplitude scaling; shape ``(B, n_in)``.
+
+        Parameters
+        ----------
+        p : array of shape (batch, n_params)
+            Problem parameters.
+
+        Returns
+        -------
+        array of shape (batch, n_in)
+        """
         return self.family.scaled_features(p) if self.config.amplitude_scaling else self.family.features(p)
 
     def coefficients(self, p: Any) -> torch.Tensor:
@@ -476,7 +298,7 @@ class PhysicsOperator(nn.Module):
         tensor of shape (batch, K, n_out)
         """
         p = self.family.check(p)
-        feats = torch.as_tensor(self._features(p), dtype=torch.float32, device=self.device)
+        feats = torch.as_tensor(self.branch_inputs(p), dtype=torch.float32, device=self.device)
         y = self.branch(feats).to(torch.float64)
         if self.config.amplitude_scaling:
             y = y * torch.as_tensor(self.family.amplitude(p), dtype=torch.float64, device=self.device)[:, None]
@@ -556,7 +378,28 @@ class PhysicsOperator(nn.Module):
 
 def coefficients_to_trajectory(family: OperatorFamily, basis: KernelBasis, p: np.ndarray, y: torch.Tensor, t: Any,
                                order: int = 0) -> list[np.ndarray]:
-    """Forward output of the basis with coefficients ``y``: physical x, dx/dt, ... at ``t`` (per-row times)."""
+    """Forward output of the basis with coefficients ``y``: physical x, dx/dt, ... at ``t`` (per-row times).
+
+    Parameters
+    ----------
+    family : OperatorFamily
+        The family.
+    basis : KernelBasis
+        The operator's trunk.
+    p : array of shape (batch, n_params)
+        Problem parameters.
+    y : tensor of shape (batch, K, n_out)
+        Coefficients.
+    t : array of shape (batch, n_times) or (n_times,)
+        Physical times per problem (or one grid for all).
+    order : {0, 1, 2}, default 0
+        Highest time derivative returned.
+
+    Returns
+    -------
+    list of arrays of shape (batch, n_times, n_atoms, n_dim)
+        x, then dx/dt and d2x/dt2 up to ``order`` (physical units).
+    """
     b = len(p)
     t = np.asarray(t, dtype=float)
     t = np.broadcast_to(t, (b, t.shape[-1])) if t.ndim == 1 else t
@@ -571,10 +414,36 @@ def coefficients_to_trajectory(family: OperatorFamily, basis: KernelBasis, p: np
     return outs
 
 
-def _residual_loss(family: OperatorFamily, design: tuple[torch.Tensor, ...], x0: torch.Tensor, w0: torch.Tensor,
+def residual_loss(family: OperatorFamily, design: tuple[torch.Tensor, ...], x0: torch.Tensor, w0: torch.Tensor,
                    om: torch.Tensor, amp: torch.Tensor, y: torch.Tensor, eps: float, chunks: int
                    ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(causally weighted loss, plain per-problem mean squared residual ``(B,)``)."""
+    """The operator's physics loss: (causally weighted loss, plain per-problem mean squared residual ``(B,)``).
+
+    r = (d^2x/dtau^2 - F(x) / (m omega^2)) / A(p) at the collocation points of ``design``; with ``eps`` > 0 and
+    ``chunks`` > 1 the window is cut into ``chunks`` pieces weighted by exp(-eps * sum_{j<i} L_j) (detached).
+
+    Parameters
+    ----------
+    family : OperatorFamily
+        The family.
+    design : tuple of tensors
+        :meth:`~npsnn_edu.spiking.basis.KernelBasis.design` at the collocation points.
+    x0, w0 : tensor of shape (batch, n_out)
+        Initial positions and velocities / omega (:func:`~npsnn_edu.spiking.basis.state_tensors`).
+    om, amp : tensor of shape (batch,)
+        Angular frequencies and amplitudes.
+    y : tensor of shape (batch, K, n_out)
+        Coefficients.
+    eps : float
+        Causal weight (0: off).
+    chunks : int
+        Causal pieces of the window.
+
+    Returns
+    -------
+    tuple of tensors
+        The loss (scalar) and the per-problem mean squared residual (batch,), detached.
+    """
     x, _, a = basis_trajectory(design, x0, w0, y, order=2)
     b, t_n, _ = x.shape
     shape = (b, t_n, family.n_particles, family.dim)
@@ -608,14 +477,18 @@ class OperatorTrainer:
         OperatorConfig fields replacing those of ``config``.
     """
 
+    #: Every ``__init__`` parameter's constraint (``overrides`` are OperatorConfig fields, checked by its table).
+    _parameter_constraints: ClassVar[Constraints] = PhysicsOperator._parameter_constraints
+
     def __init__(self, family: "str | OperatorFamily" = "harmonic", config: OperatorConfig | None = None,
                  device: Any = "cpu", **overrides: Any):
-        cfg = with_overrides(config or OperatorConfig(), overrides)
-        self.device = resolve_device(device)
-        self.model = PhysicsOperator(family, cfg, device=self.device)
+        checked = validate_params(self._parameter_constraints, {"family": family, "config": config, "device": device})
+        cfg = with_overrides(checked["config"] or OperatorConfig(), overrides)
+        self.device = checked["device"]
+        self.model = PhysicsOperator(checked["family"], cfg, device=self.device)
         self.family, self.config = self.model.family, self.model.config
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
-        self.design = self.model.basis.design(training_taus(self.family.tau_end, self.config.n_colloc))
+        self.design = self.model.basis.design(training_times(self.family.tau_end, self.config.n_colloc))
         self.rng = np.random.default_rng(self.config.seed)
         self.step = 0
         self.train_seconds = 0.0
@@ -655,7 +528,7 @@ class OperatorTrainer:
         """
         x0, w0, om, amp = state_tensors(self.family, p, self.device)
         y = self.model.coefficients(p)
-        return _residual_loss(self.family, self.design, x0, w0, om, amp, y, self.config.causal_eps,
+        return residual_loss(self.family, self.design, x0, w0, om, amp, y, self.config.causal_eps,
                               self.config.causal_chunks)
 
     def train(self, n_steps: int, *, progress: bool = False) -> list[float]:
@@ -830,7 +703,11 @@ class OperatorTrainer:
             raise DataFormatError(f"{path} is not a spiking-operator checkpoint (config.json missing or of another "
                                   f"kind: {exc}); save one with OperatorTrainer.save(path)") from exc
         if family is None:
-            family = _family_from_config(fam_cfg)
+            try:
+                family = _family_from_config(fam_cfg)
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise DataFormatError(f"{path}: the saved family cannot be rebuilt ({exc!r}); save the checkpoint "
+                                      "again with OperatorTrainer.save(path), or pass family=") from exc
         trainer = cls(family, cfg, device=device)
         try:
             state = torch.load(path / "weights.pt", map_location=trainer.device, weights_only=True)
@@ -903,15 +780,25 @@ def check_operator(family: OperatorFamily, p: np.ndarray, t: np.ndarray, x: np.n
     return {"errors": errs, "trusted": trusted, "verdict": verdict, "tol": float(tol)}
 
 
-def eval_grid(family: OperatorFamily, p: np.ndarray, n_eval: int = 1001) -> np.ndarray:
-    """Dense uniform physical-time grid per problem ``(B, n_eval)`` over the window [0, tau_end / omega]."""
-    t_end = family.tau_end / family.omega(p)
-    return np.linspace(0.0, 1.0, int(n_eval))[None, :] * t_end[:, None]
-
-
 def relative_errors(family: OperatorFamily, p: np.ndarray, x: np.ndarray, x_ref: np.ndarray) -> dict[str, np.ndarray]:
     """Per-problem relative L2: ``rel_l2`` = ||x - x_ref|| / ||x_ref||,
-    ``rel_l2_disp`` = ||x - x_ref|| / ||x_ref - x0|| (relative to the displacement)."""
+    ``rel_l2_disp`` = ||x - x_ref|| / ||x_ref - x0|| (relative to the displacement).
+
+    Parameters
+    ----------
+    family : OperatorFamily
+        The family.
+    p : array of shape (batch, n_params)
+        Problem parameters.
+    x : array of shape (batch, n_times, n_atoms, n_dim)
+        Forward output.
+    x_ref : array of shape (batch, n_times, n_atoms, n_dim)
+        Reference on the same grid.
+
+    Returns
+    -------
+    dict of str to array of shape (batch,)
+    """
     x0, _ = family.initial_state(p)
     err = np.linalg.norm((x - x_ref).reshape(len(p), -1), axis=1)
     return {"rel_l2": err / np.linalg.norm(x_ref.reshape(len(p), -1), axis=1),
@@ -947,7 +834,7 @@ def trajectory_errors_of_coefficients(family: OperatorFamily, basis: KernelBasis
     -------
     dict
     """
-    t = eval_grid(family, p, n_eval)
+    t = eval_times(family.tau_end / family.omega(p), n_eval)
     (x,) = coefficients_to_trajectory(family, basis, p, y, t)
     if x_ref is None:
         x_ref = family.reference(p, t)
@@ -955,228 +842,6 @@ def trajectory_errors_of_coefficients(family: OperatorFamily, basis: KernelBasis
     main = errs[family.metric]
     return {"errors": main, **summarize_errors(main), "metric": family.metric, "rel_l2": errs["rel_l2"],
             "rel_l2_disp": errs["rel_l2_disp"], "t": t, "x": x, "x_ref": x_ref}
-
-
-# ------------------------------------------------------------------------------------------------
-# Per-problem baselines on the same basis
-# ------------------------------------------------------------------------------------------------
-def _per_problem_setup(family: "str | OperatorFamily", p: Any, config: OperatorConfig | None, device: Any
-                       ) -> tuple[OperatorFamily, OperatorConfig, np.ndarray, torch.device, KernelBasis,
-                                  tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
-    """What every per-p solver starts from: the family, the validated config, p, the device, the operator's basis,
-    its design on the training grid and the state tensors (x0, v0', omega, amplitude) of each p."""
-    family = get_family(family)
-    cfg = (config or OperatorConfig()).validate()
-    p = family.check(p)
-    dev = resolve_device(device)
-    basis = KernelBasis(family.tau_end, cfg.n_knots, cfg.kernel_width, cfg.pad, device=dev)
-    design = basis.design(training_taus(family.tau_end, cfg.n_colloc))
-    return family, cfg, p, dev, basis, design, state_tensors(family, p, dev)
-
-
-def solve_free_coefficients(family: "str | OperatorFamily", p: Any, config: OperatorConfig | None = None,
-                            n_steps: int = 1000, lr: float = 1e-2, device: Any = "cpu") -> dict[str, Any]:
-    """Solve each p separately: its coefficients are free parameters, same loss (causal weights, same grid).
-
-    The problems are optimised together (the loss is a sum of independent terms and Adam is elementwise, so this
-    is B independent solves; no global clipping).  Returns coefficients, wall seconds and seconds per problem.
-    """
-    family, cfg, p, dev, basis, design, (x0, w0, om, amp) = _per_problem_setup(family, p, config, device)
-    y = torch.zeros(len(p), basis.size, family.n_out, dtype=torch.float64, device=dev, requires_grad=True)
-    opt = torch.optim.Adam([y], lr=positive("lr", lr))
-    n_steps = at_least("n_steps", n_steps, 1, integer=True)
-    start = time.perf_counter()
-    for step in range(n_steps):
-        for group in opt.param_groups:
-            group["lr"] = cosine_learning_rate(step, n_steps, lr, cfg.lr_min_factor)
-        loss, _ = _residual_loss(family, design, x0, w0, om, amp, y, cfg.causal_eps, cfg.causal_chunks)
-        opt.zero_grad(set_to_none=True)
-        (loss * len(p)).backward()
-        opt.step()
-    wall = time.perf_counter() - start
-    return {"y": y.detach(), "basis": basis, "seconds": wall, "seconds_per_problem": wall / len(p)}
-
-
-def solve_gauss_newton(family: "str | OperatorFamily", p: Any, config: OperatorConfig | None = None,
-                       n_iter: int = 8, damping: float = 1e-8, device: Any = "cpu") -> dict[str, Any]:
-    """Gauss-Newton (Levenberg-damped) optimum of the basis per p on the training grid, from y = 0.
-
-    For the harmonic family the residual is linear in y and one iteration is the least-squares solution.
-    Jacobians with ``torch.func`` (vmap over problems).  Returns coefficients and timings.
-    """
-    from torch.func import jacrev, vmap
-
-    family, cfg, p, dev, basis, design, (x0, w0, om, amp) = _per_problem_setup(family, p, config, device)
-    k, c = basis.size, family.n_out
-
-    def residual(yv: torch.Tensor, x0_: torch.Tensor, w0_: torch.Tensor, om_: torch.Tensor, amp_: torch.Tensor
-                 ) -> torch.Tensor:
-        y1 = yv.reshape(1, k, c)
-        x, _, a = basis_trajectory(design, x0_[None], w0_[None], y1, order=2)
-        acc = family.accel(x.reshape(1, x.shape[1], family.n_particles, family.dim), (om_ * om_)[None])
-        return ((a - acc.reshape(a.shape)) / amp_).reshape(-1)
-
-    jac = vmap(jacrev(residual), in_dims=(0, 0, 0, 0, 0))
-    res = vmap(residual, in_dims=(0, 0, 0, 0, 0))
-    y = torch.zeros(len(p), k * c, dtype=torch.float64, device=dev)
-    eye = torch.eye(k * c, dtype=torch.float64, device=dev)
-    iters = 1 if family.name == "harmonic" else at_least("n_iter", n_iter, 1, integer=True)
-    start = time.perf_counter()
-    for _ in range(iters):
-        j = jac(y, x0, w0, om, amp)
-        r = res(y, x0, w0, om, amp)
-        jtj = j.transpose(1, 2) @ j
-        lam = damping * jtj.diagonal(dim1=1, dim2=2).mean(1)[:, None, None]
-        y = y - torch.linalg.solve(jtj + lam * eye, (j.transpose(1, 2) @ r[..., None]))[..., 0]
-    wall = time.perf_counter() - start
-    return {"y": y.reshape(len(p), k, c), "basis": basis, "seconds": wall, "seconds_per_problem": wall / len(p),
-            "iterations": iters}
-
-
-def verlet_baseline(family: "str | OperatorFamily", p: Any, n_steps: int = 100) -> dict[str, Any]:
-    """Core velocity Verlet with ``n_steps`` steps per window, judged against the reference at its own frames."""
-    from ..integrators import simulate
-
-    family = get_family(family)
-    p = family.check(p)
-    n_steps = at_least("n_steps", n_steps, 2, integer=True)
-    t = eval_grid(family, p, n_steps + 1)
-    x0, v0 = family.initial_state(p)
-    xs = np.empty((len(p), n_steps + 1, family.n_particles, family.dim))
-    start = time.perf_counter()
-    for b in range(len(p)):
-        traj = simulate(family.potential(p[b:b + 1]), x0[b], v0[b], dt=float(t[b, 1]), n_steps=n_steps,
-                        masses=family.masses, progress=False)
-        xs[b] = traj.positions
-    wall = time.perf_counter() - start
-    errs = relative_errors(family, p, xs, family.reference(p, t))[family.metric]
-    return {"errors": errs, **summarize_errors(errs), "seconds": wall, "seconds_per_problem": wall / len(p)}
-
-
-# ------------------------------------------------------------------------------------------------
-# Long horizons: time-marching windows
-# ------------------------------------------------------------------------------------------------
-def time_march(model: PhysicsOperator, p: Any, n_windows: int, n_per_window: int = 201) -> dict[str, Any]:
-    """Chain ``n_windows`` windows: each window's end state (x, dx/dt from the exact derivative readout) is the
-    next window's p.  Returns physical times ``(B, W * n)``, positions, velocities and the p of every window.
-
-    For translation-invariant families (``family.galilean``: Morse, LJ) the end state's centre-of-mass position
-    and velocity are taken out before mapping it to p and added back to the next window (a Galilean shift, an
-    exact symmetry), so positions and velocities are continuous across windows.
-    """
-    fam = model.family
-    p = fam.check(p)
-    n_windows = at_least("n_windows", n_windows, 1, integer=True)
-    n = at_least("n_per_window", n_per_window, 2, integer=True)
-    ps, ts, xs, vs, ends = [p], [], [], [], []
-    t_win = fam.tau_end / fam.omega(p)
-    m = fam.masses[None, :, None] / fam.masses.sum()
-    shift_x = np.zeros((len(p), 1, fam.dim))
-    shift_v = np.zeros((len(p), 1, fam.dim))
-    for w in range(n_windows):
-        t_loc = np.linspace(0.0, 1.0, n)[None, :] * t_win[:, None]
-        x, v = model.predict(ps[-1], t_loc, order=1, check_range=False)  # end states sit on the family's edge
-        x = x + shift_x[:, None] + shift_v[:, None] * t_loc[..., None, None]
-        v = v + shift_v[:, None]
-        ts.append(t_loc + w * t_win[:, None])
-        xs.append(x)
-        vs.append(v)
-        x_e, v_e = x[:, -1], v[:, -1]
-        ends.append((x_e, v_e))
-        if getattr(fam, "galilean", False):
-            shift_x, shift_v = (x_e * m).sum(1, keepdims=True), (v_e * m).sum(1, keepdims=True)
-        ps.append(fam.from_state(x_e - shift_x, v_e - shift_v, ps[-1]))
-    return {"t": np.concatenate(ts, 1), "x": np.concatenate(xs, 1), "v": np.concatenate(vs, 1), "p": ps,
-            "ends": ends, "n_per_window": n}
-
-
-def long_window_family(family: "str | OperatorFamily", n_windows: int) -> OperatorFamily:
-    """The same family over a window ``n_windows`` times longer (for the one-long-window comparison)."""
-    fam = get_family(family)
-    return type(fam)(**{**asdict(fam), "tau_end": fam.tau_end * at_least("n_windows", n_windows, 1, integer=True)})
-
-
-# ------------------------------------------------------------------------------------------------
-# Operation count
-# ------------------------------------------------------------------------------------------------
-def count_operations(model: PhysicsOperator, p: Any, n_queries: int = 1001, derivatives: int = 0) -> dict[str, float]:
-    """Operations per trajectory: branch (once per p) + kernel readout at ``n_queries`` times.
-
-    Spiking branch (spike counts measured on ``p``): fc1 once (the input current is constant over the steps:
-    n_in * H MACs); per step fc2 costs one AC per layer-1 spike per target (spikes1 * H ACs in all); layer-2
-    spikes into the readout cost spikes2 * n_coef ACs; the membrane part of the readout is applied once to the
-    step-mean membrane (H * n_coef MACs; absent for spikes-only); neuron updates 2 H per step (decay multiply,
-    add, threshold compare, reset: counted as one update each).  tanh branch: every weight is a MAC; 2 H tanh
-    evaluations (counted as neuron updates).  Kernel readout: per query K exponentials and K * n_out MACs per
-    derivative order (plus the S = tanh term, negligible).  ``energy_pJ`` uses :data:`E_MAC_PJ`, :data:`E_AC_PJ`
-    (Horowitz 2014) for MACs and ACs only; ``total_pJ`` prices every operation on equal terms
-    (:func:`operation_energy`: LIF updates, tanh and exp evaluations too).  Memory traffic is not priced.
-
-    Parameters
-    ----------
-    model : PhysicsOperator
-        The operator.
-    p : array of shape (batch, n_params)
-        Problems whose spikes are counted.
-    n_queries : int, default 1001
-        Query times per trajectory.
-    derivatives : int, default 0
-        Derivative orders evaluated besides x.
-
-    Returns
-    -------
-    dict of str to float
-    """
-    p = model.family.check(p)
-    br = model.branch
-    n_coef = model.basis.size * model.family.n_out
-    with torch.no_grad():
-        model.coefficients(p)
-    if isinstance(br, SpikingBranch):
-        h, n_in = br.fc1.out_features, br.fc1.in_features
-        mac = n_in * h + (0 if br.spikes_only else h * n_coef)
-        ac = br.last_counts["spikes1"] * h + br.last_counts["spikes2"] * n_coef
-        updates = 2 * h * br.num_steps
-    else:
-        lins = [m for m in br.net if isinstance(m, nn.Linear)]
-        mac = sum(m.in_features * m.out_features for m in lins)
-        ac = 0.0
-        updates = 2 * lins[0].out_features
-    q = at_least("n_queries", n_queries, 1, integer=True)
-    kernel_mac = q * model.basis.size * model.family.n_out * (1 + int(derivatives))
-    out = {"branch_mac": float(mac), "branch_ac": float(ac), "neuron_updates": float(updates),
-           "kernel_exp": float(q * model.basis.size), "kernel_mac": float(kernel_mac)}
-    out["energy_pJ"] = (out["branch_mac"] + out["kernel_mac"]) * E_MAC_PJ + out["branch_ac"] * E_AC_PJ
-    out["total_pJ"] = operation_energy(out, spiking=isinstance(br, SpikingBranch))["total_pJ"]
-    return out
-
-
-def operation_energy(ops: dict[str, float], spiking: bool, constants: str = "fp32") -> dict[str, float]:
-    """Every operation of :func:`count_operations` priced on equal terms (:mod:`.energy`: AC, MAC, LIF update,
-    nonlinear function, each with its source): MACs of the branch and the kernel sum, ACs, LIF neuron updates
-    (spiking branch) or tanh evaluations (tanh branch, priced as nonlinear functions), and the kernel's
-    exponentials.  Returns the per-category counts and pJ and ``total_pJ``.  Works on shipped ``*_ops`` records.
-
-    Parameters
-    ----------
-    ops : dict of str to float
-        Counts of :func:`count_operations`.
-    spiking : bool
-        Spiking branch (LIF updates) or tanh branch.
-    constants : str, default "fp32"
-        Energy table of :mod:`.energy`.
-
-    Returns
-    -------
-    dict of str to float
-    """
-    from .energy import priced_counts
-
-    updates = float(ops["neuron_updates"])
-    counts = {"ac": float(ops["branch_ac"]), "mac": float(ops["branch_mac"]) + float(ops["kernel_mac"]),
-              "neuron": updates if spiking else 0.0,
-              "nonlinear": float(ops["kernel_exp"]) + (0.0 if spiking else updates)}
-    return priced_counts(counts, constants)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1224,6 +889,10 @@ def load_operator_results(mode: str = "best", families: "tuple[str, ...] | None"
                                        *extra.data.get("seed_p90_rel_l2", [extra.data["heldout_p90_rel_l2"]])]
             data["seeds"] = [*(res.provenance.get("seeds") or [0]), *(extra.provenance.get("seeds") or [])]
             data["_seed_command"] = extra.command
+        for key, record in data.items():  # shipped before operation_counts priced every record: price it here
+            if key.endswith("_ops") and isinstance(record, dict) and "total_uJ" not in record:
+                spiking = not key.startswith(("tanh", "small_tanh"))
+                data[key] = {**record, **priced_counts(operator_categories(record, spiking))}
         out[name] = data
     return out
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -40,10 +40,61 @@ from ..errors import InvalidParameterError, ShapeMismatchError, UnknownNameError
 from ..integrators import simulate
 from ..potentials import Harmonic, LennardJones, Morse, Potential, get_potential
 from ..registry import Registry, build, normalise_name
-from ..validation import at_least, finite_array, positive
+from ..validation import (
+    AtLeast,
+    Boolean,
+    Constraints,
+    InstanceOf,
+    Options,
+    Positive,
+    Rule,
+    at_least,
+    finite_array,
+    positive,
+    validate_fields,
+)
 
 __all__ = ["FAMILIES", "OperatorFamily", "PotentialFamily", "available_families", "family_from_potential",
            "get_family"]
+
+
+def _names(name: str, value: Any) -> tuple[str, ...]:
+    """A sequence of parameter names as a tuple of str."""
+    if isinstance(value, str) or not isinstance(value, (tuple, list)):
+        raise InvalidParameterError(f"{name} must be a tuple of parameter names, e.g. ('x0', 'v0'), got {value!r}")
+    return tuple(str(v) for v in value)
+
+
+def _numbers(name: str, value: Any) -> tuple[float, ...]:
+    """Finite numbers (any nesting, flattened) as a tuple of float."""
+    try:
+        arr = np.ravel(np.array(value, dtype=float))
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{name} must be numbers, got {value!r}") from exc
+    if not np.all(np.isfinite(arr)):
+        raise InvalidParameterError(f"{name} must be finite numbers, got {value!r}")
+    return tuple(float(v) for v in arr)
+
+
+def _masses(name: str, value: Any) -> tuple[float, ...]:
+    """Positive finite masses as a tuple of float (empty: unit masses)."""
+    masses = _numbers(name, value)
+    if any(m <= 0 for m in masses):
+        raise InvalidParameterError(f"{name} must be positive masses (m), got {value!r}")
+    return masses
+
+
+def _interval(name: str, value: Any, *, low: float = -np.inf) -> tuple[float, float]:
+    """A pair ``(lo, hi)`` of finite numbers with ``low < lo <= hi`` (``low`` excluded)."""
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{name} must be a pair (lo, hi) of numbers, got {value!r}") from exc
+    if not (np.isfinite(lo) and np.isfinite(hi) and low < lo <= hi):
+        bound = "" if low == -np.inf else f" and lo > {low:g}"
+        raise InvalidParameterError(f"{name} must be a pair (lo, hi) of finite numbers with lo <= hi{bound}, "
+                                    f"got {value!r}")
+    return lo, hi
 
 
 @dataclass
@@ -83,6 +134,22 @@ class OperatorFamily:
     #: Linear equations of motion (x(t; c p) = c x(t; p) for any c > 0): with amplitude scaling the branch then
     #: sees only the direction of the initial state, not its size.
     scale_invariant: bool = False
+
+    #: Every field's constraint, checked at construction (a subclass adds its own fields to a copy).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "name": InstanceOf(str),
+        "param_names": Rule(_names, invalid=3.0),
+        "n_particles": AtLeast(1, integer=True),
+        "dim": AtLeast(1, integer=True),
+        "tau_end": Positive(hint="the time window in tau"),
+        "metric": Options(("rel_l2", "rel_l2_disp")),
+        "ref_steps": AtLeast(1, integer=True),
+        "galilean": Boolean(),
+        "scale_invariant": Boolean(),
+    }
+
+    def __post_init__(self) -> None:
+        validate_fields(self)
 
     @property
     def n_params(self) -> int:
@@ -360,6 +427,12 @@ class HarmonicFamily(OperatorFamily):
     omega_range: tuple[float, float] = (0.5, 2.0)
     scale_invariant: bool = True  # x'' = -omega^2 x is linear
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        **OperatorFamily._parameter_constraints,
+        "amp_range": Rule(_interval, invalid=(1.0, 0.5)),
+        "omega_range": Rule(lambda name, value: _interval(name, value, low=0.0), invalid=(0.0, 1.0)),
+    }
+
     def _sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         amp = rng.uniform(*self.amp_range, n)
         phase = rng.uniform(0, 2 * np.pi, n)
@@ -422,6 +495,9 @@ class MorseFamily(OperatorFamily):
     metric: str = "rel_l2_disp"
     galilean: bool = True
     shell: tuple[float, float] = (0.1, 0.3)  # energy shell: u(r_e + shell[0]) <= E <= u(r_e + shell[1])
+
+    _parameter_constraints: ClassVar[Constraints] = {
+        **OperatorFamily._parameter_constraints, "shell": Rule(_interval, invalid=(0.3, 0.1))}
 
     def _pot(self) -> Morse:
         return Morse(D_e=1.0, a=1.0, r_e=1.0)
@@ -495,6 +571,10 @@ class LJ3DFamily(OperatorFamily):
     galilean: bool = True
     max_disp: float = 0.04
     max_vel: float = 0.4
+
+    _parameter_constraints: ClassVar[Constraints] = {
+        **OperatorFamily._parameter_constraints, "max_disp": Positive(hint="largest displacement in sigma"),
+        "max_vel": Positive(hint="largest velocity in sigma / tau")}
 
     @property
     def base(self) -> np.ndarray:
@@ -599,10 +679,19 @@ class PotentialFamily(OperatorFamily):
     mass_values: tuple[float, ...] = ()
     metric: str = "rel_l2_disp"
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        **OperatorFamily._parameter_constraints,
+        "pot": (None, InstanceOf(Potential)),
+        "x_lo": Rule(_numbers, invalid=("a",)), "x_hi": Rule(_numbers, invalid=(np.nan,)),
+        "v_lo": Rule(_numbers, invalid=("a",)), "v_hi": Rule(_numbers, invalid=(np.inf,)),
+        "omega0": Positive(hint="the family's time scale in 1 / tau"),
+        "mass_values": Rule(_masses, invalid=(-1.0,)),
+    }
+
     def __post_init__(self) -> None:
+        super().__post_init__()
         n = self.n_particles * self.dim
         for key in ("x_lo", "x_hi", "v_lo", "v_hi"):
-            setattr(self, key, tuple(float(v) for v in np.ravel(getattr(self, key))))
             if len(getattr(self, key)) != n:
                 raise ShapeMismatchError(f"{key} needs {n} numbers (N = {self.n_particles} particles x D = "
                                          f"{self.dim}), got {len(getattr(self, key))}")

@@ -22,7 +22,7 @@ a problem from any core potential (:mod:`npsnn_edu.potentials`), with validated 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -32,7 +32,19 @@ from ..integrators import simulate
 from ..potentials import DoubleWell, LennardJones, Potential, get_potential
 from ..registry import Registry, build
 from ..systems import harmonic_oscillator, morse_diatomic
-from ..validation import at_least, finite, positive
+from ..validation import Boolean, Constraints, InstanceOf, Positive, Rule, at_least, finite, positive, validate_fields
+
+
+def _mass_values(name: str, value: Any) -> np.ndarray:
+    """``value`` as an array of positive finite masses (any shape; :func:`_masses` fits it to the particles)."""
+    try:
+        m = np.array(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{name} must be a positive number or one positive number per particle (m), "
+                                    f"got {type(value).__name__}") from exc
+    if not np.all(np.isfinite(m)) or np.any(m <= 0):
+        raise InvalidParameterError(f"{name} must be positive and finite (m), got {m.tolist()}")
+    return m
 
 
 @dataclass
@@ -90,12 +102,24 @@ class NewtonProblem:
     _probe_cache: Any = field(default=None, repr=False, compare=False)
     _check_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    #: Every public field's constraint, checked at construction; the checks that tie fields together (shapes of
+    #: v0 and masses against x0, the potential's particle count) follow in ``__post_init__``.
+    _parameter_constraints: ClassVar[Constraints] = {
+        "name": InstanceOf(str),
+        "potential": InstanceOf(Potential, message="potential must be a core Potential (npsnn_edu.potentials, e.g. "
+                                                   "DoubleWell()), got {type}"),
+        "x0": Rule(lambda name, value: _state_array(name, value), invalid="x"),
+        "v0": Rule(lambda name, value: _state_array(name, value), invalid=[[np.inf]]),
+        "masses": Rule(_mass_values, invalid=-1.0),
+        "t_end": Rule(lambda name, value: _check_span(value), invalid=0.0),
+        "ref_dt": Positive(hint="the reference's velocity-Verlet step in tau, e.g. 1e-3"),
+        "analytic": Boolean(),
+        "info": InstanceOf(dict),
+        "params": InstanceOf(dict),
+    }
+
     def __post_init__(self) -> None:
-        if not isinstance(self.potential, Potential):
-            raise InvalidParameterError(f"potential must be a core Potential (npsnn_edu.potentials, e.g. "
-                                        f"DoubleWell()), got {type(self.potential).__name__}")
-        self.x0 = _state_array("x0", self.x0)
-        self.v0 = _state_array("v0", self.v0)
+        validate_fields(self)
         if self.v0.shape != self.x0.shape:
             raise ShapeMismatchError(f"v0 must have the shape of x0 {self.x0.shape} (N particles, D dimensions), "
                                      f"got {self.v0.shape}")
@@ -103,8 +127,6 @@ class NewtonProblem:
         if self.potential.n_particles is not None and self.potential.n_particles != self.x0.shape[0]:
             raise ShapeMismatchError(f"{type(self.potential).__name__} needs {self.potential.n_particles} particles, "
                                      f"x0 has {self.x0.shape[0]}")
-        self.t_end = _check_span(self.t_end)
-        self.ref_dt = positive("ref_dt", self.ref_dt, hint="the reference's velocity-Verlet step in tau, e.g. 1e-3")
         self.potential.energy_and_forces(self.x0)  # typed error for a start the potential cannot evaluate
 
     @classmethod
@@ -149,7 +171,7 @@ class NewtonProblem:
         along it (including the start).  It does not depend on the force at the start alone, so a start at an
         equilibrium point (F(x0) = 0) gets the scale of the motion it starts.
         """
-        return self._probe()["a"]
+        return self.motion_scales()["a"]
 
     def check_reference(self, t: np.ndarray) -> np.ndarray:
         """Positions ``(T, N, D)`` of the forward-output check on the uniform grid ``t`` (from 0): a core
@@ -173,7 +195,15 @@ class NewtonProblem:
             self._check_cache[key] = verlet_on_grid(self.potential, self.x0, self.v0, self.masses, t)
         return self._check_cache[key]
 
-    def _probe(self) -> dict[str, float]:
+    def motion_scales(self) -> dict[str, float]:
+        """Scales of the motion (cached): ``a`` the largest |F / m|, ``amp`` the amplitude and ``omega`` the angular
+        frequency; exact for analytic harmonic problems, else from the coarse probe of :meth:`acceleration_scale`.
+
+        Returns
+        -------
+        dict of str to float
+            ``a`` (sigma / tau^2), ``amp`` (sigma), ``omega`` (1 / tau).
+        """
         if self._probe_cache is not None:
             return self._probe_cache
         m = self.masses[:, None]
@@ -342,17 +372,11 @@ def _state_array(name: str, value: Any) -> np.ndarray:
 
 
 def _masses(value: Any, n: int) -> np.ndarray:
-    try:
-        m = np.array(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"masses must be a positive number or {n} positive numbers (m), "
-                                    f"got {type(value).__name__}") from exc
+    m = _mass_values("masses", value)
     if m.ndim == 0:
         m = np.full(n, float(m))
     if m.shape != (n,):
         raise ShapeMismatchError(f"masses must be one number or one per particle (shape ({n},)), got shape {m.shape}")
-    if not np.all(np.isfinite(m)) or np.any(m <= 0):
-        raise InvalidParameterError(f"masses must be positive and finite (m), got {m.tolist()}")
     return m
 
 

@@ -38,7 +38,8 @@ from torch import nn
 
 from ..errors import InvalidParameterError
 from ..validation import at_least, positive
-from .operator_state import basis_trajectory, state_tensors, training_taus
+from .basis import basis_trajectory, state_tensors, training_times
+from .gauss_newton import levenberg_marquardt_step
 
 __all__ = ["branch_features", "readout_layer", "solve_readout"]
 
@@ -84,7 +85,7 @@ def branch_features(model: Any, p: np.ndarray, chunk: int = 4096) -> torch.Tenso
     out = []
     with torch.no_grad():
         for i in range(0, len(p), chunk):
-            feats = torch.as_tensor(model._features(p[i:i + chunk]), dtype=torch.float32, device=model.device)
+            feats = torch.as_tensor(model.branch_inputs(p[i:i + chunk]), dtype=torch.float32, device=model.device)
             out.append(model.branch.hidden_features(feats).to(torch.float64))
     return torch.cat(out)
 
@@ -186,7 +187,7 @@ def solve_readout(model: Any, p: Any, n_iter: int = 20, *, zero_start: bool = Fa
     k, c_n = basis.size, fam.n_out
     linear = bool(fam.scale_invariant)  # linear equations of motion: the residual is linear in the readout
     start = time.perf_counter()
-    design = basis.design(training_taus(fam.tau_end, cfg.n_colloc))
+    design = basis.design(training_times(fam.tau_end, cfg.n_colloc))
     phi0, phi2 = design[0], design[2]
     x0, w0, om, amp = state_tensors(fam, p, dev)
     z = branch_features(model, p)
@@ -225,7 +226,8 @@ def solve_readout(model: Any, p: Any, n_iter: int = 20, *, zero_start: bool = Fa
     losses = [loss]
     mu = 0.0 if linear else float(damping)
     iters = 1 if linear else n_iter
-    cg_total = cg_capped = 0
+    cg_counts = [0, 0]  # CG iterations in all, solves that hit cg_iter
+    last_cg = [0]  # CG iterations of the last candidate step
     stalled = False
     for it in range(iters):
         # per-problem Gauss-Newton blocks G_b = J_b^T J_b (scaled by the amplitude factor) and the gradient
@@ -243,31 +245,32 @@ def solve_readout(model: Any, p: Any, n_iter: int = 20, *, zero_start: bool = Fa
         g = torch.cat(g_blocks)  # (B, KC, KC)
         eg, ug = torch.linalg.eigh(g.mean(0))
         eg = eg.clamp_min(0)
-        while True:
-            lam = (mu + ridge) * float(eg.mean())
+
+        def propose(mu_: float, g: torch.Tensor = g, ug: torch.Tensor = ug, eg: torch.Tensor = eg,
+                    rhs: torch.Tensor = rhs, theta: torch.Tensor = theta, it: int = it) -> torch.Tensor:
+            lam = (mu_ + ridge) * float(eg.mean())
             step, n_cg = _conjugate_gradient(
-                lambda v, g=g, lam=lam: torch.einsum("bij,bj->bi", g, zw @ v.T).T @ zw + lam * v,
+                lambda v: torch.einsum("bij,bj->bi", g, zw @ v.T).T @ zw + lam * v,
                 # preconditioner (mean G) (x) I: exact where G_b is the same for every b
-                lambda v, ug=ug, eg=eg, lam=lam: ug @ ((ug.T @ v) / (eg[:, None] + lam)),
+                lambda v: ug @ ((ug.T @ v) / (eg[:, None] + lam)),
                 rhs, cg_iter, cg_tol)
-            cg_total += n_cg
+            last_cg[0] = n_cg
+            cg_counts[0] += n_cg
             if n_cg >= cg_iter:
-                cg_capped += 1
+                cg_counts[1] += 1
                 if log:
                     log(f"readout solve {it}: conjugate gradients stopped at cg_iter={cg_iter} before cg_tol")
-            candidate = theta + step @ whiten.T
-            new = loss_of(candidate)
-            if np.isfinite(new) and (new < loss or (linear and new <= loss)):
-                theta, loss = candidate, new
-                losses.append(loss)
-                mu = mu / 3
-                if log:
-                    log(f"readout solve {it}: loss {losses[-2]:.3e} -> {loss:.3e} ({n_cg} CG iterations)")
-                break
-            mu = max(mu, 1e-6) * 10
-            if mu > 1e8:
-                stalled = True
-                break
+            return theta + step @ whiten.T
+
+        accepted = levenberg_marquardt_step(propose, loss_of, loss, mu, grow_from=1e-6, shrink=3.0,
+                                            max_damping=1e8, accept_equal=linear)
+        if accepted is None:
+            stalled = True
+        else:
+            theta, loss, mu = accepted
+            losses.append(loss)
+            if log:
+                log(f"readout solve {it}: loss {losses[-2]:.3e} -> {loss:.3e} ({last_cg[0]} CG iterations)")
         if stalled or losses[-2] - loss < tol * losses[-2]:
             if log:
                 log(f"readout solve {it}: converged (the loss changed by less than {tol:g} of itself, or no step "
@@ -280,4 +283,4 @@ def solve_readout(model: Any, p: Any, n_iter: int = 20, *, zero_start: bool = Fa
     deployed = torch.cat([layer.weight.detach().double(), layer.bias.detach().double()[:, None]], 1)
     return {"losses": losses, "deployed_loss": loss_of(deployed), "seconds": time.perf_counter() - start,
             "n_problems": len(p), "n_solved_parameters": int(theta.numel()), "n_features_kept": int(kept.sum()),
-            "steps": len(losses) - 1, "cg_iterations": cg_total, "cg_capped": cg_capped}
+            "steps": len(losses) - 1, "cg_iterations": cg_counts[0], "cg_capped": cg_counts[1]}

@@ -24,10 +24,11 @@ from scipy.integrate import quad, solve_ivp
 
 from ..errors import InvalidParameterError, unknown_name
 from ..validation import at_least
+from .basis import eval_times
 from .check import DEFAULT_TOL, check_trajectory
 from .compare import kernel_lstsq
 from .problems import NewtonProblem, get_problem
-from .training import eval_times, fit
+from .training import fit
 
 __all__ = ["METHOD_LABELS", "SYSTEM_CASES", "double_well_period", "load_systems_results", "march_fit",
            "rel_l2", "solve_ivp_reference", "system_problem", "system_rows"]
@@ -209,7 +210,7 @@ def march_fit(problem: NewtonProblem, n_windows: int, method: str = "lstsq", n_s
     dict
     """
     n_windows = at_least("n_windows", n_windows, 1, integer=True)
-    t_all = eval_times(problem, n_eval)
+    t_all = eval_times(problem.t_end, n_eval)
     t_win = problem.t_end / n_windows
     x_all = np.empty((n_eval, *problem.x0.shape))
     x0, v0 = problem.x0.copy(), problem.v0.copy()
@@ -283,7 +284,7 @@ def system_rows(name: str, methods: Iterable[str] = tuple(METHOD_LABELS), seeds:
     """
     problem = system_problem(name)
     steps = {"continuous": 1000, "kernel": 1000, "mlp": 1000, **(steps or {})}
-    t = eval_times(problem, 1001)
+    t = eval_times(problem.t_end, 1001)
     x_ref = solve_ivp_reference(problem, t)
     rows = []
     for method in methods:

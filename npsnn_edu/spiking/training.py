@@ -30,20 +30,35 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import torch
 
 from ..device import resolve_device
-from ..errors import DataFormatError, InvalidParameterError, unknown_name
+from ..errors import DataFormatError
 from ..progress import progress_bar
 from ..trajectory import Trajectory
-from ..validation import at_least, positive, with_overrides
+from ..validation import (
+    AtLeast,
+    Boolean,
+    Constraints,
+    InstanceOf,
+    Integer,
+    Interval,
+    Options,
+    Positive,
+    Rule,
+    positive,
+    validate_fields,
+    validate_params,
+    with_overrides,
+)
+from .basis import eval_times, training_times
 from .check import DEFAULT_TOL, check_trajectory
 from .derivatives import DERIVATIVE_MODES, forward_fd, time_derivatives
 from .energy import operation_counts
-from .models import MLPPINN, ClockSNN, KernelCoefficients, PointwiseSNN, count_parameters
+from .models import MLPPINN, SURROGATES, ClockSNN, KernelCoefficients, PointwiseSNN, count_parameters
 from .problems import NewtonProblem, get_problem
 
 
@@ -178,8 +193,43 @@ class TrainConfig:
     check_tol: float = DEFAULT_TOL  # forward-output check: largest relative L2 error against the motion trusted
     seed: int = 0
 
+    #: Every field's constraint, checked by :meth:`validate` (at construction and by :class:`Trainer`).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "method": Options(METHODS),
+        "hidden": AtLeast(1, integer=True),
+        "n_freq": AtLeast(0, integer=True),
+        "beta": Interval(0.0, 1.0, closed="right", message="beta (membrane decay) must be in (0, 1], got {value}"),
+        "num_steps": (None, AtLeast(1, integer=True)),
+        "n_knots": AtLeast(1, integer=True),
+        "kernel_width": Positive(hint="the readout kernel width in knot spacings, e.g. 1.0"),
+        "recurrent": Boolean(),
+        "surrogate": Options(SURROGATES),
+        "surrogate_alpha": Positive(hint="the surrogate's slope, e.g. 2.0"),
+        "derivative": (None, Options(DERIVATIVE_MODES, kind="derivative mode")),
+        "fd_step": (None, Positive(hint="the finite-difference step in tau, or None for half the collocation spacing")),
+        "lr": (None, Positive(message="lr must be positive, got {value}")),
+        "lr_schedule": Options(("cosine", "none")),
+        "lr_min_factor": Positive(),
+        "total_steps": AtLeast(1, integer=True),
+        "grad_clip": (None, Positive(message="grad_clip must be positive or None, got {value}")),
+        "n_colloc": AtLeast(1, integer=True),
+        "resample": Boolean(),
+        "w_res": AtLeast(0.0),
+        "w_ic": AtLeast(0.0),
+        "w_energy": AtLeast(0.0),
+        "causal_eps": AtLeast(0.0),
+        "causal_chunks": AtLeast(1, integer=True),
+        "eval_every": AtLeast(1, integer=True),
+        "n_eval": AtLeast(1, integer=True),
+        "check_tol": Positive(hint="relative L2 error against the motion, e.g. 0.05"),
+        "seed": Integer(),
+    }
+
+    def __post_init__(self) -> None:
+        self.validate()
+
     def validate(self) -> "TrainConfig":
-        """Check every field; returns ``self``.
+        """Check every field against :attr:`_parameter_constraints` (typed errors that say what to change).
 
         Returns
         -------
@@ -192,26 +242,7 @@ class TrainConfig:
         InvalidParameterError
             A value out of range (the message names it).
         """
-        if self.method not in METHODS:
-            raise unknown_name("method", self.method, list(METHODS))
-        for name in ("hidden", "n_colloc", "total_steps", "eval_every", "n_eval", "internal_steps", "causal_chunks"):
-            at_least(name, getattr(self, name), 1, integer=True)
-        at_least("n_freq", self.n_freq, 0, integer=True)
-        for name in ("w_res", "w_ic", "w_energy", "causal_eps"):
-            at_least(name, getattr(self, name), 0.0)
-        positive("lr_min_factor", self.lr_min_factor)
-        positive("check_tol", self.check_tol, hint="relative L2 error against the motion, e.g. 0.05")
-        if self.derivative is not None and self.derivative not in DERIVATIVE_MODES:
-            raise unknown_name("derivative mode", self.derivative, list(DERIVATIVE_MODES))
-        if self.lr is not None and not self.lr > 0:
-            raise InvalidParameterError(f"lr must be positive, got {self.lr}")
-        if self.lr_schedule not in ("cosine", "none"):
-            raise unknown_name("lr_schedule", self.lr_schedule, ["cosine", "none"])
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise InvalidParameterError(f"grad_clip must be positive or None, got {self.grad_clip}")
-        if not 0 < self.beta <= 1:
-            raise InvalidParameterError(f"beta (membrane decay) must be in (0, 1], got {self.beta}")
-        return self
+        return validate_fields(self)
 
     @property
     def learning_rate(self) -> float:
@@ -276,7 +307,7 @@ class LossScales:
     """
 
     def __init__(self, problem: NewtonProblem):
-        probe = problem._probe()
+        probe = problem.motion_scales()
         amp_a = max(float(np.max(np.abs(problem.x0))), float(np.max(np.abs(problem.v0))) * problem.t_end, 1.0)
         self.a = max(float(probe["a"]), 1e-9 * amp_a)
         # displacement scale: amplitude ~ a / omega^2 with omega ~ 2 pi / period (or the probe's estimate)
@@ -365,42 +396,6 @@ def physics_loss(model: torch.nn.Module, problem: NewtonProblem, t: torch.Tensor
     return terms
 
 
-def training_times(problem: NewtonProblem, n: int) -> np.ndarray:
-    """The fixed training collocation grid: midpoints (i + 1/2) t_end / n.
-
-    Parameters
-    ----------
-    problem : NewtonProblem
-        The problem.
-    n : int
-        Points.
-
-    Returns
-    -------
-    array of shape (n,)
-        Times (tau).
-    """
-    return (np.arange(n) + 0.5) * problem.t_end / n
-
-
-def eval_times(problem: NewtonProblem, n: int = 1001) -> np.ndarray:
-    """The dense evaluation grid: n uniform points on [0, t_end] (disjoint from the training midpoints).
-
-    Parameters
-    ----------
-    problem : NewtonProblem
-        The problem.
-    n : int, default 1001
-        Points.
-
-    Returns
-    -------
-    array of shape (n,)
-        Times (tau).
-    """
-    return np.linspace(0.0, problem.t_end, n)
-
-
 def spike_rates(model: torch.nn.Module) -> list[float]:
     """Mean spikes per neuron per time step, per LIF layer, from the model's last forward pass ([] if none).
 
@@ -446,7 +441,7 @@ def trajectory_errors(model: torch.nn.Module, problem: NewtonProblem, n_eval: in
     -------
     dict
     """
-    t_np = eval_times(problem, n_eval)
+    t_np = eval_times(problem.t_end, n_eval)
     h = fd_step or problem.t_end / 500.0
     dev = model.x0.device
     model.eval()
@@ -527,12 +522,21 @@ class Trainer:
         CUDA asked for without a GPU.
     """
 
+    #: Every ``__init__`` parameter's constraint (``overrides`` are TrainConfig fields, checked by its own table).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "problem": Rule(lambda name, value: get_problem(value), invalid=3.0),
+        "config": (None, InstanceOf(TrainConfig)),
+        "device": Rule(lambda name, value: resolve_device(value), invalid="tpu"),
+    }
+
     def __init__(self, problem: "str | NewtonProblem" = "harmonic", config: TrainConfig | None = None,
                  device: Any = "cpu", **overrides: Any):
-        self.problem = get_problem(problem)
-        cfg = with_overrides(config or TrainConfig(), overrides)
+        checked = validate_params(self._parameter_constraints, {"problem": problem, "config": config,
+                                                                "device": device})
+        self.problem = checked["problem"]
+        cfg = with_overrides(checked["config"] or TrainConfig(), overrides)
         self.config = cfg.validate()
-        self.device = resolve_device(device)
+        self.device = checked["device"]
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self.reset()
@@ -544,13 +548,22 @@ class Trainer:
         self.model = build_model(self.problem, cfg).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.learning_rate)
         self.scales = LossScales(self.problem)
-        self.t_train = torch.as_tensor(training_times(self.problem, cfg.n_colloc), dtype=torch.float64,
+        self.t_train = torch.as_tensor(training_times(self.problem.t_end, cfg.n_colloc), dtype=torch.float64,
                                        device=self.device)
         self.generator = torch.Generator().manual_seed(cfg.seed)
         self.history = History()
         self.step = 0
         self.train_seconds = 0.0
         self.last_eval: dict[str, Any] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the stop event and the lock belong to this object's threads: a copy (copy.deepcopy, pickle) gets new ones
+        return {k: v for k, v in self.__dict__.items() if k not in ("_stop", "_lock")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
 
     @property
     def n_parameters(self) -> int:
@@ -763,7 +776,11 @@ class Trainer:
             raise DataFormatError(f"{path} is not a spiking-PINN checkpoint (config.json missing or malformed: {exc}); "
                                   "save one with Trainer.save(path)") from exc
         if problem is None:
-            problem = _problem_from_config(prob, path)
+            try:
+                problem = _problem_from_config(prob, path)
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise DataFormatError(f"{path}: the saved problem cannot be rebuilt ({exc!r}); save the checkpoint "
+                                      "again with Trainer.save(path), or pass problem=") from exc
         trainer = cls(problem, cfg, device=device)
         try:
             state = torch.load(path / "weights.pt", map_location=trainer.device, weights_only=True)

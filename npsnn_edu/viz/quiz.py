@@ -238,6 +238,8 @@ def load_quiz(name: "str | Path") -> list[dict[str, Any]]:
             raise unknown_name("quiz", name, list_quizzes() or ["(no quiz shipped yet)"])
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise DataFormatError(f"{path.name}: not UTF-8 text; a quiz is a JSON file (see validate_quiz)") from None
     except json.JSONDecodeError as exc:
         raise DataFormatError(f"{path.name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
                               f"fix the file's syntax") from exc

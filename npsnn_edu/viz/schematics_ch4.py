@@ -215,7 +215,7 @@ def clock_network(n_knots: int = 8, seed: int = 0) -> Any:
         raise InvalidParameterError(f"n_knots must be at least 3 to draw the basis, got {n_knots}")
     import torch
 
-    from ..spiking.models import gaussian_kernel, make_knots
+    from ..spiking.basis import gaussian_kernel, make_knots
 
     t_end = 2 * math.pi
     knots, sigma = make_knots(t_end, n_knots, 1.0, pad=0)

@@ -1,12 +1,24 @@
-"""The GFN2-xTB control run (npsnn_edu.gpr.control): enol conformer coordinate, determinism, shipped result."""
+"""The GFN2-xTB control (research.xtb_control): enol conformer coordinate, the GP runs' protocol (run_nvt), the
+CLI's --out and merge, the shipped results of the retired driver."""
 
 import numpy as np
 import pytest
 
-from npsnn_edu.errors import InvalidParameterError, ShapeMismatchError, UnknownNameError
-from npsnn_edu.gpr.control import ENOL_ATOMS, conformer_statistics, enol_conformer, main, run_control
-from npsnn_edu.gpr.data import load
-from npsnn_edu.precomputed import load_result
+from npsnn_edu.errors import DataFormatError, InvalidParameterError, ShapeMismatchError, UnknownNameError
+from npsnn_edu.gpr.data import load, make_calculator
+from npsnn_edu.gpr.experiments import run_nvt
+from npsnn_edu.precomputed import RESULTS_DIR, load_result
+from research.xtb_control import (
+    CHECK_EVERY,
+    CHECKPOINT_FS,
+    ENOL_ATOMS,
+    PROTOCOL,
+    conformer_statistics,
+    enol_conformer,
+    main,
+    run_control,
+    run_record,
+)
 
 H, (O1, O2), (C1, C3), C2 = ENOL_ATOMS["h"], ENOL_ATOMS["oxygens"], ENOL_ATOMS["carbons"], ENOL_ATOMS["central"]
 
@@ -97,18 +109,27 @@ def test_enol_conformer_bad_input(ref):
         conformer_statistics(ref)
 
 
-def test_control_is_deterministic_and_not_flagged():
+def test_control_runs_the_gp_protocol_and_is_deterministic():
+    """The control IS run_nvt with GFN2-xTB: the kit's BAOAB, default_rng(seed), the crash check every 20 steps."""
     a = run_control("malondialdehyde", 1000.0, seed=0, duration_fs=100.0)
+    ref = load("malondialdehyde").reference_atoms()
+    direct = run_nvt(make_calculator(), ref, 1000.0, duration_fs=100.0, seed=0, check_every=CHECK_EVERY,
+                     record_every_fs=CHECK_EVERY * 0.5)
+    assert np.array_equal(a.frames, direct.frames) and np.array_equal(a.times_fs, direct.times_fs)
+    assert a.prior == "xtb" and a.engine == "core" and a.thermostat == "langevin" and CHECK_EVERY == 20
+    assert a.n_steps == 200 and len(a.frames) == 11 and np.allclose(np.diff(a.times_fs), 10.0)
+    assert not a.crashed and a.reason is None and 0.0 < a.max_deviation_A < 0.5
     b = run_control("malondialdehyde", 1000.0, seed=0, duration_fs=40.0)  # same seed: the same path, bit for bit
-    assert np.array_equal(a.samples[: len(b.samples)], b.samples) and a.n_steps == 200 and len(b.samples) == 21
-    assert not a.crashed and a.reason is None and a.max_bonded_deviation_A < 0.5
-    c = run_control("malondialdehyde", 1000.0, seed=1, duration_fs=2.0)
-    assert not np.allclose(c.samples[-1], a.samples[1])  # another seed, another trajectory (t = 2 fs both)
-    # the shipped 10 ps run of seed 0 passed through the same positions at 100 fs
-    entry = load_result("xtb_control_malondialdehyde").data["temperatures"]["1000"]
-    k = entry["seeds"].index(0)
-    assert entry["checkpoint_fs"] == 100.0
-    assert np.allclose(a.samples[-1], np.array(entry["checkpoint_positions_A"][k]), atol=1e-6, rtol=0)
+    assert np.array_equal(a.frames[: len(b.frames)], b.frames)
+    c = run_control("malondialdehyde", 1000.0, seed=1, duration_fs=10.0)
+    assert not np.allclose(c.frames[-1], a.frames[1])  # another seed, another trajectory (t = 10 fs both)
+    rec = run_record(a, "malondialdehyde", 0.5)
+    assert rec["simulated_ps"] == 0.1 and rec["crashed"] is False and rec["mean_temperature_K"] is None
+    k = int(np.flatnonzero(a.times_fs == CHECKPOINT_FS)[0])
+    assert np.allclose(rec["checkpoint_positions_A"], a.frames[k], atol=1e-9, rtol=0)
+    assert rec["max_bonded_deviation_A"] == round(a.max_deviation_A, 6)
+    assert rec["proton_transfers"] == conformer_statistics(a.frames)["proton_transfers"]
+    assert run_record(a, "aspirin", 0.5)["open_enol_fraction"] is None  # enol keys only for malondialdehyde
 
 
 def test_control_bad_input():
@@ -131,7 +152,13 @@ ENTRY_KEYS = {"temperature_K", "seeds", "n_runs", "crashes", "n_crashes", "crash
 @pytest.mark.parametrize("molecule", ["malondialdehyde", "aspirin"])
 def test_shipped_control_has_the_documented_keys(molecule):
     r = load_result(f"xtb_control_{molecule}")
-    assert "npsnn_edu.gpr.control" in r.command and "--save" in r.command and r.provenance["seeds"]
+    # the provenance reruns it with the research driver, and says the numbers came from the retired one
+    assert "python -m research.xtb_control" in r.command and "--out npsnn_edu/data/results" in r.command
+    assert "--save" not in r.command and r.provenance["seeds"]
+    made = r.provenance["produced_by"]
+    assert "retired" in made["driver"] and "ASE Langevin" in made["protocol"] and "RandomState" in made["protocol"]
+    assert all("npsnn_edu.gpr.control" in c for c in made["commands"]) and "retired driver" in r.provenance["notes"]
+    assert r.data["protocol"] != PROTOCOL and "retired" in r.data["protocol"]["driver"]
     d = r.data
     assert d["molecule"] == molecule and set(d["protocol"]) >= {"thermostat", "start", "criterion"}
     assert "1000" in d["temperatures"] and len(d["commands"]) >= 1
@@ -157,22 +184,34 @@ def test_shipped_control_has_the_documented_keys(molecule):
             assert e["open_enol_fraction"] is None and e["proton_transfers"] is None
 
 
-def test_cli_merges_seeds(tmp_path, monkeypatch, capsys):
-    import npsnn_edu.precomputed as pc
+def test_cli_writes_where_told_and_merges_seeds(tmp_path, capsys):
+    import json
+    import shutil
 
-    monkeypatch.setattr(pc, "RESULTS_DIR", tmp_path)
+    out = tmp_path / "ctrl"
     for s in ("0", "1"):
-        assert main(["--temperatures", "600", "--seeds", s, "--duration-ps", "0.005", "--save"]) == 0
-    d = load_result("xtb_control_malondialdehyde", directory=tmp_path)
+        assert main(["--temperatures", "600", "--seeds", s, "--duration-ps", "0.005", "--out", str(out)]) == 0
+        printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert printed["wrote"] == str(out / "xtb_control_malondialdehyde.json") and "--save" not in printed["command"]
+        assert printed["command"].endswith(f"--out {out}") and printed["summary"]["600"]["crash_fraction"] == 0.0
+    d = load_result("xtb_control_malondialdehyde", directory=out)
     e = d.data["temperatures"]["600"]
-    assert e["seeds"] == [0, 1] and e["n_runs"] == 2 and len(d.data["commands"]) == 2
+    assert e["seeds"] == [0, 1] and e["n_runs"] == 2 and len(d.data["commands"]) == 2 and set(e) == ENTRY_KEYS
+    assert e["check_every_steps"] == CHECK_EVERY and d.data["protocol"] == PROTOCOL
     assert d.provenance["seeds"] == [0, 1] and "--seeds 1" in d.provenance["command"]
-    assert '"crash_fraction": 0.0' in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ctrl"]  # nothing written anywhere else
+    # --out is required; a file of another protocol (the shipped one of the retired driver) is never merged into
+    with pytest.raises(SystemExit):
+        main(["--temperatures", "600", "--seeds", "0", "--duration-ps", "0.005"])
+    old = tmp_path / "old"
+    old.mkdir()
+    shutil.copy(RESULTS_DIR / "xtb_control_malondialdehyde.json", old)
+    with pytest.raises(DataFormatError, match="another protocol"):
+        main(["--temperatures", "600", "--seeds", "0", "--duration-ps", "0.005", "--out", str(old)])
 
 
 def test_experiments_reads_the_shipped_control_as_the_model_table_needs():
     """The crash table's control row comes from the shipped file: the reference itself survives the criterion."""
-    from npsnn_edu.gpr.control import enol_conformer
     from npsnn_edu.gpr.experiments import HBOND_CUTOFF_A, enol_acceptor_distance, load_xtb_control
 
     ctrl = load_xtb_control("malondialdehyde", 1000)

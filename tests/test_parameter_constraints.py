@@ -1,0 +1,288 @@
+"""Parameters are declared once per class (``_parameter_constraints``) and checked centrally (issue 19 item 5).
+
+For every class that declares a table: every dataclass field / ``__init__`` parameter is declared (a new field
+cannot go unchecked), and every declared parameter refuses a bad value with a typed error whose message names the
+parameter and says what to change.  The central checker itself is tested on its own below.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from ase import Atoms
+
+import npsnn_edu
+from npsnn_edu.errors import InvalidParameterError, NpsnnError, ShapeMismatchError, UnknownNameError
+from npsnn_edu.gpr.campaign import Job, make_jobs
+from npsnn_edu.gpr.data import GenerationSettings
+from npsnn_edu.gpr.experiments import CrashCriterion
+from npsnn_edu.gpr.model import GPRPotential
+from npsnn_edu.gpr.priors import PRIORS, CallablePrior, ConstantPrior
+from npsnn_edu.potentials import Harmonic
+from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer, PhysicsOperator
+from npsnn_edu.spiking.operator_families import (
+    HarmonicFamily,
+    LJ3DFamily,
+    MorseFamily,
+    OperatorFamily,
+    PotentialFamily,
+)
+from npsnn_edu.spiking.problems import NewtonProblem
+from npsnn_edu.spiking.training import TrainConfig, Trainer
+from npsnn_edu.units import LJUnits
+from npsnn_edu.validation import (
+    AtLeast,
+    Boolean,
+    Constraint,
+    InstanceOf,
+    Integer,
+    Interval,
+    Options,
+    Positive,
+    Rule,
+    check_param,
+    validate_params,
+)
+
+WATER = ["O", "H", "H"]
+
+
+def _water_atoms():
+    return Atoms("OH2", positions=[[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]])
+
+
+#: class -> (how to build one with some parameters overridden, how its messages spell a parameter's name)
+CLASSES: dict[type, tuple[Callable[..., Any], Callable[[str], str]]] = {
+    TrainConfig: (lambda **kw: TrainConfig(**kw), str),
+    OperatorConfig: (lambda **kw: OperatorConfig(**kw), str),
+    LJUnits: (lambda **kw: LJUnits(**{"sigma_angstrom": 3.4, "epsilon_ev": 0.0104, "mass_amu": 39.95, **kw}),
+              lambda name: f"LJUnits.{name}"),
+    GPRPotential: (lambda **kw: GPRPotential(**{"symbols": WATER, **kw}), str),
+    GenerationSettings: (lambda **kw: GenerationSettings(**kw), str),
+    Job: (lambda **kw: Job(**{"molecule": "malondialdehyde", "prior": "MF5", "temperature_K": 300.0, "seed": 0,
+                              "duration_fs": 100.0, **kw}), str),
+    NewtonProblem: (lambda **kw: NewtonProblem(**{"name": "spring", "potential": Harmonic(), "x0": [[1.0]],
+                                                  "v0": [[0.0]], "masses": 1.0, "t_end": 2.0, **kw}), str),
+    OperatorFamily: (lambda **kw: OperatorFamily(**kw), str),
+    HarmonicFamily: (lambda **kw: HarmonicFamily(**kw), str),
+    MorseFamily: (lambda **kw: MorseFamily(**kw), str),
+    LJ3DFamily: (lambda **kw: LJ3DFamily(**kw), str),
+    PotentialFamily: (lambda **kw: PotentialFamily(**{"pot": Harmonic(), "x_lo": (0.5,), "x_hi": (1.0,),
+                                                      "v_lo": (-0.1,), "v_hi": (0.1,), **kw}), str),
+    CrashCriterion: (lambda **kw: CrashCriterion(**{"reference": _water_atoms(), **kw}), str),
+    # the GP prior means (fit/value estimators)
+    ConstantPrior: (lambda **kw: ConstantPrior(**kw), str),
+    CallablePrior: (lambda **kw: CallablePrior(**{"fn": np.sum, **kw}), str),
+    **{PRIORS.get(n): ((lambda cls: lambda **kw: cls(**kw))(PRIORS.get(n)), str) for n in PRIORS.names()},
+    # estimators: tiny sizes so that building one is cheap
+    Trainer: (lambda **kw: Trainer(**{"config": TrainConfig(method="mlp", hidden=4, n_colloc=8), **kw}), str),
+    PhysicsOperator: (lambda **kw: PhysicsOperator(**{"family": "harmonic", **kw,
+                                                      "config": kw.get("config", OperatorConfig(hidden=4, num_steps=2,
+                                                                                                n_knots=6, pad=1))}),
+                      str),
+    OperatorTrainer: (lambda **kw: OperatorTrainer(**{"config": OperatorConfig(hidden=4, num_steps=2, n_knots=6, pad=1,
+                                                                               n_colloc=8, batch=4), **kw}), str),
+}
+#: the words a message uses for a parameter when it is not the parameter's own name
+SPELLED = {(TrainConfig, "derivative"): "derivative mode", (OperatorConfig, "branch"): "branch"}
+
+
+def _declared_names(cls: type) -> set[str]:
+    if dataclasses.is_dataclass(cls):
+        return {f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")}
+    params = inspect.signature(cls.__init__).parameters.values()
+    return {p.name for p in params if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+
+
+def _first_rule(declaration: Any) -> Constraint:
+    options = declaration if isinstance(declaration, tuple) else (declaration,)
+    return next(c for c in options if c is not None)
+
+
+CASES = [(cls, name) for cls in CLASSES for name in cls._parameter_constraints]
+
+
+@pytest.mark.parametrize("cls", list(CLASSES), ids=lambda c: c.__name__)
+def test_every_field_and_init_parameter_has_a_declared_constraint(cls):
+    assert set(cls._parameter_constraints) == _declared_names(cls)
+    for declaration in cls._parameter_constraints.values():
+        options = declaration if isinstance(declaration, tuple) else (declaration,)
+        assert options and all(c is None or isinstance(c, Constraint) for c in options)
+        assert any(c is not None for c in options)
+
+
+def test_every_class_that_declares_a_table_is_checked_here():
+    """A class that adds a ``_parameter_constraints`` table anywhere in the package is listed in CLASSES above
+    (itself, or a subclass of it)."""
+    declaring = set()
+    for path in Path(npsnn_edu.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    target = item.target if isinstance(item, ast.AnnAssign) else None
+                    if isinstance(target, ast.Name) and target.id == "_parameter_constraints":
+                        declaring.add(node.name)
+    assert declaring, "no table found: the scan is broken"
+    covered = {base.__name__ for cls in CLASSES for base in cls.__mro__}  # a private base: through its subclasses
+    assert declaring <= covered, declaring - covered
+
+
+@pytest.mark.parametrize("cls", list(CLASSES), ids=lambda c: c.__name__)
+def test_defaults_pass_their_own_constraints(cls):
+    build, _ = CLASSES[cls]
+    build()
+
+
+@pytest.mark.parametrize("cls, name", CASES, ids=[f"{c.__name__}.{n}" for c, n in CASES])
+def test_every_declared_parameter_refuses_a_bad_value_naming_it(cls, name):
+    build, spell = CLASSES[cls]
+    bad = _first_rule(cls._parameter_constraints[name]).invalid
+    with pytest.raises(NpsnnError) as info:
+        build(**{name: bad})
+    message = str(info.value)
+    assert spell(SPELLED.get((cls, name), name)) in message, message
+    assert any(word in message for word in ("must", "choose one of", "give", "use")), message
+
+
+@pytest.mark.parametrize("cls, name", [(c, n) for c, n in CASES if isinstance(c._parameter_constraints[n], tuple)
+                                       and None in c._parameter_constraints[n]])
+def test_parameters_declared_optional_accept_none(cls, name):
+    build, _ = CLASSES[cls]
+    obj = build(**{name: None})
+    if dataclasses.is_dataclass(obj):
+        assert getattr(obj, name) is None
+
+
+# -- the messages of today's hand-written checks are kept word for word -------------------------------------------
+@pytest.mark.parametrize("build, message", [
+    (lambda: TrainConfig(lr=-1), "lr must be positive, got -1"),
+    (lambda: TrainConfig(grad_clip=0), "grad_clip must be positive or None, got 0"),
+    (lambda: TrainConfig(beta=0.0), "beta (membrane decay) must be in (0, 1], got 0.0"),
+    (lambda: TrainConfig(beta=float("nan")), "beta (membrane decay) must be in (0, 1], got nan"),
+    (lambda: TrainConfig(method="bogus"), "unknown method 'bogus'; choose one of: continuous, fdm, kernel, mlp, naive"),
+    (lambda: TrainConfig(lr_schedule="step"), "unknown lr_schedule 'step'; choose one of: cosine, none"),
+    (lambda: OperatorConfig(causal_eps=-0.5), "causal_eps must be >= 0 (0 switches causal weights off), got -0.5"),
+    (lambda: OperatorConfig(beta=1.5), "beta must lie in [0, 1], got 1.5 (membrane decay per step, e.g. 0.9)"),
+    (lambda: OperatorConfig(branch="mlp"), "the operator branch 'mlp' is now called 'tanh'"),
+    (lambda: LJUnits(-1.0, 1.0, 1.0), "LJUnits.sigma_angstrom must be a positive finite number, got -1.0"),
+    (lambda: GPRPotential(WATER, lengthscale=[0.5, -1.0, 0.5]), "lengthscale must be positive, got [0.5, -1.0, 0.5]"),
+    (lambda: GPRPotential(WATER, noise=0.0),
+     "noise must be a positive finite number, got 0.0 (relative energy nugget, e.g. 1e-8)"),
+    (lambda: GPRPotential(WATER, descriptor="coulomb"),
+     "unknown descriptor 'coulomb'; choose one of: distance, inverse"),
+    (lambda: NewtonProblem("p", "harmonic", 1.0, 0.0, 1.0, 2.0),
+     "potential must be a core Potential (npsnn_edu.potentials, e.g. DoubleWell()), got str"),
+    (lambda: NewtonProblem("p", Harmonic(), 1.0, 0.0, 1.0, 0.0), "the time span must be positive (t_end > 0 in tau)"),
+    (lambda: HarmonicFamily(omega_range=(0.0, 1.0)),
+     "omega_range must be a pair (lo, hi) of finite numbers with lo <= hi and lo > 0, got (0.0, 1.0)"),
+    (lambda: PotentialFamily(pot=Harmonic(), x_lo=(0.0,), x_hi=(1.0, 2.0), v_lo=(0.0,), v_hi=(0.0,)),
+     "x_hi needs 1 numbers (N = 1 particles x D = 1), got 2"),
+    (lambda: GenerationSettings.sized(0), "frames_per_chain must be >= 1, got 0"),
+    (lambda: make_jobs(["m"], ["MF5"], [300], [0], -1.0),
+     "duration_fs must be a positive finite number, got -1.0 (e.g. 10000 for 10 ps)"),
+    (lambda: make_jobs(["m"], ["MF5"], [-300], [0], 10.0), "temperature_K must be a positive finite number, got -300"),
+])
+def test_messages_are_the_ones_users_saw_before(build, message):
+    with pytest.raises(NpsnnError) as info:
+        build()
+    assert message in str(info.value)
+
+
+def test_validate_stores_the_converted_values():
+    cfg = OperatorConfig(branch="SNN", hidden=16.0, seed=np.int64(3))
+    assert cfg.branch == "spiking" and cfg.hidden == 16 and isinstance(cfg.hidden, int) and cfg.seed == 3
+    cfg.hidden = 0  # a field changed after construction is checked again by validate()
+    with pytest.raises(InvalidParameterError, match="hidden must be an integer >= 1"):
+        cfg.validate()
+
+
+def test_gpr_fit_checks_hyperparameters_assigned_directly():
+    rng = np.random.default_rng(0)
+    x = np.array([[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]) + 0.05 * rng.standard_normal((6, 3, 3))
+    model = GPRPotential(WATER, prior="MF2", lengthscale=0.5)
+    model.fit(x, rng.standard_normal(6))  # fine
+    model.noise = -1e-8
+    with pytest.raises(InvalidParameterError, match="noise must be a positive finite number, got -1e-08"):
+        model.fit(x, rng.standard_normal(6))
+
+
+def test_gpr_model_checks_hyperparameters_set_later_and_keeps_the_shape_check():
+    model = GPRPotential(WATER)
+    with pytest.raises(InvalidParameterError, match="noise_forces must be a positive finite number"):
+        model.set_hyperparameters(0.5, 1e-8, -1.0)
+    with pytest.raises(ShapeMismatchError, match="lengthscale must be a scalar or have 3 entries"):
+        model.set_hyperparameters([0.5, 0.5], 1e-8)
+    model.set_hyperparameters([0.4, 0.5, 0.6], 1e-7)  # noise_forces None keeps the previous value
+    assert model.noise == 1e-7 and model.noise_forces == 1e-6
+    np.testing.assert_array_equal(model.lengthscale, [0.4, 0.5, 0.6])
+
+
+# -- the central checker ----------------------------------------------------------------------------------------------
+def test_interval_sides():
+    assert Interval(0, 1, closed="right").check("b", 1) == 1.0
+    with pytest.raises(InvalidParameterError, match=r"b must lie in \(0, 1\], got 0"):
+        Interval(0, 1, closed="right").check("b", 0)
+    with pytest.raises(InvalidParameterError, match=r"b must lie in \[0, 1\), got 1"):
+        Interval(0, 1, closed="left").check("b", 1)
+    with pytest.raises(InvalidParameterError, match=r"b must lie in \(0, 1\), got 0"):
+        Interval(0, 1, closed="neither").check("b", 0)
+    with pytest.raises(UnknownNameError, match="unknown closed 'top'"):
+        Interval(0, 1, closed="top")
+
+
+def test_options_exact_or_normalised():
+    assert Options(("fast_sigmoid", "atan")).check("s", "atan") == "atan"
+    with pytest.raises(UnknownNameError, match="unknown s 'Atan'; choose one of: atan, fast_sigmoid"):
+        Options(("fast_sigmoid", "atan")).check("s", "Atan")
+    assert Options(("fast_sigmoid",), normalise=True).check("s", "Fast-Sigmoid") == "fast_sigmoid"
+    with pytest.raises(UnknownNameError, match="unknown surrogate kind 3"):
+        Options(("atan",), kind="surrogate kind").check("s", 3)
+
+
+def test_boolean_integer_instance_rule():
+    assert Boolean().check("flag", np.bool_(True)) is True
+    for bad in (1, "True", None):
+        with pytest.raises(InvalidParameterError, match="flag must be True or False"):
+            Boolean().check("flag", bad)
+    assert Integer().check("seed", np.int64(7)) == 7
+    for bad in (True, 1.5, "x", float("inf")):
+        with pytest.raises(InvalidParameterError, match="seed must be an integer"):
+            Integer().check("seed", bad)
+    with pytest.raises(InvalidParameterError, match="name must be a str, got int"):
+        InstanceOf(str).check("name", 3)
+
+    def even(name, value):
+        if value % 2:
+            raise InvalidParameterError(f"{name} must be even, got {value}")
+        return value // 2
+
+    assert Rule(even, invalid=3).check("k", 4) == 2
+    with pytest.raises(InvalidParameterError, match="k must be even"):
+        Rule(even, invalid=3).check("k", Rule(even, invalid=3).invalid)
+
+
+def test_check_param_none_alternatives_and_message_override():
+    assert check_param("lr", None, (None, Positive())) is None
+    with pytest.raises(InvalidParameterError, match="lr must be a positive finite number, got None"):
+        check_param("lr", None, Positive())
+    # several alternatives: the first that accepts wins, else the first one's error
+    either = (AtLeast(10, integer=True), Options(("auto",)))
+    assert check_param("n", "auto", either) == "auto" and check_param("n", 12, either) == 12
+    with pytest.raises(InvalidParameterError, match="n must be an integer >= 10, got 3"):
+        check_param("n", 3, either)
+    with pytest.raises(InvalidParameterError, match="^eps must be >= 0 here, got -1 .hint.$"):
+        check_param("eps", -1, AtLeast(0, hint="hint", message="{name} must be >= 0 here, got {value} ({hint})"))
+
+
+def test_validate_params_checks_in_declaration_order_and_refuses_undeclared_names():
+    table = {"a": Positive(), "b": AtLeast(0, integer=True)}
+    assert validate_params(table, {"b": 2.0, "a": 1}) == {"a": 1.0, "b": 2}
+    with pytest.raises(InvalidParameterError, match="^x.a must be a positive"):
+        validate_params(table, {"a": -1, "b": -1}, prefix="x.")
+    with pytest.raises(TypeError, match=r"without a declared constraint: \['c'\]"):
+        validate_params(table, {"a": 1, "c": 3})
