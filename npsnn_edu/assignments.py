@@ -873,6 +873,18 @@ def self_test(path: Path, *, echo: bool = True) -> list[str]:
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
+    """Command line (``python -m npsnn_edu.assignments --help``): student copies, nbgrader course, lint, checks.
+
+    Parameters
+    ----------
+    argv : sequence of str or None, default None
+        Arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
     from .notebook_runner import default_notebooks
 
     parser = argparse.ArgumentParser(prog="python -m npsnn_edu.assignments",

@@ -353,6 +353,13 @@ class Constraint:
     ``message`` (optional) replaces the helper's message; it is formatted with ``name``, ``value``, ``hint`` and
     ``type`` (the value's type name).
     ``invalid`` is a value that breaks the rule (the tests feed it to every declared parameter).
+
+    Parameters
+    ----------
+    hint : str or None, default None
+        Advice appended to the error message.
+    message : str or None, default None
+        Message template replacing the helper's own.
     """
 
     invalid: Any = float("nan")
@@ -362,6 +369,25 @@ class Constraint:
         self.message = message
 
     def check(self, name: str, value: Any) -> Any:
+        """``value`` of parameter ``name`` checked and converted; a typed error (its message, or ``message``) otherwise.
+
+        Parameters
+        ----------
+        name : str
+            Parameter name used in the message.
+        value : object
+            The value given.
+
+        Returns
+        -------
+        object
+            The converted value.
+
+        Raises
+        ------
+        InvalidParameterError, UnknownNameError, ShapeMismatchError
+            The value breaks the rule.
+        """
         if self.message is None:
             return self._check(name, value)
         try:
@@ -386,7 +412,17 @@ class Finite(Constraint):
 
 
 class Positive(Constraint):
-    """A finite number > 0 (:func:`positive`); an int with ``integer=True``."""
+    """A finite number > 0 (:func:`positive`); an int with ``integer=True``.
+
+    Parameters
+    ----------
+    integer : bool, default False
+        Require an integer.
+    hint : str or None, default None
+        Advice appended to the error message.
+    message : str or None, default None
+        Message template replacing the helper's own.
+    """
 
     invalid = -1.0
 
@@ -399,7 +435,19 @@ class Positive(Constraint):
 
 
 class AtLeast(Constraint):
-    """A finite number >= ``minimum`` (:func:`at_least`); an int with ``integer=True``."""
+    """A finite number >= ``minimum`` (:func:`at_least`); an int with ``integer=True``.
+
+    Parameters
+    ----------
+    minimum : float
+        Smallest allowed value.
+    integer : bool, default False
+        Require an integer.
+    hint : str or None, default None
+        Advice appended to the error message.
+    message : str or None, default None
+        Message template replacing the helper's own.
+    """
 
     def __init__(self, minimum: float, *, integer: bool = False, hint: str | None = None,
                  message: str | None = None):
@@ -423,7 +471,19 @@ class Integer(Constraint):
 
 class Interval(Constraint):
     """A finite number in an interval; ``closed`` is "both" (``[low, high]``, :func:`in_range`), "neither",
-    "left" (``[low, high)``) or "right" (``(low, high]``)."""
+    "left" (``[low, high)``) or "right" (``(low, high]``).
+
+    Parameters
+    ----------
+    low, high : float
+        Bounds.
+    closed : {"both", "neither", "left", "right"}, default "both"
+        Which bounds belong to the interval.
+    hint : str or None, default None
+        Advice appended to the error message.
+    message : str or None, default None
+        Message template replacing the helper's own.
+    """
 
     def __init__(self, low: float, high: float, *, closed: str = "both", hint: str | None = None,
                  message: str | None = None):
@@ -448,7 +508,17 @@ class Interval(Constraint):
 class Options(Constraint):
     """One of ``choices``; the error is :class:`~npsnn_edu.errors.UnknownNameError` listing them, as
     ``unknown <kind> ...`` (``kind`` defaults to the parameter's name).  ``normalise=True`` accepts spellings
-    like :func:`one_of` ("Fast-Sigmoid" -> "fast_sigmoid")."""
+    like :func:`one_of` ("Fast-Sigmoid" -> "fast_sigmoid").
+
+    Parameters
+    ----------
+    choices : iterable of str
+        Valid values.
+    kind : str or None, default None
+        What is chosen, for the message (None: the parameter's name).
+    normalise : bool, default False
+        Accept other spellings (case, ``-`` and spaces).
+    """
 
     invalid = "no_such_option"
 
@@ -478,7 +548,17 @@ class Boolean(Constraint):
 
 
 class InstanceOf(Constraint):
-    """An instance of ``types`` (passed through unchanged)."""
+    """An instance of ``types`` (passed through unchanged).
+
+    Parameters
+    ----------
+    *types : type
+        Accepted types.
+    hint : str or None, default None
+        Advice appended to the error message.
+    message : str or None, default None
+        Message template replacing the helper's own.
+    """
 
     invalid = object()
 
@@ -506,7 +586,15 @@ class IsCallable(Constraint):
 
 class Rule(Constraint):
     """A named check written once as a function ``check(name, value) -> converted value`` that raises a typed
-    error (for rules with their own message, e.g. a registry lookup); ``invalid`` a value it refuses."""
+    error (for rules with their own message, e.g. a registry lookup); ``invalid`` a value it refuses.
+
+    Parameters
+    ----------
+    check : callable
+        ``check(name, value) -> converted value``, raising a typed error.
+    invalid : object
+        A value the rule refuses (used by the tests).
+    """
 
     def __init__(self, check: "Callable[[str, Any], Any]", *, invalid: Any):
         super().__init__()
@@ -526,7 +614,27 @@ Constraints = Mapping[str, Any]
 
 
 def check_param(name: str, value: Any, declaration: Any) -> Any:
-    """``value`` checked against one declaration (see :data:`Constraints`); returns the converted value."""
+    """``value`` checked against one declaration (see :data:`Constraints`); returns the converted value.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name.
+    value : object
+        The value given.
+    declaration : Constraint, None or tuple of them
+        The declaration (see :data:`Constraints`): a constraint, None (None allowed) or a tuple (any one passes).
+
+    Returns
+    -------
+    object
+        The converted value.
+
+    Raises
+    ------
+    InvalidParameterError, UnknownNameError, ShapeMismatchError
+        The value satisfies no declaration.
+    """
     options = declaration if isinstance(declaration, tuple) else (declaration,)
     if value is None and None in options:
         return None
@@ -546,7 +654,29 @@ def validate_params(constraints: Constraints, params: Mapping[str, Any], *, pref
     """Check every declared parameter in ``params`` (name -> value) against ``constraints`` (name -> declaration)
     in declaration order; returns the converted values.  ``prefix`` goes before each name in messages
     (``"LJUnits."``).  A parameter missing from ``constraints`` is a bug in the class (TypeError), never user input:
-    ``tests/test_parameter_constraints.py`` checks every table against its fields and ``__init__``."""
+    ``tests/test_parameter_constraints.py`` checks every table against its fields and ``__init__``.
+
+    Parameters
+    ----------
+    constraints : mapping of str to declaration
+        The class's ``_parameter_constraints`` table.
+    params : mapping of str to object
+        Parameter values by name.
+    prefix : str, default ""
+        Text before each name in messages (e.g. ``"LJUnits."``).
+
+    Returns
+    -------
+    dict of str to object
+        The converted values.
+
+    Raises
+    ------
+    TypeError
+        A parameter missing from ``constraints`` (a bug in the class).
+    InvalidParameterError, UnknownNameError, ShapeMismatchError
+        A value breaks its declaration.
+    """
     undeclared = sorted(set(params) - set(constraints))
     if undeclared:
         raise TypeError(f"parameters without a declared constraint: {undeclared}; add them to _parameter_constraints")
@@ -556,7 +686,27 @@ def validate_params(constraints: Constraints, params: Mapping[str, Any], *, pref
 
 def validate_fields(obj: Any, *, prefix: str = "", store: bool = True) -> Any:
     """Check the public fields of the dataclass ``obj`` against ``type(obj)._parameter_constraints`` and, with
-    ``store=True``, store the converted values back (frozen dataclasses too); returns ``obj``."""
+    ``store=True``, store the converted values back (frozen dataclasses too); returns ``obj``.
+
+    Parameters
+    ----------
+    obj : dataclass instance
+        The object whose public fields are checked.
+    prefix : str, default ""
+        Text before each name in messages.
+    store : bool, default True
+        Store the converted values back on ``obj``.
+
+    Returns
+    -------
+    object
+        ``obj``.
+
+    Raises
+    ------
+    InvalidParameterError, UnknownNameError, ShapeMismatchError
+        A field breaks its declaration.
+    """
     values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if not f.name.startswith("_")}
     checked = validate_params(obj._parameter_constraints, values, prefix=prefix)
     if store:
