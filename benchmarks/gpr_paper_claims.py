@@ -451,6 +451,13 @@ def assemble(args: argparse.Namespace, protocols: dict[str, tuple[dict[str, Any]
         js, npz = save_claims(data, arrays, command=command, seeds=[0, 1, 2, 3, 4, 5, 6, 7],
                               notes="; ".join(not_complete) or "complete", directory=args.out_result)
         print(f"wrote {js} ({js.stat().st_size} bytes) and {npz} ({npz.stat().st_size} bytes)")
+        if args.update_docs:
+            from npsnn_edu.gpr.claims import load_claims, update_docs
+
+            root = Path(__file__).resolve().parents[1]
+            update_docs(load_claims(args.out_result).data, root / "docs" / "gpr_your_molecule.md",
+                        root / "README.md")
+            print("updated docs/gpr_your_molecule.md and README.md")
     return data
 
 
@@ -530,6 +537,8 @@ def main() -> None:
     full.add_argument("--campaign-runs", type=int, default=20)
     full.add_argument("--campaign-code", default=None, help="the commit the campaign's workers ran (provenance)")
     full.add_argument("--machine-note", default="", help="load on the machine while measuring (provenance)")
+    full.add_argument("--update-docs", action="store_true",
+                      help="write the result's tables into docs/gpr_your_molecule.md and its row into README.md")
     args = ap.parse_args()
     t_start = time.perf_counter()
     if args.full:

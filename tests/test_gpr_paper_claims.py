@@ -354,3 +354,57 @@ def test_a_live_distortion_run_ships_series_that_reproduce_its_row():
     assert row["force_at_start_kcal_per_A"] == pytest.approx(a["force_kcal_per_A"][0], abs=0.051)
     # a stretched O-H is pulled back (the sign convention: + pulls H towards its O)
     assert row["force_at_start_kcal_per_A"] > 0
+
+
+def test_the_docs_and_the_readme_quote_the_shipped_result(shipped):
+    """docs/gpr_your_molecule.md's tables and the README's row are the shipped result rendered
+    (`benchmarks/gpr_paper_claims.py --full ... --update-docs` writes them): every quoted number is the result's."""
+    from npsnn_edu.gpr.claims import DOC_BEGIN, DOC_END, markdown_report, readme_row
+
+    doc = (REPO / "docs" / "gpr_your_molecule.md").read_text()
+    block = doc.split(DOC_BEGIN, 1)[1].split(DOC_END, 1)[0]
+    assert block.strip() == markdown_report(shipped.data).strip()
+    assert readme_row(shipped.data) in (REPO / "README.md").read_text().splitlines()
+    # the rendering says what the numbers say (spot checks against the data, not the renderer)
+    for r in shipped.data["long_runs"]:
+        assert f"| {r['crashes']}/{r['runs']} | {r['ci95_high']:.2f} |" in block
+    ser = [r for r in shipped.data["distortion"] if r["molecule"] == "capped_serine" and r["prior"] == "MF5"][0]
+    assert f"relaxed by {ser['time_to_relax_fs']:g} fs" in block
+
+
+def test_update_docs_refuses_a_doc_without_markers_and_adds_the_readme_row(tmp_path, shipped):
+    from npsnn_edu.gpr.claims import README_CELL, update_docs
+
+    doc, readme = tmp_path / "doc.md", tmp_path / "README.md"
+    doc.write_text("# no markers\n")
+    readme.write_text("| `benchmarks/gpr_paper_claims.py --quick` | x | y |\n| other | a | b |\n")
+    with pytest.raises(DataFormatError, match="markers"):
+        update_docs(shipped.data, doc, readme)
+    doc.write_text("a\n<!-- gpr_paper_claims:begin -->\nold\n<!-- gpr_paper_claims:end -->\nb\n")
+    update_docs(shipped.data, doc, readme)
+    update_docs(shipped.data, doc, readme)  # idempotent: one row, one block
+    lines = readme.read_text().splitlines()
+    assert [ln.startswith(README_CELL) for ln in lines] == [False, True, False]
+    assert doc.read_text().count("gpr_paper_claims:begin") == 1 and "old" not in doc.read_text()
+
+
+def test_ramachandran_runs_repeat_the_campaign_runs_of_the_same_seed(shipped):
+    """One protocol: a Ramachandran run and the campaign's long run of the same (molecule, model, T, seed) are the
+    same trajectory, so a crash happens at the same time in both (the campaign ran in other processes, on Dask)."""
+    recs = {(r["job"]["molecule"], r["job"]["prior"], r["job"]["temperature_K"], r["job"]["seed"]): r["result"]
+            for r in shipped.data["long_run_records"]}
+    compared = 0
+    for r in shipped.data["ramachandran"]:
+        # every run but the last was followed by the next seed because it crashed; the last crashed if all did
+        ends = list(r["time_to_crash_fs"]) + [None] * (r["runs"] - r["crashes"])
+        for seed, n, crash in zip(r["seeds"], r["frames_per_run"], ends):
+            store = recs.get((r["molecule"], r["source"], r["temperature_K"], seed))
+            if store is None:
+                continue
+            compared += 1
+            if crash is not None:
+                assert store["crashed"] and store["time_to_crash_fs"] == crash
+            else:  # ran its length (n - 1 frames apart) without a crash: the campaign's run lasted at least as long
+                length = (n - 1) * r["record_every_fs"]
+                assert not store["crashed"] or store["time_to_crash_fs"] > length
+    assert compared > 0
