@@ -334,11 +334,11 @@ def proto_ramachandran(args: argparse.Namespace) -> tuple[dict[str, Any], dict[s
 
     arrays: dict[str, np.ndarray] = {}
     rows = []
-    for mol in ("capped_glycine", "capped_serine"):
+    for mol in args.rama_molecules:
         data = load(mol)
         ref = data.reference_atoms()
         models = {"MF5": build_models(data, "force_trained", priors=("MF5",))["MF5"], "xtb": make_calculator()}
-        for T in (300.0, 1000.0):
+        for T in args.rama_temperatures:
             for src, model in models.items():
                 ps = args.gp_rama_ps if src != "xtb" else args.xtb_rama_ps
                 phis, psis, crash_times, seeds, steps, wall = [], [], [], [], 0, 0.0
@@ -473,7 +473,8 @@ def run_full(args: argparse.Namespace) -> dict[str, Any]:
                "campaign_overhead": proto_campaign_overhead}
     settings = {"distortion": {"duration_fs": args.distortion_fs, "movie_fs": args.movie_fs},
                 "ramachandran": {"gp_ps": args.gp_rama_ps, "xtb_ps": args.xtb_rama_ps,
-                                 "max_runs": args.rama_max_runs},
+                                 "max_runs": args.rama_max_runs, "molecules": args.rama_molecules,
+                                 "temperatures_K": args.rama_temperatures},
                 "ms_per_step": {"run_fs": args.ms_per_step_fs}, "campaign_overhead": {"runs": args.campaign_runs},
                 "optimisation": {}}
     protocols: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
@@ -533,6 +534,8 @@ def main() -> None:
     full.add_argument("--gp-rama-ps", type=float, default=100.0)
     full.add_argument("--xtb-rama-ps", type=float, default=4.0)
     full.add_argument("--rama-max-runs", type=int, default=5, help="seeds tried per Ramachandran row at most")
+    full.add_argument("--rama-molecules", nargs="+", default=["capped_glycine", "capped_serine"])
+    full.add_argument("--rama-temperatures", nargs="+", type=float, default=[300.0, 1000.0])
     full.add_argument("--ms-per-step-fs", type=float, default=1000.0)
     full.add_argument("--campaign-runs", type=int, default=20)
     full.add_argument("--campaign-code", default=None, help="the commit the campaign's workers ran (provenance)")

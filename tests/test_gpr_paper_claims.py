@@ -408,3 +408,24 @@ def test_ramachandran_runs_repeat_the_campaign_runs_of_the_same_seed(shipped):
                 length = (n - 1) * r["record_every_fs"]
                 assert not store["crashed"] or store["time_to_crash_fs"] > length
     assert compared > 0
+
+
+def test_a_live_ramachandran_row_follows_a_crash_with_the_next_seed():
+    """The Ramachandran protocol, small: capped glycine's MF5 model at 1000 K for 2 ps. Seed 0 crashes at 1.43 ps
+    (as in the campaign's 1000 ps run of seed 0), so seed 1 runs the remaining 0.57 ps; xTB 10 fs."""
+    import argparse
+
+    bench = _bench()
+    args = argparse.Namespace(rama_molecules=["capped_glycine"], rama_temperatures=[1000.0], gp_rama_ps=2.0,
+                              xtb_rama_ps=0.01, rama_max_runs=5)
+    out, arrays = bench.proto_ramachandran(args)
+    gp, xtb = out["rows"]
+    assert (gp["source"], xtb["source"]) == ("MF5", "xtb")
+    assert gp["seeds"] == [0, 1] and gp["crashes"] == 1 and gp["time_to_crash_fs"] == [1430.0]
+    assert gp["simulated_ps"] == pytest.approx(2.0) and gp["frames_per_run"] == [144, 58]
+    assert xtb["seeds"] == [0] and not xtb["crashed"] and xtb["n_frames"] == 2
+    phi, psi = arrays[gp["arrays"]["phi_deg"]], arrays[gp["arrays"]["psi_deg"]]
+    assert phi.dtype == np.float32 and phi.shape == psi.shape == (202,)
+    from npsnn_edu.gpr.protocols import basin_fractions
+
+    assert gp["fractions"] == {k: round(v, 4) for k, v in basin_fractions(phi, psi).items()}

@@ -96,11 +96,11 @@ def settle_time(times_fs: Sequence[float], r: Sequence[float], r_ref: float, wit
     float or None
         The time (fs), or None when the mean never settles within the run (or the run is shorter than the window).
     """
-    t, r = np.asarray(times_fs, float), np.asarray(r, float)
-    if t.shape != r.shape or t.ndim != 1:
-        raise InvalidParameterError(f"times_fs and r must be 1-D of the same length, got {t.shape} and {r.shape}")
+    t, x = np.asarray(times_fs, float), np.asarray(r, float)
+    if t.shape != x.shape or t.ndim != 1:
+        raise InvalidParameterError(f"times_fs and r must be 1-D of the same length, got {t.shape} and {x.shape}")
     starts = t[t <= t[-1] - window_fs] if t.size else t
-    ok = np.array([abs(r[(t >= a) & (t <= a + window_fs)].mean() - r_ref) < within for a in starts], bool)
+    ok = np.array([abs(x[(t >= a) & (t <= a + window_fs)].mean() - r_ref) < within for a in starts], bool)
     if not ok.size or not ok[-1]:
         return None
     bad = np.flatnonzero(~ok)
@@ -133,10 +133,10 @@ def long_run_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         groups.setdefault(k, []).append(dict(res))
     rows = []
     for (mol, prior, T, dur), sel in sorted(groups.items()):
-        n, k = len(sel), sum(bool(r["crashed"]) for r in sel)
-        lo, hi = crash_interval(k, n)
+        n, n_crash = len(sel), sum(bool(r["crashed"]) for r in sel)
+        lo, hi = crash_interval(n_crash, n)
         times = [r["time_to_crash_fs"] for r in sel if r["crashed"]]
-        rows.append({"molecule": mol, "prior": prior, "temperature_K": T, "runs": n, "crashes": int(k),
+        rows.append({"molecule": mol, "prior": prior, "temperature_K": T, "runs": n, "crashes": int(n_crash),
                      "duration_ps": dur / 1000.0, "ci95_low": round(lo, 4), "ci95_high": round(hi, 4),
                      "seeds": sorted(int(r["seed"]) for r in sel),
                      "median_time_to_crash_ps": float(np.median(times)) / 1000.0 if times else None,
@@ -236,7 +236,7 @@ def save_claims(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *, co
     folder = Path(directory) if directory is not None else RESULTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
     blob = buf.getvalue()
     npz = folder / f"{RESULT_NAME}.npz"
     npz.write_bytes(blob)
@@ -266,7 +266,7 @@ def load_claims(directory: Path | str | None = None) -> ClaimsResult:
     DataFormatError
         When the JSON lacks an interface key, or the npz is missing or is not the file the JSON was written with.
     """
-    res = load_result(RESULT_NAME, directory)
+    res = load_result(RESULT_NAME, None if directory is None else Path(directory))
     data = res.data
     if not isinstance(data, dict) or any(k not in data for k in INTERFACE_KEYS):
         raise DataFormatError(f"{RESULT_NAME}.json lacks interface keys {list(INTERFACE_KEYS)}; regenerate it with "
