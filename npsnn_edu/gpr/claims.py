@@ -328,13 +328,19 @@ def markdown_report(data: Mapping[str, Any]) -> str:
                    f"{_g(r['median_time_to_crash_ps'], '{:.2f}')} |")
     out.append("\n**Distortion** (an O-H stretched to 1.5 A along the bond, 300 K, 1 ps, seed 0; relaxed = the 20-fs "
                "mean bond length stays within 0.05 A of equilibrium; force along the bond, + pulls H back):\n")
-    out.append("| molecule | model | outcome | force at the start (kcal/mol/A) | peak force, first 50 fs |")
-    out.append("|---|---|---|---|---|")
-    for r in data["distortion"]:
-        what = ("proton transferred to the other O" if r["proton_transferred"] else "crashed" if r["crashed"]
+    out.append("| molecule | model | outcome | force at the start (kcal/mol/A) | peak force, first 50 fs | "
+               "other seeds |")
+    out.append("|---|---|---|---|---|---|")
+
+    def outcome(r: Mapping[str, Any]) -> str:
+        return ("proton transferred to the other O" if r["proton_transferred"] else "crashed" if r["crashed"]
                 else f"relaxed by {_g(r['time_to_relax_fs'])} fs")
-        out.append(f"| {_NAMES.get(r['molecule'], r['molecule'])} | {r['prior']} | {what} | "
-                   f"{r['force_at_start_kcal_per_A']:+.0f} | {r['peak_force_kcal_per_A']:.0f} |")
+
+    for r in data["distortion"]:
+        others = "; ".join(f"seed {o['seed']}: {outcome(o)}, peak {o['peak_force_kcal_per_A']:.0f}"
+                           for o in r.get("other_seeds", [])) or "-"
+        out.append(f"| {_NAMES.get(r['molecule'], r['molecule'])} | {r['prior']} | {outcome(r)} | "
+                   f"{r['force_at_start_kcal_per_A']:+.0f} | {r['peak_force_kcal_per_A']:.0f} | {others} |")
     o = data["optimisation"]
     if o:
         out.append(f"\n**Optimisation** (alanine dipeptide, ASE BFGS to 1 kcal/mol/A from C7eq- and C5-like starts): "
