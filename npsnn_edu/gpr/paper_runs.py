@@ -142,6 +142,9 @@ def live_claims(*, molecules: Sequence[str] = PAPER_MOLECULES, temperatures: Seq
                                   "crashes": crashes, "duration_ps": duration_fs / 1000.0,
                                   "ci95_low": crash_interval(crashes, len(runs))[0],
                                   "ci95_high": crash_interval(crashes, len(runs))[1],
+                                  "median_time_to_crash_ps": (float(np.median([r.time_to_crash_fs for r in runs
+                                                                               if r.crashed])) / 1000.0
+                                                              if crashes else None),
                                   "ms_per_step": float(np.mean([r.ms_per_step for r in runs]))})
         by = {r["prior"]: r["ms_per_step"] for r in long_runs if r["molecule"] == mol}
         if "xtb" in by:

@@ -90,13 +90,16 @@ def molecule_views(molecules: Sequence[str], *, size: tuple[str, str] = ("300px"
 def _cell(row: Mapping[str, Any] | None) -> str:
     if row is None:
         return "not run"
-    return (f"{row['crashes']}/{row['runs']} in {row['duration_ps']:g} ps "
-            f"(<= {100 * row['ci95_high']:.0f} %)")
+    text = f"{row['crashes']}/{row['runs']} in {row['duration_ps']:g} ps (<= {100 * row['ci95_high']:.0f} %)"
+    median = row.get("median_time_to_crash_ps")
+    if row["crashes"] and median is not None:
+        text += f", median crash at {median:.3g} ps"
+    return text
 
 
 def long_run_table(claims: Any) -> Any:
     """One row per molecule and temperature; per model "crashes/runs in L ps (<= upper 95 % bound of the crash
-    probability per run)"."""
+    probability per run)" and, where runs crashed, the median time to the crash."""
     rows = claims_data(claims)["long_runs"]
     by = {(r["molecule"], float(r["temperature_K"]), r["prior"]): r for r in rows}
     keys = sorted({(r["molecule"], float(r["temperature_K"])) for r in rows},
