@@ -69,15 +69,16 @@ def settle_time(t: np.ndarray, r: np.ndarray, r_ref: float, within: float = SETT
 
 def distortion_run(model: Any, data: Any, i: int, j: int, stretched_A: float = 1.5, *, name: str = "",
                    duration_fs: float = 1000.0, acceptor: int | None = None, seed: int = 0,
-                   force_until_fs: float = 200.0) -> dict[str, Any]:
+                   force_until_fs: float = 50.0, movie_fs: float = 200.0) -> dict[str, Any]:
     """Bond i-j of ``data``'s reference geometry stretched to ``stretched_A`` along the bond, then 300 K NVT with
     ``model`` (:func:`~npsnn_edu.gpr.experiments.stretched_bond_test`, frames every 2 fs).
 
-    Returns the row of the shipped ``distortion`` table (``molecule``, ``prior``, ``stretched_A``,
+    Returns a row of the shipped ``distortion`` table (``molecule``, ``prior``, ``bond``, ``stretched_A``,
     ``time_to_relax_fs`` (None if the bond never settles, the run crashed or the H moved to ``acceptor``),
-    ``proton_transferred``, ``peak_force_kcal_per_A`` over the first ``force_until_fs``) plus the series
-    ``times_fs``, ``bond_A``, ``force_kcal_per_A`` (up to ``force_until_fs``), ``reference_A``, and the
-    ``frames`` (F, N, 3, A) and ``symbols`` for a movie.
+    ``proton_transferred``, ``crashed``, ``force_at_start_kcal_per_A``, ``peak_force_kcal_per_A`` (largest
+    |force| over the first ``force_until_fs``), ``reference_A``) with its arrays in place: ``times_fs``,
+    ``bond_A``, ``force_times_fs``, ``force_kcal_per_A``, ``movie_times_fs`` and ``movie_positions_A`` (F, N, 3;
+    the first ``movie_fs``) and, with an acceptor, ``acceptor_A``.
     """
     from .experiments import stretched_bond_test
 
@@ -89,13 +90,17 @@ def distortion_run(model: Any, data: Any, i: int, j: int, stretched_A: float = 1
     early = t <= force_until_fs
     force = bond_force(model, ref, frames[early], i, j)
     relax = None if transferred or out["crashed"] else settle_time(t, out["bond_A"], out["reference_A"])
-    return {"molecule": data.molecule, "prior": name or out["prior"],
-            "bond": f"{ref[i].symbol}{i}-{ref[j].symbol}{j}", "stretched_A": float(stretched_A),
-            "time_to_relax_fs": relax, "proton_transferred": transferred, "crashed": bool(out["crashed"]),
-            "force_at_start_kcal_per_A": round(float(force[0]), 1),
-            "peak_force_kcal_per_A": round(float(np.max(np.abs(force))), 1),
-            "reference_A": float(out["reference_A"]), "times_fs": t, "bond_A": np.asarray(out["bond_A"], float),
-            "force_kcal_per_A": force, "frames": frames, "symbols": list(ref.get_chemical_symbols())}
+    row = {"molecule": data.molecule, "prior": name or out["prior"],
+           "bond": f"{ref[i].symbol}{i}-{ref[j].symbol}{j}", "stretched_A": float(stretched_A),
+           "time_to_relax_fs": relax, "proton_transferred": transferred, "crashed": bool(out["crashed"]),
+           "force_at_start_kcal_per_A": round(float(force[0]), 1),
+           "peak_force_kcal_per_A": round(float(np.max(np.abs(force))), 1), "atoms": [int(i), int(j)],
+           "acceptor": acceptor, "reference_A": float(out["reference_A"]), "duration_fs": float(duration_fs),
+           "times_fs": t, "bond_A": np.asarray(out["bond_A"], float), "force_times_fs": t[early],
+           "force_kcal_per_A": force, "movie_times_fs": t[t <= movie_fs], "movie_positions_A": frames[t <= movie_fs]}
+    if acceptor is not None:
+        row["acceptor_A"] = np.linalg.norm(frames[:, j] - frames[:, acceptor], axis=-1)
+    return row
 
 
 def _models(molecule: str, priors: Sequence[str], n_train: int | None, n_force: int | None) -> dict[str, Any]:
@@ -163,15 +168,19 @@ def live_claims(*, molecules: Sequence[str] = PAPER_MOLECULES, temperatures: Seq
             run = run_nvt(model, ref, float(T), duration_fs=duration_fs, seed=0, record_every_fs=2.0)
             r = ramachandran(run.frames)
             rama.append({"molecule": rama_molecule, "temperature_K": float(T), "source": prior,
-                         "n_frames": r["n_frames"], "crashed": bool(run.crashed), "fractions": r["fractions"],
-                         "phi": r["phi"], "psi": r["psi"]})
+                         "n_frames": r["n_frames"], "seed": 0, "duration_ps": duration_fs / 1000.0,
+                         "record_every_fs": 2.0, "crashed": bool(run.crashed), "fractions": r["fractions"],
+                         "phi_deg": r["phi"], "psi_deg": r["psi"]})
+    used = set(molecules) | set(OH_BONDS) | {rama_molecule} | ({"alanine_dipeptide"} if optimise else set())
     out: dict[str, Any] = {"mode": "live", "molecules": list(molecules), "long_runs": long_runs,
                            "distortion": distortion, "ramachandran": rama, "ms_per_step": speed,
+                           "symbols": {m: list(load(m).symbols) for m in sorted(used)},
                            "settings": {"duration_fs": float(duration_fs), "n_train": n_train, "n_force": n_force,
                                         "seeds": [int(s) for s in seeds], "dt_fs": 0.5}}
     if optimise:
         models = _models("alanine_dipeptide", ["MF5", "xtb"], n_train, n_force)
         got, ref_opt = optimise_conformers(models["MF5"]), optimise_conformers(models["xtb"])
+        train = ramachandran(load("alanine_dipeptide").subset("train")[0])
         out["optimisation"] = {
             "molecule": "alanine_dipeptide", "prior": "MF5",
             "c7eq_minus_c5_kcal": {"gp": got["gap_kcal"], "xtb": ref_opt["gap_kcal"]},
@@ -179,6 +188,10 @@ def live_claims(*, molecules: Sequence[str] = PAPER_MOLECULES, temperatures: Seq
                        for k, v in got["starts"].items()},
             "steps_to_1kcal": {"gp": {k: v["steps"] for k, v in got["starts"].items()},
                                "xtb": {k: v["steps"] for k, v in ref_opt["starts"].items()}},
-            "phi_psi": {"gp": {k: [v["phi"], v["psi"]] for k, v in got["starts"].items()},
-                        "xtb": {k: [v["phi"], v["psi"]] for k, v in ref_opt["starts"].items()}}}
+            "fmax_kcal_per_A": 1.0,
+            "minima": {src: {k: {"energy_eV": v["energy_eV"], "phi_deg": v["phi"], "psi_deg": v["psi"],
+                                 "steps": v["steps"]} for k, v in res["starts"].items()}
+                       for src, res in (("gp", got), ("xtb", ref_opt))},
+            "training_basin_fractions": train["fractions"], "training_phi_deg": train["phi"],
+            "training_psi_deg": train["psi"]}
     return out

@@ -33,7 +33,7 @@ from .plots import PALETTE, TEMPLATE
 
 __all__ = ["MOLECULE_TITLES", "SOURCE_LABELS", "claims_data", "molecule_views", "long_run_table", "mf5_crashes",
            "distortion_table", "distortion_figure", "distortion_movie", "optimisation_table", "training_coverage",
-           "coverage_figure", "ramachandran_figure", "ensemble_hours", "cost_table", "molecules_in",
+           "coverage_figure", "ramachandran_figure", "ensemble_hours", "cost_table", "ensemble_table", "molecules_in",
            "notebook_claims"]
 
 #: Display names of the kit's molecules.
@@ -46,18 +46,37 @@ SOURCE_COLORS = {"MF5": PALETTE[0], "MF2": PALETTE[1], "xtb": "#000000", "gp": P
 _KEYS = ("long_runs", "distortion", "ramachandran", "ms_per_step")
 
 
+def _resolve(row: Mapping[str, Any], arrays: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for name, key in (row.get("arrays") or {}).items():
+        if key not in arrays:
+            raise DataFormatError(f"the claims name an array {key!r} that is not shipped; regenerate the result "
+                                  "with the command in its provenance")
+        out[name] = np.asarray(arrays[key])
+    return out
+
+
 def claims_data(claims: Any) -> dict[str, Any]:
-    """The claims as a dict: ``claims`` is a shipped result (``.data``) or a dict with the interface keys
-    (``long_runs``, ``distortion``, ``optimisation``, ``ramachandran``, ``ms_per_step``). Raises
-    :class:`DataFormatError` naming the missing keys."""
+    """The claims as one dict with every array in place: ``claims`` is the shipped result with its arrays
+    (:func:`npsnn_edu.gpr.claims.load_claims`: each row's ``"arrays"`` entry names its arrays in the npz, read
+    here into the row under the same names), the tables alone (``load_result("gpr_paper_claims")``), or a dict of
+    live runs (:func:`npsnn_edu.gpr.paper_runs.live_claims`, arrays already in the rows). Raises
+    :class:`DataFormatError` naming missing keys."""
     data = getattr(claims, "data", claims)
+    arrays = getattr(claims, "arrays", None) or {}
     if not isinstance(data, Mapping):
         raise DataFormatError(f"expected the gpr_paper_claims result or a dict of claims, got {type(claims).__name__}")
     missing = [k for k in _KEYS if k not in data]
     if missing:
-        raise DataFormatError(f"the claims lack {missing}; load them with load_result('gpr_paper_claims') or make "
-                              "them with npsnn_edu.gpr.paper_runs.live_claims()")
-    return dict(data)
+        raise DataFormatError(f"the claims lack {missing}; load them with npsnn_edu.gpr.claims.load_claims() or "
+                              "make them with npsnn_edu.gpr.paper_runs.live_claims()")
+    out = dict(data)
+    if arrays:
+        for key in ("distortion", "ramachandran"):
+            out[key] = [_resolve(r, arrays) for r in data[key]]
+        if data.get("optimisation"):
+            out["optimisation"] = _resolve(data["optimisation"], arrays)
+    return out
 
 
 def _title(molecule: str) -> str:
@@ -163,7 +182,8 @@ def distortion_figure(claims: Any, molecule: str, *, height: int = 560) -> go.Fi
         fig.add_trace(go.Scatter(x=t, y=_series(r, "bond_A"), name=name, legendgroup=name, line=dict(color=c)),
                       row=1, col=1)
         f = _series(r, "force_kcal_per_A")
-        fig.add_trace(go.Scatter(x=t[:len(f)], y=f, name=name, legendgroup=name, showlegend=False,
+        tf = _series(r, "force_times_fs") if "force_times_fs" in r else t[:len(f)]
+        fig.add_trace(go.Scatter(x=tf, y=f, name=name, legendgroup=name, showlegend=False,
                                  line=dict(color=c)), row=2, col=1)
     r_eq = float(rows[0]["reference_A"])
     fig.add_hrect(y0=r_eq - 0.05, y1=r_eq + 0.05, fillcolor="rgba(0,0,0,0.08)", line_width=0, row=1, col=1)
@@ -179,20 +199,27 @@ def distortion_figure(claims: Any, molecule: str, *, height: int = 560) -> go.Fi
 
 
 def distortion_movie(claims: Any, molecule: str, prior: str = "MF5", *, max_frames: int = 150) -> Any:
-    """An nglview movie of the stretched-O-H run of ``molecule`` with ``prior`` ("MF5", "MF2" or "xtb")."""
+    """An nglview movie of the first frames (``movie_positions_A``) of the stretched-O-H run of ``molecule`` with
+    ``prior`` ("MF5", "MF2" or "xtb")."""
     from ase import Atoms
 
     from .playback import show_trajectory
 
-    rows = [r for r in _distortion_rows(claims, molecule) if r["prior"] == prior]
+    data = claims_data(claims)
+    rows = [r for r in _distortion_rows(data, molecule) if r["prior"] == prior]
     if not rows:
         raise unknown_name("model of the distortion test", prior,
-                           [r["prior"] for r in _distortion_rows(claims, molecule)])
-    frames = np.asarray(rows[0].get("frames", []), float)
+                           [r["prior"] for r in _distortion_rows(data, molecule)])
+    frames = np.asarray(rows[0].get("movie_positions_A", []), float)
     if frames.ndim != 3 or not len(frames):
-        raise DataFormatError(f"no frames stored for {molecule} / {prior}; the shipped result or live_claims() "
-                              "stores them")
-    images = [Atoms(rows[0]["symbols"], positions=x) for x in frames]
+        raise DataFormatError(f"no movie frames stored for {molecule} / {prior}; load the result with "
+                              "npsnn_edu.gpr.claims.load_claims() (the arrays) or make it with live_claims()")
+    symbols = (data.get("symbols") or {}).get(molecule)
+    if symbols is None:
+        from ..gpr.data import load
+
+        symbols = list(load(molecule).symbols)
+    images = [Atoms(symbols, positions=x) for x in frames]
     return show_trajectory(images, representation="ball+stick", max_frames=max_frames)
 
 
@@ -215,15 +242,18 @@ def optimisation_table(claims: Any) -> Any:
     return results_table(rows)
 
 
-def training_coverage(data: Any = None, radius_deg: float = 30.0) -> dict[str, Any]:
-    """(phi, psi) of alanine dipeptide's training geometries and, per conformer of
-    :data:`~npsnn_edu.gpr.peptides.CONFORMERS`, the fraction of them within ``radius_deg`` (periodic distance in
-    the (phi, psi) plane) of its standard torsions."""
-    if data is None:
+def training_coverage(claims: Any = None, radius_deg: float = 30.0) -> dict[str, Any]:
+    """(phi, psi) of alanine dipeptide's training geometries (from the claims' optimisation arrays
+    ``training_phi_deg``/``training_psi_deg`` when given, else from the shipped data set) and, per conformer of
+    :data:`~npsnn_edu.gpr.peptides.CONFORMERS`, the fraction of them within ``radius_deg`` of its standard torsions
+    (periodic distance in the (phi, psi) plane)."""
+    opt = claims_data(claims).get("optimisation") if claims is not None else None
+    if opt and "training_phi_deg" in opt:
+        phi, psi = np.asarray(opt["training_phi_deg"], float), np.asarray(opt["training_psi_deg"], float)
+    else:
         from ..gpr.data import load
 
-        data = load("alanine_dipeptide")
-    phi, psi = backbone_dihedrals(data.subset("train")[0])
+        phi, psi = backbone_dihedrals(load("alanine_dipeptide").subset("train")[0])
     near = {}
     for name, (p0, s0) in CONFORMERS.items():
         dp = (phi - p0 + 180.0) % 360.0 - 180.0
@@ -241,7 +271,7 @@ def _basin_boxes(fig: go.Figure, row: int | None = None, col: int | None = None)
 def coverage_figure(claims: Any = None, coverage: Mapping[str, Any] | None = None) -> go.Figure:
     """The training geometries of alanine dipeptide in the (phi, psi) plane, the C7eq and C5 starts, and (from the
     claims' optimisation, when it stores them) where the GP and xTB minima lie."""
-    cov = coverage if coverage is not None else training_coverage()
+    cov = coverage if coverage is not None else training_coverage(claims)
     fig = go.Figure()
     fig.add_trace(go.Scattergl(x=cov["phi"], y=cov["psi"], mode="markers", name="training geometries",
                                marker=dict(size=4, color="rgba(0,114,178,0.35)")))
@@ -249,13 +279,14 @@ def coverage_figure(claims: Any = None, coverage: Mapping[str, Any] | None = Non
         fig.add_trace(go.Scatter(x=[p], y=[s], mode="markers+text", name=f"{name} start", text=[name],
                                  textposition="top center", marker=dict(size=14, symbol="x", color=PALETTE[1 + k])))
     opt = claims_data(claims).get("optimisation") if claims is not None else None
-    pp = (opt or {}).get("phi_psi", {})
+    minima = (opt or {}).get("minima", {})
     for src, symbol in (("gp", "circle-open"), ("xtb", "diamond-open")):
-        pts = pp.get(src, {})
+        pts = minima.get(src, {})
         if pts:
-            fig.add_trace(go.Scatter(x=[v[0] for v in pts.values()], y=[v[1] for v in pts.values()],
+            fig.add_trace(go.Scatter(x=[v["phi_deg"] for v in pts.values()], y=[v["psi_deg"] for v in pts.values()],
                                      mode="markers", name=f"{SOURCE_LABELS[src]} minima",
-                                     marker=dict(size=16, symbol=symbol, color=SOURCE_COLORS[src], line_width=2)))
+                                     text=list(pts), marker=dict(size=16, symbol=symbol, color=SOURCE_COLORS[src],
+                                                                 line_width=2)))
     _basin_boxes(fig)
     fig.update_layout(template=TEMPLATE, height=480, width=560, title="Where the training data lie",
                       margin=dict(l=60, r=20, t=50, b=110),
@@ -287,8 +318,8 @@ def ramachandran_figure(claims: Any, molecule: str, *, sources: Sequence[str] = 
     for i, T in enumerate(temps, start=1):
         for j, s in enumerate(sources, start=1):
             r = by.get((T, s))
-            if r is not None and "phi" in r:
-                fig.add_trace(go.Scattergl(x=np.asarray(r["phi"]), y=np.asarray(r["psi"]), mode="markers",
+            if r is not None and "phi_deg" in r:
+                fig.add_trace(go.Scattergl(x=np.asarray(r["phi_deg"]), y=np.asarray(r["psi_deg"]), mode="markers",
                                            showlegend=False, marker=dict(size=3, color=SOURCE_COLORS.get(s))),
                               row=i, col=j)
             _basin_boxes(fig, i, j)
@@ -347,7 +378,33 @@ def notebook_claims() -> tuple[dict[str, Any], str]:
 
         return live_claims(), ("small live runs (fast mode: 200 fs per run, smaller training sets); the numbers "
                                "differ from the shipped result")
-    from ..precomputed import load_result
+    from ..gpr.claims import load_claims
 
-    result = load_result("gpr_paper_claims")
-    return claims_data(result), f"the shipped result gpr_paper_claims (regenerate with: {result.command})"
+    result = load_claims()
+    return claims_data(result), f"the shipped result gpr_paper_claims (regenerate with: {result.provenance.get('command')})"
+
+
+def ensemble_table(claims: Any, workers: Sequence[int] = (1, 2, 8, 50)) -> Any:
+    """The paper's ensemble (50 runs of 10 ns at 500 K) stated from the measured GP cost per step: hours of wall
+    time on each number of workers (whole runs per worker: ceil(50 / N) rounds of one 10 ns run), and CPU days.
+    From the shipped ``ensemble_500K`` when the claims hold it, else from ``ms_per_step`` of malondialdehyde."""
+    import math
+
+    data = claims_data(claims)
+    ens = data.get("ensemble_500K")
+    if ens and ens.get("ms_per_step"):
+        hours = {int(k): float(v) for k, v in ens["wall_h_on_workers"].items()}
+        ms, days, source = float(ens["ms_per_step"]), ens.get("cpu_days"), str(ens.get("source", ""))
+        n_runs, run_ns = int(ens.get("n_runs", 50)), float(ens.get("run_ns", 10.0))
+    else:
+        speed = data["ms_per_step"].get("malondialdehyde")
+        if not speed:
+            raise DataFormatError("the claims hold neither ensemble_500K nor a cost per step of malondialdehyde")
+        ms, n_runs, run_ns, source = float(speed["gp"]), 50, 10.0, "GP MF5 ms per step of malondialdehyde"
+        hours = {int(w): math.ceil(n_runs / int(w)) * ensemble_hours(ms, run_ns) for w in workers}
+        days = n_runs * ensemble_hours(ms, run_ns) / 24.0
+    rows = [{"workers": w, "wall time (h)": round(h, 2)} for w, h in sorted(hours.items())]
+    table = results_table(rows)
+    table.attrs["note"] = (f"{n_runs} x {run_ns:g} ns at {ms:.3f} ms per step ({source}); "
+                           f"on one core: {float(days):.2f} CPU days" if days is not None else source)
+    return table
