@@ -134,7 +134,8 @@ def live_claims(*, molecules: Sequence[str] = PAPER_MOLECULES, temperatures: Seq
 
     if not molecules:
         raise InvalidParameterError("give at least one molecule")
-    long_runs, speed = [], {}
+    long_runs: list[dict[str, Any]] = []
+    speed: dict[str, dict[str, float]] = {}
     for mol in molecules:
         priors = ["MF5", "MF2"] + (["xtb"] if mol in xtb_molecules else [])
         models = _models(mol, priors, n_train, n_force)
@@ -151,7 +152,7 @@ def live_claims(*, molecules: Sequence[str] = PAPER_MOLECULES, temperatures: Seq
                                                                                if r.crashed])) / 1000.0
                                                               if crashes else None),
                                   "ms_per_step": float(np.mean([r.ms_per_step for r in runs]))})
-        by = {r["prior"]: r["ms_per_step"] for r in long_runs if r["molecule"] == mol}
+        by = {str(r["prior"]): float(r["ms_per_step"]) for r in long_runs if r["molecule"] == mol}
         if "xtb" in by:
             speed[mol] = {"gp": by["MF5"], "xtb": by["xtb"], "ratio": by["xtb"] / by["MF5"]}
     distortion = []

@@ -263,7 +263,7 @@ def training_coverage(claims: Any = None, radius_deg: float = 30.0) -> dict[str,
 
 
 def _basin_boxes(fig: go.Figure, row: int | None = None, col: int | None = None) -> None:
-    for k, (name, ((p0, p1), (s0, s1))) in enumerate(BASINS.items()):
+    for k, ((p0, p1), (s0, s1)) in enumerate(BASINS.values()):
         kw = {} if row is None else {"row": row, "col": col}
         fig.add_shape(type="rect", x0=p0, x1=p1, y0=s0, y1=s1, line=dict(color=PALETTE[2 + k], dash="dot"), **kw)
 
@@ -381,7 +381,8 @@ def notebook_claims() -> tuple[dict[str, Any], str]:
     from ..gpr.claims import load_claims
 
     result = load_claims()
-    return claims_data(result), f"the shipped result gpr_paper_claims (regenerate with: {result.provenance.get('command')})"
+    command = result.provenance.get("command")
+    return claims_data(result), f"the shipped result gpr_paper_claims (regenerate with: {command})"
 
 
 def ensemble_table(claims: Any, workers: Sequence[int] = (1, 2, 8, 50)) -> Any:
