@@ -145,6 +145,21 @@ bench: install $(BENCH_STAMP)
 	$(PY) benchmarks/npsnn_systems.py --quick
 	$(PY) benchmarks/notebook_suite.py --mode fast
 
+# Issue 21 at the paper's size. paper-campaign: the paper-length runs (PAPER_PLAN in benchmarks/gpr_paper_claims.py:
+# MF5/MF2 1000 ps at 1000 K and 100 ps at 300/600 K x 3 seeds, xTB 10 ps per temperature, on the four paper
+# molecules; malondialdehyde MF5 8 x 1 ns at 500 K) on Dask, into PAPER_STORE (hours of CPU; rerun to resume: finished
+# runs are skipped). paper-claims: the other protocols at full size (about 40 min on one core, cached in
+# build/paper_claims) and the shipped result gpr_paper_claims assembled from the store (whatever has finished).
+PAPER_STORE ?= build/paper_campaign.jsonl
+PAPER_WORKERS ?= 2
+.PHONY: paper-campaign paper-claims
+paper-campaign: install
+	OMP_NUM_THREADS=1 $(PY) benchmarks/gpr_paper_claims.py --full --store $(PAPER_STORE) --workers $(PAPER_WORKERS) \
+		--protocols
+paper-claims: install
+	OMP_NUM_THREADS=1 $(PY) benchmarks/gpr_paper_claims.py --full --store $(PAPER_STORE) --long-runs read \
+		--work build/paper_claims --out-result npsnn_edu/data/results
+
 # Per-notebook seconds and peak RSS in every run mode on ONE core (about 25 minutes); --save feeds the banners.
 bench-notebooks: install
 	$(PY) benchmarks/notebook_suite.py --all-modes --save

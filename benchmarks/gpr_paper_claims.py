@@ -16,10 +16,23 @@ Modes:
   --quick  malondialdehyde: long runs at 1000 K for MF5, MF2 and xTB (3 seeds x 1 ps), the enol O-H distortion,
            the Dask campaign overhead on 20 short runs, ms per step for malondialdehyde and aspirin, the alanine
            dipeptide optimisation (C7eq vs C5) with the shipped validated model (3-5 min).
-  --full   the same protocols at the paper's scale where affordable: --duration-ps (default 100) per run at 300,
-           600 and 1000 K, >= 3 seeds, xTB 10 ps per temperature; with --out FILE the JSON is written there.
+  --full   the claims at the paper's size, written as the shipped result ``gpr_paper_claims``
+           (:mod:`npsnn_edu.gpr.claims`: a JSON of tables + an npz of arrays) into ``--out-result DIR``:
+           * long runs: read from the campaign store ``--store FILE`` (the paper-length plan PAPER_PLAN below, run
+             by ``python -m npsnn_edu.gpr.campaign``); the plan's missing runs are run into the store first unless
+             ``--long-runs read`` (read only; use it while the campaign runs elsewhere);
+           * the protocols, each cached in ``--work DIR`` (rerun with the same DIR to reuse finished ones;
+             ``--redo NAME ...`` runs some again): distortion (O-H stretched to 1.5 A, MF5 vs MF2 vs xTB, bond
+             series and the first ``--movie-fs`` of positions kept), optimisation (alanine dipeptide), ramachandran
+             (capped glycine and serine at 300 and 1000 K, MF5 ``--gp-rama-ps``, xTB ``--xtb-rama-ps``, (phi, psi)
+             kept), ms_per_step (GP vs xTB in the same process), campaign_overhead (Dask vs the bare loop);
+           * ``--assemble-only``: runs nothing; assembles the result from the store and the cached protocols.
 
-Reproduce: ``OMP_NUM_THREADS=1 python benchmarks/gpr_paper_claims.py --quick``.
+Reproduce:
+  ``OMP_NUM_THREADS=1 python benchmarks/gpr_paper_claims.py --quick``
+  the shipped result (``make paper-claims``, after the campaign ``make paper-campaign`` has filled the store):
+  ``python benchmarks/gpr_paper_claims.py --full --store build/paper_campaign.jsonl --long-runs read
+  --work build/paper_claims --out-result npsnn_edu/data/results``
 """
 from __future__ import annotations
 
@@ -36,6 +49,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from npsnn_edu.gpr import campaign as cp  # noqa: E402
+from npsnn_edu.gpr.claims import settle_time  # noqa: E402
 from npsnn_edu.gpr.data import load, make_calculator  # noqa: E402
 from npsnn_edu.gpr.experiments import as_md_model, build_models, run_nvt, stretched_bond_test  # noqa: E402
 from npsnn_edu.units import KCAL_PER_MOL_EV  # noqa: E402
@@ -111,22 +125,14 @@ def bond_force(model: Any, reference: Any, frames: np.ndarray, i: int, j: int) -
     return np.array(out) / KCAL_PER_MOL_EV  # eV/A -> kcal/mol/A
 
 
-def settle_time(t: np.ndarray, r: np.ndarray, r_ref: float, within: float, window_fs: float = 20.0) -> float | None:
-    """First time after which the running mean of r over ``window_fs`` (about two O-H vibrations) stays within
-    ``within`` of ``r_ref``; None if it never does within the run."""
-    starts = t[t <= t[-1] - window_fs]
-    ok = np.array([abs(r[(t >= a) & (t <= a + window_fs)].mean() - r_ref) < within for a in starts], bool)
-    if not ok.size or not ok[-1]:
-        return None
-    bad = np.flatnonzero(~ok)
-    return float(starts[0 if bad.size == 0 else bad[-1] + 1])
-
-
 def distortion(data: Any, models: dict[str, Any], i: int, j: int, stretched_A: float, duration_fs: float,
-               acceptor: int | None = None) -> list[dict[str, Any]]:
+               acceptor: int | None = None, arrays: dict[str, np.ndarray] | None = None,
+               movie_fs: float = 200.0) -> list[dict[str, Any]]:
     """Bond i-j stretched to ``stretched_A`` along the bond, 300 K: the time for the bond to settle within 0.05 A of
     its equilibrium length, and the force pulling j back (kcal/mol/A). With ``acceptor`` (malondialdehyde's enol: the
-    other oxygen), a run whose H ends nearer the acceptor is a proton transfer, not a relaxation."""
+    other oxygen), a run whose H ends nearer the acceptor is a proton transfer, not a relaxation. With ``arrays``
+    (a dict), the series each row summarises are put there (bond length, force along the bond, the positions of the
+    first ``movie_fs``) and named in the row's ``"arrays"``."""
     rows = []
     ref = data.reference_atoms()
     for name, model in models.items():
@@ -135,12 +141,28 @@ def distortion(data: Any, models: dict[str, Any], i: int, j: int, stretched_A: f
         transferred = acceptor is not None and bool(
             np.linalg.norm(frames[-1, j] - frames[-1, acceptor]) < out["bond_A"][-1])
         force = bond_force(model, ref, frames[t <= 50.0], i, j)
-        rows.append({"molecule": data.molecule, "prior": name, "bond": f"{ref[i].symbol}{i}-{ref[j].symbol}{j}",
-                     "stretched_A": stretched_A, "time_to_relax_fs": None if transferred or out["crashed"] else
-                     settle_time(t, out["bond_A"], out["reference_A"], 0.05),
-                     "proton_transferred": transferred, "crashed": bool(out["crashed"]),
-                     "force_at_start_kcal_per_A": round(float(force[0]), 1),
-                     "peak_force_kcal_per_A": round(float(np.max(np.abs(force))), 1)})
+        row = {"molecule": data.molecule, "prior": name, "bond": f"{ref[i].symbol}{i}-{ref[j].symbol}{j}",
+               "stretched_A": stretched_A, "time_to_relax_fs": None if transferred or out["crashed"] else
+               settle_time(t, out["bond_A"], out["reference_A"], 0.05),
+               "proton_transferred": transferred, "crashed": bool(out["crashed"]),
+               "force_at_start_kcal_per_A": round(float(force[0]), 1),
+               "peak_force_kcal_per_A": round(float(np.max(np.abs(force))), 1)}
+        if arrays is not None:
+            base = f"distortion/{data.molecule}/{name}"
+            keys = {"times_fs": t.astype(float), "bond_A": out["bond_A"].astype(float),
+                    "force_times_fs": t[t <= 50.0].astype(float), "force_kcal_per_A": force.astype(float),
+                    "movie_times_fs": t[t <= movie_fs].astype(np.float32),
+                    "movie_positions_A": frames[t <= movie_fs].astype(np.float32)}
+            if acceptor is not None:
+                keys["acceptor_A"] = np.linalg.norm(frames[:, j] - frames[:, acceptor], axis=-1)
+            for k, v in keys.items():
+                arrays[f"{base}/{k}"] = v
+            row.update(atoms=[int(i), int(j)], acceptor=None if acceptor is None else int(acceptor),
+                       reference_A=round(float(out["reference_A"]), 5), duration_fs=float(duration_fs),
+                       seed=0, temperature_K=300.0, within_A=0.05, settle_window_fs=20.0,
+                       ms_per_step=round(out["run"].ms_per_step, 4),
+                       arrays={k: f"{base}/{k}" for k in keys})
+        rows.append(row)
     return rows
 
 
@@ -202,20 +224,323 @@ def campaign_overhead(n_runs: int, duration_fs: float) -> dict[str, Any]:
             "startup_s": round(startup, 2), "resume_skipped": again["skipped"]}
 
 
+# ----------------------------------------------------------------------------------------------- --full
+#: The paper-length campaign (issue 21, claim a and e), in the order it runs: (molecules, priors, temperatures (K),
+#: seeds, run length (ps)). ``make paper-campaign`` runs it into one store (resumable).
+PAPER_MOLECULES = ["capped_glycine", "capped_serine", "malondialdehyde", "aspirin"]
+PAPER_PLAN: list[tuple[list[str], list[str], list[float], list[int], float]] = [
+    (PAPER_MOLECULES, ["xtb"], [1000.0], [0], 10.0),
+    (PAPER_MOLECULES, ["MF5", "MF2"], [1000.0], [0, 1, 2], 1000.0),
+    (PAPER_MOLECULES, ["MF5", "MF2"], [300.0, 600.0], [0, 1, 2], 100.0),
+    (PAPER_MOLECULES, ["xtb"], [300.0, 600.0], [0], 10.0),
+    (["malondialdehyde"], ["MF5"], [500.0], list(range(8)), 1000.0),
+]
+PROTOCOLS = ("distortion", "optimisation", "ramachandran", "ms_per_step", "campaign_overhead")
+
+
+def plan_jobs() -> list[cp.Job]:
+    return [j for mols, priors, temps, seeds, ps in PAPER_PLAN
+            for j in cp.make_jobs(mols, priors, temps, seeds, ps * 1000.0)]
+
+
+def plan_status(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """How much of :data:`PAPER_PLAN` the store holds: finished runs, failed ones, and what is missing per stage."""
+    stages = []
+    for mols, priors, temps, seeds, ps in PAPER_PLAN:
+        jobs = cp.make_jobs(mols, priors, temps, seeds, ps * 1000.0)
+        done = [j for j in jobs if records.get(j.key, {}).get("status") == "done"]
+        failed = [j.key for j in jobs if records.get(j.key, {}).get("status") == "failed"]
+        stages.append({"molecules": mols, "priors": priors, "temperatures_K": temps, "seeds": seeds,
+                       "duration_ps": ps, "planned": len(jobs), "finished": len(done), "failed": failed})
+    return {"planned": sum(st["planned"] for st in stages), "finished": sum(st["finished"] for st in stages),
+            "failed": sum(len(st["failed"]) for st in stages), "stages": stages}
+
+
+def _cache(work: Path, name: str) -> tuple[Path, Path]:
+    return work / f"{name}.json", work / f"{name}.npz"
+
+
+def save_protocol(work: Path, name: str, out: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    work.mkdir(parents=True, exist_ok=True)
+    js, npz = _cache(work, name)
+    np.savez_compressed(npz, **arrays)
+    js.write_text(json.dumps(out, indent=1) + "\n")  # written last: its presence means the protocol is complete
+
+
+def load_protocol(work: Path, name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+    js, npz = _cache(work, name)
+    if not js.is_file() or not npz.is_file():
+        return None
+    with np.load(npz) as z:
+        arrays = {k: z[k] for k in z.files}
+    return json.loads(js.read_text()), arrays
+
+
+def proto_distortion(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Capped serine's hydroxyl O-H and malondialdehyde's enol O-H stretched to 1.5 A, 300 K, MF5 vs MF2 vs xTB."""
+    arrays: dict[str, np.ndarray] = {}
+    rows = []
+    for mol, (i, j), acceptor in (("capped_serine", (SER_OG, SER_HG), None),
+                                  ("malondialdehyde", (ENOL_O, ENOL_H), 3)):
+        data = load(mol)
+        models = build_models(data, "force_trained", priors=("MF5", "MF2"))
+        models["xtb"] = make_calculator()
+        rows += distortion(data, models, i, j, 1.5, args.distortion_fs, acceptor=acceptor, arrays=arrays,
+                           movie_fs=args.movie_fs)
+    return {"rows": rows}, arrays
+
+
+def proto_optimisation(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Alanine dipeptide from C7eq- and C5-like starts, GP (MF5) vs GFN2-xTB, plus the training data's coverage of
+    the two basins (what the GP learnt from)."""
+    from npsnn_edu.gpr.protocols import basin_fractions, kabsch_rmsd, optimise_conformers, ramachandran
+
+    d = load("alanine_dipeptide")
+    gp = build_models(d, "force_trained", priors=("MF5",))["MF5"]
+    ref = optimise_conformers(make_calculator(), "ALA")
+    got = optimise_conformers(gp, "ALA")
+    train = ramachandran(d.subset("train")[0])
+    arrays = {"optimisation/training_phi_deg": train["phi"].astype(np.float32),
+              "optimisation/training_psi_deg": train["psi"].astype(np.float32)}
+    minima: dict[str, Any] = {}
+    for src, res in (("gp", got), ("xtb", ref)):
+        for k, v in res["starts"].items():
+            arrays[f"optimisation/{src}/{k}/positions_A"] = np.asarray(v["positions"], float)
+            minima.setdefault(src, {})[k] = {"energy_eV": v["energy_eV"], "phi_deg": round(v["phi"], 2),
+                                             "psi_deg": round(v["psi"], 2), "steps": v["steps"],
+                                             "positions": f"optimisation/{src}/{k}/positions_A"}
+    fr = {k: round(v, 4) for k, v in basin_fractions(arrays["optimisation/training_phi_deg"],
+                                                     arrays["optimisation/training_psi_deg"]).items()}
+    out = {"molecule": "alanine_dipeptide", "prior": "MF5",
+           "c7eq_minus_c5_kcal": {"gp": round(got["gap_kcal"], 3), "xtb": round(ref["gap_kcal"], 3)},
+           "rmsd_A": {k: round(kabsch_rmsd(v["positions"], ref["starts"][k]["positions"]), 3)
+                      for k, v in got["starts"].items()},
+           "steps_to_1kcal": {"gp": {k: v["steps"] for k, v in got["starts"].items()},
+                              "xtb": {k: v["steps"] for k, v in ref["starts"].items()}},
+           "fmax_kcal_per_A": 1.0, "optimizer": "ase.optimize.BFGS", "minima": minima,
+           "training_basin_fractions": fr,
+           "arrays": {"training_phi_deg": "optimisation/training_phi_deg",
+                      "training_psi_deg": "optimisation/training_psi_deg"}}
+    return out, arrays
+
+
+def proto_ramachandran(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(phi, psi) of capped glycine and capped serine at 300 and 1000 K: MF5 ``--gp-rama-ps``, xTB
+    ``--xtb-rama-ps`` (a frame every 10 fs); basin fractions from the float32 arrays that ship. A run that crashes
+    is followed by the next seed (0, 1, 2, ...; at most ``--rama-max-runs``) until the asked length is simulated:
+    the row counts the runs and crashes, and its frames are those of all its runs (each up to its crash)."""
+    from npsnn_edu.gpr.peptides import backbone_dihedrals
+    from npsnn_edu.gpr.protocols import basin_fractions
+
+    arrays: dict[str, np.ndarray] = {}
+    rows = []
+    for mol in ("capped_glycine", "capped_serine"):
+        data = load(mol)
+        ref = data.reference_atoms()
+        models = {"MF5": build_models(data, "force_trained", priors=("MF5",))["MF5"], "xtb": make_calculator()}
+        for T in (300.0, 1000.0):
+            for src, model in models.items():
+                ps = args.gp_rama_ps if src != "xtb" else args.xtb_rama_ps
+                phis, psis, crash_times, seeds, steps, wall = [], [], [], [], 0, 0.0
+                while steps * 0.5 < ps * 1000.0 - 1e-6 and len(seeds) < args.rama_max_runs:
+                    seed = len(seeds)
+                    run = run_nvt(model, ref, T, duration_fs=ps * 1000.0 - steps * 0.5, seed=seed,
+                                  record_every_fs=10.0, record_prior_weight=False)
+                    phi, psi = backbone_dihedrals(run.frames)
+                    phis.append(np.atleast_1d(phi))
+                    psis.append(np.atleast_1d(psi))
+                    seeds.append(seed)
+                    steps, wall = steps + run.n_steps, wall + run.wall_s
+                    if run.crashed:
+                        crash_times.append(run.time_to_crash_fs)
+                    print(f"  ramachandran {mol} {T:g} K {src} seed {seed}: {run.n_steps} steps, {run.wall_s:.0f} s"
+                          f"{', crashed' if run.crashed else ''}", flush=True)
+                phi32 = np.concatenate(phis).astype(np.float32)
+                psi32 = np.concatenate(psis).astype(np.float32)
+                base = f"ramachandran/{mol}/{T:g}/{src}"
+                arrays[f"{base}/phi_deg"], arrays[f"{base}/psi_deg"] = phi32, psi32
+                rows.append({"molecule": mol, "temperature_K": T, "source": src, "n_frames": int(phi32.size),
+                             "seeds": seeds, "runs": len(seeds), "crashes": len(crash_times),
+                             "frames_per_run": [int(len(x)) for x in phis],
+                             "crashed": bool(crash_times), "time_to_crash_fs": crash_times,
+                             "duration_ps": ps, "simulated_ps": steps * 0.5 / 1000.0, "record_every_fs": 10.0,
+                             "ms_per_step": round(1e3 * wall / max(steps, 1), 4),
+                             "fractions": {k: round(v, 4) for k, v in basin_fractions(phi32, psi32).items()},
+                             "arrays": {"phi_deg": f"{base}/phi_deg", "psi_deg": f"{base}/psi_deg"}})
+    return {"rows": rows}, arrays
+
+
+def proto_ms_per_step(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """ms per MD step, the validated MF5 model and GFN2-xTB one after the other in this process (300 K,
+    ``--ms-per-step-fs``, same protocol), for the four paper molecules and alanine dipeptide."""
+    out = {m: ms_per_step(m, args.ms_per_step_fs) for m in PAPER_MOLECULES + ["alanine_dipeptide"]}
+    return {"per_molecule": out, "run_fs": args.ms_per_step_fs}, {}
+
+
+def proto_campaign_overhead(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    return campaign_overhead(args.campaign_runs, 4000.0), {}
+
+
+def _commit() -> str:
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head + (" (with uncommitted changes)" if dirty else "")
+
+
+def assemble(args: argparse.Namespace, protocols: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]],
+             wall_s: float) -> dict[str, Any]:
+    """The shipped result from the store's records and the protocols' outputs."""
+    from npsnn_edu.gpr.claims import ensemble_cost, long_run_rows, save_claims
+    from npsnn_edu.gpr.data import MOLECULES
+
+    records = cp.read_store(args.store)
+    plan_keys = {j.key for j in plan_jobs()}
+    recs = [r for k, r in sorted(records.items()) if k in plan_keys and r.get("status") == "done"]
+    rows = long_run_rows(recs)
+    status = plan_status(records)
+    arrays: dict[str, np.ndarray] = {}
+    for _, arr in protocols.values():
+        arrays.update(arr)
+    missing = [p for p in PROTOCOLS if p not in protocols]
+    not_complete = []
+    if status["finished"] < status["planned"]:
+        not_complete.append(f"long runs: {status['finished']} of {status['planned']} finished "
+                            f"({status['failed']} failed); the rest of PAPER_PLAN had not finished when this was "
+                            "assembled (resume: make paper-campaign, then make paper-claims)")
+    if missing:
+        not_complete.append(f"protocols not run: {', '.join(missing)}")
+    ens = ensemble_cost(recs)
+    if ens["temperatures_K"] != [500.0]:
+        not_complete.append("the 8 x 1 ns ensemble at 500 K has not finished: its cost per ns is stated from "
+                            + ("nothing yet" if ens["ms_per_step"] is None else ens["source"]))
+    speed = protocols["ms_per_step"][0]["per_molecule"] if "ms_per_step" in protocols else {}
+    by = {(r["molecule"], r["prior"], r["temperature_K"]): r for r in rows}
+    speed_campaign = {}
+    for m in PAPER_MOLECULES:
+        gp, x = by.get((m, "MF5", 1000.0)), by.get((m, "xtb", 1000.0))
+        if gp and x:
+            speed_campaign[m] = {"gp": gp["ms_per_step"], "xtb": x["ms_per_step"],
+                                 "ratio": round(x["ms_per_step"] / gp["ms_per_step"], 2)}
+    symbols = {m: list(load(m).symbols) for m in PAPER_MOLECULES + ["alanine_dipeptide"] if m in MOLECULES}
+    camp = dict(protocols["campaign_overhead"][0]) if "campaign_overhead" in protocols else {
+        "engine": "dask", "workers": None, "runs": 0, "overhead_vs_loop": None, "resume_skipped": None}
+    camp["paper_campaign"] = {"store": Path(args.store).name, "workers": 2, **status}
+    data = {"mode": "full", "molecules": PAPER_MOLECULES + ["alanine_dipeptide"], "symbols": symbols,
+            "long_runs": rows, "long_run_records": recs,
+            "distortion": protocols["distortion"][0]["rows"] if "distortion" in protocols else [],
+            "optimisation": protocols["optimisation"][0] if "optimisation" in protocols else {},
+            "ramachandran": protocols["ramachandran"][0]["rows"] if "ramachandran" in protocols else [],
+            "campaign": camp, "ms_per_step": speed, "ms_per_step_campaign": speed_campaign,
+            "ensemble_500K": ens, "not_complete": not_complete,
+            "run_info": {"commit": _commit(), "campaign_code": args.campaign_code,
+                         "protocol_wall_s": {p: o.get("wall_s") for p, (o, _) in protocols.items()},
+                         "protocol_settings": {p: o.get("settings") for p, (o, _) in protocols.items()},
+                         "assemble_wall_s": round(wall_s, 1), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+                         "machine_note": args.machine_note}}
+    command = ("python benchmarks/gpr_paper_claims.py --full --store STORE --long-runs read --work WORK "
+               "--out-result npsnn_edu/data/results (campaign: make paper-campaign)")
+    if args.out_result is not None:
+        js, npz = save_claims(data, arrays, command=command, seeds=[0, 1, 2, 3, 4, 5, 6, 7],
+                              notes="; ".join(not_complete) or "complete", directory=args.out_result)
+        print(f"wrote {js} ({js.stat().st_size} bytes) and {npz} ({npz.stat().st_size} bytes)")
+    return data
+
+
+def run_full(args: argparse.Namespace) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    if args.store is None:
+        raise SystemExit("--full needs --store FILE (the campaign store, JSON lines)")
+    if not args.assemble_only and args.long_runs == "run":
+        cp.run_campaign(plan_jobs(), args.store, workers=args.workers, progress=True)
+    work = args.work
+    runners = {"distortion": proto_distortion, "optimisation": proto_optimisation,
+               "ramachandran": proto_ramachandran, "ms_per_step": proto_ms_per_step,
+               "campaign_overhead": proto_campaign_overhead}
+    settings = {"distortion": {"duration_fs": args.distortion_fs, "movie_fs": args.movie_fs},
+                "ramachandran": {"gp_ps": args.gp_rama_ps, "xtb_ps": args.xtb_rama_ps,
+                                 "max_runs": args.rama_max_runs},
+                "ms_per_step": {"run_fs": args.ms_per_step_fs}, "campaign_overhead": {"runs": args.campaign_runs},
+                "optimisation": {}}
+    protocols: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
+    for name in PROTOCOLS:
+        cached = None if work is None or name in args.redo else load_protocol(work, name)
+        if cached is None and not args.assemble_only and name in args.protocols:
+            print(f"running protocol {name} ...", flush=True)
+            t1 = time.perf_counter()
+            out, arr = runners[name](args)
+            out["wall_s"], out["settings"] = round(time.perf_counter() - t1, 1), settings[name]
+            if work is not None:
+                save_protocol(work, name, out, arr)
+            cached = (out, arr)
+            print(f"  {name}: {out['wall_s']} s", flush=True)
+        if cached is not None:
+            protocols[name] = cached
+    return assemble(args, protocols, time.perf_counter() - t0)
+
+
+def print_full(out: dict[str, Any]) -> None:
+    print(f"{'molecule':<16} {'prior':<5} {'T (K)':>6} {'runs':>4} {'crashes':>7} {'ps':>7} {'CI95 high':>9}")
+    for r in out["long_runs"]:
+        print(f"{r['molecule']:<16} {r['prior']:<5} {r['temperature_K']:>6.0f} {r['runs']:>4} {r['crashes']:>7} "
+              f"{r['duration_ps']:>7.1f} {r['ci95_high']:>9.3f}")
+    for r in out["distortion"]:
+        what = "H transferred" if r["proton_transferred"] else f"settled by {r['time_to_relax_fs']} fs"
+        print(f"distortion {r['molecule']:<16} {r['prior']:<4} {what}; peak {r['peak_force_kcal_per_A']} kcal/mol/A")
+    for r in out["ramachandran"]:
+        print(f"ramachandran {r['molecule']:<15} {r['temperature_K']:>6.0f} K {r['source']:<4} "
+              f"{r['n_frames']:>6} frames {r['fractions']}")
+    if out["optimisation"]:
+        print(f"optimisation C7eq - C5: {out['optimisation']['c7eq_minus_c5_kcal']}")
+    print(f"ms per step: {out['ms_per_step']}; in the campaign: {out['ms_per_step_campaign']}")
+    print(f"ensemble 500 K: {out['ensemble_500K']}")
+    print(f"not complete: {out['not_complete']}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--full", action="store_true")
-    ap.add_argument("--duration-ps", type=float, default=100.0, help="GP run length in --full")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None, help="write the JSON object there too")
+    full = ap.add_argument_group("--full")
+    full.add_argument("--store", type=Path, default=None, help="the campaign store (JSON lines) of PAPER_PLAN")
+    full.add_argument("--long-runs", choices=["run", "read"], default="run",
+                      help="run the plan's missing runs into the store first (run), or only read it (read)")
+    full.add_argument("--assemble-only", action="store_true", help="run nothing: store + cached protocols")
+    full.add_argument("--work", type=Path, default=None, help="folder caching each protocol's output")
+    full.add_argument("--out-result", type=Path, default=None,
+                      help="folder to write gpr_paper_claims.json/.npz into (npsnn_edu/data/results to ship)")
+    full.add_argument("--protocols", nargs="*", choices=PROTOCOLS, default=list(PROTOCOLS),
+                      help="the protocols to run when not cached (none: only the long runs)")
+    full.add_argument("--redo", nargs="*", choices=PROTOCOLS, default=[])
+    full.add_argument("--distortion-fs", type=float, default=1000.0)
+    full.add_argument("--movie-fs", type=float, default=200.0)
+    full.add_argument("--gp-rama-ps", type=float, default=100.0)
+    full.add_argument("--xtb-rama-ps", type=float, default=4.0)
+    full.add_argument("--rama-max-runs", type=int, default=5, help="seeds tried per Ramachandran row at most")
+    full.add_argument("--ms-per-step-fs", type=float, default=1000.0)
+    full.add_argument("--campaign-runs", type=int, default=20)
+    full.add_argument("--campaign-code", default=None, help="the commit the campaign's workers ran (provenance)")
+    full.add_argument("--machine-note", default="", help="load on the machine while measuring (provenance)")
     args = ap.parse_args()
     t_start = time.perf_counter()
-    molecules = ["malondialdehyde"]
     if args.full:
-        temps, seeds, gp_ps, xtb_ps, n_camp = [300.0, 600.0, 1000.0], [0, 1, 2], args.duration_ps, 10.0, 20
-    else:
-        temps, seeds, gp_ps, xtb_ps, n_camp = [1000.0], [0, 1, 2], 1.0, 1.0, 20
+        out = run_full(args)
+        print_full(out)
+        keys = ("mode", "molecules", "long_runs", "distortion", "optimisation", "ramachandran", "campaign",
+                "ms_per_step", "ms_per_step_campaign", "ensemble_500K", "not_complete")
+        print(json.dumps({k: out[k] for k in keys}))
+        return
+    molecules = ["malondialdehyde"]
+    temps, seeds, gp_ps, xtb_ps, n_camp = [1000.0], [0, 1, 2], 1.0, 1.0, 20
     data = load("malondialdehyde")
     models = build_models(data, "force_trained", priors=("MF5", "MF2"))
     models["xtb"] = make_calculator()
@@ -230,7 +555,7 @@ def main() -> None:
         if mol == "capped_serine":
             dist += distortion(pep, pep_models, SER_OG, SER_HG, 1.5, 1000.0)
         rama += ramachandran_rows(mol, {"MF5": pep_models["MF5"], "xtb": pep_models["xtb"]}, [300.0, 1000.0],
-                                  1000.0 if not args.full else 10000.0)
+                                  1000.0)
         molecules.append(mol)
     camp = campaign_overhead(n_camp, 4000.0)
     opt = optimisation()
@@ -259,7 +584,7 @@ def main() -> None:
           f"1 kcal/mol/A {opt['steps_to_1kcal']}")
     skipped = not_run(available_molecules())
     print(f"\nNot run: {'; '.join(skipped)}")
-    out = {"mode": "full" if args.full else "quick", "molecules": molecules, "long_runs": runs, "distortion": dist,
+    out = {"mode": "quick", "molecules": molecules, "long_runs": runs, "distortion": dist,
            "optimisation": opt,
            "ramachandran": rama, "campaign": camp, "ms_per_step": speed, "not_run": skipped,
            "wall_s": round(time.perf_counter() - t_start, 1)}

@@ -21,7 +21,7 @@ from ..errors import InvalidParameterError, ShapeMismatchError
 from ..units import KCAL_PER_MOL_EV
 from .peptides import CONFORMERS, backbone_dihedrals, dipeptide
 
-__all__ = ["optimise_conformers", "kabsch_rmsd", "ramachandran", "BASINS"]
+__all__ = ["optimise_conformers", "kabsch_rmsd", "ramachandran", "basin_fractions", "BASINS"]
 
 #: Backbone basins (phi range, psi range) in degrees used to say where a frame is: the extended beta/C5 region and
 #: the C7eq/alpha-R region of the upper-left and lower-left quadrants. Frames outside both are "beyond".
@@ -95,6 +95,25 @@ def ramachandran(frames: np.ndarray) -> dict[str, Any]:
     all of them (``beyond``)."""
     phi, psi = backbone_dihedrals(frames)
     phi, psi = np.atleast_1d(phi), np.atleast_1d(psi)
+    return {"phi": phi, "psi": psi, "fractions": basin_fractions(phi, psi), "n_frames": int(phi.size)}
+
+
+def basin_fractions(phi: np.ndarray, psi: np.ndarray) -> dict[str, float]:
+    """Fraction of (phi, psi) points in each of :data:`BASINS` and outside all of them (``"beyond"``).
+
+    Parameters
+    ----------
+    phi, psi : array of shape (n_frames,)
+        Backbone torsions in degrees.
+
+    Returns
+    -------
+    dict
+        Basin name -> fraction (NaN for no frames).
+    """
+    phi, psi = np.atleast_1d(np.asarray(phi, float)), np.atleast_1d(np.asarray(psi, float))
+    if phi.shape != psi.shape:
+        raise ShapeMismatchError(f"phi and psi must have the same shape, got {phi.shape} and {psi.shape}")
     inside = np.zeros(phi.shape, bool)
     frac = {}
     for b in BASINS:
@@ -102,4 +121,4 @@ def ramachandran(frames: np.ndarray) -> dict[str, Any]:
         frac[b] = float(m.mean()) if m.size else float("nan")
         inside |= m
     frac["beyond"] = float((~inside).mean()) if inside.size else float("nan")
-    return {"phi": phi, "psi": psi, "fractions": frac, "n_frames": int(phi.size)}
+    return frac

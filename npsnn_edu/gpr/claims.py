@@ -1,0 +1,288 @@
+"""The GPR paper's claims, measured: the shipped result ``gpr_paper_claims`` and the helpers that build and check it.
+
+The result is written by ``benchmarks/gpr_paper_claims.py --full`` (see its docstring for the commands) as two files
+in ``npsnn_edu/data/results/``:
+
+* ``gpr_paper_claims.json``: the tables (JSON, the format of :mod:`npsnn_edu.precomputed`, with provenance);
+* ``gpr_paper_claims.npz``: the arrays the tables summarise (bond-length series and the first frames of the
+  distortion runs, the (phi, psi) of the Ramachandran runs, the optimised geometries), named by the keys the JSON rows
+  give in their ``"arrays"`` entries. The JSON records the npz's size and SHA-256.
+
+:func:`load_claims` reads both. The helpers below are what the benchmark computes the tables with, so a test can
+recompute every summarised number from the shipped records and arrays: :func:`settle_time` (time to relax),
+:func:`long_run_rows` (crash table of the campaign store's records), :func:`ensemble_cost` (cost per ns and the wall
+time of the paper's 50 x 10 ns ensemble). Units: fs, A, K, kcal/mol, kcal/mol/A, seconds.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import DataFormatError, InvalidParameterError
+from ..precomputed import RESULTS_DIR, load_result, save_result
+from .experiments import crash_interval
+
+__all__ = ["RESULT_NAME", "INTERFACE_KEYS", "ClaimsResult", "settle_time", "long_run_rows", "ensemble_cost",
+           "save_claims", "load_claims", "STEPS_PER_NS"]
+
+#: Name of the shipped result (``npsnn_edu.precomputed.load_result(RESULT_NAME)``).
+RESULT_NAME = "gpr_paper_claims"
+#: Keys every version of the result holds (issue 21's interface; ``benchmarks/gpr_paper_claims.py --quick`` prints
+#: the same keys on its last line).
+INTERFACE_KEYS = ("molecules", "long_runs", "distortion", "optimisation", "ramachandran", "campaign", "ms_per_step")
+#: MD steps per ns at the chapter's 0.5 fs time step.
+STEPS_PER_NS = 2_000_000
+
+
+@dataclass(frozen=True)
+class ClaimsResult:
+    """The shipped claims: ``data`` (the JSON tables), ``provenance`` and ``arrays`` (name -> numpy array)."""
+
+    data: dict
+    provenance: dict
+    arrays: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def array(self, key: str) -> np.ndarray:
+        """The array named ``key`` (as given in a row's ``"arrays"`` entry).
+
+        Parameters
+        ----------
+        key : str
+            Name of the array, e.g. ``"distortion/capped_serine/MF5/bond_A"``.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Raises
+        ------
+        UnknownNameError
+            When no such array was shipped (the message lists a few that were).
+        """
+        if key not in self.arrays:
+            from ..errors import unknown_name
+
+            raise unknown_name("array of gpr_paper_claims", key, sorted(self.arrays)[:20])
+        return self.arrays[key]
+
+
+def settle_time(times_fs: Sequence[float], r: Sequence[float], r_ref: float, within: float = 0.05,
+                window_fs: float = 20.0) -> float | None:
+    """When a stretched bond has relaxed: the first recorded time after which the running mean of ``r`` over
+    ``window_fs`` (about two O-H vibrations) stays within ``within`` of ``r_ref``.
+
+    Parameters
+    ----------
+    times_fs : array of shape (n,)
+        Recorded times (fs), increasing.
+    r : array of shape (n,)
+        Bond length (A) at those times.
+    r_ref : float
+        Equilibrium bond length (A).
+    within : float
+        Tolerance (A), 0.05 in the paper's claim.
+    window_fs : float
+        Averaging window (fs).
+
+    Returns
+    -------
+    float or None
+        The time (fs), or None when the mean never settles within the run (or the run is shorter than the window).
+    """
+    t, r = np.asarray(times_fs, float), np.asarray(r, float)
+    if t.shape != r.shape or t.ndim != 1:
+        raise InvalidParameterError(f"times_fs and r must be 1-D of the same length, got {t.shape} and {r.shape}")
+    starts = t[t <= t[-1] - window_fs] if t.size else t
+    ok = np.array([abs(r[(t >= a) & (t <= a + window_fs)].mean() - r_ref) < within for a in starts], bool)
+    if not ok.size or not ok[-1]:
+        return None
+    bad = np.flatnonzero(~ok)
+    return float(starts[0 if bad.size == 0 else bad[-1] + 1])
+
+
+def long_run_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Crash table of campaign records (``npsnn_edu.gpr.campaign`` store lines with ``"status": "done"``).
+
+    One row per (molecule, prior, temperature, run length): ``runs``, ``crashes``, the 95 % Clopper-Pearson
+    interval ``ci95_low``/``ci95_high``, ``duration_ps``, ``seeds``, the median time to crash (ps, None without
+    crashes), the largest bonded deviation (A) and the mean ms per MD step of the runs.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        Store records (``{"key", "status", "job", "result"}``); records not ``"done"`` are ignored.
+
+    Returns
+    -------
+    list of dict
+        Sorted by molecule, prior, temperature, duration.
+    """
+    groups: dict[tuple[str, str, float, float], list[dict[str, Any]]] = {}
+    for rec in records:
+        if rec.get("status") != "done":
+            continue
+        job, res = rec["job"], rec["result"]
+        k = (str(job["molecule"]), str(job["prior"]), float(job["temperature_K"]), float(job["duration_fs"]))
+        groups.setdefault(k, []).append(dict(res))
+    rows = []
+    for (mol, prior, T, dur), sel in sorted(groups.items()):
+        n, k = len(sel), sum(bool(r["crashed"]) for r in sel)
+        lo, hi = crash_interval(k, n)
+        times = [r["time_to_crash_fs"] for r in sel if r["crashed"]]
+        rows.append({"molecule": mol, "prior": prior, "temperature_K": T, "runs": n, "crashes": int(k),
+                     "duration_ps": dur / 1000.0, "ci95_low": round(lo, 4), "ci95_high": round(hi, 4),
+                     "seeds": sorted(int(r["seed"]) for r in sel),
+                     "median_time_to_crash_ps": float(np.median(times)) / 1000.0 if times else None,
+                     "max_deviation_A": float(max(r["max_deviation_A"] for r in sel)),
+                     "ms_per_step": round(float(np.mean([r["ms_per_step"] for r in sel])), 4)})
+    return rows
+
+
+def ensemble_cost(records: Iterable[Mapping[str, Any]], molecule: str = "malondialdehyde", prior: str = "MF5",
+                  temperature_K: float = 500.0, workers: Sequence[int] = (1, 2, 8, 50), n_runs: int = 50,
+                  run_ns: float = 10.0) -> dict[str, Any]:
+    """Cost per ns of ``prior`` MD on ``molecule`` measured from finished campaign runs, and the wall time of the
+    paper's ensemble (``n_runs`` x ``run_ns``) stated from it (not run).
+
+    The cost is the runs' own wall time (crash checks included, in the campaign's workers) over their MD steps, for
+    the finished runs at ``temperature_K``; without any, for the finished runs of ``molecule`` and ``prior`` at any
+    temperature (a step costs the same at any temperature; ``"source"`` says which runs). Crashed runs count with the
+    steps they made. Wall time on N workers: ceil(n_runs / N) rounds of one run each.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        Campaign store records.
+    molecule, prior : str
+        Which runs.
+    temperature_K : float
+        Temperature of the ensemble (K).
+    workers : sequence of int
+        Worker counts to state the wall time for.
+    n_runs, run_ns : int, float
+        The paper's ensemble: 50 runs of 10 ns.
+
+    Returns
+    -------
+    dict
+        ``source``, ``temperatures_K`` (of the runs measured), ``runs_measured``, ``simulated_ns``, ``ms_per_step``,
+        ``s_per_ns``, ``cpu_days`` (the whole ensemble on one core), ``wall_h_on_workers`` ({"N": hours}) and the
+        ensemble's ``n_runs``/``run_ns``; ``ms_per_step`` None when no run is available.
+    """
+    mine = [r for r in records if r.get("status") == "done" and r["job"]["molecule"] == molecule
+            and r["job"]["prior"] == prior]
+    sel = [r for r in mine if float(r["job"]["temperature_K"]) == float(temperature_K)]
+    source = f"the finished {prior} runs at {temperature_K:g} K"
+    if not sel:
+        sel = mine
+        temps = sorted({float(r["job"]["temperature_K"]) for r in sel})
+        source = (f"no {prior} run at {temperature_K:g} K has finished yet: the finished {prior} runs at "
+                  f"{', '.join(f'{T:g}' for T in temps)} K (a step costs the same at any temperature)" if temps else
+                  f"no {prior} run of {molecule} has finished yet")
+    res = [r["result"] for r in sel]
+    out: dict[str, Any] = {"molecule": molecule, "prior": prior, "ensemble_temperature_K": float(temperature_K),
+                           "n_runs": int(n_runs), "run_ns": float(run_ns), "source": source,
+                           "temperatures_K": sorted({float(r["job"]["temperature_K"]) for r in sel}),
+                           "runs_measured": len(res),
+                           "simulated_ns": round(sum(r["n_steps"] for r in res) / STEPS_PER_NS, 4)}
+    if not res:
+        out.update(ms_per_step=None, s_per_ns=None, cpu_days=None, wall_h_on_workers={})
+        return out
+    ms = float(sum(r["wall_s"] for r in res) * 1e3 / sum(r["n_steps"] for r in res))
+    s_per_ns = ms * 1e-3 * STEPS_PER_NS
+    out.update(ms_per_step=round(ms, 5), s_per_ns=round(s_per_ns, 1),
+               cpu_days=round(n_runs * run_ns * s_per_ns / 86400.0, 3),
+               wall_h_on_workers={str(int(w)): round(math.ceil(n_runs / int(w)) * run_ns * s_per_ns / 3600.0, 2)
+                                  for w in workers})
+    return out
+
+
+def _sha256(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
+
+
+def save_claims(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *, command: str,
+                seeds: Iterable[int] | None = None, notes: str = "", directory: Path | str | None = None
+                ) -> tuple[Path, Path]:
+    """Write the result as ``<directory>/gpr_paper_claims.json`` (via :func:`npsnn_edu.precomputed.save_result`)
+    and its arrays as ``gpr_paper_claims.npz`` (compressed; size and SHA-256 recorded in the JSON).
+
+    Parameters
+    ----------
+    data : dict
+        The tables; must hold every key of :data:`INTERFACE_KEYS`.
+    arrays : dict of str to array
+        The arrays the rows refer to.
+    command, seeds, notes
+        Provenance (see :func:`npsnn_edu.precomputed.save_result`).
+    directory : path, optional
+        Where to write (default: the package's results folder).
+
+    Returns
+    -------
+    (Path, Path)
+        The JSON and npz paths.
+    """
+    missing = [k for k in INTERFACE_KEYS if k not in data]
+    if missing:
+        raise InvalidParameterError(f"the claims result lacks the interface keys {missing}; compute them first")
+    folder = Path(directory) if directory is not None else RESULTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    blob = buf.getvalue()
+    npz = folder / f"{RESULT_NAME}.npz"
+    npz.write_bytes(blob)
+    payload = dict(data)
+    payload["arrays_file"] = {"name": npz.name, "bytes": len(blob), "sha256": _sha256(blob), "n_arrays": len(arrays)}
+    path = save_result(RESULT_NAME, json.loads(json.dumps(payload)), command=command, seeds=seeds, notes=notes,
+                       directory=folder)
+    return path, npz
+
+
+def load_claims(directory: Path | str | None = None) -> ClaimsResult:
+    """The shipped result ``gpr_paper_claims`` with its arrays.
+
+    Parameters
+    ----------
+    directory : path, optional
+        Folder holding ``gpr_paper_claims.json`` and ``.npz`` (default: the package's results folder).
+
+    Returns
+    -------
+    ClaimsResult
+
+    Raises
+    ------
+    UnknownNameError
+        When the JSON is not there.
+    DataFormatError
+        When the JSON lacks an interface key, or the npz is missing or is not the file the JSON was written with.
+    """
+    res = load_result(RESULT_NAME, directory)
+    data = res.data
+    if not isinstance(data, dict) or any(k not in data for k in INTERFACE_KEYS):
+        raise DataFormatError(f"{RESULT_NAME}.json lacks interface keys {list(INTERFACE_KEYS)}; regenerate it with "
+                              f"the command in its provenance: {res.command}")
+    arrays: dict[str, np.ndarray] = {}
+    meta = data.get("arrays_file")
+    if meta:
+        folder = Path(directory) if directory is not None else RESULTS_DIR
+        npz = folder / meta["name"]
+        if not npz.is_file():
+            raise DataFormatError(f"{npz} is missing (the arrays of {RESULT_NAME}); regenerate both files with: "
+                                  f"{res.command}")
+        blob = npz.read_bytes()
+        if _sha256(blob) != meta["sha256"]:
+            raise DataFormatError(f"{npz} is not the array file {RESULT_NAME}.json was written with (SHA-256 "
+                                  f"differs); regenerate both files with: {res.command}")
+        with np.load(io.BytesIO(blob)) as z:
+            arrays = {k: z[k] for k in z.files}
+    return ClaimsResult(data=data, provenance=res.provenance, arrays=arrays)
