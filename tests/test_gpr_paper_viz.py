@@ -179,7 +179,8 @@ def test_bond_force_is_the_slope_along_the_bond():
 
 
 def test_live_claims_have_the_shipped_format_and_consistent_summaries():
-    from npsnn_edu.gpr.paper_runs import live_claims, settle_time
+    from npsnn_edu.gpr.claims import settle_time
+    from npsnn_edu.gpr.paper_runs import live_claims
 
     out = live_claims(molecules=("malondialdehyde",), duration_fs=100.0, rama_temperatures=(300.0,),
                       n_train=200, n_force=10, optimise=False)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +52,8 @@ def test_the_papers_claims_are_quoted_as_recorded():
 
 
 def test_theory_numbers_are_the_kits():
-    from npsnn_edu.gpr.paper_runs import SETTLE_WITHIN_A, settle_time
+    from npsnn_edu.gpr.claims import settle_time
+    from npsnn_edu.gpr.paper_runs import SETTLE_WITHIN_A
     from npsnn_edu.viz import schematics_ch3_paper as sch
 
     text = _text()
@@ -87,7 +87,8 @@ def test_quiz_numbers_are_right():
     fb = json.dumps(quiz)
     assert "about 23 days on one core" in fb and round(steps * 2e-3 / 86400) == 23
     assert "(period about 9 fs)" in fb and "a frame every 2 fs" in fb
-    from npsnn_edu.gpr.experiments import stretched_bond_test
     import inspect
+
+    from npsnn_edu.gpr.experiments import stretched_bond_test
 
     assert "record_every_fs=2.0" in inspect.getsource(stretched_bond_test)

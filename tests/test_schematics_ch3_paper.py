@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from npsnn_edu.gpr.paper_runs import SETTLE_WITHIN_A, settle_time
+from npsnn_edu.gpr.claims import settle_time
+from npsnn_edu.gpr.paper_runs import SETTLE_WITHIN_A
 from npsnn_edu.gpr.peptides import CONFORMERS
 from npsnn_edu.gpr.protocols import BASINS
 from npsnn_edu.units import KCAL_PER_MOL_EV

@@ -1,13 +1,14 @@
 """The GPR paper's claims on its four molecules, as small live runs in the shipped result's format.
 
-The shipped result ``gpr_paper_claims`` (:func:`npsnn_edu.precomputed.load_result`) holds the claims at full size
+The shipped result ``gpr_paper_claims`` (:func:`npsnn_edu.gpr.claims.load_claims`) holds the claims at full size
 (``benchmarks/gpr_paper_claims.py``). :func:`live_claims` runs the same protocols at a size that fits a CI run (a
 few hundred fs per run, smaller training sets) and returns a dict with the same keys, so that the going-further
 notebook ``03c_gpr_paper_molecules`` draws the same tables and figures from either.
 
 * :func:`distortion_run`: a bond stretched along its axis at the start of a 300 K NVT run (the paper's stretched
   O-H): the bond length and the force pulling the H back along the bond, per recorded frame, the time until the
-  bond settles within 0.05 A of its equilibrium length (:func:`settle_time`), and the frames for a movie.
+  bond settles within 0.05 A of its equilibrium length (:func:`npsnn_edu.gpr.claims.settle_time`), and the frames
+  for a movie.
 * :func:`bond_force`: the force along a bond (kcal/mol/A, positive: pulls the second atom back to the first).
 * :func:`live_claims`: long runs (crash counts with 95 % intervals), distortion, optimisation of alanine dipeptide,
   Ramachandran sampling and ms per MD step, all under the chapter's one protocol
@@ -23,8 +24,9 @@ import numpy as np
 
 from ..errors import InvalidParameterError
 from ..units import KCAL_PER_MOL_EV
+from .claims import settle_time
 
-__all__ = ["PAPER_CLAIMS", "PAPER_MOLECULES", "OH_BONDS", "SETTLE_WITHIN_A", "bond_force", "settle_time", "distortion_run",
+__all__ = ["PAPER_CLAIMS", "PAPER_MOLECULES", "OH_BONDS", "SETTLE_WITHIN_A", "bond_force", "distortion_run",
            "live_claims"]
 
 #: The paper's claims as its summary states them (issue 21), which notebook 03c quotes: 1000 ps at 300-1000 K
@@ -41,7 +43,8 @@ PAPER_MOLECULES = ("capped_glycine", "capped_serine", "malondialdehyde", "aspiri
 #: kit's atom order (capped serine's hydroxyl OG-HG, :func:`npsnn_edu.gpr.peptides.dipeptide`; malondialdehyde's
 #: enol O-H, which points at the other oxygen).
 OH_BONDS = {"capped_serine": (13, 16, None), "malondialdehyde": (4, 8, 3)}
-#: "Relaxed": the bond's running mean stays within this distance (A) of its equilibrium length.
+#: "Relaxed": the bond's running mean stays within this distance (A) of its equilibrium length
+#: (:func:`npsnn_edu.gpr.claims.settle_time`'s default).
 SETTLE_WITHIN_A = 0.05
 
 
@@ -57,22 +60,6 @@ def bond_force(model: Any, reference: Any, frames: np.ndarray, i: int, j: int) -
         u = (x[j] - x[i]) / np.linalg.norm(x[j] - x[i])
         out.append(-float((f[j] - f[i]) @ u) / 2.0)
     return np.array(out) / KCAL_PER_MOL_EV
-
-
-def settle_time(t: np.ndarray, r: np.ndarray, r_ref: float, within: float = SETTLE_WITHIN_A,
-                window_fs: float = 20.0) -> float | None:
-    """The first time (fs) after which the running mean of ``r`` over ``window_fs`` (about two O-H vibrations)
-    stays within ``within`` of ``r_ref`` to the end of the run; None if it never does."""
-    t, r = np.asarray(t, float), np.asarray(r, float)
-    if t.shape != r.shape or t.ndim != 1:
-        raise InvalidParameterError(f"times and bond lengths must be 1-D arrays of one length, got {t.shape}, "
-                                    f"{r.shape}")
-    starts = t[t <= t[-1] - window_fs] if t.size else t
-    ok = np.array([abs(r[(t >= a) & (t <= a + window_fs)].mean() - r_ref) < within for a in starts], bool)
-    if not ok.size or not ok[-1]:
-        return None
-    bad = np.flatnonzero(~ok)
-    return float(starts[0 if bad.size == 0 else bad[-1] + 1])
 
 
 def distortion_run(model: Any, data: Any, i: int, j: int, stretched_A: float = 1.5, *, name: str = "",

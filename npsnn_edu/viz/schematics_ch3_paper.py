@@ -5,7 +5,7 @@
   conformers of the optimisation test (:data:`npsnn_edu.gpr.peptides.CONFORMERS`);
 * :func:`stretch_test` - Figure 3.7: the stretched-bond test: a Morse O-H bond pulled to 1.5 A feels a restoring
   force -dE/dr; the bond then oscillates and settles, and "settled" means the running mean stays within 0.05 A
-  of the equilibrium length (:func:`npsnn_edu.gpr.paper_runs.settle_time`, applied to the drawn curve).
+  of the equilibrium length (:func:`npsnn_edu.gpr.claims.settle_time`, applied to the drawn curve).
 
 Every function returns a matplotlib Figure that shows itself as a PNG when it is a cell's value (nothing is shown
 or written to disk); tests/test_schematics_ch3_paper.py checks what is drawn against the kit's values.
@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..gpr.paper_runs import SETTLE_WITHIN_A, settle_time
+from ..gpr.claims import settle_time
+from ..gpr.paper_runs import SETTLE_WITHIN_A
 from ..gpr.peptides import CONFORMERS
 from ..gpr.protocols import BASINS
 from ..units import KCAL_PER_MOL_EV
