@@ -75,7 +75,7 @@ def test_long_run_table_cells_and_where_mf5_crashes(claims):
     first = table.iloc[0]
     assert first["GP MF5"] == "3/3 in 1000 ps (<= 100 %), median crash at 15.5 ps"
     assert first["GFN2-xTB"] == f"0/1 in 10 ps (<= {100 * crash_interval(0, 1)[1]:.0f} %)"
-    assert table.iloc[1]["GP MF2"] == "not run" and table.iloc[1]["GP MF5"].startswith("0/3 in 100 ps (<= 71 %)")
+    assert table.iloc[1]["GP MF2"] == "no runs" and table.iloc[1]["GP MF5"].startswith("0/3 in 100 ps (<= 71 %)")
     assert [(r["molecule"], r["temperature_K"]) for r in gp.mf5_crashes(claims)] == [("capped_glycine", 1000.0)]
 
 

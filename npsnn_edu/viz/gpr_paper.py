@@ -108,7 +108,7 @@ def molecule_views(molecules: Sequence[str], *, size: tuple[str, str] = ("300px"
 
 def _cell(row: Mapping[str, Any] | None) -> str:
     if row is None:
-        return "not run"
+        return "no runs"
     text = f"{row['crashes']}/{row['runs']} in {row['duration_ps']:g} ps (<= {100 * row['ci95_high']:.0f} %)"
     median = row.get("median_time_to_crash_ps")
     if row["crashes"] and median is not None:
@@ -347,7 +347,9 @@ def cost_table(claims: Any, *, total_ns: float = 500.0, workers: int = 50, dt_fs
     """Per molecule: ms per MD step for the GP and for GFN2-xTB (the same runs' protocol), their ratio, and the
     wall time of ``total_ns`` on ``workers`` parallel runs (:func:`ensemble_hours`)."""
     rows = []
-    for mol, s in claims_data(claims)["ms_per_step"].items():
+    speed = claims_data(claims)["ms_per_step"]
+    order = [m for m in MOLECULE_TITLES if m in speed] + sorted(set(speed) - set(MOLECULE_TITLES))
+    for mol, s in ((m, speed[m]) for m in order):
         gp, xtb = float(s["gp"]), float(s["xtb"])
         rows.append({"molecule": _title(mol), "GP ms/step": round(gp, 3), "xTB ms/step": round(xtb, 2),
                      "xTB / GP": round(xtb / gp, 1),
