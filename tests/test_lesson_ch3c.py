@@ -107,16 +107,16 @@ def test_long_run_text_is_what_the_shipped_runs_show(shipped):
     text = _text()
     rows = {(r["molecule"], r["prior"], r["temperature_K"]): r for r in shipped["long_runs"]}
     assert "at 1000 K MF5 crashed in all three runs of capped glycine and of capped serine" in text
-    assert "within the first few tens of picoseconds of the 1000 ps asked" in text
+    assert "every crash within the first 60 ps of the 1000 ps asked" in text
     medians = {}
     for mol in ("capped_glycine", "capped_serine"):
         for prior in ("MF5", "MF2"):
             r = rows[(mol, prior, 1000.0)]
             assert r["runs"] == r["crashes"] == 3 and r["duration_ps"] == PAPER_CLAIMS["long_run_ps"]
             medians[(mol, prior)] = r["median_time_to_crash_ps"]
-        crash_fs = [r["result"]["time_to_crash_fs"] for r in shipped["long_run_records"]
-                    if r["job"]["molecule"] == mol and r["job"]["prior"] == "MF5" and r["job"]["temperature_K"] == 1000.0]
-        assert len(crash_fs) == 3 and max(crash_fs) < 50_000.0  # "within the first few tens of picoseconds"
+        crash_fs = [r["result"]["time_to_crash_fs"] for r in shipped["long_run_records"] if r["job"]["molecule"] == mol
+                    and r["job"]["prior"] == "MF5" and r["job"]["temperature_K"] == 1000.0]
+        assert len(crash_fs) == 3 and max(crash_fs) < 60_000.0
     quoted = (f"median crash times of {medians[('capped_glycine', 'MF5')]:.3g} and "
               f"{medians[('capped_serine', 'MF5')]:.3g} ps against {medians[('capped_glycine', 'MF2')]:.2g} and "
               f"{medians[('capped_serine', 'MF2')]:.2g} ps")
