@@ -4,6 +4,7 @@ a value the kit's figures compute, or a value of the shipped result ``gpr_paper_
 the runs holds in the shipped result. (The template and its limits: tests/test_lesson_limits.py.)"""
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from pathlib import Path
@@ -225,3 +226,47 @@ def test_quiz_question_on_the_long_runs_is_what_the_runs_show(shipped):
     assert rows[("capped_serine", "xtb", 1000.0)]["crashes"] == 0
     assert "tens of times longer" in json.dumps(q)
     assert mf5["median_time_to_crash_ps"] / mf2["median_time_to_crash_ps"] > 20
+
+
+def test_every_number_in_the_prose_is_accounted_for(shipped):
+    """Each number the prose shows (the lesson template's counting rule) is one of: the paper's claims as recorded,
+    a constant of the kit's protocol or figures, or a value of the shipped result, each checked above; nothing
+    else can slip in unchecked."""
+    from npsnn_edu.gpr.experiments import crash_interval, run_nvt
+    from npsnn_edu.lesson_stats import lesson_stats
+
+    p = PAPER_CLAIMS
+    paper = {p["long_run_ps"], *p["temperatures_K"], p["stretched_A"], p["oh_equilibrium_A"],
+             p["peak_force_kcal_per_A"], p["c5_minus_c7eq_kcal"], p["opt_steps"], p["ensemble_runs"], p["run_ns"],
+             p["ensemble_us"], p["ensemble_temperature_K"], p["ensemble_us"] * 1000, p["training_geometries"]}
+    # the protocol: 0.5 fs steps, 95 % intervals, 20 fs window and 0.05 A band, 300 K for the stretched bond,
+    # 50 fs force window, 60 ps bound of the crash times, 50 workers in the cost table; the figure's 100 kcal/mol/A
+    assert inspect.signature(run_nvt).parameters["dt_fs"].default == 0.5
+    assert crash_interval(0, 3)[1] == pytest.approx(1 - 0.025 ** (1 / 3))
+    assert all(r["temperature_K"] == 300.0 for r in shipped["distortion"])
+    assert {r["temperature_K"] for r in shipped["ramachandran"]} == {300.0, 1000.0}
+    from npsnn_edu.viz.gpr_paper import cost_table
+
+    assert "500 ns on 50 runs, GP (h)" in cost_table(shipped).columns
+    kit = {0.5, 95.0, 20.0, 0.05, 300.0, 50.0, 60.0, 100.0, 180.0}
+    d = {(r["molecule"], r["prior"]): r for r in shipped["distortion"] if r["molecule"] == "capped_serine"}
+    opt = shipped["optimisation"]
+    rows = {(r["molecule"], r["prior"]): r for r in shipped["long_runs"] if r["temperature_K"] == 1000.0}
+    values = {round(v, 3) for v in (
+        *(rows[(m, q)]["median_time_to_crash_ps"] for m in ("capped_glycine", "capped_serine") for q in ("MF5", "MF2")),
+        *(r["time_to_relax_fs"] for r in d.values()), d[("capped_serine", "xtb")]["force_at_start_kcal_per_A"],
+        d[("capped_serine", "xtb")]["peak_force_kcal_per_A"], 150.0, 590.0,
+        -opt["c7eq_minus_c5_kcal"]["xtb"], opt["c7eq_minus_c5_kcal"]["gp"], opt["rmsd_A"]["C7eq"],
+        opt["rmsd_A"]["C5"], abs(opt["minima"]["gp"]["C5"]["psi_deg"]), opt["minima"]["xtb"]["C5"]["psi_deg"],
+        opt["steps_to_1kcal"]["gp"]["C5"], opt["steps_to_1kcal"]["xtb"]["C5"],
+        100 * opt["training_basin_fractions"]["C7eq"], 100 * opt["training_basin_fractions"]["beta_C5"], 2.0)}
+    allowed = {round(float(v), 3) for v in paper | kit} | values
+
+    def close(shown: str) -> bool:  # a quoted number is a value rounded to the digits shown
+        digits = shown.replace("%", "").strip()
+        decimals = len(digits.split(".")[1]) if "." in digits else 0
+        return any(abs(float(digits) - v) <= 0.5 * 10 ** -decimals + 1e-9 for v in allowed)
+
+    stats = lesson_stats(NB)
+    bad = [(c, n) for c, n in stats.numbers if not close(n)]
+    assert not bad, f"numbers in 03c's prose with no check: {bad}"
