@@ -270,3 +270,45 @@ def test_every_number_in_the_prose_is_accounted_for(shipped):
     stats = lesson_stats(NB)
     bad = [(c, n) for c, n in stats.numbers if not close(n)]
     assert not bad, f"numbers in 03c's prose with no check: {bad}"
+
+
+def test_instructor_notes_quote_the_shipped_result(shipped):
+    guide = " ".join((REPO / "docs" / "instructor" / "ch3.md").read_text(encoding="utf-8").split())
+    part = guide[guide.index("## 8. Going further: the paper's four molecules"):]
+    from npsnn_edu.lesson_stats import lesson_stats
+
+    stats = lesson_stats(NB)
+    assert f"| 03c going further | {stats.words} | {len(stats.numbers)} (no limit" in part
+    assert f"| 2 | {len(json.loads(QUIZ.read_text(encoding='utf-8')))} | 1 (Exercise 3.8) | 1 |" in part
+    records = [r for r in shipped["long_run_records"] if r["job"]["temperature_K"] == 1000.0]
+    mf5 = [r["result"]["time_to_crash_fs"] / 1000 for r in records if r["job"]["prior"] == "MF5"
+           and r["job"]["molecule"] in ("capped_glycine", "capped_serine")]
+    assert f"(crash times {min(mf5):.1f}-{max(mf5):.0f} ps, medians 15.5 and 21.6 ps)" in part
+    assert "GFN2-xTB 0/1 x 10 ps on all four molecules" in part
+    assert {r["molecule"] for r in shipped["long_runs"] if r["prior"] == "xtb" and r["temperature_K"] == 1000.0
+            and r["runs"] == 1 and r["crashes"] == 0 and r["duration_ps"] == 10.0} == {
+        "capped_glycine", "capped_serine", "malondialdehyde", "aspirin"}
+    d = {r["prior"]: r for r in shipped["distortion"] if r["molecule"] == "capped_serine"}
+    assert (f"at {d['MF5']['time_to_relax_fs']:.0f} fs (MF5), {d['MF2']['time_to_relax_fs']:.0f} fs (MF2), "
+            f"{d['xtb']['time_to_relax_fs']:.0f} fs (xTB)") in part
+    assert "/".join(f"{d[p]['force_at_start_kcal_per_A']:.0f}" for p in ("MF5", "MF2", "xtb")) in part
+    assert "/".join(f"{d[p]['peak_force_kcal_per_A']:.0f}" for p in ("MF5", "MF2", "xtb")) in part
+    opt = shipped["optimisation"]
+    assert (f"xTB E(C7eq) - E(C5) = {opt['c7eq_minus_c5_kcal']['xtb']:.2f} kcal/mol, the GP "
+            f"+{opt['c7eq_minus_c5_kcal']['gp']:.2f}") in part
+    assert f"C7eq RMSD {opt['rmsd_A']['C7eq']:.3f} Å, C5 {opt['rmsd_A']['C5']:.3f} Å" in part
+    st = opt["steps_to_1kcal"]
+    assert f"BFGS steps GP {st['gp']['C7eq']}/{st['gp']['C5']}, xTB {st['xtb']['C7eq']}/{st['xtb']['C5']}" in part
+    tb = opt["training_basin_fractions"]
+    assert f"{100 * tb['C7eq']:.1f} % in the C7eq box, {100 * tb['beta_C5']:.1f} % in the β/C5 box" in part
+    from npsnn_edu.viz.gpr_paper import ensemble_hours, training_coverage
+
+    cov = training_coverage(shipped)
+    assert f"within 30° of the C5 torsions {100 * cov['near']['C5']:.1f} %, of C7eq {100 * cov['near']['C7eq']:.1f} %" \
+        in part
+    ms = shipped["ms_per_step"]["malondialdehyde"]["gp"]
+    assert (f"at the GP's {ms:.2f} ms per step for malondialdehyde" in part
+            and f"takes {ms * 1e9 / 1000:.1e} s = ".replace("e+0", "e")
+            + f"{ensemble_hours(ms, 500.0, 0.5, 1) / 24:.1f} days on one core and "
+                f"{ensemble_hours(ms, 500.0, 0.5, 50):.1f} h on 50 cores" in part)
+    assert "classroom 21.3 s, peak RSS 232 MB" in part
