@@ -115,7 +115,8 @@ def _models(molecule: str, priors: Sequence[str], n_train: int | None, n_force: 
 def live_claims(*, molecules: Sequence[str] = PAPER_MOLECULES, temperatures: Sequence[float] = (1000.0,),
                 seeds: Sequence[int] = (0,), duration_fs: float = 200.0, xtb_molecules: Sequence[str] =
                 ("malondialdehyde",), rama_molecule: str = "capped_glycine",
-                rama_temperatures: Sequence[float] = (300.0, 1000.0), n_train: int | None = None,
+                rama_temperatures: Sequence[float] = (300.0, 1000.0), rama_duration_fs: float = 100.0,
+                n_train: int | None = None,
                 n_force: int | None = 30, optimise: bool = True) -> dict[str, Any]:
     """The paper's claims as small live runs, in the format of the shipped ``gpr_paper_claims`` result.
 
@@ -123,7 +124,8 @@ def live_claims(*, molecules: Sequence[str] = PAPER_MOLECULES, temperatures: Seq
     forces of ``n_force`` of them (None: the shipped settings); GFN2-xTB runs the same protocol on
     ``xtb_molecules``. Long runs: each molecule x prior x temperature x seed for ``duration_fs``; distortion: the
     O-H bonds of :data:`OH_BONDS` stretched to 1.5 A; optimisation: alanine dipeptide from C7eq and C5 (GP and
-    xTB, ASE BFGS to 1 kcal/mol/A); Ramachandran: ``rama_molecule`` with MF5 and xTB at ``rama_temperatures``.
+    xTB, ASE BFGS to 1 kcal/mol/A); Ramachandran: ``rama_molecule`` with MF5 and xTB at ``rama_temperatures`` for
+    ``rama_duration_fs`` (a frame every 2 fs).
     """
     from .data import load
     from .experiments import crash_interval, run_nvt
@@ -163,10 +165,10 @@ def live_claims(*, molecules: Sequence[str] = PAPER_MOLECULES, temperatures: Seq
     ref = load(rama_molecule).reference_atoms()
     for T in rama_temperatures:
         for prior, model in models.items():
-            run = run_nvt(model, ref, float(T), duration_fs=duration_fs, seed=0, record_every_fs=2.0)
+            run = run_nvt(model, ref, float(T), duration_fs=rama_duration_fs, seed=0, record_every_fs=2.0)
             r = ramachandran(run.frames)
             rama.append({"molecule": rama_molecule, "temperature_K": float(T), "source": prior,
-                         "n_frames": r["n_frames"], "seed": 0, "duration_ps": duration_fs / 1000.0,
+                         "n_frames": r["n_frames"], "seed": 0, "duration_ps": rama_duration_fs / 1000.0,
                          "record_every_fs": 2.0, "crashed": bool(run.crashed), "fractions": r["fractions"],
                          "phi_deg": r["phi"], "psi_deg": r["psi"]})
     used = set(molecules) | set(OH_BONDS) | {rama_molecule} | ({"alanine_dipeptide"} if optimise else set())
