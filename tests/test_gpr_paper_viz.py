@@ -117,6 +117,8 @@ def test_ramachandran_figure_panels(claims):
     assert len(fig.data) == 4 and len(fig.layout.shapes) == 12
     titles = [a.text for a in fig.layout.annotations]
     assert "GP MF5, 300 K: 4 frames, 25 % beyond" in titles and "GFN2-xTB, 1000 K: 4 frames, 25 % beyond" in titles
+    thin = gp.ramachandran_figure(claims, "capped_glycine", max_points=2)
+    assert [len(t.x) for t in thin.data] == [2, 2, 2, 2] and list(thin.data[0].x) == [-80.0, 60.0]
     with pytest.raises(UnknownNameError):
         gp.ramachandran_figure(claims, "aspirin")
 

@@ -297,9 +297,10 @@ def coverage_figure(claims: Any = None, coverage: Mapping[str, Any] | None = Non
 
 
 def ramachandran_figure(claims: Any, molecule: str, *, sources: Sequence[str] = ("MF5", "xtb"),
-                        height: int = 620) -> go.Figure:
+                        height: int = 620, max_points: int = 2000) -> go.Figure:
     """(phi, psi) of the frames of each run of ``molecule``: a row per temperature, a column per model, the
-    basins of :data:`~npsnn_edu.gpr.protocols.BASINS` dotted; the panel title gives the fraction beyond them."""
+    basins of :data:`~npsnn_edu.gpr.protocols.BASINS` dotted; the panel title gives the number of frames and the
+    fraction beyond the basins (of all frames). At most ``max_points`` evenly spaced frames are drawn per panel."""
     rows = [r for r in claims_data(claims)["ramachandran"] if r["molecule"] == molecule and r["source"] in sources]
     if not rows:
         raise unknown_name("molecule of the Ramachandran runs", molecule,
@@ -319,7 +320,9 @@ def ramachandran_figure(claims: Any, molecule: str, *, sources: Sequence[str] = 
         for j, s in enumerate(sources, start=1):
             r = by.get((T, s))
             if r is not None and "phi_deg" in r:
-                fig.add_trace(go.Scattergl(x=np.asarray(r["phi_deg"]), y=np.asarray(r["psi_deg"]), mode="markers",
+                stride = max(1, int(np.ceil(len(r["phi_deg"]) / int(max_points))))
+                fig.add_trace(go.Scattergl(x=np.asarray(r["phi_deg"])[::stride], y=np.asarray(r["psi_deg"])[::stride],
+                                           mode="markers",
                                            showlegend=False, marker=dict(size=3, color=SOURCE_COLORS.get(s))),
                               row=i, col=j)
             _basin_boxes(fig, i, j)
