@@ -158,7 +158,7 @@ paper-campaign: install
 		--protocols
 paper-claims: install
 	OMP_NUM_THREADS=1 $(PY) benchmarks/gpr_paper_claims.py --full --store $(PAPER_STORE) --long-runs read \
-		--work build/paper_claims --out-result npsnn_edu/data/results
+		--work build/paper_claims --out-result npsnn_edu/data/results --update-docs
 
 # Per-notebook seconds and peak RSS in every run mode on ONE core (about 25 minutes); --save feeds the banners.
 bench-notebooks: install

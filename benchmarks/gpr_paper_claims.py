@@ -127,7 +127,7 @@ def bond_force(model: Any, reference: Any, frames: np.ndarray, i: int, j: int) -
 
 def distortion(data: Any, models: dict[str, Any], i: int, j: int, stretched_A: float, duration_fs: float,
                acceptor: int | None = None, arrays: dict[str, np.ndarray] | None = None,
-               movie_fs: float = 200.0) -> list[dict[str, Any]]:
+               movie_fs: float = 200.0, seed: int = 0) -> list[dict[str, Any]]:
     """Bond i-j stretched to ``stretched_A`` along the bond, 300 K: the time for the bond to settle within 0.05 A of
     its equilibrium length, and the force pulling j back (kcal/mol/A). With ``acceptor`` (malondialdehyde's enol: the
     other oxygen), a run whose H ends nearer the acceptor is a proton transfer, not a relaxation. With ``arrays``
@@ -136,7 +136,7 @@ def distortion(data: Any, models: dict[str, Any], i: int, j: int, stretched_A: f
     rows = []
     ref = data.reference_atoms()
     for name, model in models.items():
-        out = stretched_bond_test(model, data, i, j, stretched_A, duration_fs=duration_fs)
+        out = stretched_bond_test(model, data, i, j, stretched_A, duration_fs=duration_fs, seed=seed)
         frames, t = out["run"].frames, out["times_fs"]
         transferred = acceptor is not None and bool(
             np.linalg.norm(frames[-1, j] - frames[-1, acceptor]) < out["bond_A"][-1])
@@ -148,18 +148,20 @@ def distortion(data: Any, models: dict[str, Any], i: int, j: int, stretched_A: f
                "force_at_start_kcal_per_A": round(float(force[0]), 1),
                "peak_force_kcal_per_A": round(float(np.max(np.abs(force))), 1)}
         if arrays is not None:
-            base = f"distortion/{data.molecule}/{name}"
+            base = f"distortion/{data.molecule}/{name}" + (f"/seed{seed}" if seed else "")
             keys = {"times_fs": t.astype(float), "bond_A": out["bond_A"].astype(float),
                     "force_times_fs": t[t <= 50.0].astype(float), "force_kcal_per_A": force.astype(float),
                     "movie_times_fs": t[t <= movie_fs].astype(np.float32),
                     "movie_positions_A": frames[t <= movie_fs].astype(np.float32)}
+            if seed:  # the movie only for seed 0
+                del keys["movie_times_fs"], keys["movie_positions_A"]
             if acceptor is not None:
                 keys["acceptor_A"] = np.linalg.norm(frames[:, j] - frames[:, acceptor], axis=-1)
             for k, v in keys.items():
                 arrays[f"{base}/{k}"] = v
             row.update(atoms=[int(i), int(j)], acceptor=None if acceptor is None else int(acceptor),
                        reference_A=round(float(out["reference_A"]), 5), duration_fs=float(duration_fs),
-                       seed=0, temperature_K=300.0, within_A=0.05, settle_window_fs=20.0,
+                       seed=int(seed), temperature_K=300.0, within_A=0.05, settle_window_fs=20.0,
                        ms_per_step=round(out["run"].ms_per_step, 4),
                        arrays={k: f"{base}/{k}" for k in keys})
         rows.append(row)
@@ -235,7 +237,7 @@ PAPER_PLAN: list[tuple[list[str], list[str], list[float], list[int], float]] = [
     (PAPER_MOLECULES, ["xtb"], [300.0, 600.0], [0], 10.0),
     (["malondialdehyde"], ["MF5"], [500.0], list(range(8)), 1000.0),
 ]
-PROTOCOLS = ("distortion", "optimisation", "ramachandran", "ms_per_step", "campaign_overhead")
+PROTOCOLS = ("distortion", "optimisation", "ramachandran", "ms_per_step", "campaign_overhead", "distortion_seeds")
 
 
 def plan_jobs() -> list[cp.Job]:
@@ -290,6 +292,22 @@ def proto_distortion(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str
     return {"rows": rows}, arrays
 
 
+def proto_distortion_seeds(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The distortion protocol again with seeds ``--distortion-seeds`` (the thermostat's noise and the starting
+    velocities differ): does the outcome of seed 0 hold? Bond series kept, no movie."""
+    arrays: dict[str, np.ndarray] = {}
+    rows = []
+    for mol, (i, j), acceptor in (("capped_serine", (SER_OG, SER_HG), None),
+                                  ("malondialdehyde", (ENOL_O, ENOL_H), 3)):
+        data = load(mol)
+        models = build_models(data, "force_trained", priors=("MF5", "MF2"))
+        models["xtb"] = make_calculator()
+        for seed in args.distortion_seeds:
+            rows += distortion(data, models, i, j, 1.5, args.distortion_fs, acceptor=acceptor, arrays=arrays,
+                               seed=seed)
+    return {"rows": rows}, arrays
+
+
 def proto_optimisation(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Alanine dipeptide from C7eq- and C5-like starts, GP (MF5) vs GFN2-xTB, plus the training data's coverage of
     the two basins (what the GP learnt from)."""
@@ -334,11 +352,11 @@ def proto_ramachandran(args: argparse.Namespace) -> tuple[dict[str, Any], dict[s
 
     arrays: dict[str, np.ndarray] = {}
     rows = []
-    for mol in ("capped_glycine", "capped_serine"):
+    for mol in args.rama_molecules:
         data = load(mol)
         ref = data.reference_atoms()
         models = {"MF5": build_models(data, "force_trained", priors=("MF5",))["MF5"], "xtb": make_calculator()}
-        for T in (300.0, 1000.0):
+        for T in args.rama_temperatures:
             for src, model in models.items():
                 ps = args.gp_rama_ps if src != "xtb" else args.xtb_rama_ps
                 phis, psis, crash_times, seeds, steps, wall = [], [], [], [], 0, 0.0
@@ -422,6 +440,12 @@ def assemble(args: argparse.Namespace, protocols: dict[str, tuple[dict[str, Any]
         not_complete.append("the 8 x 1 ns ensemble at 500 K has not finished: its cost per ns is stated from "
                             + ("nothing yet" if ens["ms_per_step"] is None else ens["source"]))
     speed = protocols["ms_per_step"][0]["per_molecule"] if "ms_per_step" in protocols else {}
+    distortion_rows = [dict(r) for r in protocols["distortion"][0]["rows"]] if "distortion" in protocols else []
+    more = protocols["distortion_seeds"][0]["rows"] if "distortion_seeds" in protocols else []
+    for r in distortion_rows:
+        r["other_seeds"] = [{k: o[k] for k in ("seed", "time_to_relax_fs", "proton_transferred", "crashed",
+                                                "force_at_start_kcal_per_A", "peak_force_kcal_per_A", "arrays")}
+                            for o in more if (o["molecule"], o["prior"]) == (r["molecule"], r["prior"])]
     by = {(r["molecule"], r["prior"], r["temperature_K"]): r for r in rows}
     speed_campaign = {}
     for m in PAPER_MOLECULES:
@@ -435,7 +459,7 @@ def assemble(args: argparse.Namespace, protocols: dict[str, tuple[dict[str, Any]
     camp["paper_campaign"] = {"store": Path(args.store).name, "workers": 2, **status}
     data = {"mode": "full", "molecules": PAPER_MOLECULES + ["alanine_dipeptide"], "symbols": symbols,
             "long_runs": rows, "long_run_records": recs,
-            "distortion": protocols["distortion"][0]["rows"] if "distortion" in protocols else [],
+            "distortion": distortion_rows,
             "optimisation": protocols["optimisation"][0] if "optimisation" in protocols else {},
             "ramachandran": protocols["ramachandran"][0]["rows"] if "ramachandran" in protocols else [],
             "campaign": camp, "ms_per_step": speed, "ms_per_step_campaign": speed_campaign,
@@ -451,6 +475,13 @@ def assemble(args: argparse.Namespace, protocols: dict[str, tuple[dict[str, Any]
         js, npz = save_claims(data, arrays, command=command, seeds=[0, 1, 2, 3, 4, 5, 6, 7],
                               notes="; ".join(not_complete) or "complete", directory=args.out_result)
         print(f"wrote {js} ({js.stat().st_size} bytes) and {npz} ({npz.stat().st_size} bytes)")
+        if args.update_docs:
+            from npsnn_edu.gpr.claims import load_claims, update_docs
+
+            root = Path(__file__).resolve().parents[1]
+            update_docs(load_claims(args.out_result).data, root / "docs" / "gpr_your_molecule.md",
+                        root / "README.md")
+            print("updated docs/gpr_your_molecule.md and README.md")
     return data
 
 
@@ -461,12 +492,15 @@ def run_full(args: argparse.Namespace) -> dict[str, Any]:
     if not args.assemble_only and args.long_runs == "run":
         cp.run_campaign(plan_jobs(), args.store, workers=args.workers, progress=True)
     work = args.work
-    runners = {"distortion": proto_distortion, "optimisation": proto_optimisation,
+    runners = {"distortion": proto_distortion, "distortion_seeds": proto_distortion_seeds,
+               "optimisation": proto_optimisation,
                "ramachandran": proto_ramachandran, "ms_per_step": proto_ms_per_step,
                "campaign_overhead": proto_campaign_overhead}
     settings = {"distortion": {"duration_fs": args.distortion_fs, "movie_fs": args.movie_fs},
+                "distortion_seeds": {"duration_fs": args.distortion_fs, "seeds": args.distortion_seeds},
                 "ramachandran": {"gp_ps": args.gp_rama_ps, "xtb_ps": args.xtb_rama_ps,
-                                 "max_runs": args.rama_max_runs},
+                                 "max_runs": args.rama_max_runs, "molecules": args.rama_molecules,
+                                 "temperatures_K": args.rama_temperatures},
                 "ms_per_step": {"run_fs": args.ms_per_step_fs}, "campaign_overhead": {"runs": args.campaign_runs},
                 "optimisation": {}}
     protocols: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
@@ -523,13 +557,19 @@ def main() -> None:
     full.add_argument("--redo", nargs="*", choices=PROTOCOLS, default=[])
     full.add_argument("--distortion-fs", type=float, default=1000.0)
     full.add_argument("--movie-fs", type=float, default=200.0)
+    full.add_argument("--distortion-seeds", nargs="+", type=int, default=[1, 2],
+                      help="further seeds of the distortion protocol (protocol distortion_seeds)")
     full.add_argument("--gp-rama-ps", type=float, default=100.0)
     full.add_argument("--xtb-rama-ps", type=float, default=4.0)
     full.add_argument("--rama-max-runs", type=int, default=5, help="seeds tried per Ramachandran row at most")
+    full.add_argument("--rama-molecules", nargs="+", default=["capped_glycine", "capped_serine"])
+    full.add_argument("--rama-temperatures", nargs="+", type=float, default=[300.0, 1000.0])
     full.add_argument("--ms-per-step-fs", type=float, default=1000.0)
     full.add_argument("--campaign-runs", type=int, default=20)
     full.add_argument("--campaign-code", default=None, help="the commit the campaign's workers ran (provenance)")
     full.add_argument("--machine-note", default="", help="load on the machine while measuring (provenance)")
+    full.add_argument("--update-docs", action="store_true",
+                      help="write the result's tables into docs/gpr_your_molecule.md and its row into README.md")
     args = ap.parse_args()
     t_start = time.perf_counter()
     if args.full:

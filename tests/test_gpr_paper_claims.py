@@ -118,15 +118,19 @@ def test_distortion_times_and_forces_are_recomputed_from_the_shipped_series(ship
     rows = shipped.data["distortion"]
     assert {(r["molecule"], r["prior"]) for r in rows} == {
         (m, p) for m in ("capped_serine", "malondialdehyde") for p in ("MF5", "MF2", "xtb")}
-    for r in rows:
+    # seed 0 (with its movie) and the other seeds (series only) are checked the same way
+    runs = [r for r in rows] + [{**r, **o} for r in rows for o in r.get("other_seeds", [])]
+    assert len({(r["molecule"], r["prior"], r["seed"]) for r in runs}) == len(runs)
+    for r in runs:
         a = {k: shipped.array(v) for k, v in r["arrays"].items()}
         t, b = a["times_fs"], a["bond_A"]
         assert b[0] == pytest.approx(r["stretched_A"], abs=1e-9) and t[0] == 0.0
         assert t[-1] == pytest.approx(r["duration_fs"]) or r["crashed"]
-        x = a["movie_positions_A"]
         i, j = r["atoms"]
-        assert np.linalg.norm(x[0, j] - x[0, i]) == pytest.approx(r["stretched_A"], abs=1e-5)
-        np.testing.assert_allclose(np.linalg.norm(x[:, j] - x[:, i], axis=-1), b[: len(x)], atol=1e-4)
+        if r["seed"] == 0:
+            x = a["movie_positions_A"]
+            assert np.linalg.norm(x[0, j] - x[0, i]) == pytest.approx(r["stretched_A"], abs=1e-5)
+            np.testing.assert_allclose(np.linalg.norm(x[:, j] - x[:, i], axis=-1), b[: len(x)], atol=1e-4)
         assert a["force_kcal_per_A"][0] == pytest.approx(r["force_at_start_kcal_per_A"], abs=0.051)
         assert np.abs(a["force_kcal_per_A"]).max() == pytest.approx(r["peak_force_kcal_per_A"], abs=0.051)
         if r["acceptor"] is not None:
@@ -354,3 +358,78 @@ def test_a_live_distortion_run_ships_series_that_reproduce_its_row():
     assert row["force_at_start_kcal_per_A"] == pytest.approx(a["force_kcal_per_A"][0], abs=0.051)
     # a stretched O-H is pulled back (the sign convention: + pulls H towards its O)
     assert row["force_at_start_kcal_per_A"] > 0
+
+
+def test_the_docs_and_the_readme_quote_the_shipped_result(shipped):
+    """docs/gpr_your_molecule.md's tables and the README's row are the shipped result rendered
+    (`benchmarks/gpr_paper_claims.py --full ... --update-docs` writes them): every quoted number is the result's."""
+    from npsnn_edu.gpr.claims import DOC_BEGIN, DOC_END, markdown_report, readme_row
+
+    doc = (REPO / "docs" / "gpr_your_molecule.md").read_text()
+    block = doc.split(DOC_BEGIN, 1)[1].split(DOC_END, 1)[0]
+    assert block.strip() == markdown_report(shipped.data).strip()
+    assert readme_row(shipped.data) in (REPO / "README.md").read_text().splitlines()
+    # the rendering says what the numbers say (spot checks against the data, not the renderer)
+    for r in shipped.data["long_runs"]:
+        assert f"| {r['crashes']}/{r['runs']} | {r['ci95_high']:.2f} |" in block
+    ser = [r for r in shipped.data["distortion"] if r["molecule"] == "capped_serine" and r["prior"] == "MF5"][0]
+    assert f"relaxed by {ser['time_to_relax_fs']:g} fs" in block
+
+
+def test_update_docs_refuses_a_doc_without_markers_and_adds_the_readme_row(tmp_path, shipped):
+    from npsnn_edu.gpr.claims import README_CELL, update_docs
+
+    doc, readme = tmp_path / "doc.md", tmp_path / "README.md"
+    doc.write_text("# no markers\n")
+    readme.write_text("| `benchmarks/gpr_paper_claims.py --quick` | x | y |\n| other | a | b |\n")
+    with pytest.raises(DataFormatError, match="markers"):
+        update_docs(shipped.data, doc, readme)
+    doc.write_text("a\n<!-- gpr_paper_claims:begin -->\nold\n<!-- gpr_paper_claims:end -->\nb\n")
+    update_docs(shipped.data, doc, readme)
+    update_docs(shipped.data, doc, readme)  # idempotent: one row, one block
+    lines = readme.read_text().splitlines()
+    assert [ln.startswith(README_CELL) for ln in lines] == [False, True, False]
+    assert doc.read_text().count("gpr_paper_claims:begin") == 1 and "old" not in doc.read_text()
+
+
+def test_ramachandran_runs_repeat_the_campaign_runs_of_the_same_seed(shipped):
+    """One protocol: a Ramachandran run and the campaign's long run of the same (molecule, model, T, seed) are the
+    same trajectory, so a crash happens at the same time in both (the campaign ran in other processes, on Dask)."""
+    recs = {(r["job"]["molecule"], r["job"]["prior"], r["job"]["temperature_K"], r["job"]["seed"]): r["result"]
+            for r in shipped.data["long_run_records"]}
+    compared = 0
+    for r in shipped.data["ramachandran"]:
+        # every run but the last was followed by the next seed because it crashed; the last crashed if all did
+        ends = list(r["time_to_crash_fs"]) + [None] * (r["runs"] - r["crashes"])
+        for seed, n, crash in zip(r["seeds"], r["frames_per_run"], ends):
+            store = recs.get((r["molecule"], r["source"], r["temperature_K"], seed))
+            if store is None:
+                continue
+            compared += 1
+            if crash is not None:
+                assert store["crashed"] and store["time_to_crash_fs"] == crash
+            else:  # ran its length (n - 1 frames apart) without a crash: the campaign's run lasted at least as long
+                length = (n - 1) * r["record_every_fs"]
+                assert not store["crashed"] or store["time_to_crash_fs"] > length
+    assert compared > 0
+
+
+def test_a_live_ramachandran_row_follows_a_crash_with_the_next_seed():
+    """The Ramachandran protocol, small: capped glycine's MF5 model at 1000 K for 2 ps. Seed 0 crashes at 1.43 ps
+    (as in the campaign's 1000 ps run of seed 0), so seed 1 runs the remaining 0.57 ps; xTB 10 fs."""
+    import argparse
+
+    bench = _bench()
+    args = argparse.Namespace(rama_molecules=["capped_glycine"], rama_temperatures=[1000.0], gp_rama_ps=2.0,
+                              xtb_rama_ps=0.01, rama_max_runs=5)
+    out, arrays = bench.proto_ramachandran(args)
+    gp, xtb = out["rows"]
+    assert (gp["source"], xtb["source"]) == ("MF5", "xtb")
+    assert gp["seeds"] == [0, 1] and gp["crashes"] == 1 and gp["time_to_crash_fs"] == [1430.0]
+    assert gp["simulated_ps"] == pytest.approx(2.0) and gp["frames_per_run"] == [144, 58]
+    assert xtb["seeds"] == [0] and not xtb["crashed"] and xtb["n_frames"] == 2
+    phi, psi = arrays[gp["arrays"]["phi_deg"]], arrays[gp["arrays"]["psi_deg"]]
+    assert phi.dtype == np.float32 and phi.shape == psi.shape == (202,)
+    from npsnn_edu.gpr.protocols import basin_fractions
+
+    assert gp["fractions"] == {k: round(v, 4) for k, v in basin_fractions(phi, psi).items()}

@@ -30,7 +30,7 @@ from ..precomputed import RESULTS_DIR, load_result, save_result
 from .experiments import crash_interval
 
 __all__ = ["RESULT_NAME", "INTERFACE_KEYS", "ClaimsResult", "settle_time", "long_run_rows", "ensemble_cost",
-           "save_claims", "load_claims", "STEPS_PER_NS"]
+           "save_claims", "load_claims", "STEPS_PER_NS", "markdown_report", "readme_row", "update_docs"]
 
 #: Name of the shipped result (``npsnn_edu.precomputed.load_result(RESULT_NAME)``).
 RESULT_NAME = "gpr_paper_claims"
@@ -96,11 +96,11 @@ def settle_time(times_fs: Sequence[float], r: Sequence[float], r_ref: float, wit
     float or None
         The time (fs), or None when the mean never settles within the run (or the run is shorter than the window).
     """
-    t, r = np.asarray(times_fs, float), np.asarray(r, float)
-    if t.shape != r.shape or t.ndim != 1:
-        raise InvalidParameterError(f"times_fs and r must be 1-D of the same length, got {t.shape} and {r.shape}")
+    t, x = np.asarray(times_fs, float), np.asarray(r, float)
+    if t.shape != x.shape or t.ndim != 1:
+        raise InvalidParameterError(f"times_fs and r must be 1-D of the same length, got {t.shape} and {x.shape}")
     starts = t[t <= t[-1] - window_fs] if t.size else t
-    ok = np.array([abs(r[(t >= a) & (t <= a + window_fs)].mean() - r_ref) < within for a in starts], bool)
+    ok = np.array([abs(x[(t >= a) & (t <= a + window_fs)].mean() - r_ref) < within for a in starts], bool)
     if not ok.size or not ok[-1]:
         return None
     bad = np.flatnonzero(~ok)
@@ -133,10 +133,10 @@ def long_run_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         groups.setdefault(k, []).append(dict(res))
     rows = []
     for (mol, prior, T, dur), sel in sorted(groups.items()):
-        n, k = len(sel), sum(bool(r["crashed"]) for r in sel)
-        lo, hi = crash_interval(k, n)
+        n, n_crash = len(sel), sum(bool(r["crashed"]) for r in sel)
+        lo, hi = crash_interval(n_crash, n)
         times = [r["time_to_crash_fs"] for r in sel if r["crashed"]]
-        rows.append({"molecule": mol, "prior": prior, "temperature_K": T, "runs": n, "crashes": int(k),
+        rows.append({"molecule": mol, "prior": prior, "temperature_K": T, "runs": n, "crashes": int(n_crash),
                      "duration_ps": dur / 1000.0, "ci95_low": round(lo, 4), "ci95_high": round(hi, 4),
                      "seeds": sorted(int(r["seed"]) for r in sel),
                      "median_time_to_crash_ps": float(np.median(times)) / 1000.0 if times else None,
@@ -236,7 +236,7 @@ def save_claims(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *, co
     folder = Path(directory) if directory is not None else RESULTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
     blob = buf.getvalue()
     npz = folder / f"{RESULT_NAME}.npz"
     npz.write_bytes(blob)
@@ -266,7 +266,7 @@ def load_claims(directory: Path | str | None = None) -> ClaimsResult:
     DataFormatError
         When the JSON lacks an interface key, or the npz is missing or is not the file the JSON was written with.
     """
-    res = load_result(RESULT_NAME, directory)
+    res = load_result(RESULT_NAME, None if directory is None else Path(directory))
     data = res.data
     if not isinstance(data, dict) or any(k not in data for k in INTERFACE_KEYS):
         raise DataFormatError(f"{RESULT_NAME}.json lacks interface keys {list(INTERFACE_KEYS)}; regenerate it with "
@@ -286,3 +286,165 @@ def load_claims(directory: Path | str | None = None) -> ClaimsResult:
         with np.load(io.BytesIO(blob)) as z:
             arrays = {k: z[k] for k in z.files}
     return ClaimsResult(data=data, provenance=res.provenance, arrays=arrays)
+
+
+# ----------------------------------------------------------------------------------------------- reports
+#: Markers of the block :func:`markdown_report` fills in docs/gpr_your_molecule.md.
+DOC_BEGIN, DOC_END = "<!-- gpr_paper_claims:begin -->", "<!-- gpr_paper_claims:end -->"
+#: First cell of the README's benchmark row that :func:`readme_row` writes.
+README_CELL = "| `benchmarks/gpr_paper_claims.py --full` (shipped `gpr_paper_claims`; `make paper-claims`) |"
+
+_NAMES = {"capped_glycine": "capped glycine", "capped_serine": "capped serine", "malondialdehyde": "malondialdehyde",
+          "aspirin": "aspirin", "alanine_dipeptide": "alanine dipeptide"}
+
+
+def _g(x: Any, fmt: str = "{:g}") -> str:
+    return "-" if x is None else fmt.format(x)
+
+
+def markdown_report(data: Mapping[str, Any]) -> str:
+    """The shipped claims as markdown tables (what docs/gpr_your_molecule.md shows between :data:`DOC_BEGIN` and
+    :data:`DOC_END`; a test checks the doc against this text).
+
+    Parameters
+    ----------
+    data : dict
+        ``load_claims().data``.
+
+    Returns
+    -------
+    str
+    """
+    out = []
+    st = data["campaign"].get("paper_campaign", {})
+    out.append(f"**Long runs** ({st.get('finished', 0)} of {st.get('planned', 0)} planned runs finished; kit BAOAB "
+               "Langevin 0.5 fs, crash = a bonded distance 0.5 A off its reference, checked every 20 steps):\n")
+    out.append("| molecule | model | T (K) | runs x length (ps) | crashes | 95 % upper bound "
+               "| median time to crash (ps) |")
+    out.append("|---|---|---|---|---|---|---|")
+    for r in data["long_runs"]:
+        out.append(f"| {_NAMES.get(r['molecule'], r['molecule'])} | {r['prior']} | {r['temperature_K']:g} | "
+                   f"{r['runs']} x {r['duration_ps']:g} | {r['crashes']}/{r['runs']} | {r['ci95_high']:.2f} | "
+                   f"{_g(r['median_time_to_crash_ps'], '{:.2f}')} |")
+    out.append("\n**Distortion** (an O-H stretched to 1.5 A along the bond, 300 K, 1 ps, seed 0; relaxed = the 20-fs "
+               "mean bond length stays within 0.05 A of equilibrium; force along the bond, + pulls H back):\n")
+    out.append("| molecule | model | outcome | force at the start (kcal/mol/A) | peak force, first 50 fs | "
+               "other seeds |")
+    out.append("|---|---|---|---|---|---|")
+
+    def outcome(r: Mapping[str, Any]) -> str:
+        return ("proton transferred to the other O" if r["proton_transferred"] else "crashed" if r["crashed"]
+                else f"relaxed by {_g(r['time_to_relax_fs'])} fs")
+
+    for r in data["distortion"]:
+        others = "; ".join(f"seed {o['seed']}: {outcome(o)}, peak {o['peak_force_kcal_per_A']:.0f}"
+                           for o in r.get("other_seeds", [])) or "-"
+        out.append(f"| {_NAMES.get(r['molecule'], r['molecule'])} | {r['prior']} | {outcome(r)} | "
+                   f"{r['force_at_start_kcal_per_A']:+.0f} | {r['peak_force_kcal_per_A']:.0f} | {others} |")
+    o = data["optimisation"]
+    if o:
+        out.append(f"\n**Optimisation** (alanine dipeptide, ASE BFGS to 1 kcal/mol/A from C7eq- and C5-like starts): "
+                   f"C7eq - C5 = {o['c7eq_minus_c5_kcal']['gp']:+.1f} kcal/mol with the MF5 model, "
+                   f"{o['c7eq_minus_c5_kcal']['xtb']:+.1f} with GFN2-xTB (the paper's DFT: -0.7); the GP's minima are "
+                   f"{o['rmsd_A']['C7eq']:.3f} A (C7eq) and {o['rmsd_A']['C5']:.2f} A (C5) RMSD from xTB's; BFGS "
+                   f"steps GP {o['steps_to_1kcal']['gp']['C7eq']} / {o['steps_to_1kcal']['gp']['C5']}, xTB "
+                   f"{o['steps_to_1kcal']['xtb']['C7eq']} / {o['steps_to_1kcal']['xtb']['C5']} (C7eq / C5); "
+                   f"{100 * o['training_basin_fractions']['beta_C5']:.0f} % of the training frames are in the C5 "
+                   "basin.")
+    if data["ramachandran"]:
+        out.append("\n**Ramachandran** (fraction of frames per basin; a frame every 10 fs; a crashed run is followed "
+                   "by the next seed):\n")
+        out.append("| molecule | T (K) | model | simulated (ps) | runs (crashed) | C7eq | beta/C5 | alpha-R | beyond |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        for r in data["ramachandran"]:
+            f = r["fractions"]
+            out.append(f"| {_NAMES.get(r['molecule'], r['molecule'])} | {r['temperature_K']:g} | {r['source']} | "
+                       f"{r['simulated_ps']:.1f} | {r.get('runs', 1)} ({r.get('crashes', int(r['crashed']))}) | "
+                       f"{f['C7eq']:.2f} | {f['beta_C5']:.2f} | {f['alpha_R']:.2f} | {f['beyond']:.2f} |")
+    if data["ms_per_step"]:
+        out.append("\n**ms per MD step** (MF5 model and GFN2-xTB one after the other in one process, one core; the "
+                   "paper: 2-4 ms for FFLUX):\n")
+        out.append("| molecule | GP | GFN2-xTB | xTB / GP |")
+        out.append("|---|---|---|---|")
+        for m, s in data["ms_per_step"].items():
+            out.append(f"| {_NAMES.get(m, m)} | {s['gp']:.2f} | {s['xtb']:.1f} | {s['ratio']:.0f}x |")
+    e = data.get("ensemble_500K", {})
+    if e.get("ms_per_step") is not None:
+        out.append(f"\n**The paper's 50 x 10 ns at 500 K** (stated, not run), from {e['source']}: "
+                   f"{e['ms_per_step']:.2f} ms per step, {e['s_per_ns'] / 60:.1f} min per ns, "
+                   f"{e['cpu_days']:.1f} CPU days in all (the paper: two), "
+                   f"{e['wall_h_on_workers']['8']:.1f} h on 8 workers, {e['wall_h_on_workers']['50']:.1f} h on 50.")
+    if data.get("not_complete"):
+        out.append("\nNot complete: " + "; ".join(data["not_complete"]) + ".")
+    return "\n".join(out) + "\n"
+
+
+def readme_row(data: Mapping[str, Any]) -> str:
+    """The README's benchmark row for the shipped result (one line; a test checks the README holds it).
+
+    Parameters
+    ----------
+    data : dict
+        ``load_claims().data``.
+
+    Returns
+    -------
+    str
+    """
+    st = data["campaign"].get("paper_campaign", {})
+    mf5 = [r for r in data["long_runs"] if r["prior"] == "MF5"]
+    crashed = sorted({f"{_NAMES.get(r['molecule'], r['molecule'])} at {r['temperature_K']:g} K "
+                      f"({r['crashes']}/{r['runs']})" for r in mf5 if r["crashes"]})
+    stable = sorted({f"{_NAMES.get(r['molecule'], r['molecule'])} at {r['temperature_K']:g} K "
+                     f"({r['runs']} x {r['duration_ps']:g} ps)" for r in mf5 if not r["crashes"]})
+    parts = [f"long runs {st.get('finished', 0)} of {st.get('planned', 0)} finished: MF5 crashed on "
+             + (", ".join(crashed) or "none") + "; MF5 without a crash on " + (", ".join(stable) or "none")]
+    ser = {r["prior"]: r for r in data["distortion"] if r["molecule"] == "capped_serine"}
+    if ser:
+        parts.append("serine's O-H at 1.5 A relaxed by " + " / ".join(
+            f"{_g(ser[p]['time_to_relax_fs'])} fs" for p in ("MF5", "MF2", "xtb") if p in ser)
+            + " (MF5 / MF2 / xTB), peak force " + " / ".join(
+            f"{ser[p]['peak_force_kcal_per_A']:.0f}" for p in ("MF5", "MF2", "xtb") if p in ser) + " kcal/mol/A")
+    o = data["optimisation"]
+    if o:
+        parts.append(f"alanine dipeptide C7eq - C5: GP {o['c7eq_minus_c5_kcal']['gp']:+.1f}, xTB "
+                     f"{o['c7eq_minus_c5_kcal']['xtb']:+.1f} kcal/mol")
+    e = data.get("ensemble_500K", {})
+    if e.get("ms_per_step") is not None:
+        parts.append(f"the paper's 50 x 10 ns: {e['cpu_days']:.1f} CPU days, {e['wall_h_on_workers']['50']:.1f} h "
+                     "on 50 workers")
+    return (README_CELL + " the paper's claims at full size (long runs from the Dask campaign store, distortion, "
+            "optimisation, Ramachandran maps, ms per step), arrays for movies and maps | " + "; ".join(parts)
+            + "; tables: `docs/gpr_your_molecule.md` |")
+
+
+def update_docs(data: Mapping[str, Any], doc: Path | str, readme: Path | str) -> None:
+    """Write :func:`markdown_report` between the markers of ``doc`` and :func:`readme_row` into ``readme`` (replacing
+    the row that starts with :data:`README_CELL`, or adding it after the ``--quick`` row of the same benchmark).
+
+    Parameters
+    ----------
+    data : dict
+        ``load_claims().data``.
+    doc, readme : path
+        docs/gpr_your_molecule.md and README.md.
+    """
+    doc, readme = Path(doc), Path(readme)
+    text = doc.read_text()
+    if DOC_BEGIN not in text or DOC_END not in text:
+        raise DataFormatError(f"{doc} has no {DOC_BEGIN} ... {DOC_END} block; add the two markers where the "
+                              "tables go")
+    head, rest = text.split(DOC_BEGIN, 1)
+    tail = rest.split(DOC_END, 1)[1]
+    doc.write_text(head + DOC_BEGIN + "\n" + markdown_report(data) + DOC_END + tail)
+    lines = readme.read_text().splitlines(keepends=True)
+    row = readme_row(data) + "\n"
+    idx = [i for i, ln in enumerate(lines) if ln.startswith(README_CELL)]
+    if idx:
+        lines[idx[0]] = row
+    else:
+        quick = [i for i, ln in enumerate(lines) if ln.startswith("| `benchmarks/gpr_paper_claims.py --quick`")]
+        if not quick:
+            raise DataFormatError(f"{readme} has no benchmark row of gpr_paper_claims.py --quick to add the row after")
+        lines.insert(quick[0] + 1, row)
+    readme.write_text("".join(lines))
