@@ -82,6 +82,11 @@ def test_long_run_table_cells_and_where_mf5_crashes(claims):
 def test_distortion_table_figure_and_movie(claims):
     table = gp.distortion_table(claims)
     assert list(table["outcome"]) == ["relaxed", "crashed", "H moved to the other O", "not settled in the run"]
+    assert "other seeds: time to settle (fs)" not in table.columns
+    seeds = [{"seed": 1, "time_to_relax_fs": 48.0}, {"seed": 2, "time_to_relax_fs": None, "crashed": True},
+             {"seed": 3, "time_to_relax_fs": None, "proton_transferred": True}]
+    more = dict(claims, distortion=[dict(claims["distortion"][0], other_seeds=seeds)])
+    assert gp.distortion_table(more).iloc[0]["other seeds: time to settle (fs)"] == "48, crashed, H moved"
     fig = gp.distortion_figure(claims, "capped_serine")
     assert len(fig.data) == 6  # bond length and force per model
     assert np.allclose(fig.data[1].x, claims["distortion"][0]["force_times_fs"])
