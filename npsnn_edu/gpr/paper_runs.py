@@ -25,6 +25,9 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..units import KCAL_PER_MOL_EV
 from .claims import settle_time
+from .data import load, make_calculator
+from .experiments import as_md_model, build_models, crash_interval, run_nvt, stretched_bond_test
+from .protocols import kabsch_rmsd, optimise_conformers, ramachandran
 
 __all__ = ["PAPER_CLAIMS", "PAPER_MOLECULES", "OH_BONDS", "SETTLE_WITHIN_A", "bond_force", "distortion_run",
            "live_claims"]
@@ -53,8 +56,6 @@ SETTLE_WITHIN_A = 0.05
 def bond_force(model: Any, reference: Any, frames: np.ndarray, i: int, j: int) -> np.ndarray:
     """Per frame (F, N, 3), the force along the bond i-j that pulls atom j back towards i, in kcal/mol/A (half the
     difference of the two atoms' forces projected on the bond; negative: pushes them apart)."""
-    from .experiments import as_md_model
-
     md = as_md_model(model, reference)
     out = []
     for x in np.asarray(frames, float):
@@ -77,8 +78,6 @@ def distortion_run(model: Any, data: Any, i: int, j: int, stretched_A: float = 1
     ``bond_A``, ``force_times_fs``, ``force_kcal_per_A``, ``movie_times_fs`` and ``movie_positions_A`` (F, N, 3;
     the first ``movie_fs``) and, with an acceptor, ``acceptor_A``.
     """
-    from .experiments import stretched_bond_test
-
     ref = data.reference_atoms()
     out = stretched_bond_test(model, data, i, j, stretched_A, duration_fs=duration_fs, seed=seed)
     frames, t = out["run"].frames, np.asarray(out["times_fs"], float)
@@ -101,9 +100,6 @@ def distortion_run(model: Any, data: Any, i: int, j: int, stretched_A: float = 1
 
 
 def _models(molecule: str, priors: Sequence[str], n_train: int | None, n_force: int | None) -> dict[str, Any]:
-    from .data import load, make_calculator
-    from .experiments import build_models
-
     over = {} if n_force is None else {"n_force": int(n_force)}
     gp = [p for p in priors if p != "xtb"]
     out: dict[str, Any] = dict(build_models(load(molecule), "force_trained", priors=gp, n_train=n_train, **over))
@@ -127,10 +123,6 @@ def live_claims(*, molecules: Sequence[str] = PAPER_MOLECULES, temperatures: Seq
     xTB, ASE BFGS to 1 kcal/mol/A); Ramachandran: ``rama_molecule`` with MF5 and xTB at ``rama_temperatures`` for
     ``rama_duration_fs`` (a frame every 2 fs).
     """
-    from .data import load
-    from .experiments import crash_interval, run_nvt
-    from .protocols import kabsch_rmsd, optimise_conformers, ramachandran
-
     if not molecules:
         raise InvalidParameterError("give at least one molecule")
     long_runs: list[dict[str, Any]] = []

@@ -19,16 +19,23 @@ Units: A, fs, ps, K, kcal/mol, kcal/mol/A, degrees.
 from __future__ import annotations
 
 import html
+import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from ase import Atoms
 from plotly.subplots import make_subplots
 
+from ..config import mode
 from ..errors import DataFormatError, InvalidParameterError, unknown_name
+from ..gpr.claims import load_claims
+from ..gpr.data import load
+from ..gpr.paper_runs import live_claims
 from ..gpr.peptides import CONFORMERS, backbone_dihedrals
 from ..gpr.protocols import BASINS
 from ..tables import results_table
+from .playback import show_trajectory
 from .plots import PALETTE, TEMPLATE
 
 __all__ = ["MOLECULE_TITLES", "SOURCE_LABELS", "claims_data", "molecule_views", "long_run_table", "mf5_crashes",
@@ -88,9 +95,6 @@ def molecule_views(molecules: Sequence[str], *, size: tuple[str, str] = ("300px"
 
     Returns an ipywidgets GridBox; ``.views`` holds the nglview widgets."""
     import ipywidgets as w
-
-    from ..gpr.data import load
-    from .playback import show_trajectory
 
     if not molecules:
         raise InvalidParameterError("give at least one molecule name, e.g. 'capped_serine'")
@@ -208,10 +212,6 @@ def distortion_figure(claims: Any, molecule: str, *, height: int = 560) -> go.Fi
 def distortion_movie(claims: Any, molecule: str, prior: str = "MF5", *, max_frames: int = 150) -> Any:
     """An nglview movie of the first frames (``movie_positions_A``) of the stretched-O-H run of ``molecule`` with
     ``prior`` ("MF5", "MF2" or "xtb")."""
-    from ase import Atoms
-
-    from .playback import show_trajectory
-
     data = claims_data(claims)
     rows = [r for r in _distortion_rows(data, molecule) if r["prior"] == prior]
     if not rows:
@@ -223,8 +223,6 @@ def distortion_movie(claims: Any, molecule: str, prior: str = "MF5", *, max_fram
                               "npsnn_edu.gpr.claims.load_claims() (the arrays) or make it with live_claims()")
     symbols = (data.get("symbols") or {}).get(molecule)
     if symbols is None:
-        from ..gpr.data import load
-
         symbols = list(load(molecule).symbols)
     images = [Atoms(symbols, positions=x) for x in frames]
     return show_trajectory(images, representation="ball+stick", max_frames=max_frames)
@@ -258,8 +256,6 @@ def training_coverage(claims: Any = None, radius_deg: float = 30.0) -> dict[str,
     if opt and "training_phi_deg" in opt:
         phi, psi = np.asarray(opt["training_phi_deg"], float), np.asarray(opt["training_psi_deg"], float)
     else:
-        from ..gpr.data import load
-
         phi, psi = backbone_dihedrals(load("alanine_dipeptide").subset("train")[0])
     near = {}
     for name, (p0, s0) in CONFORMERS.items():
@@ -383,15 +379,9 @@ def molecules_in(claims: Any, key: str) -> list[str]:
 def notebook_claims() -> tuple[dict[str, Any], str]:
     """What notebook 03c shows, and where it comes from: the shipped result ``gpr_paper_claims`` in classroom and
     full mode; small live runs of the same protocols (:func:`npsnn_edu.gpr.paper_runs.live_claims`) in fast mode."""
-    from ..config import mode
-
     if mode() == "fast":
-        from ..gpr.paper_runs import live_claims
-
         return live_claims(), ("small live runs (fast mode: 200 fs per run, smaller training sets); the numbers "
                                "differ from the shipped result")
-    from ..gpr.claims import load_claims
-
     result = load_claims()
     command = result.provenance.get("command")
     return claims_data(result), f"the shipped result gpr_paper_claims (regenerate with: {command})"
@@ -401,8 +391,6 @@ def ensemble_table(claims: Any, workers: Sequence[int] = (1, 2, 8, 50)) -> Any:
     """The paper's ensemble (50 runs of 10 ns at 500 K) stated from the measured GP cost per step: hours of wall
     time on each number of workers (whole runs per worker: ceil(50 / N) rounds of one 10 ns run), and CPU days.
     From the shipped ``ensemble_500K`` when the claims hold it, else from ``ms_per_step`` of malondialdehyde."""
-    import math
-
     data = claims_data(claims)
     ens = data.get("ensemble_500K")
     if ens and ens.get("ms_per_step"):
