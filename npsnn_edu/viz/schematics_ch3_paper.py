@@ -135,7 +135,7 @@ def stretch_test(start_A: float = 1.5) -> Any:
     ax.set_title(f"Stretched to {start_A:g} A: high on the wall")
     t = np.arange(0.0, 400.0, 1.0)
     rt = relaxing_bond(t, start_A)
-    ts = settle_time(t, rt, re)
+    ts = settle_time(t.tolist(), rt.tolist(), re)
     bx.axhspan(re - SETTLE_WITHIN_A, re + SETTLE_WITHIN_A, color="0.85", label=f"within {SETTLE_WITHIN_A:g} A")
     bx.plot(t, rt, color="#0072B2", lw=1, label="bond length")
     if ts is not None:
