@@ -125,8 +125,8 @@ def test_long_run_text_is_what_the_shipped_runs_show(shipped):
     ratios = [medians[(m, "MF5")] / medians[(m, "MF2")] for m in ("capped_glycine", "capped_serine")]
     assert "at least ten times longer than MF2" in text and min(ratios) > 10
     xtb = [r for r in shipped["long_runs"] if r["prior"] == "xtb"]
-    assert "GFN2-xTB under the same protocol passed the criterion in every run" in text
-    assert xtb and all(r["crashes"] == 0 for r in xtb)
+    assert "GFN2-xTB under the same protocol passed the criterion in every run (10 ps each" in text
+    assert xtb and all(r["crashes"] == 0 and r["duration_ps"] == 10.0 for r in xtb)
     # the notebook prints the notes of what has not finished; the text says so
     assert "the notes printed above say which runs of the campaign had not finished" in text
 
