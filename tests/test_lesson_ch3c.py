@@ -197,13 +197,11 @@ def test_optimisation_and_coverage_text(shipped):
 def test_ramachandran_and_cost_text(shipped):
     text = _text()
     rows = {(r["molecule"], r["temperature_K"], r["source"]): r for r in shipped["ramachandran"]}
-    assert "at 1000 K both visit torsions outside every box" in text
-    assert "At 300 K both models stay mostly in the C7eq basin they start in" in text
-    assert all(r["fractions"]["C7eq"] > 0.8 for r in shipped["ramachandran"] if r["temperature_K"] == 300.0)
+    assert "At 1000 K both models spend far more of their time outside every box than at 300 K" in text
     for mol in ("capped_glycine", "capped_serine"):
         for src in ("MF5", "xtb"):
             cold, hot = rows[(mol, 300.0, src)]["fractions"]["beyond"], rows[(mol, 1000.0, src)]["fractions"]["beyond"]
-            assert hot > 0.1 and hot > cold, (mol, src)
+            assert hot > 0.1 and hot > cold + 0.1, (mol, src)
     assert "at 1000 K MF5 did not last" in text
     assert any(rows[(m, 1000.0, "MF5")]["crashed"] for m in ("capped_glycine", "capped_serine"))
     speed = shipped["ms_per_step"]
