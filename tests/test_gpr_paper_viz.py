@@ -73,9 +73,10 @@ def test_long_run_table_cells_and_where_mf5_crashes(claims):
     table = gp.long_run_table(claims)
     assert list(table.columns) == ["molecule", "T (K)", "GP MF5", "GP MF2", "GFN2-xTB"]
     first = table.iloc[0]
-    assert first["GP MF5"] == "3/3 in 1000 ps (<= 100 %), median crash at 15.5 ps"
-    assert first["GFN2-xTB"] == f"0/1 in 10 ps (<= {100 * crash_interval(0, 1)[1]:.0f} %)"
-    assert table.iloc[1]["GP MF2"] == "no runs" and table.iloc[1]["GP MF5"].startswith("0/3 in 100 ps (<= 71 %)")
+    assert first["GP MF5"] == "3/3 in 1000 ps (95 %: 29-100 %), median crash at 15.5 ps"
+    assert 100 * crash_interval(3, 3)[0] == pytest.approx(29.2, abs=0.05)  # 0.025 ** (1 / 3)
+    assert first["GFN2-xTB"] == f"0/1 in 10 ps (95 %: 0-{100 * crash_interval(0, 1)[1]:.0f} %)"
+    assert table.iloc[1]["GP MF2"] == "no runs" and table.iloc[1]["GP MF5"] == "0/3 in 100 ps (95 %: 0-71 %)"
     assert [(r["molecule"], r["temperature_K"]) for r in gp.mf5_crashes(claims)] == [("capped_glycine", 1000.0)]
 
 

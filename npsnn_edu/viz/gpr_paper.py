@@ -31,6 +31,7 @@ from ..config import mode
 from ..errors import DataFormatError, InvalidParameterError, unknown_name
 from ..gpr.claims import load_claims
 from ..gpr.data import load
+from ..gpr.experiments import crash_interval
 from ..gpr.paper_runs import live_claims
 from ..gpr.peptides import CONFORMERS, backbone_dihedrals
 from ..gpr.protocols import BASINS
@@ -113,7 +114,11 @@ def molecule_views(molecules: Sequence[str], *, size: tuple[str, str] = ("300px"
 def _cell(row: Mapping[str, Any] | None) -> str:
     if row is None:
         return "no runs"
-    text = f"{row['crashes']}/{row['runs']} in {row['duration_ps']:g} ps (<= {100 * row['ci95_high']:.0f} %)"
+    low = row.get("ci95_low")
+    if low is None:
+        low = crash_interval(int(row["crashes"]), int(row["runs"]))[0]
+    text = (f"{row['crashes']}/{row['runs']} in {row['duration_ps']:g} ps "
+            f"(95 %: {100 * low:.0f}-{100 * row['ci95_high']:.0f} %)")
     median = row.get("median_time_to_crash_ps")
     if row["crashes"] and median is not None:
         text += f", median crash at {median:.3g} ps"
@@ -121,8 +126,8 @@ def _cell(row: Mapping[str, Any] | None) -> str:
 
 
 def long_run_table(claims: Any) -> Any:
-    """One row per molecule and temperature; per model "crashes/runs in L ps (<= upper 95 % bound of the crash
-    probability per run)" and, where runs crashed, the median time to the crash."""
+    """One row per molecule and temperature; per model "crashes/runs in L ps (the exact 95 % interval of the crash
+    probability per run, in %)" and, where runs crashed, the median time to the crash."""
     rows = claims_data(claims)["long_runs"]
     by = {(r["molecule"], float(r["temperature_K"]), r["prior"]): r for r in rows}
     keys = sorted({(r["molecule"], float(r["temperature_K"])) for r in rows},
