@@ -78,6 +78,10 @@ def test_long_run_table_cells_and_where_mf5_crashes(claims):
     assert first["GFN2-xTB"] == f"0/1 in 10 ps (95 %: 0-{100 * crash_interval(0, 1)[1]:.0f} %)"
     assert table.iloc[1]["GP MF2"] == "no runs" and table.iloc[1]["GP MF5"] == "0/3 in 100 ps (95 %: 0-71 %)"
     assert [(r["molecule"], r["temperature_K"]) for r in gp.mf5_crashes(claims)] == [("capped_glycine", 1000.0)]
+    assert gp.long_run_verdicts(claims) == [
+        "MF5 crashed: capped glycine (Ace-Gly-NMe) at 1000 K, 3 of 3 runs of 1000 ps (median crash at 15.5 ps); "
+        "MF2 crashed in 3 of 3",
+        "MF5 survived: malondialdehyde at 300 K, all 3 runs of 100 ps"]
 
 
 def test_distortion_table_figure_and_movie(claims):

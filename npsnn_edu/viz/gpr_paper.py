@@ -40,6 +40,7 @@ from .playback import show_trajectory
 from .plots import PALETTE, TEMPLATE
 
 __all__ = ["MOLECULE_TITLES", "SOURCE_LABELS", "claims_data", "molecule_views", "long_run_table", "mf5_crashes",
+           "long_run_verdicts",
            "distortion_table", "distortion_figure", "distortion_movie", "optimisation_table", "training_coverage",
            "coverage_figure", "ramachandran_figure", "ensemble_hours", "cost_table", "ensemble_table", "molecules_in",
            "notebook_claims"]
@@ -140,6 +141,30 @@ def long_run_table(claims: Any) -> Any:
 def mf5_crashes(claims: Any) -> list[dict[str, Any]]:
     """The long-run rows in which MF5 crashed at least once (empty if it never did)."""
     return [r for r in claims_data(claims)["long_runs"] if r["prior"] == "MF5" and r["crashes"] > 0]
+
+
+def long_run_verdicts(claims: Any) -> list[str]:
+    """One sentence per molecule and temperature with MF5 runs: whether MF5 crashed (in how many runs, the median
+    time to the crash) or survived every run, next to MF2's count."""
+    rows = claims_data(claims)["long_runs"]
+    by = {(r["molecule"], float(r["temperature_K"]), r["prior"]): r for r in rows}
+    out = []
+    for (mol, T, prior), r in sorted(by.items(), key=lambda kv: (list(MOLECULE_TITLES).index(kv[0][0])
+                                                                  if kv[0][0] in MOLECULE_TITLES else 99, kv[0][1])):
+        if prior != "MF5":
+            continue
+        if r["crashes"]:
+            text = (f"MF5 crashed: {_title(mol)} at {T:g} K, {r['crashes']} of {r['runs']} runs of "
+                    f"{r['duration_ps']:g} ps")
+            if r.get("median_time_to_crash_ps") is not None:
+                text += f" (median crash at {r['median_time_to_crash_ps']:.3g} ps)"
+        else:
+            text = f"MF5 survived: {_title(mol)} at {T:g} K, all {r['runs']} runs of {r['duration_ps']:g} ps"
+        mf2 = by.get((mol, T, "MF2"))
+        if mf2 is not None:
+            text += f"; MF2 crashed in {mf2['crashes']} of {mf2['runs']}"
+        out.append(text)
+    return out
 
 
 def _distortion_rows(claims: Any, molecule: str | None = None) -> list[dict[str, Any]]:
