@@ -418,6 +418,7 @@ def assemble(args: argparse.Namespace, protocols: dict[str, tuple[dict[str, Any]
     """The shipped result from the store's records and the protocols' outputs."""
     from npsnn_edu.gpr.claims import ensemble_cost, long_run_rows, save_claims
     from npsnn_edu.gpr.data import MOLECULES
+    from npsnn_edu.gpr.protocols import basin_fractions
 
     records = cp.read_store(args.store)
     plan_keys = {j.key for j in plan_jobs()}
@@ -441,6 +442,15 @@ def assemble(args: argparse.Namespace, protocols: dict[str, tuple[dict[str, Any]
                             + ("nothing yet" if ens["ms_per_step"] is None else ens["source"]))
     speed = protocols["ms_per_step"][0]["per_molecule"] if "ms_per_step" in protocols else {}
     distortion_rows = [dict(r) for r in protocols["distortion"][0]["rows"]] if "distortion" in protocols else []
+    rama_rows = [dict(r) for r in protocols["ramachandran"][0]["rows"]] if "ramachandran" in protocols else []
+    for r in rama_rows:  # the GP's first frames, as many as the xTB run of the same seed 0 has: like for like
+        x = [o for o in rama_rows if o["source"] == "xtb" and (o["molecule"], o["temperature_K"]) ==
+             (r["molecule"], r["temperature_K"])]
+        if r["source"] != "xtb" and x and "frames_per_run" in r:
+            n = min(x[0]["n_frames"], r["frames_per_run"][0])
+            phi, psi = arrays[r["arrays"]["phi_deg"]][:n], arrays[r["arrays"]["psi_deg"]][:n]
+            r["matched_frames"] = n
+            r["fractions_matched"] = {k: round(v, 4) for k, v in basin_fractions(phi, psi).items()}
     more = protocols["distortion_seeds"][0]["rows"] if "distortion_seeds" in protocols else []
     for r in distortion_rows:
         r["other_seeds"] = [{k: o[k] for k in ("seed", "time_to_relax_fs", "proton_transferred", "crashed",
@@ -461,7 +471,7 @@ def assemble(args: argparse.Namespace, protocols: dict[str, tuple[dict[str, Any]
             "long_runs": rows, "long_run_records": recs,
             "distortion": distortion_rows,
             "optimisation": protocols["optimisation"][0] if "optimisation" in protocols else {},
-            "ramachandran": protocols["ramachandran"][0]["rows"] if "ramachandran" in protocols else [],
+            "ramachandran": rama_rows,
             "campaign": camp, "ms_per_step": speed, "ms_per_step_campaign": speed_campaign,
             "ensemble_500K": ens, "not_complete": not_complete,
             "run_info": {"commit": _commit(), "campaign_code": args.campaign_code,

@@ -178,6 +178,14 @@ def test_ramachandran_fractions_are_recomputed_from_the_shipped_angles(shipped):
             inside |= m
             assert r["fractions"][name] == pytest.approx(m.mean(), abs=6e-5)
         assert r["fractions"]["beyond"] == pytest.approx((~inside).mean(), abs=6e-5)
+        if "fractions_matched" in r:  # the GP's first frames, as many as the xTB run has (same seed 0)
+            x = [o for o in rows if o["source"] == "xtb" and o["molecule"] == r["molecule"]
+                 and o["temperature_K"] == r["temperature_K"]][0]
+            n = r["matched_frames"]
+            assert n == min(x["n_frames"], r["frames_per_run"][0])
+            (p0, p1), (s0, s1) = boxes["C7eq"]
+            c7 = (phi[:n] >= p0) & (phi[:n] <= p1) & (psi[:n] >= s0) & (psi[:n] <= s1)
+            assert r["fractions_matched"]["C7eq"] == pytest.approx(c7.mean(), abs=6e-5)
 
 
 def test_optimisation_numbers_are_recomputed_from_the_shipped_minima(shipped):

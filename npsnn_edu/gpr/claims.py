@@ -354,13 +354,17 @@ def markdown_report(data: Mapping[str, Any]) -> str:
     if data["ramachandran"]:
         out.append("\n**Ramachandran** (fraction of frames per basin; a frame every 10 fs; a crashed run is followed "
                    "by the next seed):\n")
-        out.append("| molecule | T (K) | model | simulated (ps) | runs (crashed) | C7eq | beta/C5 | alpha-R | beyond |")
-        out.append("|---|---|---|---|---|---|---|---|---|")
+        out.append("| molecule | T (K) | model | simulated (ps) | runs (crashed) | C7eq | beta/C5 | alpha-R | beyond "
+                   "| beyond, MF5's first frames as long as xTB's run |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|")
         for r in data["ramachandran"]:
             f = r["fractions"]
+            m = r.get("fractions_matched")
+            ps = None if m is None else (r["matched_frames"] - 1) * r["record_every_fs"] / 1000
+            same = "-" if m is None else f"{m['beyond']:.2f} ({ps:g} ps)"
             out.append(f"| {_NAMES.get(r['molecule'], r['molecule'])} | {r['temperature_K']:g} | {r['source']} | "
                        f"{r['simulated_ps']:.1f} | {r.get('runs', 1)} ({r.get('crashes', int(r['crashed']))}) | "
-                       f"{f['C7eq']:.2f} | {f['beta_C5']:.2f} | {f['alpha_R']:.2f} | {f['beyond']:.2f} |")
+                       f"{f['C7eq']:.2f} | {f['beta_C5']:.2f} | {f['alpha_R']:.2f} | {f['beyond']:.2f} | {same} |")
     if data["ms_per_step"]:
         out.append("\n**ms per MD step** (MF5 model and GFN2-xTB one after the other in one process, one core; the "
                    "paper: 2-4 ms for FFLUX):\n")
@@ -374,6 +378,9 @@ def markdown_report(data: Mapping[str, Any]) -> str:
                    f"{e['ms_per_step']:.2f} ms per step, {e['s_per_ns'] / 60:.1f} min per ns, "
                    f"{e['cpu_days']:.1f} CPU days in all (the paper: two), "
                    f"{e['wall_h_on_workers']['8']:.1f} h on 8 workers, {e['wall_h_on_workers']['50']:.1f} h on 50.")
+    note = data.get("run_info", {}).get("machine_note")
+    if note:
+        out.append(f"\nMachine: {note}.")
     if data.get("not_complete"):
         out.append("\nNot complete: " + "; ".join(data["not_complete"]) + ".")
     return "\n".join(out) + "\n"
