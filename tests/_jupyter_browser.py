@@ -484,13 +484,14 @@ def _kernel_states(server: LabServer, path: str) -> list[str]:
 
 def _saved_notebook(server: LabServer, path: str, attempts: int = 5) -> dict:
     """The notebook as saved on the server; retried while a save may still be writing it (a read during the
-    write is answered with 500 on a loaded machine)."""
+    write is answered with 500, or with 400 "Unreadable Notebook" when it sees the half-written file, on a loaded
+    machine)."""
     url = f"/api/contents/{urllib.request.quote(path)}?content=1&type=notebook"
     for k in range(attempts):
         try:
             return server.api("GET", url, timeout=30)["content"]
         except urllib.error.HTTPError as exc:
-            if exc.code != 500 or k == attempts - 1:
+            if exc.code not in (400, 500) or k == attempts - 1:
                 raise
             time.sleep(2.0)
     raise AssertionError("unreachable")
