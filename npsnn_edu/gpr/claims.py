@@ -43,7 +43,17 @@ STEPS_PER_NS = 2_000_000
 
 @dataclass(frozen=True)
 class ClaimsResult:
-    """The shipped claims: ``data`` (the JSON tables), ``provenance`` and ``arrays`` (name -> numpy array)."""
+    """The shipped claims: ``data`` (the JSON tables), ``provenance`` and ``arrays`` (name -> numpy array).
+
+    Parameters
+    ----------
+    data : dict
+        the result's tables (the JSON object of the interface keys).
+    provenance : dict
+        commands, commit, versions, seeds and wall times that produced the result.
+    arrays : Mapping[str, np.ndarray], default <factory>
+        the companion arrays (bond series, movie frames, (phi, psi) in degrees, geometries in A), by name.
+    """
 
     data: dict
     provenance: dict

@@ -55,7 +55,21 @@ SETTLE_WITHIN_A = 0.05
 
 def bond_force(model: Any, reference: Any, frames: np.ndarray, i: int, j: int) -> np.ndarray:
     """Per frame (F, N, 3), the force along the bond i-j that pulls atom j back towards i, in kcal/mol/A (half the
-    difference of the two atoms' forces projected on the bond; negative: pushes them apart)."""
+    difference of the two atoms' forces projected on the bond; negative: pushes them apart).
+
+    Parameters
+    ----------
+    model : Any
+        a GP model or an ASE calculator (e.g. GFN2-xTB), run under the kit's protocol.
+    reference : Any
+        ase.Atoms: the molecule's reference geometry (A).
+    frames : np.ndarray
+        positions of shape (n_frames, n_atoms, 3), in A.
+    i : int
+        index of the heavy atom of the bond (e.g. the hydroxyl O).
+    j : int
+        index of the hydrogen of the bond.
+    """
     md = as_md_model(model, reference)
     out = []
     for x in np.asarray(frames, float):
@@ -77,6 +91,31 @@ def distortion_run(model: Any, data: Any, i: int, j: int, stretched_A: float = 1
     |force| over the first ``force_until_fs``), ``reference_A``) with its arrays in place: ``times_fs``,
     ``bond_A``, ``force_times_fs``, ``force_kcal_per_A``, ``movie_times_fs`` and ``movie_positions_A`` (F, N, 3;
     the first ``movie_fs``) and, with an acceptor, ``acceptor_A``.
+
+    Parameters
+    ----------
+    model : Any
+        a GP model or an ASE calculator (e.g. GFN2-xTB), run under the kit's protocol.
+    data : Any
+        the result's tables (the JSON object of the interface keys).
+    i : int
+        index of the heavy atom of the bond (e.g. the hydroxyl O).
+    j : int
+        index of the hydrogen of the bond.
+    stretched_A : float, default 1.5
+        the bond length the hydrogen starts at, in A (the paper: 1.5).
+    name : str, default ''
+        the molecule's name, stored in the returned rows.
+    duration_fs : float, default 1000.0
+        run length in fs.
+    acceptor : int | None, default None
+        index of the other oxygen a transferred proton may reach, or None.
+    seed : int, default 0
+        seed of the Langevin random stream.
+    force_until_fs : float, default 50.0
+        the restoring force is evaluated on frames up to this time, in fs.
+    movie_fs : float, default 200.0
+        length of the trajectory kept for the movie, in fs.
     """
     ref = data.reference_atoms()
     out = stretched_bond_test(model, data, i, j, stretched_A, duration_fs=duration_fs, seed=seed)
@@ -127,6 +166,31 @@ def live_claims(*, molecules: Sequence[str] = PAPER_MOLECULES, temperatures: Seq
     O-H bonds of :data:`OH_BONDS` stretched to 1.5 A; optimisation: alanine dipeptide from C7eq and C5 (GP and
     xTB, ASE BFGS to 1 kcal/mol/A); Ramachandran: ``rama_molecule`` with MF5 and xTB at ``rama_temperatures`` for
     ``rama_duration_fs`` (a frame every 2 fs).
+
+    Parameters
+    ----------
+    molecules : Sequence[str], default ('capped_glycine', 'capped_serine', 'malondialdehyde', 'aspirin')
+        molecule names (shipped data sets).
+    temperatures : Sequence[float], default (1000.0,)
+        thermostat temperatures in K.
+    seeds : Sequence[int], default (0,)
+        seeds, the same for every prior.
+    duration_fs : float, default 200.0
+        run length in fs.
+    xtb_molecules : Sequence[str], default ('malondialdehyde',)
+        molecules also run with the GFN2-xTB reference.
+    rama_molecule : str, default 'capped_glycine'
+        the peptide whose (phi, psi) are sampled.
+    rama_temperatures : Sequence[float], default (300.0, 1000.0)
+        temperatures (K) of the Ramachandran runs.
+    rama_duration_fs : float, default 100.0
+        length of each Ramachandran run in fs.
+    n_train : int | None, default None
+        number of training energies of the small live models.
+    n_force : int | None, default 30
+        number of training frames whose forces are used.
+    optimise : bool, default True
+        also run the alanine-dipeptide optimisation (slow with xTB).
     """
     if not molecules:
         raise InvalidParameterError("give at least one molecule")

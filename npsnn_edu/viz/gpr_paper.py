@@ -70,7 +70,13 @@ def claims_data(claims: Any) -> dict[str, Any]:
     (:func:`npsnn_edu.gpr.claims.load_claims`: each row's ``"arrays"`` entry names its arrays in the npz, read
     here into the row under the same names), the tables alone (``load_result("gpr_paper_claims")``), or a dict of
     live runs (:func:`npsnn_edu.gpr.paper_runs.live_claims`, arrays already in the rows). Raises
-    :class:`DataFormatError` naming missing keys."""
+    :class:`DataFormatError` naming missing keys.
+
+    Parameters
+    ----------
+    claims : Any
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    """
     data = getattr(claims, "data", claims)
     arrays = getattr(claims, "arrays", None) or {}
     if not isinstance(data, Mapping):
@@ -95,7 +101,17 @@ def _title(molecule: str) -> str:
 def molecule_views(molecules: Sequence[str], *, size: tuple[str, str] = ("300px", "240px"), columns: int = 3) -> Any:
     """The reference geometries of ``molecules`` (shipped molecule names) in 3D, ``columns`` per row, each titled.
 
-    Returns an ipywidgets GridBox; ``.views`` holds the nglview widgets."""
+    Returns an ipywidgets GridBox; ``.views`` holds the nglview widgets.
+
+    Parameters
+    ----------
+    molecules : Sequence[str]
+        molecule names (shipped data sets).
+    size : tuple[str, str], default ('300px', '240px')
+        width and height of each view in pixels.
+    columns : int, default 3
+        number of views per row.
+    """
     import ipywidgets as w
 
     if not molecules:
@@ -128,7 +144,13 @@ def _cell(row: Mapping[str, Any] | None) -> str:
 
 def long_run_table(claims: Any) -> Any:
     """One row per molecule and temperature; per model "crashes/runs in L ps (the exact 95 % interval of the crash
-    probability per run, in %)" and, where runs crashed, the median time to the crash."""
+    probability per run, in %)" and, where runs crashed, the median time to the crash.
+
+    Parameters
+    ----------
+    claims : Any
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    """
     rows = claims_data(claims)["long_runs"]
     by = {(r["molecule"], float(r["temperature_K"]), r["prior"]): r for r in rows}
     keys = sorted({(r["molecule"], float(r["temperature_K"])) for r in rows},
@@ -139,13 +161,25 @@ def long_run_table(claims: Any) -> Any:
 
 
 def mf5_crashes(claims: Any) -> list[dict[str, Any]]:
-    """The long-run rows in which MF5 crashed at least once (empty if it never did)."""
+    """The long-run rows in which MF5 crashed at least once (empty if it never did).
+
+    Parameters
+    ----------
+    claims : Any
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    """
     return [r for r in claims_data(claims)["long_runs"] if r["prior"] == "MF5" and r["crashes"] > 0]
 
 
 def long_run_verdicts(claims: Any) -> list[str]:
     """One sentence per molecule and temperature with MF5 runs: whether MF5 crashed (in how many runs, the median
-    time to the crash) or survived every run, next to MF2's count."""
+    time to the crash) or survived every run, next to MF2's count.
+
+    Parameters
+    ----------
+    claims : Any
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    """
     rows = claims_data(claims)["long_runs"]
     by = {(r["molecule"], float(r["temperature_K"]), r["prior"]): r for r in rows}
     out = []
@@ -179,7 +213,13 @@ def _distortion_rows(claims: Any, molecule: str | None = None) -> list[dict[str,
 
 def distortion_table(claims: Any) -> Any:
     """The stretched O-H runs: what happened, the time to settle within 0.05 A, the force along the bond (seed 0);
-    when the claims hold further seeds (``other_seeds``), their settle times in one more column."""
+    when the claims hold further seeds (``other_seeds``), their settle times in one more column.
+
+    Parameters
+    ----------
+    claims : Any
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    """
     out = []
     for r in _distortion_rows(claims):
         if r.get("crashed"):
@@ -212,7 +252,17 @@ def _series(row: Mapping[str, Any], key: str) -> np.ndarray:
 
 def distortion_figure(claims: Any, molecule: str, *, height: int = 560) -> go.Figure:
     """Bond length (top) and the force pulling the H back along the bond (bottom) against time, one curve per
-    model; the equilibrium length dashed and the +-0.05 A band that counts as settled shaded."""
+    model; the equilibrium length dashed and the +-0.05 A band that counts as settled shaded.
+
+    Parameters
+    ----------
+    claims : Any
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    molecule : str
+        the molecule's name as in the result.
+    height : int, default 560
+        figure height in pixels.
+    """
     rows = _distortion_rows(claims, molecule)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         subplot_titles=("bond length", "force along the bond (positive pulls the H back)"))
@@ -241,7 +291,19 @@ def distortion_figure(claims: Any, molecule: str, *, height: int = 560) -> go.Fi
 
 def distortion_movie(claims: Any, molecule: str, prior: str = "MF5", *, max_frames: int = 150) -> Any:
     """An nglview movie of the first frames (``movie_positions_A``) of the stretched-O-H run of ``molecule`` with
-    ``prior`` ("MF5", "MF2" or "xtb")."""
+    ``prior`` ("MF5", "MF2" or "xtb").
+
+    Parameters
+    ----------
+    claims : Any
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    molecule : str
+        the molecule's name as in the result.
+    prior : str, default 'MF5'
+        ``"MF5"``, ``"MF2"`` or ``"xtb"``.
+    max_frames : int, default 150
+        at most this many frames are shown (evenly thinned).
+    """
     data = claims_data(claims)
     rows = [r for r in _distortion_rows(data, molecule) if r["prior"] == prior]
     if not rows:
@@ -260,7 +322,13 @@ def distortion_movie(claims: Any, molecule: str, prior: str = "MF5", *, max_fram
 
 def optimisation_table(claims: Any) -> Any:
     """Alanine dipeptide: the C7eq - C5 energy gap (kcal/mol), BFGS steps to 1 kcal/mol/A and the RMSD of each GP
-    minimum to xTB's, GP vs GFN2-xTB."""
+    minimum to xTB's, GP vs GFN2-xTB.
+
+    Parameters
+    ----------
+    claims : Any
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    """
     opt = claims_data(claims).get("optimisation")
     if not opt:
         raise DataFormatError("the claims hold no optimisation; make it with live_claims(optimise=True)")
@@ -281,7 +349,15 @@ def training_coverage(claims: Any = None, radius_deg: float = 30.0) -> dict[str,
     """(phi, psi) of alanine dipeptide's training geometries (from the claims' optimisation arrays
     ``training_phi_deg``/``training_psi_deg`` when given, else from the shipped data set) and, per conformer of
     :data:`~npsnn_edu.gpr.peptides.CONFORMERS`, the fraction of them within ``radius_deg`` of its standard torsions
-    (periodic distance in the (phi, psi) plane)."""
+    (periodic distance in the (phi, psi) plane).
+
+    Parameters
+    ----------
+    claims : Any, default None
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    radius_deg : float, default 30.0
+        half-width of the box around each basin centre, in degrees.
+    """
     opt = claims_data(claims).get("optimisation") if claims is not None else None
     if opt and "training_phi_deg" in opt:
         phi, psi = np.asarray(opt["training_phi_deg"], float), np.asarray(opt["training_psi_deg"], float)
@@ -303,7 +379,15 @@ def _basin_boxes(fig: go.Figure, row: int | None = None, col: int | None = None)
 
 def coverage_figure(claims: Any = None, coverage: Mapping[str, Any] | None = None) -> go.Figure:
     """The training geometries of alanine dipeptide in the (phi, psi) plane, the C7eq and C5 starts, and (from the
-    claims' optimisation, when it stores them) where the GP and xTB minima lie."""
+    claims' optimisation, when it stores them) where the GP and xTB minima lie.
+
+    Parameters
+    ----------
+    claims : Any, default None
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    coverage : Mapping[str, Any] | None, default None
+        the output of :func:`training_coverage` (computed from ``claims`` when None).
+    """
     cov = coverage if coverage is not None else training_coverage(claims)
     fig = go.Figure()
     fig.add_trace(go.Scattergl(x=cov["phi"], y=cov["psi"], mode="markers", name="training geometries",
@@ -333,7 +417,21 @@ def ramachandran_figure(claims: Any, molecule: str, *, sources: Sequence[str] = 
                         height: int = 620, max_points: int = 2000) -> go.Figure:
     """(phi, psi) of the frames of each run of ``molecule``: a row per temperature, a column per model, the
     basins of :data:`~npsnn_edu.gpr.protocols.BASINS` dotted; the panel title gives the number of frames and the
-    fraction beyond the basins (of all frames). At most ``max_points`` evenly spaced frames are drawn per panel."""
+    fraction beyond the basins (of all frames). At most ``max_points`` evenly spaced frames are drawn per panel.
+
+    Parameters
+    ----------
+    claims : Any
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    molecule : str
+        the molecule's name as in the result.
+    sources : Sequence[str], default ('MF5', 'xtb')
+        which runs to show: ``"MF5"`` and/or ``"xtb"``.
+    height : int, default 620
+        figure height in pixels.
+    max_points : int, default 2000
+        at most this many (phi, psi) points per panel.
+    """
     rows = [r for r in claims_data(claims)["ramachandran"] if r["molecule"] == molecule and r["source"] in sources]
     if not rows:
         raise unknown_name("molecule of the Ramachandran runs", molecule,
@@ -369,7 +467,19 @@ def ramachandran_figure(claims: Any, molecule: str, *, sources: Sequence[str] = 
 
 def ensemble_hours(ms_per_step: float, total_ns: float = 500.0, dt_fs: float = 0.5, workers: int = 1) -> float:
     """Wall time (hours) of ``total_ns`` of MD at ``ms_per_step`` per step of ``dt_fs``, spread evenly over
-    ``workers`` independent runs in parallel: steps = total_ns * 1e6 / dt_fs."""
+    ``workers`` independent runs in parallel: steps = total_ns * 1e6 / dt_fs.
+
+    Parameters
+    ----------
+    ms_per_step : float
+        cost of one MD step in ms.
+    total_ns : float, default 500.0
+        total simulated time of the ensemble in ns (the paper: 50 x 10 ns = 500).
+    dt_fs : float, default 0.5
+        time step in fs.
+    workers : int, default 1
+        number of parallel workers (one run each).
+    """
     for name, v in (("ms_per_step", ms_per_step), ("total_ns", total_ns), ("dt_fs", dt_fs)):
         if not (np.isfinite(v) and v > 0):
             raise InvalidParameterError(f"{name} must be a positive number, got {v}")
@@ -381,7 +491,19 @@ def ensemble_hours(ms_per_step: float, total_ns: float = 500.0, dt_fs: float = 0
 
 def cost_table(claims: Any, *, total_ns: float = 500.0, workers: int = 50, dt_fs: float = 0.5) -> Any:
     """Per molecule: ms per MD step for the GP and for GFN2-xTB (the same runs' protocol), their ratio, and the
-    wall time of ``total_ns`` on ``workers`` parallel runs (:func:`ensemble_hours`)."""
+    wall time of ``total_ns`` on ``workers`` parallel runs (:func:`ensemble_hours`).
+
+    Parameters
+    ----------
+    claims : Any
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    total_ns : float, default 500.0
+        total simulated time of the ensemble in ns (the paper: 50 x 10 ns = 500).
+    workers : int, default 50
+        number of parallel workers (one run each).
+    dt_fs : float, default 0.5
+        time step in fs.
+    """
     rows = []
     speed = claims_data(claims)["ms_per_step"]
     order = [m for m in MOLECULE_TITLES if m in speed] + sorted(set(speed) - set(MOLECULE_TITLES))
@@ -398,7 +520,15 @@ def cost_table(claims: Any, *, total_ns: float = 500.0, workers: int = 50, dt_fs
 
 def molecules_in(claims: Any, key: str) -> list[str]:
     """The molecules that the claims' ``key`` table ("long_runs", "distortion", "ramachandran") holds, in the
-    order of :data:`MOLECULE_TITLES`."""
+    order of :data:`MOLECULE_TITLES`.
+
+    Parameters
+    ----------
+    claims : Any
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    key : str
+        the result's table to read the molecule names from.
+    """
     rows = claims_data(claims).get(key)
     if not isinstance(rows, list):
         raise unknown_name("table of the claims", key, ["long_runs", "distortion", "ramachandran"])
@@ -420,7 +550,15 @@ def notebook_claims() -> tuple[dict[str, Any], str]:
 def ensemble_table(claims: Any, workers: Sequence[int] = (1, 2, 8, 50)) -> Any:
     """The paper's ensemble (50 runs of 10 ns at 500 K) stated from the measured GP cost per step: hours of wall
     time on each number of workers (whole runs per worker: ceil(50 / N) rounds of one 10 ns run), and CPU days.
-    From the shipped ``ensemble_500K`` when the claims hold it, else from ``ms_per_step`` of malondialdehyde."""
+    From the shipped ``ensemble_500K`` when the claims hold it, else from ``ms_per_step`` of malondialdehyde.
+
+    Parameters
+    ----------
+    claims : Any
+        the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
+    workers : Sequence[int], default (1, 2, 8, 50)
+        number of parallel workers (one run each).
+    """
     data = claims_data(claims)
     ens = data.get("ensemble_500K")
     if ens and ens.get("ms_per_step"):

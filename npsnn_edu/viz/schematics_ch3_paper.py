@@ -88,7 +88,13 @@ def backbone_torsions() -> Any:
 
 
 def morse_oh(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Energy (eV) and the force along the bond -dE/dr (eV/A; positive pushes r up) of :data:`OH_MORSE`."""
+    """Energy (eV) and the force along the bond -dE/dr (eV/A; positive pushes r up) of :data:`OH_MORSE`.
+
+    Parameters
+    ----------
+    r : np.ndarray
+        O-H distance(s) in A.
+    """
     d, a, re = OH_MORSE["D_eV"], OH_MORSE["a_per_A"], OH_MORSE["r_e_A"]
     e = np.exp(-a * (np.asarray(r, float) - re))
     return d * (1.0 - e) ** 2, -2.0 * d * a * (1.0 - e) * e
@@ -97,7 +103,17 @@ def morse_oh(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def relaxing_bond(t: np.ndarray, start_A: float = 1.5, friction_per_fs: float = 0.02) -> np.ndarray:
     """A drawn bond-length trace (A): the O-H of :data:`OH_MORSE` (reduced mass of O-H) released at rest from
     ``start_A`` with the Langevin friction of the chapter's runs and no random kicks (scipy DOP853); for the figure
-    only, not a molecule's simulation."""
+    only, not a molecule's simulation.
+
+    Parameters
+    ----------
+    t : np.ndarray
+        times in fs.
+    start_A : float, default 1.5
+        the stretched bond length at t = 0, in A.
+    friction_per_fs : float, default 0.02
+        Langevin friction in 1/fs.
+    """
     from scipy.integrate import solve_ivp
 
     mu = 15.999 * 1.008 / (15.999 + 1.008)  # amu
@@ -115,7 +131,13 @@ def relaxing_bond(t: np.ndarray, start_A: float = 1.5, friction_per_fs: float = 
 
 def stretch_test(start_A: float = 1.5) -> Any:
     """Figure 3.7: the Morse energy with the stretched start and its restoring force (left); a drawn relaxation
-    with the settle band and the settle time the kit's rule gives for it (right)."""
+    with the settle band and the settle time the kit's rule gives for it (right).
+
+    Parameters
+    ----------
+    start_A : float, default 1.5
+        the stretched bond length at t = 0, in A.
+    """
     fig, (ax, bx) = _figure(9.6, 3.6, 2)
     re = OH_MORSE["r_e_A"]
     r = np.linspace(0.75, 2.0, 300)
