@@ -47,7 +47,7 @@ lab: install
 LINT_PATHS := npsnn_edu research tests benchmarks scripts notebooks
 TYPED_CORE := npsnn_edu/potentials.py npsnn_edu/integrators.py npsnn_edu/trajectory.py npsnn_edu/systems.py \
 	npsnn_edu/units.py npsnn_edu/validation.py npsnn_edu/registry.py npsnn_edu/config.py \
-	npsnn_edu/ase_interop.py npsnn_edu/stability.py npsnn_edu/_compiled.py
+	npsnn_edu/ase_interop.py npsnn_edu/md/stability.py npsnn_edu/_compiled.py
 lint: install
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/mypy $(TYPED_CORE)
@@ -91,10 +91,10 @@ hub-test: install browser-deps hub-deps
 
 # Execute every notebook headless (fast mode; FULL=1 for the teaching-size runs) and export HTML to build/html/.
 notebooks-html: install
-	$(PY) -m npsnn_edu.notebook_runner --out build $(if $(FULL),--full,)
+	$(PY) -m npsnn_edu.course.notebook_runner --out build $(if $(FULL),--full,)
 
 # The course website (docs/site.md): every notebooks/0*.ipynb executed ($(JOBS) at a time, one kernel each; fast
-# mode, FULL=1 for publishing), laid out with docs/ by npsnn_edu.site (solutions tagged: SOLUTIONS=hide, the
+# mode, FULL=1 for publishing), laid out with docs/ by npsnn_edu.course.site (solutions tagged: SOLUTIONS=hide, the
 # default, or remove), built by Jupyter Book (pinned in site/requirements.txt, installed into build/site-venv) into
 # build/site/ (index.html at its root). MathJax (npm, pinned) is served by the site itself: maths typeset offline.
 SITE_VENV := build/site-venv
@@ -110,13 +110,13 @@ $(SITE_STAMP): site/requirements.txt
 
 site: install $(SITE_STAMP)
 	rm -rf build/site build/site-src build/site-exec
-	ls notebooks/0*.ipynb | xargs -P $(JOBS) -n 1 $(PY) -m npsnn_edu.notebook_runner --no-html --out build/site-exec $(if $(FULL),--full,)
-	$(PY) -m npsnn_edu.site prepare --executed build/site-exec/executed --out build/site-src \
+	ls notebooks/0*.ipynb | xargs -P $(JOBS) -n 1 $(PY) -m npsnn_edu.course.notebook_runner --no-html --out build/site-exec $(if $(FULL),--full,)
+	$(PY) -m npsnn_edu.course.site prepare --executed build/site-exec/executed --out build/site-src \
 		--mathjax $(SITE_NPM)/node_modules/mathjax $(if $(SOLUTIONS),--solutions $(SOLUTIONS),)
 	$(SITE_VENV)/bin/jupyter-book config sphinx build/site-src
 	PYTHONPATH=build/site-src/_ext $(SITE_VENV)/bin/sphinx-build -b html -q --keep-going -w build/site-warnings.txt build/site-src build/site
 	@echo "$$(grep -c WARNING build/site-warnings.txt || true) build warning(s): build/site-warnings.txt"
-	-$(PY) -m npsnn_edu.site check-links build/site
+	-$(PY) -m npsnn_edu.course.site check-links build/site
 	@echo "site: build/site/index.html"
 
 # The built site: link check, every notebook and docs page present, solutions hidden, and headless Chromium on the
@@ -126,7 +126,7 @@ test-site: site browser-deps
 
 # Student versions of the instructor notebooks (solutions replaced by stubs) in build/student/.
 student-notebooks: install
-	$(PY) -m npsnn_edu.assignments --out build/student
+	$(PY) -m npsnn_edu.course.assignments --out build/student
 
 # Every benchmark in quick mode (run on an idle machine; each prints a table and a last-line JSON object).
 BENCH_STAMP := $(VENV)/.npsnn-bench-installed
@@ -166,7 +166,7 @@ bench-notebooks: install
 
 # An nbgrader course folder generated from the instructor notebooks (source/ + release/), see docs/course.md.
 course: install
-	$(PY) -m npsnn_edu.assignments --nbgrader-course build/course --generate
+	$(PY) -m npsnn_edu.course.assignments --nbgrader-course build/course --generate
 
 clean:
 	rm -rf build .pytest_cache

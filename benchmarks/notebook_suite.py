@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from npsnn_edu.config import MODES, TIMINGS_FILE  # noqa: E402
-from npsnn_edu.notebook_runner import default_notebooks, format_summary, kernel_env, run_notebooks  # noqa: E402
+from npsnn_edu.course.notebook_runner import default_notebooks, format_summary, kernel_env, run_notebooks  # noqa: E402
 
 GOAL_SECONDS = {"classroom": 120.0, "full": 300.0}
 GOAL_RSS_MB = 1500.0

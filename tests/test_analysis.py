@@ -1,13 +1,13 @@
-"""npsnn_edu.analysis against independent references: analytic ballistic motion and harmonic oscillator,
+"""npsnn_edu.md.analysis against independent references: analytic ballistic motion and harmonic oscillator,
 free Langevin particles (D = k_B T / (m gamma)), ASE's radial distribution function."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from npsnn_edu import analysis
 from npsnn_edu.errors import InvalidParameterError, ShapeMismatchError
 from npsnn_edu.integrators import simulate
+from npsnn_edu.md import analysis
 from npsnn_edu.systems import lj_fcc_system
 
 

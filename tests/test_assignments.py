@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from npsnn_edu.assignments import (
+from npsnn_edu.course.assignments import (
     BEGIN_SOLUTION,
     END_SOLUTION,
     _python_source,

@@ -212,7 +212,7 @@ def test_missing_and_malformed_files(tmp_path) -> None:
 
 
 def test_energy_error_with_zero_or_bad_time_step() -> None:
-    from npsnn_edu import stability as st
+    from npsnn_edu.md import stability as st
 
     for dt in (0.0, -0.1, np.nan):
         with raises(InvalidParameterError, "dt", "positive"):  # not a bare ZeroDivisionError

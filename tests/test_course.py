@@ -1,4 +1,4 @@
-"""Teaching a class (npsnn_edu.course): the nbgitpuller link has nbgitpuller's documented format and survives a
+"""Teaching a class (npsnn_edu.course.hub): the nbgitpuller link has nbgitpuller's documented format and survives a
 round trip through urllib, names
 nbgitpuller's own clone folder (.git kept) and always sends targetpath, accepts file:// and local repositories and
 checks the notebook is in them; the course config is relocatable and sets course id, exchange and per-user
@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from npsnn_edu.course import main, nbgitpuller_link, repo_dir_name, z2jh_singleuser, z2jh_yaml
+from npsnn_edu.course.hub import main, nbgitpuller_link, repo_dir_name, z2jh_singleuser, z2jh_yaml
 from npsnn_edu.errors import InvalidParameterError
 
 REPO_URL = "https://github.com/teach-org/npsnn_edu-student.git"
@@ -196,7 +196,7 @@ def _load_config(path, env):
 
 
 def test_course_config_sets_course_exchange_and_is_relocatable(tmp_path):
-    from npsnn_edu.assignments import write_nbgrader_course
+    from npsnn_edu.course.assignments import write_nbgrader_course
 
     root = tmp_path / "made_here" / "course"
     write_nbgrader_course([], root, course_id="npsnn101", exchange="/srv/nbgrader/exchange")
@@ -211,7 +211,7 @@ def test_course_config_sets_course_exchange_and_is_relocatable(tmp_path):
 
 
 def test_each_hub_user_submits_under_their_own_id_and_the_instructor_grades_all(tmp_path):
-    from npsnn_edu.assignments import student_nbgrader_config, write_nbgrader_course
+    from npsnn_edu.course.assignments import student_nbgrader_config, write_nbgrader_course
 
     hub_cfg = tmp_path / "etc" / "nbgrader_config.py"
     hub_cfg.parent.mkdir()
@@ -231,7 +231,7 @@ def test_each_hub_user_submits_under_their_own_id_and_the_instructor_grades_all(
                                           ({"course_id": "a+b"}, "no '\\+'"),
                                           ({"exchange": "exchange"}, "absolute path of a folder every user")])
 def test_bad_course_input_is_a_typed_error(tmp_path, kwargs, what):
-    from npsnn_edu.assignments import write_nbgrader_course
+    from npsnn_edu.course.assignments import write_nbgrader_course
 
     with pytest.raises(InvalidParameterError, match=what):
         write_nbgrader_course([], tmp_path / "course", **kwargs)
@@ -240,7 +240,7 @@ def test_bad_course_input_is_a_typed_error(tmp_path, kwargs, what):
 
 def test_relocated_course_folder_keeps_its_gradebook_inside(tmp_path):
     """nbgrader itself, run in the moved folder, creates and uses the gradebook there (not where it was made)."""
-    from npsnn_edu.assignments import run_nbgrader, write_nbgrader_course
+    from npsnn_edu.course.assignments import run_nbgrader, write_nbgrader_course
 
     made = tmp_path / "made" / "course"
     write_nbgrader_course([], made)

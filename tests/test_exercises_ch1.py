@@ -353,12 +353,12 @@ def test_diffusion_coefficient_mistakes(wrong, fragment):
 
 
 def test_diffusion_coefficient_kit_shortcut_refused():
-    from npsnn_edu.analysis import diffusion_coefficient, mean_squared_displacement
+    from npsnn_edu.md.analysis import diffusion_coefficient, mean_squared_displacement
 
     def shortcut(t, x):
         return diffusion_coefficient(t, mean_squared_displacement(x, all_origins=False), dim=x.shape[-1]).D
 
-    assert_not_yet(check_diffusion_coefficient(shortcut), "calls npsnn_edu.analysis")
+    assert_not_yet(check_diffusion_coefficient(shortcut), "calls npsnn_edu.md.analysis")
 
 
 # --- g(r) ------------------------------------------------------------------------------------------
@@ -405,17 +405,17 @@ def test_radial_distribution_mistakes(wrong, fragment):
 
 
 def test_radial_distribution_kit_shortcut_refused():
-    from npsnn_edu.analysis import radial_distribution
+    from npsnn_edu.md.analysis import radial_distribution
 
     res = check_radial_distribution(lambda p, b, r, n: radial_distribution(p, b, r_max=r, n_bins=n))
-    assert_not_yet(res, "calls npsnn_edu.analysis")
+    assert_not_yet(res, "calls npsnn_edu.md.analysis")
 
 
 def test_calls_into_sees_direct_imports_and_restores_the_profiler():
     import sys
 
-    from npsnn_edu import analysis
-    from npsnn_edu.analysis import measure_period as mp
+    from npsnn_edu.md import analysis
+    from npsnn_edu.md.analysis import measure_period as mp
 
     before = sys.getprofile()
     with calls_into(analysis) as spy:

@@ -3,7 +3,6 @@ wrong answers get specific feedback, no feedback prints the expected answer, kit
 import numpy as np
 import pytest
 
-from npsnn_edu import stability as st
 from npsnn_edu.errors import SimulationDivergedError
 from npsnn_edu.exercises.chapter2 import (
     PairSpring,
@@ -15,6 +14,7 @@ from npsnn_edu.exercises.chapter2 import (
     check_largest_stable_dt,
     check_symplectic_euler_matrix,
 )
+from npsnn_edu.md import stability as st
 
 
 def stub(*args):
@@ -94,7 +94,7 @@ def test_symplectic_euler_matrix():
         "drift-then-kick": lambda h: np.array([[1.0, h], [-h, 1 - h * h]]),
         "Verlet": lambda h: np.array([[1 - h * h / 2, h], [-h * (1 - h * h / 4), 1 - h * h / 2]]),
         "2 x 2": lambda h: [1.0, h],
-        "calls npsnn_edu.stability": lambda h: st.amplification_matrix("symplectic_euler", h),
+        "calls npsnn_edu.md.stability": lambda h: st.amplification_matrix("symplectic_euler", h),
         "M[0, 1]": lambda h: np.array([[1 - h * h, 2 * h], [-h, 1.0]]),
         "stale (OLD) velocity": lambda h: np.array([[1.0, h], [-h, 1.0]]),
         "sign of the kick": lambda h: np.array([[1 + h * h, h], [h, 1.0]]),
@@ -158,7 +158,7 @@ CATALOGUE_24 = [
     (stub, "not written yet"),
     (_v(keep_diverging=True), "SURVIVED"),
     (_v(catch=False), "catch it"),
-    (_kit, "calls npsnn_edu.stability"),
+    (_kit, "calls npsnn_edu.md.stability"),
     (lambda system, dts, t_total, tolerance: (0.0123, 0.0123), "from the list"),
     (lambda system, dts, t_total, tolerance: None, "return a pair"),
     (lambda system, dts, t_total, tolerance: 0.38, "return a pair"),
@@ -239,7 +239,7 @@ CATALOGUE_26 = [
     (lambda h, g: np.sqrt(1 - np.exp(-2 * g)), "noise amplitude"),
     (lambda h, g: [np.exp(-g / 2), np.exp(-g / 2)], "ONE number"),
     (lambda h, g: st.spectral_radius(st.amplification_matrix("langevin", h, friction=g / h)),
-     "calls npsnn_edu.stability"),
+     "calls npsnn_edu.md.stability"),
     (lambda h, g: 0.9 * np.exp(-g / 2), "off by a factor"),
 ]
 

@@ -3,8 +3,8 @@
 Boots JupyterHub (DummyAuthenticator with a password, SimpleLocalProcessSpawner, configurable-http-proxy from npm
 in build/hub/) on free localhost ports with an instructor and two students (alice, bob); this venv is the
 single-user server. Everything a teacher would set up comes from the kit: the student copies
-(``npsnn_edu.assignments.generate``), the nbgitpuller link (``npsnn_edu.course.nbgitpuller_link``), the nbgrader
-course folder and the hub-wide nbgrader config (``write_nbgrader_course``). In headless Chromium:
+(``npsnn_edu.course.assignments.generate``), the nbgitpuller link (``npsnn_edu.course.hub.nbgitpuller_link``), the
+nbgrader course folder and the hub-wide nbgrader config (``write_nbgrader_course``). In headless Chromium:
 
 1. alice clicks the kit's nbgitpuller link (a local bare git repository holding the student copies), logs in and
    lands in JupyterLab on chapter 1's student copy (screenshot: build/screenshots/hub_jupyterlab.png);
@@ -50,7 +50,7 @@ from _jupyter_browser import (
     wait_for_nbgitpuller_error,
 )
 
-from npsnn_edu.assignments import (
+from npsnn_edu.course.assignments import (
     BEGIN_SOLUTION,
     END_SOLUTION,
     find_exercises,
@@ -60,7 +60,7 @@ from npsnn_edu.assignments import (
     student_nbgrader_config,
     write_nbgrader_course,
 )
-from npsnn_edu.course import nbgitpuller_link
+from npsnn_edu.course.hub import nbgitpuller_link
 
 pytestmark = pytest.mark.hub
 

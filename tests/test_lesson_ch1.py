@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from npsnn_edu import analysis
 from npsnn_edu.config import set_mode
 from npsnn_edu.errors import InvalidParameterError, ShapeMismatchError
+from npsnn_edu.md import analysis
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "01_newtonian_md.ipynb"
@@ -86,7 +86,7 @@ def _time_line() -> tuple[int, int, int]:
 
 
 def _stats():
-    from npsnn_edu.lesson_stats import lesson_stats
+    from npsnn_edu.course.lesson_stats import lesson_stats
 
     return lesson_stats(NOTEBOOK)
 

@@ -1,6 +1,6 @@
 """Chapter 2's text against the kit's numbers.
 
-1. Every number in the lab's prose (counting rule of npsnn_edu.lesson_stats) is listed here and checked against a
+1. Every number in the lab's prose (counting rule of npsnn_edu.course.lesson_stats) is listed here and checked against a
    value the kit computes or ships: a new number in the text fails until it gets a check.
 2. Every ordering or threshold the text states about the Morse and Lennard-Jones scans holds in a CLASSROOM-size
    run, with the classroom parameters read from the notebook's own parameter cell.
@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from npsnn_edu import config
-from npsnn_edu import stability as st
-from npsnn_edu.lesson_stats import lesson_stats, numbers_in_prose, read_notebook
+from npsnn_edu.course.lesson_stats import lesson_stats, numbers_in_prose, read_notebook
+from npsnn_edu.md import stability as st
 from npsnn_edu.potentials import LennardJones
 from npsnn_edu.systems import harmonic_oscillator, lj_fcc_system
 from npsnn_edu.units import ARGON

@@ -238,8 +238,8 @@ def test_every_number_in_the_prose_is_accounted_for(shipped):
     """Each number the prose shows (the lesson template's counting rule) is one of: the paper's claims as recorded,
     a constant of the kit's protocol or figures, or a value of the shipped result, each checked above; nothing
     else can slip in unchecked."""
+    from npsnn_edu.course.lesson_stats import lesson_stats
     from npsnn_edu.gpr.experiments import crash_interval, run_nvt
-    from npsnn_edu.lesson_stats import lesson_stats
 
     p = PAPER_CLAIMS
     paper = {p["long_run_ps"], *p["temperatures_K"], p["stretched_A"], p["oh_equilibrium_A"],
@@ -281,7 +281,7 @@ def test_every_number_in_the_prose_is_accounted_for(shipped):
 def test_instructor_notes_quote_the_shipped_result(shipped):
     guide = " ".join((REPO / "docs" / "instructor" / "ch3.md").read_text(encoding="utf-8").split())
     part = guide[guide.index("## 8. Going further: the paper's four molecules"):]
-    from npsnn_edu.lesson_stats import lesson_stats
+    from npsnn_edu.course.lesson_stats import lesson_stats
 
     stats = lesson_stats(NB)
     assert f"| 03c going further | {stats.words} | {len(stats.numbers)} (no limit" in part

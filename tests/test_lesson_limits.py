@@ -1,9 +1,9 @@
 """Every lab notebook (notebooks/0N_*.ipynb) fits a 2-hour lab and follows the lesson template; every going-further
 notebook (0Nb_*.ipynb, 0Nc_*.ipynb) follows the template (docs/lesson_template.md). The counting rules and limits
-live in npsnn_edu.lesson_stats (unit-tested on synthetic notebooks in tests/test_lesson_stats.py); this test reads
-the shipped notebooks and fails naming the notebook and each broken limit.
+live in npsnn_edu.course.lesson_stats (unit-tested on synthetic notebooks in tests/test_lesson_stats.py); this test
+reads the shipped notebooks and fails naming the notebook and each broken limit.
 
-The per-notebook table: ``python -m npsnn_edu.lesson_stats --check``.
+The per-notebook table: ``python -m npsnn_edu.course.lesson_stats --check``.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from npsnn_edu.lesson_stats import LIMITS, check_lesson, lesson_stats
+from npsnn_edu.course.lesson_stats import LIMITS, check_lesson, lesson_stats
 
 REPO = Path(__file__).resolve().parents[1]
 LABS = sorted(REPO.glob("notebooks/0[1-9]_*.ipynb"))

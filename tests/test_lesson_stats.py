@@ -1,5 +1,5 @@
-"""The lesson counters and limits (npsnn_edu.lesson_stats) on small synthetic notebooks: a notebook that follows the
-template passes, and each broken limit is reported by name (so tests/test_lesson_limits.py cannot pass vacuously)."""
+"""The lesson counters and limits (npsnn_edu.course.lesson_stats) on small synthetic notebooks: a notebook that follows
+the template passes, and each broken limit is reported by name (tests/test_lesson_limits.py cannot pass vacuously)."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from npsnn_edu import lesson_stats as ls
+from npsnn_edu.course import lesson_stats as ls
 from npsnn_edu.errors import DataFormatError
 
 QUIZ = {"01_demo": [{"question": f"q{k}"} for k in range(4)], "01b_demo": [{"question": "q"}] * 4}
@@ -229,7 +229,7 @@ def test_cli_prints_a_row_per_notebook_and_checks(tmp_path, capsys, monkeypatch)
 
 
 def test_the_template_doc_states_the_limits_the_code_enforces():
-    """docs/lesson_template.md's limits table and time rule are the values npsnn_edu.lesson_stats checks."""
+    """docs/lesson_template.md's limits table and time rule are the values npsnn_edu.course.lesson_stats checks."""
     import re
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "lesson_template.md").read_text(encoding="utf-8")

@@ -200,7 +200,7 @@ BAD_NOTEBOOKS = {"empty": b"", "binary": GARBAGE, "not_json": "{cells: [", "no_c
 
 @pytest.mark.parametrize("case", sorted(BAD_NOTEBOOKS))
 def test_notebook_readers(tmp_path, case):
-    from npsnn_edu import assignments, lesson_stats, notebook_runner
+    from npsnn_edu.course import assignments, lesson_stats, notebook_runner
 
     path = _write(tmp_path / "nb" / "bad.ipynb", BAD_NOTEBOOKS[case])
     with pytest.raises(DataFormatError, match="bad.ipynb"):

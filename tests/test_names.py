@@ -112,6 +112,14 @@ RETIRED = {
         "energy_and_forces_unchecked (potentials, GP models), trajectory_errors (PINN and operator trainers), "
         "reason_and_deviation (CrashCriterion)",
     r"\b(Trainer|trainer|DtScanResult|scan)\.summary\b": "report() (text); a summary() is a dict of JSON-able values",
+    # the layout (issue 19 item 2): chapters 1-2 in npsnn_edu.md, course tooling in npsnn_edu.course
+    r"npsnn_edu[./](analysis|stability)\b|from npsnn_edu import (analysis|stability)\b":
+        "npsnn_edu.md.analysis / npsnn_edu.md.stability",
+    r"npsnn_edu[./](assignments|notebook_runner|site|lesson_stats)\b"
+    r"|from npsnn_edu import [\w, ]*\b(assignments|notebook_runner|site|lesson_stats)\b":
+        "npsnn_edu.course.assignments / .notebook_runner / .site / .lesson_stats",
+    r"npsnn_edu\.course (link|z2jh)|npsnn_edu\.course import (nbgitpuller_link|z2jh)|npsnn_edu/course\.py":
+        "npsnn_edu.course.hub (nbgitpuller links and the z2jh config)",
 }
 
 
@@ -138,12 +146,16 @@ def test_the_retired_names_check_can_fail():
     lines = ["prob = make_problem('harmonic')", "e, f = pot.evaluate(x)", "ev = trainer.evaluate()",
              "* :meth:`evaluate`: the fast path", "`OperatorTrainer.evaluate` warns", "print(res.trainer.summary())",
              "from npsnn_edu.viz.gpr_widgets import proton_trace_figure, crash_table",
-             "summarise(errors)"]
+             "summarise(errors)", "from npsnn_edu import stability as st", "python -m npsnn_edu.site prepare",
+             "see npsnn_edu/analysis.py", "python -m npsnn_edu.course link --hub H",
+             "from npsnn_edu import assignments, lesson_stats"]
     for line in lines:
         assert any(re.search(p, line) for p in RETIRED), line
     fine = ["text = page.evaluate('document.body.textContent')", "rows = summarize_runs(runs)",
             "rows, runs = crash_table(models, ref)", "from npsnn_edu.viz.gpr_widgets import render_crash_table",
-            "out = run.summary()", "shipped_crash_table(result, 'force_trained')"]
+            "out = run.summary()", "shipped_crash_table(result, 'force_trained')",
+            "from npsnn_edu.md import stability as st", "python -m npsnn_edu.course.site prepare",
+            "python -m npsnn_edu.course.hub link --hub H", "benchmarks/gpr_stability.py"]
     for line in fine:
         assert not any(re.search(p, line) for p in RETIRED), line
 
@@ -163,3 +175,17 @@ def test_no_evaluate_and_summary_is_always_a_dict():
     assert summaries, "MDRun.summary() is expected"
     for path, node in summaries:
         assert node.returns is not None and ast.unparse(node.returns).startswith("dict"), f"{path}:{node.lineno}"
+
+
+@pytest.mark.parametrize("old, new", [("npsnn_edu.analysis", "npsnn_edu.md.analysis"),
+                                      ("npsnn_edu.stability", "npsnn_edu.md.stability"),
+                                      ("npsnn_edu.assignments", "npsnn_edu.course.assignments"),
+                                      ("npsnn_edu.notebook_runner", "npsnn_edu.course.notebook_runner"),
+                                      ("npsnn_edu.site", "npsnn_edu.course.site"),
+                                      ("npsnn_edu.lesson_stats", "npsnn_edu.course.lesson_stats")])
+def test_the_layout_has_one_place_per_module(old, new):
+    """Chapters 1-2 live in ``npsnn_edu.md``, course tooling in ``npsnn_edu.course``: the old flat modules are gone
+    (no alias keeps a second path alive) and the new ones import."""
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(old)
+    assert importlib.import_module(new).__name__ == new

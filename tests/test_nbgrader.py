@@ -16,7 +16,8 @@ import nbformat
 import nbgrader  # noqa: F401,E402 - the `course` extra, installed by `make test`: missing means a broken install
 import pytest
 
-from npsnn_edu.assignments import (
+from npsnn_edu.config import _mode_file
+from npsnn_edu.course.assignments import (
     BEGIN_SOLUTION,
     HIDDEN_BEGIN,
     find_exercises,
@@ -25,7 +26,6 @@ from npsnn_edu.assignments import (
     student_problems,
     write_nbgrader_course,
 )
-from npsnn_edu.config import _mode_file
 
 REPO = Path(__file__).resolve().parents[1]
 MINI = REPO / "tests" / "data" / "course_roundtrip.ipynb"

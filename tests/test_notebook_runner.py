@@ -1,4 +1,4 @@
-"""Headless runner (``python -m npsnn_edu.notebook_runner``): executes notebooks, exports HTML, reports time and
+"""Headless runner (``python -m npsnn_edu.course.notebook_runner``): executes notebooks, exports HTML, reports time and
 kernel memory, and exits non-zero when a notebook fails. Runs on the small notebooks of tests/data/."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from npsnn_edu.notebook_runner import RssSampler, kernel_env, main
+from npsnn_edu.course.notebook_runner import RssSampler, kernel_env, main
 
 DATA = Path(__file__).resolve().parent / "data"
 DEMO = DATA / "demo_delivery.ipynb"

@@ -187,7 +187,7 @@ def test_repo2docker_generates_a_dockerfile(tmp_path):
     assert text.index("COPY --chown=0:0 src/ ${REPO_DIR}/") < text.index("./binder/postBuild")
     # the postBuild that Dockerfile runs (after the repository is copied in) builds the student copies
     assert re.search(r"RUN .*\./binder/postBuild", text)
-    assert "npsnn_edu.assignments --out student" in (src / "binder" / "postBuild").read_text()
+    assert "npsnn_edu.course.assignments --out student" in (src / "binder" / "postBuild").read_text()
 
 
 def _postbuild_steps(tmp_path: Path) -> Path:
@@ -220,9 +220,9 @@ POSTBUILD_RUN = ["01_newtonian_md.ipynb"]
 def test_binder_postbuild_builds_clean_student_copies_that_run(tmp_path):
     import nbformat
 
-    from npsnn_edu.assignments import student_problems
     from npsnn_edu.config import MODE_FILE, _mode_file
-    from npsnn_edu.notebook_runner import execute_notebook
+    from npsnn_edu.course.assignments import student_problems
+    from npsnn_edu.course.notebook_runner import execute_notebook
 
     src = _postbuild_steps(tmp_path)
     chapters = sorted((src / "notebooks").glob("0*.ipynb"))

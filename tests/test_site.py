@@ -1,6 +1,6 @@
 """The built course website (``make test-site`` builds it into build/site/ first, then runs these tests).
 
-- no broken internal link (npsnn_edu.site.check_links) and every notebook and docs/ page is on the site;
+- no broken internal link (npsnn_edu.course.site.check_links) and every notebook and docs/ page is on the site;
 - the API reference (api/) documents the classes that implement each chapter's equations, with their parameters
   and the equations typeset;
 - the exercise solutions are hidden (inside a collapsed "Show solution" toggle, or absent with SOLUTIONS=remove);
@@ -28,7 +28,7 @@ import nbformat
 import pytest
 from _jupyter_browser import REPO, BrowserUnavailable, ChromiumProcess, check_browser_available
 
-from npsnn_edu.site import check_links, prepare_book
+from npsnn_edu.course.site import check_links, prepare_book
 
 pytestmark = pytest.mark.site
 
@@ -74,7 +74,7 @@ def test_every_notebook_and_docs_page_is_on_the_site(site):
 API_MAIN = {"npsnn_edu": ["npsnn_edu.potentials.LennardJones", "npsnn_edu.potentials.Morse",
                           "npsnn_edu.integrators.VelocityVerlet", "npsnn_edu.integrators.LangevinBAOAB",
                           "npsnn_edu.integrators.simulate", "npsnn_edu.trajectory.Trajectory",
-                          "npsnn_edu.stability.amplification_matrix"],
+                          "npsnn_edu.md.stability.amplification_matrix"],
             "npsnn_edu.gpr": ["npsnn_edu.gpr.model.GPRPotential", "npsnn_edu.gpr.priors.get_prior"],
             "npsnn_edu.spiking": ["npsnn_edu.spiking.models.ClockSNN", "npsnn_edu.spiking.training.Trainer",
                                   "npsnn_edu.spiking.training.physics_loss",

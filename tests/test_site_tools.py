@@ -1,4 +1,4 @@
-"""The course website's tools (npsnn_edu.site): solution tags, plotly HTML, book layout, MathJax copy, link check.
+"""The course website's tools (npsnn_edu.course.site): solution tags, plotly HTML, book layout, MathJax, link check.
 
 Fast unit tests on small hand-made notebooks and pages; the built site itself is checked by tests/test_site.py.
 """
@@ -14,8 +14,7 @@ import nbformat
 import pytest
 import yaml
 
-from npsnn_edu.errors import InvalidParameterError
-from npsnn_edu.site import (
+from npsnn_edu.course.site import (
     BrokenLink,
     add_plotly_html,
     api_modules,
@@ -28,6 +27,7 @@ from npsnn_edu.site import (
     transform_notebook,
     write_api_pages,
 )
+from npsnn_edu.errors import InvalidParameterError
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTION_SRC = "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"

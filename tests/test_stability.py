@@ -4,9 +4,9 @@ and direct simulation with the core's divergence detection."""
 import numpy as np
 import pytest
 
-from npsnn_edu import stability as st
 from npsnn_edu.errors import InvalidParameterError, SimulationDivergedError, UnknownNameError
 from npsnn_edu.integrators import simulate
+from npsnn_edu.md import stability as st
 from npsnn_edu.potentials import Harmonic
 from npsnn_edu.systems import harmonic_oscillator, lj_fcc_system
 

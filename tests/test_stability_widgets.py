@@ -5,7 +5,7 @@ import pytest
 
 from npsnn_edu.analytic import harmonic_solution
 from npsnn_edu.errors import InvalidParameterError, UnknownNameError
-from npsnn_edu.stability import analytic_amplification_matrix
+from npsnn_edu.md.stability import analytic_amplification_matrix
 from npsnn_edu.viz.stability_widgets import DtSliderExplorer
 
 
@@ -61,7 +61,7 @@ def test_morse_system_and_picker():
     assert ex.system == "morse"
     t = np.array(ex.figure.data[0].x)
     r = np.array(ex.figure.data[0].y)
-    from npsnn_edu.stability import morse_solution
+    from npsnn_edu.md.stability import morse_solution
 
     r_exact, _ = morse_solution(t, -0.3)
     assert np.max(np.abs(r - r_exact)) < 0.01
@@ -84,7 +84,7 @@ def _legend_entries(fig):
 
 
 def test_drift_scan_figure_one_legend_entry_per_scan_below_the_plot():
-    from npsnn_edu import stability as st
+    from npsnn_edu.md import stability as st
     from npsnn_edu.systems import harmonic_oscillator
     from npsnn_edu.viz.stability_widgets import drift_scan_figure
 
@@ -106,7 +106,7 @@ def test_drift_scan_figure_one_legend_entry_per_scan_below_the_plot():
 
 
 def test_energy_error_figure_fits_a_bounded_and_a_growing_error():
-    from npsnn_edu import stability as st
+    from npsnn_edu.md import stability as st
     from npsnn_edu.viz.stability_widgets import energy_error_figure
 
     runs = {name: st.energy_error(name, 0.3, n_periods=10, blowup_factor=None) for name in ("euler", "velocity_verlet")}

@@ -61,7 +61,7 @@ def test_static_figures_have_units_and_power_ticks():
 
     fig = energy_plot(harmonic_oscillator().run(dt=0.1, n_steps=10), "E")
     assert fig.layout.xaxis.title.text == "t (tau)" and fig.layout.yaxis.title.text == "E (epsilon)"
-    from npsnn_edu import stability as st
+    from npsnn_edu.md import stability as st
     from npsnn_edu.systems import harmonic_oscillator as ho
 
     scan = st.dt_scan(ho(), [0.5, 2.5], n_steps=50, progress=False)

@@ -6,7 +6,7 @@ student version replaces that region with ``raise NotImplementedError()``.  The 
 ``check_<name>(<function>)`` of a check decorated with :func:`~npsnn_edu.exercises.feedback.checker`: it calls
 the student's function, catches whatever it raises, and returns a :class:`CheckResult` (truthy iff passed)
 with specific feedback that never gives the answer away: checks never raise, so an untouched student notebook
-shows messages, not tracebacks. For grading, ``npsnn_edu.assignments`` turns each check into a hidden nbgrader
+shows messages, not tracebacks. For grading, ``npsnn_edu.course.assignments`` turns each check into a hidden nbgrader
 test (``assert check_<name>(<function>)``) that does raise.
 """
 from .feedback import CheckResult, call_student_function, checker, result

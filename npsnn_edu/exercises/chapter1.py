@@ -15,7 +15,7 @@ with a hint, and never prints the solution):
 * 1.6 :func:`check_diffusion_coefficient` - ``diffusion_coefficient(times, positions)``: D from the MSD of hidden
   trajectories (free Langevin particles, D = k_B T / (m gamma) exactly);
 * 1.7 :func:`check_radial_distribution` - ``radial_distribution(positions, box, r_max, n_bins)``: g(r) of hidden
-  configurations, compared with :func:`npsnn_edu.analysis.radial_distribution`.
+  configurations, compared with :func:`npsnn_edu.md.analysis.radial_distribution`.
 
 Kept for other material (no longer in the lab): :func:`check_period_prediction` (harmonic period),
 :func:`check_lj_minimum`, :func:`check_kinetic_temperature`.
@@ -33,9 +33,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..analysis import measure_period, morse_period_scan  # re-exported (they used to live here)
 from ..analytic import morse_period
 from ..integrators import simulate
+from ..md.analysis import measure_period, morse_period_scan  # re-exported (they used to live here)
 from ..potentials import Harmonic, LennardJones, Morse
 from ..systems import maxwell_boltzmann_velocities
 from .feedback import CheckResult, call_guarded, call_student_function, calls_into, checker
@@ -580,10 +580,10 @@ def check_diffusion_coefficient(fn: Callable[[np.ndarray, np.ndarray], Any]) -> 
 
     ``positions`` are unwrapped, shaped (frames, N, D). Hidden trajectories: free Langevin particles in 3D and 2D,
     whose exact D = k_B T / (m gamma) the check knows; the student's D must agree within 7 % with both that and
-    :func:`npsnn_edu.analysis.diffusion_coefficient` on the same data. Answers calling the kit's analysis are
+    :func:`npsnn_edu.md.analysis.diffusion_coefficient` on the same data. Answers calling the kit's analysis are
     refused.
     """
-    from .. import analysis
+    from ..md import analysis
 
     name = "Exercise 1.6: diffusion coefficient from the MSD"
     for n, dim, temperature, friction, t_total, seed in _WALKERS:
@@ -597,7 +597,7 @@ def check_diffusion_coefficient(fn: Callable[[np.ndarray, np.ndarray], Any]) -> 
         if not ok:
             return CheckResult(name, False, [msg])
         if used_kit:
-            return CheckResult(name, False, ["Your function calls npsnn_edu.analysis: compute the MSD and fit its "
+            return CheckResult(name, False, ["Your function calls npsnn_edu.md.analysis: compute the MSD and fit its "
                                              "slope yourself, with NumPy (np.mean, np.polyfit)."])
         got, why = _as_float_array(value, ())
         if got is None:
@@ -643,7 +643,7 @@ def _hidden_configurations() -> list[tuple[np.ndarray, np.ndarray, float, int, s
 
 
 def _rdf_variants(pos: np.ndarray, box: np.ndarray, r_max: float, n_bins: int) -> dict[str, np.ndarray]:
-    from ..analysis import radial_distribution
+    from ..md.analysis import radial_distribution
 
     _, g = radial_distribution(pos, box, r_max=r_max, n_bins=n_bins)
     n = len(pos)
@@ -671,10 +671,10 @@ def check_radial_distribution(fn: Callable[..., Any]) -> CheckResult:
 
     Bins: edges ``np.linspace(0, r_max, n_bins + 1)``, r = bin centres; g normalised so that an ideal gas gives 1.
     Hidden configurations: a frame of the LJ liquid and random points in a non-cubic box, compared with
-    :func:`npsnn_edu.analysis.radial_distribution` (within 0.5 % of the peak, bins beyond the first five).
+    :func:`npsnn_edu.md.analysis.radial_distribution` (within 0.5 % of the peak, bins beyond the first five).
     Answers calling the kit's analysis are refused.
     """
-    from .. import analysis
+    from ..md import analysis
 
     name = "Exercise 1.7: radial distribution function g(r)"
     for pos, box, r_max, n_bins, label in _hidden_configurations():
@@ -683,7 +683,7 @@ def check_radial_distribution(fn: Callable[..., Any]) -> CheckResult:
         if not ok:
             return CheckResult(name, False, [msg])
         if used_kit:
-            return CheckResult(name, False, ["Your function calls npsnn_edu.analysis: histogram the pair distances "
+            return CheckResult(name, False, ["Your function calls npsnn_edu.md.analysis: histogram the pair distances "
                                              "and normalise them yourself (np.histogram)."])
         try:
             r_got, g_got = (np.asarray(a, dtype=float) for a in value)

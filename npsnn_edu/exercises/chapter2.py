@@ -24,7 +24,7 @@ Every check recognises the usual mistakes of its exercise (sign, factor, squared
 velocity/force, wrong order, wrong criterion) and says which one with a hint; tests/test_exercises_ch2.py feeds each
 check its catalogue of wrong answers.
 
-No feedback prints the expected answer; answers that call the kit's :mod:`npsnn_edu.stability` (which computes
+No feedback prints the expected answer; answers that call the kit's :mod:`npsnn_edu.md.stability` (which computes
 the answers of exercises 1 and 4) are refused.
 """
 from __future__ import annotations
@@ -34,11 +34,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import stability
 from ..errors import SimulationDivergedError
 from ..integrators import simulate
+from ..md import stability
+from ..md.stability import amplification_matrix, analytic_amplification_matrix, spectral_radius
 from ..potentials import Harmonic, LennardJones
-from ..stability import amplification_matrix, analytic_amplification_matrix, spectral_radius
 from .feedback import CheckResult, call_student_function, calls_into, checker
 
 __all__ = ["check_largest_stable_dt", "check_energy_error_exponent", "check_symplectic_euler_matrix",
@@ -245,7 +245,7 @@ def check_symplectic_euler_matrix(fn: Callable[[float], Any]) -> CheckResult:
         if not ok:
             return CheckResult(name, False, [msg])
         if spy.called:
-            return CheckResult(name, False, ["Your function calls npsnn_edu.stability (which measures the matrix "
+            return CheckResult(name, False, ["Your function calls npsnn_edu.md.stability (which measures the matrix "
                                              "for you): write the 2 x 2 matrix from v' = v - h x, x' = x + h v'."])
         try:
             mat = np.asarray(value, dtype=float)
@@ -395,7 +395,7 @@ def check_find_dt_limits(fn: Callable[..., Any]) -> CheckResult:
     :class:`~npsnn_edu.errors.SimulationDivergedError`. A surviving run is accurate when max |E(t) - E(0)| / |E(0)|
     <= ``tolerance``. Both answers are the largest dt below the first failure (None if the smallest dt already
     fails). The student's function runs on hidden systems with hidden grids; mistakes are recognised by comparing
-    with the same experiment done wrong in each usual way. Answers that call :mod:`npsnn_edu.stability` are refused.
+    with the same experiment done wrong in each usual way. Answers that call :mod:`npsnn_edu.md.stability` are refused.
     """
     name = "Exercise 2.5: the largest stable and the largest accurate time step, by experiment"
     for system, dts, t_total, tol, label in _hidden_experiments():
@@ -403,7 +403,7 @@ def check_find_dt_limits(fn: Callable[..., Any]) -> CheckResult:
         with calls_into(stability) as spy:
             ok, value, msg = call_student_function(name, fn, system, list(dts), t_total, tol)
         if spy.called:
-            return CheckResult(name, False, ["Your function calls npsnn_edu.stability (dt_scan does the experiment "
+            return CheckResult(name, False, ["Your function calls npsnn_edu.md.stability (dt_scan does the experiment "
                                              "for you): run system.run(...) yourself for each dt."])
         if not ok:
             if "SimulationDivergedError" in msg:
@@ -543,7 +543,7 @@ def check_baoab_radius(fn: Callable[[float, float], Any], *, run: bool = True) -
         with calls_into(stability) as spy:
             ok, value, msg = call_student_function(name, fn, h, g)
         if spy.called:
-            return CheckResult(name, False, ["Your function calls npsnn_edu.stability (which measures the matrix "
+            return CheckResult(name, False, ["Your function calls npsnn_edu.md.stability (which measures the matrix "
                                              "for you): predict the radius from det M and the eigenvalues."])
         if not ok:
             return CheckResult(name, False, [msg])

@@ -1,7 +1,7 @@
 """Feedback objects shared by the chapter self-checks.
 
 A self-check returns a :class:`CheckResult` (truthy iff passed) and never raises (:func:`checker`): the friendly
-feedback a student reads. Grading is separate: the nbgrader course (``python -m npsnn_edu.assignments
+feedback a student reads. Grading is separate: the nbgrader course (``python -m npsnn_edu.course.assignments
 --nbgrader-course DIR``) adds after each self-check a hidden graded cell ``assert check_x(fn), ...``.
 """
 from __future__ import annotations
@@ -130,7 +130,7 @@ def checker(exercise: str) -> Callable[[Callable[..., CheckResult]], Callable[..
 class calls_into:  # noqa: N801 - used as a context manager, reads like a function
     """Context manager recording whether Python code of the given modules ran inside the ``with`` block.
 
-    ``with calls_into(npsnn_edu.analysis) as spy: fn(...)``; then ``spy.called`` is True when any function
+    ``with calls_into(npsnn_edu.md.analysis) as spy: fn(...)``; then ``spy.called`` is True when any function
     defined in one of the modules' files was entered (however it was imported). Uses ``sys.setprofile``
     (restored afterwards); C functions are ignored.
     """

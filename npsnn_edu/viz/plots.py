@@ -215,7 +215,7 @@ def loglog_fit_figure(fits: Mapping[str, Any], title: str = "", xaxis: str = "",
     """Log-log data points with their fitted power laws y = prefactor * x^slope (dashed).
 
     ``fits`` maps legend names to objects with ``x``, ``y``, ``slope`` and ``prefactor`` attributes (e.g.
-    :class:`npsnn_edu.stability.PowerLawFit`); the fitted slope is written in the legend.
+    :class:`npsnn_edu.md.stability.PowerLawFit`); the fitted slope is written in the legend.
 
     Parameters
     ----------

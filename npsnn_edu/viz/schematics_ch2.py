@@ -40,7 +40,7 @@ def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
 def verlet_eigenvalues(h: float) -> np.ndarray:
     """The two eigenvalues of velocity Verlet's measured amplification matrix at h = omega dt (complex array).
 
-    Uses trace t and determinant d of :func:`~npsnn_edu.stability.amplification_matrix` (lambda = t/2 +-
+    Uses trace t and determinant d of :func:`~npsnn_edu.md.stability.amplification_matrix` (lambda = t/2 +-
     sqrt(t^2/4 - d)), exact to rounding even at the double eigenvalue h = 2.
 
     Parameters
@@ -52,7 +52,7 @@ def verlet_eigenvalues(h: float) -> np.ndarray:
     -------
     complex array of shape (2,)
     """
-    from ..stability import amplification_matrix
+    from ..md.stability import amplification_matrix
 
     m = amplification_matrix("velocity_verlet", positive("h", h, hint="h = omega * dt, e.g. h=1.0"))
     t, d = m[0, 0] + m[1, 1], m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]

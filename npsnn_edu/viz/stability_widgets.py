@@ -19,14 +19,14 @@ import numpy as np
 from ..analytic import harmonic_solution
 from ..errors import InvalidParameterError, SimulationDivergedError, unknown_name
 from ..integrators import integrator_class, simulate
-from ..potentials import Harmonic
-from ..stability import (
+from ..md.stability import (
     ANALYTIC_STABILITY_LIMITS,
     canonical_integrator,
     fastest_vibration,
     morse_at_energy,
     morse_solution,
 )
+from ..potentials import Harmonic
 from .plots import PALETTE, TEMPLATE, readable_axes, show_figure_in
 
 SYSTEMS = ("harmonic", "morse")
@@ -345,7 +345,7 @@ def stability_diagram_figure(hs: Any = None, integrators: Sequence[str] = ("eule
     -------
     plotly.graph_objects.Figure
     """
-    from ..stability import spectral_radius_curve
+    from ..md.stability import spectral_radius_curve
     from .plots import line_figure
 
     hs = np.linspace(0.01, 3.2, 320) if hs is None else np.asarray(hs, dtype=float)
@@ -384,7 +384,7 @@ def legend_below(fig: Any, *, y: float = -0.28, bottom_margin: int = 120) -> Any
 
 def energy_error_figure(runs: Mapping[str, Any], title: str = "Energy error versus time") -> Any:
     """|E(t) - E0| / |E0| on a log axis, one curve per run (objects with ``times`` and ``relative_error``, e.g.
-    :class:`~npsnn_edu.stability.EnergyErrorResult`). The log axis fits every curve, from a bounded oscillation
+    :class:`~npsnn_edu.md.stability.EnergyErrorResult`). The log axis fits every curve, from a bounded oscillation
     of 1e-3 to a drift that grows by many orders of magnitude; exact zeros are drawn at :data:`ENERGY_FLOOR`.
 
     Parameters
@@ -421,7 +421,7 @@ def energy_error_figure(runs: Mapping[str, Any], title: str = "Energy error vers
 
 def drift_scan_figure(scans: "Any | Sequence[Any]", title: str = "Energy error versus time step",
                       labels: "Sequence[str] | None" = None) -> Any:
-    """max |dE/E0| versus dt for one or several :class:`~npsnn_edu.stability.DtScanResult` (log-log).
+    """max |dE/E0| versus dt for one or several :class:`~npsnn_edu.md.stability.DtScanResult` (log-log).
 
     One legend entry per scan (``labels``, default: the scans' system names); a diverged run is drawn as a cross
     at the top of the plot in its scan's colour (no extra legend entry; hover says where it blew up); each scan's

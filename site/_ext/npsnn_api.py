@@ -1,7 +1,7 @@
 """Sphinx extension of the course website's API reference (``site/_config.yml`` loads it; docs/site.md).
 
 The book tool runs in its own environment (``build/site-venv``), which does not hold the kit's packages. Autodoc
-must import ``npsnn_edu`` all the same: ``python -m npsnn_edu.site prepare`` writes the kit's import paths (the
+must import ``npsnn_edu`` all the same: ``python -m npsnn_edu.course.site prepare`` writes the kit's import paths (the
 repository and the kit environment's site-packages) into ``kit_paths.json`` next to this file, and :func:`setup`
 appends them to ``sys.path``, AFTER the book tool's own paths, so the book tool keeps its pinned versions of the
 packages both environments hold.

@@ -49,14 +49,14 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .analytic import harmonic_solution, morse_solution
-from .errors import InvalidParameterError, SimulationDivergedError, unknown_name
-from .integrators import INTEGRATORS, NVE_INTEGRATORS, Integrator, State, integrator_class, simulate
-from .potentials import Harmonic, PairPotential
-from .progress import progress_iter
-from .systems import System, morse_at_energy
-from .tables import results_table
-from .validation import at_least, positive
+from ..analytic import harmonic_solution, morse_solution
+from ..errors import InvalidParameterError, SimulationDivergedError, unknown_name
+from ..integrators import INTEGRATORS, NVE_INTEGRATORS, Integrator, State, integrator_class, simulate
+from ..potentials import Harmonic, PairPotential
+from ..progress import progress_iter
+from ..systems import System, morse_at_energy
+from ..tables import results_table
+from ..validation import at_least, positive
 
 __all__ = [
     "ANALYTIC_STABILITY_LIMITS", "ALL_INTEGRATORS", "canonical_integrator", "StabilityLimit", "PhaseError",

@@ -6,10 +6,10 @@ into the image's Python, not into the home folder), and an nbgitpuller link pull
 student's persistent home folder and opens the first one. Re-clicking the link later merges updates without
 overwriting the student's work.
 
-``python -m npsnn_edu.course link --hub https://hub.example.edu --repo https://github.com/ORG/npsnn_edu-student``
+``python -m npsnn_edu.course.hub link --hub https://hub.example.edu --repo https://github.com/ORG/npsnn_edu-student``
     prints the nbgitpuller link (``--branch``, ``--notebook`` path inside the repository, ``--app lab|notebook``,
     ``--target-dir``, ``--checkout`` a local clone to check the notebook path against).
-``python -m npsnn_edu.course z2jh --image ghcr.io/ORG/npsnn-edu --tag 2026-12-01``
+``python -m npsnn_edu.course.hub z2jh --image ghcr.io/ORG/npsnn-edu --tag 2026-12-01``
     prints the ``singleuser`` section of a zero-to-jupyterhub ``config.yaml`` (``--mode``, ``--memory``, ``--cpu``).
 
 Link format (nbgitpuller's documented one)::
@@ -34,8 +34,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from .config import MODES
-from .errors import InvalidParameterError
+from ..config import MODES
+from ..errors import InvalidParameterError
 
 __all__ = ["nbgitpuller_link", "repo_dir_name", "local_repo_path", "z2jh_singleuser", "z2jh_yaml", "main"]
 
@@ -224,7 +224,7 @@ def z2jh_singleuser(image: str, tag: str, *, mode: str = "classroom", memory_lim
     InvalidParameterError
         An image name with a tag, an empty tag, a bad mode or a CPU guarantee above the limit.
     """
-    from .config import MODE_ENV_VAR, check_mode
+    from ..config import MODE_ENV_VAR, check_mode
 
     if not image or ":" in image.rsplit("/", 1)[-1]:
         raise InvalidParameterError(f"image={image!r}: give the image name without the tag (the tag goes in tag=)")
@@ -270,7 +270,7 @@ def z2jh_yaml(image: str, tag: str, **kwargs: Any) -> str:
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
-    """Command line (``python -m npsnn_edu.course --help``): print an nbgitpuller link or a zero-to-jupyterhub config.
+    """Command line (``python -m npsnn_edu.course.hub --help``): an nbgitpuller link or a zero-to-jupyterhub config.
 
     Parameters
     ----------
@@ -282,7 +282,7 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     int
         Exit status.
     """
-    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course.hub", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     link = sub.add_parser("link", help="print an nbgitpuller link")
     link.add_argument("--hub", required=True, help="the hub's base URL, e.g. https://hub.example.edu")

@@ -20,9 +20,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .analytic import morse_period
-from .errors import InvalidParameterError, ShapeMismatchError
-from .systems import morse_diatomic
+from ..analytic import morse_period
+from ..errors import InvalidParameterError, ShapeMismatchError
+from ..systems import morse_diatomic
 
 __all__ = ["mean_squared_displacement", "DiffusionFit", "diffusion_coefficient", "DiffusionReport", "diffusion_report",
            "radial_distribution",

@@ -3,7 +3,7 @@
 What a lecturer asks of a 2-hour lab notebook (``docs/lesson_template.md``): how many words, how many numbers the
 student must read in prose, how many explanatory figures, quiz questions and exercises, and how long it takes.
 :func:`lesson_stats` counts them; :func:`check_lesson` lists every broken limit (``tests/test_lesson_limits.py``
-fails on any); ``python -m npsnn_edu.lesson_stats [notebooks...]`` prints one row per notebook.
+fails on any); ``python -m npsnn_edu.course.lesson_stats [notebooks...]`` prints one row per notebook.
 
 Counting rules
 --------------
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import DataFormatError
+from ..errors import DataFormatError
 
 __all__ = ["LIMITS", "MINUTES_PER_EXERCISE", "WORDS_PER_MINUTE", "LessonStats", "check_lesson", "code_cell_length",
            "is_import_only", "lesson_stats", "markdown_words", "numbers_in_prose", "main"]
@@ -289,7 +289,7 @@ class LessonStats:
 
 def _classroom_seconds(stem: str, timings: "dict[str, Any] | None") -> "float | None":
     if timings is None:
-        from .config import TIMINGS_FILE
+        from ..config import TIMINGS_FILE
 
         try:
             timings = json.loads(Path(TIMINGS_FILE).read_text(encoding="utf-8"))
@@ -364,7 +364,7 @@ def lesson_stats(path: "str | Path", *, timings: "dict[str, Any] | None" = None,
             stats.quiz_calls += [(i, q) for q in QUIZ_CALL_RE.findall(src)]
     if stats.quiz_calls:
         if quiz_loader is None:
-            from .viz.quiz import load_quiz as quiz_loader
+            from ..viz.quiz import load_quiz as quiz_loader
         try:
             stats.quiz_questions = len(quiz_loader(stats.quiz_calls[0][1]))
         except Exception as exc:  # noqa: BLE001 - reported as a broken limit, with the loader's message
@@ -478,7 +478,7 @@ def format_table(rows: list[LessonStats], markdown: bool = False) -> str:
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
-    """``python -m npsnn_edu.lesson_stats [--markdown] [--check] [notebooks...]`` (default: notebooks/0*.ipynb).
+    """``python -m npsnn_edu.course.lesson_stats [--markdown] [--check] [notebooks...]`` (default: notebooks/0*.ipynb).
 
     Parameters
     ----------
@@ -490,7 +490,7 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     int
         Exit status.
     """
-    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.lesson_stats", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course.lesson_stats", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", help="notebook files (default: notebooks/0*.ipynb under the cwd)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--check", action="store_true", help="also list broken limits; exit 1 if any")

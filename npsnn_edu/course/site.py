@@ -2,10 +2,10 @@
 
 ``make site`` runs three steps (see the Makefile):
 
-1. ``python -m npsnn_edu.notebook_runner --no-html --out build/site-exec`` executes every ``notebooks/0*.ipynb``
+1. ``python -m npsnn_edu.course.notebook_runner --no-html --out build/site-exec`` executes every ``notebooks/0*.ipynb``
    (fast mode; ``make site FULL=1``: full mode, for publishing);
-2. ``python -m npsnn_edu.site prepare`` (this module) lays out the book sources in ``build/site-src/``: the book's
-   own files from ``site/`` (``_config.yml``, ``_toc.yml``, ``index.md``), ``docs/`` as it is, and every executed
+2. ``python -m npsnn_edu.course.site prepare`` (this module) lays out the book sources in ``build/site-src/``: the
+   book's own files from ``site/`` (``_config.yml``, ``_toc.yml``, ``index.md``), ``docs/`` as it is, and every executed
    notebook with its exercise solutions marked by cell tags (:func:`mark_solutions`), its plotly figures given an
    HTML rendering that a static page can show (:func:`add_plotly_html`) and its live widgets replaced by a note
    (:func:`replace_widget_views`); MathJax is copied from its npm package (:func:`copy_mathjax`);
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import unquote, urlsplit
 
-from .errors import InvalidParameterError
+from ..errors import InvalidParameterError
 from .notebook_runner import read_notebook_file
 
 __all__ = ["SOLUTION_BEGIN", "SOLUTION_MODES", "BrokenLink", "is_solution_cell", "mark_solutions", "add_plotly_html",
@@ -207,7 +207,7 @@ def transform_notebook(nb: Any, solutions: str = "hide") -> Any:
 
 def _repo_root() -> Path:
     here = Path.cwd()
-    return here if (here / "notebooks").is_dir() else Path(__file__).resolve().parents[1]
+    return here if (here / "notebooks").is_dir() else Path(__file__).resolve().parents[2]
 
 
 #: the files of the MathJax npm package (its es5 build) that the site serves itself: the combined TeX/MathML
@@ -254,7 +254,8 @@ def copy_mathjax(package: "str | Path", static: "str | Path") -> Path:
 #: folder of the API reference in the book (one page per package, a section per module; ``site/_toc.yml`` globs it)
 API_DIR = "api"
 #: page titles of the API reference by package (a package not listed is titled by its name)
-API_TITLES = {"npsnn_edu": "Core and chapters 1-2 (npsnn_edu)",
+API_TITLES = {"npsnn_edu": "Core (npsnn_edu)",
+              "npsnn_edu.md": "Chapters 1-2: Newtonian MD and stability (npsnn_edu.md)",
               "npsnn_edu.gpr": "Chapter 3: GPR potentials (npsnn_edu.gpr)",
               "npsnn_edu.spiking": "Chapter 4: spiking PINNs (npsnn_edu.spiking)",
               "npsnn_edu.viz": "Figures and widgets (npsnn_edu.viz)",
@@ -280,7 +281,7 @@ def api_modules(package_dir: "str | Path | None" = None, package: str = "npsnn_e
     dict of str to list of str
         Package name -> dotted module names, packages sorted, modules sorted within each.
     """
-    root = Path(package_dir) if package_dir is not None else Path(__file__).resolve().parent
+    root = Path(package_dir) if package_dir is not None else Path(__file__).resolve().parents[1]
     groups: dict[str, list[str]] = {}
     for path in sorted(root.rglob("*.py")):
         parts = path.relative_to(root).with_suffix("").parts
@@ -341,7 +342,7 @@ def write_api_pages(out: "str | Path", package_dir: "str | Path | None" = None) 
         written.append(api / f"{page}.md")
         index.append(f"- [{API_TITLES.get(page, page)}]({page}.md): " + ", ".join(f"`{m}`" for m in modules))
     (api / "index.md").write_text("\n".join(index) + "\n")
-    src = Path(package_dir) if package_dir is not None else Path(__file__).resolve().parent
+    src = Path(package_dir) if package_dir is not None else Path(__file__).resolve().parents[1]
     paths = [str(src.parent), *dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))]
     (out / "_ext").mkdir(exist_ok=True)
     (out / "_ext" / "kit_paths.json").write_text(json.dumps({"paths": paths}, indent=1) + "\n")
@@ -395,8 +396,8 @@ def prepare_book(executed: "str | Path", out: "str | Path", *, root: "str | Path
         raise InvalidParameterError(f"no notebooks match {root / 'notebooks'}/0*.ipynb: pass the repository as root=")
     missing = [p.name for p in sources if not (executed / p.name).is_file()]
     if missing:
-        raise InvalidParameterError(f"no executed copy of {', '.join(missing)} in {executed}: run "
-                                    f"`python -m npsnn_edu.notebook_runner --no-html --out {executed.parent}` first")
+        raise InvalidParameterError(f"no executed copy of {', '.join(missing)} in {executed}: run `python -m "
+                                    f"npsnn_edu.course.notebook_runner --no-html --out {executed.parent}` first")
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(site_dir, out, ignore=shutil.ignore_patterns("requirements.txt"))
@@ -523,7 +524,7 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     int
         Exit status.
     """
-    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.site", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course.site", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     prep = sub.add_parser("prepare", help="lay out the book sources from the executed notebooks and docs/")
     prep.add_argument("--executed", type=Path, default=Path("build/site-exec/executed"),

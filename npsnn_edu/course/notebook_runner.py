@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python -m npsnn_edu.notebook_runner [--mode fast|classroom|full] [--full] [--out build/] [NOTEBOOK ...]
+    python -m npsnn_edu.course.notebook_runner [--mode fast|classroom|full] [--full] [--out build/] [NOTEBOOK ...]
 
 The kernels run in the given run mode (``NPSNN_EDU_MODE``; default ``fast``: small step counts, minutes in
 total; ``--full`` is ``--mode full``, the research-size runs). Each notebook is executed with nbclient in its own
@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from .config import FAST_ENV_VAR, MODE_ENV_VAR, check_mode
-from .errors import DataFormatError
+from ..config import FAST_ENV_VAR, MODE_ENV_VAR, check_mode
+from ..errors import DataFormatError
 
 __all__ = ["RunResult", "RssSampler", "execute_notebook", "run_notebooks", "default_notebooks", "read_notebook_file",
            "main"]
@@ -293,7 +293,7 @@ def default_notebooks(root: "Path | None" = None) -> list[Path]:
     """
     if root is None:
         here = Path.cwd()
-        root = here if (here / "notebooks").is_dir() else Path(__file__).resolve().parents[1]
+        root = here if (here / "notebooks").is_dir() else Path(__file__).resolve().parents[2]
     return sorted((root / "notebooks").glob("0*.ipynb"))
 
 
@@ -394,7 +394,7 @@ def format_summary(results: Sequence[RunResult]) -> str:
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
-    """Command line (``python -m npsnn_edu.notebook_runner --help``): run notebooks headless, report time and memory.
+    """Command line (``python -m npsnn_edu.course.notebook_runner --help``): run notebooks headless, time and memory.
 
     Parameters
     ----------
@@ -406,7 +406,8 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     int
         Exit status.
     """
-    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.notebook_runner", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course.notebook_runner",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: notebooks/0*.ipynb)")
     parser.add_argument("--full", action="store_true", help="research-size run (same as --mode full)")
     parser.add_argument("--mode", choices=("fast", "classroom", "full"), default=None,

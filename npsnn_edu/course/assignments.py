@@ -13,7 +13,7 @@ and the next code cell is one call of a friendly self-check from ``npsnn_edu.exe
 (``check_morse_force(morse_force)``) that returns a :class:`~npsnn_edu.exercises.feedback.CheckResult`
 (``[PASS]`` / ``[NOT YET]``), never raises and never prints the answer.
 
-Two ways to hand the notebooks out (``python -m npsnn_edu.assignments --help``):
+Two ways to hand the notebooks out (``python -m npsnn_edu.course.assignments --help``):
 
 * **A graded course with nbgrader** (``--nbgrader-course DIR``): writes ``DIR/source/<chapter>/<chapter>.ipynb``
   (the instructor notebook with nbgrader cell metadata; after every self-check a generated, locked, graded test
@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .errors import DataFormatError, InvalidParameterError
+from ..errors import DataFormatError, InvalidParameterError
 from .notebook_runner import read_notebook_file
 
 __all__ = ["BEGIN_SOLUTION", "END_SOLUTION", "HIDDEN_BEGIN", "HIDDEN_END", "Exercise", "CheckCall", "CheckOutcome",
@@ -632,7 +632,7 @@ def make_nbgrader_source(nb: Any, notebook_id: str, *, points: float = 1.0) -> A
 
 
 NBGRADER_CONFIG = """\
-# nbgrader configuration of this course (written by python -m npsnn_edu.assignments --nbgrader-course).
+# nbgrader configuration of this course (written by python -m npsnn_edu.course.assignments --nbgrader-course).
 # Run every nbgrader command from this folder, e.g.
 #   nbgrader generate_assignment 01_newtonian_md      # source/ -> release/ (student copies)
 #   nbgrader release_assignment 01_newtonian_md       # release/ -> the exchange (students fetch it)
@@ -654,7 +654,7 @@ c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplemente
 
 STUDENT_CONFIG = """\
 # nbgrader configuration for EVERY user's server on the hub (students and instructor), written by
-# python -m npsnn_edu.assignments --nbgrader-course. Install it where every single-user server reads it, e.g.
+# python -m npsnn_edu.course.assignments --nbgrader-course. Install it where every single-user server reads it, e.g.
 #   The Littlest JupyterHub: /opt/tljh/user/etc/jupyter/nbgrader_config.py
 #   a Docker image (z2jh):    /etc/jupyter/nbgrader_config.py
 import os
@@ -738,7 +738,7 @@ def write_nbgrader_course(notebooks: Iterable[Path], root: Path, *, mode: str = 
     """
     import nbformat
 
-    from .config import MODE_FILE, check_mode
+    from ..config import MODE_FILE, check_mode
 
     mode = check_mode(mode, "--mode")
     _check_course(course_id, exchange)
@@ -873,7 +873,7 @@ def self_test(path: Path, *, echo: bool = True) -> list[str]:
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
-    """Command line (``python -m npsnn_edu.assignments --help``): student copies, nbgrader course, lint, checks.
+    """Command line (``python -m npsnn_edu.course.assignments --help``): student copies, nbgrader course, lint, checks.
 
     Parameters
     ----------
@@ -887,7 +887,7 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     """
     from .notebook_runner import default_notebooks
 
-    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.assignments",
+    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course.assignments",
                                      description="Student copies of the instructor notebooks, or an nbgrader course.")
     parser.add_argument("notebooks", nargs="*", type=Path, help="instructor notebooks (default: notebooks/0*.ipynb)")
     parser.add_argument("--out", type=Path, default=None,
