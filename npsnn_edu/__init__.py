@@ -5,8 +5,10 @@ Core (no torch import): :mod:`~npsnn_edu.potentials`, :mod:`~npsnn_edu.integrato
 (:mod:`~npsnn_edu.validation`, :mod:`~npsnn_edu.registry`, :mod:`~npsnn_edu.config`). The ASE adapter
 :mod:`~npsnn_edu.ase_interop` builds on the core and registers its converters in
 :data:`npsnn_edu.registry.ADAPTERS` when the package is imported (the core never imports it).
-Chapters build on it: :mod:`~npsnn_edu.md.stability`, :mod:`~npsnn_edu.gpr`, :mod:`~npsnn_edu.spiking`.
-Plots, 3D playback and widgets sit on top in :mod:`~npsnn_edu.viz`.
+Chapters build on it: :mod:`~npsnn_edu.md` (chapters 1-2: analysis, stability), :mod:`~npsnn_edu.gpr` (3),
+:mod:`~npsnn_edu.spiking` (4). Plots, 3D playback and widgets sit on top in :mod:`~npsnn_edu.viz`, with the
+exercises' self-checks in :mod:`~npsnn_edu.exercises`; course tooling (nbgrader, hub links, the website) in
+:mod:`~npsnn_edu.course` on top of everything.
 """
 from . import ase_interop  # noqa: F401  (registers the ASE converters used by Trajectory.write/read etc.)
 from .config import fast_mode, mode, pick, set_mode
