@@ -128,7 +128,8 @@ def _texts():
              *(ROOT / "research").rglob("*.py"), *(ROOT / "notebooks").glob("*.ipynb"), *(ROOT / "docs").rglob("*.md"),
              ROOT / "README.md"]
     for path in paths:
-        if path.name != "test_names.py" and path.is_file():
+        # test_line_counts.py counts older revisions, so it names the flat layout's paths on purpose
+        if path.name not in ("test_names.py", "test_line_counts.py") and path.is_file():
             yield path.relative_to(ROOT), path.read_text(errors="replace")
 
 
