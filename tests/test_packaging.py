@@ -145,7 +145,7 @@ def test_binder_postbuild_installs_the_kit_without_touching_dependencies():
     assert text.startswith("#!") and re.search(r"^set -e", text, re.M)
     assert re.search(r"^python -m pip install --no-deps \.$", text, re.M)
     assert " -e " not in text
-    assert re.search(r"^python -m npsnn_edu\.assignments --out student$", text, re.M)
+    assert re.search(r"^python -m npsnn_edu\.course\.assignments --out student$", text, re.M)
     assert re.search(r"^echo classroom > npsnn_edu_mode\.txt$", text, re.M)
     assert post.stat().st_mode & stat.S_IXUSR, "binder/postBuild must be executable"
 
