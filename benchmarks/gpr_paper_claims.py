@@ -51,8 +51,8 @@ import numpy as np  # noqa: E402
 from npsnn_edu.gpr import campaign as cp  # noqa: E402
 from npsnn_edu.gpr.claims import settle_time  # noqa: E402
 from npsnn_edu.gpr.data import load, make_calculator  # noqa: E402
-from npsnn_edu.gpr.experiments import as_md_model, build_models, run_nvt, stretched_bond_test  # noqa: E402
-from npsnn_edu.units import KCAL_PER_MOL_EV  # noqa: E402
+from npsnn_edu.gpr.experiments import build_models, run_nvt, stretched_bond_test  # noqa: E402
+from npsnn_edu.gpr.paper_runs import bond_force  # noqa: E402
 
 ENOL_O, ENOL_H = 4, 8  # malondialdehyde's enol O2-H in the kit's atom order
 SER_OG, SER_HG = 13, 16  # capped serine's hydroxyl O-H (npsnn_edu.gpr.peptides atom order)
@@ -112,17 +112,6 @@ def long_runs(store: Path, molecules: list[str], temperatures: list[float], seed
     return [{"molecule": r["molecule"], "prior": r["prior"], "temperature_K": r["temperature_K"], "runs": r["runs"],
              "crashes": r["crashes"], "duration_ps": r["duration_fs"] / 1000.0, "ci95_high": round(r["ci_high"], 4),
              "ms_per_step": round(r["ms_per_step"], 4)} for r in cp.summarize_store(store)]
-
-
-def bond_force(model: Any, reference: Any, frames: np.ndarray, i: int, j: int) -> np.ndarray:
-    """Per frame, the force along the i-j bond pulling j back towards i (kcal/mol/A; negative: pushing apart)."""
-    md = as_md_model(model, reference)
-    out = []
-    for x in frames:
-        _, f = md.energy_and_forces(x)
-        u = (x[j] - x[i]) / np.linalg.norm(x[j] - x[i])
-        out.append(-float((f[j] - f[i]) @ u) / 2.0)
-    return np.array(out) / KCAL_PER_MOL_EV  # eV/A -> kcal/mol/A
 
 
 def distortion(data: Any, models: dict[str, Any], i: int, j: int, stretched_A: float, duration_fs: float,
