@@ -34,7 +34,8 @@ __all__ = ["gp_1d", "toy_bond_data", "morse_toy", "anchored_prior", "gp_two_prio
 TOY_BOND = {"D_eV": 4.5, "a_per_A": 2.2, "r_e_A": 1.0}
 
 
-def _figure(width: float, height: float) -> tuple[Any, Any]:
+def _schematic_figure(width: float, height: float) -> Any:
+    """An empty matplotlib Figure of ``width`` x ``height`` inches that a notebook cell shows as a PNG."""
     from matplotlib.figure import Figure
 
     class SchematicFigure(Figure):
@@ -47,7 +48,11 @@ def _figure(width: float, height: float) -> tuple[Any, Any]:
             self.savefig(buf, format="png", dpi=100)
             return buf.getvalue()
 
-    fig = SchematicFigure(figsize=(width, height), dpi=100, layout="constrained")
+    return SchematicFigure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def _figure(width: float, height: float) -> tuple[Any, Any]:
+    fig = _schematic_figure(width, height)
     return fig, fig.add_subplot(1, 1, 1)
 
 
