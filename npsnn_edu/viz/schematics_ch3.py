@@ -34,8 +34,18 @@ __all__ = ["gp_1d", "toy_bond_data", "morse_toy", "anchored_prior", "gp_two_prio
 TOY_BOND = {"D_eV": 4.5, "a_per_A": 2.2, "r_e_A": 1.0}
 
 
-def _schematic_figure(width: float, height: float) -> Any:
-    """An empty matplotlib Figure of ``width`` x ``height`` inches that a notebook cell shows as a PNG."""
+def schematic_figure(width: float, height: float) -> Any:
+    """An empty matplotlib Figure of ``width`` x ``height`` inches that a notebook cell shows as a PNG.
+
+    Parameters
+    ----------
+    width, height : float
+        Size (inches).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from matplotlib.figure import Figure
 
     class SchematicFigure(Figure):
@@ -52,7 +62,7 @@ def _schematic_figure(width: float, height: float) -> Any:
 
 
 def _figure(width: float, height: float) -> tuple[Any, Any]:
-    fig = _schematic_figure(width, height)
+    fig = schematic_figure(width, height)
     return fig, fig.add_subplot(1, 1, 1)
 
 

@@ -21,7 +21,7 @@ from ..gpr.paper_runs import SETTLE_WITHIN_A
 from ..gpr.peptides import CONFORMERS
 from ..gpr.protocols import BASINS
 from ..units import KCAL_PER_MOL_EV
-from .schematics_ch3 import _schematic_figure
+from .schematics_ch3 import schematic_figure
 
 __all__ = ["OH_MORSE", "backbone_torsions", "morse_oh", "relaxing_bond", "stretch_test"]
 
@@ -30,7 +30,7 @@ OH_MORSE = {"D_eV": 4.6, "a_per_A": 2.3, "r_e_A": 0.97}
 
 
 def _figure(width: float, height: float, ncols: int) -> tuple[Any, Any]:
-    fig = _schematic_figure(width, height)
+    fig = schematic_figure(width, height)
     return fig, fig.subplots(1, ncols)
 
 
