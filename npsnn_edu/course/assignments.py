@@ -40,7 +40,6 @@ NOT YET, no error output).
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import os
 import re
@@ -52,6 +51,8 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..errors import DataFormatError, InvalidParameterError
+from ._cli import checked_notebooks, command_line, guarded
+from ._cli import parser as cli_parser
 from .notebook_runner import read_notebook_file
 
 __all__ = ["BEGIN_SOLUTION", "END_SOLUTION", "HIDDEN_BEGIN", "HIDDEN_END", "Exercise", "CheckCall", "CheckOutcome",
@@ -872,23 +873,13 @@ def self_test(path: Path, *, echo: bool = True) -> list[str]:
     return problems
 
 
+@command_line("Command line (``python -m npsnn_edu.course.assignments --help``): student copies, nbgrader course, "
+              "lint, checks.")
 def main(argv: "Sequence[str] | None" = None) -> int:
-    """Command line (``python -m npsnn_edu.course.assignments --help``): student copies, nbgrader course, lint, checks.
-
-    Parameters
-    ----------
-    argv : sequence of str or None, default None
-        Arguments (None: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Exit status.
-    """
     from .notebook_runner import default_notebooks
 
-    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course.assignments",
-                                     description="Student copies of the instructor notebooks, or an nbgrader course.")
+    parser = cli_parser("npsnn_edu.course.assignments",
+                        "Student copies of the instructor notebooks, or an nbgrader course.")
     parser.add_argument("notebooks", nargs="*", type=Path, help="instructor notebooks (default: notebooks/0*.ipynb)")
     parser.add_argument("--out", type=Path, default=None,
                         help="write checked student copies (no nbgrader needed) to this folder (default: "
@@ -906,13 +897,8 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     parser.add_argument("--self-test", action="store_true",
                         help="run the exercise and check cells: instructor must PASS, untouched student NOT YET")
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or default_notebooks()
-    if not notebooks:
-        print("no notebooks found (expected notebooks/0*.ipynb; run from the repository root)", file=sys.stderr)
-        return 2
-    missing = [str(p) for p in notebooks if not Path(p).is_file()]
-    if missing:
-        print(f"notebook(s) not found: {', '.join(missing)}", file=sys.stderr)
+    notebooks = checked_notebooks(args.notebooks, default_notebooks)
+    if notebooks is None:
         return 2
     if args.generate and args.nbgrader_course is None:
         print("--generate needs --nbgrader-course DIR", file=sys.stderr)
@@ -932,7 +918,8 @@ def main(argv: "Sequence[str] | None" = None) -> int:
                 print(f"  PROBLEM {p}", file=sys.stderr)
             status = status or int(bool(nb_problems))
     out = args.out if (args.out is not None or args.nbgrader_course is not None) else Path("build/student")
-    try:
+
+    def write() -> int:
         if out is not None:
             written = generate(notebooks, out)
             print(f"student copies written to {out}/ (checked: no solution, hidden test, marker or output): "
@@ -945,10 +932,8 @@ def main(argv: "Sequence[str] | None" = None) -> int:
             nxt = " (release/ generated)" if args.generate else \
                 f"; next: cd {args.nbgrader_course} && nbgrader generate_assignment {names[0]}"
             print(f"nbgrader course in {args.nbgrader_course}/: assignments {', '.join(names)}{nxt}")
-    except (DataFormatError, InvalidParameterError, RuntimeError) as exc:
-        print(f"cannot generate: {exc}", file=sys.stderr)
-        return 1
-    return status
+        return status
+    return guarded(write, (DataFormatError, InvalidParameterError, RuntimeError), prefix="cannot generate", status=1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,7 +27,6 @@ of it (``checkout=``).
 """
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
@@ -36,6 +35,8 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from ..config import MODES
 from ..errors import InvalidParameterError
+from ._cli import command_line, guarded
+from ._cli import parser as cli_parser
 
 __all__ = ["nbgitpuller_link", "repo_dir_name", "local_repo_path", "z2jh_singleuser", "z2jh_yaml", "main"]
 
@@ -269,20 +270,10 @@ def z2jh_yaml(image: str, tag: str, **kwargs: Any) -> str:
     return _YAML_HEAD + yaml.safe_dump(z2jh_singleuser(image, tag, **kwargs), sort_keys=False)
 
 
+@command_line("Command line (``python -m npsnn_edu.course.hub --help``): an nbgitpuller link or a zero-to-jupyterhub "
+              "config.")
 def main(argv: "Sequence[str] | None" = None) -> int:
-    """Command line (``python -m npsnn_edu.course.hub --help``): an nbgitpuller link or a zero-to-jupyterhub config.
-
-    Parameters
-    ----------
-    argv : sequence of str or None, default None
-        Arguments (None: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Exit status.
-    """
-    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course.hub", description=__doc__.split("\n\n")[0])
+    parser = cli_parser("npsnn_edu.course.hub", __doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     link = sub.add_parser("link", help="print an nbgitpuller link")
     link.add_argument("--hub", required=True, help="the hub's base URL, e.g. https://hub.example.edu")
@@ -301,17 +292,16 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     hub.add_argument("--memory", default="2G", help="memory limit per student (1G-2G)")
     hub.add_argument("--cpu", type=float, default=1.0, help="CPU limit per student")
     args = parser.parse_args(argv)
-    try:
+
+    def run() -> int:
         if args.command == "link":
             print(nbgitpuller_link(args.hub, args.repo, branch=args.branch, notebook=args.notebook, app=args.app,
                                    target_dir=args.target_dir, checkout=args.checkout))
         else:
             print(z2jh_yaml(args.image, args.tag, mode=args.mode, memory_limit=args.memory, cpu_limit=args.cpu,
                             cpu_guarantee=min(0.5, args.cpu)), end="")
-    except InvalidParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        return 0
+    return guarded(run, (InvalidParameterError,))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,7 +23,6 @@ Counting rules
 """
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import re
@@ -33,6 +32,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import DataFormatError
+from ._cli import command_line
+from ._cli import parser as cli_parser
 
 __all__ = ["LIMITS", "MINUTES_PER_EXERCISE", "WORDS_PER_MINUTE", "LessonStats", "check_lesson", "code_cell_length",
            "is_import_only", "lesson_stats", "markdown_words", "numbers_in_prose", "main"]
@@ -477,20 +478,10 @@ def format_table(rows: list[LessonStats], markdown: bool = False) -> str:
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in data)
 
 
+@command_line("``python -m npsnn_edu.course.lesson_stats [--markdown] [--check] [notebooks...]`` (default: "
+              "notebooks/0*.ipynb).")
 def main(argv: "Sequence[str] | None" = None) -> int:
-    """``python -m npsnn_edu.course.lesson_stats [--markdown] [--check] [notebooks...]`` (default: notebooks/0*.ipynb).
-
-    Parameters
-    ----------
-    argv : sequence of str or None, default None
-        Arguments (None: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Exit status.
-    """
-    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course.lesson_stats", description=__doc__.split("\n")[0])
+    parser = cli_parser("npsnn_edu.course.lesson_stats", __doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", help="notebook files (default: notebooks/0*.ipynb under the cwd)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--check", action="store_true", help="also list broken limits; exit 1 if any")

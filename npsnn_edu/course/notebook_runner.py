@@ -13,7 +13,6 @@ holds the same numbers. The exit status is non-zero when any notebook fails.
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import os
@@ -27,6 +26,8 @@ from typing import Any, Sequence
 
 from ..config import FAST_ENV_VAR, MODE_ENV_VAR, check_mode
 from ..errors import DataFormatError
+from ._cli import checked_notebooks, command_line
+from ._cli import parser as cli_parser
 
 __all__ = ["RunResult", "RssSampler", "execute_notebook", "run_notebooks", "default_notebooks", "read_notebook_file",
            "main"]
@@ -393,21 +394,10 @@ def format_summary(results: Sequence[RunResult]) -> str:
     return "\n".join(rows)
 
 
+@command_line("Command line (``python -m npsnn_edu.course.notebook_runner --help``): run notebooks headless, time "
+              "and memory.")
 def main(argv: "Sequence[str] | None" = None) -> int:
-    """Command line (``python -m npsnn_edu.course.notebook_runner --help``): run notebooks headless, time and memory.
-
-    Parameters
-    ----------
-    argv : sequence of str or None, default None
-        Arguments (None: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Exit status.
-    """
-    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course.notebook_runner",
-                                     description=__doc__.split("\n\n")[0])
+    parser = cli_parser("npsnn_edu.course.notebook_runner", __doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: notebooks/0*.ipynb)")
     parser.add_argument("--full", action="store_true", help="research-size run (same as --mode full)")
     parser.add_argument("--mode", choices=("fast", "classroom", "full"), default=None,
@@ -416,13 +406,8 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)")
     parser.add_argument("--no-html", action="store_true", help="execute only, no HTML export")
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or default_notebooks()
-    if not notebooks:
-        print("no notebooks found (expected notebooks/0*.ipynb; run from the repository root)", file=sys.stderr)
-        return 2
-    missing = [p for p in notebooks if not p.exists()]
-    if missing:
-        print(f"notebook(s) not found: {', '.join(map(str, missing))}", file=sys.stderr)
+    notebooks = checked_notebooks(args.notebooks, default_notebooks, exists=Path.exists)
+    if notebooks is None:
         return 2
     mode = args.mode or ("full" if args.full else "fast")
     results = run_notebooks(notebooks, args.out, mode=mode, timeout=args.timeout, html=not args.no_html)

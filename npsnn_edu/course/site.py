@@ -18,7 +18,6 @@ the book tool's own cell tags: ``hide-input`` (collapsed behind a "Show solution
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import html.parser
 import json
@@ -32,6 +31,8 @@ from typing import Any, Sequence
 from urllib.parse import unquote, urlsplit
 
 from ..errors import InvalidParameterError
+from ._cli import command_line
+from ._cli import parser as cli_parser
 from .notebook_runner import read_notebook_file
 
 __all__ = ["SOLUTION_BEGIN", "SOLUTION_MODES", "BrokenLink", "is_solution_cell", "mark_solutions", "add_plotly_html",
@@ -511,20 +512,9 @@ def check_links(site: "str | Path") -> list[BrokenLink]:
     return broken
 
 
+@command_line("Command line: ``prepare`` (lay out the book) and ``check-links`` (see the module docstring).")
 def main(argv: "Sequence[str] | None" = None) -> int:
-    """Command line: ``prepare`` (lay out the book) and ``check-links`` (see the module docstring).
-
-    Parameters
-    ----------
-    argv : sequence of str or None, default None
-        Arguments (None: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Exit status.
-    """
-    parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course.site", description=__doc__.split("\n\n")[0])
+    parser = cli_parser("npsnn_edu.course.site", __doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     prep = sub.add_parser("prepare", help="lay out the book sources from the executed notebooks and docs/")
     prep.add_argument("--executed", type=Path, default=Path("build/site-exec/executed"),

@@ -299,7 +299,77 @@ class PointwiseSNN(_TwoLayerLIF):
         return self._finish(self._rate_readout(self.fc1(self.encoding(t))))
 
 
-class ClockSNN(_TwoLayerLIF):
+class _KernelSum(_Base):
+    """x(t) = x0 + sum_k y_k G(t - t_k) on Gaussian knots: the readout :class:`ClockSNN` and
+    :class:`KernelCoefficients` share; a subclass sets the knots (:meth:`_set_knots`) and gives
+    :meth:`coefficients` y, shape ``(n_knots, n_atoms * n_dim)``."""
+
+    def _set_knots(self, t_end: float, n_knots: int, kernel_width: float, pad: int) -> None:
+        knots, self.sigma = make_knots(t_end, n_knots, kernel_width, pad)
+        self.register_buffer("knots", torch.as_tensor(knots, dtype=torch.float64))
+
+    def coefficients(self) -> torch.Tensor:  # pragma: no cover - every subclass defines it
+        """Coefficients y_k, shape ``(n_knots, n_atoms * n_dim)``."""
+        raise NotImplementedError
+
+    def kernel(self, t: torch.Tensor, order: int = 0) -> torch.Tensor:
+        """G^(order)(t_i - t_k), shape ``(B, K)``: 0 value, 1 first and 2 second derivative in t.
+
+        Parameters
+        ----------
+        t : tensor of shape (n_times,)
+            Query times (tau).
+        order : {0, 1, 2}, default 0
+            Derivative order in t.
+
+        Returns
+        -------
+        tensor of shape (n_times, n_knots)
+        """
+        return gaussian_kernel(t, self.knots, self.sigma, order)
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        """Positions x(t) of the forward output.
+
+        Parameters
+        ----------
+        t : tensor of shape (n_times,)
+            Query times (tau), float64.
+
+        Returns
+        -------
+        tensor of shape (n_times, n_atoms, n_dim)
+            Positions (sigma).
+        """
+        return self._finish(self.kernel(t) @ self.coefficients())
+
+    def derivatives(self, t: torch.Tensor, y: "torch.Tensor | None" = None
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Exact x(t), x'(t), x''(t) of the forward output (ONE call of :meth:`coefficients`: for
+        :class:`ClockSNN`, one pass of the spiking network).
+
+        ``y``: coefficients already computed this step (:meth:`coefficients`); None computes them.
+
+        Parameters
+        ----------
+        t : tensor of shape (n_times,)
+            Query times (tau).
+        y : tensor of shape (n_knots, n_atoms * n_dim) or None, default None
+            Coefficients already computed this step; None: :meth:`coefficients`.
+
+        Returns
+        -------
+        x, v, a : tensors of shape (n_times, n_atoms, n_dim)
+            Positions (sigma), velocities (sigma/tau), accelerations (sigma/tau^2).
+        """
+        y = self.coefficients() if y is None else y
+        x = self._finish(self.kernel(t, 0) @ y)
+        v = (self.kernel(t, 1) @ y).reshape(-1, *self.shape)
+        a = (self.kernel(t, 2) @ y).reshape(-1, *self.shape)
+        return x, v, a
+
+
+class ClockSNN(_TwoLayerLIF, _KernelSum):
     r"""LIF network on its own clock + smooth Gaussian-kernel readout neuron (see module doc).
 
     Each of the two hidden layers is a leaky integrate-and-fire neuron (snnTorch ``Leaky``, reset by
@@ -358,8 +428,7 @@ class ClockSNN(_TwoLayerLIF):
                  surrogate_alpha: float = 2.0, recurrent: bool = False, num_steps: int = 8):
         super().__init__(x0, t_end, n_freq)
         self.recurrent = bool(recurrent)
-        knots, self.sigma = make_knots(t_end, n_knots, kernel_width, pad)
-        self.register_buffer("knots", torch.as_tensor(knots, dtype=torch.float64))
+        self._set_knots(t_end, n_knots, kernel_width, pad)
         self._build_spiking_body(hidden, beta, surrogate, surrogate_alpha, num_steps)
 
     def coefficients(self) -> torch.Tensor:
@@ -372,63 +441,7 @@ class ClockSNN(_TwoLayerLIF):
         self.last_spikes = [s1.detach()[:, None], s2.detach()[:, None]]  # (K, 1, H)
         return self.readout(torch.cat([s2, mem2], dim=1)).to(torch.float64)
 
-    def kernel(self, t: torch.Tensor, order: int = 0) -> torch.Tensor:
-        """G^(order)(t_i - t_k), shape ``(B, K)``: 0 value, 1 first and 2 second derivative in t.
-
-        Parameters
-        ----------
-        t : tensor of shape (n_times,)
-            Query times (tau).
-        order : {0, 1, 2}, default 0
-            Derivative order in t.
-
-        Returns
-        -------
-        tensor of shape (n_times, n_knots)
-        """
-        return gaussian_kernel(t, self.knots, self.sigma, order)
-
-    def forward(self, t: torch.Tensor) -> torch.Tensor:
-        """Positions x(t) of the forward output.
-
-        Parameters
-        ----------
-        t : tensor of shape (n_times,)
-            Query times (tau), float64.
-
-        Returns
-        -------
-        tensor of shape (n_times, n_atoms, n_dim)
-            Positions (sigma).
-        """
-        return self._finish(self.kernel(t) @ self.coefficients())
-
-    def derivatives(self, t: torch.Tensor, y: "torch.Tensor | None" = None
-                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Exact x(t), x'(t), x''(t) of the forward output (ONE pass of the spiking network).
-
-        ``y``: coefficients already computed this step (:meth:`coefficients`); None runs the network.
-
-        Parameters
-        ----------
-        t : tensor of shape (n_times,)
-            Query times (tau).
-        y : tensor of shape (n_knots, n_atoms * n_dim) or None, default None
-            Coefficients already computed this step; None runs the network.
-
-        Returns
-        -------
-        x, v, a : tensors of shape (n_times, n_atoms, n_dim)
-            Positions (sigma), velocities (sigma/tau), accelerations (sigma/tau^2).
-        """
-        y = self.coefficients() if y is None else y
-        x = self._finish(self.kernel(t, 0) @ y)
-        v = (self.kernel(t, 1) @ y).reshape(-1, *self.shape)
-        a = (self.kernel(t, 2) @ y).reshape(-1, *self.shape)
-        return x, v, a
-
-
-class KernelCoefficients(_Base):
+class KernelCoefficients(_KernelSum):
     """The kernel-only ablation: the SAME Gaussian basis as :class:`ClockSNN`, with y_k free parameters.
 
     x(t) = x0 + sum_k y_k G(t - t_k) with y (K, n_out) an ``nn.Parameter`` (no spiking network, no encoding
@@ -455,62 +468,12 @@ class KernelCoefficients(_Base):
     def __init__(self, x0: np.ndarray, t_end: float, n_knots: int = 64, kernel_width: float = 1.0, pad: int = 3,
                  init_scale: float = 1e-2):
         super().__init__(x0, t_end, 0)
-        knots, self.sigma = make_knots(t_end, n_knots, kernel_width, pad)
-        self.register_buffer("knots", torch.as_tensor(knots, dtype=torch.float64))
-        self.y = nn.Parameter(float(init_scale) * torch.randn(len(knots), self.n_out, dtype=torch.float64))
+        self._set_knots(t_end, n_knots, kernel_width, pad)
+        self.y = nn.Parameter(float(init_scale) * torch.randn(len(self.knots), self.n_out, dtype=torch.float64))
 
     def coefficients(self) -> torch.Tensor:
         """The free coefficients y, tensor of shape (n_knots, n_atoms * n_dim)."""
         return self.y
-
-    def kernel(self, t: torch.Tensor, order: int = 0) -> torch.Tensor:
-        """G^(order)(t_i - t_k), as :meth:`ClockSNN.kernel`.
-
-        Parameters
-        ----------
-        t : tensor of shape (n_times,)
-            Query times (tau).
-        order : {0, 1, 2}, default 0
-            Derivative order in t.
-
-        Returns
-        -------
-        tensor of shape (n_times, n_knots)
-        """
-        return gaussian_kernel(t, self.knots, self.sigma, order)
-
-    def forward(self, t: torch.Tensor) -> torch.Tensor:
-        """Positions x(t) = x0 + sum_k y_k G(t - t_k).
-
-        Parameters
-        ----------
-        t : tensor of shape (n_times,)
-            Query times (tau).
-
-        Returns
-        -------
-        tensor of shape (n_times, n_atoms, n_dim)
-        """
-        return self._finish(self.kernel(t) @ self.y)
-
-    def derivatives(self, t: torch.Tensor, y: "torch.Tensor | None" = None
-                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Exact x(t), x'(t), x''(t) of the kernel expansion.
-
-        Parameters
-        ----------
-        t : tensor of shape (n_times,)
-            Query times (tau).
-        y : tensor or None, default None
-            Coefficients (None: the model's).
-
-        Returns
-        -------
-        x, v, a : tensors of shape (n_times, n_atoms, n_dim)
-        """
-        y = self.y if y is None else y
-        x = self._finish(self.kernel(t, 0) @ y)
-        return x, (self.kernel(t, 1) @ y).reshape(-1, *self.shape), (self.kernel(t, 2) @ y).reshape(-1, *self.shape)
 
 
 class MLPPINN(_Base):

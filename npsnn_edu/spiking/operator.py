@@ -80,7 +80,7 @@ from .energy import operator_categories, priced_counts
 from .models import SURROGATES, SpikingBranch, TanhBranch, matched_tanh_hidden
 from .operator_families import OperatorFamily, PotentialFamily, available_families, get_family
 from .readout_solve import solve_readout
-from .training import cosine_learning_rate
+from .training import cosine_learning_rate, load_weights, write_checkpoint
 
 __all__ = ["BRANCHES", "OperatorConfig", "OperatorRangeWarning", "OperatorTrainer", "PhysicsOperator",
            "available_families", "check_operator", "coefficients_to_trajectory", "get_family", "load_operator_results",
@@ -660,13 +660,9 @@ class OperatorTrainer:
         -------
         Path
         """
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        meta = {"format": OPERATOR_FORMAT, "family": self.family.config(), "config": asdict(self.config),
-                "step": self.step, "horizon": self.horizon}
-        (path / "config.json").write_text(json.dumps(meta, indent=2))
-        torch.save(self.model.state_dict(), path / "weights.pt")
-        return path
+        return write_checkpoint(path, {"format": OPERATOR_FORMAT, "family": self.family.config(),
+                                       "config": asdict(self.config), "step": self.step, "horizon": self.horizon},
+                                self.model)
 
     @classmethod
     def load(cls, path: "str | Path", device: Any = "cpu", family: "OperatorFamily | None" = None
@@ -709,12 +705,7 @@ class OperatorTrainer:
                 raise DataFormatError(f"{path}: the saved family cannot be rebuilt ({exc!r}); save the checkpoint "
                                       "again with OperatorTrainer.save(path), or pass family=") from exc
         trainer = cls(family, cfg, device=device)
-        try:
-            state = torch.load(path / "weights.pt", map_location=trainer.device, weights_only=True)
-            trainer.model.load_state_dict(state)
-        except Exception as exc:  # torch raises several types for corrupt or mismatched files
-            raise DataFormatError(f"{path / 'weights.pt'} could not be loaded as this operator's weights ({exc})") \
-                from exc
+        load_weights(trainer.model, path, trainer.device, "this operator's weights")
         trainer.step, trainer.horizon = step, meta.get("horizon")
         return trainer
 

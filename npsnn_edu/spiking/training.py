@@ -732,13 +732,8 @@ class Trainer:
         -------
         Path
         """
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        meta = {"format": "npsnn_edu.spiking/1", "problem": self.problem.config(), "config": asdict(self.config),
-                "step": self.step}
-        (path / "config.json").write_text(json.dumps(meta, indent=2))
-        torch.save(self.model.state_dict(), path / "weights.pt")
-        return path
+        return write_checkpoint(path, {"format": "npsnn_edu.spiking/1", "problem": self.problem.config(),
+                                       "config": asdict(self.config), "step": self.step}, self.model)
 
     @classmethod
     def load(cls, path: "str | Path", device: Any = "cpu", problem: "NewtonProblem | None" = None) -> "Trainer":
@@ -782,13 +777,58 @@ class Trainer:
                 raise DataFormatError(f"{path}: the saved problem cannot be rebuilt ({exc!r}); save the checkpoint "
                                       "again with Trainer.save(path), or pass problem=") from exc
         trainer = cls(problem, cfg, device=device)
-        try:
-            state = torch.load(path / "weights.pt", map_location=trainer.device, weights_only=True)
-            trainer.model.load_state_dict(state)
-        except Exception as exc:  # torch raises several types for corrupt files
-            raise DataFormatError(f"{path / 'weights.pt'} could not be loaded as this model's weights ({exc})") from exc
+        load_weights(trainer.model, path, trainer.device, "this model's weights")
         trainer.step = step
         return trainer
+
+
+def write_checkpoint(path: "str | Path", meta: dict[str, Any], model: torch.nn.Module) -> Path:
+    """Write a checkpoint folder: ``path/config.json`` (``meta``) and ``path/weights.pt`` (``model``'s state_dict).
+
+    Parameters
+    ----------
+    path : str or Path
+        Output folder (created).
+    meta : dict
+        What rebuilds the trainer (format, problem or family, config, step), JSON-serialisable.
+    model : torch.nn.Module
+        The network whose weights are saved.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "config.json").write_text(json.dumps(meta, indent=2))
+    torch.save(model.state_dict(), path / "weights.pt")
+    return path
+
+
+def load_weights(model: torch.nn.Module, path: Path, device: Any, what: str) -> None:
+    """Load ``path/weights.pt`` (``weights_only=True``) into ``model``; a corrupt or mismatched file raises.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The freshly built network.
+    path : Path
+        Checkpoint folder written by :func:`write_checkpoint`.
+    device : torch.device
+        Where to map the tensors.
+    what : str
+        What the weights are, for the message (e.g. "this model's weights").
+
+    Raises
+    ------
+    DataFormatError
+        The file cannot be read or does not fit ``model``.
+    """
+    try:
+        state = torch.load(path / "weights.pt", map_location=device, weights_only=True)
+        model.load_state_dict(state)
+    except Exception as exc:  # torch raises several types for corrupt or mismatched files
+        raise DataFormatError(f"{path / 'weights.pt'} could not be loaded as {what} ({exc})") from exc
 
 
 def _problem_from_config(prob: dict[str, Any], path: Path) -> NewtonProblem:

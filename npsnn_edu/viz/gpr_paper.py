@@ -142,6 +142,16 @@ def _cell(row: Mapping[str, Any] | None) -> str:
     return text
 
 
+def _long_runs(claims: Any) -> dict[tuple[str, float, str], dict[str, Any]]:
+    """The long-run rows of ``claims`` by (molecule, temperature in K, prior)."""
+    return {(r["molecule"], float(r["temperature_K"]), r["prior"]): r for r in claims_data(claims)["long_runs"]}
+
+
+def _molecule_then_temperature(key: tuple[Any, ...]) -> tuple[int, float]:
+    """Sort key of a (molecule, temperature, ...) key: the molecules in the book's order, then the temperature."""
+    return (list(MOLECULE_TITLES).index(key[0]) if key[0] in MOLECULE_TITLES else 99, key[1])
+
+
 def long_run_table(claims: Any) -> Any:
     """One row per molecule and temperature; per model "crashes/runs in L ps (the exact 95 % interval of the crash
     probability per run, in %)" and, where runs crashed, the median time to the crash.
@@ -151,10 +161,8 @@ def long_run_table(claims: Any) -> Any:
     claims : Any
         the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
     """
-    rows = claims_data(claims)["long_runs"]
-    by = {(r["molecule"], float(r["temperature_K"]), r["prior"]): r for r in rows}
-    keys = sorted({(r["molecule"], float(r["temperature_K"])) for r in rows},
-                  key=lambda k: (list(MOLECULE_TITLES).index(k[0]) if k[0] in MOLECULE_TITLES else 99, k[1]))
+    by = _long_runs(claims)
+    keys = sorted({key[:2] for key in by}, key=_molecule_then_temperature)
     out = [{"molecule": _title(m), "T (K)": int(T), **{SOURCE_LABELS[p]: _cell(by.get((m, T, p)))
                                                       for p in ("MF5", "MF2", "xtb")}} for m, T in keys]
     return results_table(out)
@@ -180,11 +188,9 @@ def long_run_verdicts(claims: Any) -> list[str]:
     claims : Any
         the shipped result (``gpr.claims.load_claims()``) or one of its format (``live_claims()``).
     """
-    rows = claims_data(claims)["long_runs"]
-    by = {(r["molecule"], float(r["temperature_K"]), r["prior"]): r for r in rows}
+    by = _long_runs(claims)
     out = []
-    for (mol, T, prior), r in sorted(by.items(), key=lambda kv: (list(MOLECULE_TITLES).index(kv[0][0])
-                                                                  if kv[0][0] in MOLECULE_TITLES else 99, kv[0][1])):
+    for (mol, T, prior), r in sorted(by.items(), key=lambda kv: _molecule_then_temperature(kv[0])):
         if prior != "MF5":
             continue
         if r["crashes"]:

@@ -34,7 +34,18 @@ __all__ = ["gp_1d", "toy_bond_data", "morse_toy", "anchored_prior", "gp_two_prio
 TOY_BOND = {"D_eV": 4.5, "a_per_A": 2.2, "r_e_A": 1.0}
 
 
-def _figure(width: float, height: float) -> tuple[Any, Any]:
+def schematic_figure(width: float, height: float) -> Any:
+    """An empty matplotlib Figure of ``width`` x ``height`` inches that a notebook cell shows as a PNG.
+
+    Parameters
+    ----------
+    width, height : float
+        Size (inches).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from matplotlib.figure import Figure
 
     class SchematicFigure(Figure):
@@ -47,7 +58,11 @@ def _figure(width: float, height: float) -> tuple[Any, Any]:
             self.savefig(buf, format="png", dpi=100)
             return buf.getvalue()
 
-    fig = SchematicFigure(figsize=(width, height), dpi=100, layout="constrained")
+    return SchematicFigure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def _figure(width: float, height: float) -> tuple[Any, Any]:
+    fig = schematic_figure(width, height)
     return fig, fig.add_subplot(1, 1, 1)
 
 
@@ -127,6 +142,19 @@ def gp_1d(x_train: Sequence[float], y_train: Sequence[float], x: Sequence[float]
     return {"mean": mean, "std": std, "w": w}
 
 
+def _toy_bond_frame(ax: Any, r: np.ndarray, r_tr: np.ndarray, e_tr: np.ndarray, ylim: tuple[float, float],
+                    title: str, ncol: int) -> None:
+    """The toy bond's GP panel around its curves: training energies, the data span, limits, labels, legend."""
+    ax.plot(r_tr, e_tr, "ko", ms=7, zorder=4, label="training energies")
+    ax.axvspan(r_tr.min(), r_tr.max(), color="0.9", zorder=0)
+    ax.set_xlim(r[0], r[-1])
+    ax.set_ylim(*ylim)
+    ax.set_xlabel("bond length r (Å)")
+    ax.set_ylabel("energy (eV)")
+    ax.set_title(title, fontsize=11)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=ncol, fontsize=9, frameon=False)
+
+
 def gp_two_priors(lengthscale: float = 0.12) -> Any:
     """Figure 3.1: the toy bond's true curve, six training energies in the well, and the GP mean (eV) against
     bond length (A) for two constant prior means: the mean of the training energies (low, flat far away) and
@@ -153,17 +181,10 @@ def gp_two_priors(lengthscale: float = 0.12) -> Any:
         g = gp_1d(r_tr, e_tr, r, lengthscale, prior_mean=m)
         ax.plot(r, g["mean"], color=color, lw=2.2, label=f"GP mean, {label}")
         ax.axhline(m, color=color, lw=0.8, ls="--")
-    ax.plot(r_tr, e_tr, "ko", ms=7, zorder=4, label="training energies")
-    ax.axvspan(r_tr.min(), r_tr.max(), color="0.9", zorder=0)
+    _toy_bond_frame(ax, r, r_tr, e_tr, (-0.5, 6.5), "A GP returns to its prior mean away from the data", ncol=2)
     ax.text(r_tr.mean(), 5.6, "data", ha="center", va="bottom", fontsize=10)
     ax.text(1.9, high + 0.15, "high prior: a wall", color="tab:red", ha="center", va="bottom", fontsize=10)
     ax.text(1.9, low + 0.15, "low prior: flat, zero force", color="tab:blue", ha="center", va="bottom", fontsize=10)
-    ax.set_xlim(r[0], r[-1])
-    ax.set_ylim(-0.5, 6.5)
-    ax.set_xlabel("bond length r (Å)")
-    ax.set_ylabel("energy (eV)")
-    ax.set_title("A GP returns to its prior mean away from the data", fontsize=11)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=9, frameon=False)
     return fig
 
 
@@ -317,14 +338,7 @@ def prior_shapes(lengthscale: float = 0.12) -> Any:
     ax.plot(r, morse_toy(r), color="0.55", lw=1.5, ls=":", label="true curve")
     for label, m, color in priors:
         ax.plot(r, gp_1d(r_tr, e_tr, r, lengthscale, prior_mean=m)["mean"], color=color, lw=2.0, label=label)
-    ax.plot(r_tr, e_tr, "ko", ms=7, zorder=4, label="training energies")
-    ax.axvspan(r_tr.min(), r_tr.max(), color="0.9", zorder=0)
-    ax.set_xlim(r[0], r[-1])
-    ax.set_ylim(-3.0, 7.0)
-    ax.set_xlabel("bond length r (Å)")
-    ax.set_ylabel("energy (eV)")
-    ax.set_title("Far from the data each GP follows its own prior mean", fontsize=11)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=9, frameon=False)
+    _toy_bond_frame(ax, r, r_tr, e_tr, (-3.0, 7.0), "Far from the data each GP follows its own prior mean", ncol=3)
     return fig
 
 

@@ -21,6 +21,7 @@ from ..gpr.paper_runs import SETTLE_WITHIN_A
 from ..gpr.peptides import CONFORMERS
 from ..gpr.protocols import BASINS
 from ..units import KCAL_PER_MOL_EV
+from .schematics_ch3 import schematic_figure
 
 __all__ = ["OH_MORSE", "backbone_torsions", "morse_oh", "relaxing_bond", "stretch_test"]
 
@@ -29,19 +30,7 @@ OH_MORSE = {"D_eV": 4.6, "a_per_A": 2.3, "r_e_A": 0.97}
 
 
 def _figure(width: float, height: float, ncols: int) -> tuple[Any, Any]:
-    from matplotlib.figure import Figure
-
-    class SchematicFigure(Figure):
-        """A matplotlib Figure that shows itself as a PNG when it is a cell's value (no pyplot, no backend)."""
-
-        def _repr_png_(self) -> bytes:
-            import io
-
-            buf = io.BytesIO()
-            self.savefig(buf, format="png", dpi=100)
-            return buf.getvalue()
-
-    fig = SchematicFigure(figsize=(width, height), dpi=100, layout="constrained")
+    fig = schematic_figure(width, height)
     return fig, fig.subplots(1, ncols)
 
 
