@@ -7,6 +7,8 @@ Core (no torch import): :mod:`~npsnn_edu.potentials`, :mod:`~npsnn_edu.integrato
 :data:`npsnn_edu.registry.ADAPTERS` when the package is imported (the core never imports it).
 Chapters build on it: :mod:`~npsnn_edu.md.stability`, :mod:`~npsnn_edu.gpr`, :mod:`~npsnn_edu.spiking`.
 Plots, 3D playback and widgets sit on top in :mod:`~npsnn_edu.viz`.
+Imports sit at the top of each module; the few kept inside functions (heavy or optional dependencies) are
+listed, with the reason for each, in :data:`npsnn_edu._lazy.LAZY_IMPORTS`.
 """
 from . import ase_interop  # noqa: F401  (registers the ASE converters used by Trajectory.write/read etc.)
 from .config import fast_mode, mode, pick, set_mode

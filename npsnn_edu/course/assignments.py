@@ -41,9 +41,11 @@ NOT YET, no error output).
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import os
 import re
+import shutil
 import subprocess
 import symtable
 import sys
@@ -51,8 +53,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from ..config import MODE_FILE, check_mode
 from ..errors import DataFormatError, InvalidParameterError
-from .notebook_runner import read_notebook_file
+from .notebook_runner import default_notebooks, execute_notebook, read_notebook_file
 
 __all__ = ["BEGIN_SOLUTION", "END_SOLUTION", "HIDDEN_BEGIN", "HIDDEN_END", "Exercise", "CheckCall", "CheckOutcome",
            "strip_solutions", "strip_test_markers", "find_exercises", "find_checks", "lint_notebook",
@@ -232,8 +235,6 @@ def find_exercises(nb: Any) -> list[Exercise]:
     -------
     list of Exercise
     """
-    import ast
-
     found = []
     for idx, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -268,8 +269,6 @@ def find_checks(nb: Any) -> list[CheckCall]:
     -------
     list of CheckCall
     """
-    import ast
-
     calls = []
     for idx, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or CHECK_PREFIX not in _source(cell):
@@ -389,8 +388,6 @@ def lint_notebook(nb: Any) -> list[str]:
 
 def _called_names(source: str) -> set[str]:
     """Names called in a cell, except calls guarded by ``try: ... except NotImplementedError`` (or broader)."""
-    import ast
-
     try:
         tree = ast.parse(_python_source(source))
     except SyntaxError:
@@ -738,8 +735,6 @@ def write_nbgrader_course(notebooks: Iterable[Path], root: Path, *, mode: str = 
     """
     import nbformat
 
-    from ..config import MODE_FILE, check_mode
-
     mode = check_mode(mode, "--mode")
     _check_course(course_id, exchange)
     root = Path(root).resolve()
@@ -791,7 +786,6 @@ def run_nbgrader(args: Sequence[str], root: Path, *, env: "dict[str, str] | None
     full_env = {**os.environ, **(env or {})}
     # nbgrader calls the `alembic` executable (gradebook migrations): it must be found next to this Python
     full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env.get("PATH", "")])
-    import shutil
 
     if shutil.which("alembic", path=full_env["PATH"]) is None:
         raise RuntimeError(f"nbgrader needs the `alembic` command (it creates the gradebook with it) and there is "
@@ -823,8 +817,6 @@ def run_checks(nb: Any, cwd: "str | Path", *, timeout: int = 600) -> list[CheckO
     list of CheckOutcome
     """
     import nbformat
-
-    from .notebook_runner import execute_notebook
 
     keep = exercise_slice(nb)
     check_cells: dict[int, int] = {}
@@ -885,8 +877,6 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     int
         Exit status.
     """
-    from .notebook_runner import default_notebooks
-
     parser = argparse.ArgumentParser(prog="python -m npsnn_edu.course.assignments",
                                      description="Student copies of the instructor notebooks, or an nbgrader course.")
     parser.add_argument("notebooks", nargs="*", type=Path, help="instructor notebooks (default: notebooks/0*.ipynb)")

@@ -28,13 +28,16 @@ of it (``checkout=``).
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from ..config import MODES
+import yaml
+
+from ..config import MODE_ENV_VAR, MODES, check_mode
 from ..errors import InvalidParameterError
 
 __all__ = ["nbgitpuller_link", "repo_dir_name", "local_repo_path", "z2jh_singleuser", "z2jh_yaml", "main"]
@@ -186,8 +189,6 @@ def nbgitpuller_link(hub: str, repo: str, *, branch: str = "main", notebook: str
 
 
 def _memory(value: str) -> str:
-    import re
-
     m = re.fullmatch(r"(\d+(?:\.\d+)?)([MG])", value.strip())
     if not m:
         raise InvalidParameterError(f"memory={value!r}: give it as z2jh does, e.g. '2G' or '1536M'")
@@ -224,8 +225,6 @@ def z2jh_singleuser(image: str, tag: str, *, mode: str = "classroom", memory_lim
     InvalidParameterError
         An image name with a tag, an empty tag, a bad mode or a CPU guarantee above the limit.
     """
-    from ..config import MODE_ENV_VAR, check_mode
-
     if not image or ":" in image.rsplit("/", 1)[-1]:
         raise InvalidParameterError(f"image={image!r}: give the image name without the tag (the tag goes in tag=)")
     if not tag or any(c.isspace() for c in tag):
@@ -264,8 +263,6 @@ def z2jh_yaml(image: str, tag: str, **kwargs: Any) -> str:
     -------
     str
     """
-    import yaml
-
     return _YAML_HEAD + yaml.safe_dump(z2jh_singleuser(image, tag, **kwargs), sort_keys=False)
 
 

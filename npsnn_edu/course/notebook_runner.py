@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+import plotly.io as pio
+
 from ..config import FAST_ENV_VAR, MODE_ENV_VAR, check_mode
 from ..errors import DataFormatError
 
@@ -309,8 +311,6 @@ def _with_plotly_html(nb: Any) -> Any:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if "application/vnd.plotly.v1+json" in data and "text/html" not in data:
-                import plotly.io as pio
-
                 data["text/html"] = pio.to_html(dict(data["application/vnd.plotly.v1+json"]), full_html=False,
                                                 include_plotlyjs=first, validate=False)
                 first = False

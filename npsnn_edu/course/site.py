@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import unquote, urlsplit
 
+import plotly.io as pio
+
 from ..errors import InvalidParameterError
 from .notebook_runner import read_notebook_file
 
@@ -132,8 +134,6 @@ def add_plotly_html(nb: Any) -> int:
     -------
     int
     """
-    import plotly.io as pio
-
     first = True
     n = 0
     for cell in nb.get("cells", []):

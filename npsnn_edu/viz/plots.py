@@ -6,10 +6,12 @@ training loop can update in place (needs ``anywidget``): assign ``fig.data[k].y 
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from ..trajectory import Trajectory
 
@@ -201,8 +203,6 @@ def subplots(rows: int, cols: int, titles: Sequence[str] = (), *, widget: bool =
     -------
     plotly.graph_objects.Figure
     """
-    from plotly.subplots import make_subplots
-
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles))
     if widget:
         fig = go.FigureWidget(fig)
@@ -280,8 +280,6 @@ def show_figure_in(out: Any, fig: Any) -> None:
     fig : plotly.graph_objects.Figure
         The figure.
     """
-    import json
-
     bundle = {"output_type": "display_data", "metadata": {},
               "data": {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()), "config": {"responsive": False}},
                        "text/plain": f"<plotly figure: {fig.layout.title.text or ''}>"}}

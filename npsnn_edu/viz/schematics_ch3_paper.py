@@ -12,6 +12,7 @@ or written to disk); tests/test_schematics_ch3_paper.py checks what is drawn aga
 """
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import numpy as np
@@ -35,8 +36,6 @@ def _figure(width: float, height: float, ncols: int) -> tuple[Any, Any]:
         """A matplotlib Figure that shows itself as a PNG when it is a cell's value (no pyplot, no backend)."""
 
         def _repr_png_(self) -> bytes:
-            import io
-
             buf = io.BytesIO()
             self.savefig(buf, format="png", dpi=100)
             return buf.getvalue()
