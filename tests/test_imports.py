@@ -4,6 +4,8 @@ modules: tests/test_layers.py.)"""
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -108,3 +110,23 @@ def test_the_scan_reports_file_and_line_and_stale_entries():
     assert any(u.startswith("npsnn_edu/device.py:") and u.endswith(" torch") for u in undeclared)
     _, used = scan({**LAZY_IMPORTS, "no_such_module": "a reason"})
     assert "no_such_module" not in used
+
+
+CORE = ["potentials", "integrators", "trajectory", "systems", "ase_interop", "_compiled", "analytic", "precomputed",
+        "tables", "progress", "device", "config", "registry", "validation", "units", "errors"]
+
+
+def _loaded_after(modules: list[str]) -> set[str]:
+    code = ("import importlib, json, sys\n"
+            f"for m in {modules!r}: importlib.import_module(m)\n"
+            "print(json.dumps(sorted(m for m in sys.modules if '.' not in m)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PKG.parent).stdout
+    return set(json.loads(out))
+
+
+def test_importing_the_core_loads_no_torch():
+    """What .importlinter's third contract leaves out (the two declared lazy edges potentials/device -> torch):
+    at import time the core loads neither torch nor snntorch; the check sees a module that does."""
+    assert not _loaded_after(["npsnn_edu"] + [f"npsnn_edu.{m}" for m in CORE]) & {"torch", "snntorch"}
+    assert "torch" in _loaded_after(["npsnn_edu.spiking"])  # the check can see torch
