@@ -28,6 +28,8 @@ LAZY_IMPORTS: dict[str, str] = {
                "magics-aware cell parser are used on one path each",
     "nglview": "3D playback only; a widget stack whose import can fail (it is turned into ViewerUnavailableError "
                "with a fallback) and warns (silenced around the import)",
+    "plotly": "plotly.subplots (~40 ms over plotly.graph_objects, which every viz module loads): only the "
+              "multi-panel grid of viz.plots uses it",
     "tqdm": "progress bars (tqdm.auto ~35 ms, probes IPython): the core's integrators import progress, and a bar is "
             "made only when a run shows one",
     "nbformat": "the notebook format with its JSON-schema validators (~1 s): the course CLIs start (--help, hub and "

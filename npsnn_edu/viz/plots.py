@@ -11,7 +11,6 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from ..trajectory import Trajectory
 
@@ -203,6 +202,8 @@ def subplots(rows: int, cols: int, titles: Sequence[str] = (), *, widget: bool =
     -------
     plotly.graph_objects.Figure
     """
+    from plotly.subplots import make_subplots
+
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles))
     if widget:
         fig = go.FigureWidget(fig)
