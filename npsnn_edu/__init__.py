@@ -9,6 +9,8 @@ Chapters build on it: :mod:`~npsnn_edu.md` (chapters 1-2: analysis, stability), 
 :mod:`~npsnn_edu.spiking` (4). Plots, 3D playback and widgets sit on top in :mod:`~npsnn_edu.viz`, with the
 exercises' self-checks in :mod:`~npsnn_edu.exercises`; course tooling (nbgrader, hub links, the website) in
 :mod:`~npsnn_edu.course` on top of everything.
+Imports sit at the top of each module; the few kept inside functions (heavy or optional dependencies) are
+listed, with the reason for each, in :data:`npsnn_edu._lazy.LAZY_IMPORTS`.
 """
 from . import ase_interop  # noqa: F401  (registers the ASE converters used by Trajectory.write/read etc.)
 from .config import fast_mode, mode, pick, set_mode

@@ -26,11 +26,15 @@ Notebooks size their runs with :func:`pick`: ``n_steps = pick(full=20_000, class
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+
+from .errors import DataFormatError, InvalidParameterError
+from .validation import one_of
 
 T = TypeVar("T")
 
@@ -49,13 +53,9 @@ TIMINGS_FILE = Path(__file__).resolve().parent / "data" / "notebook_timings.json
 
 
 def check_mode(value: object, where: str) -> str:
-    from .validation import one_of
-
     try:
         return one_of("mode", value, MODES)
     except KeyError as exc:  # UnknownNameError
-        from .errors import InvalidParameterError
-
         raise InvalidParameterError(f"{exc} (read from {where})") from None
 
 
@@ -106,8 +106,6 @@ def mode_source() -> tuple[str, str]:
         try:
             text = path.read_text(encoding="utf-8").strip().split()
         except UnicodeDecodeError:
-            from .errors import DataFormatError
-
             raise DataFormatError(f"{path} is not a text file; it must hold one word, the run mode "
                                   f"({' | '.join(MODES)}): rewrite or delete it") from None
         return check_mode(text[0] if text else "", str(path)), str(path)
@@ -164,8 +162,6 @@ def describe_mode(notebook: str) -> str:
     -------
     str
     """
-    import json
-
     current, source = mode_source()
     line = f"Run mode: {current} (from {source}). Switch with npsnn_edu.config.set_mode('fast'|'classroom'|'full')."
     try:

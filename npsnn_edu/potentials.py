@@ -16,7 +16,9 @@ orthorhombic box with the minimum-image convention, neighbour lists for large pe
 from __future__ import annotations
 
 import abc
+import inspect
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -643,8 +645,6 @@ class LennardJones(PairPotential):
         try:
             energy, forces = self._compiled_energy_and_forces(x if x.flags.c_contiguous else np.ascontiguousarray(x))
         except Exception as exc:  # noqa: BLE001 - numba imports but cannot compile/run here: NumPy, same numbers
-            import warnings
-
             warnings.warn(f"the compiled Lennard-Jones loop failed ({type(exc).__name__}: {exc}); using the NumPy "
                           "path (same results, slower). Pass backend='numpy' to skip the attempt.", RuntimeWarning,
                           stacklevel=2)
@@ -815,7 +815,5 @@ def get_potential(name: str, **params: Any) -> Potential:
     try:
         return cls(**params)
     except TypeError as exc:
-        import inspect
-
         valid = [p for p in inspect.signature(cls).parameters]
         raise InvalidParameterError(f"{exc}; {cls.name} accepts: {', '.join(valid)}") from exc

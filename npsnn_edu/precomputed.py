@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import DataFormatError
+from .errors import DataFormatError, unknown_name
 
 RESULTS_DIR = Path(__file__).resolve().parent / "data" / "results"
 
@@ -135,8 +135,6 @@ def load_result(name: str, directory: "Path | None" = None) -> PrecomputedResult
     folder = Path(directory) if directory is not None else RESULTS_DIR
     path = folder / f"{name}.json"
     if not path.is_file():
-        from .errors import unknown_name
-
         raise unknown_name("precomputed result", name, available_results(folder) or ["(none shipped)"])
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))

@@ -14,6 +14,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from .errors import InvalidParameterError, ShapeMismatchError
+
 __all__ = ["MISSING", "ResultsTable", "markdown", "results_table"]
 
 #: What a missing value (None, NaN, pd.NA) looks like in a table.
@@ -105,16 +107,12 @@ def results_table(rows: "Iterable[Mapping[str, Any]] | Mapping[str, Sequence[Any
         ``missing`` is not a string.
     """
     if not isinstance(missing, str):
-        from .errors import InvalidParameterError
-
         raise InvalidParameterError(f"missing is the text shown for an absent value, e.g. '-' or 'n/a'; got "
                                     f"{missing!r}")
     frame = pd.DataFrame(rows if isinstance(rows, Mapping) else list(rows))
     if columns is not None:
         absent = [c for c in columns if c not in frame.columns]
         if absent:
-            from .errors import ShapeMismatchError
-
             raise ShapeMismatchError(f"the rows have no column(s) {absent}; available: {list(frame.columns)}")
         frame = frame[list(columns)]
     if index is not None:

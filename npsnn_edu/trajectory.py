@@ -8,6 +8,7 @@ k_B = 1; ``lj_units`` tells how to convert to ASE) or ``units="ase"`` (eV, Angst
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import numpy as np
 
 from .errors import DataFormatError, InvalidParameterError, ShapeMismatchError
 from .registry import adapter
+from .units import LJUnits
 
 _ARRAY_FIELDS = ("times", "positions", "velocities", "potential_energy", "kinetic_energy", "masses")
 #: Fields with one entry per frame (what :meth:`Trajectory.select` slices; every other field is kept as is).
@@ -198,7 +200,6 @@ class Trajectory:
                 "lj_units": None if self.lj_units is None else {
                     "sigma_angstrom": self.lj_units.sigma_angstrom, "epsilon_ev": self.lj_units.epsilon_ev,
                     "mass_amu": self.lj_units.mass_amu, "name": self.lj_units.name}}
-        import json
 
         arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
         if self.box is not None:
@@ -228,10 +229,6 @@ class Trajectory:
         DataFormatError
             The file is not a trajectory ``.npz``.
         """
-        import json
-
-        from .units import LJUnits
-
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no trajectory file at {path}")

@@ -19,7 +19,14 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 import numpy as np
 
-from .errors import InvalidParameterError, InvalidStateError, NotFittedError, NpsnnError, unknown_name
+from .errors import (
+    InvalidParameterError,
+    InvalidStateError,
+    NotFittedError,
+    NpsnnError,
+    ShapeMismatchError,
+    unknown_name,
+)
 
 __all__ = ["AtLeast", "Boolean", "Constraint", "Constraints", "Finite", "InstanceOf", "Integer", "Interval",
            "IsCallable", "Options", "Positive", "Rule", "at_least", "check_fitted", "check_param", "finite",
@@ -278,8 +285,6 @@ def finite_array(name: str, value: Any, *, ndim: int | None = None, shape: "tupl
     ShapeMismatchError
         Wrong ``ndim`` or ``shape``.
     """
-    from .errors import ShapeMismatchError
-
     try:
         array = np.array(value, dtype=float)
     except (TypeError, ValueError) as exc:

@@ -40,9 +40,11 @@ NOT YET, no error output).
 """
 from __future__ import annotations
 
+import ast
 import copy
 import os
 import re
+import shutil
 import subprocess
 import symtable
 import sys
@@ -50,10 +52,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from ..config import MODE_FILE, check_mode
 from ..errors import DataFormatError, InvalidParameterError
 from ._cli import checked_notebooks, command_line, guarded
 from ._cli import parser as cli_parser
-from .notebook_runner import read_notebook_file
+from .notebook_runner import default_notebooks, execute_notebook, read_notebook_file
 
 __all__ = ["BEGIN_SOLUTION", "END_SOLUTION", "HIDDEN_BEGIN", "HIDDEN_END", "Exercise", "CheckCall", "CheckOutcome",
            "strip_solutions", "strip_test_markers", "find_exercises", "find_checks", "lint_notebook",
@@ -233,8 +236,6 @@ def find_exercises(nb: Any) -> list[Exercise]:
     -------
     list of Exercise
     """
-    import ast
-
     found = []
     for idx, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -269,8 +270,6 @@ def find_checks(nb: Any) -> list[CheckCall]:
     -------
     list of CheckCall
     """
-    import ast
-
     calls = []
     for idx, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or CHECK_PREFIX not in _source(cell):
@@ -390,8 +389,6 @@ def lint_notebook(nb: Any) -> list[str]:
 
 def _called_names(source: str) -> set[str]:
     """Names called in a cell, except calls guarded by ``try: ... except NotImplementedError`` (or broader)."""
-    import ast
-
     try:
         tree = ast.parse(_python_source(source))
     except SyntaxError:
@@ -739,8 +736,6 @@ def write_nbgrader_course(notebooks: Iterable[Path], root: Path, *, mode: str = 
     """
     import nbformat
 
-    from ..config import MODE_FILE, check_mode
-
     mode = check_mode(mode, "--mode")
     _check_course(course_id, exchange)
     root = Path(root).resolve()
@@ -792,7 +787,6 @@ def run_nbgrader(args: Sequence[str], root: Path, *, env: "dict[str, str] | None
     full_env = {**os.environ, **(env or {})}
     # nbgrader calls the `alembic` executable (gradebook migrations): it must be found next to this Python
     full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env.get("PATH", "")])
-    import shutil
 
     if shutil.which("alembic", path=full_env["PATH"]) is None:
         raise RuntimeError(f"nbgrader needs the `alembic` command (it creates the gradebook with it) and there is "
@@ -824,8 +818,6 @@ def run_checks(nb: Any, cwd: "str | Path", *, timeout: int = 600) -> list[CheckO
     list of CheckOutcome
     """
     import nbformat
-
-    from .notebook_runner import execute_notebook
 
     keep = exercise_slice(nb)
     check_cells: dict[int, int] = {}
@@ -876,8 +868,6 @@ def self_test(path: Path, *, echo: bool = True) -> list[str]:
 @command_line("Command line (``python -m npsnn_edu.course.assignments --help``): student copies, nbgrader course, "
               "lint, checks.")
 def main(argv: "Sequence[str] | None" = None) -> int:
-    from .notebook_runner import default_notebooks
-
     parser = cli_parser("npsnn_edu.course.assignments",
                         "Student copies of the instructor notebooks, or an nbgrader course.")
     parser.add_argument("notebooks", nargs="*", type=Path, help="instructor notebooks (default: notebooks/0*.ipynb)")

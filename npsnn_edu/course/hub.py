@@ -27,13 +27,16 @@ of it (``checkout=``).
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from ..config import MODES
+import yaml
+
+from ..config import MODE_ENV_VAR, MODES, check_mode
 from ..errors import InvalidParameterError
 from ._cli import command_line, guarded
 from ._cli import parser as cli_parser
@@ -187,8 +190,6 @@ def nbgitpuller_link(hub: str, repo: str, *, branch: str = "main", notebook: str
 
 
 def _memory(value: str) -> str:
-    import re
-
     m = re.fullmatch(r"(\d+(?:\.\d+)?)([MG])", value.strip())
     if not m:
         raise InvalidParameterError(f"memory={value!r}: give it as z2jh does, e.g. '2G' or '1536M'")
@@ -225,8 +226,6 @@ def z2jh_singleuser(image: str, tag: str, *, mode: str = "classroom", memory_lim
     InvalidParameterError
         An image name with a tag, an empty tag, a bad mode or a CPU guarantee above the limit.
     """
-    from ..config import MODE_ENV_VAR, check_mode
-
     if not image or ":" in image.rsplit("/", 1)[-1]:
         raise InvalidParameterError(f"image={image!r}: give the image name without the tag (the tag goes in tag=)")
     if not tag or any(c.isspace() for c in tag):
@@ -265,8 +264,6 @@ def z2jh_yaml(image: str, tag: str, **kwargs: Any) -> str:
     -------
     str
     """
-    import yaml
-
     return _YAML_HEAD + yaml.safe_dump(z2jh_singleuser(image, tag, **kwargs), sort_keys=False)
 
 

@@ -31,7 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..config import TIMINGS_FILE
 from ..errors import DataFormatError
+from ..viz import quiz
 from ._cli import command_line
 from ._cli import parser as cli_parser
 
@@ -290,8 +292,6 @@ class LessonStats:
 
 def _classroom_seconds(stem: str, timings: "dict[str, Any] | None") -> "float | None":
     if timings is None:
-        from ..config import TIMINGS_FILE
-
         try:
             timings = json.loads(Path(TIMINGS_FILE).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
@@ -365,7 +365,7 @@ def lesson_stats(path: "str | Path", *, timings: "dict[str, Any] | None" = None,
             stats.quiz_calls += [(i, q) for q in QUIZ_CALL_RE.findall(src)]
     if stats.quiz_calls:
         if quiz_loader is None:
-            from ..viz.quiz import load_quiz as quiz_loader
+            quiz_loader = quiz.load_quiz  # looked up at call time (tests replace it)
         try:
             stats.quiz_questions = len(quiz_loader(stats.quiz_calls[0][1]))
         except Exception as exc:  # noqa: BLE001 - reported as a broken limit, with the loader's message

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+import plotly.io as pio
+
 from ..config import FAST_ENV_VAR, MODE_ENV_VAR, check_mode
 from ..errors import DataFormatError
 from ._cli import checked_notebooks, command_line
@@ -310,8 +312,6 @@ def _with_plotly_html(nb: Any) -> Any:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if "application/vnd.plotly.v1+json" in data and "text/html" not in data:
-                import plotly.io as pio
-
                 data["text/html"] = pio.to_html(dict(data["application/vnd.plotly.v1+json"]), full_html=False,
                                                 include_plotlyjs=first, validate=False)
                 first = False

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import unquote, urlsplit
 
+import plotly.io as pio
+
 from ..errors import InvalidParameterError
 from ._cli import command_line
 from ._cli import parser as cli_parser
@@ -133,8 +135,6 @@ def add_plotly_html(nb: Any) -> int:
     -------
     int
     """
-    import plotly.io as pio
-
     first = True
     n = 0
     for cell in nb.get("cells", []):

@@ -33,11 +33,15 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .. import integrators, systems
 from ..analytic import morse_period
+from ..errors import InvalidParameterError
 from ..integrators import simulate
-from ..md.analysis import measure_period, morse_period_scan  # re-exported (they used to live here)
+from ..md import analysis
+from ..md.analysis import measure_period, morse_period_scan, radial_distribution  # re-exported (they used to live here)
 from ..potentials import Harmonic, LennardJones, Morse
-from ..systems import maxwell_boltzmann_velocities
+from ..systems import lj_fcc_system, maxwell_boltzmann_velocities
+from ..units import ARGON
 from .feedback import CheckResult, call_guarded, call_student_function, calls_into, checker
 
 __all__ = ["check_morse_force", "check_period_prediction", "check_morse_period", "check_lj_minimum",
@@ -462,8 +466,6 @@ def check_velocity_verlet_step(fn: Callable[..., Any], *, use_on_liquid: bool = 
     dt/4, and runs forward then backward (time reversibility). If all pass, the step is used for 200 steps of the
     108-atom LJ liquid and compared with the kit's run. Answers that call the kit's integrators are refused.
     """
-    from .. import integrators
-
     name = "Exercise 1.1: one velocity-Verlet step"
     pot = _HiddenPotential()
     x, v, m, dt = _VV_X0.copy(), _VV_V0.copy(), _VV_MASSES.copy(), 0.07
@@ -537,9 +539,6 @@ def check_velocity_verlet_step(fn: Callable[..., Any], *, use_on_liquid: bool = 
     messages.append(f"One force evaluation per step; global error ~ dt^{order:.2f} (halving dt twice on a hidden "
                     f"anharmonic potential); 100 steps forward then 100 back return to the start within {back:.1e}.")
     if use_on_liquid:
-        from ..integrators import simulate
-        from ..systems import lj_fcc_system
-
         system = lj_fcc_system(n_cells=3, temperature=1.5, seed=21)
         kit = simulate(system.potential, system.positions, system.velocities, dt=0.005, n_steps=200, record_every=200)
         xx, vv, ff = system.positions.copy(), system.velocities.copy(), system.potential.forces(system.positions)
@@ -563,8 +562,6 @@ class _Free:
 
 
 def _langevin_walkers(n: int, dim: int, temperature: float, friction: float, t_total: float, seed: int) -> Any:
-    from ..integrators import simulate
-
     x0 = np.random.default_rng(seed).uniform(-3, 3, size=(n, dim))
     return simulate(_Free(), x0, None, dt=0.01, n_steps=int(round(t_total / 0.01)), integrator="langevin",
                     temperature=temperature, friction=friction, seed=seed, record_every=5, progress=False)
@@ -583,8 +580,6 @@ def check_diffusion_coefficient(fn: Callable[[np.ndarray, np.ndarray], Any]) -> 
     :func:`npsnn_edu.md.analysis.diffusion_coefficient` on the same data. Answers calling the kit's analysis are
     refused.
     """
-    from ..md import analysis
-
     name = "Exercise 1.6: diffusion coefficient from the MSD"
     for n, dim, temperature, friction, t_total, seed in _WALKERS:
         traj = _langevin_walkers(n, dim, temperature, friction, t_total, seed)
@@ -631,8 +626,6 @@ def check_diffusion_coefficient(fn: Callable[[np.ndarray, np.ndarray], Any]) -> 
 # Exercise: the radial distribution function g(r)
 # ------------------------------------------------------------------------------------------------
 def _hidden_configurations() -> list[tuple[np.ndarray, np.ndarray, float, int, str]]:
-    from ..systems import lj_fcc_system
-
     system = lj_fcc_system(n_cells=3, temperature=1.4, seed=41)
     liquid = system.run(dt=0.005, n_steps=300, record_every=300)
     rng = np.random.default_rng(42)
@@ -643,8 +636,6 @@ def _hidden_configurations() -> list[tuple[np.ndarray, np.ndarray, float, int, s
 
 
 def _rdf_variants(pos: np.ndarray, box: np.ndarray, r_max: float, n_bins: int) -> dict[str, np.ndarray]:
-    from ..md.analysis import radial_distribution
-
     _, g = radial_distribution(pos, box, r_max=r_max, n_bins=n_bins)
     n = len(pos)
     edges = np.linspace(0, r_max, n_bins + 1)
@@ -674,8 +665,6 @@ def check_radial_distribution(fn: Callable[..., Any]) -> CheckResult:
     :func:`npsnn_edu.md.analysis.radial_distribution` (within 0.5 % of the peak, bins beyond the first five).
     Answers calling the kit's analysis are refused.
     """
-    from ..md import analysis
-
     name = "Exercise 1.7: radial distribution function g(r)"
     for pos, box, r_max, n_bins, label in _hidden_configurations():
         r_ref, g_ref = analysis.radial_distribution(pos, box, r_max=r_max, n_bins=n_bins)
@@ -751,8 +740,6 @@ def check_time_unit(fn: Callable[[float, float, float], Any]) -> CheckResult:
     compared with it for argon. Three hidden (sigma, epsilon, m) sets; typical mistakes (unit conversions missing
     or doubled, inverted root, fs or ps returned) are named.
     """
-    from ..units import ARGON
-
     name = "Exercise 1.4: the time unit tau in seconds"
     argon = _ANGSTROM * 3.405 * np.sqrt(39.948 * _AMU / (0.0103 * _EV))
     if abs(argon / (ARGON.time_fs * 1e-15) - 1) > 1e-6:  # pragma: no cover - guards the reference
@@ -803,11 +790,7 @@ def settled_crystal_temperature(T0: float, *, n_steps: int = _CRYSTAL_STEPS, see
     -------
     float
     """
-    from ..systems import lj_fcc_system
-
     if not T0 > 0:
-        from ..errors import InvalidParameterError
-
         raise InvalidParameterError(f"T0 must be > 0 (epsilon / k_B), got {T0}")
     run = lj_fcc_system(n_cells=3, density=0.8442, temperature=T0, seed=seed).run(dt=0.005, n_steps=int(n_steps),
                                                                                   record_every=10)
@@ -822,8 +805,6 @@ def check_settled_temperature(fn: Callable[[float], Any]) -> CheckResult:
     a prediction within 12 % of both passes (equipartition for a harmonic crystal gives T0 / 2; the simulated
     ratio is a little higher, about 0.53, because the real crystal is anharmonic).
     """
-    from .. import integrators, systems
-
     name = "Exercise 1.5: where does the kinetic energy go?"
     ok, _, msg, used_kit = call_guarded(name, fn, [integrators, systems], _CRYSTAL_T0[0])
     if not ok:

@@ -39,6 +39,7 @@ from ..integrators import simulate
 from ..md import stability
 from ..md.stability import amplification_matrix, analytic_amplification_matrix, spectral_radius
 from ..potentials import Harmonic, LennardJones
+from ..systems import harmonic_oscillator, lj_fcc_system
 from .feedback import CheckResult, call_student_function, calls_into, checker
 
 __all__ = ["check_largest_stable_dt", "check_energy_error_exponent", "check_symplectic_euler_matrix",
@@ -289,8 +290,6 @@ def check_symplectic_euler_matrix(fn: Callable[[float], Any]) -> CheckResult:
 # ------------------------------------------------------------------------------------------------
 def _hidden_experiments() -> list[tuple[Any, list[float], float, float, str]]:
     """(system, dts, t_total, tolerance, label): the hidden experiments of exercise 2.4."""
-    from ..systems import harmonic_oscillator, lj_fcc_system
-
     return [
         (harmonic_oscillator(k=25.0), [0.01, 0.03, 0.05, 0.07, 0.1, 0.2, 0.3, 0.38, 0.42, 0.5], 30.0, 0.01,
          "a stiff spring"),
@@ -486,8 +485,6 @@ def check_dt_limit_at_distance(fn: Callable[[float], Any], *, explain: bool = Tr
     if np.allclose(got_arr, ref, rtol=1e-4):
         messages = ["Your limit 2 / sqrt(u''(r) / mu) matches finite differences of the LJ force at six distances."]
         if explain:
-            from ..systems import lj_fcc_system
-
             system = lj_fcc_system(n_cells=3, temperature=2.0, seed=5)
             dts = [0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.05, 0.06]
             scan = stability.dt_scan(system, dts, t_total=0.6, progress=False)

@@ -18,6 +18,7 @@ Exercises
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -181,8 +182,6 @@ def _gauss(knots: np.ndarray, sigma: float):
 
 def _kit_blocked(name: str):
     """Context manager: the kit's own basis solver raises while a student's function runs (no shortcut)."""
-    import contextlib
-
     @contextlib.contextmanager
     def block():
         from ..spiking import compare

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..potentials import DoubleWell
 from .feedback import CheckResult, call_student_function, checker, result
 
 BARRIER = 2.0
@@ -32,7 +33,6 @@ def check_my_double_well(fn: Any) -> CheckResult:
     """Expect ``fn(x0, v0, t_end)`` -> a :class:`~npsnn_edu.spiking.NewtonProblem` for one particle of mass 1 in
     ``DoubleWell(barrier=2, x_min=1)`` started at ``x0`` (sigma) with velocity ``v0`` (sigma / tau), window
     ``t_end`` (tau)."""
-    from ..potentials import DoubleWell
     from ..spiking import NewtonProblem
 
     name = "Exercise 4c.1: a double well of your own"

@@ -6,6 +6,7 @@ feedback a student reads. Grading is separate: the nbgrader course (``python -m 
 """
 from __future__ import annotations
 
+import sys
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -145,15 +146,11 @@ class calls_into:  # noqa: N801 - used as a context manager, reads like a functi
             self.called = True
 
     def __enter__(self) -> "calls_into":
-        import sys
-
         self._previous = sys.getprofile()
         sys.setprofile(self._profile)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        import sys
-
         sys.setprofile(self._previous)
 
 

@@ -38,8 +38,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Sequence
 
-from ..errors import DataFormatError, InvalidParameterError
+from ..errors import DataFormatError, InvalidParameterError, NpsnnError
+from ..tables import results_table
 from ..validation import AtLeast, Constraints, InstanceOf, Integer, Positive, at_least, validate_fields
+from .data import MOLECULES, load, make_calculator
+from .experiments import build_models, run_nvt, summarize_runs
 
 __all__ = ["Job", "make_jobs", "run_job", "run_campaign", "read_store", "summarize_store", "main"]
 
@@ -129,8 +132,6 @@ def make_jobs(molecules: Iterable[str], priors: Iterable[str], temperatures: Ite
 
 @lru_cache(maxsize=16)
 def _data(molecule: str) -> Any:
-    from .data import MOLECULES, load
-
     return load(molecule) if molecule in MOLECULES else load(path=molecule)
 
 
@@ -138,10 +139,7 @@ def _data(molecule: str) -> Any:
 def _model(molecule: str, setting: str, n_train: int | None, prior: str) -> Any:
     """The job's model, built once per worker process (cached): a GP model, or GFN2-xTB for ``"xtb"``."""
     if prior == REFERENCE:
-        from .data import make_calculator
-
         return make_calculator()
-    from .experiments import build_models
 
     return build_models(_data(molecule), setting, priors=(prior,), n_train=n_train)[prior]
 
@@ -158,8 +156,6 @@ def run_job(job: Job) -> dict[str, Any]:
     -------
     dict
     """
-    from .experiments import run_nvt
-
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     data = _data(job.molecule)
     model = _model(job.molecule, job.setting, job.n_train, job.prior)
@@ -337,8 +333,6 @@ def summarize_store(store: "str | Path") -> list[dict[str, Any]]:
     -------
     list of dict
     """
-    from .experiments import summarize_runs
-
     recs = [r for r in read_store(store).values() if r["status"] == "done"]
     rows = []
     try:
@@ -368,8 +362,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         Exit status.
     """
-    from ..errors import NpsnnError
-
     ap = argparse.ArgumentParser(prog="python -m npsnn_edu.gpr.campaign",
                                  description="Resumable NVT crash campaigns of GP models and GFN2-xTB on Dask")
     ap.add_argument("--molecule", nargs="+", required=True,
@@ -394,7 +386,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NpsnnError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from ..tables import results_table
 
     print(results_table(summarize_store(args.out)).to_string(index=False))
     print(json.dumps({"done": res["done"], "skipped": res["skipped"], "failed": res["failed"],

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import DataFormatError, InvalidParameterError
+from ..errors import DataFormatError, InvalidParameterError, unknown_name
 from ..precomputed import RESULTS_DIR, load_result, save_result
 from .experiments import crash_interval
 
@@ -77,8 +77,6 @@ class ClaimsResult:
             When no such array was shipped (the message lists a few that were).
         """
         if key not in self.arrays:
-            from ..errors import unknown_name
-
             raise unknown_name("array of gpr_paper_claims", key, sorted(self.arrays)[:20])
         return self.arrays[key]
 

@@ -44,12 +44,15 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from importlib import resources
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
+from ase import Atoms, units
+from ase.data import atomic_numbers
 
-from ..errors import DataFormatError, InvalidParameterError, UnknownNameError, unknown_name
+from ..errors import DataFormatError, InvalidParameterError, NpsnnError, UnknownNameError, unknown_name
 from ..validation import AtLeast, Constraints, Integer, Positive, Rule, positive, validate_fields
 from .peptides import CONFORMERS, dipeptide
 
@@ -308,8 +311,6 @@ def resolve_molecule(molecule: Any, charge: int = 0) -> tuple[Any, str]:
         An element GFN2-xTB has no parameters for (Z > 86), overlapping atoms (closer than
         :data:`MIN_INTERATOMIC_DISTANCE_A`), a periodic cell, or a charge that leaves no electrons.
     """
-    from ase import Atoms
-
     if isinstance(molecule, Atoms):
         atoms, name = molecule.copy(), molecule.get_chemical_formula()
     elif isinstance(molecule, (str, Path)) and Path(molecule).is_file():
@@ -425,8 +426,6 @@ def isolated_atom_energies(symbols: Sequence[str] = ("H", "C", "O")) -> dict[str
         Energy per element (eV).
     """
     _ensure_single_thread()
-    from ase import Atoms
-    from ase.data import atomic_numbers
     from tblite.ase import TBLite
 
     out = {}
@@ -451,8 +450,6 @@ def atom_multiplicity(symbol: str) -> int:
     -------
     int
     """
-    from ase.data import atomic_numbers
-
     return ATOM_MULTIPLICITY.get(symbol) or hund_multiplicity(atomic_numbers[symbol])
 
 
@@ -508,7 +505,6 @@ def thermalized_langevin(atoms: Any, temperature_K: float, seed: int, dt_fs: flo
     -------
     ase.md.langevin.Langevin
     """
-    from ase import units
     from ase.md.langevin import Langevin
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary, ZeroRotation
 
@@ -568,8 +564,6 @@ def run_chain(atoms0: Any, temperature_K: float, seed: int, n_frames: int, setti
 
 
 def _versions() -> dict[str, str]:
-    from importlib.metadata import version
-
     return {"tblite": version("tblite"), "ase": version("ase"), "numpy": np.__version__,
             "python": sys.version.split()[0]}
 
@@ -897,8 +891,6 @@ class MoleculeData:
 
     def reference_atoms(self) -> Any:
         """The reference geometry as ase.Atoms (positions in A, no calculator)."""
-        from ase import Atoms
-
         return Atoms(self.symbols, positions=self.reference_positions)
 
 
@@ -979,8 +971,6 @@ def regenerate_frames(data: MoleculeData, chain: int, n_frames: int) -> tuple[np
     energies : array of shape (n_frames,)
         eV.
     """
-    from ase import Atoms
-
     s = dict(data.provenance["settings"])
     s["temperatures_K"] = tuple(s["temperatures_K"])
     settings = GenerationSettings(**s)
@@ -1003,8 +993,6 @@ def write_manifest(folder: "str | Path | None" = None) -> Path:
     -------
     Path
     """
-    import hashlib
-
     folder = Path(folder) if folder is not None else data_dir()
     manifest: dict[str, Any] = {"description": "Chapter-3 GFN2-xTB reference data (generated locally, never "
                                                "downloaded). Regenerate: OMP_NUM_THREADS=1 python -m "
@@ -1069,8 +1057,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         Exit status.
     """
-    from ..errors import NpsnnError
-
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv[:1] == ["generate"]:

@@ -25,12 +25,26 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Sequence
 
 import numpy as np
-from ase.calculators.calculator import CalculationFailed
+from ase import Atoms, units
+from ase.calculators.calculator import BaseCalculator, CalculationFailed
+from ase.calculators.singlepoint import SinglePointCalculator
 
-from ..errors import DataFormatError, InvalidParameterError, InvalidStateError, SimulationDivergedError
+from ..ase_interop import AseCalculatorPotential, atoms_to_trajectory
+from ..errors import (
+    DataFormatError,
+    InvalidParameterError,
+    InvalidStateError,
+    SimulationDivergedError,
+    UnknownNameError,
+    unknown_name,
+)
+from ..integrators import LangevinBAOAB, simulate
+from ..potentials import Potential
+from ..precomputed import load_result
+from ..progress import progress_iter
 from ..units import KCAL_PER_MOL_EV
 from ..validation import Constraints, Positive, Rule, one_of, positive, validate_params
-from .data import MoleculeData
+from .data import MoleculeData, make_calculator, thermalized_langevin
 from .model import GPRPotential
 
 
@@ -146,15 +160,12 @@ def accuracy(model: GPRPotential, data: MoleculeData, n_test: int | None = None,
 def _maybe_tqdm(it: Any, progress: bool, desc: str) -> Any:
     if not progress:
         return it
-    from ..progress import progress_iter
     return progress_iter(it, desc=desc)
 
 
 # ----------------------------------------------------------------------------- crash criterion
 def _check_reference(name: str, value: Any) -> Any:
     """An ``ase.Atoms`` geometry (the relaxed reference the crash test measures bonds against)."""
-    from ase import Atoms
-
     if not isinstance(value, Atoms):
         raise InvalidParameterError(f"{name} must be an ase.Atoms geometry (e.g. data.reference_atoms()), "
                                     f"got {type(value).__name__}")
@@ -393,9 +404,6 @@ class MDRun:
     @property
     def images(self) -> list:
         """The frames as ase.Atoms (with energies and ``info["time"]`` in ASE units)."""
-        from ase import Atoms, units
-        from ase.calculators.singlepoint import SinglePointCalculator
-
         out = []
         for t, x, e in zip(self.times_fs, self.frames, self.energies):
             a = Atoms(self.symbols, positions=x)
@@ -412,8 +420,6 @@ class MDRun:
 
     def trajectory(self) -> Any:
         """The snapshots as an npsnn_edu Trajectory (ASE units) for playback/plots."""
-        from ..ase_interop import atoms_to_trajectory
-
         return atoms_to_trajectory(self.images)
 
     def summary(self) -> dict[str, Any]:
@@ -428,8 +434,6 @@ class MDRun:
 
 def _initial_velocities(masses_amu: np.ndarray, temperature_K: float, rng: np.random.Generator) -> np.ndarray:
     """Maxwell-Boltzmann velocities in ASE units (A / ASE time), no centre-of-mass drift."""
-    from ase import units
-
     v = rng.standard_normal((len(masses_amu), 3)) * np.sqrt(units.kB * temperature_K / masses_amu)[:, None]
     v -= (masses_amu[:, None] * v).sum(0) / masses_amu.sum()
     return v
@@ -454,10 +458,6 @@ def as_md_model(model: Any, reference: Any) -> Any:
     """
     if isinstance(model, GPRPotential):
         return model
-    from ase.calculators.calculator import BaseCalculator
-
-    from ..ase_interop import AseCalculatorPotential
-    from ..potentials import Potential
 
     if isinstance(model, BaseCalculator):
         pot = AseCalculatorPotential(reference, model)
@@ -538,10 +538,6 @@ def run_nvt(model: Any, reference: Any, temperature_K: float, *, duration_fs: fl
     step, crash_step, reason, max_dev = 0, None, None, 0.0
     t0 = _time.perf_counter()
     if engine == "core":
-        from ase import units
-
-        from ..integrators import LangevinBAOAB, simulate
-
         masses = reference.get_masses()
         rng = np.random.default_rng(seed)
         v = _initial_velocities(masses, temperature_K, rng)
@@ -557,10 +553,6 @@ def run_nvt(model: Any, reference: Any, temperature_K: float, *, duration_fs: fl
             x, v = tr.positions[-1], tr.velocities[-1]
             return x, float(tr.potential_energy[-1])
     else:
-        from ase import units
-
-        from .data import thermalized_langevin
-
         atoms = reference.copy()
         atoms.set_positions(x0)
         atoms.calc = model.as_ase_calculator() if isinstance(model, GPRPotential) else model.atoms.calc
@@ -825,7 +817,6 @@ def build_models(data: MoleculeData, setting: str, priors: Iterable[str] = ("MF2
     """
     settings = model_settings(data.molecule)
     if setting not in settings:
-        from ..errors import unknown_name
         raise unknown_name(f"model setting for {data.molecule}", setting, list(settings))
     kw = {**settings[setting], **overrides}
     n_available = int((data.split == 0).sum()) if n_train is None else int(n_train)
@@ -855,9 +846,6 @@ def load_xtb_control(molecule: str = "malondialdehyde", temperature_K: float = 1
     -------
     dict or None
     """
-    from ..errors import UnknownNameError
-    from ..precomputed import load_result
-
     try:
         res = load_result(f"xtb_control_{molecule}")
     except UnknownNameError:  # not shipped: None; a malformed file raises DataFormatError (load_result)
@@ -927,7 +915,6 @@ def bond_stretch_profile(models: dict[str, GPRPotential], data: MoleculeData, i:
     e0 = None
     out: dict[str, Any] = {"distances": np.asarray(distances, float), "pair": (i, j), "priors": {}}
     if reference_energies:
-        from .data import make_calculator
         calc = make_calculator()
         ref_e = []
         for x in X:

@@ -38,7 +38,9 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 
 from ..errors import InvalidParameterError, InvalidStateError, ShapeMismatchError, unknown_name
+from ..progress import progress_iter
 from ..validation import Constraints, InstanceOf, Options, Positive, Rule, check_fitted, validate_params
+from .calculator import GPRCalculator
 from .descriptors import DESCRIPTORS, PairDescriptor
 from .priors import PRIORS, PriorMean, get_prior
 
@@ -673,7 +675,6 @@ class GPRPotential:
         rows = []
         grid = [(float(l), float(nz), float(nf)) for l in lengthscales for nz in noises for nf in nf_grid]
         if progress:
-            from ..progress import progress_iter
             grid = progress_iter(grid, desc=f"tune {self.prior_name}")
         cache: dict[float, np.ndarray] = {}
         for l, nz, nf in grid:
@@ -707,8 +708,6 @@ class GPRPotential:
     # ------------------------------------------------------------------ ASE
     def as_ase_calculator(self) -> Any:
         """This model as an ASE Calculator (:class:`npsnn_edu.gpr.calculator.GPRCalculator`)."""
-        from .calculator import GPRCalculator
-
         return GPRCalculator(self)
 
     def __repr__(self) -> str:

@@ -16,8 +16,10 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import BaseCalculator
 
-from ..errors import InvalidParameterError, ShapeMismatchError
+from ..errors import InvalidParameterError, ShapeMismatchError, unknown_name
 from ..units import KCAL_PER_MOL_EV
 from .peptides import CONFORMERS, backbone_dihedrals, dipeptide
 
@@ -30,8 +32,6 @@ BASINS = {"beta_C5": ((-180.0, -100.0), (90.0, 180.0)), "C7eq": ((-100.0, -40.0)
 
 
 def _calculator(model: Any) -> Any:
-    from ase.calculators.calculator import BaseCalculator
-
     if isinstance(model, BaseCalculator):
         return model
     if hasattr(model, "as_ase_calculator"):
@@ -86,7 +86,6 @@ def optimise_conformers(model: Any, residue: str = "ALA", starts: Sequence[str] 
     -------
     dict
     """
-    from ase import Atoms
     from ase.optimize import BFGS
 
     fmax = float(fmax_kcal_per_A) * KCAL_PER_MOL_EV
@@ -94,8 +93,6 @@ def optimise_conformers(model: Any, residue: str = "ALA", starts: Sequence[str] 
     out: dict[str, Any] = {"starts": {}}
     for name in starts:
         if name not in CONFORMERS:
-            from ..errors import unknown_name
-
             raise unknown_name("conformer", name, list(CONFORMERS))
         symbols, pos = dipeptide(residue, *CONFORMERS[name])
         atoms = Atoms(symbols, positions=pos)

@@ -35,7 +35,9 @@ import math
 from typing import Any, Iterator
 
 import numpy as np
+import snntorch as snn
 import torch
+from snntorch import surrogate
 from torch import nn
 
 from ..errors import InvalidParameterError, unknown_name
@@ -68,8 +70,6 @@ def make_surrogate(name: str = "atan", alpha: float = 2.0) -> Any:
     UnknownNameError
         Another name.
     """
-    from snntorch import surrogate
-
     if name == "atan":
         return surrogate.atan(alpha=alpha)
     if name == "fast_sigmoid":
@@ -163,8 +163,6 @@ def lif_layer(beta: float, spike_grad: Any) -> nn.Module:
     -------
     snntorch.Leaky
     """
-    import snntorch as snn
-
     # init_hidden stays False: with init_hidden=True the hidden mem would stay on the old device after
     # .to() (snnTorch issue #225). States are created per call on the input's device instead.
     return snn.Leaky(beta=beta, spike_grad=spike_grad, init_hidden=False, reset_mechanism="subtract")

@@ -56,6 +56,7 @@ from torch import nn
 from ..device import resolve_device
 from ..errors import DataFormatError, InvalidParameterError
 from ..potentials import get_potential
+from ..precomputed import available_results, load_result
 from ..progress import progress_bar
 from ..registry import Registry, normalise_name
 from ..validation import (
@@ -69,13 +70,14 @@ from ..validation import (
     Positive,
     Rule,
     at_least,
+    one_of,
     positive,
     validate_fields,
     validate_params,
     with_overrides,
 )
 from .basis import KernelBasis, basis_trajectory, eval_times, state_tensors, training_times
-from .check import DEFAULT_TOL, ForwardCheckWarning
+from .check import DEFAULT_TOL, ForwardCheckWarning, verlet_on_grid
 from .energy import operator_categories, priced_counts
 from .models import SURROGATES, SpikingBranch, TanhBranch, matched_tanh_hidden
 from .operator_families import OperatorFamily, PotentialFamily, available_families, get_family
@@ -749,8 +751,6 @@ def check_operator(family: OperatorFamily, p: np.ndarray, t: np.ndarray, x: np.n
     -------
     dict
     """
-    from .check import verlet_on_grid
-
     tol = positive("tol", tol)
     x0, v0 = family.initial_state(p)
     errs = np.empty(len(p))
@@ -860,9 +860,6 @@ def load_operator_results(mode: str = "best", families: "tuple[str, ...] | None"
     UnknownNameError
         An unknown mode, or a family without a shipped result.
     """
-    from ..precomputed import available_results, load_result
-    from ..validation import one_of
-
     mode = one_of("mode", mode, ("best", "full", "quick"))
     names = families or tuple(available_families())
     if mode == "best":

@@ -29,11 +29,12 @@ an operator asked about parameters outside it warns with that range, or refuses 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
+import torch
 
 from ..analytic import harmonic_solution
 from ..errors import InvalidParameterError, ShapeMismatchError, UnknownNameError
@@ -233,8 +234,6 @@ class OperatorFamily:
 
     def config(self) -> dict[str, Any]:
         """JSON-able description: ``get_family(cfg["name"], **cfg["params"])`` rebuilds a registered family."""
-        from dataclasses import asdict
-
         return {"name": self.name, "params": {k: (list(v) if isinstance(v, tuple) else v)
                                               for k, v in asdict(self).items() if k not in ("param_names", "name")}}
 
@@ -791,8 +790,6 @@ class PotentialFamily(OperatorFamily):
 
 def torch_masses(masses: np.ndarray, x: Any) -> Any:
     """Masses ``(N, 1)`` as a tensor on ``x``'s device and dtype (x a torch tensor ``(..., N, D)``)."""
-    import torch
-
     return torch.as_tensor(masses, dtype=x.dtype, device=x.device)[:, None]
 
 

@@ -29,10 +29,11 @@ import numpy as np
 from ..analytic import harmonic_solution, morse_period
 from ..errors import InvalidParameterError, ShapeMismatchError, SimulationDivergedError
 from ..integrators import simulate
-from ..potentials import DoubleWell, LennardJones, Potential, get_potential
+from ..potentials import POTENTIALS, DoubleWell, LennardJones, Potential, get_potential
 from ..registry import Registry, build
 from ..systems import harmonic_oscillator, morse_diatomic
 from ..validation import Boolean, Constraints, InstanceOf, Positive, Rule, at_least, finite, positive, validate_fields
+from .check import verlet_on_grid
 
 
 def _mass_values(name: str, value: Any) -> np.ndarray:
@@ -187,8 +188,6 @@ class NewtonProblem:
         -------
         array of shape (n_times, n_atoms, n_dim)
         """
-        from .check import verlet_on_grid
-
         t = np.asarray(t, dtype=float)
         key = (len(t), float(t[-1]))
         if key not in self._check_cache:
@@ -343,8 +342,6 @@ class NewtonProblem:
 def _stored_potential(potential: Potential) -> "dict[str, Any] | None":
     """``{"name", "params"}`` of a registered core potential with plain (JSON) parameters that rebuilds an object
     of the same class; None otherwise (a user's own Potential subclass: pass the problem again when loading)."""
-    from ..potentials import POTENTIALS
-
     params = potential.params()
     if any(v is not None and not isinstance(v, (int, float, str, bool)) for v in params.values()):
         return None

@@ -23,7 +23,8 @@ import torch
 from scipy.integrate import quad, solve_ivp
 
 from ..errors import InvalidParameterError, unknown_name
-from ..validation import at_least
+from ..precomputed import load_result
+from ..validation import at_least, one_of
 from .basis import eval_times
 from .check import DEFAULT_TOL, check_trajectory
 from .compare import kernel_lstsq
@@ -344,8 +345,5 @@ def load_systems_results(mode: str = "full") -> dict[str, Any]:
     -------
     dict
     """
-    from ..precomputed import load_result
-    from ..validation import one_of
-
     res = load_result(f"npsnn_systems_{one_of('mode', mode, ('full', 'quick'))}")
     return {**res.data, "_command": res.command, "_date": res.provenance.get("date", "")}

@@ -23,9 +23,14 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from ase import units
 
 from ..errors import NpsnnError, unknown_name
+from ..gpr.data import load
+from ..gpr.experiments import CrashCriterion, run_nvt, train_model
 from ..gpr.priors import PRIOR_LABELS, PRIOR_NAMES, canonical_prior_name
+from ..tables import results_table
+from .playback import show_trajectory
 from .plots import PALETTE, line_figure, new_figure
 
 PRIOR_COLORS = {p: PALETTE[k] for k, p in enumerate(PRIOR_NAMES)}
@@ -98,8 +103,6 @@ def render_crash_table(rows: Sequence[Mapping[str, Any]], reference_prior: str =
     -------
     ResultsTable
     """
-    from ..tables import results_table
-
     pkey = "p_vs_" + reference_prior
     out = []
     for r in rows:
@@ -136,8 +139,6 @@ def crash_overview(result: Any, priors: Sequence[str] = ("MF2", "MF5")) -> Any:
     -------
     ResultsTable
     """
-    from ..tables import results_table
-
     data = result.data
     rows = []
     for setting, block in data["settings"].items():
@@ -192,8 +193,6 @@ def shipped_crash_table(result: Any, setting: str) -> Any:
     -------
     ResultsTable
     """
-    from ..tables import results_table
-
     block = result.data.get("settings", {}).get(setting)
     if block is None:
         return results_table([{"setting": setting, "note": "not in the shipped table; regenerate with: "
@@ -253,8 +252,6 @@ def deviation_figure(runs: Sequence[Any], reference: Any, title: str = "Largest 
     -------
     plotly.graph_objects.Figure
     """
-    from ..gpr.experiments import CrashCriterion
-
     crit = CrashCriterion(reference, tolerance=threshold_A)
     fig = new_figure(title, "time (fs)", "deviation (A)")
     for k, run in enumerate(runs):
@@ -328,9 +325,6 @@ class GPRMDExplorer:
                  duration_fs: float = 1000.0, seed: int = 0, show_3d: bool = True, auto_run: bool = False):
         import ipywidgets as w
 
-        from ..gpr.data import load
-        from ..gpr.experiments import CrashCriterion
-
         self.data = data if data is not None else load(molecule)
         self.reference = self.data.reference_atoms()
         self.criterion = CrashCriterion(self.reference)
@@ -394,8 +388,6 @@ class GPRMDExplorer:
         -------
         GPRPotential
         """
-        from ..gpr.experiments import train_model
-
         key = (canonical_prior_name(prior), float(lengthscale))
         if key not in self._models:
             self._models[key] = train_model(self.data, key[0], n_train=self.n_train, lengthscale=key[1])
@@ -403,8 +395,6 @@ class GPRMDExplorer:
 
     def run(self) -> Any:
         """Run with the current widget values; never raises (errors go to ``status`` and ``error``)."""
-        from ..gpr.experiments import run_nvt
-
         prior, ell = self.prior_dd.value, float(self.lengthscale_sl.value)
         T, dur, seed = float(self.temperature_sl.value), float(self.duration_box.value), int(self.seed_box.value)
         self.status.value = f"<i>training {html.escape(prior)} (l = {ell:g}) and running {dur:g} fs at {T:g} K...</i>"
@@ -422,8 +412,6 @@ class GPRMDExplorer:
         return run
 
     def _update(self, run: Any) -> None:
-        from ase import units
-
         t = np.array([a.info["time"] / units.fs for a in run.images])
         dev = np.array([self.criterion.max_deviation(a.positions) for a in run.images])
         e = np.array([a.get_potential_energy() for a in run.images])
@@ -441,8 +429,6 @@ class GPRMDExplorer:
                                  f"{run.temperature_K:g} K (largest bond deviation {dev.max():.2f} A).")
         if self.show_3d:
             try:
-                from .playback import show_trajectory
-
                 self.view_box.children = (show_trajectory(run.images, representation="ball+stick",
                                                           size=("420px", "320px")),)
             except Exception as exc:  # no viewer here: keep the panel alive
@@ -470,8 +456,6 @@ def side_by_side(runs: Sequence[Any], titles: Sequence[str] | None = None, max_f
     ipywidgets.Widget
     """
     import ipywidgets as w
-
-    from .playback import show_trajectory
 
     images = [list(run.images) for run in runs]
     n = max(len(im) for im in images)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..config import pick
 from ..errors import InvalidParameterError
+from ..precomputed import load_result
 
 __all__ = ["LAB_SIZES", "lab_size", "omegas_for", "velocity_probe", "spike_comparison", "shipped_seed_rows",
            "display_rows", "legend_below", "H_WINDOW"]
@@ -178,8 +179,6 @@ def spike_comparison(problem: Any, npsnn: Any, naive: Any, steps: int, kernel_st
 def shipped_seed_rows() -> dict[str, Any]:
     """The shipped 3-seed, 1000-step result (``npsnn_harmonic_seeds``) as table rows (median [min, max]) plus the
     ratio of the spiking network's median error to the free coefficients' median error, and its command."""
-    from ..precomputed import load_result
-
     shipped = load_result("npsnn_harmonic_seeds")
     d = shipped.data
 

@@ -22,7 +22,8 @@ from ..errors import InvalidParameterError, NpsnnError, ShapeMismatchError, Simu
 from ..integrators import integrator_class, simulate
 from ..systems import SYSTEMS, System, double_well_particle, harmonic_oscillator, lj_fcc_system, morse_diatomic
 from ..trajectory import Trajectory
-from .plots import PALETTE, line_figure, new_figure, readable_axes, show_figure_in
+from .playback import ViewerUnavailableError, show_trajectory
+from .plots import PALETTE, energy_figure, line_figure, new_figure, readable_axes, show_figure_in
 
 #: Potentials offered by the explorer: label shown in the dropdown -> key.
 POTENTIAL_CHOICES = {"Harmonic oscillator": "harmonic", "Morse diatomic": "morse",
@@ -432,7 +433,6 @@ class MDExplorer:
             self.view = None
             self.view_box.children = (w.HTML("<i>3D view: for the Lennard-Jones liquid.</i>"),)
             return
-        from .playback import ViewerUnavailableError, show_trajectory
 
         try:
             size = (f"{self.figure_width}px", f"{self.figure_height}px")
@@ -487,8 +487,6 @@ def energy_plot(traj: Trajectory, title: str, *, relative: bool = False) -> Any:
     -------
     plotly.graph_objects.Figure
     """
-    from .plots import energy_figure
-
     fig = energy_figure(traj, title, relative=relative)
     fig.update_xaxes(title_text="t (tau)")
     fig.update_yaxes(title_text="(E - E0) / scale (dimensionless)" if relative else "E (epsilon)")

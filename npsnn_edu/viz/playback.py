@@ -23,6 +23,7 @@ from ase import Atoms
 from ..errors import InvalidParameterError, NpsnnError, ShapeMismatchError
 from ..registry import Registry
 from ..trajectory import Trajectory
+from ..units import ARGON
 from ..validation import at_least, one_of, positive_or_none
 
 #: Default cap on the number of frames handed to the viewer (memory: every frame is kept in the kernel).
@@ -145,8 +146,6 @@ def trajectory_images(traj: "Trajectory | Sequence[Atoms] | Atoms", *, symbols: 
 def _default_radius(traj: Any) -> float | None:
     """Sphere radius in Angstrom: half of sigma for a reduced LJ trajectory (spheres touch at contact)."""
     if isinstance(traj, Trajectory) and traj.units == "reduced":
-        from ..units import ARGON
-
         units = traj.lj_units or ARGON
         return 0.5 * units.length
     return None

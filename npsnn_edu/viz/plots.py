@@ -6,6 +6,7 @@ training loop can update in place (needs ``anywidget``): assign ``fig.data[k].y 
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -280,8 +281,6 @@ def show_figure_in(out: Any, fig: Any) -> None:
     fig : plotly.graph_objects.Figure
         The figure.
     """
-    import json
-
     bundle = {"output_type": "display_data", "metadata": {},
               "data": {"application/vnd.plotly.v1+json": {**json.loads(fig.to_json()), "config": {"responsive": False}},
                        "text/plain": f"<plotly figure: {fig.layout.title.text or ''}>"}}

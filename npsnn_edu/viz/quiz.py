@@ -30,6 +30,8 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from jupyterquiz.dynamic.renderer import build_styles, render_div
+
 from ..errors import DataFormatError, InvalidParameterError, unknown_name
 
 __all__ = ["QuizView", "list_quizzes", "load_quiz", "quiz_html", "quiz_text", "show_quiz", "validate_quiz"]
@@ -295,7 +297,6 @@ def quiz_html(questions: list[dict[str, Any]], *, shuffle_answers: bool = True, 
     if not (isinstance(max_width, int) and 200 <= max_width <= 2000):
         raise InvalidParameterError(f"max_width is the quiz width in CSS pixels: give an integer in [200, 2000], "
                                     f"got {max_width!r}")
-    from jupyterquiz.dynamic.renderer import build_styles, render_div
 
     div_id = _div_id(questions)
     colors = {  # jupyterquiz's default palette

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InvalidParameterError
+from ..md.stability import amplification_matrix
 from ..validation import positive
 from .plots import enable_inline_png
 
@@ -52,8 +53,6 @@ def verlet_eigenvalues(h: float) -> np.ndarray:
     -------
     complex array of shape (2,)
     """
-    from ..md.stability import amplification_matrix
-
     m = amplification_matrix("velocity_verlet", positive("h", h, hint="h = omega * dt, e.g. h=1.0"))
     t, d = m[0, 0] + m[1, 1], m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
     root = np.sqrt(complex(0.25 * t * t - d))

@@ -21,6 +21,7 @@ Units of the toy: bond length in Angstrom, energy in eV.
 """
 from __future__ import annotations
 
+import io
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -52,8 +53,6 @@ def schematic_figure(width: float, height: float) -> Any:
         """A matplotlib Figure that shows itself as a PNG when it is a cell's value (no pyplot, no backend)."""
 
         def _repr_png_(self) -> bytes:
-            import io
-
             buf = io.BytesIO()
             self.savefig(buf, format="png", dpi=100)
             return buf.getvalue()

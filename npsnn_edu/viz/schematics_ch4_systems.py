@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ..potentials import DoubleWell
+
 __all__ = ["barrier_windows", "forward_output_check", "double_well_trajectory", "zero_force_scale"]
 
 
@@ -56,8 +58,6 @@ def double_well_trajectory(x0: float, v0: float, t_end: float, n: int = 801, bar
     x : array of shape (n,)
     """
     from scipy.integrate import solve_ivp
-
-    from ..potentials import DoubleWell
 
     pot = DoubleWell(barrier=barrier)
     t = np.linspace(0.0, t_end, n)

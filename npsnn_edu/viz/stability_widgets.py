@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from ..analytic import harmonic_solution
 from ..errors import InvalidParameterError, SimulationDivergedError, unknown_name
@@ -25,9 +27,10 @@ from ..md.stability import (
     fastest_vibration,
     morse_at_energy,
     morse_solution,
+    spectral_radius_curve,
 )
 from ..potentials import Harmonic
-from .plots import PALETTE, TEMPLATE, readable_axes, show_figure_in
+from .plots import PALETTE, TEMPLATE, line_figure, new_figure, readable_axes, show_figure_in
 
 SYSTEMS = ("harmonic", "morse")
 #: Floor for the energy error on the log axis (an exact zero cannot be drawn).
@@ -148,9 +151,6 @@ class DtSliderExplorer:
 
     # -- figure and controls ---------------------------------------------------------------------------
     def _build_figure(self, height: int) -> Any:
-        import plotly.graph_objects as go
-        from plotly.subplots import make_subplots
-
         # wide gaps between the panels: each has its own y title, which must not run into its neighbour
         base = make_subplots(rows=1, cols=3, horizontal_spacing=0.12,
                              subplot_titles=("trajectory q(t)", "phase portrait", "energy error"))
@@ -345,9 +345,6 @@ def stability_diagram_figure(hs: Any = None, integrators: Sequence[str] = ("eule
     -------
     plotly.graph_objects.Figure
     """
-    from ..md.stability import spectral_radius_curve
-    from .plots import line_figure
-
     hs = np.linspace(0.01, 3.2, 320) if hs is None else np.asarray(hs, dtype=float)
     curves = {name: spectral_radius_curve(name, hs, friction=friction if integrator_class(name).thermostat else 0.0)
               for name in integrators}
@@ -398,10 +395,6 @@ def energy_error_figure(runs: Mapping[str, Any], title: str = "Energy error vers
     -------
     plotly.graph_objects.Figure
     """
-    import plotly.graph_objects as go
-
-    from .plots import new_figure
-
     fig = new_figure(title, "t (tau)", "|E - E0| / |E0| (dimensionless)", log_y=True, height=460)
     tops, lows = [], []
     for k, (name, run) in enumerate(runs.items()):
@@ -442,10 +435,6 @@ def drift_scan_figure(scans: "Any | Sequence[Any]", title: str = "Energy error v
     -------
     plotly.graph_objects.Figure
     """
-    import plotly.graph_objects as go
-
-    from .plots import new_figure
-
     scans = [scans] if not isinstance(scans, (list, tuple)) else list(scans)
     labels = [s.system for s in scans] if labels is None else list(labels)
     if len(labels) != len(scans):
