@@ -20,7 +20,7 @@ ASE units are eV, Angstrom, amu and ASE's time unit (``ase.units.fs`` per femtos
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 from ase import Atoms
@@ -34,7 +34,29 @@ from .potentials import Potential
 from .registry import ADAPTERS
 from .trajectory import Trajectory
 from .units import ARGON, KB_EV_PER_K, LJUnits
-from .validation import positive
+from .validation import Constraints, InstanceOf, Rule, positive, validate_params
+
+
+def _check_energy_model(name: str, value: Any) -> Any:
+    """``value`` if it has an ``energy_and_forces`` method (a Potential, or anything shaped like one)."""
+    if not hasattr(value, "energy_and_forces"):
+        raise InvalidParameterError(f"{name} must have an energy_and_forces(positions) method")
+    return value
+
+
+def _check_dim(name: str, value: Any) -> int:
+    """``value`` as 1, 2 or 3 (the Cartesian coordinates a potential sees)."""
+    if isinstance(value, bool) or value not in (1, 2, 3):
+        raise InvalidParameterError(f"{name} must be 1, 2 or 3, got {value}")
+    return int(value)
+
+
+def _check_calculator(name: str, value: Any) -> Any:
+    """``value`` if it is shaped like an ASE calculator (a ``get_potential_energy`` method)."""
+    if not hasattr(value, "get_potential_energy"):
+        raise InvalidParameterError(f"{name} must be an ASE calculator (with get_potential_energy), "
+                                    f"got {type(value).__name__}")
+    return value
 
 
 class EnergyForcesCalculator(Calculator):
@@ -118,16 +140,20 @@ class PotentialCalculator(EnergyForcesCalculator):
     """
 
     implemented_properties = ["energy", "free_energy", "forces"]
+    #: Every ``__init__`` parameter's constraint (``kwargs`` are ASE's and checked by ASE).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "potential": Rule(_check_energy_model, invalid=3.0),
+        "lj_units": (None, InstanceOf(LJUnits, hint="e.g. npsnn_edu.units.ARGON, or None for eV and A")),
+        "dim": Rule(_check_dim, invalid=4),
+    }
 
     def __init__(self, potential: Potential, lj_units: LJUnits | None = None, dim: int = 3, **kwargs: Any):
+        checked = validate_params(self._parameter_constraints, {"potential": potential, "lj_units": lj_units,
+                                                                "dim": dim})
         super().__init__(**kwargs)
-        if not hasattr(potential, "energy_and_forces"):
-            raise InvalidParameterError("potential must have an energy_and_forces(positions) method")
-        if dim not in (1, 2, 3):
-            raise InvalidParameterError(f"dim must be 1, 2 or 3, got {dim}")
-        self.potential = potential
-        self.lj_units = lj_units
-        self.dim = dim
+        self.potential = checked["potential"]
+        self.lj_units = checked["lj_units"]
+        self.dim = checked["dim"]
 
     def energy_and_forces_of(self, atoms: Atoms) -> tuple[float, np.ndarray]:
         """The potential's energy (eV) and forces (eV/A) at ``atoms``' positions (reduced units converted).
@@ -180,8 +206,15 @@ class AseCalculatorPotential(Potential):
     """
 
     name = "ase-calculator"
+    #: Every ``__init__`` parameter's constraint (that one of the two brings a calculator is checked by ``__init__``).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "atoms": InstanceOf(Atoms),
+        "calculator": (None, Rule(_check_calculator, invalid=3.0)),
+    }
 
     def __init__(self, atoms: Atoms, calculator: Any = None):
+        checked = validate_params(self._parameter_constraints, {"atoms": atoms, "calculator": calculator})
+        atoms, calculator = checked["atoms"], checked["calculator"]
         self.atoms = atoms.copy()
         self.atoms.calc = calculator if calculator is not None else atoms.calc
         if self.atoms.calc is None:

@@ -40,7 +40,18 @@ from .errors import InvalidParameterError, InvalidStateError, ShapeMismatchError
 from .progress import progress_bar
 from .registry import Registry
 from .trajectory import TRAJECTORY_LABELS, Trajectory
-from .validation import at_least, finite_array, positive, positive_or_none
+from .validation import (
+    AtLeast,
+    Constraints,
+    Finite,
+    InstanceOf,
+    Integer,
+    Positive,
+    Rule,
+    at_least,
+    finite_array,
+    validate_params,
+)
 
 ForceFn = Callable[[np.ndarray], "tuple[float, np.ndarray]"]
 
@@ -95,9 +106,14 @@ class Integrator(abc.ABC):
     stable_on_oscillators: ClassVar[bool] = True
     divergence_hint: ClassVar[str] = ("Reduce dt (see chapter 2 for the stability limit) or check the starting "
                                       "configuration")
+    #: Every ``__init__`` parameter's constraint (a subclass with more parameters extends it).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "dt": Positive(hint="e.g. dt=0.005 in reduced LJ units",
+                       message="time step {name} must be a positive finite number, got {value!r} ({hint})"),
+    }
 
     def __init__(self, dt: float):
-        self.dt = positive("time step dt", dt, hint="e.g. dt=0.005 in reduced LJ units")
+        self.dt = validate_params(Integrator._parameter_constraints, {"dt": dt})["dt"]
 
     @abc.abstractmethod
     def step(self, state: State, force_fn: ForceFn, inv_mass: np.ndarray) -> State:
@@ -304,15 +320,23 @@ class LangevinBAOAB(Integrator):
     name, order, symplectic = "langevin", 2, False
     thermostat = True
     options = ("temperature", "friction", "seed", "kB")
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = {
+        **Integrator._parameter_constraints,
+        "temperature": AtLeast(0.0, hint="same units as kB*T: reduced, or K with kB in eV/K"),
+        "friction": AtLeast(0.0, hint="gamma in 1/time"),
+        "seed": (None, Integer(), InstanceOf(np.random.Generator)),
+        "kB": Positive(),
+    }
 
     def __init__(self, dt: float, temperature: float, friction: float = 1.0,
                  seed: "int | np.random.Generator | None" = 0, kB: float = 1.0):
         super().__init__(dt)
-        temperature = at_least("temperature", temperature, 0.0,
-                               hint="same units as kB*T: reduced, or K with kB in eV/K")
-        friction = at_least("friction", friction, 0.0, hint="gamma in 1/time")
-        self.temperature, self.friction, self.kB = temperature, friction, positive("kB", kB)
-        self.rng = make_rng(seed)
+        checked = validate_params(self._parameter_constraints, {"temperature": temperature, "friction": friction,
+                                                                "seed": seed, "kB": kB})
+        self.temperature, self.friction, self.kB = checked["temperature"], checked["friction"], checked["kB"]
+        friction = self.friction
+        self.rng = make_rng(checked["seed"])
         self.c1 = float(np.exp(-friction * self.dt))
         self.c2 = float(np.sqrt(max(0.0, 1.0 - self.c1**2)))
         self._noise_for: "np.ndarray | None" = None
@@ -538,10 +562,19 @@ class Recorder:
         Keep every k-th step as a frame (the last step is always kept).
     """
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = {
+        "state": InstanceOf(State, hint="the starting state, e.g. from initial_state(...)"),
+        "masses": Rule(lambda name, value: finite_array(name, value, ndim=1), invalid="heavy"),
+        "n_steps": AtLeast(0, integer=True),
+        "record_every": Positive(integer=True, hint="keep every k-th frame, k >= 1"),
+    }
+
     def __init__(self, state: State, masses: np.ndarray, n_steps: int, record_every: int = 1):
-        self.n_steps = at_least("n_steps", n_steps, 0, integer=True)
-        self.record_every = positive("record_every", record_every, integer=True,
-                                     hint="keep every k-th frame, k >= 1")
+        checked = validate_params(self._parameter_constraints, {"state": state, "masses": masses, "n_steps": n_steps,
+                                                                "record_every": record_every})
+        self.n_steps, self.record_every = checked["n_steps"], checked["record_every"]
+        masses = checked["masses"]
         steps = list(range(0, self.n_steps + 1, self.record_every))
         if steps[-1] != self.n_steps:
             steps.append(self.n_steps)
@@ -639,9 +672,18 @@ class DivergenceGuard:
         Allowed drift in units of ``scale``; None: only non-finite energies stop the run.
     """
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = {
+        "e0": Finite(hint="the total energy at the start"),
+        "scale": Positive(hint="the initial energy scale"),
+        "blowup_factor": (None, Positive(hint="or None to disable the check")),
+    }
+
     def __init__(self, e0: float, scale: float, blowup_factor: "float | None" = 100.0):
-        self.blowup_factor = positive_or_none("blowup_factor", blowup_factor, hint="or None to disable the check")
-        self.e0, self.scale = float(e0), float(scale)
+        checked = validate_params(self._parameter_constraints, {"e0": e0, "scale": scale,
+                                                                "blowup_factor": blowup_factor})
+        self.blowup_factor: "float | None" = checked["blowup_factor"]
+        self.e0, self.scale = checked["e0"], checked["scale"]
         self.limit = math.inf if self.blowup_factor is None else self.blowup_factor * self.scale
 
     @classmethod

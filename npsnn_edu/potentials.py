@@ -19,13 +19,13 @@ import abc
 import inspect
 import sys
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .errors import InvalidParameterError, InvalidStateError, ShapeMismatchError
 from .registry import Registry, adapter
-from .validation import finite, one_of, positive
+from .validation import Boolean, Constraints, Finite, Options, Positive, Rule, validate_params
 
 Array = Any  # numpy.ndarray or torch.Tensor
 
@@ -225,10 +225,15 @@ class Harmonic(Potential):
     """
 
     name = "harmonic"
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = {
+        "k": Positive(message="{name} (spring constant) must be a positive finite number, got {value!r}"),
+        "center": Finite(),
+    }
 
     def __init__(self, k: float = 1.0, center: float = 0.0):
-        self.k = positive("k (spring constant)", k)
-        self.center = finite("center", center)
+        checked = validate_params(self._parameter_constraints, {"k": k, "center": center})
+        self.k, self.center = checked["k"], checked["center"]
 
     def params(self) -> dict[str, Any]:
         return {"k": self.k, "center": self.center}
@@ -262,10 +267,12 @@ class DoubleWell(Potential):
     """
 
     name = "double-well"
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = {"barrier": Positive(), "x_min": Positive()}
 
     def __init__(self, barrier: float = 1.0, x_min: float = 1.0):
-        self.barrier = positive("barrier", barrier)
-        self.x_min = positive("x_min", x_min)
+        checked = validate_params(self._parameter_constraints, {"barrier": barrier, "x_min": x_min})
+        self.barrier, self.x_min = checked["barrier"], checked["x_min"]
 
     def params(self) -> dict[str, Any]:
         return {"barrier": self.barrier, "x_min": self.x_min}
@@ -280,6 +287,30 @@ class DoubleWell(Potential):
 # ------------------------------------------------------------------------------------------------
 # Pair potentials
 # ------------------------------------------------------------------------------------------------
+def _check_box(name: str, value: Any) -> np.ndarray:
+    """``value`` as D positive finite box lengths (a 1-D float array; a number is one length)."""
+    try:
+        box = np.atleast_1d(np.asarray(value, dtype=float))
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{name} must be D positive box lengths (orthorhombic), got {value!r}") from exc
+    if box.ndim != 1 or not np.all(np.isfinite(box)) or np.any(box <= 0):
+        raise InvalidParameterError(f"{name} must be D positive box lengths (orthorhombic), got {value!r}")
+    return box
+
+
+#: The backends of a pair potential (:attr:`PairPotential.BACKENDS`).
+_BACKENDS = ("auto", "numpy", "numba")
+
+#: The constructor parameters every pair potential shares (its own come first in a subclass's table).
+_PAIR_PARAMETERS: Constraints = {
+    "cutoff": (None, Positive(hint="the cutoff radius, or None for all pairs")),
+    "shift": Boolean(),
+    "box": (None, Rule(_check_box, invalid=[5.0, -5.0, 5.0])),
+    "skin": Positive(hint="the Verlet-list skin, e.g. 0.3"),
+    "backend": Options(_BACKENDS, normalise=True),
+}
+
+
 class PairPotential(Potential):
     """Sum of a pair term u(r) over all pairs i < j, with optional cutoff, shift and periodic box.
 
@@ -301,7 +332,7 @@ class PairPotential(Potential):
         only; "numba": compiled, an error without numba. Same numbers either way (performance only).
     """
 
-    BACKENDS = ("auto", "numpy", "numba")
+    BACKENDS = _BACKENDS
     #: The module of compiled loops (:mod:`npsnn_edu._compiled`), set on the class at the first construction:
     #: a class attribute, so that potentials still pickle and copy (a module does not).
     _loops: Any = None
@@ -309,29 +340,30 @@ class PairPotential(Potential):
     #: Use a neighbour list (cKDTree + skin) above this many particles when a cutoff is set.
     neighbour_list_min_particles = 64
 
+    #: Every ``__init__`` parameter's constraint; the dependencies between them (shift and box need a cutoff,
+    #: the cutoff at most half the box, numba for backend="numba") are checked by ``__init__``.
+    _parameter_constraints: ClassVar[Constraints] = _PAIR_PARAMETERS
+
     def __init__(self, cutoff: float | None = None, shift: bool = False, box: Any = None, skin: float = 0.3,
                  backend: str = "auto"):
         from . import _compiled  # imports numba (a few tenths of a second): only when a pair potential is made
 
-        self.backend = one_of("backend", backend, self.BACKENDS)
+        checked = validate_params(_PAIR_PARAMETERS, {"cutoff": cutoff, "shift": shift, "box": box, "skin": skin,
+                                                     "backend": backend})
+        self.backend = checked["backend"]
         if self.backend == "numba" and not _compiled.AVAILABLE:
             raise InvalidParameterError("backend='numba' needs numba, which does not import here: install it "
                                         "(`pip install numba`) or use backend='auto' or 'numpy' (same numbers)")
         self._compiled = self.backend != "numpy" and _compiled.AVAILABLE
         PairPotential._loops = _compiled
-        self.cutoff: float | None = None if cutoff is None else float(positive("cutoff", cutoff))
-        if shift and self.cutoff is None:
+        self.cutoff: float | None = checked["cutoff"]
+        if checked["shift"] and self.cutoff is None:
             raise InvalidParameterError("shift=True needs a cutoff: give cutoff=... or set shift=False")
-        self.shift = bool(shift)
-        if box is None:
+        self.shift = checked["shift"]
+        box_arr = checked["box"]
+        if box_arr is None:
             self.box = None
         else:
-            try:
-                box_arr = np.atleast_1d(np.asarray(box, dtype=float))
-            except (TypeError, ValueError) as exc:
-                raise InvalidParameterError(f"box must be D positive box lengths (orthorhombic), got {box!r}") from exc
-            if box_arr.ndim != 1 or not np.all(np.isfinite(box_arr)) or np.any(box_arr <= 0):
-                raise InvalidParameterError(f"box must be D positive box lengths (orthorhombic), got {box!r}")
             if self.cutoff is None:
                 raise InvalidParameterError("a periodic box needs a cutoff (at most half the shortest box length)")
             if self.cutoff > 0.5 * box_arr.min() + 1e-12:
@@ -342,7 +374,7 @@ class PairPotential(Potential):
             self.box = box_arr
             self._inverse_box = 1.0 / box_arr[:, None]  # (D, 1), for the minimum image of (D, M) pair vectors
             self._half_shortest_box = 0.5 * float(box_arr.min())
-        self.skin = positive("skin", skin)
+        self.skin = checked["skin"]
         self._pair_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._nlist: tuple[np.ndarray, np.ndarray] | None = None
         self._nlist_reference: np.ndarray | None = None
@@ -625,11 +657,13 @@ class LennardJones(PairPotential):
     """
 
     name = "lennard-jones"
+    #: Every ``__init__`` parameter's constraint (the pair potential's shared ones after its own).
+    _parameter_constraints: ClassVar[Constraints] = {"sigma": Positive(), "epsilon": Positive(), **_PAIR_PARAMETERS}
 
     def __init__(self, sigma: float = 1.0, epsilon: float = 1.0, cutoff: float | None = 2.5, shift: bool = True,
                  box: Any = None, skin: float = 0.3, backend: str = "auto"):
-        self.sigma = positive("sigma", sigma)
-        self.epsilon = positive("epsilon", epsilon)
+        checked = validate_params(self._parameter_constraints, {"sigma": sigma, "epsilon": epsilon})
+        self.sigma, self.epsilon = checked["sigma"], checked["epsilon"]
         super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin, backend=backend)
 
     def params(self) -> dict[str, Any]:
@@ -749,12 +783,18 @@ class Morse(PairPotential):
     """
 
     name = "morse"
+    #: Every ``__init__`` parameter's constraint (the pair potential's shared ones after its own).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "D_e": Positive(message="{name} (well depth) must be a positive finite number, got {value!r}"),
+        "a": Positive(message="{name} (inverse width) must be a positive finite number, got {value!r}"),
+        "r_e": Positive(message="{name} (equilibrium distance) must be a positive finite number, got {value!r}"),
+        **_PAIR_PARAMETERS,
+    }
 
     def __init__(self, D_e: float = 1.0, a: float = 1.0, r_e: float = 1.0, cutoff: float | None = None,
                  shift: bool = False, box: Any = None, skin: float = 0.3, backend: str = "auto"):
-        self.D_e = positive("D_e (well depth)", D_e)
-        self.a = positive("a (inverse width)", a)
-        self.r_e = positive("r_e (equilibrium distance)", r_e)
+        checked = validate_params(self._parameter_constraints, {"D_e": D_e, "a": a, "r_e": r_e})
+        self.D_e, self.a, self.r_e = checked["D_e"], checked["a"], checked["r_e"]
         super().__init__(cutoff=cutoff, shift=shift, box=box, skin=skin, backend=backend)
 
     def params(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import inspect
 from pathlib import Path
 from typing import Any, Callable
@@ -15,15 +16,30 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 from ase import Atoms
+from ase.build import bulk
 
 import npsnn_edu
-from npsnn_edu.errors import InvalidParameterError, NpsnnError, ShapeMismatchError, UnknownNameError
+from npsnn_edu.ase_interop import AseCalculatorPotential, PotentialCalculator
+from npsnn_edu.errors import InvalidParameterError, NotFittedError, NpsnnError, ShapeMismatchError, UnknownNameError
+from npsnn_edu.gpr.calculator import GPRCalculator
 from npsnn_edu.gpr.campaign import Job, make_jobs
 from npsnn_edu.gpr.data import GenerationSettings
+from npsnn_edu.gpr.descriptors import PairDescriptor
 from npsnn_edu.gpr.experiments import CrashCriterion
 from npsnn_edu.gpr.model import GPRPotential
 from npsnn_edu.gpr.priors import PRIORS, CallablePrior, ConstantPrior
-from npsnn_edu.potentials import Harmonic
+from npsnn_edu.integrators import INTEGRATORS, DivergenceGuard, LangevinBAOAB, Recorder, State
+from npsnn_edu.potentials import DoubleWell, Harmonic, LennardJones, Morse
+from npsnn_edu.spiking.basis import KernelBasis
+from npsnn_edu.spiking.models import (
+    MLPPINN,
+    ClockSNN,
+    KernelCoefficients,
+    PointwiseSNN,
+    SpikingBranch,
+    TanhBranch,
+    TimeEncoding,
+)
 from npsnn_edu.spiking.operator import OperatorConfig, OperatorTrainer, PhysicsOperator
 from npsnn_edu.spiking.operator_families import (
     HarmonicFamily,
@@ -52,8 +68,30 @@ from npsnn_edu.validation import (
 WATER = ["O", "H", "H"]
 
 
-def _water_atoms():
-    return Atoms("OH2", positions=[[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]])
+def _water_atoms(calc=False):
+    atoms = Atoms("OH2", positions=[[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]])
+    if calc:
+        atoms.calc = PotentialCalculator(Harmonic())
+    return atoms
+
+
+def _water_frames(n=6, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.array([[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]) + 0.05 * rng.standard_normal((n, 3, 3))
+    return x, rng.standard_normal(n)
+
+
+@functools.lru_cache(maxsize=1)
+def _trained_gp():
+    return GPRPotential(WATER, prior="MF2", lengthscale=0.5).fit(*_water_frames())
+
+
+def _state():
+    return State(np.ones((1, 1)), np.zeros((1, 1)), -np.ones((1, 1)), 0.5)
+
+
+#: the tiny spiking networks: x0 of one particle in 1-D, a short window
+X0 = np.zeros((1, 1))
 
 
 #: class -> (how to build one with some parameters overridden, how its messages spell a parameter's name)
@@ -87,9 +125,38 @@ CLASSES: dict[type, tuple[Callable[..., Any], Callable[[str], str]]] = {
                       str),
     OperatorTrainer: (lambda **kw: OperatorTrainer(**{"config": OperatorConfig(hidden=4, num_steps=2, n_knots=6, pad=1,
                                                                                n_colloc=8, batch=4), **kw}), str),
+    # the spiking networks, their basis and encoding (torch modules)
+    KernelBasis: (lambda **kw: KernelBasis(**{"tau_end": 6.0, "n_knots": 6, "pad": 1, **kw}), str),
+    TimeEncoding: (lambda **kw: TimeEncoding(**{"t_end": 2.0, **kw}), str),
+    PointwiseSNN: (lambda **kw: PointwiseSNN(**{"x0": X0, "t_end": 2.0, "hidden": 4, "num_steps": 2, **kw}), str),
+    ClockSNN: (lambda **kw: ClockSNN(**{"x0": X0, "t_end": 2.0, "hidden": 4, "n_knots": 6, "pad": 1, "num_steps": 2,
+                                        **kw}), str),
+    KernelCoefficients: (lambda **kw: KernelCoefficients(**{"x0": X0, "t_end": 2.0, "n_knots": 6, "pad": 1, **kw}),
+                         str),
+    MLPPINN: (lambda **kw: MLPPINN(**{"x0": X0, "t_end": 2.0, "hidden": 4, **kw}), str),
+    SpikingBranch: (lambda **kw: SpikingBranch(**{"n_in": 2, "n_out": 3, "hidden": 4, "num_steps": 2, **kw}), str),
+    TanhBranch: (lambda **kw: TanhBranch(**{"n_in": 2, "n_out": 3, "hidden": 4, **kw}), str),
+    # the ASE calculators and the GP's descriptor
+    GPRCalculator: (lambda **kw: GPRCalculator(**{"model": _trained_gp(), **kw}), str),
+    PotentialCalculator: (lambda **kw: PotentialCalculator(**{"potential": Harmonic(), **kw}), str),
+    AseCalculatorPotential: (lambda **kw: AseCalculatorPotential(**{"atoms": _water_atoms(calc=True),
+                                                                    "calculator": PotentialCalculator(Harmonic()),
+                                                                    **kw}), str),
+    PairDescriptor: (lambda **kw: PairDescriptor(**{"n_atoms": 3, **kw}), str),
+    # the core: potentials (PairPotential through its subclasses), integrators and the run's helpers
+    Harmonic: (lambda **kw: Harmonic(**kw), str),
+    DoubleWell: (lambda **kw: DoubleWell(**kw), str),
+    LennardJones: (lambda **kw: LennardJones(**{"shift": False, **kw}), str),  # (shift=True needs a cutoff)
+    Morse: (lambda **kw: Morse(**{"cutoff": 2.5, **kw}), str),
+    **{INTEGRATORS.get(n): ((lambda cls: lambda **kw: cls(**{"dt": 0.1, **kw}))(INTEGRATORS.get(n)), str)
+       for n in INTEGRATORS.names() if INTEGRATORS.get(n) is not LangevinBAOAB},
+    LangevinBAOAB: (lambda **kw: LangevinBAOAB(**{"dt": 0.1, "temperature": 1.0, **kw}), str),
+    Recorder: (lambda **kw: Recorder(**{"state": _state(), "masses": np.ones(1), "n_steps": 10, **kw}), str),
+    DivergenceGuard: (lambda **kw: DivergenceGuard(**{"e0": -1.0, "scale": 1.0, **kw}), str),
 }
 #: the words a message uses for a parameter when it is not the parameter's own name
-SPELLED = {(TrainConfig, "derivative"): "derivative mode", (OperatorConfig, "branch"): "branch"}
+SPELLED = {(TrainConfig, "derivative"): "derivative mode", (OperatorConfig, "branch"): "branch",
+           (PairDescriptor, "kind"): "descriptor"}
 
 
 def _declared_names(cls: type) -> set[str]:
@@ -186,6 +253,20 @@ def test_parameters_declared_optional_accept_none(cls, name):
     (lambda: make_jobs(["m"], ["MF5"], [300], [0], -1.0),
      "duration_fs must be a positive finite number, got -1.0 (e.g. 10000 for 10 ps)"),
     (lambda: make_jobs(["m"], ["MF5"], [-300], [0], 10.0), "temperature_K must be a positive finite number, got -300"),
+    (lambda: GPRCalculator(Harmonic()), "GPRCalculator needs a trained npsnn_edu.gpr.GPRPotential"),
+    (lambda: Harmonic(k=0.0), "k (spring constant) must be a positive finite number, got 0.0"),
+    (lambda: Morse(a=-1.0), "a (inverse width) must be a positive finite number, got -1.0"),
+    (lambda: LennardJones(cutoff=None, shift=True), "shift=True needs a cutoff: give cutoff=... or set shift=False"),
+    (lambda: LennardJones(box=[5.0, -5.0, 5.0]), "box must be D positive box lengths (orthorhombic), got [5.0, -5.0"),
+    (lambda: LennardJones(cutoff=None, shift=False, box=[9.0, 9.0, 9.0]), "a periodic box needs a cutoff"),
+    (lambda: LennardJones(cutoff=3.0, box=[5.0, 5.0, 5.0]), "cutoff 3.0 exceeds half the shortest box length"),
+    (lambda: LangevinBAOAB(0.0, temperature=1.0),
+     "time step dt must be a positive finite number, got 0.0 (e.g. dt=0.005 in reduced LJ units)"),
+    (lambda: PotentialCalculator(3.0), "potential must have an energy_and_forces(positions) method"),
+    (lambda: PotentialCalculator(Harmonic(), dim=4), "dim must be 1, 2 or 3, got 4"),
+    (lambda: AseCalculatorPotential(bulk("Cu")), "the Atoms have no calculator: set atoms.calc = ... or pass"),
+    (lambda: PairDescriptor(1), "a pair descriptor needs at least 2 atoms"),
+    (lambda: PairDescriptor(3, "coulomb"), "unknown descriptor 'coulomb'; choose one of: distance, inverse"),
 ])
 def test_messages_are_the_ones_users_saw_before(build, message):
     with pytest.raises(NpsnnError) as info:
@@ -220,6 +301,75 @@ def test_gpr_model_checks_hyperparameters_set_later_and_keeps_the_shape_check():
     model.set_hyperparameters([0.4, 0.5, 0.6], 1e-7)  # noise_forces None keeps the previous value
     assert model.noise == 1e-7 and model.noise_forces == 1e-6
     np.testing.assert_array_equal(model.lengthscale, [0.4, 0.5, 0.6])
+
+
+def test_gpr_calculator_checks_the_model_is_a_trained_gp():
+    with pytest.raises(NotFittedError, match="not fitted yet"):  # the right class, but not trained: fit first
+        GPRCalculator(GPRPotential(WATER))
+    with pytest.raises(InvalidParameterError, match="with_std must be True or False, got 1"):
+        GPRCalculator(_trained_gp(), with_std=1)
+    calc = GPRCalculator(_trained_gp(), with_std=np.bool_(True))
+    assert calc.with_std is True and calc.model is _trained_gp()
+
+
+def test_spiking_networks_store_converted_values_and_share_one_beta_range():
+    basis = KernelBasis(np.float64(6.0), n_knots=np.int64(6), pad=1.0, device=None)
+    assert isinstance(basis.n_knots, int) and basis.size == 8 and basis.device.type in ("cpu", "cuda")
+    assert TimeEncoding(2, n_freq=3.0).n_freq == 3 and TimeEncoding(2, n_freq=0).dim == 1
+    # the networks take what both configs allow: beta in [0, 1] (TrainConfig (0, 1], OperatorConfig [0, 1])
+    SpikingBranch(2, 3, hidden=4, num_steps=2, beta=0.0)
+    ClockSNN(X0, 2.0, hidden=4, n_knots=6, pad=1, num_steps=2, beta=1.0)
+    with pytest.raises(InvalidParameterError, match=r"beta must lie in \[0, 1\], got 1.5"):
+        PointwiseSNN(X0, 2.0, hidden=4, num_steps=2, beta=1.5)
+    with pytest.raises(InvalidParameterError, match="recurrent must be True or False"):
+        ClockSNN(X0, 2.0, hidden=4, n_knots=6, recurrent="yes")
+    with pytest.raises(NpsnnError, match="x0 contains NaN or inf"):
+        MLPPINN([[float("nan")]], 2.0)
+    assert ClockSNN(X0, 2.0, hidden=4, n_knots=6, pad=1, num_steps=2, recurrent=np.bool_(True)).recurrent is True
+
+
+def test_a_clock_network_needs_four_knots_even_where_the_config_allows_fewer():
+    """TrainConfig.n_knots only needs >= 1 (the methods without knots ignore it); the knot networks need 4."""
+    Trainer(config=TrainConfig(method="mlp", hidden=4, n_knots=2, n_colloc=8))  # no knots in an MLP: fine
+    for method in ("continuous", "kernel"):
+        with pytest.raises(InvalidParameterError, match="n_knots must be an integer >= 4, got 2"):
+            Trainer(config=TrainConfig(method=method, hidden=4, n_knots=2, n_colloc=8, num_steps=2))
+
+
+def test_pair_potentials_check_their_parameters_then_how_they_fit_together():
+    lj = LennardJones(cutoff=np.float32(2.5), shift=np.bool_(False), box=(6, 6, 6), skin=1, backend="NumPy")
+    assert lj.backend == "numpy" and lj.shift is False and isinstance(lj.cutoff, float) and lj.skin == 1.0
+    np.testing.assert_array_equal(lj.box, [6.0, 6.0, 6.0])
+    assert Morse(cutoff=None).cutoff is None and Morse(box=None).box is None
+    with pytest.raises(InvalidParameterError, match="shift must be True or False, got 1"):
+        LennardJones(shift=1)  # was bool(1): a flag is a bool now, as everywhere else in the kit
+    # each value passes on its own, the pair does not: the cutoff must fit in half the box
+    with pytest.raises(InvalidParameterError, match="exceeds half the shortest box length"):
+        Morse(cutoff=3.5, box=[6.0, 6.0])
+
+
+def test_integrators_and_run_helpers_convert_and_pass_generators_through():
+    gen = np.random.default_rng(5)
+    assert LangevinBAOAB(0.1, temperature=1, seed=gen).rng is gen
+    assert LangevinBAOAB(0.1, temperature=0, seed=None).temperature == 0.0
+    with pytest.raises(InvalidParameterError, match="seed must be an integer, got 'abc'"):
+        LangevinBAOAB(0.1, temperature=1.0, seed="abc")
+    rec = Recorder(_state(), [2.0], np.int64(4), record_every=3.0)
+    assert rec.n_steps == 4 and rec.record_every == 3 and list(rec.frame_steps) == [0, 3, 4]
+    assert DivergenceGuard(0.0, 1.0, None).limit == float("inf")
+
+
+def test_ase_interop_classes_check_shapes_and_say_which_calculator_is_missing():
+    assert PotentialCalculator(Harmonic(), dim=np.int64(2)).dim == 2
+    with pytest.raises(InvalidParameterError, match="dim must be 1, 2 or 3, got True"):
+        PotentialCalculator(Harmonic(), dim=True)
+    with pytest.raises(InvalidParameterError, match="calculator must be an ASE calculator"):
+        AseCalculatorPotential(_water_atoms(), calculator=Harmonic())
+    atoms = _water_atoms(calc=True)
+    assert AseCalculatorPotential(atoms).atoms.calc is atoms.calc  # the template's own calculator
+    with pytest.raises(ShapeMismatchError, match="n_atoms must be an integer >= 2, got 2.5"):
+        PairDescriptor(2.5)
+    assert PairDescriptor(np.int64(3), "distance").n_features == 3
 
 
 # -- the central checker ----------------------------------------------------------------------------------------------

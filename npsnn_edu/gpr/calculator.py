@@ -10,13 +10,23 @@ NaN/inf raises InvalidStateError. ``results["energy_std"]`` holds the GP's poste
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 from ase.calculators.calculator import all_changes
 
 from ..ase_interop import EnergyForcesCalculator
 from ..errors import InvalidParameterError
+from ..validation import Boolean, Constraints, Rule, validate_params
+
+
+def _check_model(name: str, value: Any) -> Any:
+    """``value`` if it is a trained GP potential (duck-typed: ``energy_and_forces`` and ``check_symbols``)."""
+    if not hasattr(value, "energy_and_forces") or not hasattr(value, "check_symbols"):
+        raise InvalidParameterError(f"GPRCalculator needs a trained npsnn_edu.gpr.GPRPotential: {name} must be one, "
+                                    f"got {type(value).__name__}")
+    value._require_fit()
+    return value
 
 
 class GPRCalculator(EnergyForcesCalculator):
@@ -34,18 +44,22 @@ class GPRCalculator(EnergyForcesCalculator):
     Raises
     ------
     InvalidParameterError
-        ``model`` is not a GPRPotential.
+        ``model`` is not a GPRPotential, or ``with_std`` is not True/False.
     NotFittedError
         The model is not trained.
     """
 
+    #: Every ``__init__`` parameter's constraint (``kwargs`` are ASE's and checked by ASE).
+    _parameter_constraints: ClassVar[Constraints] = {
+        "model": Rule(_check_model, invalid="a GP"),
+        "with_std": Boolean(),
+    }
+
     def __init__(self, model: Any, with_std: bool = False, **kwargs: Any):
+        checked = validate_params(self._parameter_constraints, {"model": model, "with_std": with_std})
         super().__init__(**kwargs)
-        if not hasattr(model, "energy_and_forces") or not hasattr(model, "check_symbols"):
-            raise InvalidParameterError("GPRCalculator needs a trained npsnn_edu.gpr.GPRPotential")
-        model._require_fit()
-        self.model = model
-        self.with_std = bool(with_std)
+        self.model = checked["model"]
+        self.with_std = checked["with_std"]
         self._checked_numbers: np.ndarray | None = None
 
     def energy_and_forces_of(self, atoms: Any) -> tuple[float, np.ndarray]:

@@ -12,11 +12,26 @@ permutation invariant (atoms are labelled), which is fine for one molecule with 
 """
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 
-from ..errors import InvalidStateError, ShapeMismatchError, unknown_name
+from ..errors import InvalidStateError, ShapeMismatchError
+from ..validation import Constraints, Options, Rule, validate_params
 
 DESCRIPTORS = ("inverse", "distance")
+
+
+def _check_n_atoms(name: str, value: Any) -> int:
+    """``value`` as an atom count of at least 2 (a ShapeMismatchError otherwise: the molecule is too small)."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = 0
+    if isinstance(value, bool) or n < 2 or n != value:
+        raise ShapeMismatchError(f"a pair descriptor needs at least 2 atoms: {name} must be an integer >= 2, "
+                                 f"got {value!r}")
+    return n
 
 
 class PairDescriptor:
@@ -37,13 +52,16 @@ class PairDescriptor:
         Fewer than two atoms.
     """
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = {
+        "n_atoms": Rule(_check_n_atoms, invalid=1),
+        "kind": Options(DESCRIPTORS, kind="descriptor"),
+    }
+
     def __init__(self, n_atoms: int, kind: str = "inverse"):
-        if kind not in DESCRIPTORS:
-            raise unknown_name("descriptor", kind, DESCRIPTORS)
-        if int(n_atoms) < 2:
-            raise ShapeMismatchError(f"a pair descriptor needs at least 2 atoms, got {n_atoms}")
-        self.kind = kind
-        self.n_atoms = int(n_atoms)
+        checked = validate_params(self._parameter_constraints, {"n_atoms": n_atoms, "kind": kind})
+        self.kind = checked["kind"]
+        self.n_atoms = checked["n_atoms"]
         self.i, self.j = np.triu_indices(self.n_atoms, k=1)
         self.n_features = len(self.i)
         # signed incidence matrix (P, N): +1 at atom i, -1 at atom j of each pair, for a fast pullback

@@ -13,13 +13,14 @@ trajectory helpers built on it, and the one pair of time grids (training and eva
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from ..device import resolve_device
 from ..errors import InvalidParameterError
-from ..validation import at_least, positive
+from ..validation import AtLeast, Constraints, Positive, Rule, validate_params
 from .operator_families import OperatorFamily
 
 __all__ = ["KernelBasis", "basis_trajectory", "eval_times", "gaussian_kernel", "make_knots", "state_tensors",
@@ -119,17 +120,35 @@ class KernelBasis:
         Gaussian width in knot spacings.
     pad : int, default 3
         Extra knots on each side.
-    device : str or torch.device, default "cpu"
-        Device of the knot tensor.
+    device : str, torch.device or None, default "cpu"
+        Device of the knot tensor (:func:`~npsnn_edu.device.resolve_device`: None or "auto" picks CUDA when
+        available).
+
+    Raises
+    ------
+    InvalidParameterError
+        A non-positive ``tau_end`` or ``kernel_width``, fewer than 4 knots, a negative ``pad``, an unknown device.
+    DeviceUnavailableError
+        CUDA asked for without a GPU.
     """
+
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = {
+        "tau_end": Positive(hint="end of the scaled time window"),
+        "n_knots": AtLeast(4, integer=True),
+        "kernel_width": Positive(hint="in knot spacings, e.g. 1.0"),
+        "pad": AtLeast(0, integer=True, hint="extra knots on each side"),
+        "device": Rule(lambda name, value: resolve_device(value), invalid="tpu"),
+    }
 
     def __init__(self, tau_end: float, n_knots: int = 24, kernel_width: float = 1.0, pad: int = 3,
                  device: Any = "cpu"):
-        self.tau_end = positive("tau_end", tau_end)
-        self.n_knots = at_least("n_knots", n_knots, 4, integer=True)
-        positive("kernel_width", kernel_width, hint="in knot spacings, e.g. 1.0")
-        knots, self.sigma = make_knots(self.tau_end, self.n_knots, kernel_width, pad)
-        self.device = torch.device(device)
+        checked = validate_params(self._parameter_constraints, {"tau_end": tau_end, "n_knots": n_knots,
+                                                                "kernel_width": kernel_width, "pad": pad,
+                                                                "device": device})
+        self.tau_end, self.n_knots = checked["tau_end"], checked["n_knots"]
+        knots, self.sigma = make_knots(self.tau_end, self.n_knots, checked["kernel_width"], checked["pad"])
+        self.device = checked["device"]
         self.knots = torch.as_tensor(knots, dtype=torch.float64, device=self.device)
 
     @property

@@ -32,7 +32,7 @@ cos(2 pi j tau)]`` for j = 1..n_freq (Fourier features; n_freq = 0 keeps only th
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from typing import Any, ClassVar, Iterator
 
 import numpy as np
 import snntorch as snn
@@ -40,11 +40,38 @@ import torch
 from snntorch import surrogate
 from torch import nn
 
-from ..errors import InvalidParameterError, unknown_name
+from ..errors import unknown_name
+from ..validation import AtLeast, Boolean, Constraints, Interval, Options, Positive, Rule, finite_array, validate_params
 from .basis import gaussian_kernel, make_knots
 
 #: The surrogate gradients :func:`make_surrogate` builds (a config's ``surrogate`` is one of them).
 SURROGATES = ("atan", "fast_sigmoid")
+
+#: The constraints the networks below share, written once; each class's ``_parameter_constraints`` picks its own.
+_PARAMETERS: dict[str, Any] = {
+    "x0": Rule(lambda name, value: finite_array(name, value, hint="initial positions (sigma), e.g. problem.x0"),
+               invalid="not an array"),
+    "t_end": Positive(hint="length of the time window in tau"),
+    "n_in": AtLeast(1, integer=True),
+    "n_out": AtLeast(1, integer=True),
+    "hidden": AtLeast(1, integer=True),
+    "n_freq": AtLeast(0, integer=True, hint="Fourier frequencies of the time encoding, 0 for none"),
+    "beta": Interval(0.0, 1.0, hint="membrane decay per step, e.g. 0.9"),
+    "num_steps": AtLeast(1, integer=True),
+    "surrogate": Options(SURROGATES),
+    "surrogate_alpha": Positive(hint="the surrogate's slope, e.g. 2.0"),
+    "n_knots": AtLeast(4, integer=True),
+    "kernel_width": Positive(hint="in knot spacings, e.g. 1.0"),
+    "pad": AtLeast(0, integer=True, hint="extra knots on each side"),
+    "recurrent": Boolean(),
+    "spikes_only": Boolean(),
+    "init_scale": AtLeast(0.0, hint="standard deviation of the initial coefficients, 0 starts from x0"),
+}
+
+
+def _table(*names: str) -> dict[str, Any]:
+    """The shared constraints of ``names`` (one class's table)."""
+    return {name: _PARAMETERS[name] for name in names}
 
 
 def make_surrogate(name: str = "atan", alpha: float = 2.0) -> Any:
@@ -88,12 +115,14 @@ class TimeEncoding(nn.Module):
         Fourier frequencies j = 1..n_freq.
     """
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = _table("t_end", "n_freq")
+
     def __init__(self, t_end: float, n_freq: int = 4):
         super().__init__()
-        if n_freq < 0:
-            raise InvalidParameterError(f"n_freq must be >= 0, got {n_freq}")
-        self.t_end = float(t_end)
-        self.n_freq = int(n_freq)
+        checked = validate_params(self._parameter_constraints, {"t_end": t_end, "n_freq": n_freq})
+        self.t_end = checked["t_end"]
+        self.n_freq = checked["n_freq"]
 
     @property
     def dim(self) -> int:
@@ -277,10 +306,17 @@ class PointwiseSNN(_TwoLayerLIF):
         Slope of the surrogate.
     """
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = _table("x0", "t_end", "hidden", "n_freq", "beta", "num_steps",
+                                                           "surrogate", "surrogate_alpha")
+
     def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4, beta: float = 0.9,
                  num_steps: int = 8, surrogate: str = "atan", surrogate_alpha: float = 2.0):
-        super().__init__(x0, t_end, n_freq)
-        self._build_spiking_body(hidden, beta, surrogate, surrogate_alpha, num_steps)
+        c = validate_params(self._parameter_constraints, {
+            "x0": x0, "t_end": t_end, "hidden": hidden, "n_freq": n_freq, "beta": beta, "num_steps": num_steps,
+            "surrogate": surrogate, "surrogate_alpha": surrogate_alpha})
+        super().__init__(c["x0"], c["t_end"], c["n_freq"])
+        self._build_spiking_body(c["hidden"], c["beta"], c["surrogate"], c["surrogate_alpha"], c["num_steps"])
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
         """Positions x(t): the step-averaged readout for each query time.
@@ -419,15 +455,26 @@ class ClockSNN(_TwoLayerLIF, _KernelSum):
     ------
     UnknownNameError
         An unknown surrogate.
+    InvalidParameterError
+        A value out of range (the message names it).
     """
+
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = _table("x0", "t_end", "hidden", "n_freq", "beta", "n_knots",
+                                                           "kernel_width", "pad", "surrogate", "surrogate_alpha",
+                                                           "recurrent", "num_steps")
 
     def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4, beta: float = 0.9,
                  n_knots: int = 64, kernel_width: float = 1.0, pad: int = 3, surrogate: str = "atan",
                  surrogate_alpha: float = 2.0, recurrent: bool = False, num_steps: int = 8):
-        super().__init__(x0, t_end, n_freq)
-        self.recurrent = bool(recurrent)
-        self._set_knots(t_end, n_knots, kernel_width, pad)
-        self._build_spiking_body(hidden, beta, surrogate, surrogate_alpha, num_steps)
+        c = validate_params(self._parameter_constraints, {
+            "x0": x0, "t_end": t_end, "hidden": hidden, "n_freq": n_freq, "beta": beta, "n_knots": n_knots,
+            "kernel_width": kernel_width, "pad": pad, "surrogate": surrogate, "surrogate_alpha": surrogate_alpha,
+            "recurrent": recurrent, "num_steps": num_steps})
+        super().__init__(c["x0"], c["t_end"], c["n_freq"])
+        self.recurrent = c["recurrent"]
+        self._set_knots(c["t_end"], c["n_knots"], c["kernel_width"], c["pad"])
+        self._build_spiking_body(c["hidden"], c["beta"], c["surrogate"], c["surrogate_alpha"], c["num_steps"])
 
     def coefficients(self) -> torch.Tensor:
         """Run the spiking network over its clock: coefficients y_k, shape ``(K, n_out)`` (float64)."""
@@ -463,11 +510,18 @@ class KernelCoefficients(_KernelSum):
         Standard deviation of the seeded random initial coefficients.
     """
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = _table("x0", "t_end", "n_knots", "kernel_width", "pad",
+                                                           "init_scale")
+
     def __init__(self, x0: np.ndarray, t_end: float, n_knots: int = 64, kernel_width: float = 1.0, pad: int = 3,
                  init_scale: float = 1e-2):
-        super().__init__(x0, t_end, 0)
-        self._set_knots(t_end, n_knots, kernel_width, pad)
-        self.y = nn.Parameter(float(init_scale) * torch.randn(len(self.knots), self.n_out, dtype=torch.float64))
+        c = validate_params(self._parameter_constraints, {"x0": x0, "t_end": t_end, "n_knots": n_knots,
+                                                          "kernel_width": kernel_width, "pad": pad,
+                                                          "init_scale": init_scale})
+        super().__init__(c["x0"], c["t_end"], 0)
+        self._set_knots(c["t_end"], c["n_knots"], c["kernel_width"], c["pad"])
+        self.y = nn.Parameter(c["init_scale"] * torch.randn(len(self.knots), self.n_out, dtype=torch.float64))
 
     def coefficients(self) -> torch.Tensor:
         """The free coefficients y, tensor of shape (n_knots, n_atoms * n_dim)."""
@@ -489,8 +543,13 @@ class MLPPINN(_Base):
         Fourier frequencies of the time encoding.
     """
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = _table("x0", "t_end", "hidden", "n_freq")
+
     def __init__(self, x0: np.ndarray, t_end: float, hidden: int = 32, n_freq: int = 4):
-        super().__init__(x0, t_end, n_freq)
+        c = validate_params(self._parameter_constraints, {"x0": x0, "t_end": t_end, "hidden": hidden, "n_freq": n_freq})
+        super().__init__(c["x0"], c["t_end"], c["n_freq"])
+        hidden = c["hidden"]
         self.net = nn.Sequential(nn.Linear(self.encoding.dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
                                  nn.Linear(hidden, self.n_out))
 
@@ -546,17 +605,25 @@ class SpikingBranch(nn.Module):
         Slope of the surrogate.
     """
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = _table("n_in", "n_out", "hidden", "num_steps", "beta",
+                                                           "spikes_only", "surrogate", "surrogate_alpha")
+
     def __init__(self, n_in: int, n_out: int, hidden: int = 64, num_steps: int = 16, beta: float = 0.9,
                  spikes_only: bool = False, surrogate: str = "atan", surrogate_alpha: float = 2.0):
         super().__init__()
-        grad = make_surrogate(surrogate, surrogate_alpha)
-        self.num_steps = int(num_steps)
-        self.spikes_only = bool(spikes_only)
-        self.fc1 = nn.Linear(n_in, hidden)
+        c = validate_params(self._parameter_constraints, {
+            "n_in": n_in, "n_out": n_out, "hidden": hidden, "num_steps": num_steps, "beta": beta,
+            "spikes_only": spikes_only, "surrogate": surrogate, "surrogate_alpha": surrogate_alpha})
+        grad = make_surrogate(c["surrogate"], c["surrogate_alpha"])
+        hidden = c["hidden"]
+        self.num_steps = c["num_steps"]
+        self.spikes_only = c["spikes_only"]
+        self.fc1 = nn.Linear(c["n_in"], hidden)
         self.fc2 = nn.Linear(hidden, hidden)
-        self.lif1 = lif_layer(beta, grad)  # states created per call on the input's device (snnTorch #225)
-        self.lif2 = lif_layer(beta, grad)
-        self.readout = nn.Linear(hidden if spikes_only else 2 * hidden, n_out)
+        self.lif1 = lif_layer(c["beta"], grad)  # states created per call on the input's device (snnTorch #225)
+        self.lif2 = lif_layer(c["beta"], grad)
+        self.readout = nn.Linear(hidden if self.spikes_only else 2 * hidden, c["n_out"])
         self.last_counts: dict[str, float] = {}
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
@@ -612,8 +679,13 @@ class TanhBranch(nn.Module):
         Width of the hidden layers.
     """
 
+    #: Every ``__init__`` parameter's constraint.
+    _parameter_constraints: ClassVar[Constraints] = _table("n_in", "n_out", "hidden")
+
     def __init__(self, n_in: int, n_out: int, hidden: int = 64):
         super().__init__()
+        c = validate_params(self._parameter_constraints, {"n_in": n_in, "n_out": n_out, "hidden": hidden})
+        n_in, n_out, hidden = c["n_in"], c["n_out"], c["hidden"]
         self.net = nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
                                  nn.Linear(hidden, n_out))
 
