@@ -73,8 +73,9 @@ def test_every_notebook_and_docs_page_is_on_the_site(site):
 #: (its autodoc anchor is the dotted name) on its package's page
 API_MAIN = {"npsnn_edu": ["npsnn_edu.potentials.LennardJones", "npsnn_edu.potentials.Morse",
                           "npsnn_edu.integrators.VelocityVerlet", "npsnn_edu.integrators.LangevinBAOAB",
-                          "npsnn_edu.integrators.simulate", "npsnn_edu.trajectory.Trajectory",
-                          "npsnn_edu.md.stability.amplification_matrix"],
+                          "npsnn_edu.integrators.simulate", "npsnn_edu.trajectory.Trajectory"],
+            "npsnn_edu.md": ["npsnn_edu.md.stability.amplification_matrix",
+                             "npsnn_edu.md.analysis.radial_distribution"],
             "npsnn_edu.gpr": ["npsnn_edu.gpr.model.GPRPotential", "npsnn_edu.gpr.priors.get_prior"],
             "npsnn_edu.spiking": ["npsnn_edu.spiking.models.ClockSNN", "npsnn_edu.spiking.training.Trainer",
                                   "npsnn_edu.spiking.training.physics_loss",

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from npsnn_edu.course.site import (
+    API_TITLES,
     BrokenLink,
     add_plotly_html,
     api_modules,
@@ -275,8 +276,13 @@ def test_api_modules_of_the_package_cover_every_chapter():
     groups = api_modules()
     modules = [m for page in groups.values() for m in page]
     for name in ("npsnn_edu.potentials", "npsnn_edu.integrators", "npsnn_edu.trajectory", "npsnn_edu.gpr.model",
-                 "npsnn_edu.spiking.models", "npsnn_edu.spiking.training"):
+                 "npsnn_edu.spiking.models", "npsnn_edu.spiking.training", "npsnn_edu.md.stability",
+                 "npsnn_edu.course.hub"):
         assert name in modules
+    # one page per package of the layout, each with its title
+    assert set(groups) == {"npsnn_edu", "npsnn_edu.md", "npsnn_edu.gpr", "npsnn_edu.spiking", "npsnn_edu.viz",
+                           "npsnn_edu.exercises", "npsnn_edu.course"}
+    assert set(groups) == set(API_TITLES)
     assert not [m for m in modules if any(part.startswith("_") for part in m.split("."))]
 
 
