@@ -705,7 +705,10 @@ def _walk_cells(page: Any, report: NotebookReport, screenshot_dir: Path) -> None
             c.scroll_into_view_if_needed()
             stats: dict[str, float] = {}
             png = b""
-            for _ in range(20):  # WebGL on SwiftShader: the first frames can be blank while the structure loads
+            # WebGL on SwiftShader (software rendering): the first frames can be blank while the structure loads,
+            # for tens of seconds on a loaded 2-core machine; a canvas still blank after 45 s fails the test.
+            shot_deadline = time.monotonic() + 45.0
+            while True:
                 try:
                     png = c.screenshot(timeout=15_000)
                 except Exception as exc:  # playwright TimeoutError: the canvas went away or was hidden meanwhile
@@ -713,7 +716,7 @@ def _walk_cells(page: Any, report: NotebookReport, screenshot_dir: Path) -> None
                     png = b""
                     break
                 stats = canvas_pixel_stats(png)
-                if stats["foreground_fraction"] > 0.002 and stats["n_colors"] >= 32:
+                if (stats["foreground_fraction"] > 0.002 and stats["n_colors"] >= 32) or time.monotonic() > shot_deadline:
                     break
                 time.sleep(0.5)
             if not png:
