@@ -51,6 +51,19 @@ def role_of(path: str) -> str:
             "exercises": "exercises", "course": "course"}[parts[0]]
 
 
+def _docstring_lines(source: str) -> set[int]:
+    """Line numbers (1-based) of the docstrings of a source: a string that is the first statement of a module,
+    class or function."""
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str):
+                lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return lines
+
+
 def count_lines(source: str) -> tuple[int, int]:
     """All lines and code lines of one Python source.
 
@@ -65,13 +78,7 @@ def count_lines(source: str) -> tuple[int, int]:
         (lines, code lines): code lines are those holding a token other than a comment, a newline or a docstring
         (a string that is the first statement of a module, class or function).
     """
-    docstring_lines: set[int] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
-                    and isinstance(first.value.value, str):
-                docstring_lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    docstring_lines = _docstring_lines(source)
     code: set[int] = set()
     skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
@@ -99,13 +106,7 @@ def code_only(source: str) -> str:
     str
         The same number of lines; docstring and comment-only lines empty, trailing comments removed.
     """
-    blank: set[int] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
-                    and isinstance(first.value.value, str):
-                blank.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    blank = _docstring_lines(source)
     lines = source.splitlines()
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type == tokenize.COMMENT:
