@@ -20,10 +20,13 @@ from ase.build import bulk
 
 import npsnn_edu
 from npsnn_edu.ase_interop import AseCalculatorPotential, PotentialCalculator
+from npsnn_edu.course.notebook_runner import RssSampler
 from npsnn_edu.errors import InvalidParameterError, NotFittedError, NpsnnError, ShapeMismatchError, UnknownNameError
+from npsnn_edu.exercises.chapter2 import PairSpring
 from npsnn_edu.gpr.calculator import GPRCalculator
 from npsnn_edu.gpr.campaign import Job, make_jobs
 from npsnn_edu.gpr.data import GenerationSettings
+from npsnn_edu.gpr.data import load as load_molecule
 from npsnn_edu.gpr.descriptors import PairDescriptor
 from npsnn_edu.gpr.experiments import CrashCriterion
 from npsnn_edu.gpr.model import GPRPotential
@@ -64,6 +67,11 @@ from npsnn_edu.validation import (
     check_param,
     validate_params,
 )
+from npsnn_edu.viz.gpr_widgets import GPRMDExplorer
+from npsnn_edu.viz.md_widgets import MDExplorer
+from npsnn_edu.viz.quiz import QuizView, load_quiz
+from npsnn_edu.viz.spiking_widgets import SpikingTrainingWidget
+from npsnn_edu.viz.stability_widgets import DtSliderExplorer
 
 WATER = ["O", "H", "H"]
 
@@ -84,6 +92,11 @@ def _water_frames(n=6, seed=0):
 @functools.lru_cache(maxsize=1)
 def _trained_gp():
     return GPRPotential(WATER, prior="MF2", lengthscale=0.5).fit(*_water_frames())
+
+
+@functools.lru_cache(maxsize=1)
+def _malondialdehyde():
+    return load_molecule("malondialdehyde")
 
 
 def _state():
@@ -153,10 +166,23 @@ CLASSES: dict[type, tuple[Callable[..., Any], Callable[[str], str]]] = {
     LangevinBAOAB: (lambda **kw: LangevinBAOAB(**{"dt": 0.1, "temperature": 1.0, **kw}), str),
     Recorder: (lambda **kw: Recorder(**{"state": _state(), "masses": np.ones(1), "n_steps": 10, **kw}), str),
     DivergenceGuard: (lambda **kw: DivergenceGuard(**{"e0": -1.0, "scale": 1.0, **kw}), str),
+    # the widgets and the small helpers on top (a widget would silently clamp a value outside its control)
+    MDExplorer: (lambda **kw: MDExplorer(**{"show_3d": False, **kw}), str),
+    DtSliderExplorer: (lambda **kw: DtSliderExplorer(**{"n_steps": 20, **kw}), str),
+    GPRMDExplorer: (lambda **kw: GPRMDExplorer(**{"data": _malondialdehyde(), "n_train": 50, "show_3d": False,
+                                                  **kw}), str),
+    SpikingTrainingWidget: (lambda **kw: SpikingTrainingWidget(**{"method": "mlp", "total_steps": 2, "chunk": 1,
+                                                                  "background": False, **kw},
+                                                               **({} if "trainer" in kw else
+                                                                  {"n_colloc": 8, "n_eval": 21, "hidden": 4})),
+                            str),
+    QuizView: (lambda **kw: QuizView(**{"questions": load_quiz("01_newtonian_md"), **kw}), str),
+    PairSpring: (lambda **kw: PairSpring(**{"k": 1.0, **kw}), str),
+    RssSampler: (lambda **kw: RssSampler(**kw), str),
 }
 #: the words a message uses for a parameter when it is not the parameter's own name
 SPELLED = {(TrainConfig, "derivative"): "derivative mode", (OperatorConfig, "branch"): "branch",
-           (PairDescriptor, "kind"): "descriptor"}
+           (PairDescriptor, "kind"): "descriptor", (QuizView, "questions"): "quiz"}
 
 
 def _declared_names(cls: type) -> set[str]:

@@ -22,12 +22,13 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import plotly.io as pio
 
 from ..config import FAST_ENV_VAR, MODE_ENV_VAR, check_mode
 from ..errors import DataFormatError
+from ..validation import Constraints, Positive, validate_params
 from ._cli import checked_notebooks, command_line
 from ._cli import parser as cli_parser
 
@@ -109,10 +110,17 @@ class RssSampler:
     ----------
     interval : float, default 0.1
         Seconds between samples.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``interval`` not a positive finite number.
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {"interval": Positive(hint="seconds between samples")}
+
     def __init__(self, interval: float = 0.1) -> None:
-        self.interval = interval
+        self.interval = validate_params(self._parameter_constraints, {"interval": interval})["interval"]
         self.peak_bytes = 0
         self._pid: int | None = None
         self._stop = threading.Event()

@@ -30,7 +30,7 @@ the answers of exercises 1 and 4) are refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -40,6 +40,7 @@ from ..md import stability
 from ..md.stability import amplification_matrix, analytic_amplification_matrix, spectral_radius
 from ..potentials import Harmonic, LennardJones
 from ..systems import harmonic_oscillator, lj_fcc_system
+from ..validation import Constraints, Positive, validate_params
 from .feedback import CheckResult, call_student_function, calls_into, checker
 
 __all__ = ["check_largest_stable_dt", "check_energy_error_exponent", "check_symplectic_euler_matrix",
@@ -70,10 +71,21 @@ class PairSpring:
         Stiffness (epsilon/sigma^2).
     r0 : float, default 1.0
         Rest length (sigma).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``k`` or ``r0`` not a positive finite number.
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "k": Positive(hint="stiffness in epsilon/sigma^2"),
+        "r0": Positive(hint="rest length in sigma"),
+    }
+
     def __init__(self, k: float, r0: float = 1.0):
-        self.k, self.r0 = float(k), float(r0)
+        p = validate_params(self._parameter_constraints, {"k": k, "r0": r0})
+        self.k, self.r0 = p["k"], p["r0"]
 
     def energy_and_forces(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Energy and forces of two atoms in 1D.

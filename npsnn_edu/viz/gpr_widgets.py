@@ -19,23 +19,42 @@ Units: energies in eV (plots relative to the reference-geometry energy), distanc
 from __future__ import annotations
 
 import html
-from typing import Any, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from ase import units
 
-from ..errors import NpsnnError, unknown_name
-from ..gpr.data import load
+from ..errors import InvalidParameterError, NpsnnError, unknown_name
+from ..gpr.data import MOLECULES, MoleculeData, load
 from ..gpr.experiments import CrashCriterion, run_nvt, train_model
 from ..gpr.priors import PRIOR_LABELS, PRIOR_NAMES, canonical_prior_name
 from ..tables import results_table
+from ..validation import AtLeast, Boolean, Constraints, InstanceOf, Interval, Options, Rule, validate_params
 from .playback import show_trajectory
 from .plots import PALETTE, line_figure, new_figure
 
 PRIOR_COLORS = {p: PALETTE[k] for k, p in enumerate(PRIOR_NAMES)}
 #: Lengthscales offered by the explorer (1/Angstrom, inverse-distance descriptor); None = chosen on validation.
 LENGTHSCALE_CHOICES = (0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0, 1.5)
+#: Ranges of the explorer's temperature slider (K) and duration box (fs): a value outside is refused, not clamped.
+TEMPERATURE_RANGE_K = (100, 1500)
+DURATION_RANGE_FS = (10, 20_000)
+
+
+def _check_prior(name: str, prior: Any) -> str:
+    return canonical_prior_name(prior)
+
+
+def _check_lengthscale(name: str, lengthscale: Any) -> float:
+    """One of :data:`LENGTHSCALE_CHOICES` (the slider's stops)."""
+    try:
+        value = float(lengthscale)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(lengthscale, bool) or value not in LENGTHSCALE_CHOICES:
+        raise unknown_name(name, lengthscale, [str(v) for v in LENGTHSCALE_CHOICES])
+    return value
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -318,26 +337,54 @@ class GPRMDExplorer:
         Show the nglview playback.
     auto_run : bool, default False
         Run once on construction.
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown molecule or prior, a lengthscale that is not one of :data:`LENGTHSCALE_CHOICES`.
+    InvalidParameterError
+        ``data`` that is not a MoleculeData, ``n_train`` < 1 or more than the training set holds, a temperature
+        or duration outside the controls' ranges (:data:`TEMPERATURE_RANGE_K`, :data:`DURATION_RANGE_FS`), a
+        negative seed, a flag that is not True/False.
     """
+
+    _parameter_constraints: ClassVar[Constraints] = {
+        "data": (None, InstanceOf(MoleculeData, hint="load one with npsnn_edu.gpr.data.load(...)")),
+        "molecule": Options(MOLECULES),
+        "n_train": AtLeast(1, integer=True),
+        "prior": Rule(_check_prior, invalid="MF9"),
+        "lengthscale": Rule(_check_lengthscale, invalid=0.123),
+        "temperature_K": Interval(*TEMPERATURE_RANGE_K, hint="K, the range of the temperature slider"),
+        "duration_fs": Interval(*DURATION_RANGE_FS, hint="fs, the range of the duration box"),
+        "seed": AtLeast(0, integer=True),
+        "show_3d": Boolean(),
+        "auto_run": Boolean(),
+    }
 
     def __init__(self, data: Any = None, *, molecule: str = "malondialdehyde", n_train: int = 1000,
                  prior: str = "MF2", lengthscale: float = 0.2, temperature_K: float = 1000.0,
                  duration_fs: float = 1000.0, seed: int = 0, show_3d: bool = True, auto_run: bool = False):
         import ipywidgets as w
 
-        self.data = data if data is not None else load(molecule)
+        p = validate_params(self._parameter_constraints, {
+            "data": data, "molecule": molecule, "n_train": n_train, "prior": prior, "lengthscale": lengthscale,
+            "temperature_K": temperature_K, "duration_fs": duration_fs, "seed": seed, "show_3d": show_3d,
+            "auto_run": auto_run})
+        self.data = p["data"] if p["data"] is not None else load(p["molecule"])
+        n_available = int((self.data.split == 0).sum())
+        if p["n_train"] > n_available:
+            raise InvalidParameterError(f"n_train must be <= {n_available} (the training geometries of "
+                                        f"{self.data.molecule}), got {n_train}")
         self.reference = self.data.reference_atoms()
         self.criterion = CrashCriterion(self.reference)
-        self.n_train = int(n_train)
-        self.show_3d = bool(show_3d)
+        self.n_train = p["n_train"]
+        self.show_3d = p["show_3d"]
         self.last_run: Any = None
         self.model: Any = None
         self.error: Exception | None = None
         self.n_runs = 0
         self._models: dict[tuple[str, float], Any] = {}
-        prior = canonical_prior_name(prior)
-        if float(lengthscale) not in LENGTHSCALE_CHOICES:
-            raise unknown_name("lengthscale", lengthscale, [str(v) for v in LENGTHSCALE_CHOICES])
+        prior, lengthscale = p["prior"], p["lengthscale"]
 
         style = {"description_width": "120px"}
         layout = w.Layout(width="360px")
@@ -346,12 +393,14 @@ class GPRMDExplorer:
         self.lengthscale_sl = w.SelectionSlider(options=list(LENGTHSCALE_CHOICES), value=float(lengthscale),
                                                 description="lengthscale (1/A)", style=style, layout=layout,
                                                 continuous_update=False)
-        self.temperature_sl = w.IntSlider(value=int(temperature_K), min=100, max=1500, step=50,
+        self.temperature_sl = w.IntSlider(value=round(p["temperature_K"]), min=TEMPERATURE_RANGE_K[0],
+                                          max=TEMPERATURE_RANGE_K[1], step=50,
                                           description="temperature (K)", style=style, layout=layout,
                                           continuous_update=False)
-        self.duration_box = w.BoundedIntText(value=int(duration_fs), min=10, max=20_000, step=100,
+        self.duration_box = w.BoundedIntText(value=round(p["duration_fs"]), min=DURATION_RANGE_FS[0],
+                                             max=DURATION_RANGE_FS[1], step=100,
                                              description="duration (fs)", style=style, layout=layout)
-        self.seed_box = w.BoundedIntText(value=int(seed), min=0, max=10_000, description="seed", style=style,
+        self.seed_box = w.BoundedIntText(value=p["seed"], min=0, max=2**31 - 1, description="seed", style=style,
                                          layout=layout)
         self.run_button = w.Button(description="Run MD", button_style="primary", icon="play")
         self.status = w.HTML(value="<i>Choose a prior, a lengthscale and a temperature, then press Run MD.</i>")
@@ -366,7 +415,7 @@ class GPRMDExplorer:
         controls = w.VBox([self.prior_dd, self.lengthscale_sl, self.temperature_sl, self.duration_box, self.seed_box,
                            self.run_button, self.status])
         self.panel = w.VBox([w.HBox([controls, self.view_box]), w.HBox([self.deviation_fig, self.energy_fig])])
-        if auto_run:
+        if p["auto_run"]:
             self.run()
 
     def _ipython_display_(self) -> None:

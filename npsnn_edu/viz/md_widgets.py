@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from ..errors import InvalidParameterError, NpsnnError, ShapeMismatchError, Simu
 from ..integrators import integrator_class, simulate
 from ..systems import SYSTEMS, System, double_well_particle, harmonic_oscillator, lj_fcc_system, morse_diatomic
 from ..trajectory import Trajectory
+from ..validation import AtLeast, Boolean, Constraints, Interval, Rule, check_param, validate_params
 from .playback import ViewerUnavailableError, show_trajectory
 from .plots import PALETTE, energy_figure, line_figure, new_figure, readable_axes, show_figure_in
 
@@ -31,6 +32,11 @@ POTENTIAL_CHOICES = {"Harmonic oscillator": "harmonic", "Morse diatomic": "morse
 #: Integrators offered (label -> name understood by npsnn_edu.integrators.get_integrator).
 INTEGRATOR_CHOICES = {"velocity Verlet": "velocity_verlet", "symplectic Euler": "symplectic_euler",
                       "explicit Euler": "euler", "RK4": "rk4", "Langevin (BAOAB, NVT)": "langevin"}
+#: Ranges of the panel's controls (reduced units): the explorer refuses a value outside them (a widget would
+#: silently clamp it).  dt in tau, displacement in sigma, temperature in epsilon/k_B.
+DT_RANGE = (1e-5, 5.0)
+DISPLACEMENT_RANGE = (-0.9, 3.0)
+TEMPERATURE_RANGE = (0.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,19 @@ def _key(potential: str) -> str:
     if key not in DEFAULTS:
         raise unknown_name("potential", potential, list(DEFAULTS))
     return key
+
+
+def _check_potential(name: str, potential: Any) -> str:
+    """The explorer's key of ``potential`` (a key, a dropdown label or a core system name)."""
+    return _key(potential)
+
+
+def _check_integrator(name: str, integrator: Any) -> str:
+    """The core name of one of the explorer's integrators (a name or a dropdown label)."""
+    integ = integrator_class(INTEGRATOR_CHOICES.get(integrator, integrator)).name
+    if integ not in INTEGRATOR_CHOICES.values():
+        raise unknown_name("integrator", integrator, list(INTEGRATOR_CHOICES.values()))
+    return integ
 
 
 def build_system(potential: str, *, displacement: float | None = None, temperature: float | None = None,
@@ -182,7 +201,29 @@ class MDExplorer:
         Run once on construction.
     seed : int, default 0
         Seed of the initial velocities.
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown potential or integrator.
+    InvalidParameterError
+        A value outside the range of its control (:data:`DT_RANGE`, :data:`DISPLACEMENT_RANGE`,
+        :data:`TEMPERATURE_RANGE`; ``n_steps`` in [1, ``max_steps``]), a flag that is not True/False, a negative
+        seed.  :meth:`run` and :meth:`current_settings` check their overrides the same way.
     """
+
+    _parameter_constraints: ClassVar[Constraints] = {
+        "potential": Rule(_check_potential, invalid="no_such_potential"),
+        "integrator": Rule(_check_integrator, invalid="no_such_integrator"),
+        "dt": (None, Interval(*DT_RANGE, hint="time step in tau, the range of the dt box")),
+        "n_steps": (None, AtLeast(1, integer=True)),
+        "displacement": (None, Interval(*DISPLACEMENT_RANGE, hint="sigma, the range of the displacement slider")),
+        "temperature": (None, Interval(*TEMPERATURE_RANGE, hint="epsilon/k_B, the range of the temperature slider")),
+        "show_3d": Boolean(),
+        "max_steps": AtLeast(1, integer=True),
+        "auto_run": Boolean(),
+        "seed": AtLeast(0, integer=True),
+    }
 
     #: Above this many particle-steps a tqdm progress bar is shown during a run.
     progress_threshold = 100_000
@@ -198,13 +239,19 @@ class MDExplorer:
                  show_3d: bool = True, max_steps: int = 20_000, auto_run: bool = False, seed: int = 0):
         import ipywidgets as w
 
-        key = _key(potential)
-        integ = integrator_class(INTEGRATOR_CHOICES.get(integrator, integrator)).name
-        if integ not in INTEGRATOR_CHOICES.values():
-            raise unknown_name("integrator", integrator, list(INTEGRATOR_CHOICES.values()))
+        p = validate_params(self._parameter_constraints, {
+            "potential": potential, "integrator": integrator, "dt": dt, "n_steps": n_steps,
+            "displacement": displacement, "temperature": temperature, "show_3d": show_3d, "max_steps": max_steps,
+            "auto_run": auto_run, "seed": seed})
+        key, integ, max_steps = p["potential"], p["integrator"], p["max_steps"]
         d = DEFAULTS[key]
-        self.show_3d = bool(show_3d)
-        self.seed = int(seed)
+        dt, displacement, temperature = p["dt"], p["displacement"], p["temperature"]
+        n_steps = d.n_steps if p["n_steps"] is None else p["n_steps"]
+        if n_steps > max_steps:
+            raise InvalidParameterError(f"n_steps must be <= max_steps ({max_steps}), got {n_steps}; "
+                                        f"pass max_steps={n_steps} to allow longer runs")
+        self.show_3d = p["show_3d"]
+        self.seed = p["seed"]
         self.trajectory: Trajectory | None = None
         self.settings: dict[str, Any] | None = None
         self.error: Exception | None = None
@@ -219,14 +266,16 @@ class MDExplorer:
         self.integrator_dd = w.Dropdown(options=list(INTEGRATOR_CHOICES.items()), value=integ,
                                         description="integrator", style=style, layout=layout)
         self.displacement_sl = w.FloatSlider(value=d.displacement if displacement is None else displacement,
-                                             min=-0.9, max=3.0, step=0.05, description="displacement",
-                                             style=style, layout=layout, continuous_update=False)
-        self.temperature_sl = w.FloatSlider(value=d.temperature if temperature is None else temperature, min=0.0,
-                                            max=4.0, step=0.05, description="temperature T0", style=style,
-                                            layout=layout, continuous_update=False)
-        self.dt_box = w.BoundedFloatText(value=d.dt if dt is None else dt, min=1e-5, max=5.0, step=0.001,
-                                         description="dt (tau)", style=style, layout=layout)
-        self.steps_box = w.BoundedIntText(value=d.n_steps if n_steps is None else n_steps, min=1, max=int(max_steps),
+                                             min=DISPLACEMENT_RANGE[0], max=DISPLACEMENT_RANGE[1], step=0.05,
+                                             description="displacement", style=style, layout=layout,
+                                             continuous_update=False)
+        self.temperature_sl = w.FloatSlider(value=d.temperature if temperature is None else temperature,
+                                            min=TEMPERATURE_RANGE[0], max=TEMPERATURE_RANGE[1], step=0.05,
+                                            description="temperature T0", style=style, layout=layout,
+                                            continuous_update=False)
+        self.dt_box = w.BoundedFloatText(value=d.dt if dt is None else dt, min=DT_RANGE[0], max=DT_RANGE[1],
+                                         step=0.001, description="dt (tau)", style=style, layout=layout)
+        self.steps_box = w.BoundedIntText(value=n_steps, min=1, max=max_steps,
                                           step=100, description="steps", style=style, layout=layout)
         self.run_button = w.Button(description="Run", button_style="primary", icon="play",
                                    tooltip="run the simulation with these settings")
@@ -303,18 +352,28 @@ class MDExplorer:
 
     # -- the run ------------------------------------------------------------------------------------
     def current_settings(self, **overrides: Any) -> dict[str, Any]:
-        """The settings the next run would use (widget values, with ``overrides`` applied to the widgets)."""
+        """The settings the next run would use (widget values, with ``overrides`` applied to the widgets).
+
+        An override is checked against the class's ``_parameter_constraints`` first, as at construction: a value
+        outside its control's range raises :class:`InvalidParameterError` instead of being clamped by the widget,
+        and the widgets keep their values.
+        """
         widgets = {"potential": self.potential_dd, "integrator": self.integrator_dd, "dt": self.dt_box,
                    "n_steps": self.steps_box, "displacement": self.displacement_sl, "temperature": self.temperature_sl}
         if "potential" in overrides:  # first: changing the potential resets dt and steps to its defaults
             overrides = {"potential": overrides.pop("potential"), **overrides}
+        checked = {}
         for name, value in overrides.items():
             if name not in widgets:
                 raise InvalidParameterError(f"unknown setting {name!r}; choose from {', '.join(widgets)}")
-            if name == "potential":
-                value = _key(value)
-            if name == "integrator":
-                value = INTEGRATOR_CHOICES.get(value, value)
+            declaration = self._parameter_constraints[name]
+            rules = tuple(c for c in (declaration if isinstance(declaration, tuple) else (declaration,))
+                          if c is not None)  # an override sets a widget: None is no value
+            checked[name] = check_param(name, value, rules)
+        if "n_steps" in checked and checked["n_steps"] > self.steps_box.max:
+            raise InvalidParameterError(f"n_steps must be <= {self.steps_box.max} (the explorer's max_steps), "
+                                        f"got {checked['n_steps']}; build the explorer with a larger max_steps")
+        for name, value in checked.items():  # all checked before any widget changes
             widgets[name].value = value
         return {name: wid.value for name, wid in widgets.items()}
 

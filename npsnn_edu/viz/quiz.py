@@ -25,14 +25,16 @@ import importlib.resources
 import itertools
 import json
 import math
+import numbers
 import re
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, ClassVar
 
 from jupyterquiz.dynamic.renderer import build_styles, render_div
 
 from ..errors import DataFormatError, InvalidParameterError, unknown_name
+from ..validation import Boolean, Constraints, Rule, validate_params
 
 __all__ = ["QuizView", "list_quizzes", "load_quiz", "quiz_html", "quiz_text", "show_quiz", "validate_quiz"]
 
@@ -55,6 +57,14 @@ def list_quizzes() -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(p.stem for p in folder.glob("*.json"))
+
+
+def _check_max_width(name: str, max_width: Any) -> int:
+    """The quiz box width: an integer number of CSS pixels in [200, 2000]."""
+    if isinstance(max_width, bool) or not (isinstance(max_width, numbers.Integral) and 200 <= max_width <= 2000):
+        raise InvalidParameterError(f"{name} is the quiz width in CSS pixels: give an integer in [200, 2000], "
+                                    f"got {max_width!r}")
+    return int(max_width)
 
 
 def _is_number(x: Any) -> bool:
@@ -294,9 +304,7 @@ def quiz_html(questions: list[dict[str, Any]], *, shuffle_answers: bool = True, 
     -------
     str
     """
-    if not (isinstance(max_width, int) and 200 <= max_width <= 2000):
-        raise InvalidParameterError(f"max_width is the quiz width in CSS pixels: give an integer in [200, 2000], "
-                                    f"got {max_width!r}")
+    max_width = _check_max_width("max_width", max_width)
 
     div_id = _div_id(questions)
     colors = {  # jupyterquiz's default palette
@@ -351,12 +359,25 @@ class QuizView:
         Shuffle the options at each rendering.
     max_width : int, default 600
         Width of the quiz box (CSS px).
+
+    Raises
+    ------
+    DataFormatError
+        Malformed questions (the message names the question and the key to fix).
+    InvalidParameterError
+        ``shuffle_answers`` not True/False, ``max_width`` not an integer in [200, 2000].
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "questions": Rule(lambda name, questions: validate_quiz(questions), invalid=[]),
+        "shuffle_answers": Boolean(),
+        "max_width": Rule(_check_max_width, invalid=100),
+    }
+
     def __init__(self, questions: list[dict[str, Any]], *, shuffle_answers: bool = True, max_width: int = 600):
-        self.questions = validate_quiz(questions)
-        self.shuffle_answers = bool(shuffle_answers)
-        self.max_width = max_width
+        p = validate_params(self._parameter_constraints, {"questions": questions, "shuffle_answers": shuffle_answers,
+                                                          "max_width": max_width})
+        self.questions, self.shuffle_answers, self.max_width = p["questions"], p["shuffle_answers"], p["max_width"]
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"text/html": quiz_html(self.questions, shuffle_answers=self.shuffle_answers,

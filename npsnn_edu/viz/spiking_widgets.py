@@ -25,12 +25,16 @@ later cells; press Start whenever you like (the training runs on a background th
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import plotly.graph_objects as go
 
-from ..spiking import Trainer
+from ..device import resolve_device
+from ..errors import InvalidParameterError
+from ..spiking import NewtonProblem, Trainer
+from ..spiking.training import METHODS
+from ..validation import AtLeast, Boolean, Constraints, InstanceOf, Options, Rule, validate_params
 from .plots import PALETTE, new_figure, show_figure_in
 
 PANEL_WIDTH = 440  # px, each of the two side-by-side panels
@@ -58,22 +62,48 @@ class SpikingTrainingWidget:
     device : str or torch.device, default "cpu"
         Where to train.
     **config
-        TrainConfig fields.
+        TrainConfig fields (only without ``trainer``: a trainer brings its own configuration).
+
+    Raises
+    ------
+    InvalidParameterError
+        A ``trainer`` that is not a Trainer, ``total_steps`` or ``chunk`` < 1, a flag that is not True/False, an
+        unknown device, TrainConfig fields given together with a trainer.
+    UnknownNameError
+        An unknown method.
+    DeviceUnavailableError
+        ``device="cuda"`` on a machine without a GPU.
     """
+
+    _parameter_constraints: ClassVar[Constraints] = {
+        "trainer": (None, InstanceOf(Trainer, hint="build one with npsnn_edu.spiking.Trainer(...) or pass None")),
+        "problem": InstanceOf(str, NewtonProblem, hint="a problem name such as 'harmonic', or a NewtonProblem"),
+        "method": Options(METHODS),
+        "total_steps": AtLeast(1, integer=True),
+        "chunk": AtLeast(1, integer=True, hint="optimiser steps between display updates"),
+        "background": Boolean(),
+        "device": Rule(lambda name, device: resolve_device(device), invalid="tpu"),
+    }
 
     def __init__(self, trainer: "Trainer | None" = None, *, problem: str = "harmonic", method: str = "continuous",
                  total_steps: int = 1000, chunk: int = 25, background: bool = True, device: Any = "cpu",
                  **config: Any):
         import ipywidgets as w
 
+        p = validate_params(self._parameter_constraints, {
+            "trainer": trainer, "problem": problem, "method": method, "total_steps": total_steps, "chunk": chunk,
+            "background": background, "device": device})
         if trainer is None:
-            config.setdefault("total_steps", total_steps)
-            config.setdefault("eval_every", max(chunk, 50))
-            trainer = Trainer(problem, method=method, device=device, **config)
+            config.setdefault("total_steps", p["total_steps"])
+            config.setdefault("eval_every", max(p["chunk"], 50))
+            trainer = Trainer(problem, method=p["method"], device=p["device"], **config)
+        elif config:
+            raise InvalidParameterError(f"TrainConfig fields {sorted(config)} only apply when the widget builds its "
+                                        "own trainer; set them on the trainer's config, or pass trainer=None")
         self.trainer = trainer
-        self.total_steps = int(total_steps)
-        self.chunk = max(int(chunk), 1)
-        self.background = bool(background)
+        self.total_steps = p["total_steps"]
+        self.chunk = p["chunk"]
+        self.background = p["background"]
         self._thread: threading.Thread | None = None
         self._pause = threading.Event()
         self.buttons = {name: w.Button(description=name, layout=w.Layout(width="90px"))

@@ -12,14 +12,14 @@ inspect ``explorer.figure.data`` and ``explorer.messages``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..analytic import harmonic_solution
-from ..errors import InvalidParameterError, SimulationDivergedError, unknown_name
+from ..errors import InvalidParameterError, SimulationDivergedError
 from ..integrators import integrator_class, simulate
 from ..md.stability import (
     ANALYTIC_STABILITY_LIMITS,
@@ -30,6 +30,7 @@ from ..md.stability import (
     spectral_radius_curve,
 )
 from ..potentials import Harmonic
+from ..validation import AtLeast, Constraints, Interval, Options, Positive, Rule, check_param, validate_params
 from .plots import PALETTE, TEMPLATE, line_figure, new_figure, readable_axes, show_figure_in
 
 SYSTEMS = ("harmonic", "morse")
@@ -69,6 +70,14 @@ class SliderRun:
     message: str
 
 
+def _check_integrators(name: str, integrators: Any) -> list[str]:
+    """Core names of a non-empty sequence of integrator names (a single name is refused: it is not a list)."""
+    if isinstance(integrators, str) or not isinstance(integrators, (list, tuple)) or not integrators:
+        raise InvalidParameterError(f"{name} must be a non-empty list of integrator names, got {integrators!r} "
+                                    "(e.g. integrators=('velocity_verlet',))")
+    return [canonical_integrator(n) for n in integrators]
+
+
 def _window(values: np.ndarray, margin: float = 0.6, floor: float | None = None) -> tuple[float, float]:
     """Axis range around ``values`` with ``margin`` times their span added on each side."""
     lo, hi = float(np.min(values)), float(np.max(values))
@@ -105,22 +114,37 @@ class DtSliderExplorer:
     UnknownNameError
         An unknown system or integrator.
     InvalidParameterError
-        No integrator, ``n_steps`` < 1 or a non-positive dt.
+        No integrator, ``n_steps`` < 1, a non-positive dt or one outside [``dt_min``, ``dt_max``] (the slider
+        would clamp it), ``morse_fraction`` outside (0, 1) (a bound orbit), ``dt_min`` >= ``dt_max``.
     """
+
+    _parameter_constraints: ClassVar[Constraints] = {
+        "system": Options(SYSTEMS, normalise=True),
+        "integrators": Rule(_check_integrators, invalid=()),
+        "dt": Positive(hint="the time step in tau, e.g. dt=0.1"),
+        "n_steps": AtLeast(1, integer=True),
+        "morse_fraction": Interval(0.0, 1.0, closed="neither", hint="fraction of the well depth: a bound orbit"),
+        "dt_min": Positive(hint="the slider's smallest dt in tau"),
+        "dt_max": Positive(hint="the slider's largest dt in tau"),
+        "blowup_factor": (None, Positive(hint="or None to only stop on non-finite energies")),
+        "height": AtLeast(200, integer=True, hint="figure height in px"),
+    }
 
     def __init__(self, system: str = "harmonic", integrators: Sequence[str] = ("euler", "velocity_verlet", "rk4"),
                  dt: float = 0.1, n_steps: int = 1000, *, morse_fraction: float = 0.7, dt_min: float = 0.01,
                  dt_max: float = 2.5, blowup_factor: float | None = 100.0, height: int = 420):
-        self.integrators = [canonical_integrator(name) for name in integrators]
-        if not self.integrators:
-            raise InvalidParameterError("give at least one integrator name, e.g. integrators=('velocity_verlet',)")
-        self.system = self._check_system(system)
-        self.n_steps = int(n_steps)
-        if self.n_steps < 1:
-            raise InvalidParameterError(f"n_steps must be >= 1, got {n_steps}")
-        self.morse_fraction = float(morse_fraction)
-        self.blowup_factor = blowup_factor
-        self.dt = self._check_dt(dt)
+        p = validate_params(self._parameter_constraints, {
+            "system": system, "integrators": integrators, "dt": dt, "n_steps": n_steps,
+            "morse_fraction": morse_fraction, "dt_min": dt_min, "dt_max": dt_max, "blowup_factor": blowup_factor,
+            "height": height})
+        if not p["dt_min"] < p["dt_max"]:
+            raise InvalidParameterError(f"dt_min must be smaller than dt_max, got {dt_min} and {dt_max}")
+        if not p["dt_min"] <= p["dt"] <= p["dt_max"]:
+            raise InvalidParameterError(f"dt must lie in the slider's range [{dt_min:g}, {dt_max:g}], got {dt!r}; "
+                                        "choose dt inside it or widen dt_min/dt_max")
+        self.integrators, self.system, self.n_steps = p["integrators"], p["system"], p["n_steps"]
+        self.morse_fraction, self.blowup_factor, self.dt = p["morse_fraction"], p["blowup_factor"], p["dt"]
+        dt_min, dt_max, height = p["dt_min"], p["dt_max"], p["height"]
         self.messages: list[str] = []
         self.runs: dict[str, SliderRun] = {}
         import ipywidgets as w
@@ -135,19 +159,13 @@ class DtSliderExplorer:
         self.slider, self.system_picker, _, self.widget = self._build_controls(dt_min, dt_max)
 
     # -- validation --------------------------------------------------------------------------------
-    @staticmethod
-    def _check_system(system: str) -> str:
-        key = str(system).strip().lower()
-        if key not in SYSTEMS:
-            raise unknown_name("system", system, list(SYSTEMS))
-        return key
+    @classmethod
+    def _check_system(cls, system: str) -> str:
+        return check_param("system", system, cls._parameter_constraints["system"])
 
-    @staticmethod
-    def _check_dt(dt: float) -> float:
-        dt = float(dt)
-        if not np.isfinite(dt) or dt <= 0:
-            raise InvalidParameterError(f"dt must be a positive number, got {dt!r}")
-        return dt
+    @classmethod
+    def _check_dt(cls, dt: float) -> float:
+        return check_param("dt", dt, cls._parameter_constraints["dt"])
 
     # -- figure and controls ---------------------------------------------------------------------------
     def _build_figure(self, height: int) -> Any:
