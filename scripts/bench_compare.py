@@ -136,8 +136,8 @@ def compare(before: dict[str, list[Any]], after: dict[str, list[Any]], *, rtol: 
     out: dict[str, Any] = {"identical": {}, "different": [], "timings": [], "only_before": sorted(set(a) - set(b)),
                            "only_after": sorted(set(b) - set(a))}
     for path in [p for p in a if p in b]:
-        bench = path.split("[", 1)[0]
-        if is_timing(path):
+        bench, inner = path.split("[", 1)
+        if is_timing(inner.split("]", 1)[1]):  # the keys inside the record, not the benchmark's own name
             out["timings"].append((path, a[path], b[path]))
         elif _same(a[path], b[path], rtol):
             out["identical"][bench] = out["identical"].get(bench, 0) + 1

@@ -26,17 +26,19 @@ BEFORE = _log(("md_vs_ase.py --quick", [{"speedup_vs_ase": 88.0, "energy_match":
               ("gpr_stability.py --quick", [{"crash_fraction": {"MF2": 1.0, "MF5": 0.0}, "ms_per_md_step": 0.16,
                                              "median_time_to_crash_fs": {"MF2": 4940.0, "MF5": None},
                                              "wall_s": 27.4}]),
-              ("npsnn_systems.py --quick", [{"rows": [{"rel_l2": 1e-3}, {"rel_l2": 2e-3}]}]))
+              ("npsnn_systems.py --quick", [{"rows": [{"rel_l2": 1e-3}, {"rel_l2": 2e-3}]}]),
+              ("dt_slider_latency.py", [{"benchmark": "dt_slider_update", "ms": 45.2}]))
 AFTER = _log(("md_vs_ase.py --quick", [{"speedup_vs_ase": 101.3, "energy_match": 3.4e-13, "openmm_ratio": 0.70}]),
              ("gpr_stability.py --quick", [{"crash_fraction": {"MF2": 0.875, "MF5": 0.0}, "ms_per_md_step": 0.30,
                                             "median_time_to_crash_fs": {"MF2": 4940.0, "MF5": None},
                                             "wall_s": 40.1}]),
-             ("npsnn_systems.py --quick", [{"rows": [{"rel_l2": 1e-3}, {"rel_l2": 2.0000001e-3}, {"rel_l2": 5e-3}]}]))
+             ("npsnn_systems.py --quick", [{"rows": [{"rel_l2": 1e-3}, {"rel_l2": 2.0000001e-3}, {"rel_l2": 5e-3}]}]),
+             ("dt_slider_latency.py", [{"benchmark": "dt_slider_update", "ms": 41.1}]))
 
 
 def test_parses_each_command_and_its_json_lines():
     records = bench_compare.parse_log(BEFORE + "not json {\n{broken json}\n")
-    assert list(records) == ["md_vs_ase", "gpr_stability", "npsnn_systems"]
+    assert list(records) == ["md_vs_ase", "gpr_stability", "npsnn_systems", "dt_slider_latency"]
     assert records["gpr_stability"][0]["wall_s"] == 27.4
 
 
@@ -51,11 +53,13 @@ def test_timing_keys_are_told_apart_from_physics():
 
 def test_compare_counts_identical_lists_changes_timings_and_missing_values():
     result = bench_compare.compare(bench_compare.parse_log(BEFORE), bench_compare.parse_log(AFTER))
-    assert result["identical"] == {"md_vs_ase": 1, "gpr_stability": 3, "npsnn_systems": 1}
+    # a benchmark whose own name says "latency" still has non-timing values (its name is not a key of the record)
+    assert result["identical"] == {"md_vs_ase": 1, "gpr_stability": 3, "npsnn_systems": 1, "dt_slider_latency": 1}
     assert [row[0] for row in result["different"]] == ["gpr_stability[0].crash_fraction.MF2",
                                                        "npsnn_systems[0].rows[1].rel_l2"]
     assert {row[0] for row in result["timings"]} == {"md_vs_ase[0].speedup_vs_ase", "md_vs_ase[0].openmm_ratio",
-                                                     "gpr_stability[0].ms_per_md_step", "gpr_stability[0].wall_s"}
+                                                     "gpr_stability[0].ms_per_md_step", "gpr_stability[0].wall_s",
+                                                     "dt_slider_latency[0].ms"}
     assert result["only_after"] == ["npsnn_systems[0].rows[2].rel_l2"] and result["only_before"] == []
     loose = bench_compare.compare(bench_compare.parse_log(BEFORE), bench_compare.parse_log(AFTER), rtol=1e-6)
     assert [row[0] for row in loose["different"]] == ["gpr_stability[0].crash_fraction.MF2"]
@@ -68,7 +72,7 @@ def test_command_line_prints_a_json_summary_and_refuses_a_log_without_benchmarks
     empty.write_text("make: *** [Makefile:138: bench] Error 1\n")
     assert bench_compare.main([str(before), str(after)]) == 0
     out = capsys.readouterr().out
-    assert json.loads(out.strip().splitlines()[-1]) == {"identical": 5, "different": 2, "timings": 4,
+    assert json.loads(out.strip().splitlines()[-1]) == {"identical": 6, "different": 2, "timings": 5,
                                                         "only_before": 0, "only_after": 1}
     assert "gpr_stability[0].wall_s: 27.4 -> 40.1 1.46x" in out
     assert bench_compare.main([str(before), str(empty)]) == 2
